@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * acmensctl: global options, subcommand dispatch, and the helpers every
+ * subcommand shares. It opens the LMDB store directly, which LMDB allows
+ * while acmensd runs; acmensd sees each change with its next query.
+ */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "config.h"
+#include "lib/error.h"
+
+#define DEFAULT_CONFIG "/etc/acmens/acmens.yaml"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+	        "usage: acmensctl [-c FILE] [--json] COMMAND ...\n"
+	        "\n"
+	        "commands:\n"
+	        "  account register [--allowfrom CIDR]...   create an account, print its credentials\n"
+	        "  txt add SUBDOMAIN VALUE [--expires-in SECONDS]\n"
+	        "  txt remove SUBDOMAIN VALUE\n"
+	        "  txt set SUBDOMAIN [VALUE]...             replace the whole set (none = clear)\n"
+	        "  txt list SUBDOMAIN\n"
+	        "  export                                   the zone as an RFC 1035 zone file\n"
+	        "\n"
+	        "options:\n"
+	        "  -c, --config FILE   configuration (default " DEFAULT_CONFIG ")\n"
+	        "      --json          machine-readable output\n"
+	        "  -h, --help          this text\n"
+	        "  -V, --version       print the version\n"
+	        "\n"
+	        "exit codes: 0 ok, 1 usage, 2 not found, 3 configuration or store error,\n"
+	        "            4 change refused (invalid, duplicate, too many values)\n");
+}
+
+int cli_load_config(cli_t *c)
+{
+	if (c->cfg)
+		return CLI_OK;
+	char err[ACM_CONFIG_ERR_MAX] = "";
+	int rc = acm_config_load(c->config_path, &c->cfg, err, sizeof(err));
+	if (rc != ACM_OK)
+		return cli_fail(c, CLI_STORE, "%s", err[0] ? err : acm_strerror(rc));
+	return CLI_OK;
+}
+
+int cli_open_store(cli_t *c, bool read_only, acm_store_t **out)
+{
+	int rc = cli_load_config(c);
+	if (rc != CLI_OK)
+		return rc;
+	acm_store_opts_t so = { .mapsize = c->cfg->store_max_size,
+	                        .max_values = c->cfg->txt_max_values,
+	                        .read_only = read_only };
+	rc = acm_store_open(c->cfg->store_path, c->cfg->apex, &so, out);
+	if (rc != ACM_OK)
+		return cli_fail(c, CLI_STORE, "cannot open store %s: %s", c->cfg->store_path,
+		                acm_strerror(rc));
+	return CLI_OK;
+}
+
+int cli_exit_code(int rc)
+{
+	switch (rc) {
+	case ACM_OK: return CLI_OK;
+	case ACM_ENOTFOUND:
+	case ACM_EABSENT: return CLI_NOTFOUND;
+	case ACM_EEXIST:
+	case ACM_EFULL:
+	case ACM_EBADVALUE:
+	case ACM_EBADNAME: return CLI_REJECTED;
+	default: return CLI_STORE;
+	}
+}
+
+int cli_fail(const cli_t *c, int code, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "acmensctl: %s\n", msg);
+	if (c->json)
+		cli_print_json(json_pack("{s:s, s:i}", "error", msg, "code", code));
+	return code;
+}
+
+void cli_print_json(json_t *v)
+{
+	if (!v)
+		return;
+	json_dumpf(v, stdout, JSON_COMPACT);
+	fputc('\n', stdout);
+	json_decref(v);
+}
+
+void cli_fulldomain(const cli_t *c, const char *subdomain, char *out, size_t len)
+{
+	char apex[ACM_DNAME_TXT_MAX];
+	acm_dname_to_text(c->cfg->apex, apex);
+	size_t alen = strlen(apex);
+	if (alen > 1)
+		apex[alen - 1] = '\0';   /* acme-dns prints names without the final dot */
+	snprintf(out, len, "%s.%s", subdomain, apex);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	cli_t c = { .config_path = DEFAULT_CONFIG };
+	int opt;
+	/* "+": stop at the first command word; its own options follow it. */
+	while ((opt = getopt_long(argc, argv, "+c:hV", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c': c.config_path = optarg; break;
+		case 'j': c.json = true; break;
+		case 'h': usage(stdout); return CLI_OK;
+		case 'V': printf("acmensctl %s\n", PACKAGE_VERSION); return CLI_OK;
+		default: usage(stderr); return CLI_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return CLI_USAGE;
+	}
+	const char *cmd = argv[optind];
+	int sub_argc = argc - optind;
+	char **sub_argv = argv + optind;
+	optind = 0;   /* subcommands parse their own options; 0 resets getopt fully */
+	int rc;
+	if (strcmp(cmd, "account") == 0)
+		rc = cmd_account(&c, sub_argc, sub_argv);
+	else if (strcmp(cmd, "txt") == 0)
+		rc = cmd_txt(&c, sub_argc, sub_argv);
+	else if (strcmp(cmd, "export") == 0)
+		rc = cmd_export(&c, sub_argc, sub_argv);
+	else {
+		fprintf(stderr, "acmensctl: unknown command '%s'\n", cmd);
+		usage(stderr);
+		rc = CLI_USAGE;
+	}
+	acm_config_free(c.cfg);
+	return rc;
+}

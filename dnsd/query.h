@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Parsing one DNS query message: header, the single question, and the
+ * additional section (EDNS OPT). Bounded at every byte; allocates nothing.
+ */
+#ifndef ACM_DNSD_QUERY_H
+#define ACM_DNSD_QUERY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/dname.h"
+
+#define ACM_DNS_HEADER 12
+
+enum acm_rcode {
+	ACM_RCODE_NOERROR = 0,
+	ACM_RCODE_FORMERR = 1,
+	ACM_RCODE_SERVFAIL = 2,
+	ACM_RCODE_NXDOMAIN = 3,
+	ACM_RCODE_NOTIMP = 4,
+	ACM_RCODE_REFUSED = 5,
+	ACM_RCODE_BADVERS = 16,   /* extended: needs OPT */
+};
+
+typedef struct {
+	uint16_t id;
+	uint16_t flags;                 /* the query's flags word as received */
+	uint8_t opcode;
+	bool has_question;              /* the question parsed and can be echoed */
+	uint8_t qname[ACM_DNAME_MAX];   /* as asked: case preserved, uncompressed */
+	uint8_t lname[ACM_DNAME_MAX];   /* lower case, for lookups */
+	size_t qname_len;
+	uint16_t qtype;
+	uint16_t qclass;
+	bool edns;                      /* a valid OPT was present */
+	uint16_t edns_size;             /* requestor's UDP payload size */
+	uint8_t edns_version;
+	bool edns_do;
+	int rcode;                      /* what the parse concluded (enum acm_rcode) */
+} acm_query_t;
+
+/*
+ * Parse msg[0..len). Returns true when a response is due (q->rcode says
+ * whether the query is acceptable: NOERROR, or FORMERR/NOTIMP/BADVERS with
+ * as much of q filled as could be read), false when the message must be
+ * dropped silently: shorter than a header, or a response (QR=1).
+ */
+bool acm_query_parse(const uint8_t *msg, size_t len, acm_query_t *q);
+
+#endif

@@ -1,0 +1,255 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Worker threads and their sockets. Every worker binds its own UDP and TCP
+ * socket on every listen address (SO_REUSEPORT lets the kernel spread
+ * packets and connections), runs its own event base, and answers from its
+ * own reference to the zone and its own store reader.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dnsd/answer.h"
+#include "dnsd/server.h"
+#include "dnsd/worker.h"
+#include "lib/error.h"
+
+#define TCP_BACKLOG 1024
+#define UDP_RCVBUF (4 * 1024 * 1024)
+
+struct acm_server {
+	unsigned count;
+	acm_worker_t *workers;
+	acm_tcp_limits_t tcp_limits;
+};
+
+void acm_worker_batch_begin(acm_worker_t *w)
+{
+	w->snapshot_ok = acm_reader_begin(w->reader, &w->serial) == ACM_OK;
+	w->now = (uint64_t)time(NULL);
+}
+
+void acm_worker_batch_end(acm_worker_t *w)
+{
+	if (w->snapshot_ok)
+		acm_reader_end(w->reader);
+	w->snapshot_ok = false;
+}
+
+static int worker_lookup(void *ctx, const uint8_t *owner, size_t len, const uint8_t **rec,
+                         size_t *reclen)
+{
+	acm_worker_t *w = ctx;
+	if (!w->snapshot_ok)
+		return ACM_ESTORE;
+	return acm_reader_lookup(w->reader, owner, len, rec, reclen);
+}
+
+size_t acm_worker_answer(acm_worker_t *w, const uint8_t *in, size_t len, bool tcp,
+                         uint8_t *out, size_t outcap)
+{
+	acm_query_t q;
+	if (!acm_query_parse(in, len, &q))
+		return 0;
+	acm_answer_env_t env = {
+		.zone = w->zone,
+		.lookup = worker_lookup,
+		.lookup_ctx = w,
+		.serial = w->serial,
+		.now = w->now,
+		.udp_payload = w->udp_payload,
+	};
+	return acm_answer(&env, &q, tcp, out, outcap, NULL);
+}
+
+static void take_pending_zone(evutil_socket_t fd, short what, void *arg)
+{
+	acm_worker_t *w = arg;
+	(void)fd;
+	(void)what;
+	acm_zone_t *z = atomic_exchange(&w->pending_zone, NULL);
+	if (z) {
+		acm_zone_unref(w->zone);
+		w->zone = z;
+	}
+}
+
+static void *worker_main(void *arg)
+{
+	acm_worker_t *w = arg;
+	event_base_loop(w->base, EVLOOP_NO_EXIT_ON_EMPTY);
+	return NULL;
+}
+
+static int bind_socket(const acm_listen_t *l, int type, char *err, size_t errlen)
+{
+	int fd = socket(l->addr.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(err, errlen, "dns.listen %s: socket: %s", l->text, strerror(errno));
+		return -errno;
+	}
+	int one = 1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+	if (l->addr.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (type == SOCK_DGRAM) {
+		int size = UDP_RCVBUF;
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	}
+	if (bind(fd, (const struct sockaddr *)&l->addr, l->addrlen) != 0 ||
+	    (type == SOCK_STREAM && listen(fd, TCP_BACKLOG) != 0)) {
+		int e = errno;
+		snprintf(err, errlen, "dns.listen %s (%s): %s", l->text,
+		         type == SOCK_DGRAM ? "udp" : "tcp", strerror(e));
+		close(fd);
+		return -e;
+	}
+	return fd;
+}
+
+static int worker_init(acm_server_t *srv, acm_worker_t *w, const acm_config_t *cfg,
+                       acm_store_t *store, acm_zone_t *zone, char *err, size_t errlen)
+{
+	w->base = event_base_new();
+	w->reload_ev = w->base ? event_new(w->base, -1, 0, take_pending_zone, w) : NULL;
+	w->udp = calloc(cfg->listen_count, sizeof(*w->udp));
+	w->tcp = calloc(cfg->listen_count, sizeof(*w->tcp));
+	if (!w->reload_ev || !w->udp || !w->tcp) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	int rc = acm_reader_open(store, &w->reader);
+	if (rc != ACM_OK) {
+		snprintf(err, errlen, "store reader: %s", acm_strerror(rc));
+		return rc;
+	}
+	acm_zone_ref(zone);
+	w->zone = zone;
+	atomic_init(&w->pending_zone, NULL);
+	w->udp_payload = (uint16_t)cfg->udp_payload;
+	w->tcp_limits = &srv->tcp_limits;
+	for (size_t i = 0; i < cfg->listen_count; i++) {
+		int fd = bind_socket(&cfg->listen[i], SOCK_DGRAM, err, errlen);
+		if (fd < 0)
+			return fd;
+		if ((rc = acm_udp_open(w, fd, &w->udp[w->udp_count])) != ACM_OK) {
+			close(fd);
+			snprintf(err, errlen, "dns.listen %s: %s", cfg->listen[i].text, acm_strerror(rc));
+			return rc;
+		}
+		w->udp_count++;
+		fd = bind_socket(&cfg->listen[i], SOCK_STREAM, err, errlen);
+		if (fd < 0)
+			return fd;
+		if ((rc = acm_tcp_open(w, fd, &w->tcp[w->tcp_count])) != ACM_OK) {
+			close(fd);
+			snprintf(err, errlen, "dns.listen %s: %s", cfg->listen[i].text, acm_strerror(rc));
+			return rc;
+		}
+		w->tcp_count++;
+	}
+	return ACM_OK;
+}
+
+static void worker_free(acm_worker_t *w)
+{
+	for (size_t i = 0; i < w->udp_count; i++)
+		acm_udp_close(w->udp[i]);
+	for (size_t i = 0; i < w->tcp_count; i++)
+		acm_tcp_close(w->tcp[i]);
+	free(w->udp);
+	free(w->tcp);
+	if (w->reload_ev)
+		event_free(w->reload_ev);
+	if (w->base)
+		event_base_free(w->base);
+	if (w->reader)
+		acm_reader_close(w->reader);
+	acm_zone_unref(atomic_exchange(&w->pending_zone, NULL));
+	acm_zone_unref(w->zone);
+}
+
+static unsigned worker_count(const acm_config_t *cfg)
+{
+	if (cfg->workers > 0)
+		return cfg->workers;
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (unsigned)n : 1;
+}
+
+int acm_server_start(const acm_config_t *cfg, acm_store_t *store, acm_zone_t *zone,
+                     acm_server_t **out, char *err, size_t errlen)
+{
+	acm_server_t *srv = calloc(1, sizeof(*srv));
+	unsigned n = worker_count(cfg);
+	if (!srv || !(srv->workers = calloc(n, sizeof(*srv->workers)))) {
+		free(srv);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	srv->count = n;
+	atomic_init(&srv->tcp_limits.count, 0);
+	srv->tcp_limits.max = cfg->tcp_max_clients;
+	srv->tcp_limits.idle_timeout = cfg->tcp_idle_timeout;
+	int rc = ACM_OK;
+	for (unsigned i = 0; rc == ACM_OK && i < n; i++) {
+		srv->workers[i].index = i;
+		rc = worker_init(srv, &srv->workers[i], cfg, store, zone, err, errlen);
+	}
+	/* Workers never see signals: the main thread handles them. */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	for (unsigned i = 0; rc == ACM_OK && i < n; i++) {
+		acm_worker_t *w = &srv->workers[i];
+		rc = -pthread_create(&w->thread, NULL, worker_main, w);
+		if (rc != ACM_OK)
+			snprintf(err, errlen, "cannot start worker thread: %s", strerror(-rc));
+		w->started = rc == ACM_OK;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != ACM_OK) {
+		acm_server_stop(srv);
+		return rc;
+	}
+	*out = srv;
+	return ACM_OK;
+}
+
+unsigned acm_server_workers(const acm_server_t *srv)
+{
+	return srv->count;
+}
+
+void acm_server_set_zone(acm_server_t *srv, acm_zone_t *zone)
+{
+	for (unsigned i = 0; i < srv->count; i++) {
+		acm_worker_t *w = &srv->workers[i];
+		acm_zone_ref(zone);
+		acm_zone_unref(atomic_exchange(&w->pending_zone, zone));
+		event_active(w->reload_ev, 0, 0);
+	}
+}
+
+void acm_server_stop(acm_server_t *srv)
+{
+	if (!srv)
+		return;
+	for (unsigned i = 0; i < srv->count; i++)
+		if (srv->workers[i].started)
+			event_base_loopbreak(srv->workers[i].base);
+	for (unsigned i = 0; i < srv->count; i++)
+		if (srv->workers[i].started)
+			pthread_join(srv->workers[i].thread, NULL);
+	for (unsigned i = 0; i < srv->count; i++)
+		worker_free(&srv->workers[i]);
+	free(srv->workers);
+	free(srv);
+}

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The DNS server: worker threads, each with its own event base and its own
+ * SO_REUSEPORT UDP and TCP sockets on every dns.listen address, answering
+ * from a zone and a store snapshot renewed for every batch of packets.
+ */
+#ifndef ACM_DNSD_SERVER_H
+#define ACM_DNSD_SERVER_H
+
+#include <stddef.h>
+
+#include "lib/config.h"
+#include "lib/store.h"
+#include "lib/zone.h"
+
+typedef struct acm_server acm_server_t;
+
+/*
+ * Bind every listen address for every worker and start the threads.
+ * The server takes its own reference on zone. On failure returns an error
+ * code and a message in err (which address could not be bound, and why);
+ * nothing is left running.
+ */
+int acm_server_start(const acm_config_t *cfg, acm_store_t *store, acm_zone_t *zone,
+                     acm_server_t **out, char *err, size_t errlen);
+
+/* Number of worker threads running. */
+unsigned acm_server_workers(const acm_server_t *srv);
+
+/* Hand a new zone to every worker; each switches between two batches, so no
+ * query is dropped. The server takes its own reference. */
+void acm_server_set_zone(acm_server_t *srv, acm_zone_t *zone);
+
+/* Stop the workers, close every socket, free the server. */
+void acm_server_stop(acm_server_t *srv);
+
+#endif

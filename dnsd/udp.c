@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * UDP: a worker drains its socket in batches with recvmmsg, answers every
+ * datagram of the batch from one store snapshot into preallocated buffers,
+ * and sends the answers back with one sendmmsg.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "dnsd/worker.h"
+#include "lib/error.h"
+
+#define UDP_BATCH 32
+#define UDP_IN_MAX 4096     /* larger queries are not queries we answer */
+#define UDP_OUT_MAX 4096    /* dns.udp_payload is at most this */
+#define UDP_ROUNDS 8        /* batches per wake-up before yielding to other events */
+
+struct acm_udp {
+	acm_worker_t *w;
+	int fd;
+	struct event *ev;
+	struct mmsghdr in[UDP_BATCH];
+	struct mmsghdr out[UDP_BATCH];
+	struct iovec in_iov[UDP_BATCH];
+	struct iovec out_iov[UDP_BATCH];
+	struct sockaddr_storage addr[UDP_BATCH];
+	uint8_t in_buf[UDP_BATCH][UDP_IN_MAX];
+	uint8_t out_buf[UDP_BATCH][UDP_OUT_MAX];
+};
+
+static void prepare_receive(acm_udp_t *u)
+{
+	for (int i = 0; i < UDP_BATCH; i++) {
+		u->in_iov[i].iov_base = u->in_buf[i];
+		u->in_iov[i].iov_len = UDP_IN_MAX;
+		struct msghdr *h = &u->in[i].msg_hdr;
+		memset(h, 0, sizeof(*h));
+		h->msg_name = &u->addr[i];
+		h->msg_namelen = sizeof(u->addr[i]);
+		h->msg_iov = &u->in_iov[i];
+		h->msg_iovlen = 1;
+	}
+}
+
+/* Answer n received datagrams; returns how many answers were queued. */
+static int answer_batch(acm_udp_t *u, int n)
+{
+	int queued = 0;
+	acm_worker_batch_begin(u->w);
+	for (int i = 0; i < n; i++) {
+		struct msghdr *h = &u->in[i].msg_hdr;
+		if (h->msg_flags & MSG_TRUNC)
+			continue;     /* oversize datagram: not a query of ours */
+		size_t len = acm_worker_answer(u->w, u->in_buf[i], u->in[i].msg_len, false,
+		                               u->out_buf[queued], UDP_OUT_MAX);
+		if (len == 0)
+			continue;
+		u->out_iov[queued].iov_base = u->out_buf[queued];
+		u->out_iov[queued].iov_len = len;
+		struct msghdr *o = &u->out[queued].msg_hdr;
+		memset(o, 0, sizeof(*o));
+		o->msg_name = h->msg_name;
+		o->msg_namelen = h->msg_namelen;
+		o->msg_iov = &u->out_iov[queued];
+		o->msg_iovlen = 1;
+		queued++;
+	}
+	acm_worker_batch_end(u->w);
+	return queued;
+}
+
+static void send_batch(acm_udp_t *u, int n)
+{
+	int sent = 0;
+	while (sent < n) {
+		int r = sendmmsg(u->fd, u->out + sent, (unsigned)(n - sent), MSG_DONTWAIT);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			/* A full send buffer or an unreachable peer costs only
+			 * this datagram; skip it and go on with the rest. */
+			sent++;
+			continue;
+		}
+		sent += r;
+	}
+}
+
+static void udp_ready(evutil_socket_t fd, short what, void *arg)
+{
+	acm_udp_t *u = arg;
+	(void)what;
+	for (int round = 0; round < UDP_ROUNDS; round++) {
+		prepare_receive(u);
+		int n = recvmmsg(fd, u->in, UDP_BATCH, MSG_DONTWAIT, NULL);
+		if (n <= 0)
+			return;
+		int queued = answer_batch(u, n);
+		if (queued > 0)
+			send_batch(u, queued);
+		if (n < UDP_BATCH)
+			return;
+	}
+}
+
+int acm_udp_open(acm_worker_t *w, int fd, acm_udp_t **out)
+{
+	acm_udp_t *u = calloc(1, sizeof(*u));
+	if (!u)
+		return -ENOMEM;
+	u->w = w;
+	u->fd = fd;
+	u->ev = event_new(w->base, fd, EV_READ | EV_PERSIST, udp_ready, u);
+	if (!u->ev || event_add(u->ev, NULL) != 0) {
+		if (u->ev)
+			event_free(u->ev);
+		free(u);
+		return -ENOMEM;
+	}
+	*out = u;
+	return ACM_OK;
+}
+
+void acm_udp_close(acm_udp_t *u)
+{
+	if (!u)
+		return;
+	event_free(u->ev);
+	close(u->fd);
+	free(u);
+}

@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The store: one LMDB environment holding accounts, their TXT values
+ * (pre-rendered as DNS rdata so the DNS path copies bytes straight out of
+ * the map), the zone serial and a journal of diffs per serial.
+ *
+ * Named databases:
+ *   accounts  subdomain label (lower case)  -> account record (JSON)
+ *   users     username                      -> subdomain label
+ *   rrsets    owner, lower-case wire name    -> rrset record (see below)
+ *   meta      "serial" -> u32 BE, "schema" -> u32 BE, "zone" -> apex wire name
+ *   journal   u64 BE sequence               -> diff record (see below)
+ *
+ * rrset record: u8 version (1), u8 count, then count entries of
+ *   u64 set_time BE, u64 expires BE (0 = never), u16 rdlen BE, rdata
+ * where rdata is the TXT rdata: one <character-string> per value.
+ * A registered account always has an rrset record, possibly with count 0,
+ * so the DNS side answers NODATA rather than NXDOMAIN for it.
+ *
+ * diff record: u32 serial_from BE, u32 serial_to BE, u64 time BE, then
+ *   entries of u8 op (0 delete, 1 add), owner wire name, u16 rdlen BE, rdata.
+ *
+ * Every committing write transaction that changed something bumps the serial
+ * once (RFC 1982 arithmetic) and appends one diff; commits are synced to disk
+ * before the commit call returns. Functions return ACM_OK or a negative code
+ * from lib/error.h; none of them logs.
+ *
+ * Threads: the store handle is shared; a write transaction belongs to the
+ * thread that began it; a reader belongs to one thread at a time.
+ */
+#ifndef ACM_STORE_H
+#define ACM_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/dname.h"
+
+#define ACM_STORE_SCHEMA 1
+#define ACM_TXT_MAX 255            /* bytes in one TXT value */
+#define ACM_USERNAME_MAX 64
+#define ACM_KEYHASH_MAX 128
+#define ACM_ALLOWFROM_MAX 16
+#define ACM_CIDR_MAX 50
+
+enum acm_key_scheme {
+	ACM_KEY_SHA256 = 1,        /* key_hash is 64 lower-case hex digits */
+	ACM_KEY_BCRYPT = 2,        /* key_hash is a $2a$/$2b$ crypt string */
+};
+
+enum acm_account_flags {
+	ACM_ACCOUNT_DISABLED = 1u << 0,
+};
+
+typedef struct {
+	char subdomain[ACM_LABEL_MAX + 1];     /* lower case */
+	char username[ACM_USERNAME_MAX + 1];
+	int key_scheme;                        /* enum acm_key_scheme */
+	char key_hash[ACM_KEYHASH_MAX + 1];
+	size_t allowfrom_count;
+	char allowfrom[ACM_ALLOWFROM_MAX][ACM_CIDR_MAX + 1];
+	uint64_t created;                      /* unix seconds */
+	uint64_t updated;
+	uint32_t flags;                        /* enum acm_account_flags */
+} acm_account_t;
+
+typedef struct {
+	size_t len;
+	char value[ACM_TXT_MAX + 1];           /* NUL-terminated copy */
+	uint64_t set_time;
+	uint64_t expires;                      /* 0 = never */
+} acm_txt_t;
+
+typedef struct {
+	size_t mapsize;          /* bytes; 0 = default (4 GiB, sparse) */
+	unsigned max_values;     /* values per name; 0 = default (8) */
+	unsigned journal_max;    /* diffs kept; 0 = default (10000) */
+	bool read_only;          /* open without creating or writing */
+} acm_store_opts_t;
+
+typedef struct acm_store acm_store_t;
+typedef struct acm_wtxn acm_wtxn_t;
+typedef struct acm_reader acm_reader_t;
+
+/*
+ * Open (creating if needed) the store in directory path for the zone whose
+ * apex is the wire name apex. The directory is created if missing.
+ * Returns ACM_OK, ACM_EZONE (store made for another zone), ACM_ESCHEMA,
+ * ACM_ESTORE, or -errno.
+ */
+int acm_store_open(const char *path, const uint8_t *apex,
+                   const acm_store_opts_t *opts, acm_store_t **out);
+void acm_store_close(acm_store_t *store);
+
+/* The apex the store was opened with, and the limit on values per name. */
+const uint8_t *acm_store_apex(const acm_store_t *store);
+unsigned acm_store_max_values(const acm_store_t *store);
+
+/* Check a TXT value: 1..255 bytes of printable ASCII. ACM_OK or ACM_EBADVALUE. */
+int acm_txt_check(const char *value, size_t len);
+
+/* ---- writes ---------------------------------------------------------- */
+
+/* Begin a write transaction (waits for other writers, in any process). */
+int acm_store_write_begin(acm_store_t *store, acm_wtxn_t **out);
+
+/*
+ * Operations inside a write transaction. A logical failure (ACM_EEXIST,
+ * ACM_ENOTFOUND, ACM_EFULL, ACM_EABSENT, ACM_EBADVALUE, ACM_EBADNAME) changes
+ * nothing and leaves the transaction usable, so one transaction can carry
+ * many independent operations. ACM_ESTORE/ACM_ESTOREFULL poison it: the
+ * caller must abort.
+ */
+int acm_wtxn_account_create(acm_wtxn_t *w, const acm_account_t *acc);
+/* Add one value (expires: unix seconds, 0 = never). Expired values of the
+ * name are dropped first. ACM_EEXIST if the value is already there (its
+ * expiry is then left as it was), ACM_EFULL at the limit. */
+int acm_wtxn_txt_add(acm_wtxn_t *w, const char *subdomain, const char *value,
+                     size_t len, uint64_t expires);
+int acm_wtxn_txt_remove(acm_wtxn_t *w, const char *subdomain, const char *value,
+                        size_t len);
+/* Replace the whole set (n may be 0). Duplicates in the input are merged.
+ * ACM_EFULL if more than max_values distinct values. */
+int acm_wtxn_txt_replace(acm_wtxn_t *w, const char *subdomain,
+                         const acm_txt_t *values, size_t n);
+
+/* Commit durably. If anything changed, the serial was bumped once and the
+ * diff journaled; *serial (may be NULL) gets the serial after the commit.
+ * The transaction is freed in every case. */
+int acm_store_write_commit(acm_wtxn_t *w, uint32_t *serial);
+void acm_store_write_abort(acm_wtxn_t *w);
+
+/* One-operation conveniences: begin, operate, commit. */
+int acm_store_account_create(acm_store_t *store, const acm_account_t *acc,
+                             uint32_t *serial);
+int acm_store_txt_add(acm_store_t *store, const char *subdomain, const char *value,
+                      size_t len, uint64_t expires, uint32_t *serial);
+int acm_store_txt_remove(acm_store_t *store, const char *subdomain,
+                         const char *value, size_t len, uint32_t *serial);
+int acm_store_txt_replace(acm_store_t *store, const char *subdomain,
+                          const acm_txt_t *values, size_t n, uint32_t *serial);
+
+/* ---- reads (each in its own short read transaction) ------------------- */
+
+int acm_store_serial(acm_store_t *store, uint32_t *serial);
+/* ACM_ENOTFOUND for an unknown subdomain or username. */
+int acm_store_account_get(acm_store_t *store, const char *subdomain, acm_account_t *out);
+int acm_store_account_by_user(acm_store_t *store, const char *username, acm_account_t *out);
+/* Values of an account, expired ones included (check .expires). *n gets the
+ * count; at most max are written. ACM_ENOTFOUND for an unknown account. */
+int acm_store_txt_list(acm_store_t *store, const char *subdomain,
+                       acm_txt_t *out, size_t max, size_t *n);
+
+/* Call fn for every rrset record in owner order; a non-zero return from fn
+ * stops the walk and is returned. */
+typedef int (*acm_rrset_fn)(const uint8_t *owner, const uint8_t *rec, size_t len,
+                            void *ctx);
+int acm_store_foreach_rrset(acm_store_t *store, acm_rrset_fn fn, void *ctx);
+
+/* Call fn for each journal diff with sequence >= from_seq, oldest first. */
+typedef int (*acm_diff_fn)(uint64_t seq, const uint8_t *rec, size_t len, void *ctx);
+int acm_store_foreach_diff(acm_store_t *store, uint64_t from_seq, acm_diff_fn fn,
+                           void *ctx);
+
+/* ---- the DNS path: a reusable snapshot per worker --------------------- */
+
+int acm_reader_open(acm_store_t *store, acm_reader_t **out);
+void acm_reader_close(acm_reader_t *r);
+/* Start (or restart) a snapshot and read its serial. Cheap: no allocation. */
+int acm_reader_begin(acm_reader_t *r, uint32_t *serial);
+/* End the snapshot; views from it become invalid. */
+void acm_reader_end(acm_reader_t *r);
+/* Find the rrset record of a lower-case owner wire name; *rec points into
+ * the map and stays valid until acm_reader_end. ACM_OK or ACM_ENOTFOUND. */
+int acm_reader_lookup(acm_reader_t *r, const uint8_t *owner, size_t owner_len,
+                      const uint8_t **rec, size_t *len);
+
+/* ---- rrset record decoding ------------------------------------------- */
+
+typedef struct {
+	uint64_t set_time;
+	uint64_t expires;
+	const uint8_t *rdata;
+	uint16_t rdlen;
+} acm_rr_entry_t;
+
+typedef struct {
+	const uint8_t *p;
+	const uint8_t *end;
+	unsigned left;
+} acm_rr_iter_t;
+
+/* Start iterating a record; ACM_ECORRUPT if the header is bad. */
+int acm_rr_iter_init(acm_rr_iter_t *it, const uint8_t *rec, size_t len);
+/* 1 and *e filled, 0 at the end, ACM_ECORRUPT on a bad entry. */
+int acm_rr_iter_next(acm_rr_iter_t *it, acm_rr_entry_t *e);
+
+#endif

@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * acmensd: read the configuration, open the store, start the DNS workers,
+ * then wait for signals: SIGTERM/SIGINT stop, SIGHUP reloads the
+ * configuration (static records, log level, TTLs) without dropping queries.
+ */
+#include <errno.h>
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "dnsd/server.h"
+#include "lib/config.h"
+#include "lib/error.h"
+#include "lib/log.h"
+#include "lib/store.h"
+#include "lib/zone.h"
+
+typedef struct {
+	const char *config_path;
+	acm_config_t *cfg;
+	acm_server_t *server;
+	struct event_base *base;
+} daemon_t;
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: acmensd -c FILE\n"
+	           "  -c, --config FILE   configuration file (YAML)\n"
+	           "  -h, --help          this text\n"
+	           "  -V, --version       print the version\n");
+}
+
+/* Only one acmensd may serve a store: hold an exclusive lock on a file in
+ * it for the life of the process (the kernel drops it if we die). */
+static int lock_store(const char *dir, int *fd_out)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/acmensd.lock", dir);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		int e = errno;
+		close(fd);
+		return e == EWOULDBLOCK ? ACM_ELOCKED : -e;
+	}
+	char pid[32];
+	int n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) == 0 && write(fd, pid, (size_t)n) != n)
+		acm_warn("cannot write pid to %s", path);
+	*fd_out = fd;
+	return ACM_OK;
+}
+
+/* What a reload cannot change without a restart. */
+static void warn_unreloadable(const acm_config_t *old, const acm_config_t *new)
+{
+	if (!acm_dname_equal(old->apex, new->apex))
+		acm_warn("reload: zone.name changed; restart to apply");
+	if (strcmp(old->store_path, new->store_path) != 0)
+		acm_warn("reload: store.path changed; restart to apply");
+	if (old->listen_count != new->listen_count ||
+	    memcmp(old->listen, new->listen, old->listen_count * sizeof(*old->listen)) != 0)
+		acm_warn("reload: dns.listen changed; restart to apply");
+	if (old->workers != new->workers)
+		acm_warn("reload: dns.workers changed; restart to apply");
+}
+
+static void reload(daemon_t *d)
+{
+	char err[ACM_CONFIG_ERR_MAX];
+	acm_config_t *cfg = NULL;
+	acm_zone_t *zone = NULL;
+	int rc = acm_config_load(d->config_path, &cfg, err, sizeof(err));
+	if (rc == ACM_OK)
+		rc = acm_zone_build(cfg, &zone, err, sizeof(err));
+	if (rc != ACM_OK) {
+		acm_err("reload failed, keeping the running configuration: %s", err);
+		acm_config_free(cfg);
+		return;
+	}
+	warn_unreloadable(d->cfg, cfg);
+	acm_log_set_level(cfg->log_level);
+	acm_server_set_zone(d->server, zone);
+	acm_zone_unref(zone);
+	acm_config_free(d->cfg);
+	d->cfg = cfg;
+	acm_notice("configuration reloaded from %s", d->config_path);
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	daemon_t *d = arg;
+	(void)what;
+	if (sig == SIGHUP) {
+		reload(d);
+		return;
+	}
+	acm_notice("received %s, stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	event_base_loopbreak(d->base);
+}
+
+static int parse_args(int argc, char **argv, daemon_t *d)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+	while ((c = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': d->config_path = optarg; break;
+		case 'h': usage(stdout); exit(0);
+		case 'V': printf("acmensd %s\n", PACKAGE_VERSION); exit(0);
+		default: usage(stderr); return 1;
+		}
+	}
+	if (!d->config_path || optind != argc) {
+		usage(stderr);
+		return 1;
+	}
+	return 0;
+}
+
+static int run(daemon_t *d)
+{
+	char err[ACM_CONFIG_ERR_MAX] = "";
+	acm_store_t *store = NULL;
+	acm_zone_t *zone = NULL;
+	int lock_fd = -1;
+	acm_store_opts_t so = { .mapsize = d->cfg->store_max_size,
+	                        .max_values = d->cfg->txt_max_values };
+	int rc = acm_store_open(d->cfg->store_path, d->cfg->apex, &so, &store);
+	if (rc != ACM_OK) {
+		acm_err("cannot open store %s: %s", d->cfg->store_path, acm_strerror(rc));
+		return 1;
+	}
+	rc = lock_store(d->cfg->store_path, &lock_fd);
+	if (rc != ACM_OK) {
+		acm_err("cannot lock store %s: %s", d->cfg->store_path,
+		        rc == ACM_ELOCKED ? "another acmensd is serving this store" : acm_strerror(rc));
+		acm_store_close(store);
+		return 1;
+	}
+	rc = acm_zone_build(d->cfg, &zone, err, sizeof(err));
+	if (rc == ACM_OK)
+		rc = acm_server_start(d->cfg, store, zone, &d->server, err, sizeof(err));
+	acm_zone_unref(zone);
+	if (rc != ACM_OK) {
+		acm_err("cannot start: %s", err[0] ? err : acm_strerror(rc));
+		acm_store_close(store);
+		close(lock_fd);
+		return 1;
+	}
+	struct event *sigs[3];
+	int signums[3] = { SIGTERM, SIGINT, SIGHUP };
+	for (int i = 0; i < 3; i++) {
+		sigs[i] = evsignal_new(d->base, signums[i], on_signal, d);
+		event_add(sigs[i], NULL);
+	}
+	char apex[ACM_DNAME_TXT_MAX];
+	acm_dname_to_text(d->cfg->apex, apex);
+	acm_notice("acmensd %s serving %s with %u workers on %zu addresses", PACKAGE_VERSION, apex,
+	           acm_server_workers(d->server), d->cfg->listen_count);
+	event_base_dispatch(d->base);
+	for (int i = 0; i < 3; i++)
+		event_free(sigs[i]);
+	acm_server_stop(d->server);
+	acm_store_close(store);
+	close(lock_fd);
+	acm_notice("stopped");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	daemon_t d = { 0 };
+	if (parse_args(argc, argv, &d) != 0)
+		return 1;
+	char err[ACM_CONFIG_ERR_MAX];
+	int rc = acm_config_load(d.config_path, &d.cfg, err, sizeof(err));
+	if (rc != ACM_OK) {
+		acm_err("%s", rc == ACM_ECONFIG ? err : acm_strerror(rc));
+		if (rc != ACM_ECONFIG)
+			acm_err("cannot read %s", d.config_path);
+		return 1;
+	}
+	acm_log_set_level(d.cfg->log_level);
+	signal(SIGPIPE, SIG_IGN);
+	evthread_use_pthreads();
+	d.base = event_base_new();
+	rc = d.base ? run(&d) : 1;
+	if (d.base)
+		event_base_free(d.base);
+	acm_config_free(d.cfg);
+	libevent_global_shutdown();
+	return rc;
+}

@@ -1,0 +1,462 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Unit tests for lib/config.c: a full configuration, the defaults, and one
+ * case per kind of error with its file, line and key.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <cmocka.h>
+
+#include "lib/config.h"
+#include "lib/error.h"
+
+static char *write_tmp(const char *content)
+{
+	char *path = strdup("/tmp/acmens-test-config-XXXXXX");
+	assert_non_null(path);
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	size_t len = strlen(content);
+	assert_int_equal(write(fd, content, len), (ssize_t)len);
+	close(fd);
+	return path;
+}
+
+static acm_config_t *load_ok(const char *yaml)
+{
+	char *path = write_tmp(yaml);
+	char err[ACM_CONFIG_ERR_MAX];
+	acm_config_t *cfg = NULL;
+	int r = acm_config_load(path, &cfg, err, sizeof(err));
+	unlink(path);
+	free(path);
+	if (r != ACM_OK)
+		fail_msg("load failed (%d): %s", r, err);
+	assert_non_null(cfg);
+	return cfg;
+}
+
+/* line 0: the message carries no line; key NULL: it names no key. */
+static void expect_error(const char *yaml, unsigned line, const char *key, const char *fragment)
+{
+	char *path = write_tmp(yaml);
+	char err[ACM_CONFIG_ERR_MAX], want[256], where[32] = "";
+	acm_config_t *cfg = (acm_config_t *)&err;   /* must be reset to NULL */
+
+	int r = acm_config_load(path, &cfg, err, sizeof(err));
+	unlink(path);
+	if (line)
+		snprintf(where, sizeof(where), ":%u", line);
+	snprintf(want, sizeof(want), "%s%s: %s%s", path, where, key ? key : "", key ? ": " : "");
+	if (r != ACM_ECONFIG)
+		fail_msg("want ACM_ECONFIG, got %d (%s) for:\n%s", r, err, yaml);
+	assert_null(cfg);
+	if (strncmp(err, want, strlen(want)) != 0 || !strstr(err, fragment))
+		fail_msg("got \"%s\"\nwant \"%s...%s...\"\nfor:\n%s", err, want, fragment, yaml);
+	free(path);
+}
+
+static const uint8_t *wire(const char *text, uint8_t *buf)
+{
+	assert_true(acm_dname_from_text(text, buf) > 0);
+	return buf;
+}
+
+static void assert_name(const uint8_t *got, const char *text)
+{
+	uint8_t w[ACM_DNAME_MAX];
+	wire(text, w);
+	assert_int_equal(acm_dname_len(got), acm_dname_len(w));
+	assert_memory_equal(got, w, acm_dname_len(w));
+}
+
+static void assert_listen4(const acm_listen_t *l, const char *addr, uint16_t port)
+{
+	const struct sockaddr_in *a = (const struct sockaddr_in *)&l->addr;
+	struct in_addr want;
+	assert_int_equal(a->sin_family, AF_INET);
+	assert_int_equal(l->addrlen, sizeof(*a));
+	assert_int_equal(inet_pton(AF_INET, addr, &want), 1);
+	assert_memory_equal(&a->sin_addr, &want, sizeof(want));
+	assert_int_equal(ntohs(a->sin_port), port);
+}
+
+static void assert_listen6(const acm_listen_t *l, const char *addr, uint16_t port)
+{
+	const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)&l->addr;
+	struct in6_addr want;
+	assert_int_equal(a->sin6_family, AF_INET6);
+	assert_int_equal(l->addrlen, sizeof(*a));
+	assert_int_equal(inet_pton(AF_INET6, addr, &want), 1);
+	assert_memory_equal(&a->sin6_addr, &want, sizeof(want));
+	assert_int_equal(ntohs(a->sin6_port), port);
+}
+
+static void test_full(void **state)
+{
+	(void)state;
+	acm_config_t *c = load_ok(
+		"# acmens test configuration\n"            /* 1 */
+		"zone:\n"                                   /* 2 */
+		"  name: ACME.Example.ORG\n"                /* 3 */
+		"  ns:\n"                                   /* 4 */
+		"    - ns1.example.org\n"                   /* 5 */
+		"    - NS2.example.net.\n"                  /* 6 */
+		"  soa:\n"                                  /* 7 */
+		"    mname: ns0.example.org\n"              /* 8 */
+		"    rname: admin.example.org\n"            /* 9 */
+		"    refresh: 7200\n"                       /* 10 */
+		"    retry: 300\n"                          /* 11 */
+		"    expire: 1209600\n"                     /* 12 */
+		"    minimum: 30\n"                         /* 13 */
+		"    ttl: 2147483647\n"                     /* 14 */
+		"  txt_ttl: 0\n"                            /* 15 */
+		"  txt_max_values: 64\n"                    /* 16 */
+		"  records:\n"                              /* 17 */
+		"    - \"@ A 192.0.2.1\"\n"                 /* 18 */
+		"    - www 300 IN AAAA 2001:db8::1\n"       /* 19 */
+		"    - alias CNAME www\n"                   /* 20 */
+		"    - 'txt TXT \"hello world\"'\n"         /* 21 */
+		"    - \"@ MX 10 mail.example.net.\"\n"     /* 22 */
+		"dns:\n"                                    /* 23 */
+		"  listen:\n"                               /* 24 */
+		"    - 192.0.2.53:5353\n"                   /* 25 */
+		"    - \"[2001:db8::53]:53\"\n"             /* 26 */
+		"    - 0.0.0.0\n"                           /* 27 */
+		"    - \"::\"\n"                            /* 28 */
+		"    - \"[::1]\"\n"                         /* 29 */
+		"  workers: 256\n"
+		"  udp_payload: 4096\n"
+		"  tcp_idle_timeout: 3600\n"
+		"  tcp_max_clients: 1000000\n"
+		"store:\n"
+		"  path: /var/lib/acmens\n"
+		"  max_size: 512M\n"
+		"log:\n"
+		"  level: debug\n");
+
+	assert_non_null(c->path);
+	assert_memory_equal(c->apex, "\4acme\7example\3org\0", 18);
+	assert_int_equal(c->ns_count, 2);
+	assert_name(c->ns[0], "ns1.example.org");
+	assert_name(c->ns[1], "ns2.example.net");
+	assert_name(c->soa.mname, "ns0.example.org");
+	assert_name(c->soa.rname, "admin.example.org");
+	assert_int_equal(c->soa.refresh, 7200);
+	assert_int_equal(c->soa.retry, 300);
+	assert_int_equal(c->soa.expire, 1209600);
+	assert_int_equal(c->soa.minimum, 30);
+	assert_int_equal(c->soa.ttl, 2147483647u);
+	assert_int_equal(c->txt_ttl, 0);
+	assert_int_equal(c->txt_max_values, 64);
+
+	assert_int_equal(c->record_count, 5);
+	assert_string_equal(c->records[0].text, "@ A 192.0.2.1");
+	assert_int_equal(c->records[0].line, 18);
+	assert_string_equal(c->records[1].text, "www 300 IN AAAA 2001:db8::1");
+	assert_int_equal(c->records[1].line, 19);
+	assert_string_equal(c->records[3].text, "txt TXT \"hello world\"");
+	assert_int_equal(c->records[3].line, 21);
+	assert_int_equal(c->records[4].line, 22);
+
+	assert_int_equal(c->listen_count, 5);
+	assert_listen4(&c->listen[0], "192.0.2.53", 5353);
+	assert_string_equal(c->listen[0].text, "192.0.2.53:5353");
+	assert_listen6(&c->listen[1], "2001:db8::53", 53);
+	assert_listen4(&c->listen[2], "0.0.0.0", 53);
+	assert_listen6(&c->listen[3], "::", 53);
+	assert_listen6(&c->listen[4], "::1", 53);
+	assert_string_equal(c->listen[4].text, "[::1]");
+
+	assert_int_equal(c->workers, 256);
+	assert_int_equal(c->udp_payload, 4096);
+	assert_int_equal(c->tcp_idle_timeout, 3600);
+	assert_int_equal(c->tcp_max_clients, 1000000);
+	assert_string_equal(c->store_path, "/var/lib/acmens");
+	assert_int_equal(c->store_max_size, 512ull << 20);
+	assert_int_equal(c->log_level, ACM_LOG_DEBUG);
+	acm_config_free(c);
+}
+
+static void test_defaults(void **state)
+{
+	(void)state;
+	acm_config_t *c = load_ok("zone:\n  name: acme.example.org.\n  ns: [NS1.Example.org]\n");
+
+	assert_name(c->apex, "acme.example.org");
+	assert_int_equal(c->ns_count, 1);
+	assert_name(c->ns[0], "ns1.example.org");
+	assert_name(c->soa.mname, "ns1.example.org");
+	assert_name(c->soa.rname, "hostmaster.acme.example.org");
+	assert_int_equal(c->soa.refresh, 3600);
+	assert_int_equal(c->soa.retry, 600);
+	assert_int_equal(c->soa.expire, 604800);
+	assert_int_equal(c->soa.minimum, 60);
+	assert_int_equal(c->soa.ttl, 3600);
+	assert_int_equal(c->txt_ttl, 1);
+	assert_int_equal(c->txt_max_values, 8);
+	assert_int_equal(c->record_count, 0);
+	assert_null(c->records);
+	assert_int_equal(c->listen_count, 2);
+	assert_listen4(&c->listen[0], "127.0.0.1", 53);
+	assert_listen6(&c->listen[1], "::1", 53);
+	assert_int_equal(c->workers, 0);
+	assert_int_equal(c->udp_payload, 1232);
+	assert_int_equal(c->tcp_idle_timeout, 10);
+	assert_int_equal(c->tcp_max_clients, 1024);
+	assert_string_equal(c->store_path, "./var");
+	assert_int_equal(c->store_max_size, 4ull << 30);
+	assert_int_equal(c->log_level, ACM_LOG_INFO);
+	acm_config_free(c);
+
+	acm_config_free(NULL);
+}
+
+static void test_values(void **state)
+{
+	(void)state;
+	static const struct { const char *text; uint64_t bytes; } sizes[] = {
+		{ "1M", 1ull << 20 }, { "1048576", 1ull << 20 }, { "2048K", 2ull << 20 },
+		{ "3g", 3ull << 30 }, { "4T", 4ull << 40 },
+	};
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		char yaml[200];
+		snprintf(yaml, sizeof(yaml),
+			 "zone: {name: a.org, ns: [ns.a.org]}\nstore: {max_size: %s}\n",
+			 sizes[i].text);
+		acm_config_t *c = load_ok(yaml);
+		assert_int_equal(c->store_max_size, sizes[i].bytes);
+		acm_config_free(c);
+	}
+
+	static const char *const levels[] = { "error", "warning", "notice", "info", "debug" };
+	for (int i = 0; i < 5; i++) {
+		char yaml[200];
+		snprintf(yaml, sizeof(yaml),
+			 "zone: {name: a.org, ns: [ns.a.org]}\nlog: {level: %s}\n", levels[i]);
+		acm_config_t *c = load_ok(yaml);
+		assert_int_equal(c->log_level, i);
+		acm_config_free(c);
+	}
+
+	/* a record may sit at the apex and at a CNAME-free sibling of a CNAME */
+	acm_config_t *c = load_ok("zone:\n  name: a.org\n  ns: [ns.a.org]\n"
+				  "  records:\n    - x CNAME y\n    - x.x TXT below\n"
+				  "    - \"@ TXT apex\"\n");
+	assert_int_equal(c->record_count, 3);
+	acm_config_free(c);
+}
+
+struct err_case {
+	const char *yaml;
+	unsigned line;
+	const char *key;
+	const char *fragment;
+};
+
+/* Lines 1-4 of most cases. */
+#define ZONE "zone:\n  name: acme.example.org\n  ns:\n    - ns1.example.org\n"
+#define INT31 "expected an integer from 0 to 2147483647"
+
+static const struct err_case err_cases[] = {
+	/* unknown keys */
+	{ ZONE "http:\n  port: 8080\n", 5, "http", "unknown key" },
+	{ ZONE "  foo: 1\n", 5, "zone.foo", "unknown key" },
+	{ ZONE "  soa:\n    refresh: 1\n    bogus: 2\n", 7, "zone.soa.bogus", "unknown key" },
+	{ ZONE "  soa.refresh: 5\n", 5, "zone.soa.refresh", "unknown key" },
+	{ ZONE "dns:\n  zone: 1\n", 6, "dns.zone", "unknown key" },
+	{ ZONE "\"\": 1\n", 5, "", "unknown key" },
+	{ ZONE "? [a]\n: b\n", 5, "(top level)", "keys must be plain strings" },
+
+	/* wrong types */
+	{ ZONE "  soa:\n    refresh: abc\n", 6, "zone.soa.refresh", INT31 },
+	{ ZONE "  soa:\n    refresh: \"3600\"\n", 6, "zone.soa.refresh", INT31 },
+	{ ZONE "  soa:\n    refresh: [1]\n", 6, "zone.soa.refresh", INT31 },
+	{ ZONE "  soa:\n    refresh:\n", 6, "zone.soa.refresh", INT31 },
+	{ ZONE "  soa:\n    ttl: 1.5\n", 6, "zone.soa.ttl", INT31 },
+	{ ZONE "  soa:\n    ttl: 0x10\n", 6, "zone.soa.ttl", INT31 },
+	{ ZONE "  soa: 5\n", 5, "zone.soa", "expected a mapping" },
+	{ "zone:\n", 1, "zone", "expected a mapping" },
+	{ "zone:\n  name: a.org\n  ns:\n    a: b\n", 3, "zone.ns", "expected a list of domain names" },
+	{ "zone:\n  name: a.org\n  ns: ns1.a.org\n", 3, "zone.ns", "expected a list of domain names" },
+	{ "zone:\n  name: a.org\n  ns:\n    - ns1.a.org\n    - [x]\n", 5, "zone.ns",
+	  "expected a list of domain names" },
+	{ "zone:\n  name: a.org\n  ns: []\n", 3, "zone.ns", "at least 1" },
+	{ "zone:\n  name: [a.org]\n  ns: [ns.a.org]\n", 2, "zone.name", "expected a domain name" },
+	{ ZONE "  records: www A 192.0.2.1\n", 5, "zone.records", "expected a list of records" },
+	{ ZONE "  records:\n    - {a: b}\n", 6, "zone.records", "expected a list of records" },
+	{ ZONE "store:\n  path: \"\"\n", 6, "store.path", "expected a non-empty string" },
+	{ ZONE "store:\n  path: [a]\n", 6, "store.path", "expected a non-empty string" },
+	{ ZONE "store:\n  path: \"a\\0b\"\n", 6, "store.path", "expected a non-empty string" },
+
+	/* out of range */
+	{ ZONE "  soa:\n    refresh: 2147483648\n", 6, "zone.soa.refresh", INT31 },
+	{ ZONE "  soa:\n    retry: -1\n", 6, "zone.soa.retry", INT31 },
+	{ ZONE "  soa:\n    expire: 99999999999999999999999\n", 6, "zone.soa.expire", INT31 },
+	{ ZONE "  txt_ttl: 4294967296\n", 5, "zone.txt_ttl", INT31 },
+	{ ZONE "  txt_max_values: 0\n", 5, "zone.txt_max_values", "from 1 to 64" },
+	{ ZONE "  txt_max_values: 65\n", 5, "zone.txt_max_values", "from 1 to 64" },
+	{ ZONE "dns:\n  udp_payload: 511\n", 6, "dns.udp_payload", "from 512 to 4096" },
+	{ ZONE "dns:\n  udp_payload: 4097\n", 6, "dns.udp_payload", "from 512 to 4096" },
+	{ ZONE "dns:\n  workers: 257\n", 6, "dns.workers", "from 0 to 256" },
+	{ ZONE "dns:\n  tcp_idle_timeout: 0\n", 6, "dns.tcp_idle_timeout", "from 1 to 3600" },
+	{ ZONE "dns:\n  tcp_max_clients: 1000001\n", 6, "dns.tcp_max_clients", "from 1 to 1000000" },
+	{ ZONE "store:\n  max_size: 512K\n", 6, "store.max_size", "at least 1M" },
+	{ ZONE "store:\n  max_size: 1048575\n", 6, "store.max_size", "at least 1M" },
+	{ ZONE "store:\n  max_size: 5X\n", 6, "store.max_size", "at least 1M" },
+	{ ZONE "store:\n  max_size: 4GB\n", 6, "store.max_size", "at least 1M" },
+	{ ZONE "store:\n  max_size: 16777216T\n", 6, "store.max_size", "at least 1M" },
+	{ ZONE "store:\n  max_size: -1\n", 6, "store.max_size", "at least 1M" },
+
+	/* bad names */
+	{ "zone:\n  name: a..org\n  ns: [ns.a.org]\n", 2, "zone.name", "invalid domain name \"a..org\"" },
+	{ "zone:\n  name: a.org\n  ns:\n    - ns.a.org\n    - ns..a.org\n", 5, "zone.ns",
+	  "invalid domain name" },
+	{ ZONE "  soa:\n    rname: \"a\\\\\"\n", 6, "zone.soa.rname", "invalid domain name" },
+	{ "zone:\n  name: xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx.org\n"
+	  "  ns: [ns.a.org]\n", 2, "zone.name", "invalid domain name" },
+
+	/* listen addresses and ports */
+	{ ZONE "dns:\n  listen:\n    - 127.0.0.1:53\n    - 1.2.3:53\n", 8, "dns.listen",
+	  "invalid address \"1.2.3:53\"" },
+	{ ZONE "dns:\n  listen:\n    - \"[::1\"\n", 7, "dns.listen", "invalid address" },
+	{ ZONE "dns:\n  listen:\n    - \"[::1]x\"\n", 7, "dns.listen", "invalid address" },
+	{ ZONE "dns:\n  listen:\n    - \"[1.2.3.4]:53\"\n", 7, "dns.listen", "invalid address" },
+	{ ZONE "dns:\n  listen:\n    - localhost:53\n", 7, "dns.listen", "invalid address" },
+	{ ZONE "dns:\n  listen:\n    - 1.2.3.4.5\n", 7, "dns.listen", "invalid address" },
+	{ ZONE "dns:\n  listen: []\n", 6, "dns.listen", "at least 1" },
+	{ ZONE "dns:\n  listen: 127.0.0.1\n", 6, "dns.listen", "expected a list of addresses" },
+	{ ZONE "dns:\n  listen:\n    - 1.2.3.4:0\n", 7, "dns.listen", "invalid port in \"1.2.3.4:0\"" },
+	{ ZONE "dns:\n  listen:\n    - 1.2.3.4:65536\n", 7, "dns.listen", "invalid port" },
+	{ ZONE "dns:\n  listen:\n    - \"1.2.3.4:\"\n", 7, "dns.listen", "invalid port" },
+	{ ZONE "dns:\n  listen:\n    - 1.2.3.4:+53\n", 7, "dns.listen", "invalid port" },
+	{ ZONE "dns:\n  listen:\n    - \"[::1]:domain\"\n", 7, "dns.listen", "invalid port" },
+	{ ZONE "dns:\n  listen:\n    - 1.2.3.4:99999999999999999999999\n", 7, "dns.listen",
+	  "invalid port" },
+
+	/* log level */
+	{ ZONE "log:\n  level: verbose\n", 6, "log.level",
+	  "expected one of error, warning, notice, info, debug" },
+	{ ZONE "log:\n  level: 3\n", 6, "log.level", "expected one of" },
+	{ ZONE "log:\n  level: DEBUG\n", 6, "log.level", "expected one of" },
+
+	/* required keys */
+	{ "zone:\n  ns: [ns.a.org]\n", 0, "zone.name", "required key missing" },
+	{ "dns:\n  workers: 1\n", 0, "zone.name", "required key missing" },
+	{ "zone:\n  name: a.org\n", 0, "zone.ns", "required key missing" },
+	{ "zone:\n  name: xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx."
+	  "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx."
+	  "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx."
+	  "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n  ns: [ns.a.org]\n",
+	  0, "zone.soa.rname", "too long" },
+
+	/* static records */
+	{ ZONE "  records:\n    - www A 192.0.2.1\n    - www A not-an-ip\n", 7, "zone.records",
+	  "cannot parse record: " },
+	{ ZONE "  records:\n    - www BOGUSTYPE x\n", 6, "zone.records", "cannot parse record: " },
+	{ ZONE "  records:\n    - \"\"\n", 6, "zone.records", "cannot parse record: " },
+	{ ZONE "  records:\n    - www.example.com. A 192.0.2.1\n", 6, "zone.records",
+	  "owner www.example.com. is outside the zone" },
+	{ ZONE "  records:\n    - example.org. A 192.0.2.1\n", 6, "zone.records", "outside the zone" },
+	{ ZONE "  records:\n    - \"@ SOA ns1 host 1 2 3 4 5\"\n", 6, "zone.records", "use zone.soa" },
+	{ ZONE "  records:\n    - sub NS ns.elsewhere.net.\n", 6, "zone.records", "use zone.ns" },
+	{ ZONE "  records:\n    - www CH TXT hello\n", 6, "zone.records", "class must be IN" },
+	{ ZONE "  records:\n    - \"@ CNAME www\"\n", 6, "zone.records", "apex" },
+	{ ZONE "  records:\n    - www A 192.0.2.1\n    - x TXT y\n    - www CNAME other\n", 8,
+	  "zone.records", "CNAME conflicts with other records at www.acme.example.org. (line 6)" },
+	{ ZONE "  records:\n    - www CNAME other\n    - WWW TXT hi\n", 7, "zone.records",
+	  "has a CNAME (line 6)" },
+	{ ZONE "  records:\n    - www CNAME a\n    - www CNAME b\n", 7, "zone.records",
+	  "already has a CNAME (line 6)" },
+
+	/* duplicates */
+	{ "zone:\n  name: a.org\n  ns: [ns.a.org]\n  name: b.org\n", 4, "zone.name", "duplicate key" },
+	{ ZONE "zone:\n  name: x.org\n", 5, "zone", "duplicate key" },
+	{ ZONE "  soa:\n    ttl: 1\n    ttl: 2\n", 7, "zone.soa.ttl", "duplicate key" },
+
+	/* the file as a whole */
+	{ "", 0, NULL, "empty" },
+	{ "# nothing here\n\n", 0, NULL, "empty" },
+	{ "- a\n- b\n", 1, NULL, "the top level must be a mapping" },
+	{ "\n\nhello\n", 3, NULL, "the top level must be a mapping" },
+	{ ZONE "---\nzone: {}\n", 6, NULL, "only one YAML document" },
+	{ ZONE "  records: [a\n", 0, NULL, "YAML error" },
+	{ "zone:\n  name: a.org\n\tns: x\n", 3, "YAML error", "" },
+};
+
+static void test_errors(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(err_cases) / sizeof(err_cases[0]); i++) {
+		const struct err_case *e = &err_cases[i];
+		/* a syntax error's line is libyaml's guess; only check the kind */
+		if (e->key == NULL && strcmp(e->fragment, "YAML error") == 0) {
+			char *path = write_tmp(e->yaml);
+			char err[ACM_CONFIG_ERR_MAX];
+			acm_config_t *cfg = NULL;
+			assert_int_equal(acm_config_load(path, &cfg, err, sizeof(err)), ACM_ECONFIG);
+			assert_null(cfg);
+			assert_non_null(strstr(err, path));
+			assert_non_null(strstr(err, "YAML error"));
+			unlink(path);
+			free(path);
+			continue;
+		}
+		expect_error(e->yaml, e->line, e->key, e->fragment);
+	}
+}
+
+static void test_missing_file(void **state)
+{
+	(void)state;
+	char err[ACM_CONFIG_ERR_MAX];
+	acm_config_t *cfg = (acm_config_t *)&err;
+
+	int r = acm_config_load("/nonexistent/acmens.yaml", &cfg, err, sizeof(err));
+	assert_int_equal(r, -ENOENT);
+	assert_null(cfg);
+	assert_non_null(strstr(err, "/nonexistent/acmens.yaml"));
+
+	/* a directory opens but does not read */
+	r = acm_config_load("/", &cfg, err, sizeof(err));
+	assert_true(r < 0);
+	assert_null(cfg);
+}
+
+static void test_no_err_buffer(void **state)
+{
+	(void)state;
+	char *path = write_tmp("zone:\n  bogus: 1\n");
+	acm_config_t *cfg = NULL;
+	assert_int_equal(acm_config_load(path, &cfg, NULL, 0), ACM_ECONFIG);
+
+	/* a tiny buffer truncates but stays terminated */
+	char tiny[8];
+	assert_int_equal(acm_config_load(path, &cfg, tiny, sizeof(tiny)), ACM_ECONFIG);
+	assert_true(strlen(tiny) < sizeof(tiny));
+	unlink(path);
+	free(path);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_full),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_values),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_no_err_buffer),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,1041 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Unit tests of the store (lib/store.c) and of account credentials
+ * (lib/keys.c): every test works in its own temporary directory.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <errno.h>
+#include <ftw.h>
+#include <lmdb.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/dname.h"
+#include "lib/error.h"
+#include "lib/keys.h"
+#include "lib/store.h"
+#include "lib/wire.h"
+
+struct fx {
+	char dir[64];
+	uint8_t apex[ACM_DNAME_MAX];
+	acm_store_t *s;
+};
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static void fx_open(struct fx *f, const acm_store_opts_t *opts)
+{
+	if (f->s)
+		acm_store_close(f->s);
+	f->s = NULL;
+	assert_int_equal(acm_store_open(f->dir, f->apex, opts, &f->s), ACM_OK);
+	assert_non_null(f->s);
+}
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	if (!f)
+		return -1;
+	strcpy(f->dir, "/tmp/acmens-test-XXXXXX");
+	if (!mkdtemp(f->dir) ||
+	    acm_dname_from_text("acme.Example.ORG.", f->apex) <= 0) {
+		free(f);
+		return -1;
+	}
+	acm_dname_lower(f->apex);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	acm_store_close(f->s);
+	nftw(f->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+	free(f);
+	return 0;
+}
+
+/* A fresh account on subdomain sub with a predictable username. */
+static void make_account(acm_store_t *s, const char *sub, const char *user)
+{
+	acm_account_t a;
+	memset(&a, 0, sizeof(a));
+	strcpy(a.subdomain, sub);
+	strcpy(a.username, user);
+	a.key_scheme = ACM_KEY_SHA256;
+	strcpy(a.key_hash, "00");
+	assert_int_equal(acm_store_account_create(s, &a, NULL), ACM_OK);
+}
+
+static uint32_t serial_of(acm_store_t *s)
+{
+	uint32_t sn = 0;
+	assert_int_equal(acm_store_serial(s, &sn), ACM_OK);
+	return sn;
+}
+
+static size_t list(acm_store_t *s, const char *sub, acm_txt_t *out, size_t max)
+{
+	size_t n = 999;
+	assert_int_equal(acm_store_txt_list(s, sub, out, max, &n), ACM_OK);
+	return n;
+}
+
+static int add(acm_store_t *s, const char *sub, const char *v, uint64_t expires)
+{
+	return acm_store_txt_add(s, sub, v, strlen(v), expires, NULL);
+}
+
+static acm_txt_t txt(const char *v, uint64_t expires)
+{
+	acm_txt_t t;
+	memset(&t, 0, sizeof(t));
+	t.len = strlen(v);
+	memcpy(t.value, v, t.len);
+	t.expires = expires;
+	return t;
+}
+
+static size_t owner_of(const struct fx *f, const char *label, uint8_t *owner)
+{
+	size_t n = strlen(label);
+	owner[0] = (uint8_t)n;
+	memcpy(owner + 1, label, n);
+	size_t alen = acm_dname_len(f->apex);
+	memcpy(owner + 1 + n, f->apex, alen);
+	return 1 + n + alen;
+}
+
+/* Edit a byte range of a stored record behind the store's back (closed). */
+static void raw_patch(const struct fx *f, const char *db, const void *key, size_t klen,
+                      size_t off, const void *bytes, size_t n)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_val k = { klen, (void *)key }, v;
+	uint8_t buf[4096];
+
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 8), 0);
+	assert_int_equal(mdb_env_open(env, f->dir, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, db, 0, &dbi), 0);
+	assert_int_equal(mdb_get(txn, dbi, &k, &v), 0);
+	assert_true(off + n <= sizeof(buf) && v.mv_size <= sizeof(buf));
+	memcpy(buf, v.mv_data, v.mv_size);
+	memcpy(buf + off, bytes, n);
+	v.mv_data = buf;
+	if (off + n > v.mv_size)
+		v.mv_size = off + n;
+	assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+}
+
+static void raw_patch_rrset(const struct fx *f, const char *label, size_t off,
+                            uint64_t x)
+{
+	uint8_t owner[ACM_DNAME_MAX], b[8];
+	size_t olen = owner_of(f, label, owner);
+	acm_put_u64(b, x);
+	raw_patch(f, "rrsets", owner, olen, off, b, 8);
+}
+
+/* ---- open ------------------------------------------------------------ */
+
+static void test_open_reopen(void **state)
+{
+	struct fx *f = *state;
+	uint32_t sn = 0;
+
+	fx_open(f, NULL);
+	assert_int_equal(serial_of(f->s), 1);
+	assert_int_equal(acm_store_max_values(f->s), 8);
+	assert_memory_equal(acm_store_apex(f->s), f->apex, acm_dname_len(f->apex));
+	make_account(f->s, "alpha", "user-a");
+	assert_int_equal(acm_store_txt_add(f->s, "alpha", "token1", 6, 0, &sn), ACM_OK);
+	assert_int_equal(sn, 2);
+
+	acm_store_opts_t o = { .max_values = 4 };
+	fx_open(f, &o);
+	assert_int_equal(serial_of(f->s), 2);
+	assert_int_equal(acm_store_max_values(f->s), 4);
+	acm_txt_t t[4];
+	assert_int_equal(list(f->s, "alpha", t, 4), 1);
+	assert_string_equal(t[0].value, "token1");
+
+	acm_account_t a;
+	assert_int_equal(acm_store_account_by_user(f->s, "user-a", &a), ACM_OK);
+	assert_string_equal(a.subdomain, "alpha");
+
+	/* A read-only open sees the same data. */
+	acm_store_close(f->s);
+	f->s = NULL;
+	o.read_only = true;
+	fx_open(f, &o);
+	assert_int_equal(serial_of(f->s), 2);
+	assert_int_equal(add(f->s, "alpha", "x", 0), -EROFS);
+}
+
+static void test_reopen_other_zone(void **state)
+{
+	struct fx *f = *state;
+	uint8_t other[ACM_DNAME_MAX];
+	acm_store_t *s = (acm_store_t *)1;
+
+	fx_open(f, NULL);
+	acm_store_close(f->s);
+	f->s = NULL;
+	assert_true(acm_dname_from_text("acme.example.net", other) > 0);
+	assert_int_equal(acm_store_open(f->dir, other, NULL, &s), ACM_EZONE);
+	assert_null(s);
+	/* The apex is compared case-insensitively. */
+	assert_true(acm_dname_from_text("ACME.example.org", other) > 0);
+	assert_int_equal(acm_store_open(f->dir, other, NULL, &s), ACM_OK);
+	acm_store_close(s);
+}
+
+static void test_schema_mismatch(void **state)
+{
+	struct fx *f = *state;
+	static const uint8_t two[4] = { 0, 0, 0, 2 };
+	acm_store_t *s = NULL;
+
+	fx_open(f, NULL);
+	acm_store_close(f->s);
+	f->s = NULL;
+	raw_patch(f, "meta", "schema", 6, 0, two, 4);
+	assert_int_equal(acm_store_open(f->dir, f->apex, NULL, &s), ACM_ESCHEMA);
+	assert_null(s);
+}
+
+/* A damaged record is reported, not trusted. */
+static void test_corrupt_record(void **state)
+{
+	struct fx *f = *state;
+	acm_txt_t t[4];
+	size_t n;
+	static const uint8_t bad_len[2] = { 0, 200 };
+
+	fx_open(f, NULL);
+	make_account(f->s, "cor", "u1");
+	assert_int_equal(add(f->s, "cor", "abc", 0), ACM_OK);
+	acm_store_close(f->s);
+	f->s = NULL;
+	raw_patch(f, "rrsets", "\3cor\4acme\7example\3org", 22, 18, bad_len, 2);
+	fx_open(f, NULL);
+	assert_int_equal(acm_store_txt_list(f->s, "cor", t, 4, &n), ACM_ECORRUPT);
+	assert_int_equal(add(f->s, "cor", "x", 0), ACM_ECORRUPT);
+	assert_int_equal(serial_of(f->s), 2);
+}
+
+/* ---- accounts --------------------------------------------------------- */
+
+static void test_account_create(void **state)
+{
+	struct fx *f = *state;
+	acm_account_t a, b;
+	uint32_t sn = 0;
+
+	fx_open(f, NULL);
+	memset(&a, 0, sizeof(a));
+	strcpy(a.subdomain, "host-1");
+	strcpy(a.username, "bob");
+	a.key_scheme = ACM_KEY_BCRYPT;
+	strcpy(a.key_hash, "$2b$10$abc");
+	a.allowfrom_count = 2;
+	strcpy(a.allowfrom[0], "192.0.2.0/24");
+	strcpy(a.allowfrom[1], "2001:db8::/32");
+	a.created = 1700000000;
+	a.updated = 1700000001;
+	a.flags = ACM_ACCOUNT_DISABLED;
+	assert_int_equal(acm_store_account_create(f->s, &a, &sn), ACM_OK);
+	assert_int_equal(sn, 1);   /* no rdata changed: no new serial */
+
+	assert_int_equal(acm_store_account_get(f->s, "HOST-1", &b), ACM_OK);
+	assert_string_equal(b.subdomain, "host-1");
+	assert_string_equal(b.username, "bob");
+	assert_int_equal(b.key_scheme, ACM_KEY_BCRYPT);
+	assert_string_equal(b.key_hash, "$2b$10$abc");
+	assert_int_equal(b.allowfrom_count, 2);
+	assert_string_equal(b.allowfrom[0], "192.0.2.0/24");
+	assert_string_equal(b.allowfrom[1], "2001:db8::/32");
+	assert_int_equal(b.created, 1700000000);
+	assert_int_equal(b.updated, 1700000001);
+	assert_int_equal(b.flags, ACM_ACCOUNT_DISABLED);
+
+	/* An account answers NODATA: its rrset record exists and is empty. */
+	acm_txt_t t[1];
+	assert_int_equal(list(f->s, "host-1", t, 1), 0);
+
+	/* Same subdomain (any case), or same username: refused. */
+	strcpy(a.subdomain, "HOST-1");
+	strcpy(a.username, "carol");
+	assert_int_equal(acm_store_account_create(f->s, &a, NULL), ACM_EEXIST);
+	strcpy(a.subdomain, "host-2");
+	strcpy(a.username, "bob");
+	assert_int_equal(acm_store_account_create(f->s, &a, NULL), ACM_EEXIST);
+	assert_int_equal(acm_store_account_get(f->s, "host-2", &b), ACM_ENOTFOUND);
+	assert_int_equal(acm_store_account_by_user(f->s, "carol", &b), ACM_ENOTFOUND);
+	assert_int_equal(acm_store_account_by_user(f->s, "bob", &b), ACM_OK);
+	assert_string_equal(b.subdomain, "host-1");
+}
+
+static void test_account_bad_label(void **state)
+{
+	struct fx *f = *state;
+	static const char *const bad[] = {
+		"", "-abc", "abc-", "a_b", "a.b", "a b", "caf\xc3\xa9",
+	};
+	static const char *const long64 =
+		"0123456789012345678901234567890123456789012345678901234567890123";
+	acm_account_t a;
+
+	fx_open(f, NULL);
+	memset(&a, 0, sizeof(a));
+	strcpy(a.username, "u");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		strncpy(a.subdomain, bad[i], ACM_LABEL_MAX);
+		assert_int_equal(acm_store_account_create(f->s, &a, NULL), ACM_EBADNAME);
+	}
+	strcpy(a.subdomain, "ok");
+	a.username[0] = '\0';
+	assert_int_equal(acm_store_account_create(f->s, &a, NULL), ACM_EBADNAME);
+	assert_int_equal(add(f->s, "a_b", "v", 0), ACM_EBADNAME);
+	assert_int_equal(add(f->s, long64, "v", 0), ACM_EBADNAME);
+	assert_int_equal(add(f->s, long64 + 1, "v", 0), ACM_ENOTFOUND);  /* 63 is fine */
+}
+
+/* ---- TXT values -------------------------------------------------------- */
+
+static void test_txt_add_list(void **state)
+{
+	struct fx *f = *state;
+	acm_txt_t t[8];
+	uint32_t sn = 0;
+	uint64_t before = (uint64_t)time(NULL);
+
+	fx_open(f, NULL);
+	make_account(f->s, "web", "u1");
+	assert_int_equal(acm_store_txt_add(f->s, "web", "first", 5, 0, &sn), ACM_OK);
+	assert_int_equal(sn, 2);
+	assert_int_equal(acm_store_txt_add(f->s, "web", "second", 6, 4000000000u, &sn),
+	                 ACM_OK);
+	assert_int_equal(sn, 3);
+	assert_int_equal(list(f->s, "web", t, 8), 2);
+	assert_int_equal(t[0].len, 5);
+	assert_string_equal(t[0].value, "first");
+	assert_int_equal(t[0].expires, 0);
+	assert_true(t[0].set_time >= before && t[0].set_time <= before + 5);
+	assert_string_equal(t[1].value, "second");
+	assert_int_equal(t[1].expires, 4000000000u);
+
+	/* max limits what is written, not the count. */
+	size_t n = 0;
+	assert_int_equal(acm_store_txt_list(f->s, "web", t, 1, &n), ACM_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(t[0].value, "first");
+
+	/* Bad values. */
+	char big[257];
+	memset(big, 'a', 256);
+	big[256] = '\0';
+	assert_int_equal(acm_store_txt_add(f->s, "web", big, 256, 0, NULL), ACM_EBADVALUE);
+	assert_int_equal(acm_store_txt_add(f->s, "web", big, 255, 0, NULL), ACM_OK);
+	assert_int_equal(acm_store_txt_add(f->s, "web", "a\nb", 3, 0, NULL), ACM_EBADVALUE);
+	assert_int_equal(acm_store_txt_add(f->s, "web", "", 0, 0, NULL), ACM_EBADVALUE);
+	assert_int_equal(acm_txt_check("\x7f", 1), ACM_EBADVALUE);
+	assert_int_equal(acm_txt_check(" ~", 2), ACM_OK);
+	assert_int_equal(serial_of(f->s), 4);
+}
+
+static void test_txt_duplicate(void **state)
+{
+	struct fx *f = *state;
+	acm_txt_t t[8];
+
+	fx_open(f, NULL);
+	make_account(f->s, "dup", "u1");
+	assert_int_equal(add(f->s, "dup", "v", 0), ACM_OK);
+	assert_int_equal(serial_of(f->s), 2);
+	assert_int_equal(add(f->s, "dup", "v", 1234567890123u), ACM_EEXIST);
+	assert_int_equal(serial_of(f->s), 2);
+	assert_int_equal(list(f->s, "dup", t, 8), 1);
+	assert_int_equal(t[0].expires, 0);   /* expiry left as it was */
+}
+
+static void test_txt_full(void **state)
+{
+	struct fx *f = *state;
+	acm_store_opts_t o = { .max_values = 3 };
+	acm_txt_t t[8];
+
+	fx_open(f, &o);
+	make_account(f->s, "full", "u1");
+	assert_int_equal(add(f->s, "full", "a", 0), ACM_OK);
+	assert_int_equal(add(f->s, "full", "b", 0), ACM_OK);
+	assert_int_equal(add(f->s, "full", "c", 0), ACM_OK);
+	assert_int_equal(serial_of(f->s), 4);
+	assert_int_equal(add(f->s, "full", "d", 0), ACM_EFULL);
+	assert_int_equal(serial_of(f->s), 4);
+	assert_int_equal(list(f->s, "full", t, 8), 3);
+	assert_string_equal(t[0].value, "a");
+	assert_string_equal(t[1].value, "b");
+	assert_string_equal(t[2].value, "c");
+	/* A duplicate is reported as such even when full. */
+	assert_int_equal(add(f->s, "full", "b", 0), ACM_EEXIST);
+}
+
+static void test_txt_remove(void **state)
+{
+	struct fx *f = *state;
+	acm_txt_t t[8];
+	uint32_t sn = 0;
+
+	fx_open(f, NULL);
+	make_account(f->s, "rm", "u1");
+	assert_int_equal(add(f->s, "rm", "a", 0), ACM_OK);
+	assert_int_equal(add(f->s, "rm", "b", 0), ACM_OK);
+	assert_int_equal(add(f->s, "rm", "c", 0), ACM_OK);
+	assert_int_equal(acm_store_txt_remove(f->s, "rm", "zz", 2, &sn), ACM_EABSENT);
+	assert_int_equal(serial_of(f->s), 4);
+	assert_int_equal(acm_store_txt_remove(f->s, "rm", "b", 1, &sn), ACM_OK);
+	assert_int_equal(sn, 5);
+	assert_int_equal(list(f->s, "rm", t, 8), 2);
+	assert_string_equal(t[0].value, "a");
+	assert_string_equal(t[1].value, "c");
+	assert_int_equal(acm_store_txt_remove(f->s, "rm", "b", 1, &sn), ACM_EABSENT);
+	assert_int_equal(serial_of(f->s), 5);
+}
+
+static void test_txt_replace(void **state)
+{
+	struct fx *f = *state;
+	acm_store_opts_t o = { .max_values = 3 };
+	acm_txt_t t[8], in[5];
+	uint32_t sn = 0;
+
+	fx_open(f, &o);
+	make_account(f->s, "rep", "u1");
+	assert_int_equal(add(f->s, "rep", "keep", 0), ACM_OK);
+	/* Age the value so a kept set_time is told apart from a new one. */
+	acm_store_close(f->s);
+	f->s = NULL;
+	raw_patch_rrset(f, "rep", 2, 1000);
+	fx_open(f, &o);
+	assert_int_equal(list(f->s, "rep", t, 8), 1);
+	assert_int_equal(t[0].set_time, 1000);
+
+	/* Duplicates in the input are merged. */
+	in[0] = txt("new1", 0);
+	in[1] = txt("keep", 99);
+	in[2] = txt("new1", 0);
+	in[3] = txt("new2", 0);
+	assert_int_equal(acm_store_txt_replace(f->s, "rep", in, 4, &sn), ACM_OK);
+	assert_int_equal(sn, 3);
+	assert_int_equal(list(f->s, "rep", t, 8), 3);
+	assert_string_equal(t[0].value, "new1");
+	assert_string_equal(t[1].value, "keep");
+	assert_int_equal(t[1].set_time, 1000);
+	assert_true(t[0].set_time >= (uint64_t)time(NULL) - 60);
+	assert_int_equal(t[1].expires, 99);
+	assert_string_equal(t[2].value, "new2");
+
+	/* The same set again changes nothing. */
+	assert_int_equal(acm_store_txt_replace(f->s, "rep", in, 4, &sn), ACM_OK);
+	assert_int_equal(sn, 3);
+
+	/* Four distinct values with a limit of three. */
+	in[4] = txt("new3", 0);
+	assert_int_equal(acm_store_txt_replace(f->s, "rep", in, 5, &sn), ACM_EFULL);
+	assert_int_equal(serial_of(f->s), 3);
+	assert_int_equal(list(f->s, "rep", t, 8), 3);
+
+	in[0] = txt("bad\tvalue", 0);
+	assert_int_equal(acm_store_txt_replace(f->s, "rep", in, 1, &sn), ACM_EBADVALUE);
+
+	/* To empty. */
+	assert_int_equal(acm_store_txt_replace(f->s, "rep", NULL, 0, &sn), ACM_OK);
+	assert_int_equal(sn, 4);
+	assert_int_equal(list(f->s, "rep", t, 8), 0);
+	assert_int_equal(acm_store_txt_replace(f->s, "rep", NULL, 0, &sn), ACM_OK);
+	assert_int_equal(sn, 4);
+}
+
+static void test_unknown_account(void **state)
+{
+	struct fx *f = *state;
+	acm_txt_t t[2], in = txt("v", 0);
+	size_t n;
+
+	fx_open(f, NULL);
+	make_account(f->s, "known", "u1");
+	assert_int_equal(add(f->s, "nobody", "v", 0), ACM_ENOTFOUND);
+	assert_int_equal(acm_store_txt_remove(f->s, "nobody", "v", 1, NULL), ACM_ENOTFOUND);
+	assert_int_equal(acm_store_txt_replace(f->s, "nobody", &in, 1, NULL), ACM_ENOTFOUND);
+	assert_int_equal(acm_store_txt_list(f->s, "nobody", t, 2, &n), ACM_ENOTFOUND);
+	assert_int_equal(serial_of(f->s), 1);
+}
+
+static void test_mixed_case(void **state)
+{
+	struct fx *f = *state;
+	acm_txt_t t[4], in = txt("r", 0);
+	acm_account_t a;
+	uint8_t owner[ACM_DNAME_MAX];
+
+	fx_open(f, NULL);
+	make_account(f->s, "ABC-Def", "u1");
+	assert_int_equal(acm_store_account_get(f->s, "abc-def", &a), ACM_OK);
+	assert_string_equal(a.subdomain, "abc-def");
+	assert_int_equal(add(f->s, "ABC-Def", "x", 0), ACM_OK);
+	assert_int_equal(add(f->s, "abc-DEF", "y", 0), ACM_OK);
+	assert_int_equal(add(f->s, "abc-def", "x", 0), ACM_EEXIST);
+	assert_int_equal(list(f->s, "ABC-DEF", t, 4), 2);
+	assert_int_equal(acm_store_txt_remove(f->s, "Abc-Def", "x", 1, NULL), ACM_OK);
+	assert_int_equal(list(f->s, "abc-def", t, 4), 1);
+	assert_string_equal(t[0].value, "y");
+	assert_int_equal(acm_store_txt_replace(f->s, "ABC-DEF", &in, 1, NULL), ACM_OK);
+	assert_int_equal(list(f->s, "aBc-dEf", t, 4), 1);
+	assert_string_equal(t[0].value, "r");
+
+	/* The owner is stored in lower case. */
+	acm_reader_t *r;
+	const uint8_t *rec;
+	size_t len, olen = owner_of(f, "abc-def", owner);
+	uint32_t sn;
+	assert_int_equal(acm_reader_open(f->s, &r), ACM_OK);
+	assert_int_equal(acm_reader_begin(r, &sn), ACM_OK);
+	assert_int_equal(acm_reader_lookup(r, owner, olen, &rec, &len), ACM_OK);
+	acm_reader_end(r);
+	acm_reader_close(r);
+}
+
+static void test_expired_dropped(void **state)
+{
+	struct fx *f = *state;
+	acm_txt_t t[4];
+
+	fx_open(f, NULL);
+	make_account(f->s, "exp", "u1");
+	assert_int_equal(add(f->s, "exp", "keep", 0), ACM_OK);
+	assert_int_equal(add(f->s, "exp", "old", 1), ACM_OK);      /* long gone */
+	assert_int_equal(list(f->s, "exp", t, 4), 2);              /* list shows it */
+	assert_int_equal(t[1].expires, 1);
+	assert_int_equal(add(f->s, "exp", "new", 0), ACM_OK);
+	assert_int_equal(list(f->s, "exp", t, 4), 2);
+	assert_string_equal(t[0].value, "keep");
+	assert_string_equal(t[1].value, "new");
+
+	/* The expired value does not count against the limit either. */
+	acm_store_opts_t o = { .max_values = 1 };
+	fx_open(f, &o);
+	make_account(f->s, "exp2", "u2");
+	assert_int_equal(add(f->s, "exp2", "a", 1), ACM_OK);
+	assert_int_equal(add(f->s, "exp2", "b", 0), ACM_OK);
+	assert_int_equal(list(f->s, "exp2", t, 4), 1);
+	assert_string_equal(t[0].value, "b");
+}
+
+/* ---- transactions and journal ----------------------------------------- */
+
+struct diff_ent {
+	int op;
+	char owner[ACM_DNAME_TXT_MAX];
+	char value[ACM_TXT_MAX + 1];
+};
+
+struct diff_rec {
+	uint64_t seq;
+	uint32_t from, to;
+	uint64_t time;
+	size_t n;
+	struct diff_ent e[16];
+};
+
+struct diffs {
+	size_t n;
+	struct diff_rec d[8];
+};
+
+/* Decode a journal diff strictly, the way a transfer would read it. */
+static int collect_diff(uint64_t seq, const uint8_t *rec, size_t len, void *ctx)
+{
+	struct diffs *ds = ctx;
+	assert_true(ds->n < 8);
+	struct diff_rec *d = &ds->d[ds->n++];
+	memset(d, 0, sizeof(*d));
+	d->seq = seq;
+	assert_true(len >= 16);
+	d->from = acm_get_u32(rec);
+	d->to = acm_get_u32(rec + 4);
+	d->time = acm_get_u64(rec + 8);
+	size_t pos = 16;
+	while (pos < len) {
+		assert_true(d->n < 16);
+		struct diff_ent *e = &d->e[d->n++];
+		e->op = rec[pos++];
+		assert_true(e->op == 0 || e->op == 1);
+		assert_true(pos < len);
+		size_t olen = acm_dname_len(rec + pos);
+		assert_true(olen > 0 && pos + olen + 2 <= len);
+		assert_true(acm_dname_to_text(rec + pos, e->owner) > 0);
+		pos += olen;
+		size_t rdlen = acm_get_u16(rec + pos);
+		pos += 2;
+		assert_true(pos + rdlen <= len && rdlen >= 1);
+		assert_int_equal(rec[pos], rdlen - 1);
+		memcpy(e->value, rec + pos + 1, rdlen - 1);
+		e->value[rdlen - 1] = '\0';
+		pos += rdlen;
+	}
+	assert_int_equal(pos, len);
+	return 0;
+}
+
+static void assert_ent(const struct diff_ent *e, int op, const char *owner,
+                       const char *value)
+{
+	assert_int_equal(e->op, op);
+	assert_string_equal(e->owner, owner);
+	assert_string_equal(e->value, value);
+}
+
+static void test_serial_once_per_txn(void **state)
+{
+	struct fx *f = *state;
+	acm_wtxn_t *w;
+	acm_txt_t t[4];
+	uint32_t sn = 0;
+	struct diffs ds = { 0 };
+
+	fx_open(f, NULL);
+	make_account(f->s, "one", "u1");
+	make_account(f->s, "two", "u2");
+	assert_int_equal(acm_store_write_begin(f->s, &w), ACM_OK);
+	assert_int_equal(acm_wtxn_txt_add(w, "one", "a", 1, 0), ACM_OK);
+	assert_int_equal(acm_wtxn_txt_add(w, "two", "b", 1, 0), ACM_OK);
+	/* Logical failures in between leave the transaction usable. */
+	assert_int_equal(acm_wtxn_txt_add(w, "one", "a", 1, 0), ACM_EEXIST);
+	assert_int_equal(acm_wtxn_txt_remove(w, "two", "zz", 2), ACM_EABSENT);
+	assert_int_equal(acm_wtxn_txt_add(w, "three", "a", 1, 0), ACM_ENOTFOUND);
+	assert_int_equal(acm_wtxn_txt_add(w, "one", "c", 1, 0), ACM_OK);
+	assert_int_equal(acm_store_write_commit(w, &sn), ACM_OK);
+	assert_int_equal(sn, 2);
+	assert_int_equal(serial_of(f->s), 2);
+	assert_int_equal(list(f->s, "one", t, 4), 2);
+	assert_int_equal(list(f->s, "two", t, 4), 1);
+
+	/* An aborted transaction leaves nothing behind. */
+	assert_int_equal(acm_store_write_begin(f->s, &w), ACM_OK);
+	assert_int_equal(acm_wtxn_txt_add(w, "two", "lost", 4, 0), ACM_OK);
+	acm_store_write_abort(w);
+	assert_int_equal(serial_of(f->s), 2);
+	assert_int_equal(list(f->s, "two", t, 4), 1);
+
+	/* A transaction without changes commits without a new serial. */
+	assert_int_equal(acm_store_write_begin(f->s, &w), ACM_OK);
+	assert_int_equal(acm_wtxn_txt_remove(w, "two", "zz", 2), ACM_EABSENT);
+	assert_int_equal(acm_store_write_commit(w, &sn), ACM_OK);
+	assert_int_equal(sn, 2);
+
+	assert_int_equal(acm_store_foreach_diff(f->s, 0, collect_diff, &ds), ACM_OK);
+	assert_int_equal(ds.n, 1);
+	const struct diff_rec *d = &ds.d[0];
+	assert_int_equal(d->seq, 1);
+	assert_int_equal(d->from, 1);
+	assert_int_equal(d->to, 2);
+	assert_true(d->time >= (uint64_t)time(NULL) - 60);
+	assert_int_equal(d->n, 3);
+	assert_ent(&d->e[0], 1, "one.acme.example.org.", "a");
+	assert_ent(&d->e[1], 1, "two.acme.example.org.", "b");
+	assert_ent(&d->e[2], 1, "one.acme.example.org.", "c");
+}
+
+static void test_journal(void **state)
+{
+	struct fx *f = *state;
+	acm_store_opts_t o = { .journal_max = 3 };
+	acm_txt_t in[2] = { txt("r1", 0), txt("r2", 0) };
+	struct diffs ds = { 0 };
+
+	fx_open(f, &o);
+	make_account(f->s, "j", "u1");
+	assert_int_equal(add(f->s, "j", "gone", 1), ACM_OK);            /* seq 1 */
+	assert_int_equal(add(f->s, "j", "a", 0), ACM_OK);               /* seq 2 */
+	assert_int_equal(acm_store_txt_remove(f->s, "j", "a", 1, NULL), ACM_OK); /* 3 */
+	assert_int_equal(acm_store_txt_replace(f->s, "j", in, 2, NULL), ACM_OK); /* 4 */
+	assert_int_equal(serial_of(f->s), 5);
+
+	/* journal_max 3: the first diff was trimmed. */
+	assert_int_equal(acm_store_foreach_diff(f->s, 0, collect_diff, &ds), ACM_OK);
+	assert_int_equal(ds.n, 3);
+	assert_int_equal(ds.d[0].seq, 2);
+	assert_int_equal(ds.d[0].from, 2);
+	assert_int_equal(ds.d[0].to, 3);
+	/* the add dropped the expired value: journaled as a delete */
+	assert_int_equal(ds.d[0].n, 2);
+	assert_ent(&ds.d[0].e[0], 0, "j.acme.example.org.", "gone");
+	assert_ent(&ds.d[0].e[1], 1, "j.acme.example.org.", "a");
+	assert_int_equal(ds.d[1].seq, 3);
+	assert_int_equal(ds.d[1].n, 1);
+	assert_ent(&ds.d[1].e[0], 0, "j.acme.example.org.", "a");
+	assert_int_equal(ds.d[2].seq, 4);
+	assert_int_equal(ds.d[2].from, 4);
+	assert_int_equal(ds.d[2].to, 5);
+	assert_int_equal(ds.d[2].n, 2);
+	assert_ent(&ds.d[2].e[0], 1, "j.acme.example.org.", "r1");
+	assert_ent(&ds.d[2].e[1], 1, "j.acme.example.org.", "r2");
+
+	/* from_seq starts the walk there. */
+	memset(&ds, 0, sizeof(ds));
+	assert_int_equal(acm_store_foreach_diff(f->s, 4, collect_diff, &ds), ACM_OK);
+	assert_int_equal(ds.n, 1);
+	assert_int_equal(ds.d[0].seq, 4);
+	memset(&ds, 0, sizeof(ds));
+	assert_int_equal(acm_store_foreach_diff(f->s, 5, collect_diff, &ds), ACM_OK);
+	assert_int_equal(ds.n, 0);
+
+	/* Sequence numbers continue after a reopen. */
+	fx_open(f, &o);
+	assert_int_equal(add(f->s, "j", "b", 0), ACM_OK);
+	memset(&ds, 0, sizeof(ds));
+	assert_int_equal(acm_store_foreach_diff(f->s, 0, collect_diff, &ds), ACM_OK);
+	assert_int_equal(ds.n, 3);
+	assert_int_equal(ds.d[2].seq, 5);
+	assert_int_equal(ds.d[2].from, 5);
+	assert_int_equal(ds.d[2].to, 6);
+}
+
+static int count_rrsets(const uint8_t *owner, const uint8_t *rec, size_t len, void *ctx)
+{
+	acm_rr_iter_t it;
+	(void)owner;
+	assert_int_equal(acm_rr_iter_init(&it, rec, len), ACM_OK);
+	(*(int *)ctx)++;
+	return *(int *)ctx == 2 ? 42 : 0;
+}
+
+static void test_foreach_rrset(void **state)
+{
+	struct fx *f = *state;
+	int n = 0;
+
+	fx_open(f, NULL);
+	assert_int_equal(acm_store_foreach_rrset(f->s, count_rrsets, &n), ACM_OK);
+	assert_int_equal(n, 0);
+	make_account(f->s, "a1", "u1");
+	assert_int_equal(acm_store_foreach_rrset(f->s, count_rrsets, &n), ACM_OK);
+	assert_int_equal(n, 1);
+	make_account(f->s, "a2", "u2");
+	make_account(f->s, "a3", "u3");
+	n = 0;
+	/* the callback's non-zero return stops the walk and comes back */
+	assert_int_equal(acm_store_foreach_rrset(f->s, count_rrsets, &n), 42);
+	assert_int_equal(n, 2);
+}
+
+/* ---- readers ----------------------------------------------------------- */
+
+static void assert_values(const uint8_t *rec, size_t len, const char *const *want,
+                          unsigned n)
+{
+	acm_rr_iter_t it;
+	acm_rr_entry_t e;
+	assert_int_equal(acm_rr_iter_init(&it, rec, len), ACM_OK);
+	for (unsigned i = 0; i < n; i++) {
+		assert_int_equal(acm_rr_iter_next(&it, &e), 1);
+		assert_int_equal(e.rdlen, 1 + strlen(want[i]));
+		assert_int_equal(e.rdata[0], strlen(want[i]));
+		assert_memory_equal(e.rdata + 1, want[i], strlen(want[i]));
+	}
+	assert_int_equal(acm_rr_iter_next(&it, &e), 0);
+}
+
+static void test_reader_snapshot(void **state)
+{
+	struct fx *f = *state;
+	acm_reader_t *r;
+	const uint8_t *rec;
+	size_t len;
+	uint32_t sn = 0;
+	uint8_t owner[ACM_DNAME_MAX], other[ACM_DNAME_MAX];
+	size_t olen, xlen;
+	static const char *const one[] = { "v1" }, *const two[] = { "v1", "v2" };
+
+	fx_open(f, NULL);
+	make_account(f->s, "rd", "u1");
+	olen = owner_of(f, "rd", owner);
+	xlen = owner_of(f, "nope", other);
+	assert_int_equal(acm_reader_open(f->s, &r), ACM_OK);
+	assert_int_equal(add(f->s, "rd", "v1", 0), ACM_OK);
+
+	assert_int_equal(acm_reader_begin(r, &sn), ACM_OK);
+	assert_int_equal(sn, 2);
+	assert_int_equal(acm_reader_lookup(r, owner, olen, &rec, &len), ACM_OK);
+	assert_values(rec, len, one, 1);
+	assert_int_equal(acm_reader_lookup(r, other, xlen, &rec, &len), ACM_ENOTFOUND);
+	assert_int_equal(acm_reader_lookup(r, f->apex, acm_dname_len(f->apex), &rec, &len),
+	                 ACM_ENOTFOUND);
+
+	/* A write after begin stays invisible to this snapshot. */
+	assert_int_equal(add(f->s, "rd", "v2", 0), ACM_OK);
+	assert_int_equal(acm_reader_lookup(r, owner, olen, &rec, &len), ACM_OK);
+	assert_values(rec, len, one, 1);
+	acm_reader_end(r);
+
+	assert_int_equal(acm_reader_begin(r, &sn), ACM_OK);
+	assert_int_equal(sn, 3);
+	assert_int_equal(acm_reader_lookup(r, owner, olen, &rec, &len), ACM_OK);
+	assert_values(rec, len, two, 2);
+	/* begin on an active snapshot restarts it */
+	assert_int_equal(acm_reader_begin(r, &sn), ACM_OK);
+	assert_int_equal(sn, 3);
+	acm_reader_end(r);
+	acm_reader_close(r);
+}
+
+struct thread_arg {
+	acm_reader_t *r;
+	const uint8_t *owner;
+	size_t olen;
+	uint32_t serial;
+	int rc;
+	size_t len;
+};
+
+static void *reader_thread(void *p)
+{
+	struct thread_arg *a = p;
+	const uint8_t *rec;
+	a->rc = acm_reader_begin(a->r, &a->serial);
+	if (a->rc == ACM_OK)
+		a->rc = acm_reader_lookup(a->r, a->owner, a->olen, &rec, &a->len);
+	acm_reader_end(a->r);
+	return NULL;
+}
+
+/* Readers are per-worker objects, opened by one thread and used by another. */
+static void test_reader_other_thread(void **state)
+{
+	struct fx *f = *state;
+	uint8_t owner[ACM_DNAME_MAX];
+	struct thread_arg a = { 0 };
+	pthread_t th;
+
+	fx_open(f, NULL);
+	make_account(f->s, "th", "u1");
+	assert_int_equal(add(f->s, "th", "abc", 0), ACM_OK);
+	assert_int_equal(acm_reader_open(f->s, &a.r), ACM_OK);
+	a.owner = owner;
+	a.olen = owner_of(f, "th", owner);
+	for (int i = 0; i < 2; i++) {
+		a.rc = -1;
+		assert_int_equal(pthread_create(&th, NULL, reader_thread, &a), 0);
+		assert_int_equal(pthread_join(th, NULL), 0);
+		assert_int_equal(a.rc, ACM_OK);
+		assert_int_equal(a.serial, 2);
+		assert_int_equal(a.len, 2 + 18 + 4);
+	}
+	acm_reader_close(a.r);
+}
+
+/* ---- record decoding ---------------------------------------------------- */
+
+static void test_rr_iter_corrupt(void **state)
+{
+	(void)state;
+	acm_rr_iter_t it;
+	acm_rr_entry_t e;
+	/* one entry: set_time 5, expires 0, rdlen 3, "\2hi" */
+	uint8_t good[] = { 1, 1, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0, 0,
+	                   0, 3, 2, 'h', 'i' };
+	uint8_t buf[sizeof(good) + 1];
+
+	assert_int_equal(acm_rr_iter_init(&it, good, sizeof(good)), ACM_OK);
+	assert_int_equal(acm_rr_iter_next(&it, &e), 1);
+	assert_int_equal(e.set_time, 5);
+	assert_int_equal(e.expires, 0);
+	assert_int_equal(e.rdlen, 3);
+	assert_memory_equal(e.rdata, "\2hi", 3);
+	assert_int_equal(acm_rr_iter_next(&it, &e), 0);
+
+	/* Header: too short, wrong version. */
+	assert_int_equal(acm_rr_iter_init(&it, good, 1), ACM_ECORRUPT);
+	assert_int_equal(acm_rr_iter_init(&it, good, 0), ACM_ECORRUPT);
+	assert_int_equal(acm_rr_iter_init(&it, NULL, 0), ACM_ECORRUPT);
+	memcpy(buf, good, sizeof(good));
+	buf[0] = 2;
+	assert_int_equal(acm_rr_iter_init(&it, buf, sizeof(good)), ACM_ECORRUPT);
+
+	/* Every truncation fails cleanly, read from a heap copy so ASan sees
+	 * any overrun. */
+	for (size_t cut = 2; cut < sizeof(good); cut++) {
+		uint8_t *h = malloc(cut);
+		assert_non_null(h);
+		memcpy(h, good, cut);
+		assert_int_equal(acm_rr_iter_init(&it, h, cut), ACM_OK);
+		assert_int_equal(acm_rr_iter_next(&it, &e), ACM_ECORRUPT);
+		assert_int_equal(acm_rr_iter_next(&it, &e), ACM_ECORRUPT);
+		free(h);
+	}
+
+	/* Count promises more than there is, or less. */
+	memcpy(buf, good, sizeof(good));
+	buf[1] = 2;
+	assert_int_equal(acm_rr_iter_init(&it, buf, sizeof(good)), ACM_OK);
+	assert_int_equal(acm_rr_iter_next(&it, &e), 1);
+	assert_int_equal(acm_rr_iter_next(&it, &e), ACM_ECORRUPT);
+	buf[1] = 1;
+	buf[sizeof(good)] = 0;
+	assert_int_equal(acm_rr_iter_init(&it, buf, sizeof(buf)), ACM_OK);
+	assert_int_equal(acm_rr_iter_next(&it, &e), 1);
+	assert_int_equal(acm_rr_iter_next(&it, &e), ACM_ECORRUPT);
+
+	/* rdlen past the end; character-string past rdlen; empty rdata. */
+	memcpy(buf, good, sizeof(good));
+	buf[19] = 4;
+	assert_int_equal(acm_rr_iter_init(&it, buf, sizeof(good)), ACM_OK);
+	assert_int_equal(acm_rr_iter_next(&it, &e), ACM_ECORRUPT);
+	memcpy(buf, good, sizeof(good));
+	buf[20] = 5;
+	assert_int_equal(acm_rr_iter_init(&it, buf, sizeof(good)), ACM_OK);
+	assert_int_equal(acm_rr_iter_next(&it, &e), ACM_ECORRUPT);
+	uint8_t empty[] = { 1, 1, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 };
+	assert_int_equal(acm_rr_iter_init(&it, empty, sizeof(empty)), ACM_OK);
+	assert_int_equal(acm_rr_iter_next(&it, &e), ACM_ECORRUPT);
+
+	/* count 0 is a valid empty set */
+	uint8_t none[] = { 1, 0 };
+	assert_int_equal(acm_rr_iter_init(&it, none, 2), ACM_OK);
+	assert_int_equal(acm_rr_iter_next(&it, &e), 0);
+}
+
+/* ---- keys ---------------------------------------------------------------- */
+
+static void test_keys_password(void **state)
+{
+	(void)state;
+	char p1[ACM_PASSWORD_LEN + 1], p2[ACM_PASSWORD_LEN + 1];
+	assert_int_equal(acm_password_new(p1), ACM_OK);
+	assert_int_equal(acm_password_new(p2), ACM_OK);
+	assert_int_equal(strlen(p1), 40);
+	assert_int_equal(strspn(p1, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	                            "0123456789-_"), 40);
+	assert_string_not_equal(p1, p2);
+}
+
+static void test_keys_uuid(void **state)
+{
+	(void)state;
+	char u[ACM_UUID_LEN + 1], v[ACM_UUID_LEN + 1];
+	assert_int_equal(acm_uuid4(u), ACM_OK);
+	assert_int_equal(acm_uuid4(v), ACM_OK);
+	assert_int_equal(strlen(u), 36);
+	for (int i = 0; i < 36; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23)
+			assert_int_equal(u[i], '-');
+		else
+			assert_non_null(strchr("0123456789abcdef", u[i]));
+	}
+	assert_int_equal(u[14], '4');
+	assert_non_null(strchr("89ab", u[19]));
+	assert_string_not_equal(u, v);
+	assert_int_equal(acm_label_check(u, 36), ACM_OK);
+}
+
+static void test_keys_hash(void **state)
+{
+	(void)state;
+	char h[65];
+	assert_int_equal(acm_key_hash("abc", 3, h), ACM_OK);
+	assert_string_equal(h, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+
+	acm_account_t a;
+	char pw[ACM_PASSWORD_LEN + 1];
+	uint64_t now = (uint64_t)time(NULL);
+	assert_int_equal(acm_account_new(&a, pw), ACM_OK);
+	assert_int_equal(strlen(a.subdomain), 36);
+	assert_int_equal(strlen(a.username), 36);
+	assert_string_not_equal(a.subdomain, a.username);
+	assert_int_equal(a.key_scheme, ACM_KEY_SHA256);
+	assert_int_equal(strlen(a.key_hash), 64);
+	assert_int_equal(a.allowfrom_count, 0);
+	assert_int_equal(a.flags, 0);
+	assert_true(a.created >= now && a.created <= now + 5);
+	assert_int_equal(a.created, a.updated);
+	assert_true(acm_account_key_ok(&a, pw, strlen(pw)));
+	assert_false(acm_account_key_ok(&a, pw, strlen(pw) - 1));
+	pw[0] = pw[0] == 'A' ? 'B' : 'A';
+	assert_false(acm_account_key_ok(&a, pw, strlen(pw)));
+	a.key_scheme = ACM_KEY_BCRYPT;
+	assert_false(acm_account_key_ok(&a, pw, strlen(pw)));
+}
+
+/* An account from acm_account_new goes into the store as it is. */
+static void test_keys_account_store(void **state)
+{
+	struct fx *f = *state;
+	acm_account_t a, b;
+	char pw[ACM_PASSWORD_LEN + 1];
+
+	fx_open(f, NULL);
+	assert_int_equal(acm_account_new(&a, pw), ACM_OK);
+	assert_int_equal(acm_store_account_create(f->s, &a, NULL), ACM_OK);
+	assert_int_equal(acm_store_account_by_user(f->s, a.username, &b), ACM_OK);
+	assert_memory_equal(&a, &b, sizeof(a));
+	assert_true(acm_account_key_ok(&b, pw, strlen(pw)));
+}
+
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_open_reopen),
+		T(test_reopen_other_zone),
+		T(test_schema_mismatch),
+		T(test_corrupt_record),
+		T(test_account_create),
+		T(test_account_bad_label),
+		T(test_txt_add_list),
+		T(test_txt_duplicate),
+		T(test_txt_full),
+		T(test_txt_remove),
+		T(test_txt_replace),
+		T(test_unknown_account),
+		T(test_mixed_case),
+		T(test_expired_dropped),
+		T(test_serial_once_per_txn),
+		T(test_journal),
+		T(test_foreach_rrset),
+		T(test_reader_snapshot),
+		T(test_reader_other_thread),
+		cmocka_unit_test(test_rr_iter_corrupt),
+		cmocka_unit_test(test_keys_password),
+		cmocka_unit_test(test_keys_uuid),
+		cmocka_unit_test(test_keys_hash),
+		T(test_keys_account_store),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
