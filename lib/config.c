@@ -349,9 +349,9 @@ static int walk_map(struct loader *ld, yaml_node_t *map, const char *prefix)
 		const char *key = scalar(k);
 		char path[128];
 
-		if (!key || !v)
+		if (!key || !*key || !v)
 			return fail(ld, line, *prefix ? prefix : "(top level)",
-				    "keys must be plain strings");
+				    "keys must be non-empty strings");
 		int n = snprintf(path, sizeof(path), "%s%s%s", prefix, *prefix ? "." : "", key);
 		/* a dotted key must not reach a nested option directly */
 		const struct opt *o = NULL;

@@ -20,6 +20,8 @@
 
 #define DEFAULT_MAX_VALUES 8
 #define DEFAULT_JOURNAL_MAX 10000
+/* 4 GiB of address space, only as much disk as is used */
+#define DEFAULT_MAPSIZE ((size_t)1 << (SIZE_MAX > 0xffffffffu ? 32 : 30))
 #define RR_VERSION 1
 #define RR_COUNT_MAX 255            /* the record's count is one byte */
 #define RR_HDR 2
@@ -129,16 +131,23 @@ static MDB_val mval(const void *p, size_t n)
 	return v;
 }
 
+/* A meta value that must be there once the store is initialised. */
+static int meta_get(MDB_txn *txn, MDB_dbi meta, const char *key, MDB_val *v)
+{
+	MDB_val k = mval(key, strlen(key));
+	int rc = mdb_get(txn, meta, &k, v);
+	return rc == MDB_NOTFOUND ? ACM_ECORRUPT : store_err(rc);
+}
+
 static int get_serial(MDB_txn *txn, MDB_dbi meta, uint32_t *serial)
 {
-	MDB_val k = mval("serial", 6), v;
-	int rc = mdb_get(txn, meta, &k, &v);
-	if (rc == MDB_NOTFOUND || (rc == 0 && v.mv_size != 4))
-		return ACM_ECORRUPT;
-	if (rc)
-		return store_err(rc);
-	*serial = acm_get_u32(v.mv_data);
-	return ACM_OK;
+	MDB_val v;
+	int rc = meta_get(txn, meta, "serial", &v);
+	if (rc == ACM_OK && v.mv_size != 4)
+		rc = ACM_ECORRUPT;
+	if (rc == ACM_OK)
+		*serial = acm_get_u32(v.mv_data);
+	return rc;
 }
 
 static int put_u32(MDB_txn *txn, MDB_dbi dbi, const char *key, uint32_t x)
@@ -212,12 +221,8 @@ static int check_meta(acm_store_t *s, MDB_txn *txn)
 		return store_err(rc);
 	if (v.mv_size != 4 || acm_get_u32(v.mv_data) != ACM_STORE_SCHEMA)
 		return ACM_ESCHEMA;
-	k = mval("zone", 4);
-	rc = mdb_get(txn, s->meta, &k, &v);
-	if (rc == MDB_NOTFOUND)
-		return ACM_ECORRUPT;
-	if (rc)
-		return store_err(rc);
+	if ((rc = meta_get(txn, s->meta, "zone", &v)))
+		return rc;
 	if (v.mv_size != s->apex_len || memcmp(v.mv_data, s->apex, s->apex_len))
 		return ACM_EZONE;
 	uint32_t serial;
@@ -236,15 +241,6 @@ static int env_open(acm_store_t *s, const char *path, size_t mapsize)
 	    (rc = mdb_env_open(s->env, path, fl, 0600)))
 		return store_err(rc);
 	return ACM_OK;
-}
-
-static size_t default_mapsize(void)
-{
-#if SIZE_MAX > 0xffffffffu
-	return (size_t)4 << 30;
-#else
-	return (size_t)1 << 30;
-#endif
 }
 
 int acm_store_open(const char *path, const uint8_t *apex,
@@ -272,7 +268,7 @@ int acm_store_open(const char *path, const uint8_t *apex,
 	s->journal_max = o->journal_max ? o->journal_max : DEFAULT_JOURNAL_MAX;
 	s->read_only = o->read_only;
 
-	rc = env_open(s, path, o->mapsize ? o->mapsize : default_mapsize());
+	rc = env_open(s, path, o->mapsize ? o->mapsize : DEFAULT_MAPSIZE);
 	MDB_txn *txn = NULL;
 	if (rc == ACM_OK)
 		rc = store_err(txn_begin(s, s->read_only ? MDB_RDONLY : 0, &txn));
@@ -687,48 +683,39 @@ static json_t *account_to_json(const acm_account_t *acc)
 	                 "flags", (json_int_t)acc->flags);
 }
 
-static int json_str(json_t *o, const char *key, char *dst, size_t cap)
+/* Copy a decoded string, refusing what the stored struct cannot hold. */
+static bool str_fits(char *dst, const char *src, size_t cap)
 {
-	const char *s = json_string_value(json_object_get(o, key));
-	if (!s || strlen(s) >= cap)
-		return ACM_ECORRUPT;
-	strcpy(dst, s);
-	return ACM_OK;
-}
-
-static int json_uint(json_t *o, const char *key, uint64_t *dst)
-{
-	json_t *v = json_object_get(o, key);
-	if (!json_is_integer(v) || json_integer_value(v) < 0)
-		return ACM_ECORRUPT;
-	*dst = (uint64_t)json_integer_value(v);
-	return ACM_OK;
+	if (strlen(src) >= cap)
+		return false;
+	strcpy(dst, src);
+	return true;
 }
 
 static int account_from_json(json_t *o, acm_account_t *acc)
 {
-	uint64_t scheme, flags;
-	json_t *allow = json_object_get(o, "allowfrom");
-	int rc;
+	const char *user, *hash;
+	json_t *allow;
+	json_int_t scheme, created, updated, flags;
 
-	if ((rc = json_str(o, "username", acc->username, sizeof(acc->username))) ||
-	    (rc = json_str(o, "key_hash", acc->key_hash, sizeof(acc->key_hash))) ||
-	    (rc = json_uint(o, "key_scheme", &scheme)) ||
-	    (rc = json_uint(o, "created", &acc->created)) ||
-	    (rc = json_uint(o, "updated", &acc->updated)) ||
-	    (rc = json_uint(o, "flags", &flags)))
-		return rc;
-	if (scheme > INT32_MAX || flags > UINT32_MAX || !json_is_array(allow) ||
+	if (json_unpack(o, "{s:s, s:I, s:s, s:o, s:I, s:I, s:I}", "username", &user,
+	                "key_scheme", &scheme, "key_hash", &hash, "allowfrom", &allow,
+	                "created", &created, "updated", &updated, "flags", &flags) ||
+	    !str_fits(acc->username, user, sizeof(acc->username)) ||
+	    !str_fits(acc->key_hash, hash, sizeof(acc->key_hash)) ||
+	    scheme < 0 || scheme > INT32_MAX || created < 0 || updated < 0 ||
+	    flags < 0 || flags > UINT32_MAX || !json_is_array(allow) ||
 	    json_array_size(allow) > ACM_ALLOWFROM_MAX)
 		return ACM_ECORRUPT;
 	acc->key_scheme = (int)scheme;
+	acc->created = (uint64_t)created;
+	acc->updated = (uint64_t)updated;
 	acc->flags = (uint32_t)flags;
 	acc->allowfrom_count = json_array_size(allow);
 	for (size_t i = 0; i < acc->allowfrom_count; i++) {
-		const char *s = json_string_value(json_array_get(allow, i));
-		if (!s || strlen(s) > ACM_CIDR_MAX)
+		const char *cidr = json_string_value(json_array_get(allow, i));
+		if (!cidr || !str_fits(acc->allowfrom[i], cidr, sizeof(acc->allowfrom[i])))
 			return ACM_ECORRUPT;
-		strcpy(acc->allowfrom[i], s);
 	}
 	return ACM_OK;
 }
@@ -1085,11 +1072,24 @@ int acm_store_txt_list(acm_store_t *store, const char *subdomain,
 	return rc;
 }
 
-/* Walk dbi from start (or the first key) calling visit for each pair. */
-typedef int (*visit_fn)(const MDB_val *k, const MDB_val *v, void *arg);
+/* What foreach_rrset and foreach_diff hand each key/value pair to. */
+struct walk {
+	acm_rrset_fn rrset;
+	acm_diff_fn diff;
+	void *ctx;
+};
 
-static int walk(acm_store_t *s, MDB_dbi dbi, const MDB_val *start, visit_fn visit,
-                void *arg)
+static int visit(const struct walk *wk, const MDB_val *k, const MDB_val *v)
+{
+	if (wk->rrset)
+		return wk->rrset(k->mv_data, v->mv_data, v->mv_size, wk->ctx);
+	if (k->mv_size != 8)
+		return ACM_ECORRUPT;
+	return wk->diff(acm_get_u64(k->mv_data), v->mv_data, v->mv_size, wk->ctx);
+}
+
+/* Walk dbi in one snapshot from start (or the first key). */
+static int walk(acm_store_t *s, MDB_dbi dbi, const MDB_val *start, const struct walk *wk)
 {
 	MDB_txn *txn;
 	MDB_cursor *c;
@@ -1103,7 +1103,7 @@ static int walk(acm_store_t *s, MDB_dbi dbi, const MDB_val *start, visit_fn visi
 	}
 	int r = mdb_cursor_get(c, &k, &v, start ? MDB_SET_RANGE : MDB_FIRST);
 	for (rc = 0; r == 0 && rc == 0; r = mdb_cursor_get(c, &k, &v, MDB_NEXT))
-		rc = visit(&k, &v, arg);
+		rc = visit(wk, &k, &v);
 	if (rc == 0 && r != MDB_NOTFOUND)
 		rc = store_err(r);
 	mdb_cursor_close(c);
@@ -1111,44 +1111,20 @@ static int walk(acm_store_t *s, MDB_dbi dbi, const MDB_val *start, visit_fn visi
 	return rc;
 }
 
-struct rrset_walk {
-	acm_rrset_fn fn;
-	void *ctx;
-};
-
-static int visit_rrset(const MDB_val *k, const MDB_val *v, void *arg)
-{
-	const struct rrset_walk *rw = arg;
-	return rw->fn(k->mv_data, v->mv_data, v->mv_size, rw->ctx);
-}
-
 int acm_store_foreach_rrset(acm_store_t *store, acm_rrset_fn fn, void *ctx)
 {
-	struct rrset_walk rw = { fn, ctx };
-	return walk(store, store->rrsets, NULL, visit_rrset, &rw);
-}
-
-struct diff_walk {
-	acm_diff_fn fn;
-	void *ctx;
-};
-
-static int visit_diff(const MDB_val *k, const MDB_val *v, void *arg)
-{
-	const struct diff_walk *dw = arg;
-	if (k->mv_size != 8)
-		return ACM_ECORRUPT;
-	return dw->fn(acm_get_u64(k->mv_data), v->mv_data, v->mv_size, dw->ctx);
+	struct walk wk = { fn, NULL, ctx };
+	return walk(store, store->rrsets, NULL, &wk);
 }
 
 int acm_store_foreach_diff(acm_store_t *store, uint64_t from_seq, acm_diff_fn fn,
                            void *ctx)
 {
-	struct diff_walk dw = { fn, ctx };
+	struct walk wk = { NULL, fn, ctx };
 	uint8_t key[8];
 	acm_put_u64(key, from_seq);
 	MDB_val start = mval(key, 8);
-	return walk(store, store->journal, &start, visit_diff, &dw);
+	return walk(store, store->journal, &start, &wk);
 }
 
 /* ---- DNS readers ------------------------------------------------------- */

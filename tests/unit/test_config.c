@@ -275,8 +275,9 @@ static const struct err_case err_cases[] = {
 	{ ZONE "  soa:\n    refresh: 1\n    bogus: 2\n", 7, "zone.soa.bogus", "unknown key" },
 	{ ZONE "  soa.refresh: 5\n", 5, "zone.soa.refresh", "unknown key" },
 	{ ZONE "dns:\n  zone: 1\n", 6, "dns.zone", "unknown key" },
-	{ ZONE "\"\": 1\n", 5, "", "unknown key" },
-	{ ZONE "? [a]\n: b\n", 5, "(top level)", "keys must be plain strings" },
+	{ ZONE "\"\": 1\n", 5, "(top level)", "keys must be non-empty strings" },
+	{ ZONE "? [a]\n: b\n", 5, "(top level)", "keys must be non-empty strings" },
+	{ ZONE "dns:\n  ? {a: b}\n  : 1\n", 6, "dns", "keys must be non-empty strings" },
 
 	/* wrong types */
 	{ ZONE "  soa:\n    refresh: abc\n", 6, "zone.soa.refresh", INT31 },

@@ -755,6 +755,35 @@ static void test_foreach_rrset(void **state)
 	assert_int_equal(n, 2);
 }
 
+/* A full map fails the transaction cleanly; the store stays usable. */
+static void test_store_full(void **state)
+{
+	struct fx *f = *state;
+	acm_store_opts_t o = { .mapsize = 64 * 1024 };
+	acm_wtxn_t *w;
+	acm_account_t a;
+	uint32_t sn = 0;
+	int rc = ACM_OK;
+
+	fx_open(f, &o);
+	make_account(f->s, "base", "u0");
+	memset(&a, 0, sizeof(a));
+	assert_int_equal(acm_store_write_begin(f->s, &w), ACM_OK);
+	for (int i = 0; i < 100000 && rc == ACM_OK; i++) {
+		snprintf(a.subdomain, sizeof(a.subdomain), "filler-%d", i);
+		snprintf(a.username, sizeof(a.username), "user-%d", i);
+		memset(a.key_hash, 'k', ACM_KEYHASH_MAX);
+		rc = acm_wtxn_account_create(w, &a);
+	}
+	assert_int_equal(rc, ACM_ESTOREFULL);
+	/* poisoned: later operations and the commit fail */
+	assert_int_equal(acm_wtxn_txt_add(w, "base", "v", 1, 0), ACM_ESTORE);
+	assert_int_equal(acm_store_write_commit(w, &sn), ACM_ESTORE);
+	assert_int_equal(acm_store_account_get(f->s, "filler-0", &a), ACM_ENOTFOUND);
+	assert_int_equal(add(f->s, "base", "still", 0), ACM_OK);
+	assert_int_equal(serial_of(f->s), 2);
+}
+
 /* ---- readers ----------------------------------------------------------- */
 
 static void assert_values(const uint8_t *rec, size_t len, const char *const *want,
@@ -1029,6 +1058,7 @@ int main(void)
 		T(test_serial_once_per_txn),
 		T(test_journal),
 		T(test_foreach_rrset),
+		T(test_store_full),
 		T(test_reader_snapshot),
 		T(test_reader_other_thread),
 		cmocka_unit_test(test_rr_iter_corrupt),

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The configuration file (YAML). Every option is one row of the schema
+ * table in config.c: its path, type, bounds and default. Loading is all or
+ * nothing: any unknown key, wrong type or invalid value fails the whole load
+ * with a message "FILE:LINE: KEY: what is wrong".
+ */
+#ifndef ACM_CONFIG_H
+#define ACM_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "lib/dname.h"
+
+#define ACM_CONFIG_ERR_MAX 512
+
+/* log.level values; lib/log.h may define the same enum first. */
+#ifndef ACM_LOG_LEVELS_DEFINED
+#define ACM_LOG_LEVELS_DEFINED
+enum acm_log_level {
+	ACM_LOG_ERROR, ACM_LOG_WARNING, ACM_LOG_NOTICE, ACM_LOG_INFO, ACM_LOG_DEBUG
+};
+#endif
+
+typedef struct {
+	struct sockaddr_storage addr;   /* AF_INET or AF_INET6, port set */
+	socklen_t addrlen;
+	char text[80];                  /* as written, for messages */
+} acm_listen_t;
+
+typedef struct {
+	char *text;                     /* the record in zone-file syntax */
+	unsigned line;                  /* where it stands in the file */
+} acm_record_src_t;
+
+typedef struct {
+	char *path;                     /* the file this was read from */
+
+	/* zone: */
+	uint8_t apex[ACM_DNAME_MAX];    /* zone.name, lower case wire */
+	size_t ns_count;                /* zone.ns (at least one) */
+	uint8_t (*ns)[ACM_DNAME_MAX];
+	struct {
+		uint8_t mname[ACM_DNAME_MAX];   /* zone.soa.mname, default ns[0] */
+		uint8_t rname[ACM_DNAME_MAX];   /* zone.soa.rname, default hostmaster.<apex> */
+		uint32_t refresh, retry, expire, minimum, ttl;
+	} soa;
+	uint32_t txt_ttl;               /* zone.txt_ttl, default 1 */
+	unsigned txt_max_values;        /* zone.txt_max_values, 1..64, default 8 */
+	size_t record_count;            /* zone.records */
+	acm_record_src_t *records;
+
+	/* dns: */
+	size_t listen_count;            /* dns.listen, default 127.0.0.1:53 and [::1]:53 */
+	acm_listen_t *listen;
+	unsigned workers;               /* dns.workers, 0 = one per core */
+	unsigned udp_payload;           /* dns.udp_payload, 512..4096, default 1232 */
+	unsigned tcp_idle_timeout;      /* dns.tcp_idle_timeout seconds, default 10 */
+	unsigned tcp_max_clients;       /* dns.tcp_max_clients, default 1024 */
+
+	/* store: */
+	char *store_path;               /* store.path, default ./var */
+	uint64_t store_max_size;        /* store.max_size bytes, default 4 GiB */
+
+	/* log: */
+	int log_level;                  /* log.level: error|warning|notice|info|debug */
+} acm_config_t;
+
+/*
+ * Load and check the file at path. On success *out is a new config.
+ * On failure returns ACM_ECONFIG (or -errno if the file cannot be read)
+ * and writes a one-line message naming file, line and key into err.
+ * Static records are checked too (syntax via ldns, owner inside the zone,
+ * class IN, no SOA or NS: those come from zone.soa and zone.ns).
+ */
+int acm_config_load(const char *path, acm_config_t **out, char *err, size_t errlen);
+void acm_config_free(acm_config_t *cfg);
+
+#endif

@@ -1,0 +1,221 @@
+# SPDX-License-Identifier: ISC
+"""Fixtures for the integration suite: a live acmensd on loopback ports chosen
+per test, its store in a temporary directory, and acmensctl against the same
+configuration. Every process a test starts is stopped by the test."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+
+import dns.message
+import dns.query
+import dns.rcode
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.dirname(os.path.dirname(HERE))
+BUILD = os.environ.get("ACMENS_BUILD", os.path.join(TOP, "build"))
+ACMENSD = os.path.join(BUILD, "src", "acmensd")
+ACMENSCTL = os.path.join(BUILD, "cli", "acmensctl")
+
+ZONE = "auth.example.org."
+
+BASE_RECORDS = [
+    "ns1.auth.example.org. 3600 IN A 127.0.0.1",
+    "ns1.auth.example.org. 3600 IN AAAA ::1",
+    'auth.example.org. 3600 IN CAA 0 issue "letsencrypt.org"',
+    "auth.example.org. 3600 IN A 192.0.2.1",
+    "www.auth.example.org. 300 IN CNAME auth.example.org.",
+    "mail.auth.example.org. 300 IN MX 10 ns1.auth.example.org.",
+    "host.deep.auth.example.org. 300 IN A 192.0.2.7",
+]
+
+
+def free_port():
+    """A port free for both UDP and TCP on 127.0.0.1 (and ::1) right now."""
+    for _ in range(100):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t:
+            t.bind(("127.0.0.1", 0))
+            port = t.getsockname()[1]
+            try:
+                with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+                    u.bind(("127.0.0.1", port))
+                with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as u6:
+                    u6.bind(("::1", port))
+                with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as t6:
+                    t6.bind(("::1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port")
+
+
+def yaml_list(items, indent):
+    pad = " " * indent
+    return "".join(f"{pad}- {json.dumps(i)}\n" for i in items)
+
+
+def write_config(path, port, store, records=None, extra_dns="", log_level="info",
+                 txt_max_values=8, soa_ttl=3600, minimum=60):
+    records = BASE_RECORDS if records is None else records
+    text = f"""zone:
+  name: {ZONE}
+  ns: [ns1.auth.example.org., ns2.example.net.]
+  soa:
+    rname: hostmaster.example.org.
+    refresh: 3600
+    retry: 600
+    expire: 604800
+    minimum: {minimum}
+    ttl: {soa_ttl}
+  txt_ttl: 1
+  txt_max_values: {txt_max_values}
+  records:
+{yaml_list(records, 4) if records else "    []"}
+dns:
+  listen: ["127.0.0.1:{port}", "[::1]:{port}"]
+  workers: 2
+  tcp_idle_timeout: 3
+  tcp_max_clients: 64
+{extra_dns}store:
+  path: {store}
+log:
+  level: {log_level}
+"""
+    if not records:
+        text = text.replace("  records:\n    []\n", "  records: []\n")
+    with open(path, "w") as f:
+        f.write(text)
+
+
+class Server:
+    """A running acmensd and the means to talk to it."""
+
+    def __init__(self, tmpdir, **cfg):
+        self.dir = str(tmpdir)
+        self.port = free_port()
+        self.store = os.path.join(self.dir, "store")
+        self.config = os.path.join(self.dir, "acmens.yaml")
+        self.log_path = os.path.join(self.dir, "acmensd.log")
+        self.cfg = cfg
+        write_config(self.config, self.port, self.store, **cfg)
+        self.proc = None
+
+    def start(self, wait=True):
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen([ACMENSD, "-c", self.config], stdout=self.log,
+                                     stderr=subprocess.STDOUT)
+        if wait:
+            self.wait_ready()
+        return self
+
+    def wait_ready(self, timeout=10.0):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("acmensd exited early:\n" + self.read_log())
+            try:
+                r = self.query(ZONE, "SOA", timeout=0.2)
+                if r.rcode() == dns.rcode.NOERROR:
+                    return
+            except (dns.exception.Timeout, OSError):
+                pass
+            time.sleep(0.05)
+        raise RuntimeError("acmensd did not answer:\n" + self.read_log())
+
+    def read_log(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode(errors="replace")
+
+    def stop(self, sig=signal.SIGTERM, timeout=10.0):
+        """Stop the daemon; returns its exit status."""
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else None
+        self.proc.send_signal(sig)
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.log.close()
+        return self.proc.returncode
+
+    def reconfigure(self, **cfg):
+        self.cfg.update(cfg)
+        write_config(self.config, self.port, self.store, **self.cfg)
+
+    # --- DNS ---------------------------------------------------------------
+    def query(self, name, rdtype="TXT", tcp=False, timeout=2.0, addr="127.0.0.1", **kw):
+        q = dns.message.make_query(name, rdtype, **kw)
+        return self.send(q, tcp=tcp, timeout=timeout, addr=addr)
+
+    def send(self, msg, tcp=False, timeout=2.0, addr="127.0.0.1"):
+        fn = dns.query.tcp if tcp else dns.query.udp
+        return fn(msg, addr, port=self.port, timeout=timeout)
+
+    def send_raw_udp(self, data, timeout=1.0, addr="127.0.0.1"):
+        """Send bytes; return the raw reply or None if none came."""
+        fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
+        with socket.socket(fam, socket.SOCK_DGRAM) as s:
+            s.settimeout(timeout)
+            s.sendto(data, (addr, self.port))
+            try:
+                return s.recv(65535)
+            except socket.timeout:
+                return None
+
+    # --- acmensctl ---------------------------------------------------------
+    def ctl(self, *args, check=True, json_out=True):
+        cmd = [ACMENSCTL, "-c", self.config] + (["--json"] if json_out else []) + list(args)
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+        if check and p.returncode != 0:
+            raise RuntimeError(f"{cmd} failed ({p.returncode}): {p.stderr}")
+        return p
+
+    def register(self, *allowfrom):
+        args = ["account", "register"]
+        for a in allowfrom:
+            args += ["--allowfrom", a]
+        return json.loads(self.ctl(*args).stdout)
+
+    def sanitizer_report(self):
+        log = self.read_log()
+        for marker in ("ERROR: AddressSanitizer", "runtime error:", "ERROR: LeakSanitizer"):
+            if marker in log:
+                return log
+        return None
+
+
+@pytest.fixture
+def make_server(tmp_path):
+    """Factory: make_server(**config) -> started Server; all are stopped and
+    checked for sanitizer reports at teardown."""
+    servers = []
+
+    def factory(start=True, **cfg):
+        sub = tmp_path / f"s{len(servers)}"
+        sub.mkdir()
+        s = Server(sub, **cfg)
+        servers.append(s)
+        return s.start() if start else s
+
+    yield factory
+    for s in servers:
+        s.stop()
+        report = s.sanitizer_report()
+        assert report is None, report
+
+
+@pytest.fixture
+def server(make_server):
+    return make_server()
+
+
+def value(n=0):
+    """A 43-character base64url value, as ACME DNS-01 uses, distinct per n."""
+    import base64
+    import hashlib
+    return base64.urlsafe_b64encode(hashlib.sha256(str(n).encode()).digest()).decode().rstrip("=")
