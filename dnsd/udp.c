@@ -5,6 +5,7 @@
  * and sends the answers back with one sendmmsg.
  */
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -18,15 +19,21 @@
 #define UDP_OUT_MAX 4096    /* dns.udp_payload is at most this */
 #define UDP_ROUNDS 8        /* batches per wake-up before yielding to other events */
 
+/* Room for one IP_PKTINFO or IPV6_PKTINFO control message. */
+#define UDP_CMSG_SPACE CMSG_SPACE(sizeof(struct in6_pktinfo))
+
 struct acm_udp {
 	acm_worker_t *w;
 	int fd;
+	bool wildcard;      /* bound to 0.0.0.0 or ::, so replies need a source */
 	struct event *ev;
 	struct mmsghdr in[UDP_BATCH];
 	struct mmsghdr out[UDP_BATCH];
 	struct iovec in_iov[UDP_BATCH];
 	struct iovec out_iov[UDP_BATCH];
 	struct sockaddr_storage addr[UDP_BATCH];
+	uint8_t in_cmsg[UDP_BATCH][UDP_CMSG_SPACE];
+	uint8_t out_cmsg[UDP_BATCH][UDP_CMSG_SPACE];
 	uint8_t in_buf[UDP_BATCH][UDP_IN_MAX];
 	uint8_t out_buf[UDP_BATCH][UDP_OUT_MAX];
 };
@@ -42,6 +49,48 @@ static void prepare_receive(acm_udp_t *u)
 		h->msg_namelen = sizeof(u->addr[i]);
 		h->msg_iov = &u->in_iov[i];
 		h->msg_iovlen = 1;
+		if (u->wildcard) {
+			h->msg_control = u->in_cmsg[i];
+			h->msg_controllen = UDP_CMSG_SPACE;
+		}
+	}
+}
+
+/*
+ * A socket bound to the wildcard address must answer from the address the
+ * query was sent to, or multi-homed hosts reply from the wrong one and the
+ * client drops the answer. Copy the destination the kernel reported into
+ * the reply's source.
+ */
+static void set_reply_source(const struct msghdr *in, struct msghdr *out, uint8_t *buf)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR((struct msghdr *)in); c;
+	     c = CMSG_NXTHDR((struct msghdr *)in, c)) {
+		bool v4 = c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO;
+		bool v6 = c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO;
+		if (!v4 && !v6)
+			continue;
+		out->msg_control = buf;
+		out->msg_controllen = UDP_CMSG_SPACE;
+		struct cmsghdr *o = CMSG_FIRSTHDR(out);
+		if (v4) {
+			struct in_pktinfo pi;
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			pi.ipi_spec_dst = pi.ipi_addr;
+			pi.ipi_ifindex = 0;
+			o->cmsg_level = IPPROTO_IP;
+			o->cmsg_type = IP_PKTINFO;
+			o->cmsg_len = CMSG_LEN(sizeof(pi));
+			memcpy(CMSG_DATA(o), &pi, sizeof(pi));
+			out->msg_controllen = CMSG_SPACE(sizeof(pi));
+		} else {
+			o->cmsg_level = IPPROTO_IPV6;
+			o->cmsg_type = IPV6_PKTINFO;
+			o->cmsg_len = CMSG_LEN(sizeof(struct in6_pktinfo));
+			memcpy(CMSG_DATA(o), CMSG_DATA(c), sizeof(struct in6_pktinfo));
+			out->msg_controllen = CMSG_SPACE(sizeof(struct in6_pktinfo));
+		}
+		return;
 	}
 }
 
@@ -66,6 +115,8 @@ static int answer_batch(acm_udp_t *u, int n)
 		o->msg_namelen = h->msg_namelen;
 		o->msg_iov = &u->out_iov[queued];
 		o->msg_iovlen = 1;
+		if (u->wildcard)
+			set_reply_source(h, o, u->out_cmsg[queued]);
 		queued++;
 	}
 	acm_worker_batch_end(u->w);
@@ -106,6 +157,18 @@ static void udp_ready(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+static bool bound_to_wildcard(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+		return false;
+	if (ss.ss_family == AF_INET)
+		return ((struct sockaddr_in *)&ss)->sin_addr.s_addr == htonl(INADDR_ANY);
+	return ss.ss_family == AF_INET6 &&
+	       IN6_IS_ADDR_UNSPECIFIED(&((struct sockaddr_in6 *)&ss)->sin6_addr);
+}
+
 int acm_udp_open(acm_worker_t *w, int fd, acm_udp_t **out)
 {
 	acm_udp_t *u = calloc(1, sizeof(*u));
@@ -113,6 +176,12 @@ int acm_udp_open(acm_worker_t *w, int fd, acm_udp_t **out)
 		return -ENOMEM;
 	u->w = w;
 	u->fd = fd;
+	u->wildcard = bound_to_wildcard(fd);
+	if (u->wildcard) {
+		int one = 1;
+		setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
+		setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one));
+	}
 	u->ev = event_new(w->base, fd, EV_READ | EV_PERSIST, udp_ready, u);
 	if (!u->ev || event_add(u->ev, NULL) != 0) {
 		if (u->ev)
