@@ -114,6 +114,27 @@ static int bind_socket(const acm_listen_t *l, int type, char *err, size_t errlen
 	return fd;
 }
 
+/* Bind one socket of a listen address and hand it to this worker's loop. */
+static int open_listener(acm_worker_t *w, const acm_listen_t *l, int type, char *err,
+                         size_t errlen)
+{
+	int fd = bind_socket(l, type, err, errlen);
+	if (fd < 0)
+		return fd;
+	int rc = type == SOCK_DGRAM ? acm_udp_open(w, fd, &w->udp[w->udp_count])
+	                            : acm_tcp_open(w, fd, &w->tcp[w->tcp_count]);
+	if (rc != ACM_OK) {
+		close(fd);
+		snprintf(err, errlen, "dns.listen %s: %s", l->text, acm_strerror(rc));
+		return rc;
+	}
+	if (type == SOCK_DGRAM)
+		w->udp_count++;
+	else
+		w->tcp_count++;
+	return ACM_OK;
+}
+
 static int worker_init(acm_server_t *srv, acm_worker_t *w, const acm_config_t *cfg,
                        acm_store_t *store, acm_zone_t *zone, char *err, size_t errlen)
 {
@@ -135,27 +156,12 @@ static int worker_init(acm_server_t *srv, acm_worker_t *w, const acm_config_t *c
 	atomic_init(&w->pending_zone, NULL);
 	w->udp_payload = (uint16_t)cfg->udp_payload;
 	w->tcp_limits = &srv->tcp_limits;
-	for (size_t i = 0; i < cfg->listen_count; i++) {
-		int fd = bind_socket(&cfg->listen[i], SOCK_DGRAM, err, errlen);
-		if (fd < 0)
-			return fd;
-		if ((rc = acm_udp_open(w, fd, &w->udp[w->udp_count])) != ACM_OK) {
-			close(fd);
-			snprintf(err, errlen, "dns.listen %s: %s", cfg->listen[i].text, acm_strerror(rc));
-			return rc;
-		}
-		w->udp_count++;
-		fd = bind_socket(&cfg->listen[i], SOCK_STREAM, err, errlen);
-		if (fd < 0)
-			return fd;
-		if ((rc = acm_tcp_open(w, fd, &w->tcp[w->tcp_count])) != ACM_OK) {
-			close(fd);
-			snprintf(err, errlen, "dns.listen %s: %s", cfg->listen[i].text, acm_strerror(rc));
-			return rc;
-		}
-		w->tcp_count++;
+	for (size_t i = 0; rc == ACM_OK && i < cfg->listen_count; i++) {
+		rc = open_listener(w, &cfg->listen[i], SOCK_DGRAM, err, errlen);
+		if (rc == ACM_OK)
+			rc = open_listener(w, &cfg->listen[i], SOCK_STREAM, err, errlen);
 	}
-	return ACM_OK;
+	return rc;
 }
 
 static void worker_free(acm_worker_t *w)
