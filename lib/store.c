@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * The LMDB-backed store (see store.h for the layouts): opening and schema
- * checks, account records, the TXT value sets and their rrset records, the
+ * checks, write transactions over accounts and TXT value sets, the
  * per-transaction diff that becomes one serial bump and one journal entry,
- * and the reusable read snapshots of the DNS workers.
+ * the reads, and the reusable read snapshots of the DNS workers. The record
+ * codecs are lib/account.c and lib/rrset.c.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -11,10 +12,11 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include <jansson.h>
 #include <lmdb.h>
 
+#include "lib/account.h"
 #include "lib/error.h"
+#include "lib/rrset.h"
 #include "lib/store.h"
 #include "lib/wire.h"
 
@@ -22,10 +24,6 @@
 #define DEFAULT_JOURNAL_MAX 10000
 /* 4 GiB of address space, only as much disk as is used */
 #define DEFAULT_MAPSIZE ((size_t)1 << (SIZE_MAX > 0xffffffffu ? 32 : 30))
-#define RR_VERSION 1
-#define RR_COUNT_MAX 255            /* the record's count is one byte */
-#define RR_HDR 2
-#define RR_ENT_HDR 18               /* set_time, expires, rdlen */
 #define DIFF_HDR 16
 #define DIFF_DEL 0
 #define DIFF_ADD 1
@@ -40,26 +38,13 @@ struct acm_store {
 	bool read_only;
 };
 
-struct txt_ent {
-	uint64_t set_time;
-	uint64_t expires;
-	uint8_t len;
-	uint8_t val[ACM_TXT_MAX];
-};
-
-/* Room for any record, whatever max_values was when it was written. */
-struct txt_set {
-	unsigned n;
-	struct txt_ent e[RR_COUNT_MAX];
-};
-
 struct acm_wtxn {
 	acm_store_t *s;
 	MDB_txn *txn;
 	bool poisoned;
 	uint8_t *diff;              /* diff entries, without the header */
 	size_t diff_len, diff_cap;
-	struct txt_set old, cur;    /* scratch for one TXT operation */
+	acm_txt_set_t old, cur;    /* scratch for one TXT operation */
 };
 
 struct acm_reader {
@@ -263,8 +248,8 @@ int acm_store_open(const char *path, const uint8_t *apex,
 	acm_dname_lower(s->apex);
 	s->apex_len = alen;
 	s->max_values = o->max_values ? o->max_values : DEFAULT_MAX_VALUES;
-	if (s->max_values > RR_COUNT_MAX)
-		s->max_values = RR_COUNT_MAX;
+	if (s->max_values > ACM_RR_COUNT_MAX)
+		s->max_values = ACM_RR_COUNT_MAX;
 	s->journal_max = o->journal_max ? o->journal_max : DEFAULT_JOURNAL_MAX;
 	s->read_only = o->read_only;
 
@@ -309,18 +294,6 @@ unsigned acm_store_max_values(const acm_store_t *store)
 	return store->max_values;
 }
 
-int acm_txt_check(const char *value, size_t len)
-{
-	if (!value || len == 0 || len > ACM_TXT_MAX)
-		return ACM_EBADVALUE;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)value[i];
-		if (c < 0x20 || c > 0x7e)
-			return ACM_EBADVALUE;
-	}
-	return ACM_OK;
-}
-
 /*
  * Lower-case and check a subdomain label, and build its owner name.
  * label gets the NUL-terminated label; returns the owner's wire length.
@@ -343,143 +316,16 @@ static int make_owner(const acm_store_t *s, const char *sub,
 	return (int)(1 + n + s->apex_len);
 }
 
-/* ---- rrset records ---------------------------------------------------- */
-
-int acm_rr_iter_init(acm_rr_iter_t *it, const uint8_t *rec, size_t len)
-{
-	it->p = it->end = NULL;
-	it->left = 0;
-	if (!rec || len < RR_HDR || rec[0] != RR_VERSION)
-		return ACM_ECORRUPT;
-	it->p = rec + RR_HDR;
-	it->end = rec + len;
-	it->left = rec[1];
-	return ACM_OK;
-}
-
-/* TXT rdata is a run of character-strings that must end exactly at rdlen. */
-static bool txt_rdata_ok(const uint8_t *rd, size_t len)
-{
-	size_t i = 0;
-	if (len == 0)
-		return false;
-	while (i < len)
-		i += 1 + (size_t)rd[i];
-	return i == len;
-}
-
-static int iter_fail(acm_rr_iter_t *it)
-{
-	it->p = NULL;
-	it->left = 0;
-	return ACM_ECORRUPT;
-}
-
-int acm_rr_iter_next(acm_rr_iter_t *it, acm_rr_entry_t *e)
-{
-	if (!it->p)
-		return ACM_ECORRUPT;
-	size_t room = (size_t)(it->end - it->p);
-	if (it->left == 0)
-		return room == 0 ? 0 : iter_fail(it);
-	if (room < RR_ENT_HDR)
-		return iter_fail(it);
-	uint16_t rdlen = acm_get_u16(it->p + 16);
-	if (room - RR_ENT_HDR < rdlen || !txt_rdata_ok(it->p + RR_ENT_HDR, rdlen))
-		return iter_fail(it);
-	e->set_time = acm_get_u64(it->p);
-	e->expires = acm_get_u64(it->p + 8);
-	e->rdlen = rdlen;
-	e->rdata = it->p + RR_ENT_HDR;
-	it->p += RR_ENT_HDR + rdlen;
-	it->left--;
-	return 1;
-}
-
-/* Our own records hold exactly one character-string per entry. */
-static int decode_set(const uint8_t *rec, size_t len, struct txt_set *set)
-{
-	acm_rr_iter_t it;
-	acm_rr_entry_t e;
-	int rc = acm_rr_iter_init(&it, rec, len);
-
-	set->n = 0;
-	while (rc == ACM_OK && (rc = acm_rr_iter_next(&it, &e)) == 1) {
-		if (e.rdlen != 1 + e.rdata[0] || e.rdata[0] == 0)
-			return ACM_ECORRUPT;
-		struct txt_ent *t = &set->e[set->n++];
-		t->set_time = e.set_time;
-		t->expires = e.expires;
-		t->len = e.rdata[0];
-		memcpy(t->val, e.rdata + 1, t->len);
-		rc = ACM_OK;
-	}
-	return rc;
-}
-
-static size_t encoded_size(const struct txt_set *set)
-{
-	size_t n = RR_HDR;
-	for (unsigned i = 0; i < set->n; i++)
-		n += RR_ENT_HDR + 1 + set->e[i].len;
-	return n;
-}
-
-static void encode_set(const struct txt_set *set, uint8_t *p)
-{
-	*p++ = RR_VERSION;
-	*p++ = (uint8_t)set->n;
-	for (unsigned i = 0; i < set->n; i++) {
-		const struct txt_ent *t = &set->e[i];
-		acm_put_u64(p, t->set_time);
-		acm_put_u64(p + 8, t->expires);
-		acm_put_u16(p + 16, (uint16_t)(1 + t->len));
-		p[RR_ENT_HDR] = t->len;
-		memcpy(p + RR_ENT_HDR + 1, t->val, t->len);
-		p += RR_ENT_HDR + 1 + t->len;
-	}
-}
+/* ---- rrset records (codec: lib/rrset.c) ------------------------------- */
 
 static int put_set(acm_wtxn_t *w, const uint8_t *owner, size_t olen,
-                   const struct txt_set *set)
+                   const acm_txt_set_t *set)
 {
-	MDB_val k = mval(owner, olen), v = mval(NULL, encoded_size(set));
+	MDB_val k = mval(owner, olen), v = mval(NULL, acm_txt_set_size(set));
 	int rc = mdb_put(w->txn, w->s->rrsets, &k, &v, MDB_RESERVE);
 	if (rc == 0)
-		encode_set(set, v.mv_data);
+		acm_txt_set_encode(set, v.mv_data);
 	return store_err(rc);
-}
-
-static int set_find(const struct txt_set *set, const void *val, size_t len)
-{
-	for (unsigned i = 0; i < set->n; i++)
-		if (set->e[i].len == len && memcmp(set->e[i].val, val, len) == 0)
-			return (int)i;
-	return -1;
-}
-
-static void set_append(struct txt_set *set, const void *val, size_t len,
-                       uint64_t set_time, uint64_t expires)
-{
-	struct txt_ent *t = &set->e[set->n++];
-	t->set_time = set_time;
-	t->expires = expires;
-	t->len = (uint8_t)len;
-	memcpy(t->val, val, len);
-}
-
-/* Same values with the same times, in any order: nothing to write. */
-static bool set_same(const struct txt_set *a, const struct txt_set *b)
-{
-	if (a->n != b->n)
-		return false;
-	for (unsigned i = 0; i < a->n; i++) {
-		int j = set_find(b, a->e[i].val, a->e[i].len);
-		if (j < 0 || b->e[j].set_time != a->e[i].set_time ||
-		    b->e[j].expires != a->e[i].expires)
-			return false;
-	}
-	return true;
 }
 
 /* ---- the transaction's diff ------------------------------------------ */
@@ -500,7 +346,7 @@ static int diff_reserve(acm_wtxn_t *w, size_t more)
 }
 
 static int diff_entry(acm_wtxn_t *w, uint8_t op, const uint8_t *owner, size_t olen,
-                      const struct txt_ent *t)
+                      const acm_txt_ent_t *t)
 {
 	int rc = diff_reserve(w, 1 + olen + 2 + 1 + t->len);
 	if (rc != ACM_OK)
@@ -521,10 +367,10 @@ static int diff_sets(acm_wtxn_t *w, const uint8_t *owner, size_t olen)
 {
 	int rc = ACM_OK;
 	for (unsigned i = 0; rc == ACM_OK && i < w->old.n; i++)
-		if (set_find(&w->cur, w->old.e[i].val, w->old.e[i].len) < 0)
+		if (acm_txt_set_find(&w->cur, w->old.e[i].val, w->old.e[i].len) < 0)
 			rc = diff_entry(w, DIFF_DEL, owner, olen, &w->old.e[i]);
 	for (unsigned i = 0; rc == ACM_OK && i < w->cur.n; i++)
-		if (set_find(&w->old, w->cur.e[i].val, w->cur.e[i].len) < 0)
+		if (acm_txt_set_find(&w->old, w->cur.e[i].val, w->cur.e[i].len) < 0)
 			rc = diff_entry(w, DIFF_ADD, owner, olen, &w->cur.e[i]);
 	return rc;
 }
@@ -664,76 +510,6 @@ int acm_store_write_commit(acm_wtxn_t *w, uint32_t *serial)
 
 /* ---- accounts --------------------------------------------------------- */
 
-static json_t *account_to_json(const acm_account_t *acc)
-{
-	json_t *allow = json_array();
-	for (size_t i = 0; allow && i < acc->allowfrom_count; i++) {
-		if (json_array_append_new(allow, json_string(acc->allowfrom[i]))) {
-			json_decref(allow);
-			return NULL;
-		}
-	}
-	return json_pack("{s:s, s:i, s:s, s:o, s:I, s:I, s:I}",
-	                 "username", acc->username,
-	                 "key_scheme", acc->key_scheme,
-	                 "key_hash", acc->key_hash,
-	                 "allowfrom", allow,
-	                 "created", (json_int_t)acc->created,
-	                 "updated", (json_int_t)acc->updated,
-	                 "flags", (json_int_t)acc->flags);
-}
-
-/* Copy a decoded string, refusing what the stored struct cannot hold. */
-static bool str_fits(char *dst, const char *src, size_t cap)
-{
-	if (strlen(src) >= cap)
-		return false;
-	strcpy(dst, src);
-	return true;
-}
-
-static int account_from_json(json_t *o, acm_account_t *acc)
-{
-	const char *user, *hash;
-	json_t *allow;
-	json_int_t scheme, created, updated, flags;
-
-	if (json_unpack(o, "{s:s, s:I, s:s, s:o, s:I, s:I, s:I}", "username", &user,
-	                "key_scheme", &scheme, "key_hash", &hash, "allowfrom", &allow,
-	                "created", &created, "updated", &updated, "flags", &flags) ||
-	    !str_fits(acc->username, user, sizeof(acc->username)) ||
-	    !str_fits(acc->key_hash, hash, sizeof(acc->key_hash)) ||
-	    scheme < 0 || scheme > INT32_MAX || created < 0 || updated < 0 ||
-	    flags < 0 || flags > UINT32_MAX || !json_is_array(allow) ||
-	    json_array_size(allow) > ACM_ALLOWFROM_MAX)
-		return ACM_ECORRUPT;
-	acc->key_scheme = (int)scheme;
-	acc->created = (uint64_t)created;
-	acc->updated = (uint64_t)updated;
-	acc->flags = (uint32_t)flags;
-	acc->allowfrom_count = json_array_size(allow);
-	for (size_t i = 0; i < acc->allowfrom_count; i++) {
-		const char *cidr = json_string_value(json_array_get(allow, i));
-		if (!cidr || !str_fits(acc->allowfrom[i], cidr, sizeof(acc->allowfrom[i])))
-			return ACM_ECORRUPT;
-	}
-	return ACM_OK;
-}
-
-static int account_decode(const MDB_val *v, const char *label, acm_account_t *out)
-{
-	json_t *o = json_loadb(v->mv_data, v->mv_size, JSON_REJECT_DUPLICATES, NULL);
-	if (!json_is_object(o)) {
-		json_decref(o);
-		return ACM_ECORRUPT;
-	}
-	memset(out, 0, sizeof(*out));
-	strcpy(out->subdomain, label);
-	int rc = account_from_json(o, out);
-	json_decref(o);
-	return rc;
-}
-
 static bool db_has(MDB_txn *txn, MDB_dbi dbi, const void *key, size_t klen, int *err)
 {
 	MDB_val k = mval(key, klen), v;
@@ -748,31 +524,22 @@ static int account_check(const acm_wtxn_t *w, const acm_account_t *acc, char *la
 	int olen = make_owner(w->s, acc->subdomain, label, owner);
 	if (olen < 0)
 		return olen;
-	*ulen = strnlen(acc->username, sizeof(acc->username));
-	if (*ulen == 0 || *ulen > ACM_USERNAME_MAX)
-		return ACM_EBADNAME;
-	if (strnlen(acc->key_hash, sizeof(acc->key_hash)) > ACM_KEYHASH_MAX ||
-	    acc->allowfrom_count > ACM_ALLOWFROM_MAX)
-		return ACM_ERANGE;
-	for (size_t i = 0; i < acc->allowfrom_count; i++)
-		if (strnlen(acc->allowfrom[i], sizeof(acc->allowfrom[i])) > ACM_CIDR_MAX)
-			return ACM_ERANGE;
-	return olen;
+	int rc = acm_account_check(acc, ulen);
+	return rc != ACM_OK ? rc : olen;
 }
 
 static int account_write(acm_wtxn_t *w, const acm_account_t *acc, const char *label,
                          const uint8_t *owner, size_t olen, size_t ulen)
 {
-	json_t *o = account_to_json(acc);
-	char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
-	json_decref(o);
-	if (!text)
-		return -ENOMEM;
+	char *text;
+	int rc = acm_account_encode(acc, &text);
+	if (rc != ACM_OK)
+		return rc;
 	size_t llen = strlen(label);
-	struct txt_set *empty = &w->cur;
+	acm_txt_set_t *empty = &w->cur;
 	empty->n = 0;
 	MDB_val k = mval(label, llen), v = mval(text, strlen(text));
-	int rc = mdb_put(w->txn, w->s->accounts, &k, &v, MDB_NOOVERWRITE);
+	rc = mdb_put(w->txn, w->s->accounts, &k, &v, MDB_NOOVERWRITE);
 	free(text);
 	if (rc == 0) {
 		k = mval(acc->username, ulen);
@@ -818,7 +585,7 @@ static int txt_load(acm_wtxn_t *w, const char *sub, uint8_t *owner, size_t *olen
 	int rc = mdb_get(w->txn, w->s->rrsets, &k, &v);
 	if (rc)
 		return store_err(rc);
-	return decode_set(v.mv_data, v.mv_size, &w->old);
+	return acm_txt_set_decode(v.mv_data, v.mv_size, &w->old);
 }
 
 /*
@@ -828,7 +595,7 @@ static int txt_load(acm_wtxn_t *w, const char *sub, uint8_t *owner, size_t *olen
  */
 static int txt_store(acm_wtxn_t *w, const uint8_t *owner, size_t olen)
 {
-	if (set_same(&w->old, &w->cur))
+	if (acm_txt_set_same(&w->old, &w->cur))
 		return ACM_OK;
 	int rc = diff_sets(w, owner, olen);
 	return rc == ACM_OK ? put_set(w, owner, olen, &w->cur) : rc;
@@ -856,15 +623,15 @@ int acm_wtxn_txt_add(acm_wtxn_t *w, const char *subdomain, const char *value,
 	uint64_t now = (uint64_t)time(NULL);
 	w->cur.n = 0;
 	for (unsigned i = 0; i < w->old.n; i++) {
-		const struct txt_ent *t = &w->old.e[i];
+		const acm_txt_ent_t *t = &w->old.e[i];
 		if (t->expires == 0 || t->expires > now)
 			w->cur.e[w->cur.n++] = *t;
 	}
-	if (set_find(&w->cur, value, len) >= 0)
+	if (acm_txt_set_find(&w->cur, value, len) >= 0)
 		return ACM_EEXIST;
 	if (w->cur.n >= w->s->max_values)
 		return ACM_EFULL;
-	set_append(&w->cur, value, len, now, expires);
+	acm_txt_set_append(&w->cur, value, len, now, expires);
 	return wtxn_result(w, txt_store(w, owner, olen));
 }
 
@@ -877,7 +644,7 @@ int acm_wtxn_txt_remove(acm_wtxn_t *w, const char *subdomain, const char *value,
 	if (rc != ACM_OK)
 		return wtxn_result(w, rc);
 
-	int at = set_find(&w->old, value, len);
+	int at = acm_txt_set_find(&w->old, value, len);
 	if (at < 0)
 		return ACM_EABSENT;
 	w->cur.n = 0;
@@ -905,12 +672,12 @@ int acm_wtxn_txt_replace(acm_wtxn_t *w, const char *subdomain,
 	w->cur.n = 0;
 	for (size_t i = 0; i < n; i++) {
 		const acm_txt_t *v = &values[i];
-		if (set_find(&w->cur, v->value, v->len) >= 0)
+		if (acm_txt_set_find(&w->cur, v->value, v->len) >= 0)
 			continue;
 		if (w->cur.n >= w->s->max_values)
 			return ACM_EFULL;
-		int j = set_find(&w->old, v->value, v->len);
-		set_append(&w->cur, v->value, v->len,
+		int j = acm_txt_set_find(&w->old, v->value, v->len);
+		acm_txt_set_append(&w->cur, v->value, v->len,
 		           j >= 0 ? w->old.e[j].set_time : now, v->expires);
 	}
 	return wtxn_result(w, txt_store(w, owner, olen));
@@ -984,7 +751,7 @@ static int account_get_in(acm_store_t *s, MDB_txn *txn, const char *sub,
 	MDB_val k = mval(label, strlen(label)), v;
 	if ((rc = mdb_get(txn, s->accounts, &k, &v)))
 		return store_err(rc);
-	return account_decode(&v, label, out);
+	return acm_account_decode(v.mv_data, v.mv_size, label, out);
 }
 
 int acm_store_account_get(acm_store_t *store, const char *subdomain, acm_account_t *out)

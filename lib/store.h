@@ -5,17 +5,12 @@
  * the map), the zone serial and a journal of diffs per serial.
  *
  * Named databases:
- *   accounts  subdomain label (lower case)  -> account record (JSON)
+ *   accounts  subdomain label (lower case)  -> account record (JSON; see
+ *                                              lib/account.h)
  *   users     username                      -> subdomain label
- *   rrsets    owner, lower-case wire name    -> rrset record (see below)
+ *   rrsets    owner, lower-case wire name    -> rrset record (see lib/rrset.h)
  *   meta      "serial" -> u32 BE, "schema" -> u32 BE, "zone" -> apex wire name
  *   journal   u64 BE sequence               -> diff record (see below)
- *
- * rrset record: u8 version (1), u8 count, then count entries of
- *   u64 set_time BE, u64 expires BE (0 = never), u16 rdlen BE, rdata
- * where rdata is the TXT rdata: one <character-string> per value.
- * A registered account always has an rrset record, possibly with count 0,
- * so the DNS side answers NODATA rather than NXDOMAIN for it.
  *
  * diff record: u32 serial_from BE, u32 serial_to BE, u64 time BE, then
  *   entries of u8 op (0 delete, 1 add), owner wire name, u16 rdlen BE, rdata.
@@ -35,35 +30,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/account.h"    /* acm_account_t and its limits */
 #include "lib/dname.h"
+#include "lib/rrset.h"      /* ACM_TXT_MAX, acm_txt_check, acm_rr_iter_* */
 
 #define ACM_STORE_SCHEMA 1
-#define ACM_TXT_MAX 255            /* bytes in one TXT value */
-#define ACM_USERNAME_MAX 64
-#define ACM_KEYHASH_MAX 128
-#define ACM_ALLOWFROM_MAX 16
-#define ACM_CIDR_MAX 50
-
-enum acm_key_scheme {
-	ACM_KEY_SHA256 = 1,        /* key_hash is 64 lower-case hex digits */
-	ACM_KEY_BCRYPT = 2,        /* key_hash is a $2a$/$2b$ crypt string */
-};
-
-enum acm_account_flags {
-	ACM_ACCOUNT_DISABLED = 1u << 0,
-};
-
-typedef struct {
-	char subdomain[ACM_LABEL_MAX + 1];     /* lower case */
-	char username[ACM_USERNAME_MAX + 1];
-	int key_scheme;                        /* enum acm_key_scheme */
-	char key_hash[ACM_KEYHASH_MAX + 1];
-	size_t allowfrom_count;
-	char allowfrom[ACM_ALLOWFROM_MAX][ACM_CIDR_MAX + 1];
-	uint64_t created;                      /* unix seconds */
-	uint64_t updated;
-	uint32_t flags;                        /* enum acm_account_flags */
-} acm_account_t;
 
 typedef struct {
 	size_t len;
@@ -96,9 +67,6 @@ void acm_store_close(acm_store_t *store);
 /* The apex the store was opened with, and the limit on values per name. */
 const uint8_t *acm_store_apex(const acm_store_t *store);
 unsigned acm_store_max_values(const acm_store_t *store);
-
-/* Check a TXT value: 1..255 bytes of printable ASCII. ACM_OK or ACM_EBADVALUE. */
-int acm_txt_check(const char *value, size_t len);
 
 /* ---- writes ---------------------------------------------------------- */
 
@@ -175,25 +143,5 @@ void acm_reader_end(acm_reader_t *r);
  * the map and stays valid until acm_reader_end. ACM_OK or ACM_ENOTFOUND. */
 int acm_reader_lookup(acm_reader_t *r, const uint8_t *owner, size_t owner_len,
                       const uint8_t **rec, size_t *len);
-
-/* ---- rrset record decoding ------------------------------------------- */
-
-typedef struct {
-	uint64_t set_time;
-	uint64_t expires;
-	const uint8_t *rdata;
-	uint16_t rdlen;
-} acm_rr_entry_t;
-
-typedef struct {
-	const uint8_t *p;
-	const uint8_t *end;
-	unsigned left;
-} acm_rr_iter_t;
-
-/* Start iterating a record; ACM_ECORRUPT if the header is bad. */
-int acm_rr_iter_init(acm_rr_iter_t *it, const uint8_t *rec, size_t len);
-/* 1 and *e filled, 0 at the end, ACM_ECORRUPT on a bad entry. */
-int acm_rr_iter_next(acm_rr_iter_t *it, acm_rr_entry_t *e);
 
 #endif
