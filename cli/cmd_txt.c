@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /* acmensctl txt add|remove|set|list: TXT values of an account. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,34 +20,50 @@ typedef struct {
 	uint64_t expires_in;
 } txt_args_t;
 
+static int parse_expiry(cli_t *c, const char *text, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(text, &end, 10);
+	if (errno || *end || text[0] < '0' || text[0] > '9' || v == 0 || v > 10ull * 365 * 86400)
+		return cli_fail(c, CLI_USAGE, "--expires-in takes 1 to 315360000 seconds");
+	*out = v;
+	return CLI_OK;
+}
+
+/*
+ * Options are matched by their exact names only: an ACME value may start
+ * with '-' (base64url), so anything else is an operand, as is everything
+ * after "--".
+ */
 static int parse_args(cli_t *c, int argc, char **argv, txt_args_t *a)
 {
-	static const struct option opts[] = {
-		{ "expires-in", required_argument, NULL, 'e' },
-		{ "json", no_argument, NULL, 'j' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int opt;
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (opt == 'j') {
+	static char *operands[256];
+	int n = 0;
+	bool options = true;
+	for (int i = 1; i < argc; i++) {
+		const char *arg = argv[i];
+		int rc = CLI_OK;
+		if (options && strcmp(arg, "--") == 0)
+			options = false;
+		else if (options && strcmp(arg, "--json") == 0)
 			c->json = true;
-		} else if (opt == 'e') {
-			char *end;
-			errno = 0;
-			unsigned long long v = strtoull(optarg, &end, 10);
-			if (errno || *end || optarg[0] < '0' || optarg[0] > '9' || v == 0 ||
-			    v > 10ull * 365 * 86400)
-				return cli_fail(c, CLI_USAGE, "--expires-in takes 1 to 315360000 seconds");
-			a->expires_in = v;
-		} else {
-			return cli_fail(c, CLI_USAGE, TXT_USAGE);
-		}
+		else if (options && strcmp(arg, "--expires-in") == 0 && i + 1 < argc)
+			rc = parse_expiry(c, argv[++i], &a->expires_in);
+		else if (options && strncmp(arg, "--expires-in=", 13) == 0)
+			rc = parse_expiry(c, arg + 13, &a->expires_in);
+		else if (n < (int)(sizeof(operands) / sizeof(operands[0])))
+			operands[n++] = argv[i];
+		else
+			return cli_fail(c, CLI_USAGE, "too many arguments");
+		if (rc != CLI_OK)
+			return rc;
 	}
-	if (optind >= argc)
+	if (n < 1)
 		return cli_fail(c, CLI_USAGE, TXT_USAGE);
-	a->subdomain = argv[optind];
-	a->values = argv + optind + 1;
-	a->nvalues = argc - optind - 1;
+	a->subdomain = operands[0];
+	a->values = operands + 1;
+	a->nvalues = n - 1;
 	bool one = strcmp(a->verb, "add") == 0 || strcmp(a->verb, "remove") == 0;
 	bool none = strcmp(a->verb, "list") == 0;
 	if ((one && a->nvalues != 1) || (none && a->nvalues != 0) ||

@@ -2,7 +2,9 @@
 /*
  * The answer builder. Static RRsets are copied pre-rendered from the zone;
  * TXT values are copied from the store record; the negative-answer SOA is a
- * pointer to the apex inside the question plus a pre-rendered tail. When the
+ * pointer to the apex inside the question plus a pre-rendered tail. An
+ * in-zone CNAME is followed (RFC 1034 4.3.2 step 3a), the RRs found on the
+ * way owned by a pointer to the name in the CNAME before them. When the
  * answer does not fit a UDP response, the sections are dropped and TC set.
  */
 #include <string.h>
@@ -18,6 +20,10 @@
 #define FLAG_CD 0x0010
 #define OPT_LEN 11
 #define TCP_MAX 65535
+#define RR_HEAD 12         /* owner pointer, type, class, TTL, rdlength */
+#define PTR_MAX 0x3FFF     /* the largest offset a compression pointer holds */
+#define QNAME_PTR 0xC00C   /* the question name, right after the header */
+#define CNAME_LINKS 8      /* CNAMEs followed after the first, at most */
 
 typedef struct {
 	acm_wire_t w;
@@ -35,8 +41,9 @@ static void write_question(reply_t *r, const acm_query_t *q)
 	acm_wire_write_u16(&r->w, q->qclass);
 }
 
-/* Copy a pre-rendered RRset; patch the SOA serial if it has one. */
-static void write_rrset(reply_t *r, const acm_rrset_t *set, uint32_t serial)
+/* Copy a pre-rendered RRset; patch the SOA serial if it has one, and the
+ * owner of each RR if it is not the question name. */
+static void write_rrset(reply_t *r, const acm_rrset_t *set, uint32_t serial, uint16_t owner)
 {
 	size_t at = r->w.pos;
 	acm_wire_write(&r->w, set->wire, set->wire_len);
@@ -44,6 +51,10 @@ static void write_rrset(reply_t *r, const acm_rrset_t *set, uint32_t serial)
 		return;
 	if (set->serial_off >= 0)
 		acm_put_u32(r->w.base + at + (size_t)set->serial_off, serial);
+	for (size_t rr = at, i = 0; owner != QNAME_PTR && i < set->count; i++) {
+		acm_put_u16(r->w.base + rr, owner);
+		rr += RR_HEAD + acm_get_u16(r->w.base + rr + RR_HEAD - 2);
+	}
 	r->an += set->count;
 }
 
@@ -72,7 +83,8 @@ static void write_negative(reply_t *r, const acm_answer_env_t *env, const acm_qu
 }
 
 /* TXT values of a store record, skipping expired ones. */
-static void write_txt(reply_t *r, const acm_answer_env_t *env, const uint8_t *rec, size_t len)
+static void write_txt(reply_t *r, const acm_answer_env_t *env, const uint8_t *rec, size_t len,
+                      uint16_t owner)
 {
 	acm_rr_iter_t it;
 	acm_rr_entry_t e;
@@ -82,13 +94,106 @@ static void write_txt(reply_t *r, const acm_answer_env_t *env, const uint8_t *re
 	while (acm_rr_iter_next(&it, &e) == 1) {
 		if (e.expires != 0 && e.expires <= env->now)
 			continue;
-		acm_wire_write_u16(&r->w, 0xC00C);
+		acm_wire_write_u16(&r->w, owner);
 		acm_wire_write_u16(&r->w, ACM_RRTYPE_TXT);
 		acm_wire_write_u16(&r->w, ACM_CLASS_IN);
 		acm_wire_write_u32(&r->w, ttl);
 		acm_wire_write_u16(&r->w, e.rdlen);
 		acm_wire_write(&r->w, e.rdata, e.rdlen);
 		r->an++;
+	}
+}
+
+/* A store lookup failed: no answer at all, SERVFAIL. */
+static void fail(reply_t *r)
+{
+	r->w.pos = r->question_end;
+	r->an = r->ns = r->ar = 0;
+	r->rcode = ACM_RCODE_SERVFAIL;
+	r->aa = false;
+}
+
+/* A name in the zone without a static node: an account's TXT values, NODATA
+ * for an account without them (or for other types), else NXDOMAIN. owner
+ * points at the name in the message. */
+static void answer_account(reply_t *r, const acm_answer_env_t *env, const acm_query_t *q,
+                           const uint8_t *lname, size_t len, uint16_t owner)
+{
+	size_t apex_len;
+	const uint8_t *rec;
+	size_t reclen;
+	/* Accounts are exactly one label below the apex. */
+	int rc = acm_dname_under(lname, acm_zone_apex(env->zone, &apex_len)) == 1
+	                 ? env->lookup(env->lookup_ctx, lname, len, &rec, &reclen)
+	                 : ACM_ENOTFOUND;
+	if (rc == ACM_ENOTFOUND) {
+		r->rcode = ACM_RCODE_NXDOMAIN;
+		write_negative(r, env, q);
+		return;
+	}
+	if (rc != ACM_OK) {
+		fail(r);
+		return;
+	}
+	uint16_t an = r->an;
+	if (q->qtype == ACM_RRTYPE_TXT || q->qtype == ACM_RRTYPE_ANY)
+		write_txt(r, env, rec, reclen, owner);
+	if (r->an == an && !r->w.err)
+		write_negative(r, env, q);
+}
+
+/* The target of the CNAME RR written at offset at, lower-cased into name;
+ * returns its length (0 if it cannot be one). */
+static size_t cname_target(const reply_t *r, size_t at, uint8_t *name)
+{
+	size_t len = acm_get_u16(r->w.base + at + RR_HEAD - 2);
+	if (len == 0 || len > ACM_DNAME_MAX)
+		return 0;
+	memcpy(name, r->w.base + at + RR_HEAD, len);   /* rendered uncompressed */
+	acm_dname_lower(name);
+	return len;
+}
+
+/* Follow the CNAME RR written at offset at through the zone (RFC 1034
+ * 4.3.2 step 3a): append the target's RRset of the query type, owned by a
+ * pointer to the CNAME's rdata. A CNAME there is followed in turn, at most
+ * CNAME_LINKS times and never into a node already visited; the chain's end
+ * decides NODATA or NXDOMAIN (RFC 6604). Targets outside the zone are left
+ * to the resolver. */
+static void follow_cname(reply_t *r, const acm_answer_env_t *env, const acm_query_t *q,
+                         const acm_node_t *node, size_t at)
+{
+	const acm_node_t *seen[CNAME_LINKS + 1] = { node };
+	size_t apex_len;
+	const uint8_t *apex = acm_zone_apex(env->zone, &apex_len);
+	for (size_t link = 1; link <= CNAME_LINKS && !r->w.err; link++) {
+		uint8_t name[ACM_DNAME_MAX];
+		size_t len = cname_target(r, at, name);
+		if (len == 0 || at + RR_HEAD > PTR_MAX || acm_dname_under(name, apex) < 0)
+			return;
+		uint16_t owner = (uint16_t)(0xC000 | (at + RR_HEAD));
+		node = acm_zone_find(env->zone, name, len);
+		if (!node) {
+			answer_account(r, env, q, name, len, owner);
+			return;
+		}
+		const acm_rrset_t *set = acm_node_rrset(node, q->qtype);
+		if (set) {
+			write_rrset(r, set, env->serial, owner);
+			if (!r->w.err)
+				write_extra(r, set);
+			return;
+		}
+		if (!node->cname) {
+			write_negative(r, env, q);
+			return;
+		}
+		for (size_t i = 0; i < link; i++)
+			if (seen[i] == node)
+				return;   /* a loop: every CNAME in it is in the answer */
+		seen[link] = node;
+		at = r->w.pos;
+		write_rrset(r, node->cname, env->serial, owner);
 	}
 }
 
@@ -100,23 +205,27 @@ static void answer_static(reply_t *r, const acm_answer_env_t *env, const acm_que
 		set = &node->rrsets[0];   /* RFC 8482 4.1: one RRset is enough */
 	else
 		set = acm_node_rrset(node, q->qtype);
-	if (!set)
-		set = node->cname;
-	if (!set) {
+	if (set) {
+		write_rrset(r, set, env->serial, QNAME_PTR);
+		if (!r->w.err)
+			write_extra(r, set);
+		return;
+	}
+	if (!node->cname) {
 		write_negative(r, env, q);
 		return;
 	}
-	write_rrset(r, set, env->serial);
+	size_t at = r->w.pos;
+	write_rrset(r, node->cname, env->serial, QNAME_PTR);
 	if (!r->w.err)
-		write_extra(r, set);
+		follow_cname(r, env, q, node, at);
 }
 
 static void answer_zone(reply_t *r, const acm_answer_env_t *env, const acm_query_t *q)
 {
 	size_t apex_len;
 	const uint8_t *apex = acm_zone_apex(env->zone, &apex_len);
-	int labels = acm_dname_under(q->lname, apex);
-	if (labels < 0 || q->qclass != ACM_CLASS_IN) {
+	if (acm_dname_under(q->lname, apex) < 0 || q->qclass != ACM_CLASS_IN) {
 		r->rcode = ACM_RCODE_REFUSED;
 		return;
 	}
@@ -126,29 +235,10 @@ static void answer_zone(reply_t *r, const acm_answer_env_t *env, const acm_query
 	}
 	r->aa = true;
 	const acm_node_t *node = acm_zone_find(env->zone, q->lname, q->qname_len);
-	if (node) {
+	if (node)
 		answer_static(r, env, q, node);
-		return;
-	}
-	const uint8_t *rec;
-	size_t len;
-	/* Accounts are exactly one label below the apex. */
-	int rc = labels == 1 ? env->lookup(env->lookup_ctx, q->lname, q->qname_len, &rec, &len)
-	                     : ACM_ENOTFOUND;
-	if (rc != ACM_OK && rc != ACM_ENOTFOUND) {
-		r->rcode = ACM_RCODE_SERVFAIL;
-		r->aa = false;
-		return;
-	}
-	if (rc == ACM_OK) {
-		if (q->qtype == ACM_RRTYPE_TXT || q->qtype == ACM_RRTYPE_ANY)
-			write_txt(r, env, rec, len);
-		if (r->an == 0 && !r->w.err)
-			write_negative(r, env, q);
-		return;
-	}
-	r->rcode = ACM_RCODE_NXDOMAIN;
-	write_negative(r, env, q);
+	else
+		answer_account(r, env, q, q->lname, q->qname_len, QNAME_PTR);
 }
 
 static size_t finish(reply_t *r, const acm_query_t *q, const acm_answer_env_t *env)
