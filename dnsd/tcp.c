@@ -9,6 +9,7 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/listener.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -25,6 +26,7 @@ typedef struct conn {
 	struct bufferevent *bev;
 	struct conn *prev, *next;
 	acm_tcp_t *t;
+	bool closing;           /* the peer is done sending: flush, then close */
 } conn_t;
 
 struct acm_tcp {
@@ -49,6 +51,20 @@ static void conn_close(conn_t *c)
 	atomic_fetch_sub(&t->w->tcp_limits->count, 1);
 }
 
+/* No more queries will come: send the answers already made, then close
+ * (the idle timeout still bounds a peer that stops reading). */
+static void conn_finish(conn_t *c)
+{
+	struct bufferevent *bev = c->bev;
+	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
+		conn_close(c);
+		return;
+	}
+	c->closing = true;
+	bufferevent_disable(bev, EV_READ);
+	bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
+}
+
 static void conn_read(struct bufferevent *bev, void *arg)
 {
 	conn_t *c = arg;
@@ -64,7 +80,7 @@ static void conn_read(struct bufferevent *bev, void *arg)
 		if (len == 0) {   /* nothing can follow a zero-length message */
 			if (began)
 				acm_worker_batch_end(t->w);
-			conn_close(c);
+			conn_finish(c);
 			return;
 		}
 		if (evbuffer_get_length(input) < 2 + len)
@@ -89,19 +105,34 @@ static void conn_read(struct bufferevent *bev, void *arg)
 		acm_worker_batch_end(t->w);
 }
 
-/* The peer drained its answers: read again. */
+/* The peer drained its answers: read again. Queries that arrived before the
+ * pause may already sit in the input buffer, and no read event will announce
+ * them, so answer those now. */
 static void conn_write(struct bufferevent *bev, void *arg)
 {
-	(void)arg;
-	if (!(bufferevent_get_enabled(bev) & EV_READ))
-		bufferevent_enable(bev, EV_READ);
+	conn_t *c = arg;
+	if (c->closing) {
+		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+			conn_close(c);
+		return;
+	}
+	if (bufferevent_get_enabled(bev) & EV_READ)
+		return;
+	bufferevent_enable(bev, EV_READ);
+	if (evbuffer_get_length(bufferevent_get_input(bev)) > 0)
+		conn_read(bev, arg);
 }
 
 static void conn_event(struct bufferevent *bev, short what, void *arg)
 {
-	(void)what;   /* EOF, error or idle timeout: all end the connection */
+	conn_t *c = arg;
 	(void)bev;
-	conn_close(arg);
+	/* A peer that half-closes after its queries still gets the answers
+	 * already made. Errors and timeouts end the connection at once. */
+	if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) && !c->closing)
+		conn_finish(c);
+	else
+		conn_close(c);
 }
 
 static void conn_accept(struct evconnlistener *l, evutil_socket_t fd,

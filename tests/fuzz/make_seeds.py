@@ -16,7 +16,8 @@ acct = "d420c923-bbd7-4056-ab64-c3ca54c9b3cf.auth.example.org."
 seeds = []
 for name in (acct, acct.upper(), "auth.example.org.", "ns1.auth.example.org.", "nope.auth.example.org.",
              "host.deep.auth.example.org.", "deep.auth.example.org.", "www.deep.auth.example.org.",
-             "big.auth.example.org.", "mail.auth.example.org.", "example.com."):
+             "big.auth.example.org.", "mail.auth.example.org.", "example.com.",
+             "loop1.auth.example.org.", "acct.auth.example.org.", "gone.auth.example.org."):
     for rdtype in ("TXT", "SOA", "NS", "A", "AAAA", "ANY", "MX", "CAA", "AXFR", "CNAME"):
         seeds.append(dns.message.make_query(name, rdtype).to_wire())
     seeds.append(dns.message.make_query(name, "TXT", use_edns=0, want_dnssec=True, payload=4096).to_wire())

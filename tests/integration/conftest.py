@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import socket
+import struct
 import subprocess
 import time
 
@@ -59,7 +60,8 @@ def yaml_list(items, indent):
 
 
 def write_config(path, port, store, records=None, extra_dns="", log_level="info",
-                 txt_max_values=8, soa_ttl=3600, minimum=60):
+                 txt_max_values=8, soa_ttl=3600, minimum=60, tcp_max_clients=64,
+                 tcp_idle_timeout=3):
     records = BASE_RECORDS if records is None else records
     text = f"""zone:
   name: {ZONE}
@@ -78,8 +80,8 @@ def write_config(path, port, store, records=None, extra_dns="", log_level="info"
 dns:
   listen: ["127.0.0.1:{port}", "[::1]:{port}"]
   workers: 2
-  tcp_idle_timeout: 3
-  tcp_max_clients: 64
+  tcp_idle_timeout: {tcp_idle_timeout}
+  tcp_max_clients: {tcp_max_clients}
 {extra_dns}store:
   path: {store}
 log:
@@ -127,13 +129,18 @@ class Server:
         raise RuntimeError("acmensd did not answer:\n" + self.read_log())
 
     def read_log(self):
+        if not os.path.exists(self.log_path):
+            return ""
         with open(self.log_path, "rb") as f:
             return f.read().decode(errors="replace")
 
     def stop(self, sig=signal.SIGTERM, timeout=10.0):
         """Stop the daemon; returns its exit status."""
-        if self.proc is None or self.proc.poll() is not None:
-            return self.proc.returncode if self.proc else None
+        if self.proc is None:
+            return None
+        if self.proc.poll() is not None:
+            self.log.close()
+            return self.proc.returncode
         self.proc.send_signal(sig)
         try:
             self.proc.wait(timeout)
@@ -167,6 +174,63 @@ class Server:
             except socket.timeout:
                 return None
 
+    def tcp_connect(self, addr="127.0.0.1", timeout=2.0):
+        """A connected TCP socket to the daemon; the caller closes it."""
+        fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
+        s = socket.socket(fam, socket.SOCK_STREAM)
+        s.settimeout(timeout)
+        s.connect((addr, self.port))
+        return s
+
+    def send_raw_tcp(self, data, timeout=1.0, addr="127.0.0.1"):
+        """Send one length-prefixed message on a new connection; return the
+        raw reply, or None if none came (timeout or connection closed)."""
+        with self.tcp_connect(addr, timeout) as s:
+            s.sendall(tcp_frame(data))
+            try:
+                return recv_tcp_msg(s)
+            except socket.timeout:
+                return None
+
+    def replies_before_probe(self, data, tcp=False, addr="127.0.0.1", timeout=2.0):
+        """Send data, then a well-formed SOA query (the probe) on the same
+        socket or connection, and return the raw replies that arrived before
+        the probe's answer. The daemon handles one socket's packets in order,
+        so [] proves that data got no reply, without waiting for a timeout."""
+        probe = dns.message.make_query(ZONE, "SOA")
+        while len(data) >= 2 and data[:2] == probe.to_wire()[:2]:
+            probe.id = (probe.id + 1) & 0xFFFF
+        pwire = probe.to_wire()
+        fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
+        before = []
+        if tcp:
+            with self.tcp_connect(addr, timeout) as s:
+                s.sendall(tcp_frame(data) + tcp_frame(pwire))
+                while True:
+                    reply = recv_tcp_msg(s)
+                    assert reply is not None, "connection closed before the probe's answer"
+                    if reply[:2] == pwire[:2]:
+                        break
+                    before.append(reply)
+        else:
+            with socket.socket(fam, socket.SOCK_DGRAM) as s:
+                s.settimeout(timeout)
+                s.sendto(data, (addr, self.port))
+                s.sendto(pwire, (addr, self.port))
+                while True:
+                    reply = s.recv(65535)
+                    if reply[:2] == pwire[:2]:
+                        break
+                    before.append(reply)
+        r = dns.message.from_wire(reply)
+        assert r.rcode() == dns.rcode.NOERROR and r.answer, "bad answer to the probe"
+        return before
+
+    def serial(self):
+        """The zone serial, as the apex SOA shows it."""
+        r = self.query(ZONE, "SOA")
+        return r.answer[0][0].serial
+
     # --- acmensctl ---------------------------------------------------------
     def ctl(self, *args, check=True, json_out=True):
         cmd = [ACMENSCTL, "-c", self.config] + (["--json"] if json_out else []) + list(args)
@@ -189,24 +253,70 @@ class Server:
         return None
 
 
-@pytest.fixture
-def make_server(tmp_path):
-    """Factory: make_server(**config) -> started Server; all are stopped and
-    checked for sanitizer reports at teardown."""
+def tcp_frame(data):
+    """data with its RFC 1035 4.2.2 two-byte length prefix."""
+    return struct.pack("!H", len(data)) + data
+
+
+def recv_exact(sock, n):
+    """Exactly n bytes from sock, or None if the peer closed first."""
+    buf = b""
+    while len(buf) < n:
+        try:
+            chunk = sock.recv(n - len(buf))
+        except ConnectionResetError:
+            return None
+        if not chunk:
+            return None
+        buf += chunk
+    return buf
+
+
+def recv_tcp_msg(sock):
+    """One length-prefixed message from sock, or None at end of stream."""
+    prefix = recv_exact(sock, 2)
+    if prefix is None:
+        return None
+    return recv_exact(sock, struct.unpack("!H", prefix)[0])
+
+
+def _server_factory(base):
+    """make_server's machinery, for fixtures of any scope: returns the
+    factory and a function that stops every server it made."""
     servers = []
 
     def factory(start=True, **cfg):
-        sub = tmp_path / f"s{len(servers)}"
+        sub = base / f"s{len(servers)}"
         sub.mkdir()
         s = Server(sub, **cfg)
         servers.append(s)
         return s.start() if start else s
 
+    def finish():
+        for s in servers:
+            s.stop()
+            report = s.sanitizer_report()
+            assert report is None, report
+
+    return factory, finish
+
+
+@pytest.fixture
+def make_server(tmp_path):
+    """Factory: make_server(**config) -> started Server; all are stopped and
+    checked for sanitizer reports at teardown."""
+    factory, finish = _server_factory(tmp_path)
     yield factory
-    for s in servers:
-        s.stop()
-        report = s.sanitizer_report()
-        assert report is None, report
+    finish()
+
+
+@pytest.fixture(scope="module")
+def shared_server(tmp_path_factory):
+    """One default server for a whole test module, for tests that only need
+    their own accounts (much faster than a daemon per test)."""
+    factory, finish = _server_factory(tmp_path_factory.mktemp("shared"))
+    yield factory()
+    finish()
 
 
 @pytest.fixture
