@@ -61,8 +61,10 @@ def yaml_list(items, indent):
 
 def write_config(path, port, store, records=None, extra_dns="", log_level="info",
                  txt_max_values=8, soa_ttl=3600, minimum=60, tcp_max_clients=64,
-                 tcp_idle_timeout=3):
+                 tcp_idle_timeout=3, listen=None):
     records = BASE_RECORDS if records is None else records
+    listen = listen or ["127.0.0.1", "[::1]"]
+    listen_text = ", ".join(f'"{a}:{port}"' for a in listen)
     text = f"""zone:
   name: {ZONE}
   ns: [ns1.auth.example.org., ns2.example.net.]
@@ -78,7 +80,7 @@ def write_config(path, port, store, records=None, extra_dns="", log_level="info"
   records:
 {yaml_list(records, 4) if records else "    []"}
 dns:
-  listen: ["127.0.0.1:{port}", "[::1]:{port}"]
+  listen: [{listen_text}]
   workers: 2
   tcp_idle_timeout: {tcp_idle_timeout}
   tcp_max_clients: {tcp_max_clients}
