@@ -61,6 +61,29 @@ typedef struct {
 	unsigned tcp_idle_timeout;      /* dns.tcp_idle_timeout seconds, default 10 */
 	unsigned tcp_max_clients;       /* dns.tcp_max_clients, default 1024 */
 
+	/* http: the API is off when the section is absent. */
+	struct {
+		bool enabled;                   /* the http section is present */
+		size_t listen_count;            /* http.listen (required in the section) */
+		acm_listen_t *listen;
+		char *tls_cert;                 /* http.tls.cert, http.tls.key: both or neither */
+		char *tls_key;
+		char *admin_token_file;         /* http.admin_token_file; NULL = admin routes off */
+		bool disable_registration;      /* http.disable_registration, default false */
+		unsigned txt_limit;             /* http.txt_limit 1..64, default 2 */
+		uint64_t txt_expiry;            /* http.txt_expiry seconds, default 604800, 0 = never */
+		size_t cors_count;              /* http.cors_origins, default none */
+		char **cors_origins;
+		char *proxy_header;             /* http.proxy_header, default NULL = use the peer */
+		size_t trusted_proxy_count;     /* http.trusted_proxies (CIDRs); empty = any peer */
+		char **trusted_proxies;
+		uint64_t max_body;              /* http.max_body bytes, default 64K, 1K..16M */
+		unsigned timeout;               /* http.timeout seconds, default 10, 1..3600 */
+		unsigned max_connections;       /* http.max_connections, default 1024 */
+		unsigned register_rate;         /* http.register_rate per address per minute, default 10, 0 = unlimited */
+		unsigned batch_max;             /* http.batch_max operations, default 1000, 1..100000 */
+	} http;
+
 	/* store: */
 	char *store_path;               /* store.path, default ./var */
 	uint64_t store_max_size;        /* store.max_size bytes, default 4 GiB */

@@ -11,6 +11,7 @@
  *   rrsets    owner, lower-case wire name    -> rrset record (see lib/rrset.h)
  *   meta      "serial" -> u32 BE, "schema" -> u32 BE, "zone" -> apex wire name
  *   journal   u64 BE sequence               -> diff record (see below)
+ *   audit     u64 BE sequence               -> audit record (JSON, see below)
  *
  * diff record: u32 serial_from BE, u32 serial_to BE, u64 time BE, then
  *   entries of u8 op (0 delete, 1 add), owner wire name, u16 rdlen BE, rdata.
@@ -47,6 +48,7 @@ typedef struct {
 	size_t mapsize;          /* bytes; 0 = default (4 GiB, sparse) */
 	unsigned max_values;     /* values per name; 0 = default (8) */
 	unsigned journal_max;    /* diffs kept; 0 = default (10000) */
+	unsigned audit_max;      /* audit records kept; 0 = default (100000) */
 	bool read_only;          /* open without creating or writing */
 } acm_store_opts_t;
 
@@ -93,6 +95,36 @@ int acm_wtxn_txt_remove(acm_wtxn_t *w, const char *subdomain, const char *value,
 int acm_wtxn_txt_replace(acm_wtxn_t *w, const char *subdomain,
                          const acm_txt_t *values, size_t n);
 
+/* acme-dns /update semantics: keep only the newest `keep` values of the
+ * name (capped at max_values). A value already present gets a new set_time
+ * and expiry and becomes the newest (no DNS change, no serial bump). A new
+ * value first drops expired ones, then evicts the oldest by set_time until
+ * there is room, then is appended. */
+int acm_wtxn_txt_push(acm_wtxn_t *w, const char *subdomain, const char *value,
+                      size_t len, uint64_t expires, unsigned keep);
+
+/* Rewrite an existing account's record (flags, key, allowfrom, updated).
+ * The subdomain and username identify it and cannot change: ACM_ENOTFOUND
+ * if there is no such account, ACM_EEXIST if the username differs. */
+int acm_wtxn_account_update(acm_wtxn_t *w, const acm_account_t *acc);
+
+/* Delete an account, its username and its values (journaled as deletes).
+ * ACM_ENOTFOUND if there is none. */
+int acm_wtxn_account_delete(acm_wtxn_t *w, const char *subdomain);
+
+/* Remove every value whose expiry is at or before now, from all names, at
+ * most max values per call; *removed gets how many. Journaled and audited
+ * under the current actor like any change. */
+int acm_wtxn_purge_expired(acm_wtxn_t *w, uint64_t now, size_t max, size_t *removed);
+
+/*
+ * Who makes the changes that follow in this transaction, for the audit log:
+ * actor e.g. "account:<username>", "admin", "cli:<login>", "expiry"; source
+ * e.g. the client's IP address or "local". Copied; stays in force until set
+ * again. Without a call, actor is "unknown" and source "local".
+ */
+void acm_wtxn_set_actor(acm_wtxn_t *w, const char *actor, const char *source);
+
 /* Commit durably. If anything changed, the serial was bumped once and the
  * diff journaled; *serial (may be NULL) gets the serial after the commit.
  * The transaction is freed in every case. */
@@ -119,6 +151,32 @@ int acm_store_account_by_user(acm_store_t *store, const char *username, acm_acco
  * count; at most max are written. ACM_ENOTFOUND for an unknown account. */
 int acm_store_txt_list(acm_store_t *store, const char *subdomain,
                        acm_txt_t *out, size_t max, size_t *n);
+
+/* Walk accounts in subdomain order, starting after the subdomain `after`
+ * (NULL or "" = from the first), calling fn for each whose subdomain or
+ * username contains `search` (NULL or "" = all, case-insensitive), at most
+ * limit accounts (0 = no limit). A non-zero return from fn stops the walk
+ * and is returned. */
+typedef int (*acm_account_fn)(const acm_account_t *acc, void *ctx);
+int acm_store_account_list(acm_store_t *store, const char *after, const char *search,
+                           size_t limit, acm_account_fn fn, void *ctx);
+
+/* Counts for stats: accounts, and values (expired ones included). */
+int acm_store_counts(acm_store_t *store, size_t *accounts, size_t *values);
+
+/*
+ * The audit log: one record per change, written in the same transaction as
+ * the change. Record (JSON text): {"time": unix seconds, "actor", "source",
+ * "action": "create"|"update"|"delete"|"add"|"remove"|"replace"|"push"|"expire",
+ * "subdomain", "before": [values], "after": [values], "serial": the zone
+ * serial after the commit}. Kept to the newest audit_max records.
+ * fn gets records with sequence > after_seq (0 = from the oldest), oldest
+ * first, only those of `subdomain` if it is not NULL/"", at most limit
+ * (0 = no limit); a non-zero return stops the walk and is returned.
+ */
+typedef int (*acm_audit_fn)(uint64_t seq, const char *json, size_t len, void *ctx);
+int acm_store_audit_list(acm_store_t *store, uint64_t after_seq, const char *subdomain,
+                         size_t limit, acm_audit_fn fn, void *ctx);
 
 /* Call fn for every rrset record in owner order; a non-zero return from fn
  * stops the walk and is returned. */

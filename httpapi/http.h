@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The HTTP API server: evhttp on its own thread and event base, plain or
+ * TLS, with limits (body size, timeouts, connection cap). Routes are plain
+ * functions registered in a table; writes go through group commit and the
+ * reply is sent from the HTTP thread once the commit is durable.
+ *
+ * This header is the contract between the server core (server.c, tls.c,
+ * ratelimit.c) and the route files (route_acmedns.c, route_v1.c,
+ * route_admin.c, auth.c). Nothing outside httpapi/ includes it except
+ * src/acmensd.c, which uses only the functions in the first section.
+ */
+#ifndef ACM_HTTPAPI_HTTP_H
+#define ACM_HTTPAPI_HTTP_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "lib/commit.h"
+#include "lib/config.h"
+#include "lib/store.h"
+
+/* ---- for acmensd ------------------------------------------------------ */
+
+typedef struct acm_http acm_http_t;
+
+/*
+ * Start the API on cfg->http.listen (cfg->http.enabled must be true):
+ * binds every address, loads TLS material and the admin token, starts the
+ * HTTP thread. The server keeps pointers to store and commit (owned by the
+ * caller, who stops the server before closing them) and copies what it
+ * needs from cfg. On failure returns an error code and a message in err.
+ */
+int acm_http_start(const acm_config_t *cfg, acm_store_t *store, acm_commit_t *commit,
+                   acm_http_t **out, char *err, size_t errlen);
+
+/* Apply a reloaded configuration: TLS certificate and key, admin token,
+ * registration switch, limits, CORS, txt_limit/txt_expiry. Listen addresses
+ * need a restart. Returns an error and message (and keeps the old settings)
+ * if e.g. the new certificate cannot be loaded. Thread-safe. */
+int acm_http_reload(acm_http_t *http, const acm_config_t *cfg, char *err, size_t errlen);
+
+/* Stop accepting, let in-flight requests finish (bounded), stop the thread. */
+void acm_http_stop(acm_http_t *http);
+
+/* ---- for routes ------------------------------------------------------- */
+
+/* Settings routes read; replaced as a whole on reload (routes only see it
+ * on the HTTP thread, so no locking). */
+typedef struct {
+	uint8_t apex[ACM_DNAME_MAX];
+	char zone_text[ACM_DNAME_TXT_MAX];   /* apex without the final dot, as acme-dns prints it */
+	bool disable_registration;
+	unsigned txt_limit;
+	uint64_t txt_expiry;
+	unsigned txt_max_values;
+	unsigned batch_max;
+	unsigned register_rate;
+	bool admin_enabled;
+	char admin_token[256];
+} acm_http_settings_t;
+
+typedef struct acm_req acm_req_t;
+
+typedef void (*acm_route_fn)(acm_req_t *r);
+
+typedef struct {
+	const char *method;      /* "GET", "POST", "PUT", "DELETE" */
+	const char *pattern;     /* "/v1/accounts/:sub/txt/:value": ":name" matches one
+	                            non-empty segment (percent-decoded) */
+	acm_route_fn fn;
+} acm_route_t;
+
+/* The route tables, each ending with a {NULL, NULL, NULL} row. */
+extern const acm_route_t acm_routes_acmedns[];
+extern const acm_route_t acm_routes_v1[];
+extern const acm_route_t acm_routes_admin[];
+
+/* Request accessors. */
+const acm_http_settings_t *acm_req_settings(const acm_req_t *r);
+acm_store_t *acm_req_store(const acm_req_t *r);
+/* Path parameter by name (":sub" -> "sub"), or NULL. */
+const char *acm_req_param(const acm_req_t *r, const char *name);
+/* Query-string parameter, or NULL. */
+const char *acm_req_query(const acm_req_t *r, const char *name);
+/* Request header (case-insensitive name), or NULL. */
+const char *acm_req_header(const acm_req_t *r, const char *name);
+/* The whole body (not NUL-terminated; *len may be 0). */
+const uint8_t *acm_req_body(const acm_req_t *r, size_t *len);
+/* The client's address: the peer, or the configured proxy header's
+ * left-most valid address when the peer is a trusted proxy. */
+const struct sockaddr *acm_req_client(const acm_req_t *r);
+const char *acm_req_client_text(const acm_req_t *r);
+/* Scratch space that lives as long as the request (for op arrays etc.);
+ * NULL when out of memory. Freed with the request. */
+void *acm_req_alloc(acm_req_t *r, size_t size);
+
+/* Replies (each request gets exactly one). */
+/* Exactly these bytes with this content type (acme-dns byte-for-byte replies). */
+void acm_reply_raw(acm_req_t *r, int status, const char *content_type, const char *body,
+                   size_t len);
+/* Compact JSON; steals the reference to body. */
+void acm_reply_json(acm_req_t *r, int status, json_t *body);
+/* {"error": code, "message": message} (message may be NULL -> omitted). */
+void acm_reply_error(acm_req_t *r, int status, const char *code, const char *message);
+/* Add a response header before replying (e.g. X-Acmens-Serial). */
+void acm_reply_header(acm_req_t *r, const char *name, const char *value);
+
+/*
+ * Hand a chain of store operations to group commit. When the commit is
+ * durable (or failed), then(r, ops) runs on the HTTP thread and must reply.
+ * If the request's connection closed meanwhile, then still runs (its reply
+ * is dropped). Returns ACM_OK, or an error (then nothing was queued and the
+ * caller replies).
+ */
+typedef void (*acm_then_fn)(acm_req_t *r, acm_op_t *ops);
+int acm_req_commit(acm_req_t *r, acm_op_t *ops, acm_then_fn then);
+
+/* Registration rate limit: true if this client may register now (and
+ * counts the attempt). */
+bool acm_req_register_allowed(acm_req_t *r);
+
+#endif

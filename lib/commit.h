@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Group commit: writers from any thread submit operations; one committer
+ * thread applies everything pending in a single LMDB write transaction and
+ * syncs it once, then reports each submission's results. Durability costs
+ * one fsync per batch instead of one per write.
+ *
+ * A submission is a chain of operations (linked by next) applied in order
+ * inside one transaction: a batch is atomic in the sense that its
+ * operations share one commit, but each operation succeeds or fails on its
+ * own (see the refusals in lib/store.h).
+ */
+#ifndef ACM_COMMIT_H
+#define ACM_COMMIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/store.h"
+
+typedef enum {
+	ACM_OP_ACCOUNT_CREATE,   /* account */
+	ACM_OP_ACCOUNT_UPDATE,   /* account */
+	ACM_OP_ACCOUNT_DELETE,   /* subdomain */
+	ACM_OP_TXT_ADD,          /* subdomain, value/len, expires */
+	ACM_OP_TXT_REMOVE,       /* subdomain, value/len */
+	ACM_OP_TXT_REPLACE,      /* subdomain, values/nvalues */
+	ACM_OP_TXT_PUSH,         /* subdomain, value/len, expires, keep */
+} acm_op_kind_t;
+
+typedef struct acm_op {
+	acm_op_kind_t kind;
+	char actor[128];                    /* for the audit log, see acm_wtxn_set_actor */
+	char source[64];
+	acm_account_t account;
+	char subdomain[ACM_LABEL_MAX + 1];
+	char value[ACM_TXT_MAX + 1];
+	size_t len;
+	uint64_t expires;
+	unsigned keep;
+	const acm_txt_t *values;            /* owned by the submitter until done */
+	size_t nvalues;
+	/* Results, filled before done is called: */
+	int result;                         /* ACM_OK or the operation's error */
+	uint32_t serial;                    /* zone serial after the commit */
+	struct acm_op *next;
+} acm_op_t;
+
+/* Called once per submission, from the committer thread, after the commit
+ * is durable (or has failed, when every op's result says why). */
+typedef void (*acm_commit_done_fn)(acm_op_t *first, void *arg);
+
+typedef struct {
+	unsigned purge_interval;   /* seconds between sweeps of expired values; 0 = never */
+	size_t max_batch;          /* most operations in one transaction; 0 = 4096 */
+} acm_commit_opts_t;
+
+typedef struct {
+	uint64_t batches;          /* transactions committed */
+	uint64_t ops;              /* operations applied */
+	uint64_t last_batch;       /* operations in the last transaction */
+	uint64_t max_batch;        /* largest transaction so far */
+	uint64_t commit_ns_total;  /* time spent committing (begin to durable) */
+	uint64_t purged;           /* expired values removed by sweeps */
+} acm_commit_stats_t;
+
+typedef struct acm_commit acm_commit_t;
+
+/* Start the committer thread on an open store. ACM_OK or -errno. */
+int acm_commit_start(acm_store_t *store, const acm_commit_opts_t *opts, acm_commit_t **out);
+
+/* Queue a chain of operations. done(first, arg) runs later on the committer
+ * thread. Thread-safe. ACM_OK, or -ESHUTDOWN once stopping began. */
+int acm_commit_submit(acm_commit_t *c, acm_op_t *ops, acm_commit_done_fn done, void *arg);
+
+/* Submit and wait for the result (for callers without an event loop).
+ * Returns ACM_OK when the commit happened (check each op's result) or the
+ * error that made the whole transaction fail. */
+int acm_commit_run(acm_commit_t *c, acm_op_t *ops);
+
+void acm_commit_get_stats(acm_commit_t *c, acm_commit_stats_t *out);
+
+/* Finish every submitted operation, then stop the thread and free c. */
+void acm_commit_stop(acm_commit_t *c);
+
+#endif
