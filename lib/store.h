@@ -96,32 +96,39 @@ int acm_wtxn_txt_replace(acm_wtxn_t *w, const char *subdomain,
                          const acm_txt_t *values, size_t n);
 
 /* acme-dns /update semantics: keep only the newest `keep` values of the
- * name (capped at max_values). A value already present gets a new set_time
- * and expiry and becomes the newest (no DNS change, no serial bump). A new
- * value first drops expired ones, then evicts the oldest by set_time until
+ * name (capped at max_values, at least 1). A value already present gets a
+ * new set_time and expiry and becomes the newest, moving to the end (no DNS
+ * change, no serial bump, but audited). A new value first drops expired
+ * ones, then evicts the oldest by set_time (the earlier one on a tie) until
  * there is room, then is appended. */
 int acm_wtxn_txt_push(acm_wtxn_t *w, const char *subdomain, const char *value,
                       size_t len, uint64_t expires, unsigned keep);
 
 /* Rewrite an existing account's record (flags, key, allowfrom, updated).
  * The subdomain and username identify it and cannot change: ACM_ENOTFOUND
- * if there is no such account, ACM_EEXIST if the username differs. */
+ * if there is no such account, ACM_EEXIST if the username differs. A record
+ * equal to the stored one writes nothing. */
 int acm_wtxn_account_update(acm_wtxn_t *w, const acm_account_t *acc);
 
-/* Delete an account, its username and its values (journaled as deletes).
- * ACM_ENOTFOUND if there is none. */
+/* Delete an account, its username and its values (journaled as deletes,
+ * expired ones too). ACM_ENOTFOUND if there is none. Like creating one,
+ * deleting an account without values bumps no serial: no DNS data changed
+ * (the name goes from NODATA to NXDOMAIN). */
 int acm_wtxn_account_delete(acm_wtxn_t *w, const char *subdomain);
 
 /* Remove every value whose expiry is at or before now, from all names, at
- * most max values per call; *removed gets how many. Journaled and audited
- * under the current actor like any change. */
+ * most max values per call (0 removes none); *removed gets how many.
+ * Journaled and audited ("expire", one record per name) under the current
+ * actor like any change. Records that do not decode are skipped, left for
+ * the operations on their names to report. */
 int acm_wtxn_purge_expired(acm_wtxn_t *w, uint64_t now, size_t max, size_t *removed);
 
 /*
  * Who makes the changes that follow in this transaction, for the audit log:
  * actor e.g. "account:<username>", "admin", "cli:<login>", "expiry"; source
- * e.g. the client's IP address or "local". Copied; stays in force until set
- * again. Without a call, actor is "unknown" and source "local".
+ * e.g. the client's IP address or "local". Copied (at most 127 and 63 bytes,
+ * bytes other than printable ASCII as '?'); stays in force until set again.
+ * Without a call, or for NULL, actor is "unknown" and source "local".
  */
 void acm_wtxn_set_actor(acm_wtxn_t *w, const char *actor, const char *source);
 
@@ -153,10 +160,10 @@ int acm_store_txt_list(acm_store_t *store, const char *subdomain,
                        acm_txt_t *out, size_t max, size_t *n);
 
 /* Walk accounts in subdomain order, starting after the subdomain `after`
- * (NULL or "" = from the first), calling fn for each whose subdomain or
- * username contains `search` (NULL or "" = all, case-insensitive), at most
- * limit accounts (0 = no limit). A non-zero return from fn stops the walk
- * and is returned. */
+ * (NULL or "" = from the first; any case; ACM_EBADNAME if longer than a
+ * label), calling fn for each whose subdomain or username contains `search`
+ * (NULL or "" = all, case-insensitive), at most limit accounts (0 = no
+ * limit). A non-zero return from fn stops the walk and is returned. */
 typedef int (*acm_account_fn)(const acm_account_t *acc, void *ctx);
 int acm_store_account_list(acm_store_t *store, const char *after, const char *search,
                            size_t limit, acm_account_fn fn, void *ctx);
@@ -169,7 +176,10 @@ int acm_store_counts(acm_store_t *store, size_t *accounts, size_t *values);
  * the change. Record (JSON text): {"time": unix seconds, "actor", "source",
  * "action": "create"|"update"|"delete"|"add"|"remove"|"replace"|"push"|"expire",
  * "subdomain", "before": [values], "after": [values], "serial": the zone
- * serial after the commit}. Kept to the newest audit_max records.
+ * serial after the commit}; an "update" also has "change": what changed,
+ * comma-separated, of "disabled", "enabled", "flags", "key", "allowfrom",
+ * "created", or else "updated". Refused operations, and others that change
+ * nothing (a push aside), write none. Kept to the newest audit_max records.
  * fn gets records with sequence > after_seq (0 = from the oldest), oldest
  * first, only those of `subdomain` if it is not NULL/"", at most limit
  * (0 = no limit); a non-zero return stops the walk and is returned.

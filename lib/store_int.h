@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Internal to the store (lib/store*.c), never included elsewhere: the
+ * handles behind the opaque types of store.h and the helpers the store's
+ * files share. The split: store.c opens the environment and runs write
+ * transactions (journal, commit); store_txt.c the TXT operations;
+ * store_account.c the account operations and reads; store_audit.c the audit
+ * log; store_read.c the other reads and the DNS readers.
+ */
+#ifndef ACM_STORE_INT_H
+#define ACM_STORE_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <lmdb.h>
+
+#include "lib/rrset.h"
+#include "lib/store.h"
+
+#define STORE_ACTOR_MAX 127
+#define STORE_SOURCE_MAX 63
+
+struct json_t;
+
+struct acm_store {
+	MDB_env *env;
+	MDB_dbi accounts, users, rrsets, meta, journal, audit;
+	uint8_t apex[ACM_DNAME_MAX];
+	size_t apex_len;
+	unsigned max_values;
+	unsigned journal_max;
+	unsigned audit_max;
+	bool read_only;
+	bool has_audit;             /* false only read-only, on an older store */
+};
+
+struct acm_wtxn {
+	acm_store_t *s;
+	MDB_txn *txn;
+	bool poisoned;
+	uint8_t *diff;              /* diff entries, without the header */
+	size_t diff_len, diff_cap;
+	acm_txt_set_t old, cur;     /* scratch for one operation: before, after */
+	struct json_t *audit;       /* records waiting for the commit's serial */
+	char actor[STORE_ACTOR_MAX + 1];
+	char source[STORE_SOURCE_MAX + 1];
+};
+
+/* The name one operation works on: its label and its owner wire name. */
+typedef struct {
+	char label[ACM_LABEL_MAX + 1];
+	uint8_t owner[ACM_DNAME_MAX];
+	size_t olen;
+} store_name_t;
+
+/* ---- store.c: LMDB plumbing --------------------------------------------- */
+
+/* The one place where LMDB codes enter the acmens error space. */
+int store_err(int rc);
+MDB_val store_val(const void *p, size_t n);
+/* A read transaction, recovering from stale reader slots and a grown map. */
+int store_read_begin(acm_store_t *s, MDB_txn **txn);
+int store_get_serial(MDB_txn *txn, MDB_dbi meta, uint32_t *serial);
+/* Lower-case and check a subdomain label into n, and build its owner. */
+int store_name(const acm_store_t *s, const char *sub, store_name_t *n);
+/* Copy at most ACM_LABEL_MAX bytes of s lower-cased into out; false if s is
+ * longer. */
+bool store_lower(const char *s, char out[ACM_LABEL_MAX + 1]);
+/* A store failure poisons the transaction; logical refusals do not. */
+int store_wtxn_result(acm_wtxn_t *w, int rc);
+/* Position c on the first key after key/klen (klen 0: on the first key);
+ * MDB_NOTFOUND at the end. k and v get the pair. */
+int store_cursor_after(MDB_cursor *c, const void *key, size_t klen, MDB_val *k,
+                       MDB_val *v);
+/* Walk dbi in txn from `from` (NULL: the first key; skip_from: strictly
+ * after it), calling fn until it returns non-zero, which is returned. */
+typedef int (*store_kv_fn)(const MDB_val *k, const MDB_val *v, void *ctx);
+int store_walk(MDB_txn *txn, MDB_dbi dbi, const MDB_val *from, bool skip_from,
+               store_kv_fn fn, void *ctx);
+/* The same, in a read snapshot of its own. */
+int store_read_walk(acm_store_t *s, MDB_dbi dbi, const MDB_val *from, bool skip_from,
+                    store_kv_fn fn, void *ctx);
+/* Stops a walk after limit visits (0 = never): step takes fn's result and
+ * returns what the walk callback returns; end maps our own stop to ACM_OK. */
+typedef struct {
+	size_t limit, seen;
+	bool stopped;
+} store_limit_t;
+int store_limit_step(store_limit_t *l, int rc);
+int store_limit_end(const store_limit_t *l, int rc);
+/* The next free sequence number of a journal-like (u64 BE keyed) dbi. */
+int store_next_seq(MDB_txn *txn, MDB_dbi dbi, uint64_t *seq);
+/* Drop the oldest records of a journal-like dbi beyond max. */
+int store_trim(MDB_txn *txn, MDB_dbi dbi, size_t max);
+
+/*
+ * The end of every operation that turns w->old into w->cur for name n: the
+ * diff (deletes, adds), the rrset record written (or deleted, with remove)
+ * and one audit record of `action`. Nothing happens if the set is the same
+ * and neither remove nor force is set.
+ */
+typedef struct {
+	const char *action;
+	bool remove;                /* the record goes with the account */
+	bool force;                 /* write and audit even the same set */
+} store_change_t;
+int store_set_change(acm_wtxn_t *w, const store_name_t *n, const store_change_t *c);
+
+/* Load the rrset record of n into w->old (ACM_ENOTFOUND if none). */
+int store_set_load(acm_wtxn_t *w, const store_name_t *n);
+
+/* ---- store_audit.c ---------------------------------------------------- */
+
+/* Queue one audit record (change may be NULL). */
+int store_audit_add(acm_wtxn_t *w, const char *action, const char *label,
+                    const char *change, const acm_txt_set_t *before,
+                    const acm_txt_set_t *after);
+/* Write the queued records with the commit's serial, then trim. */
+int store_audit_flush(acm_wtxn_t *w, uint32_t serial);
+void store_audit_free(acm_wtxn_t *w);
+
+#endif

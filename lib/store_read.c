@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The store's reads of zone data, each in a short snapshot of its own: the
+ * serial, one name's values, the walks over rrsets and the journal; and the
+ * reusable snapshots of the DNS workers. Account reads are in
+ * store_account.c, the audit log in store_audit.c.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lmdb.h>
+
+#include "lib/error.h"
+#include "lib/rrset.h"
+#include "lib/store.h"
+#include "lib/store_int.h"
+#include "lib/wire.h"
+
+struct acm_reader {
+	acm_store_t *s;
+	MDB_txn *txn;
+	bool active;
+};
+
+int acm_store_serial(acm_store_t *store, uint32_t *serial)
+{
+	MDB_txn *txn;
+	int rc = store_read_begin(store, &txn);
+	if (rc != ACM_OK)
+		return rc;
+	rc = store_get_serial(txn, store->meta, serial);
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+static void txt_from_entry(acm_txt_t *t, const acm_rr_entry_t *e)
+{
+	t->len = e->rdata[0];
+	memcpy(t->value, e->rdata + 1, t->len);
+	t->value[t->len] = '\0';
+	t->set_time = e->set_time;
+	t->expires = e->expires;
+}
+
+static int txt_list_in(acm_store_t *s, MDB_txn *txn, const char *sub,
+                       acm_txt_t *out, size_t max, size_t *n)
+{
+	store_name_t name;
+	acm_rr_iter_t it;
+	acm_rr_entry_t e;
+	int rc = store_name(s, sub, &name);
+	if (rc != ACM_OK)
+		return rc;
+	MDB_val k = store_val(name.owner, name.olen), v;
+	if ((rc = mdb_get(txn, s->rrsets, &k, &v)))
+		return store_err(rc);
+	if ((rc = acm_rr_iter_init(&it, v.mv_data, v.mv_size)))
+		return rc;
+	*n = 0;
+	while ((rc = acm_rr_iter_next(&it, &e)) == 1) {
+		if (e.rdlen != 1 + e.rdata[0])
+			return ACM_ECORRUPT;
+		if (*n < max)
+			txt_from_entry(&out[*n], &e);
+		(*n)++;
+	}
+	return rc;
+}
+
+int acm_store_txt_list(acm_store_t *store, const char *subdomain,
+                       acm_txt_t *out, size_t max, size_t *n)
+{
+	MDB_txn *txn;
+	int rc = store_read_begin(store, &txn);
+	if (rc != ACM_OK)
+		return rc;
+	*n = 0;
+	rc = txt_list_in(store, txn, subdomain, out, max, n);
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+/* What the rrset and diff walks hand each key/value pair to. */
+struct walk {
+	acm_rrset_fn rrset;
+	acm_diff_fn diff;
+	void *ctx;
+};
+
+static int visit(const MDB_val *k, const MDB_val *v, void *p)
+{
+	const struct walk *wk = p;
+	if (wk->rrset)
+		return wk->rrset(k->mv_data, v->mv_data, v->mv_size, wk->ctx);
+	if (k->mv_size != 8)
+		return ACM_ECORRUPT;
+	return wk->diff(acm_get_u64(k->mv_data), v->mv_data, v->mv_size, wk->ctx);
+}
+
+int acm_store_foreach_rrset(acm_store_t *store, acm_rrset_fn fn, void *ctx)
+{
+	struct walk wk = { fn, NULL, ctx };
+	return store_read_walk(store, store->rrsets, NULL, false, visit, &wk);
+}
+
+int acm_store_foreach_diff(acm_store_t *store, uint64_t from_seq, acm_diff_fn fn,
+                           void *ctx)
+{
+	struct walk wk = { NULL, fn, ctx };
+	uint8_t key[8];
+	acm_put_u64(key, from_seq);
+	MDB_val start = store_val(key, 8);
+	return store_read_walk(store, store->journal, &start, false, visit, &wk);
+}
+
+/* ---- DNS readers ------------------------------------------------------- */
+
+int acm_reader_open(acm_store_t *store, acm_reader_t **out)
+{
+	*out = NULL;
+	acm_reader_t *r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	r->s = store;
+	int rc = store_read_begin(store, &r->txn);
+	if (rc != ACM_OK) {
+		free(r);
+		return rc;
+	}
+	/* Reset keeps the reader slot, so every later begin is only a renew. */
+	mdb_txn_reset(r->txn);
+	*out = r;
+	return ACM_OK;
+}
+
+void acm_reader_close(acm_reader_t *r)
+{
+	if (!r)
+		return;
+	mdb_txn_abort(r->txn);
+	free(r);
+}
+
+int acm_reader_begin(acm_reader_t *r, uint32_t *serial)
+{
+	if (r->active)
+		acm_reader_end(r);
+	int rc = mdb_txn_renew(r->txn);
+	if (rc == MDB_MAP_RESIZED) {
+		mdb_env_set_mapsize(r->s->env, 0);
+		rc = mdb_txn_renew(r->txn);
+	}
+	if (rc)
+		return store_err(rc);
+	r->active = true;
+	rc = store_get_serial(r->txn, r->s->meta, serial);
+	if (rc != ACM_OK)
+		acm_reader_end(r);
+	return rc;
+}
+
+void acm_reader_end(acm_reader_t *r)
+{
+	if (r->active)
+		mdb_txn_reset(r->txn);
+	r->active = false;
+}
+
+int acm_reader_lookup(acm_reader_t *r, const uint8_t *owner, size_t owner_len,
+                      const uint8_t **rec, size_t *len)
+{
+	if (!r->active)
+		return ACM_ESTORE;
+	MDB_val k = store_val(owner, owner_len), v;
+	int rc = mdb_get(r->txn, r->s->rrsets, &k, &v);
+	if (rc)
+		return store_err(rc);
+	*rec = v.mv_data;
+	*len = v.mv_size;
+	return ACM_OK;
+}
