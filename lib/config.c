@@ -15,14 +15,16 @@
 #include <ldns/ldns.h>
 #include <yaml.h>
 
+#include "lib/cidr.h"
 #include "lib/config.h"
 #include "lib/error.h"
 
 struct loader;
+struct opt;
 
 /* Called once per list item; the first call also learns the item count. */
-typedef int (*item_fn)(struct loader *ld, const char *text, unsigned line,
-		       size_t index, size_t count);
+typedef int (*item_fn)(struct loader *ld, const struct opt *o, const char *text,
+		       unsigned line, size_t index, size_t count);
 
 enum opt_type { T_MAP, T_STR, T_DNAME, T_UINT, T_BOOL, T_ENUM, T_SIZE, T_LIST };
 
@@ -30,9 +32,11 @@ struct opt {
 	const char *path;
 	enum opt_type type;
 	bool required;
-	size_t off, size;           /* the field in acm_config_t */
+	bool in_section;            /* required only when the enclosing map is present */
+	size_t off, size;           /* the field in acm_config_t; T_LIST: the array */
+	size_t count_off;           /* T_LIST items that fill an array: its count */
 	uint64_t min, max;          /* T_UINT, T_SIZE; T_LIST: minimum items */
-	uint64_t def;               /* T_UINT, T_SIZE, T_BOOL, T_ENUM */
+	uint64_t def;               /* T_UINT, T_SIZE, T_BOOL, T_ENUM; listen lists: default port */
 	const char *def_str;        /* T_STR */
 	const char *const *names;   /* T_ENUM, in value order, NULL-terminated */
 	item_fn item;               /* T_LIST */
@@ -48,9 +52,13 @@ struct loader {
 	bool *seen;                 /* per schema row; a second sighting is a duplicate */
 };
 
-static int ns_item(struct loader *ld, const char *text, unsigned line, size_t i, size_t n);
-static int listen_item(struct loader *ld, const char *text, unsigned line, size_t i, size_t n);
-static int record_item(struct loader *ld, const char *text, unsigned line, size_t i, size_t n);
+#define ITEM_FN(name) static int name(struct loader *ld, const struct opt *o, const char *text, \
+					unsigned line, size_t i, size_t n)
+ITEM_FN(ns_item);
+ITEM_FN(listen_item);
+ITEM_FN(record_item);
+ITEM_FN(origin_item);
+ITEM_FN(cidr_item);
 
 static const char *const log_levels[] = {
 	[ACM_LOG_ERROR] = "error", [ACM_LOG_WARNING] = "warning",
@@ -62,7 +70,15 @@ static const char *const log_levels[] = {
 #define MAP(p) { .path = p, .type = T_MAP }
 #define UINT(p, m, lo, hi, d) \
 	{ .path = p, .type = T_UINT, FIELD(m), .min = lo, .max = hi, .def = d }
+#define BOOL(p, m, d) { .path = p, .type = T_BOOL, FIELD(m), .def = d }
+#define STR(p, m) { .path = p, .type = T_STR, FIELD(m) }
+#define LIST(p, m, count, fn, w) { .path = p, .type = T_LIST, FIELD(m), \
+	.count_off = offsetof(acm_config_t, count), .item = fn, .what = w }
 #define TTL_MAX 2147483647u   /* RFC 2181 section 8 */
+/* Port 0 cannot be written in a listen address, so it marks "not given":
+ * http.listen then takes 443 with TLS and 80 without. */
+#define PORT_BY_TLS 0
+#define EXPIRY_MAX 3153600000u   /* 100 years: now + expiry cannot overflow */
 
 static const struct opt schema[] = {
 	MAP("zone"),
@@ -82,12 +98,36 @@ static const struct opt schema[] = {
 	{ .path = "zone.records", .type = T_LIST, .item = record_item,
 	  .what = "a list of records" },
 	MAP("dns"),
-	{ .path = "dns.listen", .type = T_LIST, .min = 1, .item = listen_item,
+	{ .path = "dns.listen", .type = T_LIST, .min = 1, .item = listen_item, FIELD(listen),
+	  .count_off = offsetof(acm_config_t, listen_count), .def = 53,
 	  .what = "a list of addresses" },
 	UINT("dns.workers", workers, 0, 256, 0),
 	UINT("dns.udp_payload", udp_payload, 512, 4096, 1232),
 	UINT("dns.tcp_idle_timeout", tcp_idle_timeout, 1, 3600, 10),
 	UINT("dns.tcp_max_clients", tcp_max_clients, 1, 1000000, 1024),
+	MAP("http"),
+	{ .path = "http.listen", .type = T_LIST, .required = true, .in_section = true,
+	  .min = 1, .item = listen_item, FIELD(http.listen),
+	  .count_off = offsetof(acm_config_t, http.listen_count), .def = PORT_BY_TLS,
+	  .what = "a list of addresses" },
+	MAP("http.tls"),
+	STR("http.tls.cert", http.tls_cert),
+	STR("http.tls.key", http.tls_key),
+	STR("http.admin_token_file", http.admin_token_file),
+	BOOL("http.disable_registration", http.disable_registration, false),
+	UINT("http.txt_limit", http.txt_limit, 1, 64, 2),
+	UINT("http.txt_expiry", http.txt_expiry, 0, EXPIRY_MAX, 604800),
+	LIST("http.cors_origins", http.cors_origins, http.cors_count, origin_item,
+	     "a list of origins (\"*\" or scheme://host[:port])"),
+	STR("http.proxy_header", http.proxy_header),
+	LIST("http.trusted_proxies", http.trusted_proxies, http.trusted_proxy_count, cidr_item,
+	     "a list of addresses or CIDR ranges"),
+	{ .path = "http.max_body", .type = T_SIZE, FIELD(http.max_body),
+	  .min = 1ull << 10, .max = 16ull << 20, .def = 64ull << 10 },
+	UINT("http.timeout", http.timeout, 1, 3600, 10),
+	UINT("http.max_connections", http.max_connections, 1, 100000, 1024),
+	UINT("http.register_rate", http.register_rate, 0, 100000, 10),
+	UINT("http.batch_max", http.batch_max, 1, 100000, 1000),
 	MAP("store"),
 	{ .path = "store.path", .type = T_STR, FIELD(store_path), .def_str = "./var" },
 	{ .path = "store.max_size", .type = T_SIZE, FIELD(store_max_size),
@@ -248,7 +288,7 @@ static int list_value(struct loader *ld, const struct opt *o, yaml_node_t *v, un
 		unsigned iline = item ? node_line(item) : line;
 		if (!text)
 			return fail(ld, iline, o->path, "expected %s", o->what);
-		int r = o->item(ld, text, iline, i, n);
+		int r = o->item(ld, o, text, iline, i, n);
 		if (r)
 			return r;
 	}
@@ -323,11 +363,13 @@ static int set_value(struct loader *ld, const struct opt *o, yaml_node_t *v, uns
 		return enum_error(ld, o, line);
 	case T_SIZE:
 		if (!parse_size(plain(v), &n) || n < o->min || n > o->max) {
-			char min[32];
+			char min[32], max[32] = "";
 			format_size(o->min, min, sizeof(min));
+			if (o->max != UINT64_MAX)
+				format_size(o->max, max, sizeof(max));
 			return fail(ld, line, o->path,
-				    "expected a size of at least %s (bytes, or a number with K, M, G or T)",
-				    min);
+				    "expected a size %s %s%s%s (bytes, or a number with K, M, G or T)",
+				    *max ? "from" : "of at least", min, *max ? " to " : "", max);
 		}
 		put_uint(field, o->size, n);
 		return ACM_OK;
@@ -376,10 +418,11 @@ static int walk_map(struct loader *ld, yaml_node_t *map, const char *prefix)
 	return ACM_OK;
 }
 
-static int ns_item(struct loader *ld, const char *text, unsigned line, size_t i, size_t n)
+ITEM_FN(ns_item)
 {
 	acm_config_t *c = ld->cfg;
 
+	(void)o;
 	if (i == 0 && !(c->ns = calloc(n, sizeof(*c->ns))))
 		return -ENOMEM;
 	int r = dname_value(ld, "zone.ns", text, line, c->ns[i]);
@@ -389,10 +432,11 @@ static int ns_item(struct loader *ld, const char *text, unsigned line, size_t i,
 	return ACM_OK;
 }
 
-static int record_item(struct loader *ld, const char *text, unsigned line, size_t i, size_t n)
+ITEM_FN(record_item)
 {
 	acm_config_t *c = ld->cfg;
 
+	(void)o;
 	if (i == 0 && !(c->records = calloc(n, sizeof(*c->records))))
 		return -ENOMEM;
 	if (!(c->records[i].text = strdup(text)))
@@ -403,7 +447,7 @@ static int record_item(struct loader *ld, const char *text, unsigned line, size_
 }
 
 /* NULL on success, else what is wrong with the text. */
-static const char *parse_listen(const char *s, acm_listen_t *l)
+static const char *parse_listen(const char *s, uint16_t default_port, acm_listen_t *l)
 {
 	struct sockaddr_in *a4 = (struct sockaddr_in *)&l->addr;
 	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&l->addr;
@@ -448,7 +492,7 @@ static const char *parse_listen(const char *s, acm_listen_t *l)
 		return "invalid address";
 	}
 
-	uint64_t p = 53;
+	uint64_t p = default_port;
 	const char *end;
 	if (port && (!parse_digits(port, &p, &end) || *end || p < 1 || p > 65535))
 		return "invalid port in";
@@ -465,17 +509,63 @@ static const char *parse_listen(const char *s, acm_listen_t *l)
 	return NULL;
 }
 
-static int listen_item(struct loader *ld, const char *text, unsigned line, size_t i, size_t n)
+/* The array at o->off and its count at o->count_off, allocated by the
+ * first item (n slots of size each). */
+static void *list_slot(struct loader *ld, const struct opt *o, size_t i, size_t n, size_t size)
 {
-	acm_config_t *c = ld->cfg;
+	void **array = (void **)((char *)ld->cfg + o->off);
 
-	if (i == 0 && !(c->listen = calloc(n, sizeof(*c->listen))))
+	if (i == 0 && !(*array = calloc(n, size)))
+		return NULL;
+	*(size_t *)((char *)ld->cfg + o->count_off) = i + 1;
+	return (char *)*array + i * size;
+}
+
+ITEM_FN(listen_item)
+{
+	acm_listen_t *l = list_slot(ld, o, i, n, sizeof(*l));
+
+	if (!l)
 		return -ENOMEM;
-	const char *bad = parse_listen(text, &c->listen[i]);
+	const char *bad = parse_listen(text, (uint16_t)o->def, l);
 	if (bad)
-		return fail(ld, line, "dns.listen", "%s \"%.80s\"", bad, text);
-	c->listen_count = i + 1;
+		return fail(ld, line, o->path, "%s \"%.80s\"", bad, text);
 	return ACM_OK;
+}
+
+/* Keeps text in a list of strings; the count covers it at once, so that
+ * acm_config_free frees it even if a later item fails. */
+static int keep_string(struct loader *ld, const struct opt *o, const char *text,
+		       size_t i, size_t n)
+{
+	char **slot = list_slot(ld, o, i, n, sizeof(char *));
+
+	if (!slot || !(*slot = strdup(text)))
+		return -ENOMEM;
+	return ACM_OK;
+}
+
+/* An Origin header is "scheme://host[:port]"; anything else never matches,
+ * so a bare host name is a mistake worth reporting. */
+ITEM_FN(origin_item)
+{
+	const char *rest = strstr(text, "://");
+	bool ok = strcmp(text, "*") == 0 ||
+		  (rest && rest > text && rest[3] && !strchr(rest + 3, '/') &&
+		   strcspn(text, " \t\r\n,") == strlen(text));
+
+	if (!ok)
+		return fail(ld, line, o->path, "invalid origin \"%.80s\"", text);
+	return keep_string(ld, o, text, i, n);
+}
+
+ITEM_FN(cidr_item)
+{
+	acm_cidr_t cidr;
+
+	if (acm_cidr_parse(text, &cidr) != ACM_OK)
+		return fail(ld, line, o->path, "invalid address or CIDR range \"%.80s\"", text);
+	return keep_string(ld, o, text, i, n);
 }
 
 static void apply_defaults(acm_config_t *c)
@@ -500,6 +590,39 @@ static void apply_defaults(acm_config_t *c)
 	}
 }
 
+/* Is the map that holds o present in the file? */
+static bool section_seen(const struct loader *ld, const struct opt *o)
+{
+	char parent[128];
+	const char *dot = strrchr(o->path, '.');
+	size_t len = dot ? (size_t)(dot - o->path) : 0;
+
+	if (!dot || len >= sizeof(parent))
+		return true;
+	memcpy(parent, o->path, len);
+	parent[len] = '\0';
+	return seen(ld, parent);
+}
+
+static int derive_http(struct loader *ld)
+{
+	acm_config_t *c = ld->cfg;
+	bool tls = c->http.tls_cert != NULL;
+
+	c->http.enabled = seen(ld, "http");
+	if (seen(ld, "http.tls") && (!c->http.tls_cert || !c->http.tls_key))
+		return fail(ld, 0, c->http.tls_cert ? "http.tls.key" : "http.tls.cert",
+			    "http.tls needs both cert and key");
+	for (size_t i = 0; i < c->http.listen_count; i++) {
+		struct sockaddr_in *a = (struct sockaddr_in *)&c->http.listen[i].addr;
+		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&c->http.listen[i].addr;
+		in_port_t *port = a->sin_family == AF_INET ? &a->sin_port : &a6->sin6_port;
+		if (*port == htons(PORT_BY_TLS))
+			*port = htons(tls ? 443 : 80);
+	}
+	return ACM_OK;
+}
+
 /* Defaults that are not constants: they depend on other options. */
 static int derive_defaults(struct loader *ld)
 {
@@ -507,7 +630,7 @@ static int derive_defaults(struct loader *ld)
 
 	for (size_t i = 0; i < NOPTS; i++) {
 		const struct opt *o = &schema[i];
-		if (o->required && !ld->seen[i])
+		if (o->required && !ld->seen[i] && (!o->in_section || section_seen(ld, o)))
 			return fail(ld, 0, o->path, "required key missing");
 		if (o->type == T_STR && !ld->seen[i] && o->def_str) {
 			char **slot = (char **)((char *)c + o->off);
@@ -532,10 +655,10 @@ static int derive_defaults(struct loader *ld)
 		if (!(c->listen = calloc(2, sizeof(*c->listen))))
 			return -ENOMEM;
 		for (size_t i = 0; i < 2; i++)
-			parse_listen(defaults[i], &c->listen[i]);
+			parse_listen(defaults[i], 53, &c->listen[i]);
 		c->listen_count = 2;
 	}
-	return ACM_OK;
+	return derive_http(ld);
 }
 
 struct rec {
@@ -744,6 +867,17 @@ void acm_config_free(acm_config_t *cfg)
 	free(cfg->records);
 	free(cfg->ns);
 	free(cfg->listen);
+	free(cfg->http.listen);
+	free(cfg->http.tls_cert);
+	free(cfg->http.tls_key);
+	free(cfg->http.admin_token_file);
+	for (size_t i = 0; i < cfg->http.cors_count; i++)
+		free(cfg->http.cors_origins[i]);
+	free(cfg->http.cors_origins);
+	free(cfg->http.proxy_header);
+	for (size_t i = 0; i < cfg->http.trusted_proxy_count; i++)
+		free(cfg->http.trusted_proxies[i]);
+	free(cfg->http.trusted_proxies);
 	free(cfg->store_path);
 	free(cfg->path);
 	free(cfg);

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * acmensd: read the configuration, open the store, start the DNS workers,
- * then wait for signals: SIGTERM/SIGINT stop, SIGHUP reloads the
- * configuration (static records, log level, TTLs) without dropping queries.
+ * acmensd: read the configuration, open the store, start the DNS workers
+ * and (with an http section) group commit and the HTTP API, then wait for
+ * signals: SIGTERM/SIGINT stop, SIGHUP reloads the configuration (static
+ * records, log level, TTLs, API settings and certificate) without dropping
+ * queries.
  */
 #include <errno.h>
 #include <event2/event.h>
@@ -18,6 +20,8 @@
 
 #include "config.h"
 #include "dnsd/server.h"
+#include "httpapi/http.h"
+#include "lib/commit.h"
 #include "lib/config.h"
 #include "lib/error.h"
 #include "lib/log.h"
@@ -28,8 +32,13 @@ typedef struct {
 	const char *config_path;
 	acm_config_t *cfg;
 	acm_server_t *server;
+	acm_commit_t *commit;           /* with the HTTP API only */
+	acm_http_t *http;
 	struct event_base *base;
 } daemon_t;
+
+/* Seconds between group commit's sweeps of expired TXT values. */
+#define PURGE_INTERVAL 60
 
 static void usage(FILE *f)
 {
@@ -73,6 +82,13 @@ static void warn_unreloadable(const acm_config_t *old, const acm_config_t *new)
 		acm_warn("reload: dns.listen changed; restart to apply");
 	if (old->workers != new->workers)
 		acm_warn("reload: dns.workers changed; restart to apply");
+	if (old->http.enabled != new->http.enabled)
+		acm_warn("reload: the http section was %s; restart to apply",
+		         new->http.enabled ? "added" : "removed");
+	else if (old->http.listen_count != new->http.listen_count ||
+	         memcmp(old->http.listen, new->http.listen,
+	                old->http.listen_count * sizeof(*old->http.listen)) != 0)
+		acm_warn("reload: http.listen changed; restart to apply");
 }
 
 static void reload(daemon_t *d)
@@ -83,8 +99,12 @@ static void reload(daemon_t *d)
 	int rc = acm_config_load(d->config_path, &cfg, err, sizeof(err));
 	if (rc == ACM_OK)
 		rc = acm_zone_build(cfg, &zone, err, sizeof(err));
+	/* last of what can fail, so a failure leaves everything as it was */
+	if (rc == ACM_OK && d->http && cfg->http.enabled)
+		rc = acm_http_reload(d->http, cfg, err, sizeof(err));
 	if (rc != ACM_OK) {
 		acm_err("reload failed, keeping the running configuration: %s", err);
+		acm_zone_unref(zone);
 		acm_config_free(cfg);
 		return;
 	}
@@ -133,6 +153,28 @@ static int parse_args(int argc, char **argv, daemon_t *d)
 	return 0;
 }
 
+/* Group commit and the API on top of it; logs its own failure. */
+static int start_http(daemon_t *d, acm_store_t *store)
+{
+	char err[ACM_CONFIG_ERR_MAX] = "";
+	acm_commit_opts_t co = { .purge_interval = PURGE_INTERVAL };
+	int rc = acm_commit_start(store, &co, &d->commit);
+	if (rc != ACM_OK) {
+		acm_err("cannot start group commit: %s", acm_strerror(rc));
+		return rc;
+	}
+	rc = acm_http_start(d->cfg, store, d->commit, &d->http, err, sizeof(err));
+	if (rc != ACM_OK) {
+		acm_err("cannot start the HTTP API: %s", err[0] ? err : acm_strerror(rc));
+		acm_commit_stop(d->commit);
+		d->commit = NULL;
+		return rc;
+	}
+	acm_notice("HTTP API%s on %zu addresses", d->cfg->http.tls_cert ? " (TLS)" : "",
+	           d->cfg->http.listen_count);
+	return ACM_OK;
+}
+
 static int run(daemon_t *d)
 {
 	char err[ACM_CONFIG_ERR_MAX] = "";
@@ -163,6 +205,12 @@ static int run(daemon_t *d)
 		close(lock_fd);
 		return 1;
 	}
+	if (d->cfg->http.enabled && start_http(d, store) != ACM_OK) {
+		acm_server_stop(d->server);
+		acm_store_close(store);
+		close(lock_fd);
+		return 1;
+	}
 	struct event *sigs[3];
 	int signums[3] = { SIGTERM, SIGINT, SIGHUP };
 	for (int i = 0; i < 3; i++) {
@@ -176,6 +224,11 @@ static int run(daemon_t *d)
 	event_base_dispatch(d->base);
 	for (int i = 0; i < 3; i++)
 		event_free(sigs[i]);
+	/* HTTP first, so no new writes arrive; group commit then finishes
+	 * the ones it holds before DNS and the store go away */
+	acm_http_stop(d->http);
+	if (d->commit)
+		acm_commit_stop(d->commit);
 	acm_server_stop(d->server);
 	acm_store_close(store);
 	close(lock_fd);

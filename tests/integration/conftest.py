@@ -5,12 +5,14 @@ configuration. Every process a test starts is stopped by the test."""
 
 import json
 import os
+import shutil
 import signal
 import socket
 import struct
 import subprocess
 import time
 
+import dns.exception
 import dns.message
 import dns.query
 import dns.rcode
@@ -59,9 +61,24 @@ def yaml_list(items, indent):
     return "".join(f"{pad}- {json.dumps(i)}\n" for i in items)
 
 
+def http_section(http, http_port):
+    """The http section from a dict (values as JSON, which YAML reads) or
+    from YAML text (the section's body); listen defaults to
+    127.0.0.1:http_port."""
+    if isinstance(http, dict):
+        http = dict(http)
+        http.setdefault("listen", [f"127.0.0.1:{http_port}"])
+        body = "".join(f"  {k}: {json.dumps(v)}\n" for k, v in http.items())
+    else:
+        body = "".join(f"  {line}\n" for line in http.splitlines() if line.strip())
+        if not any(line.strip().startswith("listen:") for line in http.splitlines()):
+            body = f'  listen: ["127.0.0.1:{http_port}"]\n' + body
+    return "http:\n" + body
+
+
 def write_config(path, port, store, records=None, extra_dns="", log_level="info",
                  txt_max_values=8, soa_ttl=3600, minimum=60, tcp_max_clients=64,
-                 tcp_idle_timeout=3, listen=None):
+                 tcp_idle_timeout=3, listen=None, http=None, http_port=None):
     records = BASE_RECORDS if records is None else records
     listen = listen or ["127.0.0.1", "[::1]"]
     listen_text = ", ".join(f'"{a}:{port}"' for a in listen)
@@ -89,6 +106,8 @@ dns:
 log:
   level: {log_level}
 """
+    if http is not None:
+        text += http_section(http, http_port)
     if not records:
         text = text.replace("  records:\n    []\n", "  records: []\n")
     with open(path, "w") as f:
@@ -105,7 +124,12 @@ class Server:
         self.config = os.path.join(self.dir, "acmens.yaml")
         self.log_path = os.path.join(self.dir, "acmensd.log")
         self.cfg = cfg
-        write_config(self.config, self.port, self.store, **cfg)
+        self.http_port = free_port() if cfg.get("http") is not None else None
+        self.http_url = None
+        if self.http_port:
+            tls = "tls" in cfg["http"]
+            self.http_url = f"{'https' if tls else 'http'}://127.0.0.1:{self.http_port}"
+        write_config(self.config, self.port, self.store, http_port=self.http_port, **cfg)
         self.proc = None
 
     def start(self, wait=True):
@@ -123,12 +147,22 @@ class Server:
                 raise RuntimeError("acmensd exited early:\n" + self.read_log())
             try:
                 r = self.query(ZONE, "SOA", timeout=0.2)
-                if r.rcode() == dns.rcode.NOERROR:
+                if r.rcode() == dns.rcode.NOERROR and self.http_ready():
                     return
             except (dns.exception.Timeout, OSError):
                 pass
             time.sleep(0.05)
         raise RuntimeError("acmensd did not answer:\n" + self.read_log())
+
+    def http_ready(self):
+        """The API accepts connections (true when there is none)."""
+        if not self.http_port:
+            return True
+        try:
+            socket.create_connection(("127.0.0.1", self.http_port), timeout=0.2).close()
+            return True
+        except OSError:
+            return False
 
     def read_log(self):
         if not os.path.exists(self.log_path):
@@ -154,7 +188,7 @@ class Server:
 
     def reconfigure(self, **cfg):
         self.cfg.update(cfg)
-        write_config(self.config, self.port, self.store, **self.cfg)
+        write_config(self.config, self.port, self.store, http_port=self.http_port, **self.cfg)
 
     # --- DNS ---------------------------------------------------------------
     def query(self, name, rdtype="TXT", tcp=False, timeout=2.0, addr="127.0.0.1", **kw):
@@ -331,3 +365,119 @@ def value(n=0):
     import base64
     import hashlib
     return base64.urlsafe_b64encode(hashlib.sha256(str(n).encode()).digest()).decode().rstrip("=")
+
+
+# --- helper daemons ---------------------------------------------------------
+
+class Daemon:
+    """A third-party server run in the foreground for a test, its output in
+    <dir>/<name>.log. Subclasses write their configuration in __init__ and
+    say when they are ready; start() waits for that (bounded) and stops the
+    process again if it does not come; stop() always ends it."""
+
+    name = "daemon"
+
+    def __init__(self, tmpdir):
+        self.dir = str(tmpdir)
+        os.makedirs(self.dir, exist_ok=True)
+        self.log_path = os.path.join(self.dir, f"{self.name}.log")
+        self.proc = None
+        self.log = None
+
+    def argv(self):
+        raise NotImplementedError
+
+    def env(self):
+        return None
+
+    def ready(self):
+        """True once the server answers; may raise (taken as not yet)."""
+        raise NotImplementedError
+
+    def start(self, timeout=10.0):
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(self.argv(), stdout=self.log, stderr=subprocess.STDOUT,
+                                     env=self.env())
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                self.stop()
+                raise RuntimeError(f"{self.name} exited early:\n" + self.read_log())
+            try:
+                if self.ready():
+                    return self
+            except Exception:   # not listening yet, timeout, TLS not up...
+                pass
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"{self.name} did not become ready:\n" + self.read_log())
+
+    def read_log(self):
+        if not os.path.exists(self.log_path):
+            return ""
+        with open(self.log_path, "rb") as f:
+            return f.read().decode(errors="replace")
+
+    def stop(self, timeout=10.0):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.log:
+            self.log.close()
+            self.log = None
+
+
+KNOTD = shutil.which("knotd") or "/usr/sbin/knotd"
+HAVE_KNOTD = os.access(KNOTD, os.X_OK)
+
+
+class Knot(Daemon):
+    """knotd on 127.0.0.1 (port picked here), serving one zone from the
+    given zone-file text: no NSID, no DNSSEC, no transfers, no journal, the
+    zone file as is. A reference server in the differential test and the
+    customer's DNS in end-to-end tests."""
+
+    name = "knotd"
+
+    def __init__(self, tmpdir, zone_text, zone=ZONE):
+        super().__init__(tmpdir)
+        self.zone = zone
+        self.port = free_port()
+        self.zonefile = os.path.join(self.dir, "zone.db")
+        self.conf = os.path.join(self.dir, "knot.conf")
+        self.sock = os.path.join(self.dir, "knot.sock")
+        with open(self.zonefile, "w") as f:
+            f.write(zone_text)
+        with open(self.conf, "w") as f:
+            f.write(f"""server:
+    listen: 127.0.0.1@{self.port}
+    rundir: {self.dir}
+    pidfile: {self.dir}/knotd.pid
+log:
+  - target: stderr
+    any: info
+database:
+    storage: {self.dir}
+template:
+  - id: default
+    storage: {self.dir}
+    zonefile-load: whole
+    zonefile-sync: -1
+    journal-content: none
+    semantic-checks: off
+zone:
+  - domain: {zone}
+    file: {self.zonefile}
+""")
+
+    def argv(self):
+        return [KNOTD, "-c", self.conf, "-s", self.sock]
+
+    def ready(self):
+        r = dns.query.udp(dns.message.make_query(self.zone, "SOA"), "127.0.0.1",
+                          port=self.port, timeout=0.2)
+        return r.rcode() == dns.rcode.NOERROR and bool(r.answer)

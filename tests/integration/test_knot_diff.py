@@ -12,10 +12,6 @@ mismatches are reported together.
 Skipped when knotd is not installed.
 """
 
-import os
-import shutil
-import signal
-import subprocess
 import time
 
 import dns.exception
@@ -27,11 +23,9 @@ import dns.rcode
 import dns.rdatatype
 import pytest
 
-from conftest import ZONE, BASE_RECORDS, _server_factory, free_port, value
+from conftest import ZONE, BASE_RECORDS, HAVE_KNOTD, Knot, _server_factory, value
 
-KNOTD = shutil.which("knotd") or "/usr/sbin/knotd"
-
-pytestmark = pytest.mark.skipif(not os.access(KNOTD, os.X_OK), reason="knotd not installed")
+pytestmark = pytest.mark.skipif(not HAVE_KNOTD, reason="knotd not installed")
 
 TYPES = ["TXT", "SOA", "NS", "A", "AAAA", "MX", "CAA", "CNAME"]
 
@@ -52,81 +46,6 @@ CHAIN_RECORDS = [
     "toacct.auth.example.org. 300 IN CNAME {acc}.auth.example.org.",
     "toempty-acct.auth.example.org. 300 IN CNAME {empty}.auth.example.org.",
 ]
-
-
-# --- knotd -----------------------------------------------------------------
-
-class Knot:
-    """A knotd in the foreground on 127.0.0.1, serving one zone file."""
-
-    def __init__(self, tmpdir, zone_text):
-        self.dir = str(tmpdir)
-        os.makedirs(self.dir, exist_ok=True)
-        self.port = free_port()
-        self.zonefile = os.path.join(self.dir, "zone.db")
-        self.conf = os.path.join(self.dir, "knot.conf")
-        self.sock = os.path.join(self.dir, "knot.sock")
-        self.log_path = os.path.join(self.dir, "knotd.log")
-        with open(self.zonefile, "w") as f:
-            f.write(zone_text)
-        # No NSID, no DNSSEC, no transfers, no journal: the zone file as is.
-        with open(self.conf, "w") as f:
-            f.write(f"""server:
-    listen: 127.0.0.1@{self.port}
-    rundir: {self.dir}
-    pidfile: {self.dir}/knotd.pid
-log:
-  - target: stderr
-    any: info
-database:
-    storage: {self.dir}
-template:
-  - id: default
-    storage: {self.dir}
-    zonefile-load: whole
-    zonefile-sync: -1
-    journal-content: none
-    semantic-checks: off
-zone:
-  - domain: {ZONE}
-    file: {self.zonefile}
-""")
-        self.proc = None
-        self.log = None
-
-    def start(self, timeout=10.0):
-        self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([KNOTD, "-c", self.conf, "-s", self.sock],
-                                     stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError("knotd exited early:\n" + self.read_log())
-            try:
-                r = dns.query.udp(dns.message.make_query(ZONE, "SOA"), "127.0.0.1",
-                                  port=self.port, timeout=0.2)
-                if r.rcode() == dns.rcode.NOERROR and r.answer:
-                    return self
-            except (dns.exception.Timeout, OSError):
-                pass
-            time.sleep(0.05)
-        raise RuntimeError("knotd did not answer:\n" + self.read_log())
-
-    def read_log(self):
-        with open(self.log_path, "rb") as f:
-            return f.read().decode(errors="replace")
-
-    def stop(self, timeout=10.0):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        if self.log:
-            self.log.close()
-            self.log = None
 
 
 # --- the two servers ---------------------------------------------------------

@@ -257,6 +257,100 @@ static void test_values(void **state)
 	acm_config_free(c);
 }
 
+/* Lines 1-4 of most cases. */
+#define ZONE "zone:\n  name: acme.example.org\n  ns:\n    - ns1.example.org\n"
+#define INT31 "expected an integer from 0 to 2147483647"
+/* Lines 5-6 of the http cases. */
+#define HTTP "http:\n  listen: [127.0.0.1:8053]\n"
+
+static void test_http(void **state)
+{
+	(void)state;
+	acm_config_t *c = load_ok(
+		ZONE
+		"http:\n"
+		"  listen: [\"127.0.0.1:8053\", \"[::1]\", 0.0.0.0]\n"
+		"  tls:\n"
+		"    cert: /etc/acmens/cert.pem\n"
+		"    key: /etc/acmens/key.pem\n"
+		"  admin_token_file: /etc/acmens/admin.token\n"
+		"  disable_registration: yes\n"
+		"  txt_limit: 64\n"
+		"  txt_expiry: 0\n"
+		"  cors_origins: [\"*\", \"https://ui.example.org:8443\"]\n"
+		"  proxy_header: X-Forwarded-For\n"
+		"  trusted_proxies: [10.0.0.0/8, \"::1\"]\n"
+		"  max_body: 16M\n"
+		"  timeout: 3600\n"
+		"  max_connections: 100000\n"
+		"  register_rate: 0\n"
+		"  batch_max: 100000\n");
+
+	assert_true(c->http.enabled);
+	assert_int_equal(c->http.listen_count, 3);
+	assert_listen4(&c->http.listen[0], "127.0.0.1", 8053);
+	/* with TLS a bare address takes 443 */
+	assert_listen6(&c->http.listen[1], "::1", 443);
+	assert_listen4(&c->http.listen[2], "0.0.0.0", 443);
+	assert_string_equal(c->http.tls_cert, "/etc/acmens/cert.pem");
+	assert_string_equal(c->http.tls_key, "/etc/acmens/key.pem");
+	assert_string_equal(c->http.admin_token_file, "/etc/acmens/admin.token");
+	assert_true(c->http.disable_registration);
+	assert_int_equal(c->http.txt_limit, 64);
+	assert_int_equal(c->http.txt_expiry, 0);
+	assert_int_equal(c->http.cors_count, 2);
+	assert_string_equal(c->http.cors_origins[0], "*");
+	assert_string_equal(c->http.cors_origins[1], "https://ui.example.org:8443");
+	assert_string_equal(c->http.proxy_header, "X-Forwarded-For");
+	assert_int_equal(c->http.trusted_proxy_count, 2);
+	assert_string_equal(c->http.trusted_proxies[0], "10.0.0.0/8");
+	assert_string_equal(c->http.trusted_proxies[1], "::1");
+	assert_int_equal(c->http.max_body, 16ull << 20);
+	assert_int_equal(c->http.timeout, 3600);
+	assert_int_equal(c->http.max_connections, 100000);
+	assert_int_equal(c->http.register_rate, 0);
+	assert_int_equal(c->http.batch_max, 100000);
+	/* the DNS side keeps its own defaults */
+	assert_int_equal(c->listen_count, 2);
+	assert_listen4(&c->listen[0], "127.0.0.1", 53);
+	acm_config_free(c);
+}
+
+static void test_http_defaults(void **state)
+{
+	(void)state;
+	acm_config_t *c = load_ok(ZONE);
+	assert_false(c->http.enabled);
+	assert_int_equal(c->http.listen_count, 0);
+	acm_config_free(c);
+
+	c = load_ok(ZONE "http:\n  listen: [192.0.2.1]\n");
+	assert_true(c->http.enabled);
+	assert_int_equal(c->http.listen_count, 1);
+	assert_listen4(&c->http.listen[0], "192.0.2.1", 80);
+	assert_null(c->http.tls_cert);
+	assert_null(c->http.tls_key);
+	assert_null(c->http.admin_token_file);
+	assert_false(c->http.disable_registration);
+	assert_int_equal(c->http.txt_limit, 2);
+	assert_int_equal(c->http.txt_expiry, 604800);
+	assert_int_equal(c->http.cors_count, 0);
+	assert_null(c->http.cors_origins);
+	assert_null(c->http.proxy_header);
+	assert_int_equal(c->http.trusted_proxy_count, 0);
+	assert_int_equal(c->http.max_body, 64 << 10);
+	assert_int_equal(c->http.timeout, 10);
+	assert_int_equal(c->http.max_connections, 1024);
+	assert_int_equal(c->http.register_rate, 10);
+	assert_int_equal(c->http.batch_max, 1000);
+	acm_config_free(c);
+
+	c = load_ok(ZONE "http:\n  listen: [\"[::]:8443\"]\n  max_body: 1K\n");
+	assert_listen6(&c->http.listen[0], "::", 8443);
+	assert_int_equal(c->http.max_body, 1024);
+	acm_config_free(c);
+}
+
 struct err_case {
 	const char *yaml;
 	unsigned line;
@@ -264,13 +358,10 @@ struct err_case {
 	const char *fragment;
 };
 
-/* Lines 1-4 of most cases. */
-#define ZONE "zone:\n  name: acme.example.org\n  ns:\n    - ns1.example.org\n"
-#define INT31 "expected an integer from 0 to 2147483647"
-
 static const struct err_case err_cases[] = {
 	/* unknown keys */
-	{ ZONE "http:\n  port: 8080\n", 5, "http", "unknown key" },
+	{ ZONE "http:\n  listen: [127.0.0.1]\n  port: 8080\n", 7, "http.port", "unknown key" },
+	{ ZONE "http:\n  tls:\n    ca: x\n", 7, "http.tls.ca", "unknown key" },
 	{ ZONE "  foo: 1\n", 5, "zone.foo", "unknown key" },
 	{ ZONE "  soa:\n    refresh: 1\n    bogus: 2\n", 7, "zone.soa.bogus", "unknown key" },
 	{ ZONE "  soa.refresh: 5\n", 5, "zone.soa.refresh", "unknown key" },
@@ -345,6 +436,48 @@ static const struct err_case err_cases[] = {
 	{ ZONE "dns:\n  listen:\n    - 1.2.3.4:99999999999999999999999\n", 7, "dns.listen",
 	  "invalid port" },
 
+	/* the http section */
+	{ ZONE "http:\n", 5, "http", "expected a mapping" },
+	{ ZONE "http:\n  listen: []\n", 6, "http.listen", "at least 1" },
+	{ ZONE "http:\n  listen:\n    - 127.0.0.1:0\n", 7, "http.listen", "invalid port" },
+	{ ZONE "http:\n  listen:\n    - localhost:80\n", 7, "http.listen", "invalid address" },
+	{ ZONE HTTP "  tls:\n    cert: /c.pem\n", 0, "http.tls.key", "needs both cert and key" },
+	{ ZONE HTTP "  tls:\n    key: /k.pem\n", 0, "http.tls.cert", "needs both cert and key" },
+	{ ZONE HTTP "  tls: {}\n", 0, "http.tls.cert", "needs both cert and key" },
+	{ ZONE HTTP "  tls:\n    cert: \"\"\n    key: /k\n", 8, "http.tls.cert", "non-empty string" },
+	{ ZONE HTTP "  admin_token_file: [a]\n", 7, "http.admin_token_file", "non-empty string" },
+	{ ZONE HTTP "  disable_registration: maybe\n", 7, "http.disable_registration",
+	  "expected true or false" },
+	{ ZONE HTTP "  disable_registration: \"true\"\n", 7, "http.disable_registration",
+	  "expected true or false" },
+	{ ZONE HTTP "  txt_limit: 0\n", 7, "http.txt_limit", "from 1 to 64" },
+	{ ZONE HTTP "  txt_limit: 65\n", 7, "http.txt_limit", "from 1 to 64" },
+	{ ZONE HTTP "  txt_expiry: 3153600001\n", 7, "http.txt_expiry", "from 0 to 3153600000" },
+	{ ZONE HTTP "  txt_expiry: -1\n", 7, "http.txt_expiry", "from 0 to" },
+	{ ZONE HTTP "  cors_origins: https://a.example\n", 7, "http.cors_origins",
+	  "expected a list of origins" },
+	{ ZONE HTTP "  cors_origins: [a.example]\n", 7, "http.cors_origins",
+	  "invalid origin \"a.example\"" },
+	{ ZONE HTTP "  cors_origins: [\"https://a.example/\"]\n", 7, "http.cors_origins",
+	  "invalid origin" },
+	{ ZONE HTTP "  cors_origins:\n    - \"*\"\n    - \"https://\"\n", 9, "http.cors_origins",
+	  "invalid origin" },
+	{ ZONE HTTP "  proxy_header: \"\"\n", 7, "http.proxy_header", "non-empty string" },
+	{ ZONE HTTP "  trusted_proxies: [10.0.0.1/8]\n", 7, "http.trusted_proxies",
+	  "invalid address or CIDR range \"10.0.0.1/8\"" },
+	{ ZONE HTTP "  trusted_proxies:\n    - ::1\n    - proxy.example\n", 9,
+	  "http.trusted_proxies", "invalid address or CIDR range" },
+	{ ZONE HTTP "  max_body: 1023\n", 7, "http.max_body", "from 1K to 16M" },
+	{ ZONE HTTP "  max_body: 17M\n", 7, "http.max_body", "from 1K to 16M" },
+	{ ZONE HTTP "  timeout: 0\n", 7, "http.timeout", "from 1 to 3600" },
+	{ ZONE HTTP "  timeout: 3601\n", 7, "http.timeout", "from 1 to 3600" },
+	{ ZONE HTTP "  max_connections: 0\n", 7, "http.max_connections", "from 1 to 100000" },
+	{ ZONE HTTP "  max_connections: 100001\n", 7, "http.max_connections", "from 1 to 100000" },
+	{ ZONE HTTP "  register_rate: 100001\n", 7, "http.register_rate", "from 0 to 100000" },
+	{ ZONE HTTP "  batch_max: 0\n", 7, "http.batch_max", "from 1 to 100000" },
+	{ ZONE HTTP "  batch_max: 100001\n", 7, "http.batch_max", "from 1 to 100000" },
+	{ ZONE HTTP "  timeout: 5\n  timeout: 6\n", 8, "http.timeout", "duplicate key" },
+
 	/* log level */
 	{ ZONE "log:\n  level: verbose\n", 6, "log.level",
 	  "expected one of error, warning, notice, info, debug" },
@@ -355,6 +488,7 @@ static const struct err_case err_cases[] = {
 	{ "zone:\n  ns: [ns.a.org]\n", 0, "zone.name", "required key missing" },
 	{ "dns:\n  workers: 1\n", 0, "zone.name", "required key missing" },
 	{ "zone:\n  name: a.org\n", 0, "zone.ns", "required key missing" },
+	{ ZONE "http:\n  timeout: 5\n", 0, "http.listen", "required key missing" },
 	{ "zone:\n  name: xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx."
 	  "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx."
 	  "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx."
@@ -455,6 +589,8 @@ int main(void)
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_values),
+		cmocka_unit_test(test_http),
+		cmocka_unit_test(test_http_defaults),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_no_err_buffer),

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Who may call what: account credentials (X-Api-User / X-Api-Key as
+ * acme-dns checks them, then the account's state and allowfrom list) and
+ * the admin bearer token.
+ */
+#ifndef ACM_HTTPAPI_AUTH_H
+#define ACM_HTTPAPI_AUTH_H
+
+#include <stdbool.h>
+#include <sys/socket.h>
+
+#include "httpapi/http.h"
+
+/*
+ * Authenticate an account in acme-dns's order: the username must parse as
+ * a UUID, the key must be 40 base64url characters, the account must exist
+ * and the key match (a dummy check runs when it does not, so timing does
+ * not tell), the account must not be disabled, and the client must be
+ * inside its allowfrom list (if any). user and key may be NULL.
+ * ACM_OK and *out filled; -EACCES for any refusal; a store error if the
+ * lookup failed.
+ */
+int acm_auth_account(acm_req_t *r, const char *user, const char *key, acm_account_t *out);
+
+/* The same with the request's X-Api-User and X-Api-Key headers. */
+int acm_auth_headers(acm_req_t *r, acm_account_t *out);
+
+/* Is the address inside the account's allowfrom list (true if empty)? */
+bool acm_allowfrom_ok(const acm_account_t *acc, const struct sockaddr *sa);
+
+/* Does the request carry "Authorization: Bearer <admin token>"? Compared
+ * in constant time; false when no token is configured. */
+bool acm_auth_admin(acm_req_t *r);
+
+#endif

@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * JSON and input rules shared by the route files: decoding acme-dns bodies
+ * the way Go's encoding/json does (so acme-dns clients see no difference),
+ * acme-dns's username, key, TXT and allowfrom rules, strict field access for
+ * /v1 bodies, and the JSON shapes of accounts and values. No requests here;
+ * see route_util.h for those.
+ */
+#ifndef ACM_HTTPAPI_JSON_UTIL_H
+#define ACM_HTTPAPI_JSON_UTIL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/account.h"
+#include "lib/cidr.h"
+#include "lib/keys.h"
+#include "lib/store.h"
+
+#define ACM_FIELD_ERR_MAX 96     /* room for a message naming a bad field */
+#define ACM_EXPIRES_IN_MAX 31536000u
+#define ACM_ACME_TXT_LEN 43      /* acme-dns accepts nothing else on /update */
+
+/* ---- acme-dns (Go) compatibility -------------------------------------- */
+
+/*
+ * Go's decoder replaces each invalid UTF-8 byte with U+FFFD where jansson
+ * would fail. Returns NULL when the body is valid as it is (use it), else
+ * a malloc'd copy with the replacements (the caller frees it); on
+ * allocation failure also NULL, and *failed is set.
+ */
+char *acm_utf8_repair(const uint8_t *in, size_t len, size_t *outlen, bool *failed);
+
+/*
+ * Load a body as Go's json would see it: any top-level value, NUL escapes
+ * allowed, numbers never overflow. first_only stops after the first value
+ * (json.Decoder) instead of requiring the whole body (json.Unmarshal).
+ * NULL if it is not JSON.
+ */
+json_t *acm_json_load_go(const uint8_t *body, size_t len, bool first_only);
+
+/* acme-dns's request struct (ACMETxt) as Go fills it from a decoded value. */
+typedef struct {
+	json_t *subdomain;   /* borrowed JSON string, or NULL */
+	json_t *txt;         /* borrowed JSON string, or NULL */
+	json_t *allowfrom;   /* borrowed JSON array, or NULL */
+	bool type_error;     /* Go would report an UnmarshalTypeError */
+	bool aborted;        /* a "Username" that is no UUID stopped the decoding */
+} acm_acmetxt_t;
+
+/* Field names match case-insensitively (Unicode simple folding, as Go),
+ * later keys override earlier ones, unknown keys are ignored. */
+void acm_acmetxt_decode(json_t *root, acm_acmetxt_t *out);
+
+/* google/uuid's Parse: 36-character form, {..}, urn:uuid:.., or 32 hex
+ * digits, any case. out gets the canonical lower-case form. */
+int acm_uuid_parse_go(const char *s, size_t len, char out[ACM_UUID_LEN + 1]);
+
+/* Exactly want characters, each from the base64url alphabet (acme-dns's
+ * rule for keys, 40, and TXT values, 43). */
+bool acm_b64url_ok(const char *s, size_t len, size_t want);
+
+/* acme-dns's subdomain rule: one DNS label of letters, digits, hyphens,
+ * not starting or ending with a hyphen. */
+bool acm_label_ok(const char *s, size_t len);
+
+/*
+ * An allowfrom entry as acme-dns takes it at registration: '[' and ']'
+ * removed anywhere, then Go's net.ParseCIDR (a '/' and a prefix are
+ * required; host bits may be set; the prefix may have leading zeros).
+ * clean gets the entry as it is stored and echoed. ACM_OK, ACM_EMALF, or
+ * ACM_ERANGE when the entry does not fit an account record.
+ */
+int acm_allowfrom_parse(const char *text, size_t len, char clean[ACM_CIDR_MAX + 1],
+                        acm_cidr_t *out);
+
+/* A stored allowfrom entry for matching: the registration rule, or a bare
+ * address (as acmensctl stores it). */
+int acm_allowfrom_entry(const char *stored, acm_cidr_t *out);
+
+/* ---- /v1 bodies -------------------------------------------------------- */
+
+/*
+ * Optional or required members of a /v1 body object. Absent (or null)
+ * optional members leave the output untouched and return ACM_OK; a wrong
+ * type returns ACM_EMALF with a message naming the field in err.
+ */
+int acm_field_str(json_t *obj, const char *name, bool required, const char **s,
+                  size_t *len, char err[ACM_FIELD_ERR_MAX]);
+/* "expires_in": 1..ACM_EXPIRES_IN_MAX seconds -> *expires = now + it. */
+int acm_field_expires(json_t *obj, uint64_t now, uint64_t *expires,
+                      char err[ACM_FIELD_ERR_MAX]);
+
+/* ---- reply shapes ------------------------------------------------------ */
+
+/* "<sub>.<zone>", as acme-dns prints fulldomain. */
+void acm_fulldomain(const char *zone_text, const char *sub, char *out, size_t outlen);
+
+/* {"subdomain","fulldomain","username","allowfrom","created","updated",
+ * "disabled"}; never any key material. NULL when out of memory. */
+json_t *acm_account_json(const char *zone_text, const acm_account_t *acc);
+
+/* [{"value","set","expires"}] of the values not expired at now (expires
+ * null when never); *live gets their count. NULL when out of memory. */
+json_t *acm_values_json(const acm_txt_t *v, size_t n, uint64_t now, size_t *live);
+
+/* The JSON array of an account's allowfrom entries. */
+json_t *acm_allowfrom_json(const acm_account_t *acc);
+
+#endif

@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The route files' shared request helpers: writes through group commit,
+ * store results as replies, the serial header, strict /v1 bodies.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "httpapi/route_util.h"
+#include "lib/error.h"
+#include "lib/log.h"
+
+void acm_reply_acmedns_error(acm_req_t *r, int status, const char *code)
+{
+	char body[128];
+	int n = snprintf(body, sizeof(body), "{\"error\": \"%s\"}", code);
+
+	acm_reply_raw(r, status, "application/json", body, (size_t)n);
+}
+
+void acm_reply_serial(acm_req_t *r, uint32_t serial)
+{
+	char text[16];
+
+	snprintf(text, sizeof(text), "%" PRIu32, serial);
+	acm_reply_header(r, ACM_SERIAL_HEADER, text);
+}
+
+int acm_store_status(int rc, const char **code)
+{
+	*code = NULL;
+	switch (rc) {
+	case ACM_OK:
+		return 200;
+	case ACM_EEXIST:
+		*code = "exists";
+		return 409;
+	case ACM_EFULL:
+		*code = "too_many_values";
+		return 409;
+	case ACM_EABSENT:
+	case ACM_ENOTFOUND:
+		*code = "not_found";
+		return 404;
+	case ACM_EBADVALUE:
+		*code = "bad_value";
+		return 400;
+	case ACM_EBADNAME:
+		*code = "bad_request";
+		return 400;
+	default:
+		*code = "store_error";
+		return 500;
+	}
+}
+
+const char *acm_store_message(acm_req_t *r, int rc, char buf[ACM_STORE_MSG_MAX])
+{
+	if (rc != ACM_EFULL)
+		return NULL;
+	snprintf(buf, ACM_STORE_MSG_MAX, "too many values for one name, limit %u",
+	         acm_req_settings(r)->txt_max_values);
+	return buf;
+}
+
+void acm_reply_store_error(acm_req_t *r, int rc)
+{
+	const char *code;
+	int status = acm_store_status(rc, &code);
+	char buf[ACM_STORE_MSG_MAX];
+
+	if (status == 500)
+		acm_err("http: store: %s", acm_strerror(rc));
+	acm_reply_error(r, status, code, acm_store_message(r, rc, buf));
+}
+
+/* ---- writes ------------------------------------------------------------ */
+
+void acm_op_init(acm_req_t *r, acm_op_t *op, acm_op_kind_t kind, const char *actor)
+{
+	memset(op, 0, sizeof(*op));
+	op->kind = kind;
+	snprintf(op->actor, sizeof(op->actor), "%s", actor);
+	snprintf(op->source, sizeof(op->source), "%s", acm_req_client_text(r));
+}
+
+void acm_account_actor(const acm_account_t *acc, char out[ACM_ACTOR_MAX])
+{
+	snprintf(out, ACM_ACTOR_MAX, "account:%s", acc->username);
+}
+
+acm_write_t *acm_write_new(acm_req_t *r, acm_op_kind_t kind, const char *actor)
+{
+	acm_write_t *w = acm_req_alloc(r, sizeof(*w));
+
+	if (!w) {
+		acm_reply_error(r, 500, "out_of_memory", NULL);
+		return NULL;
+	}
+	memset(w, 0, sizeof(*w));
+	acm_op_init(r, &w->op, kind, actor);
+	return w;
+}
+
+static void write_failed(acm_req_t *r, acm_write_t *w, int rc)
+{
+	if (w->compat) {
+		acm_err("http: store: %s", acm_strerror(rc));
+		acm_reply_acmedns_error(r, 500, "db_error");
+	} else {
+		acm_reply_store_error(r, rc);
+	}
+}
+
+static void write_done(acm_req_t *r, acm_op_t *ops)
+{
+	acm_write_t *w = (acm_write_t *)ops;
+
+	if (ops->result == ACM_OK) {
+		acm_reply_serial(r, ops->serial);
+		w->reply(r, w);
+	} else {
+		write_failed(r, w, ops->result);
+	}
+	OPENSSL_cleanse(w->secret, sizeof(w->secret));
+}
+
+void acm_write_submit(acm_req_t *r, acm_write_t *w, acm_write_fn reply)
+{
+	int rc;
+
+	w->reply = reply;
+	if ((rc = acm_req_commit(r, &w->op, write_done)) != ACM_OK) {
+		write_failed(r, w, rc);
+		OPENSSL_cleanse(w->secret, sizeof(w->secret));
+	}
+}
+
+/* ---- reads ------------------------------------------------------------- */
+
+json_t *acm_v1_body(acm_req_t *r, bool allow_empty)
+{
+	size_t len;
+	const uint8_t *body = acm_req_body(r, &len);
+	json_error_t err;
+	json_t *root;
+
+	if (len == 0 && allow_empty)
+		return json_object();
+	if (!(root = json_loadb((const char *)body, len, 0, &err))) {
+		acm_reply_error(r, 400, "malformed_json", err.text);
+		return NULL;
+	}
+	if (!json_is_object(root)) {
+		json_decref(root);
+		acm_reply_error(r, 400, "bad_request", "the body must be a JSON object");
+		return NULL;
+	}
+	return root;
+}
+
+int acm_txt_load(acm_req_t *r, const char *sub, acm_txt_t **vals, size_t *n)
+{
+	/* Room for any record, whatever limit it was written under. */
+	acm_txt_t *v = acm_req_alloc(r, ACM_RR_COUNT_MAX * sizeof(*v));
+	int rc;
+
+	if (!v)
+		return -ENOMEM;
+	if ((rc = acm_store_txt_list(acm_req_store(r), sub, v, ACM_RR_COUNT_MAX, n)) != ACM_OK)
+		return rc;
+	if (*n > ACM_RR_COUNT_MAX)
+		*n = ACM_RR_COUNT_MAX;
+	*vals = v;
+	return ACM_OK;
+}

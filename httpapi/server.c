@@ -1,0 +1,533 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The HTTP server's life cycle: listening sockets, the HTTP thread and its
+ * event base, configuration snapshots and their swap on reload, the table
+ * of open connections behind the connection cap, and the drain on stop.
+ * Requests themselves are request.c's.
+ */
+#include <errno.h>
+#include <event2/bufferevent.h>
+#include <event2/http.h>
+#include <event2/thread.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "httpapi/server_int.h"
+#include "lib/error.h"
+#include "lib/log.h"
+
+#define CONN_BUCKETS 4096              /* a power of two */
+#define MAX_HEADERS_SIZE (16 * 1024)
+#define LISTEN_BACKLOG 1024
+#define DRAIN_SECONDS 5                /* how long stop waits for commits */
+#define DRAIN_POLL_US 20000
+#define TOKEN_MIN_LEN 16               /* shorter admin tokens draw a warning */
+
+struct acm_http {
+	struct event_base *base;
+	struct evhttp *evhttp;
+	pthread_t thread;
+	bool running;
+	bool tls;                          /* fixed at start: listeners keep their protocol */
+	acm_req_env_t env;
+	acm_http_conf_t *conf;             /* the current snapshot (HTTP thread) */
+
+	pthread_mutex_t next_lock;         /* a reloaded snapshot on its way in */
+	acm_http_conf_t *next;
+	struct event *reload_ev;
+
+	struct event *stop_ev;
+	struct event *drain_ev;
+	struct timespec drain_deadline;
+
+	size_t nbound;
+	struct evhttp_bound_socket **bound;
+
+	unsigned nconns;
+	acm_conn_t *conns[CONN_BUCKETS];
+};
+
+/* ---- configuration snapshots ------------------------------------------- */
+
+static void conf_free(acm_http_conf_t *c)
+{
+	if (!c)
+		return;
+	SSL_CTX_free(c->tls);
+	for (size_t i = 0; i < c->cors_count; i++)
+		free(c->cors_origins[i]);
+	free(c->cors_origins);
+	free(c->proxy_header);
+	free(c->trusted);
+	explicit_bzero(c->pub.admin_token, sizeof(c->pub.admin_token));
+	free(c);
+}
+
+void acm_http_conf_ref(acm_http_conf_t *conf)
+{
+	conf->refs++;
+}
+
+void acm_http_conf_unref(acm_http_conf_t *conf)
+{
+	if (conf && --conf->refs == 0)
+		conf_free(conf);
+}
+
+/* The admin token: the file's content without trailing white space. It
+ * must not be empty (that would make the admin API open to anyone). */
+static int read_token(const char *path, char *out, size_t outlen, char *err, size_t errlen)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		int e = errno;
+		snprintf(err, errlen, "http.admin_token_file %s: %s", path, strerror(e));
+		if (fd >= 0)
+			close(fd);
+		return -e;
+	}
+	ssize_t n = read(fd, out, outlen);
+	int e = errno;
+	close(fd);
+	if (n < 0) {
+		snprintf(err, errlen, "http.admin_token_file %s: %s", path, strerror(e));
+		return -e;
+	}
+	while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == '\r' || out[n - 1] == ' ' ||
+	                 out[n - 1] == '\t'))
+		n--;
+	if (n == 0 || (size_t)n >= outlen || memchr(out, '\0', (size_t)n)) {
+		explicit_bzero(out, outlen);
+		snprintf(err, errlen, "http.admin_token_file %s: %s", path,
+		         n == 0 ? "the file is empty" : "expected one line of at most 255 bytes");
+		return ACM_ECONFIG;
+	}
+	out[n] = '\0';
+	if (st.st_mode & S_IROTH)
+		acm_warn("http.admin_token_file %s is readable by every user", path);
+	if ((size_t)n < TOKEN_MIN_LEN)
+		acm_warn("http.admin_token_file %s: a token of %zd bytes is easy to guess", path, n);
+	return ACM_OK;
+}
+
+static int copy_cors(acm_http_conf_t *c, const acm_config_t *cfg)
+{
+	if (cfg->http.cors_count == 0)
+		return ACM_OK;
+	c->cors_origins = calloc(cfg->http.cors_count, sizeof(char *));
+	if (!c->cors_origins)
+		return -ENOMEM;
+	for (size_t i = 0; i < cfg->http.cors_count; i++) {
+		if (!(c->cors_origins[i] = strdup(cfg->http.cors_origins[i])))
+			return -ENOMEM;
+		c->cors_count = i + 1;
+		if (strcmp(c->cors_origins[i], "*") == 0)
+			c->cors_any = true;
+	}
+	return ACM_OK;
+}
+
+static int copy_proxy(acm_http_conf_t *c, const acm_config_t *cfg)
+{
+	if (cfg->http.proxy_header && !(c->proxy_header = strdup(cfg->http.proxy_header)))
+		return -ENOMEM;
+	if (cfg->http.trusted_proxy_count == 0)
+		return ACM_OK;
+	c->trusted = calloc(cfg->http.trusted_proxy_count, sizeof(*c->trusted));
+	if (!c->trusted)
+		return -ENOMEM;
+	for (size_t i = 0; i < cfg->http.trusted_proxy_count; i++) {
+		/* the loader checked every entry */
+		if (acm_cidr_parse(cfg->http.trusted_proxies[i], &c->trusted[i]) != ACM_OK)
+			return ACM_ECONFIG;
+	}
+	c->trusted_count = cfg->http.trusted_proxy_count;
+	return ACM_OK;
+}
+
+static void copy_settings(acm_http_settings_t *s, const acm_config_t *cfg)
+{
+	memcpy(s->apex, cfg->apex, acm_dname_len(cfg->apex));
+	acm_dname_to_text(cfg->apex, s->zone_text);
+	size_t len = strlen(s->zone_text);
+	if (len > 1 && s->zone_text[len - 1] == '.')
+		s->zone_text[len - 1] = '\0';
+	s->disable_registration = cfg->http.disable_registration;
+	s->txt_limit = cfg->http.txt_limit;
+	s->txt_expiry = cfg->http.txt_expiry;
+	s->txt_max_values = cfg->txt_max_values;
+	s->batch_max = cfg->http.batch_max;
+	s->register_rate = cfg->http.register_rate;
+	s->admin_enabled = cfg->http.admin_token_file != NULL;
+}
+
+/* A snapshot of cfg with one reference, or an error and message (nothing
+ * is logged here but warnings about the token file). */
+static int conf_new(const acm_config_t *cfg, acm_http_conf_t **out, char *err, size_t errlen)
+{
+	acm_http_conf_t *c = calloc(1, sizeof(*c));
+	int rc = ACM_OK;
+
+	*out = NULL;
+	if (!c)
+		return -ENOMEM;
+	c->refs = 1;
+	copy_settings(&c->pub, cfg);
+	c->max_body = cfg->http.max_body;
+	c->timeout = cfg->http.timeout;
+	c->max_connections = cfg->http.max_connections;
+	if (cfg->http.admin_token_file)
+		rc = read_token(cfg->http.admin_token_file, c->pub.admin_token,
+		                sizeof(c->pub.admin_token), err, errlen);
+	if (rc == ACM_OK && cfg->http.tls_cert)
+		rc = acm_tls_ctx_new(cfg->http.tls_cert, cfg->http.tls_key, &c->tls, err, errlen);
+	if (rc == ACM_OK)
+		rc = copy_cors(c, cfg);
+	if (rc == ACM_OK)
+		rc = copy_proxy(c, cfg);
+	if (rc != ACM_OK) {
+		if (rc == -ENOMEM)
+			snprintf(err, errlen, "http: out of memory");
+		conf_free(c);
+		return rc;
+	}
+	*out = c;
+	return ACM_OK;
+}
+
+/* Limits evhttp applies by itself; new connections get the new ones. */
+static void apply_limits(struct evhttp *evhttp, const acm_http_conf_t *c)
+{
+	evhttp_set_max_body_size(evhttp, (ev_ssize_t)c->max_body);
+	evhttp_set_max_headers_size(evhttp, MAX_HEADERS_SIZE);
+	evhttp_set_timeout(evhttp, (int)c->timeout);
+}
+
+/* ---- connections ------------------------------------------------------- */
+
+static size_t conn_bucket(const struct evhttp_connection *evcon)
+{
+	uintptr_t p = (uintptr_t)evcon;
+	return (size_t)((p >> 4) ^ (p >> 16)) & (CONN_BUCKETS - 1);
+}
+
+static acm_conn_t *conn_find(acm_http_t *h, const struct evhttp_connection *evcon)
+{
+	for (acm_conn_t *c = h->conns[conn_bucket(evcon)]; c; c = c->hash_next)
+		if (c->evcon == evcon)
+			return c;
+	return NULL;
+}
+
+/* libevent calls this before it frees the connection and its requests. */
+static void on_conn_close(struct evhttp_connection *evcon, void *arg)
+{
+	acm_http_t *h = arg;
+	acm_conn_t **pp = &h->conns[conn_bucket(evcon)];
+
+	for (; *pp; pp = &(*pp)->hash_next) {
+		if ((*pp)->evcon != evcon)
+			continue;
+		acm_conn_t *c = *pp;
+		*pp = c->hash_next;
+		acm_req_conn_closed(c);
+		free(c);
+		h->nconns--;
+		return;
+	}
+}
+
+/* A connection is counted from its first request: evhttp 2.1 tells us of
+ * neither accepts nor closes before that. One that never completes a
+ * request is closed by http.timeout. */
+static acm_conn_t *conn_admit(acm_http_t *h, struct evhttp_connection *evcon)
+{
+	acm_conn_t *c = conn_find(h, evcon);
+	if (c)
+		return c;
+	if (h->nconns >= h->conf->max_connections || !(c = calloc(1, sizeof(*c))))
+		return NULL;
+	c->evcon = evcon;
+	size_t b = conn_bucket(evcon);
+	c->hash_next = h->conns[b];
+	h->conns[b] = c;
+	h->nconns++;
+	evhttp_connection_set_closecb(evcon, on_conn_close, h);
+	return c;
+}
+
+static void on_request(struct evhttp_request *req, void *arg)
+{
+	acm_http_t *h = arg;
+	acm_conn_t *c = conn_admit(h, evhttp_request_get_connection(req));
+
+	if (!c) {
+		acm_req_refuse(h->conf, req, 503, "too_many_connections");
+		return;
+	}
+	acm_req_handle(&h->env, h->conf, c, req);
+}
+
+static struct bufferevent *on_new_connection(struct event_base *base, void *arg)
+{
+	acm_http_t *h = arg;
+	return acm_tls_bev_new(base, h->conf->tls);
+}
+
+/* ---- the HTTP thread's events ------------------------------------------- */
+
+static void on_reload(evutil_socket_t fd, short what, void *arg)
+{
+	acm_http_t *h = arg;
+	(void)fd;
+	(void)what;
+
+	pthread_mutex_lock(&h->next_lock);
+	acm_http_conf_t *next = h->next;
+	h->next = NULL;
+	pthread_mutex_unlock(&h->next_lock);
+	if (!next)
+		return;
+	acm_http_conf_unref(h->conf);
+	h->conf = next;
+	if (h->evhttp)
+		apply_limits(h->evhttp, next);
+}
+
+static bool past(const struct timespec *deadline)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec > deadline->tv_sec ||
+	       (now.tv_sec == deadline->tv_sec && now.tv_nsec >= deadline->tv_nsec);
+}
+
+/* Waits for the commits in flight, so their replies still go out; then
+ * closes every connection and ends the loop. */
+static void on_drain(evutil_socket_t fd, short what, void *arg)
+{
+	acm_http_t *h = arg;
+	static const struct timeval poll = { 0, DRAIN_POLL_US };
+	(void)fd;
+	(void)what;
+
+	if (h->env.pending > 0 && !past(&h->drain_deadline)) {
+		evtimer_add(h->drain_ev, &poll);
+		return;
+	}
+	evhttp_free(h->evhttp);
+	h->evhttp = NULL;
+	event_base_loopbreak(h->base);
+}
+
+static void on_stop(evutil_socket_t fd, short what, void *arg)
+{
+	acm_http_t *h = arg;
+	(void)fd;
+	(void)what;
+
+	for (size_t i = 0; i < h->nbound; i++)
+		evhttp_del_accept_socket(h->evhttp, h->bound[i]);
+	h->nbound = 0;
+	clock_gettime(CLOCK_MONOTONIC, &h->drain_deadline);
+	h->drain_deadline.tv_sec += DRAIN_SECONDS;
+	event_active(h->drain_ev, 0, 0);
+}
+
+static void *http_thread(void *arg)
+{
+	acm_http_t *h = arg;
+	event_base_loop(h->base, EVLOOP_NO_EXIT_ON_EMPTY);
+	return NULL;
+}
+
+/* ---- listening ----------------------------------------------------------- */
+
+static int bind_listener(const acm_listen_t *l, char *err, size_t errlen)
+{
+	int one = 1;
+	int fd = socket(l->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		int e = errno;
+		snprintf(err, errlen, "http.listen %s: socket: %s", l->text, strerror(e));
+		return -e;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (l->addr.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (const struct sockaddr *)&l->addr, l->addrlen) != 0 ||
+	    listen(fd, LISTEN_BACKLOG) != 0) {
+		int e = errno;
+		snprintf(err, errlen, "http.listen %s: %s", l->text, strerror(e));
+		close(fd);
+		return -e;
+	}
+	return fd;
+}
+
+static int open_listeners(acm_http_t *h, const acm_config_t *cfg, char *err, size_t errlen)
+{
+	h->bound = calloc(cfg->http.listen_count, sizeof(*h->bound));
+	if (!h->bound)
+		return -ENOMEM;
+	for (size_t i = 0; i < cfg->http.listen_count; i++) {
+		const acm_listen_t *l = &cfg->http.listen[i];
+		int fd = bind_listener(l, err, errlen);
+		if (fd < 0)
+			return fd;
+		h->bound[i] = evhttp_accept_socket_with_handle(h->evhttp, fd);
+		if (!h->bound[i]) {
+			close(fd);
+			snprintf(err, errlen, "http.listen %s: cannot listen", l->text);
+			return ACM_ERROR;
+		}
+		h->nbound = i + 1;
+	}
+	return ACM_OK;
+}
+
+/* ---- life cycle ---------------------------------------------------------- */
+
+static int create_events(acm_http_t *h)
+{
+	h->reload_ev = event_new(h->base, -1, 0, on_reload, h);
+	h->stop_ev = event_new(h->base, -1, 0, on_stop, h);
+	h->drain_ev = evtimer_new(h->base, on_drain, h);
+	return h->reload_ev && h->stop_ev && h->drain_ev ? ACM_OK : -ENOMEM;
+}
+
+static int create_evhttp(acm_http_t *h)
+{
+	h->evhttp = evhttp_new(h->base);
+	if (!h->evhttp)
+		return -ENOMEM;
+	apply_limits(h->evhttp, h->conf);
+	evhttp_set_allowed_methods(h->evhttp, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
+	                                          EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS |
+	                                          EVHTTP_REQ_HEAD);
+	/* Read the rest of an oversized body before answering 413, so that a
+	 * client still sending it reads the answer instead of a reset. */
+	evhttp_set_flags(h->evhttp, EVHTTP_SERVER_LINGERING_CLOSE);
+	/* A reply without a body type has none (acme-dns's empty 200 on
+	 * /health), not libevent's default text/html. */
+	evhttp_set_default_content_type(h->evhttp, NULL);
+	evhttp_set_gencb(h->evhttp, on_request, h);
+	if (h->tls)
+		evhttp_set_bevcb(h->evhttp, on_new_connection, h);
+	return ACM_OK;
+}
+
+/* Everything but the thread, which must have stopped (or never run). */
+static void http_free(acm_http_t *h)
+{
+	if (h->evhttp)
+		evhttp_free(h->evhttp);
+	if (h->reload_ev)
+		event_free(h->reload_ev);
+	if (h->stop_ev)
+		event_free(h->stop_ev);
+	if (h->drain_ev)
+		event_free(h->drain_ev);
+	acm_http_conf_unref(h->conf);
+	acm_http_conf_unref(h->next);
+	acm_ratelimit_free(h->env.ratelimit);
+	if (h->base)
+		event_base_free(h->base);
+	pthread_mutex_destroy(&h->next_lock);
+	free(h->bound);
+	free(h);
+}
+
+int acm_http_start(const acm_config_t *cfg, acm_store_t *store, acm_commit_t *commit,
+                   acm_http_t **out, char *err, size_t errlen)
+{
+	acm_http_t *h = calloc(1, sizeof(*h));
+	int rc;
+
+	*out = NULL;
+	if (errlen)
+		err[0] = '\0';
+	if (!h)
+		return -ENOMEM;
+	pthread_mutex_init(&h->next_lock, NULL);
+	h->env.store = store;
+	h->env.commit = commit;
+	rc = conf_new(cfg, &h->conf, err, errlen);
+	if (rc == ACM_OK) {
+		h->tls = h->conf->tls != NULL;
+		rc = acm_ratelimit_new(&h->env.ratelimit);
+	}
+	if (rc == ACM_OK && !(h->env.base = h->base = event_base_new()))
+		rc = -ENOMEM;
+	if (rc == ACM_OK)
+		rc = create_events(h);
+	if (rc == ACM_OK)
+		rc = create_evhttp(h);
+	if (rc == ACM_OK)
+		rc = open_listeners(h, cfg, err, errlen);
+	if (rc == ACM_OK) {
+		int e = pthread_create(&h->thread, NULL, http_thread, h);
+		rc = e ? -e : ACM_OK;
+	}
+	if (rc != ACM_OK) {
+		if (rc == -ENOMEM || (rc < 0 && !err[0]))
+			snprintf(err, errlen, "http: %s", acm_strerror(rc));
+		http_free(h);
+		return rc;
+	}
+	h->running = true;
+	*out = h;
+	return ACM_OK;
+}
+
+int acm_http_reload(acm_http_t *h, const acm_config_t *cfg, char *err, size_t errlen)
+{
+	acm_http_conf_t *c;
+
+	if (!cfg->http.enabled) {
+		snprintf(err, errlen, "http: removing the section needs a restart");
+		return ACM_ECONFIG;
+	}
+	int rc = conf_new(cfg, &c, err, errlen);
+	if (rc != ACM_OK)
+		return rc;
+	if ((c->tls != NULL) != h->tls) {
+		snprintf(err, errlen, "http.tls: turning TLS on or off needs a restart");
+		acm_http_conf_unref(c);
+		return ACM_ECONFIG;
+	}
+	pthread_mutex_lock(&h->next_lock);
+	acm_http_conf_t *unused = h->next;    /* never seen by the HTTP thread */
+	h->next = c;
+	pthread_mutex_unlock(&h->next_lock);
+	acm_http_conf_unref(unused);
+	event_active(h->reload_ev, 0, 0);
+	return ACM_OK;
+}
+
+void acm_http_stop(acm_http_t *h)
+{
+	if (!h)
+		return;
+	if (h->running) {
+		event_active(h->stop_ev, 0, 0);
+		pthread_join(h->thread, NULL);
+	}
+	if (h->env.pending > 0) {
+		/* The committer still holds events in our base and will activate
+		 * them: leave it all allocated rather than risk a use after free. */
+		acm_err("http: %u requests still waiting for the store after %d s; not freeing them",
+		        h->env.pending, DRAIN_SECONDS);
+		return;
+	}
+	http_free(h);
+}

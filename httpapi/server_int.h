@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Internals of the HTTP server core, shared by server.c (life cycle,
+ * listeners, configuration snapshots, connections), request.c (the request
+ * object, routing, replies), tls.c and ratelimit.c. Route files use http.h
+ * only.
+ *
+ * Threads: everything here runs on the HTTP thread, except building a
+ * configuration snapshot (any thread, before it is handed over) and the
+ * group-commit completion, which only activates an event.
+ */
+#ifndef ACM_HTTPAPI_SERVER_INT_H
+#define ACM_HTTPAPI_SERVER_INT_H
+
+#include <event2/event.h>
+#include <event2/http.h>
+#include <openssl/ssl.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "httpapi/http.h"
+#include "lib/cidr.h"
+
+/* ---- configuration snapshots (server.c) -------------------------------- */
+
+/* Everything a request needs from the configuration. Replaced as a whole on
+ * reload; each request holds a reference to the one it started with, so a
+ * reload never changes the rules under a request in flight. */
+typedef struct {
+	acm_http_settings_t pub;      /* what routes see */
+	unsigned refs;                /* HTTP thread only, once handed over */
+	SSL_CTX *tls;                 /* NULL: plain HTTP */
+	size_t max_body;
+	unsigned timeout;
+	unsigned max_connections;
+	bool cors_any;                /* "*" is among the origins */
+	size_t cors_count;
+	char **cors_origins;
+	char *proxy_header;           /* NULL: the peer is the client */
+	size_t trusted_count;         /* 0: any peer may set proxy_header */
+	acm_cidr_t *trusted;
+} acm_http_conf_t;
+
+void acm_http_conf_ref(acm_http_conf_t *conf);
+void acm_http_conf_unref(acm_http_conf_t *conf);
+
+/* ---- what requests need from the server (server.c) --------------------- */
+
+typedef struct acm_ratelimit acm_ratelimit_t;
+
+typedef struct {
+	struct event_base *base;
+	acm_store_t *store;
+	acm_commit_t *commit;
+	acm_ratelimit_t *ratelimit;
+	unsigned pending;             /* requests waiting for group commit */
+} acm_req_env_t;
+
+/* One client connection that has sent at least one request. Requests
+ * waiting for a commit are listed here so that a closing connection can
+ * tell them their evhttp_request is gone. */
+typedef struct acm_conn {
+	struct evhttp_connection *evcon;
+	struct acm_conn *hash_next;
+	acm_req_t *pending;           /* doubly linked through the requests */
+} acm_conn_t;
+
+/* ---- requests (request.c) --------------------------------------------- */
+
+/* Route the request and run its handler; the reply may come later (group
+ * commit). conf gets a reference per request. */
+void acm_req_handle(acm_req_env_t *env, acm_http_conf_t *conf, acm_conn_t *conn,
+                    struct evhttp_request *req);
+
+/* Refuse a request before routing (connection cap): a JSON error with
+ * Connection: close. */
+void acm_req_refuse(const acm_http_conf_t *conf, struct evhttp_request *req, int status,
+                    const char *code);
+
+/* The connection closed: its pending requests must not reply through it. */
+void acm_req_conn_closed(acm_conn_t *conn);
+
+/* ---- TLS (tls.c) ------------------------------------------------------ */
+
+/* A server context for the certificate chain and key files: TLS 1.2 or
+ * newer, key checked against the certificate. ACM_OK or ACM_ECRYPTO with a
+ * message naming the file and OpenSSL's reason. */
+int acm_tls_ctx_new(const char *cert_file, const char *key_file, SSL_CTX **out, char *err,
+                    size_t errlen);
+
+/* A bufferevent that accepts a TLS handshake on the socket evhttp sets
+ * later; NULL when out of memory. The SSL object holds its own reference
+ * to ctx, so a reload can drop ctx while this connection lives on. */
+struct bufferevent *acm_tls_bev_new(struct event_base *base, SSL_CTX *ctx);
+
+/* ---- registration rate limit (ratelimit.c) ---------------------------- */
+
+/* A fixed table of token buckets, one per client address (IPv6 by /64),
+ * the least recently used evicted when full. No allocation after _new. */
+int acm_ratelimit_new(acm_ratelimit_t **out);
+void acm_ratelimit_free(acm_ratelimit_t *rl);
+
+/* May this address act now at per_minute actions a minute (burst of the
+ * same size)? Counts the action when allowed. per_minute 0: always true.
+ * now_ms: a monotonic clock in milliseconds. */
+bool acm_ratelimit_allow(acm_ratelimit_t *rl, const struct sockaddr *sa, unsigned per_minute,
+                         uint64_t now_ms);
+
+#endif
