@@ -154,6 +154,25 @@ static size_t cname_target(const reply_t *r, size_t at, uint8_t *name)
 	return len;
 }
 
+/* Answer from a node's RRset of the asked type (set, or NULL if it has
+ * none), owned by owner; with neither that nor a CNAME, it is NODATA.
+ * Returns false when only the node's CNAME can answer. */
+static bool answer_set(reply_t *r, const acm_answer_env_t *env, const acm_query_t *q,
+                       const acm_node_t *node, const acm_rrset_t *set, uint16_t owner)
+{
+	if (set) {
+		write_rrset(r, set, env->serial, owner);
+		if (!r->w.err)
+			write_extra(r, set);
+		return true;
+	}
+	if (!node->cname) {
+		write_negative(r, env, q);
+		return true;
+	}
+	return false;
+}
+
 /* Follow the CNAME RR written at offset at through the zone (RFC 1034
  * 4.3.2 step 3a): append the target's RRset of the query type, owned by a
  * pointer to the CNAME's rdata. A CNAME there is followed in turn, at most
@@ -177,17 +196,8 @@ static void follow_cname(reply_t *r, const acm_answer_env_t *env, const acm_quer
 			answer_account(r, env, q, name, len, owner);
 			return;
 		}
-		const acm_rrset_t *set = acm_node_rrset(node, q->qtype);
-		if (set) {
-			write_rrset(r, set, env->serial, owner);
-			if (!r->w.err)
-				write_extra(r, set);
+		if (answer_set(r, env, q, node, acm_node_rrset(node, q->qtype), owner))
 			return;
-		}
-		if (!node->cname) {
-			write_negative(r, env, q);
-			return;
-		}
 		for (size_t i = 0; i < link; i++)
 			if (seen[i] == node)
 				return;   /* a loop: every CNAME in it is in the answer */
@@ -205,16 +215,8 @@ static void answer_static(reply_t *r, const acm_answer_env_t *env, const acm_que
 		set = &node->rrsets[0];   /* RFC 8482 4.1: one RRset is enough */
 	else
 		set = acm_node_rrset(node, q->qtype);
-	if (set) {
-		write_rrset(r, set, env->serial, QNAME_PTR);
-		if (!r->w.err)
-			write_extra(r, set);
+	if (answer_set(r, env, q, node, set, QNAME_PTR))
 		return;
-	}
-	if (!node->cname) {
-		write_negative(r, env, q);
-		return;
-	}
 	size_t at = r->w.pos;
 	write_rrset(r, node->cname, env->serial, QNAME_PTR);
 	if (!r->w.err)
