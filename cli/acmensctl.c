@@ -5,7 +5,10 @@
  * while acmensd runs; acmensd sees each change with its next query.
  */
 #include <getopt.h>
+#include <pwd.h>
 #include <stdarg.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -62,6 +65,33 @@ int cli_open_store(cli_t *c, bool read_only, acm_store_t **out)
 		return cli_fail(c, CLI_STORE, "cannot open store %s: %s", c->cfg->store_path,
 		                acm_strerror(rc));
 	return CLI_OK;
+}
+
+/* Who ran the command: the login behind sudo if there is one. */
+static void cli_actor(char *out, size_t len)
+{
+	const char *login = getenv("SUDO_USER");
+	struct passwd *pw = login ? NULL : getpwuid(getuid());
+	if (!login)
+		login = pw ? pw->pw_name : "unknown";
+	snprintf(out, len, "cli:%s", login);
+}
+
+int cli_write(acm_store_t *store, cli_write_fn op, void *arg, uint32_t *serial)
+{
+	char actor[128];
+	acm_wtxn_t *w;
+	int rc = acm_store_write_begin(store, &w);
+	if (rc != ACM_OK)
+		return rc;
+	cli_actor(actor, sizeof(actor));
+	acm_wtxn_set_actor(w, actor, "local");
+	rc = op(w, arg);
+	if (rc != ACM_OK) {
+		acm_store_write_abort(w);
+		return rc;
+	}
+	return acm_store_write_commit(w, serial);
 }
 
 int cli_exit_code(int rc)

@@ -31,6 +31,11 @@ typedef struct {
 int cli_load_config(cli_t *c);
 /* Open the store; read_only for commands that only look. */
 int cli_open_store(cli_t *c, bool read_only, acm_store_t **out);
+/* One change in its own durable transaction, recorded in the audit log as
+ * made by "cli:<login>" from "local". op applies the change to w. Returns
+ * the acmens error code; *serial (may be NULL) gets the serial after. */
+typedef int (*cli_write_fn)(acm_wtxn_t *w, void *arg);
+int cli_write(acm_store_t *store, cli_write_fn op, void *arg, uint32_t *serial);
 /* Map an acmens error code to an exit code. */
 int cli_exit_code(int rc);
 /* Report an error: to stderr, and as {"error": ...} on stdout with --json.

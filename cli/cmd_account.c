@@ -9,6 +9,11 @@
 #include "lib/error.h"
 #include "lib/keys.h"
 
+static int create_op(acm_wtxn_t *w, void *arg)
+{
+	return acm_wtxn_account_create(w, arg);
+}
+
 static int account_register(cli_t *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -41,7 +46,7 @@ static int account_register(cli_t *c, int argc, char **argv)
 	acm_store_t *store;
 	if ((rc = cli_open_store(c, false, &store)) != CLI_OK)
 		return rc;
-	rc = acm_store_account_create(store, &acc, NULL);
+	rc = cli_write(store, create_op, &acc, NULL);
 	acm_store_close(store);
 	if (rc != ACM_OK)
 		return cli_fail(c, cli_exit_code(rc), "cannot register: %s", acm_strerror(rc));

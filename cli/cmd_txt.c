@@ -104,19 +104,34 @@ static int txt_list(cli_t *c, acm_store_t *store, const char *subdomain)
 	return CLI_OK;
 }
 
+/* The change a txt command makes, applied inside cli_write's transaction. */
+typedef struct {
+	const txt_args_t *a;
+	const acm_txt_t *set;
+	size_t n;
+	uint64_t expires;
+} txt_change_t;
+
+static int txt_op(acm_wtxn_t *w, void *arg)
+{
+	const txt_change_t *ch = arg;
+	const txt_args_t *a = ch->a;
+	if (strcmp(a->verb, "add") == 0)
+		return acm_wtxn_txt_add(w, a->subdomain, a->values[0], strlen(a->values[0]),
+		                        ch->expires);
+	if (strcmp(a->verb, "remove") == 0)
+		return acm_wtxn_txt_remove(w, a->subdomain, a->values[0], strlen(a->values[0]));
+	return acm_wtxn_txt_replace(w, a->subdomain, ch->set, ch->n);
+}
+
 static int txt_change(cli_t *c, acm_store_t *store, const txt_args_t *a)
 {
+	static acm_txt_t set[64];
+	txt_change_t ch = { a, set, 0, 0 };
 	uint32_t serial = 0;
-	int rc;
-	if (strcmp(a->verb, "add") == 0) {
-		uint64_t exp = a->expires_in ? (uint64_t)time(NULL) + a->expires_in : 0;
-		rc = acm_store_txt_add(store, a->subdomain, a->values[0], strlen(a->values[0]), exp,
-		                       &serial);
-	} else if (strcmp(a->verb, "remove") == 0) {
-		rc = acm_store_txt_remove(store, a->subdomain, a->values[0], strlen(a->values[0]),
-		                          &serial);
-	} else {
-		static acm_txt_t set[64];
+	if (a->expires_in)
+		ch.expires = (uint64_t)time(NULL) + a->expires_in;
+	if (strcmp(a->verb, "set") == 0) {
 		if (a->nvalues > 64)
 			return cli_fail(c, CLI_REJECTED, "too many values");
 		for (int i = 0; i < a->nvalues; i++) {
@@ -127,8 +142,9 @@ static int txt_change(cli_t *c, acm_store_t *store, const txt_args_t *a)
 			memcpy(set[i].value, a->values[i], len);
 			set[i].len = len;
 		}
-		rc = acm_store_txt_replace(store, a->subdomain, set, (size_t)a->nvalues, &serial);
+		ch.n = (size_t)a->nvalues;
 	}
+	int rc = cli_write(store, txt_op, &ch, &serial);
 	if (rc != ACM_OK)
 		return cli_fail(c, cli_exit_code(rc), "%s %s: %s", a->verb, a->subdomain,
 		                acm_strerror(rc));

@@ -80,6 +80,17 @@ static void take_pending_zone(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* Breaking the loop from inside it: an event made active before the loop
+ * starts still runs once it does, where a loopbreak from outside would be
+ * forgotten. */
+static void end_loop(evutil_socket_t fd, short what, void *arg)
+{
+	acm_worker_t *w = arg;
+	(void)fd;
+	(void)what;
+	event_base_loopbreak(w->base);
+}
+
 static void *worker_main(void *arg)
 {
 	acm_worker_t *w = arg;
@@ -140,9 +151,10 @@ static int worker_init(acm_server_t *srv, acm_worker_t *w, const acm_config_t *c
 {
 	w->base = event_base_new();
 	w->reload_ev = w->base ? event_new(w->base, -1, 0, take_pending_zone, w) : NULL;
+	w->stop_ev = w->base ? event_new(w->base, -1, 0, end_loop, w) : NULL;
 	w->udp = calloc(cfg->listen_count, sizeof(*w->udp));
 	w->tcp = calloc(cfg->listen_count, sizeof(*w->tcp));
-	if (!w->reload_ev || !w->udp || !w->tcp) {
+	if (!w->reload_ev || !w->stop_ev || !w->udp || !w->tcp) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
@@ -174,6 +186,8 @@ static void worker_free(acm_worker_t *w)
 	free(w->tcp);
 	if (w->reload_ev)
 		event_free(w->reload_ev);
+	if (w->stop_ev)
+		event_free(w->stop_ev);
 	if (w->base)
 		event_base_free(w->base);
 	if (w->reader)
@@ -250,7 +264,7 @@ void acm_server_stop(acm_server_t *srv)
 		return;
 	for (unsigned i = 0; i < srv->count; i++)
 		if (srv->workers[i].started)
-			event_base_loopbreak(srv->workers[i].base);
+			event_active(srv->workers[i].stop_ev, 0, 0);
 	for (unsigned i = 0; i < srv->count; i++)
 		if (srv->workers[i].started)
 			pthread_join(srv->workers[i].thread, NULL);

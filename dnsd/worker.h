@@ -31,6 +31,7 @@ typedef struct acm_worker {
 	bool started;
 	struct event_base *base;
 	struct event *reload_ev;
+	struct event *stop_ev;                  /* made active to end the loop */
 	acm_zone_t *zone;                       /* this worker's reference */
 	_Atomic(acm_zone_t *) pending_zone;     /* set by a reload */
 	acm_reader_t *reader;

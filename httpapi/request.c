@@ -368,13 +368,16 @@ static const char *cors_match(const acm_http_conf_t *conf, const char *origin)
 
 /* ---- replies ----------------------------------------------------------- */
 
-static void common_headers(struct evkeyvalq *h, const char *cors_origin)
+/* With a list of origins the answer depends on Origin even when it does
+ * not match, so caches must key on it. */
+static void common_headers(struct evkeyvalq *h, const acm_http_conf_t *conf,
+                           const char *cors_origin)
 {
 	evhttp_add_header(h, "Server", "acmens");
-	if (cors_origin) {
+	if (cors_origin)
 		evhttp_add_header(h, "Access-Control-Allow-Origin", cors_origin);
+	if (conf->cors_count > 0 && !conf->cors_any)
 		evhttp_add_header(h, "Vary", "Origin");
-	}
 }
 
 static void send_bytes(struct evhttp_request *req, int status, const char *content_type,
@@ -403,7 +406,7 @@ void acm_reply_raw(acm_req_t *r, int status, const char *content_type, const cha
 	          ms_since(&r->start), r->req ? "" : " (client gone)");
 	if (!r->req)
 		return;
-	common_headers(evhttp_request_get_output_headers(r->req), r->cors_origin);
+	common_headers(evhttp_request_get_output_headers(r->req), r->conf, r->cors_origin);
 	send_bytes(r->req, status, content_type, body, len);
 	r->req = NULL;
 }
@@ -446,7 +449,7 @@ void acm_req_refuse(const acm_http_conf_t *conf, struct evhttp_request *req, int
 	const char *origin = evhttp_find_header(evhttp_request_get_input_headers(req), "Origin");
 
 	int n = snprintf(body, sizeof(body), "{\"error\":\"%s\"}", code);
-	common_headers(h, cors_match(conf, origin));
+	common_headers(h, conf, cors_match(conf, origin));
 	evhttp_add_header(h, "Connection", "close");
 	acm_debug("http %s refused: %d %s", method_name(evhttp_request_get_command(req)), status,
 	          code);

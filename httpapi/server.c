@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <event2/bufferevent.h>
 #include <event2/http.h>
-#include <event2/thread.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -86,6 +85,7 @@ void acm_http_conf_unref(acm_http_conf_t *conf)
  * must not be empty (that would make the admin API open to anyone). */
 static int read_token(const char *path, char *out, size_t outlen, char *err, size_t errlen)
 {
+	char buf[512];
 	struct stat st;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) != 0) {
@@ -95,28 +95,35 @@ static int read_token(const char *path, char *out, size_t outlen, char *err, siz
 			close(fd);
 		return -e;
 	}
-	ssize_t n = read(fd, out, outlen);
+	ssize_t n = read(fd, buf, sizeof(buf));
 	int e = errno;
 	close(fd);
 	if (n < 0) {
 		snprintf(err, errlen, "http.admin_token_file %s: %s", path, strerror(e));
 		return -e;
 	}
-	while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == '\r' || out[n - 1] == ' ' ||
-	                 out[n - 1] == '\t'))
+	/* a full buffer may not be the whole file */
+	bool fits = (size_t)n < sizeof(buf);
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' ' ||
+	                 buf[n - 1] == '\t'))
 		n--;
-	if (n == 0 || (size_t)n >= outlen || memchr(out, '\0', (size_t)n)) {
-		explicit_bzero(out, outlen);
+	int rc = ACM_OK;
+	if (n == 0 || !fits || (size_t)n >= outlen || memchr(buf, '\0', (size_t)n) ||
+	    memchr(buf, '\n', (size_t)n)) {
 		snprintf(err, errlen, "http.admin_token_file %s: %s", path,
 		         n == 0 ? "the file is empty" : "expected one line of at most 255 bytes");
-		return ACM_ECONFIG;
+		rc = ACM_ECONFIG;
+	} else {
+		memcpy(out, buf, (size_t)n);
+		out[n] = '\0';
+		if (st.st_mode & S_IROTH)
+			acm_warn("http.admin_token_file %s is readable by every user", path);
+		if ((size_t)n < TOKEN_MIN_LEN)
+			acm_warn("http.admin_token_file %s: a token of %zd bytes is easy to guess",
+			         path, n);
 	}
-	out[n] = '\0';
-	if (st.st_mode & S_IROTH)
-		acm_warn("http.admin_token_file %s is readable by every user", path);
-	if ((size_t)n < TOKEN_MIN_LEN)
-		acm_warn("http.admin_token_file %s: a token of %zd bytes is easy to guess", path, n);
-	return ACM_OK;
+	explicit_bzero(buf, sizeof(buf));
+	return rc;
 }
 
 static int copy_cors(acm_http_conf_t *c, const acm_config_t *cfg)

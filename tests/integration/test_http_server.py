@@ -329,3 +329,36 @@ def test_connection_cap_counts_every_way_of_closing(make_server):
             ending(c)
             c.close()
             wait_for_slot(s)
+
+
+def test_reload_swaps_settings(make_server, tmp_path):
+    ui = "https://ui.example"
+    s = make_server(http={"max_connections": 1})
+    held = socket.create_connection(("127.0.0.1", s.http_port), timeout=2)
+    held.sendall(GET_HEALTH)
+    assert status_of(read_responses(held, 1)[0]) == 200
+
+    s.reconfigure(http={"max_connections": 5, "cors_origins": [ui]})
+    s.proc.send_signal(signal.SIGHUP)
+    deadline = time.time() + 5
+    while True:
+        r = requests.get(s.http_url + "/health", headers={"Origin": ui}, timeout=5)
+        if r.status_code == 200 and r.headers.get("Access-Control-Allow-Origin") == ui:
+            break
+        assert time.time() < deadline, s.read_log()
+        time.sleep(0.05)
+    # the connection from before the reload still works
+    held.sendall(GET_HEALTH)
+    assert status_of(read_responses(held, 1)[0]) == 200
+    held.close()
+
+    # an admin token file that cannot be read fails the whole reload
+    s.reconfigure(http={"admin_token_file": str(tmp_path / "missing")})
+    s.proc.send_signal(signal.SIGHUP)
+    deadline = time.time() + 5
+    while "reload failed" not in s.read_log():
+        assert time.time() < deadline
+        time.sleep(0.05)
+    assert "admin_token_file" in s.read_log()
+    r = requests.get(s.http_url + "/health", headers={"Origin": ui}, timeout=5)
+    assert r.headers.get("Access-Control-Allow-Origin") == ui
