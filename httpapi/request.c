@@ -244,7 +244,8 @@ static void join_methods(const match_t *m, char *out, size_t outlen)
 
 /* Decode the route's ":name" segments into r->params. ACM_EMALF if one is
  * not a clean segment once decoded (a '/' or NUL could smuggle structure
- * into names and values). */
+ * into names). The last segment may hold an encoded '/': it names a TXT
+ * value, and nothing follows it to be confused with. */
 static int bind_params(acm_req_t *r, const char *pattern, const char *path)
 {
 	segments_t pat, segs;
@@ -261,7 +262,8 @@ static int bind_params(acm_req_t *r, const char *pattern, const char *path)
 		char *dec = raw ? evhttp_uridecode(raw, 0, &len) : NULL;
 		if (!dec)
 			return -ENOMEM;
-		bool clean = len > 0 && strlen(dec) == len && !strchr(dec, '/');
+		bool last = i + 1 == pat.n;
+		bool clean = len > 0 && strlen(dec) == len && (last || !strchr(dec, '/'));
 		char *value = clean ? arena_strndup(r, dec, len) : NULL;
 		free(dec);
 		if (!clean)
