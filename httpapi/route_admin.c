@@ -190,6 +190,7 @@ static void set_disabled(acm_req_t *r, bool disabled)
 	else
 		w->op.account.flags &= ~(uint32_t)ACM_ACCOUNT_DISABLED;
 	w->op.account.updated = (uint64_t)time(NULL);
+	w->op.fields = ACM_FIELD_FLAGS;
 	acm_write_submit(r, w, reply_state);
 }
 

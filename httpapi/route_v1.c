@@ -298,6 +298,7 @@ static void route_rotate(acm_req_t *r)
 	}
 	w->op.account.key_scheme = ACM_KEY_SHA256;
 	w->op.account.updated = (uint64_t)time(NULL);
+	w->op.fields = ACM_FIELD_KEY;
 	acm_write_submit(r, w, reply_rotated);
 }
 

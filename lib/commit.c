@@ -103,13 +103,37 @@ static int op_check(const acm_op_t *op)
 	return terminated(op->subdomain, sizeof(op->subdomain)) ? ACM_OK : ACM_EBADNAME;
 }
 
+/* Apply only the requested fields over the account as stored now, so
+ * concurrent updates of different fields do not undo each other. */
+static int apply_update(acm_wtxn_t *w, const acm_op_t *op)
+{
+	if (op->fields == 0)
+		return acm_wtxn_account_update(w, &op->account);
+	acm_account_t cur;
+	int rc = acm_wtxn_account_get(w, op->account.subdomain, &cur);
+	if (rc != ACM_OK)
+		return rc;
+	if (op->fields & ACM_FIELD_KEY) {
+		cur.key_scheme = op->account.key_scheme;
+		memcpy(cur.key_hash, op->account.key_hash, sizeof(cur.key_hash));
+	}
+	if (op->fields & ACM_FIELD_FLAGS)
+		cur.flags = op->account.flags;
+	if (op->fields & ACM_FIELD_ALLOWFROM) {
+		cur.allowfrom_count = op->account.allowfrom_count;
+		memcpy(cur.allowfrom, op->account.allowfrom, sizeof(cur.allowfrom));
+	}
+	cur.updated = op->account.updated;
+	return acm_wtxn_account_update(w, &cur);
+}
+
 static int op_dispatch(acm_wtxn_t *w, const acm_op_t *op)
 {
 	switch (op->kind) {
 	case ACM_OP_ACCOUNT_CREATE:
 		return acm_wtxn_account_create(w, &op->account);
 	case ACM_OP_ACCOUNT_UPDATE:
-		return acm_wtxn_account_update(w, &op->account);
+		return apply_update(w, op);
 	case ACM_OP_ACCOUNT_DELETE:
 		return acm_wtxn_account_delete(w, op->subdomain);
 	case ACM_OP_TXT_ADD:

@@ -28,8 +28,18 @@ typedef enum {
 	ACM_OP_TXT_PUSH,         /* subdomain, value/len, expires, keep */
 } acm_op_kind_t;
 
+/* For ACM_OP_ACCOUNT_UPDATE: which fields of op->account to apply to the
+ * account as stored when the transaction runs (0 = the whole record). A
+ * key rotation and an admin's disable racing each other then both stick. */
+enum acm_op_fields {
+	ACM_FIELD_KEY = 1u << 0,         /* key_scheme and key_hash */
+	ACM_FIELD_FLAGS = 1u << 1,
+	ACM_FIELD_ALLOWFROM = 1u << 2,
+};
+
 typedef struct acm_op {
 	acm_op_kind_t kind;
+	unsigned fields;                    /* enum acm_op_fields, ACCOUNT_UPDATE only */
 	char actor[128];                    /* for the audit log, see acm_wtxn_set_actor */
 	char source[64];
 	acm_account_t account;

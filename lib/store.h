@@ -110,6 +110,10 @@ int acm_wtxn_txt_push(acm_wtxn_t *w, const char *subdomain, const char *value,
  * equal to the stored one writes nothing. */
 int acm_wtxn_account_update(acm_wtxn_t *w, const acm_account_t *acc);
 
+/* Read an account as this transaction sees it (for read-modify-write of
+ * some fields). ACM_ENOTFOUND if there is none. */
+int acm_wtxn_account_get(acm_wtxn_t *w, const char *subdomain, acm_account_t *out);
+
 /* Delete an account, its username and its values (journaled as deletes,
  * expired ones too). ACM_ENOTFOUND if there is none. Like creating one,
  * deleting an account without values bumps no serial: no DNS data changed

@@ -207,6 +207,13 @@ static int account_get_in(acm_store_t *s, MDB_txn *txn, const char *sub,
 	return account_read(s, txn, &n, out);
 }
 
+int acm_wtxn_account_get(acm_wtxn_t *w, const char *subdomain, acm_account_t *out)
+{
+	if (w->poisoned)
+		return ACM_ESTORE;
+	return account_get_in(w->s, w->txn, subdomain, out);
+}
+
 int acm_store_account_get(acm_store_t *store, const char *subdomain, acm_account_t *out)
 {
 	MDB_txn *txn;

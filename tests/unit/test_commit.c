@@ -672,6 +672,43 @@ static void test_actor(void **state)
 	assert_true(seen.unnamed);
 }
 
+/* Two updates of different fields, prepared from the same old copy of the
+ * account (a key rotation and an admin's disable racing), both stick. */
+static void test_update_fields(void **state)
+{
+	struct fx *f = *state;
+	acm_op_t op[2];
+	acm_account_t stale, got;
+
+	op_account(&op[0], "fld");
+	assert_int_equal(acm_commit_run(f->c, &op[0]), ACM_OK);
+	assert_int_equal(acm_store_account_get(f->s, "fld", &stale), ACM_OK);
+
+	memset(op, 0, sizeof(op));
+	op[0].kind = op[1].kind = ACM_OP_ACCOUNT_UPDATE;
+	op[0].account = op[1].account = stale;
+	op[0].fields = ACM_FIELD_FLAGS;
+	op[0].account.flags |= ACM_ACCOUNT_DISABLED;
+	op[1].fields = ACM_FIELD_KEY;
+	memset(op[1].account.key_hash, 'b', 64);
+	op[1].account.key_hash[64] = '\0';
+	chain(op, 2);
+	assert_int_equal(acm_commit_run(f->c, op), ACM_OK);
+	assert_int_equal(op[0].result, ACM_OK);
+	assert_int_equal(op[1].result, ACM_OK);
+	assert_int_equal(acm_store_account_get(f->s, "fld", &got), ACM_OK);
+	assert_true(got.flags & ACM_ACCOUNT_DISABLED);
+	assert_string_equal(got.key_hash, op[1].account.key_hash);
+
+	/* A field update of an account that is gone is refused. */
+	memset(&op[0], 0, sizeof(op[0]));
+	op[0].kind = ACM_OP_ACCOUNT_UPDATE;
+	op[0].fields = ACM_FIELD_KEY;
+	snprintf(op[0].account.subdomain, sizeof(op[0].account.subdomain), "nope");
+	assert_int_equal(acm_commit_run(f->c, &op[0]), ACM_OK);
+	assert_int_equal(op[0].result, ACM_ENOTFOUND);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -688,6 +725,7 @@ int main(void)
 		T(test_submit_after_stop),
 		T(test_purge),
 		T(test_actor),
+		T(test_update_fields),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
