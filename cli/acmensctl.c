@@ -140,6 +140,14 @@ void cli_fulldomain(const cli_t *c, const char *subdomain, char *out, size_t len
 	snprintf(out, len, "%s.%s", subdomain, apex);
 }
 
+/* The command words; each group's file parses the rest of the line. */
+static const cli_command_t cli_commands[] = {
+	{ "account", cmd_account },
+	{ "txt", cmd_txt },
+	{ "export", cmd_export },
+	{ NULL, NULL },
+};
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -169,17 +177,16 @@ int main(int argc, char **argv)
 	int sub_argc = argc - optind;
 	char **sub_argv = argv + optind;
 	optind = 0;   /* subcommands parse their own options; 0 resets getopt fully */
-	int rc;
-	if (strcmp(cmd, "account") == 0)
-		rc = cmd_account(&c, sub_argc, sub_argv);
-	else if (strcmp(cmd, "txt") == 0)
-		rc = cmd_txt(&c, sub_argc, sub_argv);
-	else if (strcmp(cmd, "export") == 0)
-		rc = cmd_export(&c, sub_argc, sub_argv);
-	else {
+	int rc = CLI_USAGE;
+	const cli_command_t *command = NULL;
+	for (size_t i = 0; cli_commands[i].name; i++)
+		if (strcmp(cmd, cli_commands[i].name) == 0)
+			command = &cli_commands[i];
+	if (command) {
+		rc = command->fn(&c, sub_argc, sub_argv);
+	} else {
 		fprintf(stderr, "acmensctl: unknown command '%s'\n", cmd);
 		usage(stderr);
-		rc = CLI_USAGE;
 	}
 	acm_config_free(c.cfg);
 	return rc;

@@ -46,6 +46,11 @@ void cli_print_json(json_t *v);
 /* "<subdomain>.<zone>" without the trailing dot, as acme-dns prints it. */
 void cli_fulldomain(const cli_t *c, const char *subdomain, char *out, size_t len);
 
+typedef struct {
+	const char *name;
+	int (*fn)(cli_t *c, int argc, char **argv);
+} cli_command_t;
+
 int cmd_account(cli_t *c, int argc, char **argv);
 int cmd_txt(cli_t *c, int argc, char **argv);
 int cmd_export(cli_t *c, int argc, char **argv);
