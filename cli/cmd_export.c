@@ -14,6 +14,13 @@
 #include "lib/error.h"
 #include "lib/zone.h"
 
+static const cli_usage_t export_usage[] = {
+	{ "", "export",
+	  "  Prints the zone as an RFC 1035 zone file: SOA (with the store's serial),\n"
+	  "  apex NS, the static records and every unexpired TXT value.\n" },
+	{ NULL, NULL, NULL },
+};
+
 typedef struct {
 	uint32_t ttl;
 	uint64_t now;
@@ -58,7 +65,7 @@ static int export_rrset(const uint8_t *owner, const uint8_t *rec, size_t len, vo
 	int rc = acm_rr_iter_init(&it, rec, len);
 	while (rc == ACM_OK && (rc = acm_rr_iter_next(&it, &e)) == 1) {
 		rc = ACM_OK;
-		if (e.expires != 0 && e.expires <= x->now)
+		if (acm_expired(e.expires, x->now))
 			continue;
 		ldns_rr *rr = txt_rr(owner, &e, x->ttl);
 		if (!rr)
@@ -71,9 +78,10 @@ static int export_rrset(const uint8_t *owner, const uint8_t *rec, size_t len, vo
 
 int cmd_export(cli_t *c, int argc, char **argv)
 {
-	(void)argv;
+	if (cli_help_asked(argc, argv))
+		return cli_help(export_usage, argc, argv);
 	if (argc != 1)
-		return cli_fail(c, CLI_USAGE, "usage: export");
+		return cli_usage(c, export_usage, NULL);
 	acm_store_t *store;
 	int rc = cli_open_store(c, true, &store);
 	if (rc != CLI_OK)

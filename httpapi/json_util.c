@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * JSON and input rules shared by the route files. The acme-dns half
- * reproduces what Go's encoding/json, google/uuid and net.ParseCIDR accept,
+ * reproduces what Go's encoding/json and google/uuid accept,
  * because acme-dns clients were only ever tested against those.
  */
 #include <errno.h>
@@ -267,72 +267,6 @@ bool acm_label_ok(const char *s, size_t len)
 	return true;
 }
 
-/* ---- allowfrom --------------------------------------------------------- */
-
-/* Go's net.ParseCIDR on text that has its '/' at slash. */
-static int parse_go_cidr(const char *text, const char *slash, acm_cidr_t *out)
-{
-	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF };
-	char addr[ACM_CIDR_MAX + 1];
-	size_t alen = (size_t)(slash - text);
-	unsigned long prefix = 0;
-	const char *d = slash + 1;
-
-	if (alen == 0 || alen >= sizeof(addr))
-		return ACM_EMALF;
-	memcpy(addr, text, alen);
-	addr[alen] = '\0';
-	if (acm_cidr_parse(addr, out) != ACM_OK)     /* a bare address: full length */
-		return ACM_EMALF;
-	if (*d == '\0')
-		return ACM_EMALF;
-	for (; *d; d++) {
-		if (*d < '0' || *d > '9')
-			return ACM_EMALF;
-		prefix = prefix * 10 + (unsigned long)(*d - '0');
-		if (prefix > out->prefix)
-			return ACM_EMALF;
-	}
-	out->prefix = (unsigned)prefix;
-	/* Go's IPNet.Contains compares an IPv4-mapped network with IPv4
-	 * addresses only, on the last 32 bits of its mask. */
-	if (out->family == AF_INET6 && memcmp(out->addr, mapped, 12) == 0) {
-		out->family = AF_INET;
-		memmove(out->addr, out->addr + 12, 4);
-		memset(out->addr + 4, 0, 12);
-		out->prefix = out->prefix > 96 ? out->prefix - 96 : 0;
-	}
-	return ACM_OK;
-}
-
-int acm_allowfrom_parse(const char *text, size_t len, char clean[ACM_CIDR_MAX + 1],
-                        acm_cidr_t *out)
-{
-	size_t n = 0;
-	const char *slash;
-
-	for (size_t i = 0; i < len; i++) {
-		if (text[i] == '[' || text[i] == ']')
-			continue;
-		if (text[i] == '\0')
-			return ACM_EMALF;
-		if (n == ACM_CIDR_MAX)
-			return ACM_ERANGE;
-		clean[n++] = text[i];
-	}
-	clean[n] = '\0';
-	if (!(slash = strchr(clean, '/')))
-		return ACM_EMALF;
-	return parse_go_cidr(clean, slash, out);
-}
-
-int acm_allowfrom_entry(const char *stored, acm_cidr_t *out)
-{
-	const char *slash = strchr(stored, '/');
-
-	return slash ? parse_go_cidr(stored, slash, out) : acm_cidr_parse(stored, out);
-}
-
 /* ---- /v1 fields -------------------------------------------------------- */
 
 int acm_field_str(json_t *obj, const char *name, bool required, const char **s,
@@ -368,7 +302,7 @@ int acm_field_expires(json_t *obj, uint64_t now, uint64_t *expires,
 		         ACM_EXPIRES_IN_MAX);
 		return ACM_EMALF;
 	}
-	*expires = now + (uint64_t)json_integer_value(v);
+	*expires = acm_expiry_after(now, (uint64_t)json_integer_value(v));
 	return ACM_OK;
 }
 
@@ -410,7 +344,7 @@ json_t *acm_values_json(const acm_txt_t *v, size_t n, uint64_t now, size_t *live
 
 	*live = 0;
 	for (size_t i = 0; a && i < n; i++) {
-		if (v[i].expires != 0 && v[i].expires <= now)
+		if (acm_expired(v[i].expires, now))
 			continue;
 		json_t *e = json_pack("{s:s%, s:I, s:o}", "value", v[i].value, v[i].len,
 		                      "set", (json_int_t)v[i].set_time, "expires",

@@ -145,7 +145,7 @@ static bool op_from_json(acm_req_t *r, json_t *obj, const char *sub, acm_op_t *o
 	snprintf(op->subdomain, sizeof(op->subdomain), "%s", sub);
 	if (op->kind == ACM_OP_TXT_PUSH) {
 		op->keep = set->txt_limit;
-		op->expires = set->txt_expiry ? now + set->txt_expiry : 0;
+		op->expires = set->txt_expiry ? acm_expiry_after(now, set->txt_expiry) : 0;
 	}
 	if (op->kind != ACM_OP_TXT_REMOVE &&
 	    acm_field_expires(obj, now, &op->expires, e->message) != ACM_OK)

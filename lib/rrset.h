@@ -82,4 +82,20 @@ void acm_txt_set_append(acm_txt_set_t *set, const void *val, size_t len,
 /* True if a and b hold the same values with the same times, in any order. */
 bool acm_txt_set_same(const acm_txt_set_t *a, const acm_txt_set_t *b);
 
+/* Whether a value with this expiry (unix seconds, 0 = never) is gone at
+ * now. The one definition every reader of values uses. */
+static inline bool acm_expired(uint64_t expires, uint64_t now)
+{
+	return expires != 0 && expires <= now;
+}
+
+/* The expiry of a value set at now (unix seconds) that must live at least
+ * seconds more: clocks are read in whole seconds, so now may be up to a
+ * second behind, and the extra second keeps "expires in 1" from meaning
+ * "expires at once". */
+static inline uint64_t acm_expiry_after(uint64_t now, uint64_t seconds)
+{
+	return now + seconds + 1;
+}
+
 #endif

@@ -34,7 +34,7 @@ static int txt_finish(acm_wtxn_t *w, const store_name_t *n, const char *action)
 
 static bool is_expired(const acm_txt_ent_t *t, uint64_t now)
 {
-	return t->expires != 0 && t->expires <= now;
+	return acm_expired(t->expires, now);
 }
 
 /* w->cur = w->old without at most max values expired at now; returns how
@@ -121,8 +121,9 @@ int acm_wtxn_txt_replace(acm_wtxn_t *w, const char *subdomain,
 		if (w->cur.n >= w->s->max_values)
 			return ACM_EFULL;
 		int j = acm_txt_set_find(&w->old, v->value, v->len);
+		uint64_t set_time = v->set_time ? v->set_time : now;
 		acm_txt_set_append(&w->cur, v->value, v->len,
-		                   j >= 0 ? w->old.e[j].set_time : now, v->expires);
+		                   j >= 0 ? w->old.e[j].set_time : set_time, v->expires);
 	}
 	return txt_finish(w, &name, "replace");
 }
