@@ -95,6 +95,9 @@ class TestCA:
 
 # --- unbound -----------------------------------------------------------------
 
+SPECIAL_USE = {"test.", "invalid.", "onion.", "localhost."}
+
+
 class Unbound(Daemon):
     """unbound on 127.0.0.1 as a plain recursive resolver (iterator only, no
     DNSSEC), with a stub zone per {zone: port of an authoritative server on
@@ -125,13 +128,12 @@ class Unbound(Daemon):
     qname-minimisation: no
     cache-max-ttl: 0
     cache-max-negative-ttl: 0
-    infra-host-ttl: 5
 """
         text += "".join(f'    domain-insecure: "{z}"\n' for z in stubs)
-        # unbound answers the RFC 6761 special-use names (test., invalid.,
-        # ...) itself by default: let the stub zones below them through
-        text += "".join(f'    local-zone: "{z}" nodefault\n'
-                        for z in {z.rstrip(".").rsplit(".", 1)[-1] + "." for z in stubs})
+        # unbound answers the RFC 6761 special-use names itself by default
+        # (NXDOMAIN for all of test.): let the stub zones below them through
+        special = {z.rstrip(".").rsplit(".", 1)[-1] + "." for z in stubs} & SPECIAL_USE
+        text += "".join(f'    local-zone: "{z}" nodefault\n' for z in sorted(special))
         text += "remote-control:\n    control-enable: no\n"
         for zone, port in stubs.items():
             text += f'stub-zone:\n    name: "{zone}"\n    stub-addr: 127.0.0.1@{port}\n'
@@ -157,7 +159,8 @@ class Unbound(Daemon):
 class Pebble(Daemon):
     """pebble, the ACME test CA, on 127.0.0.1 with TLS from a TestCA, its
     DNS-01 lookups going to a resolver on 127.0.0.1:dns_port; no validation
-    sleeps and no nonce rejections, so runs are quick and deterministic."""
+    sleeps, no nonce rejections and no reuse of valid authorizations, so
+    runs are quick and every identifier is validated."""
 
     name = "pebble"
 
@@ -187,7 +190,8 @@ class Pebble(Daemon):
         return [PEBBLE, "-config", self.conf, "-dnsserver", f"127.0.0.1:{self.dns_port}"]
 
     def env(self):
-        return dict(os.environ, PEBBLE_VA_NOSLEEP="1", PEBBLE_WFE_NONCEREJECT="0")
+        return dict(os.environ, PEBBLE_VA_NOSLEEP="1", PEBBLE_WFE_NONCEREJECT="0",
+                    PEBBLE_AUTHZREUSE="0")
 
     def ready(self):
         return requests.get(self.directory, verify=self.ca.ca_cert, timeout=1).status_code == 200

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: ISC
-"""A real certificate issuance through acmens, with lego's unchanged
-acme-dns provider: the acme-dns drop-in promise, end to end.
+"""A real certificate issuance through acmens by lego speaking the acme-dns
+API: the acme-dns drop-in promise, end to end.
 
     lego --dns acme-dns  --POST /update-->  acmensd (auth.example.org.)
       |  ACME (TLS)                               ^  TXT <sub>.auth.example.org.
@@ -30,17 +30,15 @@ Skipped when any of knotd, unbound, pebble, lego or openssl is missing
 import json
 import os
 import re
-import secrets
 import subprocess
 import sys
 
 import dns.rcode
 import dns.rdatatype
 import pytest
-import requests
 
 from conftest import (KNOTD, LEGO, OPENSSL, PEBBLE, UNBOUND, ZONE, Knot, Pebble, Unbound,
-                      have)
+                      have, start_http)
 
 pytestmark = pytest.mark.skipif(not have(KNOTD, LEGO, OPENSSL, PEBBLE, UNBOUND),
                                 reason="knotd, unbound, pebble, lego or openssl missing")
@@ -75,8 +73,8 @@ def sans(cert_path):
 class Stack:
     """acmensd with an account, the customer's knotd, unbound, pebble."""
 
-    def __init__(self, tmp, srv, token, acct, knot, unbound, pebble, ca):
-        self.tmp, self.srv, self.token, self.acct = tmp, srv, token, acct
+    def __init__(self, tmp, api, acct, knot, unbound, pebble, ca):
+        self.tmp, self.api, self.srv, self.acct = tmp, api, api.server, acct
         self.knot, self.unbound, self.pebble, self.ca = knot, unbound, pebble, ca
 
     def logs(self):
@@ -105,15 +103,10 @@ class Stack:
 
 @pytest.fixture
 def stack(tmp_path, make_server, daemons, test_ca):
-    token = secrets.token_hex(20)
-    token_file = tmp_path / "admin.token"
-    token_file.write_text(token + "\n")
-    token_file.chmod(0o600)
-    srv = make_server(http={"admin_token_file": str(token_file)})
-
-    r = requests.post(srv.http_url + "/register", timeout=10)
-    assert r.status_code == 201, r.text
-    acct = r.json()
+    api = start_http(make_server)       # with an admin token, for the audit log
+    srv = api.server
+    acct = api.register(path="/register")
+    del acct["headers"]                 # the reply as acme-dns clients store it
     sub, full = acct["subdomain"], acct["fulldomain"]
     assert full == f"{sub}.{ZONE.rstrip('.')}"
 
@@ -136,7 +129,7 @@ def stack(tmp_path, make_server, daemons, test_ca):
     # account as /register returned it
     storage = tmp_path / "acmedns.json"
     storage.write_text(json.dumps({DOMAIN: acct}))
-    return Stack(tmp_path, srv, token, acct, knot, unbound, pebble, test_ca)
+    return Stack(tmp_path, api, acct, knot, unbound, pebble, test_ca)
 
 
 def acmedns_env(stack):
@@ -165,8 +158,7 @@ def check_issued(stack, p):
     assert txt_strings(stack.unbound.query(f"_acme-challenge.{DOMAIN}.", "TXT")) == values
 
     # The audit log shows the two pushes, by the account, with those values.
-    r = requests.get(srv.http_url + "/v1/admin/audit", params={"subdomain": sub},
-                     headers={"Authorization": "Bearer " + stack.token}, timeout=10)
+    r = stack.api.admin("GET", f"/audit?subdomain={sub}")
     assert r.status_code == 200, r.text
     events = r.json()["events"]
     pushes = [e for e in events if e.get("actor") == "account:" + stack.acct["username"]]

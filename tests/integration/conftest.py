@@ -125,6 +125,8 @@ class Server:
         self.log_path = os.path.join(self.dir, "acmensd.log")
         self.cfg = cfg
         self.http_port = free_port() if cfg.get("http") is not None else None
+        while self.http_port == self.port:     # the OS may hand out the same port twice
+            self.http_port = free_port()
         self.http_url = None
         if self.http_port:
             tls = "tls" in cfg["http"]
@@ -365,6 +367,84 @@ def value(n=0):
     import base64
     import hashlib
     return base64.urlsafe_b64encode(hashlib.sha256(str(n).encode()).digest()).decode().rstrip("=")
+
+
+# --- the HTTP API -----------------------------------------------------------
+
+ADMIN_TOKEN = "admin-token-" + "x" * 28
+
+
+def start_http(factory, admin_token=ADMIN_TOKEN, zone=None, **http):
+    """A started daemon (from make_server or a _server_factory) with these
+    http keys; admin routes on with admin_token in a 0600 file (None: off);
+    zone: more write_config keys, e.g. {"txt_max_values": 64}. Returns an
+    HttpApi."""
+    s = factory(start=False, http=dict(http), **(zone or {}))
+    if admin_token is not None:
+        path = os.path.join(s.dir, "admin.token")
+        with open(path, "w") as f:
+            f.write(admin_token + "\n")
+        os.chmod(path, 0o600)
+        s.reconfigure(http=dict(http, admin_token_file=path))
+    s.start()
+    return HttpApi(s, admin_token)
+
+
+def dns_txt(server, name, tcp=True):
+    """(rcode, sorted TXT values) of name (absolute or relative to the zone)."""
+    if not name.endswith("."):
+        name = f"{name}.{ZONE}" if not name.endswith(ZONE.rstrip(".")) else name + "."
+    r = server.query(name, "TXT", tcp=tcp)
+    return r.rcode(), sorted(b"".join(rd.strings).decode() for rrset in r.answer for rd in rrset)
+
+
+class HttpApi:
+    """requests against a Server's API: raw calls, accounts, admin."""
+
+    def __init__(self, server, admin_token=None):
+        import requests
+        self.server = server
+        self.url = server.http_url
+        self.admin_token = admin_token
+        self.session = requests.Session()
+
+    def call(self, method, path, body=None, headers=None, timeout=10):
+        """body: dict or list -> JSON; str or bytes -> sent as is."""
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body)
+        if isinstance(body, str):
+            body = body.encode()
+        return self.session.request(method, self.url + path, data=body,
+                                    headers=headers or {}, timeout=timeout)
+
+    @staticmethod
+    def creds(acct, user=None, key=None):
+        return {"X-Api-User": acct["username"] if user is None else user,
+                "X-Api-Key": acct["password"] if key is None else key}
+
+    def register(self, body=None, path="/v1/register"):
+        """A new account (the /v1/register reply) plus "headers" (its creds)."""
+        r = self.call("POST", path, body)
+        assert r.status_code == 201, r.text
+        acct = r.json()
+        acct["headers"] = self.creds(acct)
+        return acct
+
+    def admin(self, method, path, body=None, token=None):
+        token = self.admin_token if token is None else token
+        return self.call(method, "/v1/admin" + path, body,
+                         {"Authorization": "Bearer " + token})
+
+    def stats(self):
+        r = self.admin("GET", "/stats")
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    def txt(self, acct):
+        """The account's values as DNS serves them (sorted), over TCP."""
+        rcode, values = dns_txt(self.server, acct["fulldomain"])
+        assert rcode == dns.rcode.NOERROR, dns.rcode.to_text(rcode)
+        return values
 
 
 # --- helper daemons ---------------------------------------------------------
