@@ -25,16 +25,28 @@ static void usage(FILE *f)
 	        "\n"
 	        "commands:\n"
 	        "  account register [--allowfrom CIDR]...   create an account, print its credentials\n"
+	        "  account list [--search TEXT] [--after SUBDOMAIN] [--limit N]\n"
+	        "  account show SUBDOMAIN                   the account and its values\n"
+	        "  account disable SUBDOMAIN                refuse its credentials\n"
+	        "  account enable SUBDOMAIN\n"
+	        "  account delete SUBDOMAIN --yes           the account and its values, for good\n"
+	        "  account rotate-key SUBDOMAIN             a new key, printed once\n"
 	        "  txt add SUBDOMAIN VALUE [--expires-in SECONDS]\n"
 	        "  txt remove SUBDOMAIN VALUE\n"
 	        "  txt set SUBDOMAIN [VALUE]...             replace the whole set (none = clear)\n"
 	        "  txt list SUBDOMAIN\n"
 	        "  export                                   the zone as an RFC 1035 zone file\n"
+	        "  check-config                             check the configuration, print ok\n"
+	        "  serial                                   print the zone serial\n"
+	        "  stats                                    counts, serial, store size\n"
+	        "  audit [--subdomain S] [--after SEQ] [--limit N]   the audit log\n"
+	        "  backup DEST                              hot compacted copy of the store\n"
+	        "  import-acmedns DB [--dry-run]            copy an acme-dns SQLite database in\n"
 	        "\n"
 	        "options:\n"
 	        "  -c, --config FILE   configuration (default " DEFAULT_CONFIG ")\n"
 	        "      --json          machine-readable output\n"
-	        "  -h, --help          this text\n"
+	        "  -h, --help          this text; COMMAND --help for one command\n"
 	        "  -V, --version       print the version\n"
 	        "\n"
 	        "exit codes: 0 ok, 1 usage, 2 not found, 3 configuration or store error,\n"
@@ -145,6 +157,12 @@ static const cli_command_t cli_commands[] = {
 	{ "account", cmd_account },
 	{ "txt", cmd_txt },
 	{ "export", cmd_export },
+	{ "check-config", cmd_check_config },
+	{ "serial", cmd_serial },
+	{ "stats", cmd_stats },
+	{ "audit", cmd_audit },
+	{ "backup", cmd_backup },
+	{ "import-acmedns", cmd_import },
 	{ NULL, NULL },
 };
 

@@ -51,8 +51,63 @@ typedef struct {
 	int (*fn)(cli_t *c, int argc, char **argv);
 } cli_command_t;
 
+/* ---- cli_util.c: the conventions every command follows ------------------ */
+
+/* One verb of a command (or the command itself, verb ""), for --help and
+ * usage errors; a table ends with synopsis NULL. */
+typedef struct {
+	const char *verb;
+	const char *synopsis;    /* the words after "acmensctl [-c FILE] [--json] " */
+	const char *about;       /* what it does and prints: lines ending in '\n' */
+} cli_usage_t;
+
+/* An option, matched by its exact name ("--limit"), taking its argument as
+ * the next word or after '='; arg NULL makes it a flag that sets *flag. */
+typedef struct {
+	const char *name;
+	const char **arg;
+	bool *flag;
+} cli_opt_t;
+
+/*
+ * Parse a verb's words argv[1..argc-1]: the options opts (the last of a
+ * repeated one wins) and --json anywhere before "--"; everything else is an
+ * operand, kept in order (at most max of them), as is everything after
+ * "--". strict refuses other words starting with '-'; without it they are
+ * operands (a TXT value may start with '-'). Returns the operand count
+ * (which may exceed max), or -1 for a usage error the caller reports.
+ */
+int cli_parse(cli_t *c, int argc, char **argv, const cli_opt_t *opts, bool strict,
+              char **operands, int max);
+/* text as a decimal number in [min, max], else a usage error naming the
+ * option (reported). CLI_OK or CLI_USAGE. */
+int cli_number(const cli_t *c, const char *name, const char *text, uint64_t min,
+               uint64_t max, uint64_t *out);
+/* Whether a command's words (argv[0] the command) hold --help before "--". */
+bool cli_help_asked(int argc, char **argv);
+/* The answer to --help, on stdout: the usage of the verb that the first
+ * word other than an option names, or of every verb in table. CLI_OK. */
+int cli_help(const cli_usage_t *table, int argc, char **argv);
+/* A usage error naming the synopsis of verb (of all verbs when verb is NULL
+ * or unknown). Returns CLI_USAGE. */
+int cli_usage(const cli_t *c, const cli_usage_t *table, const char *verb);
+
+#define CLI_TIME_MAX 32
+/* t (unix seconds) as 2006-01-02T15:04:05Z in out, or zero for t == 0. */
+const char *cli_time(uint64_t t, char out[CLI_TIME_MAX], const char *zero);
+
+/* cmd_txt.c: an account's values as txt list shows them: with --json into
+ * obj as "values", else as a table on stdout. Returns an acmens code. */
+int cli_values(const cli_t *c, acm_store_t *store, const char *subdomain, json_t *obj);
+
 int cmd_account(cli_t *c, int argc, char **argv);
 int cmd_txt(cli_t *c, int argc, char **argv);
 int cmd_export(cli_t *c, int argc, char **argv);
+int cmd_import(cli_t *c, int argc, char **argv);
+int cmd_check_config(cli_t *c, int argc, char **argv);
+int cmd_serial(cli_t *c, int argc, char **argv);
+int cmd_stats(cli_t *c, int argc, char **argv);
+int cmd_audit(cli_t *c, int argc, char **argv);
+int cmd_backup(cli_t *c, int argc, char **argv);
 
 #endif

@@ -1,13 +1,90 @@
 /* SPDX-License-Identifier: ISC */
-/* acmensctl account ...: creating accounts. */
+/*
+ * acmensctl account ...: creating, listing, showing, disabling, enabling,
+ * deleting accounts and rotating their keys. A change reads the account in
+ * its own write transaction and rewrites only the field it changes, so an
+ * API write that committed in between is not undone.
+ */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli/cli.h"
 #include "lib/cidr.h"
 #include "lib/error.h"
 #include "lib/keys.h"
+
+#define LIST_LIMIT_DEFAULT 100
+#define LIST_LIMIT_MAX 1000000
+
+static const cli_usage_t account_usage[] = {
+	{ "register", "account register [--allowfrom CIDR]...",
+	  "  Creates an account and prints its username, key, subdomain and\n"
+	  "  fulldomain; the key is shown only this once. --allowfrom (up to 16)\n"
+	  "  limits where it may update from over the HTTP API.\n" },
+	{ "list", "account list [--search TEXT] [--after SUBDOMAIN] [--limit N]",
+	  "  Lists accounts in subdomain order: SUBDOMAIN USERNAME CREATED VALUES STATE.\n"
+	  "  --search keeps those whose subdomain or username holds TEXT (any case);\n"
+	  "  --limit (1 to 1000000, default 100) ends a page, and --after SUBDOMAIN\n"
+	  "  starts the next one after the last shown (named on stderr, and as\n"
+	  "  \"next\" with --json).\n" },
+	{ "show", "account show SUBDOMAIN",
+	  "  Prints the account (all but its key hash) and its values.\n" },
+	{ "disable", "account disable SUBDOMAIN",
+	  "  Refuses the account's credentials everywhere; its values stay served\n"
+	  "  until they expire or are removed.\n" },
+	{ "enable", "account enable SUBDOMAIN",
+	  "  Accepts the account's credentials again.\n" },
+	{ "delete", "account delete SUBDOMAIN --yes",
+	  "  Deletes the account, its username and its values for good (the name\n"
+	  "  then answers NXDOMAIN). Refused without --yes.\n" },
+	{ "rotate-key", "account rotate-key SUBDOMAIN",
+	  "  Gives the account a new key, printed only this once; the old key stops\n"
+	  "  working at once.\n" },
+	{ NULL, NULL, NULL },
+};
+
+static json_t *allowfrom_json(const acm_account_t *acc)
+{
+	json_t *allow = json_array();
+	for (size_t i = 0; i < acc->allowfrom_count; i++)
+		json_array_append_new(allow, json_string(acc->allowfrom[i]));
+	return allow;
+}
+
+/* The shape of GET /v1/admin/accounts/SUB, so scripts can use either. */
+static json_t *account_json(const cli_t *c, const acm_account_t *acc)
+{
+	char full[ACM_DNAME_TXT_MAX + 80];
+	cli_fulldomain(c, acc->subdomain, full, sizeof(full));
+	return json_pack("{s:s, s:s, s:s, s:o, s:I, s:I, s:b, s:s}", "subdomain", acc->subdomain,
+	                 "fulldomain", full, "username", acc->username, "allowfrom",
+	                 allowfrom_json(acc),
+	                 "created", (json_int_t)acc->created, "updated",
+	                 (json_int_t)acc->updated, "disabled",
+	                 (acc->flags & ACM_ACCOUNT_DISABLED) != 0, "key_scheme",
+	                 acc->key_scheme == ACM_KEY_BCRYPT ? "bcrypt" : "sha256");
+}
+
+static const char *state_of(const acm_account_t *acc)
+{
+	return acc->flags & ACM_ACCOUNT_DISABLED ? "disabled" : "enabled";
+}
+
+/* The one subdomain a verb takes, besides options. */
+static int one_subdomain(cli_t *c, int argc, char **argv, const cli_opt_t *opts,
+                         const char **sub)
+{
+	char *operands[1];
+	if (cli_parse(c, argc, argv, opts, true, operands, 1) != 1)
+		return cli_usage(c, account_usage, argv[0]);
+	*sub = operands[0];
+	return CLI_OK;
+}
+
+/* ---- register --------------------------------------------------------------- */
 
 static int create_op(acm_wtxn_t *w, void *arg)
 {
@@ -34,7 +111,7 @@ static int account_register(cli_t *c, int argc, char **argv)
 			continue;
 		}
 		if (opt != 'a')
-			return cli_fail(c, CLI_USAGE, "usage: account register [--allowfrom CIDR]...");
+			return cli_usage(c, account_usage, "register");
 		if (acm_cidr_parse(optarg, &cidr) != ACM_OK)
 			return cli_fail(c, CLI_REJECTED, "invalid --allowfrom CIDR: %s", optarg);
 		if (acc.allowfrom_count == ACM_ALLOWFROM_MAX)
@@ -42,7 +119,7 @@ static int account_register(cli_t *c, int argc, char **argv)
 		snprintf(acc.allowfrom[acc.allowfrom_count++], sizeof(acc.allowfrom[0]), "%s", optarg);
 	}
 	if (optind != argc)
-		return cli_fail(c, CLI_USAGE, "usage: account register [--allowfrom CIDR]...");
+		return cli_usage(c, account_usage, "register");
 	acm_store_t *store;
 	if ((rc = cli_open_store(c, false, &store)) != CLI_OK)
 		return rc;
@@ -53,12 +130,9 @@ static int account_register(cli_t *c, int argc, char **argv)
 	char full[ACM_DNAME_TXT_MAX + 80];
 	cli_fulldomain(c, acc.subdomain, full, sizeof(full));
 	if (c->json) {
-		json_t *allow = json_array();
-		for (size_t i = 0; i < acc.allowfrom_count; i++)
-			json_array_append_new(allow, json_string(acc.allowfrom[i]));
 		cli_print_json(json_pack("{s:s, s:s, s:s, s:s, s:o}", "username", acc.username,
 		                         "password", password, "fulldomain", full, "subdomain",
-		                         acc.subdomain, "allowfrom", allow));
+		                         acc.subdomain, "allowfrom", allowfrom_json(&acc)));
 	} else {
 		printf("username:   %s\npassword:   %s\nsubdomain:  %s\nfulldomain: %s\n", acc.username,
 		       password, acc.subdomain, full);
@@ -68,9 +142,252 @@ static int account_register(cli_t *c, int argc, char **argv)
 	return CLI_OK;
 }
 
+/* ---- list and show -------------------------------------------------------------- */
+
+typedef struct {
+	const cli_t *c;
+	acm_store_t *store;
+	json_t *list;            /* with --json */
+	size_t want, count;
+	bool more;
+	char last[ACM_LABEL_MAX + 1];
+} page_t;
+
+static int page_account(const acm_account_t *acc, void *ctx)
+{
+	page_t *p = ctx;
+	size_t values = 0;
+	if (p->count == p->want) {
+		p->more = true;
+		return 1;
+	}
+	/* A name deleted since the list's snapshot has no values left. */
+	int rc = acm_store_txt_list(p->store, acc->subdomain, NULL, 0, &values);
+	if (rc != ACM_OK && rc != ACM_ENOTFOUND)
+		return rc;
+	if (p->list) {
+		json_t *o = account_json(p->c, acc);
+		json_object_set_new(o, "value_count", json_integer((json_int_t)values));
+		if (json_array_append_new(p->list, o) != 0)
+			return -ENOMEM;
+	} else {
+		char created[CLI_TIME_MAX];
+		if (p->count == 0)
+			printf("%-36s %-36s %-20s %6s %s\n", "SUBDOMAIN", "USERNAME", "CREATED",
+			       "VALUES", "STATE");
+		printf("%-36s %-36s %-20s %6zu %s\n", acc->subdomain, acc->username,
+		       cli_time(acc->created, created, "-"), values, state_of(acc));
+	}
+	memcpy(p->last, acc->subdomain, sizeof(p->last));
+	p->count++;
+	return 0;
+}
+
+static int account_list(cli_t *c, int argc, char **argv)
+{
+	const char *search = NULL, *after = NULL, *limit = NULL;
+	const cli_opt_t opts[] = { { "--search", &search, NULL }, { "--after", &after, NULL },
+	                           { "--limit", &limit, NULL }, { NULL, NULL, NULL } };
+	uint64_t want = LIST_LIMIT_DEFAULT;
+	if (cli_parse(c, argc, argv, opts, true, NULL, 0) != 0)
+		return cli_usage(c, account_usage, "list");
+	if (limit && cli_number(c, "--limit", limit, 1, LIST_LIMIT_MAX, &want) != CLI_OK)
+		return CLI_USAGE;
+	acm_store_t *store;
+	int rc = cli_open_store(c, true, &store);
+	if (rc != CLI_OK)
+		return rc;
+	page_t p = { .c = c, .store = store, .want = want, .list = c->json ? json_array() : NULL };
+	/* One more than asked tells whether there is a next page. */
+	rc = acm_store_account_list(store, after, search, p.want + 1, page_account, &p);
+	acm_store_close(store);
+	if (rc < 0) {
+		json_decref(p.list);
+		if (rc == ACM_EBADNAME)
+			return cli_fail(c, CLI_USAGE, "--after takes a subdomain, not '%s'", after);
+		return cli_fail(c, CLI_STORE, "account list: %s", acm_strerror(rc));
+	}
+	if (c->json)
+		cli_print_json(json_pack("{s:o, s:o}", "accounts", p.list, "next",
+		                         p.more ? json_string(p.last) : json_null()));
+	else if (p.more)
+		fprintf(stderr, "acmensctl: more accounts follow: continue with --after %s\n", p.last);
+	return CLI_OK;
+}
+
+static void print_account(const cli_t *c, const acm_account_t *acc)
+{
+	char full[ACM_DNAME_TXT_MAX + 80], created[CLI_TIME_MAX], updated[CLI_TIME_MAX];
+	cli_fulldomain(c, acc->subdomain, full, sizeof(full));
+	printf("subdomain:  %s\nfulldomain: %s\nusername:   %s\nkey_scheme: %s\nstate:      %s\n"
+	       "created:    %s\nupdated:    %s\n", acc->subdomain, full, acc->username,
+	       acc->key_scheme == ACM_KEY_BCRYPT ? "bcrypt" : "sha256", state_of(acc),
+	       cli_time(acc->created, created, "-"), cli_time(acc->updated, updated, "-"));
+	for (size_t i = 0; i < acc->allowfrom_count; i++)
+		printf("allowfrom:  %s\n", acc->allowfrom[i]);
+}
+
+static int account_show(cli_t *c, int argc, char **argv)
+{
+	const char *sub = NULL;
+	acm_store_t *store;
+	acm_account_t acc;
+	int rc = one_subdomain(c, argc, argv, NULL, &sub);
+	if (rc != CLI_OK || (rc = cli_open_store(c, true, &store)) != CLI_OK)
+		return rc;
+	json_t *obj = NULL;
+	rc = acm_store_account_get(store, sub, &acc);
+	if (rc == ACM_OK && c->json)
+		obj = account_json(c, &acc);
+	else if (rc == ACM_OK)
+		print_account(c, &acc);
+	if (rc == ACM_OK)
+		rc = cli_values(c, store, acc.subdomain, obj);
+	acm_store_close(store);
+	if (rc != ACM_OK) {
+		json_decref(obj);
+		return cli_fail(c, cli_exit_code(rc), "account %s: %s", sub, acm_strerror(rc));
+	}
+	if (c->json)
+		cli_print_json(obj);
+	return CLI_OK;
+}
+
+/* ---- changes ---------------------------------------------------------------- */
+
+typedef enum { CH_DISABLE, CH_ENABLE, CH_ROTATE, CH_DELETE } change_kind_t;
+
+typedef struct {
+	change_kind_t kind;
+	const char *subdomain;
+	char key_hash[65];         /* CH_ROTATE: the new key's */
+	acm_account_t acc;         /* the account as the change left it */
+} change_t;
+
+static void change_apply(change_t *ch)
+{
+	acm_account_t *acc = &ch->acc;
+	if (ch->kind == CH_DISABLE)
+		acc->flags |= ACM_ACCOUNT_DISABLED;
+	else if (ch->kind == CH_ENABLE)
+		acc->flags &= ~(uint32_t)ACM_ACCOUNT_DISABLED;
+	else {
+		acc->key_scheme = ACM_KEY_SHA256;
+		memcpy(acc->key_hash, ch->key_hash, sizeof(ch->key_hash));
+	}
+}
+
+static int change_op(acm_wtxn_t *w, void *arg)
+{
+	change_t *ch = arg;
+	/* Reading first also makes an impossible name "not found", not "invalid". */
+	int rc = acm_wtxn_account_get(w, ch->subdomain, &ch->acc);
+	if (rc != ACM_OK)
+		return rc;
+	if (ch->kind == CH_DELETE)
+		return acm_wtxn_account_delete(w, ch->acc.subdomain);
+	uint32_t flags = ch->acc.flags;
+	change_apply(ch);
+	/* Disabling a disabled account is done already: no write, no audit. */
+	if (ch->kind != CH_ROTATE && ch->acc.flags == flags)
+		return ACM_OK;
+	ch->acc.updated = (uint64_t)time(NULL);
+	return acm_wtxn_account_update(w, &ch->acc);
+}
+
+static int change_run(cli_t *c, change_t *ch, uint32_t *serial)
+{
+	acm_store_t *store;
+	int rc = cli_open_store(c, false, &store);
+	if (rc != CLI_OK)
+		return rc;
+	rc = cli_write(store, change_op, ch, serial);
+	acm_store_close(store);
+	if (rc != ACM_OK)
+		return cli_fail(c, cli_exit_code(rc), "account %s: %s", ch->subdomain,
+		                acm_strerror(rc));
+	return CLI_OK;
+}
+
+static int account_state(cli_t *c, int argc, char **argv)
+{
+	change_t ch = { .kind = strcmp(argv[0], "disable") == 0 ? CH_DISABLE : CH_ENABLE };
+	uint32_t serial = 0;
+	int rc = one_subdomain(c, argc, argv, NULL, &ch.subdomain);
+	if (rc != CLI_OK || (rc = change_run(c, &ch, &serial)) != CLI_OK)
+		return rc;
+	if (c->json)
+		cli_print_json(json_pack("{s:s, s:b, s:I}", "subdomain", ch.acc.subdomain, "disabled",
+		                         ch.kind == CH_DISABLE, "serial", (json_int_t)serial));
+	else
+		printf("ok, %s %s\n", ch.acc.subdomain, state_of(&ch.acc));
+	return CLI_OK;
+}
+
+static int account_delete(cli_t *c, int argc, char **argv)
+{
+	change_t ch = { .kind = CH_DELETE };
+	bool yes = false;
+	const cli_opt_t opts[] = { { "--yes", NULL, &yes }, { NULL, NULL, NULL } };
+	uint32_t serial = 0;
+	int rc = one_subdomain(c, argc, argv, opts, &ch.subdomain);
+	if (rc != CLI_OK)
+		return rc;
+	/* Nothing to confirm with on a pipe, and a typo at a terminal deletes
+	 * for good: always ask for --yes. */
+	if (!yes)
+		return cli_fail(c, CLI_USAGE, "account delete %s: pass --yes to delete the account, "
+		                "its key and its values for good", ch.subdomain);
+	if ((rc = change_run(c, &ch, &serial)) != CLI_OK)
+		return rc;
+	if (c->json)
+		cli_print_json(json_pack("{s:s, s:s, s:I}", "result", "ok", "subdomain",
+		                         ch.acc.subdomain, "serial", (json_int_t)serial));
+	else
+		printf("ok, deleted %s, serial %u\n", ch.acc.subdomain, serial);
+	return CLI_OK;
+}
+
+static int account_rotate(cli_t *c, int argc, char **argv)
+{
+	change_t ch = { .kind = CH_ROTATE };
+	char password[ACM_PASSWORD_LEN + 1];
+	uint32_t serial = 0;
+	int rc = one_subdomain(c, argc, argv, NULL, &ch.subdomain);
+	if (rc != CLI_OK)
+		return rc;
+	if ((rc = acm_password_new(password)) != ACM_OK ||
+	    (rc = acm_key_hash(password, ACM_PASSWORD_LEN, ch.key_hash)) != ACM_OK)
+		return cli_fail(c, CLI_STORE, "cannot create a key: %s", acm_strerror(rc));
+	if ((rc = change_run(c, &ch, &serial)) != CLI_OK)
+		return rc;
+	if (c->json)
+		cli_print_json(json_pack("{s:s, s:s, s:s, s:I}", "subdomain", ch.acc.subdomain,
+		                         "username", ch.acc.username, "password", password,
+		                         "serial", (json_int_t)serial));
+	else
+		printf("username:   %s\npassword:   %s\nsubdomain:  %s\n", ch.acc.username,
+		       password, ch.acc.subdomain);
+	return CLI_OK;
+}
+
+static const cli_command_t account_verbs[] = {
+	{ "register", account_register },
+	{ "list", account_list },
+	{ "show", account_show },
+	{ "disable", account_state },
+	{ "enable", account_state },
+	{ "delete", account_delete },
+	{ "rotate-key", account_rotate },
+	{ NULL, NULL },
+};
+
 int cmd_account(cli_t *c, int argc, char **argv)
 {
-	if (argc >= 2 && strcmp(argv[1], "register") == 0)
-		return account_register(c, argc - 1, argv + 1);
-	return cli_fail(c, CLI_USAGE, "usage: account register [--allowfrom CIDR]...");
+	if (cli_help_asked(argc, argv))
+		return cli_help(account_usage, argc, argv);
+	for (size_t i = 0; argc >= 2 && account_verbs[i].name; i++)
+		if (strcmp(argv[1], account_verbs[i].name) == 0)
+			return account_verbs[i].fn(c, argc - 1, argv + 1);
+	return cli_usage(c, account_usage, NULL);
 }

@@ -1,16 +1,25 @@
 /* SPDX-License-Identifier: ISC */
 /* acmensctl txt add|remove|set|list: TXT values of an account. */
-#include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "cli/cli.h"
 #include "lib/error.h"
 
-#define TXT_USAGE "usage: txt add SUBDOMAIN VALUE [--expires-in SECONDS] | txt remove SUBDOMAIN VALUE\n" \
-                  "       txt set SUBDOMAIN [VALUE]... | txt list SUBDOMAIN"
+static const cli_usage_t txt_usage[] = {
+	{ "add", "txt add SUBDOMAIN VALUE [--expires-in SECONDS]",
+	  "  Adds one value to the account's name; prints the serial after.\n"
+	  "  A value already there, or one beyond zone.txt_max_values, is refused (4).\n"
+	  "  --expires-in: stop serving it after that many seconds.\n" },
+	{ "remove", "txt remove SUBDOMAIN VALUE",
+	  "  Removes one value; 2 if it is not there.\n" },
+	{ "set", "txt set SUBDOMAIN [VALUE]...",
+	  "  Replaces the whole set of values; without values, clears it.\n" },
+	{ "list", "txt list SUBDOMAIN",
+	  "  Lists the values with the time each was set and its expiry.\n" },
+	{ NULL, NULL, NULL },
+};
 
 typedef struct {
 	const char *verb;
@@ -20,17 +29,6 @@ typedef struct {
 	uint64_t expires_in;
 } txt_args_t;
 
-static int parse_expiry(cli_t *c, const char *text, uint64_t *out)
-{
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(text, &end, 10);
-	if (errno || *end || text[0] < '0' || text[0] > '9' || v == 0 || v > 10ull * 365 * 86400)
-		return cli_fail(c, CLI_USAGE, "--expires-in takes 1 to 315360000 seconds");
-	*out = v;
-	return CLI_OK;
-}
-
 /*
  * Options are matched by their exact names only: an ACME value may start
  * with '-' (base64url), so anything else is an operand, as is everything
@@ -39,68 +37,63 @@ static int parse_expiry(cli_t *c, const char *text, uint64_t *out)
 static int parse_args(cli_t *c, int argc, char **argv, txt_args_t *a)
 {
 	static char *operands[256];
-	int n = 0;
-	bool options = true;
-	for (int i = 1; i < argc; i++) {
-		const char *arg = argv[i];
-		int rc = CLI_OK;
-		if (options && strcmp(arg, "--") == 0)
-			options = false;
-		else if (options && strcmp(arg, "--json") == 0)
-			c->json = true;
-		else if (options && strcmp(arg, "--expires-in") == 0 && i + 1 < argc)
-			rc = parse_expiry(c, argv[++i], &a->expires_in);
-		else if (options && strncmp(arg, "--expires-in=", 13) == 0)
-			rc = parse_expiry(c, arg + 13, &a->expires_in);
-		else if (n < (int)(sizeof(operands) / sizeof(operands[0])))
-			operands[n++] = argv[i];
-		else
-			return cli_fail(c, CLI_USAGE, "too many arguments");
-		if (rc != CLI_OK)
-			return rc;
-	}
-	if (n < 1)
-		return cli_fail(c, CLI_USAGE, TXT_USAGE);
+	const char *expires = NULL;
+	const cli_opt_t opts[] = { { "--expires-in", &expires, NULL }, { NULL, NULL, NULL } };
+	int n = cli_parse(c, argc, argv, opts, false, operands, 256);
+	if (n < 1 || n > 256)
+		return cli_usage(c, txt_usage, a->verb);
+	if (expires && cli_number(c, "--expires-in", expires, 1, 10ull * 365 * 86400,
+	                          &a->expires_in) != CLI_OK)
+		return CLI_USAGE;
 	a->subdomain = operands[0];
 	a->values = operands + 1;
 	a->nvalues = n - 1;
 	bool one = strcmp(a->verb, "add") == 0 || strcmp(a->verb, "remove") == 0;
 	bool none = strcmp(a->verb, "list") == 0;
 	if ((one && a->nvalues != 1) || (none && a->nvalues != 0) ||
-	    (a->expires_in && strcmp(a->verb, "add") != 0))
-		return cli_fail(c, CLI_USAGE, TXT_USAGE);
+	    (expires && strcmp(a->verb, "add") != 0))
+		return cli_usage(c, txt_usage, a->verb);
 	return CLI_OK;
 }
 
-static int txt_list(cli_t *c, acm_store_t *store, const char *subdomain)
+int cli_values(const cli_t *c, acm_store_t *store, const char *subdomain, json_t *obj)
 {
-	static acm_txt_t values[64];
+	static acm_txt_t values[ACM_RR_COUNT_MAX];
 	size_t n = 0;
-	int rc = acm_store_txt_list(store, subdomain, values, 64, &n);
+	int rc = acm_store_txt_list(store, subdomain, values, ACM_RR_COUNT_MAX, &n);
 	if (rc != ACM_OK)
-		return cli_fail(c, cli_exit_code(rc), "%s: %s", subdomain, acm_strerror(rc));
+		return rc;
 	uint64_t now = (uint64_t)time(NULL);
 	json_t *arr = c->json ? json_array() : NULL;
 	if (!c->json && n > 0)
 		printf("%-45s %-20s %s\n", "VALUE", "SET", "EXPIRES");
-	for (size_t i = 0; i < n && i < 64; i++) {
+	for (size_t i = 0; i < n && i < ACM_RR_COUNT_MAX; i++) {
 		const acm_txt_t *v = &values[i];
-		bool expired = v->expires && v->expires <= now;
-		if (c->json) {
+		bool expired = acm_expired(v->expires, now);
+		char set[CLI_TIME_MAX], exp[CLI_TIME_MAX];
+		if (c->json)
 			json_array_append_new(arr, json_pack("{s:s, s:I, s:I, s:b}", "value", v->value,
 			                                     "set", (json_int_t)v->set_time, "expires",
 			                                     (json_int_t)v->expires, "expired", expired));
-			continue;
-		}
-		char set[32], exp[32] = "never";
-		time_t st = (time_t)v->set_time, et = (time_t)v->expires;
-		strftime(set, sizeof(set), "%Y-%m-%dT%H:%M:%SZ", gmtime(&st));
-		if (v->expires)
-			strftime(exp, sizeof(exp), "%Y-%m-%dT%H:%M:%SZ", gmtime(&et));
-		printf("%-45s %-20s %s%s\n", v->value, set, exp, expired ? " (expired)" : "");
+		else
+			printf("%-45s %-20s %s%s\n", v->value, cli_time(v->set_time, set, "-"),
+			       cli_time(v->expires, exp, "never"), expired ? " (expired)" : "");
 	}
 	if (c->json)
-		cli_print_json(json_pack("{s:s, s:o}", "subdomain", subdomain, "values", arr));
+		json_object_set_new(obj, "values", arr);
+	return ACM_OK;
+}
+
+static int txt_list(cli_t *c, acm_store_t *store, const char *subdomain)
+{
+	json_t *obj = c->json ? json_pack("{s:s}", "subdomain", subdomain) : NULL;
+	int rc = cli_values(c, store, subdomain, obj);
+	if (rc != ACM_OK) {
+		json_decref(obj);
+		return cli_fail(c, cli_exit_code(rc), "%s: %s", subdomain, acm_strerror(rc));
+	}
+	if (c->json)
+		cli_print_json(obj);
 	return CLI_OK;
 }
 
@@ -130,7 +123,7 @@ static int txt_change(cli_t *c, acm_store_t *store, const txt_args_t *a)
 	txt_change_t ch = { a, set, 0, 0 };
 	uint32_t serial = 0;
 	if (a->expires_in)
-		ch.expires = (uint64_t)time(NULL) + a->expires_in;
+		ch.expires = acm_expiry_after((uint64_t)time(NULL), a->expires_in);
 	if (strcmp(a->verb, "set") == 0) {
 		if (a->nvalues > 64)
 			return cli_fail(c, CLI_REJECTED, "too many values");
@@ -158,12 +151,14 @@ static int txt_change(cli_t *c, acm_store_t *store, const txt_args_t *a)
 
 int cmd_txt(cli_t *c, int argc, char **argv)
 {
+	if (cli_help_asked(argc, argv))
+		return cli_help(txt_usage, argc, argv);
 	if (argc < 2)
-		return cli_fail(c, CLI_USAGE, TXT_USAGE);
+		return cli_usage(c, txt_usage, NULL);
 	txt_args_t a = { .verb = argv[1] };
 	bool list = strcmp(a.verb, "list") == 0;
 	if (!list && strcmp(a.verb, "add") && strcmp(a.verb, "remove") && strcmp(a.verb, "set"))
-		return cli_fail(c, CLI_USAGE, TXT_USAGE);
+		return cli_usage(c, txt_usage, NULL);
 	int rc = parse_args(c, argc - 1, argv + 1, &a);
 	if (rc != CLI_OK)
 		return rc;

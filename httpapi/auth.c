@@ -11,11 +11,20 @@
 
 #include "httpapi/auth.h"
 #include "httpapi/json_util.h"
+#include "httpapi/route_util.h"
 #include "lib/error.h"
 #include "lib/keys.h"
 
-/* Checked against when the username is unknown, so that a miss costs the
- * same hash and compare as a hit (acme-dns does the same with bcrypt). */
+/*
+ * Checked against when the username is unknown, so that a miss costs the
+ * same hash and compare as a hit on an account of our own (acme-dns does
+ * the same with bcrypt). Accounts imported from acme-dns still cost a
+ * bcrypt run until their first successful use upgrades them, so timing
+ * tells someone who already holds such a username that it exists and is
+ * not upgraded yet; a bcrypt run for every miss would hide that only by
+ * letting anyone make the server spend bcrypt time for free, and usernames
+ * are random UUIDs that cannot be guessed anyway.
+ */
 static const acm_account_t dummy_account = {
 	.key_scheme = ACM_KEY_SHA256,
 	.key_hash = "0000000000000000000000000000000000000000000000000000000000000000",
@@ -36,10 +45,50 @@ bool acm_allowfrom_ok(const acm_account_t *acc, const struct sockaddr *sa)
 	return false;
 }
 
+/*
+ * The key to check against: the stored one, or, for an imported account
+ * this request already authenticated (a batch may name it many times), its
+ * queued upgrade, so that one request pays for one bcrypt run at most.
+ */
+static const acm_account_t *current_key(acm_req_t *r, const acm_account_t *acc)
+{
+	if (acc->key_scheme != ACM_KEY_BCRYPT)
+		return acc;
+	for (const acm_op_t *op = acm_req_piggybacked(r); op; op = op->next)
+		if (op->kind == ACM_OP_ACCOUNT_UPDATE &&
+		    strcmp(op->account.subdomain, acc->subdomain) == 0)
+			return &op->account;
+	return acc;
+}
+
+/*
+ * Replace an imported account's bcrypt hash with the SHA-256 of the key
+ * that just matched it, committed with the request's own write (or alone),
+ * so that its later requests cost one hash instead of a bcrypt run. If the
+ * upgrade is lost, the next successful request queues it again.
+ */
+static void queue_upgrade(acm_req_t *r, const acm_account_t *acc, const char *key,
+                          size_t klen)
+{
+	acm_op_t *op = acm_req_alloc(r, sizeof(*op));
+	char actor[ACM_ACTOR_MAX];
+
+	if (!op)
+		return;
+	acm_account_actor(acc, actor);
+	acm_op_init(r, op, ACM_OP_ACCOUNT_UPDATE, actor);
+	op->account = *acc;
+	op->fields = ACM_FIELD_KEY | ACM_FIELD_IF_BCRYPT;
+	op->account.key_scheme = ACM_KEY_SHA256;
+	if (acm_key_hash(key, klen, op->account.key_hash) == ACM_OK)
+		acm_req_piggyback(r, op);
+}
+
 static int check_account(acm_req_t *r, const char *uname, const char *key, size_t klen,
                          acm_account_t *out)
 {
 	int rc = acm_store_account_by_user(acm_req_store(r), uname, out);
+	const acm_account_t *cred;
 
 	if (rc == ACM_ENOTFOUND) {
 		(void)acm_account_key_ok(&dummy_account, key, klen);
@@ -47,9 +96,12 @@ static int check_account(acm_req_t *r, const char *uname, const char *key, size_
 	}
 	if (rc != ACM_OK)
 		return rc;
-	if (!acm_account_key_ok(out, key, klen) || (out->flags & ACM_ACCOUNT_DISABLED) ||
+	cred = current_key(r, out);
+	if (!acm_account_key_ok(cred, key, klen) || (out->flags & ACM_ACCOUNT_DISABLED) ||
 	    !acm_allowfrom_ok(out, acm_req_client(r)))
 		return -EACCES;
+	if (cred->key_scheme == ACM_KEY_BCRYPT)
+		queue_upgrade(r, out, key, klen);
 	return ACM_OK;
 }
 

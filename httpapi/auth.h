@@ -19,7 +19,9 @@
  * not tell), the account must not be disabled, and the client must be
  * inside its allowfrom list (if any). user and key may be NULL.
  * ACM_OK and *out filled; -EACCES for any refusal; a store error if the
- * lookup failed.
+ * lookup failed. An account imported from acme-dns that passes gets its
+ * bcrypt hash upgraded to SHA-256 along with the request (see
+ * acm_req_piggyback); *out still shows the key as it was.
  */
 int acm_auth_account(acm_req_t *r, const char *user, const char *key, acm_account_t *out);
 

@@ -119,6 +119,17 @@ void acm_reply_header(acm_req_t *r, const char *name, const char *value);
 typedef void (*acm_then_fn)(acm_req_t *r, acm_op_t *ops);
 int acm_req_commit(acm_req_t *r, acm_op_t *ops, acm_then_fn then);
 
+/*
+ * Queue an operation the route did not ask for (an imported account's key
+ * upgrade, see auth.c) from acm_req_alloc memory: it joins the chain of the
+ * route's acm_req_commit, after the route's own operations, or, when the
+ * route commits nothing, goes to group commit on its own as the request
+ * ends. Its result is not reported.
+ */
+void acm_req_piggyback(acm_req_t *r, acm_op_t *op);
+/* The operations queued that way and not yet submitted (linked by next). */
+const acm_op_t *acm_req_piggybacked(const acm_req_t *r);
+
 /* Registration rate limit: true if this client may register now (and
  * counts the attempt). */
 bool acm_req_register_allowed(acm_req_t *r);

@@ -2,9 +2,10 @@
 /*
  * JSON and input rules shared by the route files: decoding acme-dns bodies
  * the way Go's encoding/json does (so acme-dns clients see no difference),
- * acme-dns's username, key, TXT and allowfrom rules, strict field access for
- * /v1 bodies, and the JSON shapes of accounts and values. No requests here;
- * see route_util.h for those.
+ * acme-dns's username, key and TXT rules (its allowfrom rule is in
+ * lib/cidr.h, which acmensctl shares), strict field access for /v1 bodies,
+ * and the JSON shapes of accounts and values. No requests here; see
+ * route_util.h for those.
  */
 #ifndef ACM_HTTPAPI_JSON_UTIL_H
 #define ACM_HTTPAPI_JSON_UTIL_H
@@ -65,20 +66,6 @@ bool acm_b64url_ok(const char *s, size_t len, size_t want);
 /* acme-dns's subdomain rule: one DNS label of letters, digits, hyphens,
  * not starting or ending with a hyphen. */
 bool acm_label_ok(const char *s, size_t len);
-
-/*
- * An allowfrom entry as acme-dns takes it at registration: '[' and ']'
- * removed anywhere, then Go's net.ParseCIDR (a '/' and a prefix are
- * required; host bits may be set; the prefix may have leading zeros).
- * clean gets the entry as it is stored and echoed. ACM_OK, ACM_EMALF, or
- * ACM_ERANGE when the entry does not fit an account record.
- */
-int acm_allowfrom_parse(const char *text, size_t len, char clean[ACM_CIDR_MAX + 1],
-                        acm_cidr_t *out);
-
-/* A stored allowfrom entry for matching: the registration rule, or a bare
- * address (as acmensctl stores it). */
-int acm_allowfrom_entry(const char *stored, acm_cidr_t *out);
 
 /* ---- /v1 bodies -------------------------------------------------------- */
 

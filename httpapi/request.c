@@ -15,6 +15,7 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <stdalign.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -67,6 +68,7 @@ struct acm_req {
 	struct event *commit_ev;
 	acm_op_t *ops;
 	acm_then_fn then;
+	acm_op_t *piggyback;           /* see acm_req_piggyback */
 };
 
 /* A path cut at its slashes; segments point into text. */
@@ -87,6 +89,9 @@ static const char *method_name(enum evhttp_cmd_type cmd)
 	case EVHTTP_REQ_DELETE: return "DELETE";
 	case EVHTTP_REQ_OPTIONS: return "OPTIONS";
 	case EVHTTP_REQ_HEAD: return "HEAD";
+	case EVHTTP_REQ_PATCH: return "PATCH";
+	case EVHTTP_REQ_TRACE: return "TRACE";
+	case EVHTTP_REQ_CONNECT: return "CONNECT";
 	default: return "OTHER";
 	}
 }
@@ -382,13 +387,22 @@ static void common_headers(struct evkeyvalq *h, const acm_http_conf_t *conf,
 		evhttp_add_header(h, "Vary", "Origin");
 }
 
+/* libevent 2.1 writes whatever body it is given, HEAD or not: a HEAD gets
+ * the headers of the GET, Content-Length included, and no body (RFC 9110
+ * 9.3.2). */
 static void send_bytes(struct evhttp_request *req, int status, const char *content_type,
                        const void *body, size_t len)
 {
 	struct evbuffer *buf = evbuffer_new();
+	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
 	if (content_type)
-		evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
-		                  content_type);
+		evhttp_add_header(h, "Content-Type", content_type);
+	if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
+		char n[24];
+		snprintf(n, sizeof(n), "%zu", len);
+		evhttp_add_header(h, "Content-Length", n);
+		len = 0;
+	}
 	if (buf && len)
 		evbuffer_add(buf, body, len);
 	evhttp_send_reply(req, status, NULL, buf);
@@ -580,6 +594,44 @@ static void req_free(acm_req_t *r)
 	free(r);
 }
 
+void acm_req_piggyback(acm_req_t *r, acm_op_t *op)
+{
+	op->next = r->piggyback;
+	r->piggyback = op;
+}
+
+const acm_op_t *acm_req_piggybacked(const acm_req_t *r)
+{
+	return r->piggyback;
+}
+
+static void piggyback_done(acm_op_t *first, void *arg)
+{
+	(void)arg;
+	free(first);
+}
+
+/* The request's memory goes with it, so the operations travel as a copy
+ * that the committer frees. Lost on failure: an upgrade is simply tried
+ * again on the account's next request. */
+static void piggyback_submit(acm_req_t *r)
+{
+	size_t n = 0, i = 0;
+	acm_op_t *copy;
+
+	for (const acm_op_t *op = r->piggyback; op; op = op->next)
+		n++;
+	if (!(copy = calloc(n, sizeof(*copy))))
+		return;
+	for (const acm_op_t *op = r->piggyback; op; op = op->next, i++) {
+		copy[i] = *op;
+		copy[i].next = i + 1 < n ? &copy[i + 1] : NULL;
+	}
+	if (acm_commit_submit(r->env->commit, copy, piggyback_done, NULL) != ACM_OK)
+		free(copy);
+	r->piggyback = NULL;
+}
+
 /* A route that returns without replying (and without a commit) is a bug;
  * the client still gets an answer. */
 static void finish(acm_req_t *r)
@@ -588,6 +640,8 @@ static void finish(acm_req_t *r)
 		acm_err("http %s %s: the route sent no reply", r->method, r->log_path);
 		acm_reply_error(r, 500, "internal_error", NULL);
 	}
+	if (r->piggyback)
+		piggyback_submit(r);
 	req_free(r);
 }
 
@@ -619,13 +673,19 @@ int acm_req_commit(acm_req_t *r, acm_op_t *ops, acm_then_fn then)
 		return -ENOMEM;
 	r->ops = ops;
 	r->then = then;
+	acm_op_t *tail = ops;
+	while (tail->next)
+		tail = tail->next;
+	tail->next = r->piggyback;
 	int rc = acm_commit_submit(r->env->commit, ops, commit_done, r);
 	if (rc != ACM_OK) {
+		tail->next = NULL;
 		event_free(r->commit_ev);
 		r->commit_ev = NULL;
 		r->then = NULL;
 		return rc;
 	}
+	r->piggyback = NULL;
 	r->env->pending++;
 	pending_link(r);
 	return ACM_OK;

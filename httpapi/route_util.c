@@ -151,7 +151,9 @@ json_t *acm_v1_body(acm_req_t *r, bool allow_empty)
 
 	if (len == 0 && allow_empty)
 		return json_object();
-	if (!(root = json_loadb((const char *)body, len, 0, &err))) {
+	/* Any JSON value decodes, so that valid JSON other than an object
+	 * ("x", 1, null) is bad_request like an array, not malformed_json. */
+	if (!(root = json_loadb((const char *)body, len, JSON_DECODE_ANY, &err))) {
 		acm_reply_error(r, 400, "malformed_json", err.text);
 		return NULL;
 	}

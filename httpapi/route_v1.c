@@ -99,14 +99,15 @@ static bool json_values(acm_req_t *r, json_t *obj, uint64_t expires, acm_op_t *o
 	json_t *arr = json_object_get(obj, "values"), *v;
 	uint64_t now = (uint64_t)time(NULL);
 	acm_txt_t *out;
-	size_t i, n = 0;
+	size_t i, n = 0, cap;
 	char buf[ACM_STORE_MSG_MAX];
 
 	if (!json_is_array(arr))
 		return refuse(e, 400, "bad_request", "values must be an array of strings");
-	if (json_array_size(arr) > ACM_RR_COUNT_MAX)
-		return refuse(e, 409, "too_many_values", acm_store_message(r, ACM_EFULL, buf));
-	if (!(out = acm_req_alloc(r, (json_array_size(arr) + 1) * sizeof(*out))))
+	/* Duplicates are merged, so only the distinct values count: a long
+	 * list of few values is fine, more than a record holds never is. */
+	cap = json_array_size(arr) < ACM_RR_COUNT_MAX ? json_array_size(arr) : ACM_RR_COUNT_MAX;
+	if (!(out = acm_req_alloc(r, (cap + 1) * sizeof(*out))))
 		return refuse(e, 500, "out_of_memory", NULL);
 	json_array_foreach(arr, i, v) {
 		size_t len = json_string_length(v), k;
@@ -119,6 +120,8 @@ static bool json_values(acm_req_t *r, json_t *obj, uint64_t expires, acm_op_t *o
 				break;
 		if (k < n)
 			continue;
+		if (n == ACM_RR_COUNT_MAX)
+			return refuse(e, 409, "too_many_values", acm_store_message(r, ACM_EFULL, buf));
 		memset(&out[n], 0, sizeof(out[n]));
 		memcpy(out[n].value, json_string_value(v), len);
 		out[n].len = len;

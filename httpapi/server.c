@@ -418,9 +418,13 @@ static int create_evhttp(acm_http_t *h)
 	if (!h->evhttp)
 		return -ENOMEM;
 	apply_limits(h->evhttp, h->conf);
+	/* Every method libevent knows reaches the router, which answers 405
+	 * with an Allow header on a known path (libevent itself would send a
+	 * bare 501 page). */
 	evhttp_set_allowed_methods(h->evhttp, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
 	                                          EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS |
-	                                          EVHTTP_REQ_HEAD);
+	                                          EVHTTP_REQ_HEAD | EVHTTP_REQ_PATCH |
+	                                          EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT);
 	/* Read the rest of an oversized body before answering 413, so that a
 	 * client still sending it reads the answer instead of a reset. */
 	evhttp_set_flags(h->evhttp, EVHTTP_SERVER_LINGERING_CLOSE);

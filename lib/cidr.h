@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: ISC */
-/* Address ranges in CIDR notation (allowfrom lists, transfer ACLs). */
+/* Address ranges in CIDR notation (allowfrom lists, transfer ACLs), and
+ * allowfrom entries as acme-dns accepts them (Go's net.ParseCIDR). */
 #ifndef ACM_CIDR_H
 #define ACM_CIDR_H
 
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
+
+#include "lib/account.h"    /* ACM_CIDR_MAX */
 
 typedef struct {
 	int family;          /* AF_INET or AF_INET6 */
@@ -20,5 +23,19 @@ int acm_cidr_parse(const char *text, acm_cidr_t *out);
 /* Does the address fall inside the range? IPv4-mapped IPv6 addresses match
  * IPv4 ranges. */
 bool acm_cidr_match(const acm_cidr_t *cidr, const struct sockaddr *sa);
+
+/*
+ * An allowfrom entry as acme-dns takes it at registration: '[' and ']'
+ * removed anywhere, then Go's net.ParseCIDR (a '/' and a prefix are
+ * required; host bits may be set; the prefix may have leading zeros).
+ * clean gets the entry as it is stored and echoed. ACM_OK, ACM_EMALF, or
+ * ACM_ERANGE when the entry does not fit an account record.
+ */
+int acm_allowfrom_parse(const char *text, size_t len, char clean[ACM_CIDR_MAX + 1],
+                        acm_cidr_t *out);
+
+/* A stored allowfrom entry for matching: the registration rule, or a bare
+ * address (as acmensctl stores it). */
+int acm_allowfrom_entry(const char *stored, acm_cidr_t *out);
 
 #endif

@@ -113,6 +113,8 @@ static int apply_update(acm_wtxn_t *w, const acm_op_t *op)
 	int rc = acm_wtxn_account_get(w, op->account.subdomain, &cur);
 	if (rc != ACM_OK)
 		return rc;
+	if ((op->fields & ACM_FIELD_IF_BCRYPT) && cur.key_scheme != ACM_KEY_BCRYPT)
+		return ACM_OK;
 	if (op->fields & ACM_FIELD_KEY) {
 		cur.key_scheme = op->account.key_scheme;
 		memcpy(cur.key_hash, op->account.key_hash, sizeof(cur.key_hash));

@@ -35,6 +35,10 @@ enum acm_op_fields {
 	ACM_FIELD_KEY = 1u << 0,         /* key_scheme and key_hash */
 	ACM_FIELD_FLAGS = 1u << 1,
 	ACM_FIELD_ALLOWFROM = 1u << 2,
+	/* With ACM_FIELD_KEY: only while the stored key is still bcrypt. An
+	 * imported account's upgrade on first use racing a key rotation must
+	 * not bring the old key back. */
+	ACM_FIELD_IF_BCRYPT = 1u << 3,
 };
 
 typedef struct acm_op {

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * Account credentials: random UUIDs and keys from the OpenSSL CSPRNG,
- * SHA-256 key hashes, and the constant-time key check.
+ * SHA-256 key hashes, and the constant-time key check (bcrypt through
+ * libcrypt for accounts imported from acme-dns).
  */
+#include <crypt.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -98,15 +101,60 @@ int acm_account_new(acm_account_t *acc, char password[ACM_PASSWORD_LEN + 1])
 	return ACM_OK;
 }
 
-bool acm_account_key_ok(const acm_account_t *acc, const char *key, size_t len)
+bool acm_bcrypt_hash_ok(const char *hash)
+{
+	/* Only bcrypt: a stored string must not be able to pick a weaker
+	 * crypt scheme (or none) for the check. */
+	return strnlen(hash, ACM_BCRYPT_LEN + 1) == ACM_BCRYPT_LEN && hash[0] == '$' &&
+	       hash[1] == '2' && (hash[2] == 'a' || hash[2] == 'b' || hash[2] == 'y') &&
+	       hash[3] == '$' && hash[4] >= '0' && hash[4] <= '9' && hash[5] >= '0' &&
+	       hash[5] <= '9' && hash[6] == '$';
+}
+
+/* bcrypt reads at most 72 bytes of a NUL-terminated key; longer keys or
+ * keys with a NUL would be compared by a prefix, so they never match. */
+#define BCRYPT_KEY_MAX 72
+
+static bool bcrypt_key_ok(const char *hash, const char *key, size_t len)
+{
+	char phrase[BCRYPT_KEY_MAX + 1];
+	struct crypt_data *cd;
+	const char *out;
+	bool ok = false;
+
+	if (!acm_bcrypt_hash_ok(hash) || len > BCRYPT_KEY_MAX || memchr(key, '\0', len))
+		return false;
+	/* About 32 KiB: too much for the stack of a server thread. */
+	if (!(cd = calloc(1, sizeof(*cd))))
+		return false;
+	memcpy(phrase, key, len);
+	phrase[len] = '\0';
+	out = crypt_rn(phrase, hash, cd, (int)sizeof(*cd));
+	if (out && strnlen(out, ACM_BCRYPT_LEN + 1) == ACM_BCRYPT_LEN)
+		ok = CRYPTO_memcmp(out, hash, ACM_BCRYPT_LEN) == 0;
+	OPENSSL_cleanse(phrase, sizeof(phrase));
+	OPENSSL_cleanse(cd, sizeof(*cd));
+	free(cd);
+	return ok;
+}
+
+static bool sha256_key_ok(const char *hash, const char *key, size_t len)
 {
 	char h[65];
 
-	/* bcrypt hashes are accepted by the store but not checked yet. */
-	if (acc->key_scheme != ACM_KEY_SHA256)
+	if (strnlen(hash, 65) != 64 || acm_key_hash(key, len, h) != ACM_OK)
 		return false;
-	if (strnlen(acc->key_hash, sizeof(acc->key_hash)) != 64 ||
-	    acm_key_hash(key, len, h) != ACM_OK)
+	return CRYPTO_memcmp(h, hash, 64) == 0;
+}
+
+bool acm_account_key_ok(const acm_account_t *acc, const char *key, size_t len)
+{
+	switch (acc->key_scheme) {
+	case ACM_KEY_SHA256:
+		return sha256_key_ok(acc->key_hash, key, len);
+	case ACM_KEY_BCRYPT:
+		return bcrypt_key_ok(acc->key_hash, key, len);
+	default:
 		return false;
-	return CRYPTO_memcmp(h, acc->key_hash, 64) == 0;
+	}
 }

@@ -2,7 +2,8 @@
 /*
  * Account credentials: random UUIDs for usernames and subdomains, random
  * 40-character keys (240 bits), stored as SHA-256 and checked in constant
- * time.
+ * time. Accounts imported from acme-dns keep its bcrypt hashes until their
+ * first successful use (see httpapi/auth.c).
  */
 #ifndef ACM_KEYS_H
 #define ACM_KEYS_H
@@ -30,7 +31,16 @@ int acm_key_hash(const char *key, size_t len, char out[65]);
  */
 int acm_account_new(acm_account_t *acc, char password[ACM_PASSWORD_LEN + 1]);
 
-/* Check a key against the account's stored hash in constant time. */
+/* Is hash a bcrypt string as acme-dns stores them ($2a$, $2b$ or $2y$,
+ * a two-digit cost, 53 characters of salt and digest)? */
+#define ACM_BCRYPT_LEN 60
+bool acm_bcrypt_hash_ok(const char *hash);
+
+/*
+ * Check a key against the account's stored hash, compared in constant
+ * time. A bcrypt account costs a bcrypt computation (tens of milliseconds
+ * at acme-dns's cost 10); a SHA-256 one a single hash.
+ */
 bool acm_account_key_ok(const acm_account_t *acc, const char *key, size_t len);
 
 #endif

@@ -121,7 +121,7 @@ static int put_u32(MDB_txn *txn, MDB_dbi dbi, const char *key, uint32_t x)
 
 /* ---- opening --------------------------------------------------------- */
 
-static int mkdir_p(const char *path)
+int store_mkdir_p(const char *path)
 {
 	if (!*path)
 		return -ENOENT;
@@ -229,7 +229,7 @@ int acm_store_open(const char *path, const uint8_t *apex,
 	*out = NULL;
 	if (alen == 0 || alen > ACM_DNAME_MAX)
 		return ACM_EBADNAME;
-	if (!o->read_only && (rc = mkdir_p(path)) != ACM_OK)
+	if (!o->read_only && (rc = store_mkdir_p(path)) != ACM_OK)
 		return rc;
 	acm_store_t *s = calloc(1, sizeof(*s));
 	if (!s)

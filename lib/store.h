@@ -91,6 +91,8 @@ int acm_wtxn_txt_add(acm_wtxn_t *w, const char *subdomain, const char *value,
 int acm_wtxn_txt_remove(acm_wtxn_t *w, const char *subdomain, const char *value,
                         size_t len);
 /* Replace the whole set (n may be 0). Duplicates in the input are merged.
+ * A value already there keeps its set_time; a new one gets values[i].set_time,
+ * or now if that is 0 (an import keeps the time a value was really set).
  * ACM_EFULL if more than max_values distinct values. */
 int acm_wtxn_txt_replace(acm_wtxn_t *w, const char *subdomain,
                          const acm_txt_t *values, size_t n);
@@ -202,6 +204,31 @@ int acm_store_foreach_rrset(acm_store_t *store, acm_rrset_fn fn, void *ctx);
 typedef int (*acm_diff_fn)(uint64_t seq, const uint8_t *rec, size_t len, void *ctx);
 int acm_store_foreach_diff(acm_store_t *store, uint64_t from_seq, acm_diff_fn fn,
                            void *ctx);
+
+/* ---- the store as a whole ---------------------------------------------- */
+
+typedef struct {
+	uint64_t map_size;       /* bytes of address space the map may grow to */
+	uint64_t used_bytes;     /* bytes up to the highest page in use (free
+	                          * pages below it included) */
+	uint64_t file_bytes;     /* size of data.mdb on disk */
+	uint64_t last_txn;       /* id of the last committed transaction */
+} acm_store_info_t;
+
+/* Sizes of the store, for stats. ACM_OK, ACM_ESTORE or -errno. */
+int acm_store_info(acm_store_t *store, acm_store_info_t *info);
+
+/*
+ * A hot, compacted copy of the store as dest_dir/data.mdb: one consistent
+ * snapshot, taken in a read transaction, so writers (in any process) go on
+ * meanwhile, and holding every write committed before the call. dest_dir is
+ * created (mode 0700, with its parents) if missing and must be empty
+ * otherwise. The copy is synced to disk and made mode 0600 before ACM_OK;
+ * after a failure, what was written (and a directory made here) is removed.
+ * Works on a read-only handle. Returns ACM_OK, ACM_EEXIST (dest_dir is not
+ * empty), -ENOTDIR, ACM_ESTOREFULL/ACM_ESTORE, or -errno.
+ */
+int acm_store_backup(acm_store_t *store, const char *dest_dir);
 
 /* ---- the DNS path: a reusable snapshot per worker --------------------- */
 

@@ -5,7 +5,8 @@
  * files share. The split: store.c opens the environment and runs write
  * transactions (journal, commit); store_txt.c the TXT operations;
  * store_account.c the account operations and reads; store_audit.c the audit
- * log; store_read.c the other reads and the DNS readers.
+ * log; store_read.c the other reads, the DNS readers, the store's sizes and
+ * its backup.
  */
 #ifndef ACM_STORE_INT_H
 #define ACM_STORE_INT_H
@@ -60,6 +61,8 @@ typedef struct {
 /* The one place where LMDB codes enter the acmens error space. */
 int store_err(int rc);
 MDB_val store_val(const void *p, size_t n);
+/* mkdir -p with mode 0700 for what it creates. ACM_OK or -errno. */
+int store_mkdir_p(const char *path);
 /* A read transaction, recovering from stale reader slots and a grown map. */
 int store_read_begin(acm_store_t *s, MDB_txn **txn);
 int store_get_serial(MDB_txn *txn, MDB_dbi meta, uint32_t *serial);

@@ -1,13 +1,20 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * The store's reads of zone data, each in a short snapshot of its own: the
- * serial, one name's values, the walks over rrsets and the journal; and the
- * reusable snapshots of the DNS workers. Account reads are in
- * store_account.c, the audit log in store_audit.c.
+ * serial, one name's values, the walks over rrsets and the journal; the
+ * reusable snapshots of the DNS workers; and reads of the store as a whole,
+ * its sizes and the hot backup. Account reads are in store_account.c, the
+ * audit log in store_audit.c.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <lmdb.h>
 
@@ -112,6 +119,90 @@ int acm_store_foreach_diff(acm_store_t *store, uint64_t from_seq, acm_diff_fn fn
 	acm_put_u64(key, from_seq);
 	MDB_val start = store_val(key, 8);
 	return store_read_walk(store, store->journal, &start, false, visit, &wk);
+}
+
+/* ---- the store as a whole ------------------------------------------------ */
+
+int acm_store_info(acm_store_t *store, acm_store_info_t *info)
+{
+	MDB_envinfo ei;
+	MDB_stat st;
+	mdb_filehandle_t fd;
+	struct stat fs;
+	int rc;
+
+	if ((rc = mdb_env_info(store->env, &ei)) || (rc = mdb_env_stat(store->env, &st)) ||
+	    (rc = mdb_env_get_fd(store->env, &fd)))
+		return store_err(rc);
+	if (fstat(fd, &fs) != 0)
+		return -errno;
+	info->map_size = ei.me_mapsize;
+	info->used_bytes = ((uint64_t)ei.me_last_pgno + 1) * st.ms_psize;
+	info->file_bytes = (uint64_t)fs.st_size;
+	info->last_txn = ei.me_last_txnid;
+	return ACM_OK;
+}
+
+/* 1 if dir is an empty directory, 0 if it holds anything, else -errno
+ * (-ENOENT when it is missing). */
+static int dir_empty(const char *dir)
+{
+	DIR *d = opendir(dir);
+	const struct dirent *e;
+	int empty = 1;
+
+	if (!d)
+		return -errno;
+	while (empty && (e = readdir(d)))
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			empty = 0;
+	closedir(d);
+	return empty;
+}
+
+/* LMDB neither syncs the copy nor narrows its mode, and a backup is only
+ * worth having once it is on disk; it holds key hashes, so only the owner
+ * may read it. */
+static int fsync_path(const char *path, int flags, bool private)
+{
+	int rc = ACM_OK, fd = open(path, flags | O_CLOEXEC);
+	if (fd < 0 || (private && fchmod(fd, 0600) != 0) || fsync(fd) != 0)
+		rc = -errno;
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+int acm_store_backup(acm_store_t *store, const char *dest_dir)
+{
+	char file[PATH_MAX];
+	bool made = false;
+	int rc;
+
+	if ((size_t)snprintf(file, sizeof(file), "%s/data.mdb", dest_dir) >= sizeof(file))
+		return -ENAMETOOLONG;
+	rc = dir_empty(dest_dir);
+	if (rc == -ENOENT) {
+		if ((rc = store_mkdir_p(dest_dir)) != ACM_OK)
+			return rc;
+		made = true;
+		rc = 1;
+	}
+	if (rc <= 0)
+		return rc == 0 ? ACM_EEXIST : rc;
+	rc = store_err(mdb_env_copy2(store->env, dest_dir, MDB_CP_COMPACT));
+	if (rc == ACM_OK)
+		rc = fsync_path(file, O_RDONLY, true);
+	if (rc == ACM_OK)
+		rc = fsync_path(dest_dir, O_RDONLY | O_DIRECTORY, false);
+	if (rc != ACM_OK) {
+		/* Someone else's file, if a racing copy got there first. */
+		if (rc != -EEXIST)
+			unlink(file);
+		if (made)
+			rmdir(dest_dir);
+	}
+	return rc;
 }
 
 /* ---- DNS readers ------------------------------------------------------- */

@@ -398,6 +398,13 @@ def dns_txt(server, name, tcp=True):
     return r.rcode(), sorted(b"".join(rd.strings).decode() for rrset in r.answer for rd in rrset)
 
 
+def lives(v, seconds):
+    """A listed value set to expire in `seconds`: it lives at least that
+    long (expires = the second of the request + seconds + 1, since clocks
+    read whole seconds), and "set" is the commit's second, maybe one later."""
+    return v["expires"] - v["set"] in (seconds, seconds + 1)
+
+
 class HttpApi:
     """requests against a Server's API: raw calls, accounts, admin."""
 

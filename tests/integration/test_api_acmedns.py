@@ -304,4 +304,5 @@ def test_update_expiry_and_limit_follow_config(make_server):
     assert txt_values(a.server, acct) == sorted(value(n) for n in range(41, 44))
     status, _, data = a.call("GET", f"/v1/accounts/{acct['subdomain']}/txt", headers=a.creds(acct))
     assert status == 200
-    assert [v["expires"] - v["set"] for v in json.loads(data)["values"]] == [600] * 3
+    # At least the configured lifetime: whole-second clocks add up to one.
+    assert all(v["expires"] - v["set"] in (600, 601) for v in json.loads(data)["values"])

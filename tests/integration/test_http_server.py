@@ -362,3 +362,32 @@ def test_reload_swaps_settings(make_server, tmp_path):
     assert "admin_token_file" in s.read_log()
     r = requests.get(s.http_url + "/health", headers={"Origin": ui}, timeout=5)
     assert r.headers.get("Access-Control-Allow-Origin") == ui
+
+
+def test_head_sends_headers_without_a_body(make_server):
+    s = make_server(http={})
+    with socket.create_connection(("127.0.0.1", s.http_port), timeout=5) as c:
+        c.sendall(b"HEAD /no/such/route HTTP/1.1\r\nHost: t\r\n\r\n"
+                  b"GET /health HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        data = b""
+        while True:
+            chunk = c.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    head, _, rest = data.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 404")
+    assert b"Content-Length: 21" in head       # the GET's length, RFC 9110 9.3.2
+    # The next bytes are the second response: the HEAD carried no body.
+    assert rest.startswith(b"HTTP/1.1 200")
+
+
+@pytest.mark.parametrize("method", ["PATCH", "TRACE"])
+def test_other_methods_get_405_on_known_paths(make_server, method):
+    s = make_server(http={})
+    r = requests.request(method, s.http_url + "/health", timeout=5)
+    assert r.status_code == 405
+    assert r.json()["error"] == "method_not_allowed"
+    assert "GET" in r.headers["Allow"]
+    r = requests.request(method, s.http_url + "/no/such/route", timeout=5)
+    assert r.status_code == 404 and r.json()["error"] == "not_found"

@@ -709,6 +709,53 @@ static void test_update_fields(void **state)
 	assert_int_equal(op[0].result, ACM_ENOTFOUND);
 }
 
+/* An imported account's key upgrade applies while the stored key is
+ * bcrypt, and not over a key rotation that committed before it. */
+static void test_update_if_bcrypt(void **state)
+{
+	struct fx *f = *state;
+	acm_op_t op[2];
+	acm_account_t got;
+
+	op_account(&op[0], "imp");
+	op[0].account.key_scheme = ACM_KEY_BCRYPT;
+	strcpy(op[0].account.key_hash, "$2a$10$R0Y3pS/wQs3vJYVToaLmWOEQkK9fytT274r0eYc5xM19vkblU0P1W");
+	assert_int_equal(acm_commit_run(f->c, &op[0]), ACM_OK);
+	assert_int_equal(op[0].result, ACM_OK);
+
+	/* A rotation, then the upgrade, in one chain: the rotation wins. */
+	memset(op, 0, sizeof(op));
+	op[0].kind = op[1].kind = ACM_OP_ACCOUNT_UPDATE;
+	op[0].account = op[1].account = account("imp");
+	op[0].fields = ACM_FIELD_KEY;
+	memset(op[0].account.key_hash, 'r', 64);
+	op[0].account.key_hash[64] = '\0';
+	op[1].fields = ACM_FIELD_KEY | ACM_FIELD_IF_BCRYPT;
+	memset(op[1].account.key_hash, 'u', 64);
+	op[1].account.key_hash[64] = '\0';
+	chain(op, 2);
+	assert_int_equal(acm_commit_run(f->c, op), ACM_OK);
+	assert_int_equal(op[1].result, ACM_OK);
+	assert_int_equal(acm_store_account_get(f->s, "imp", &got), ACM_OK);
+	assert_int_equal(got.key_scheme, ACM_KEY_SHA256);
+	assert_string_equal(got.key_hash, op[0].account.key_hash);
+
+	/* On a bcrypt account the upgrade applies. */
+	op_account(&op[0], "imp2");
+	op[0].account.key_scheme = ACM_KEY_BCRYPT;
+	strcpy(op[0].account.key_hash, "$2b$04$XCqzGb2TZWNBZkXHKByy1ejGkeHAf6JaX5rRSmEwSoA8jc5AApR16");
+	assert_int_equal(acm_commit_run(f->c, &op[0]), ACM_OK);
+	op[1].account = account("imp2");
+	memset(op[1].account.key_hash, 'u', 64);
+	op[1].account.key_hash[64] = '\0';
+	op[1].next = NULL;
+	assert_int_equal(acm_commit_run(f->c, &op[1]), ACM_OK);
+	assert_int_equal(op[1].result, ACM_OK);
+	assert_int_equal(acm_store_account_get(f->s, "imp2", &got), ACM_OK);
+	assert_int_equal(got.key_scheme, ACM_KEY_SHA256);
+	assert_string_equal(got.key_hash, op[1].account.key_hash);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -726,6 +773,7 @@ int main(void)
 		T(test_purge),
 		T(test_actor),
 		T(test_update_fields),
+		T(test_update_if_bcrypt),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * Unit tests of the store's later operations (lib/store_txt.c,
- * lib/store_account.c, lib/store_audit.c): push, account update and delete,
- * the sweep of expired values, the audit log, the account list and counts.
+ * lib/store_account.c, lib/store_audit.c, lib/store_read.c): push, account
+ * update and delete, the sweep of expired values, the audit log, the account
+ * list and counts, the store's sizes and its hot backup.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,9 +12,11 @@
 
 #include <cmocka.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <jansson.h>
@@ -552,6 +555,75 @@ static void test_counts(void **state)
 	assert_int_equal(vals, 1);
 }
 
+/* ---- the store as a whole ----------------------------------------------- */
+
+static void test_info(void **state)
+{
+	struct fx *f = *state;
+	acm_store_opts_t o = { .mapsize = 64u << 20 };
+	acm_store_info_t a, b;
+
+	fx_open(f, &o);
+	assert_int_equal(acm_store_info(f->s, &a), ACM_OK);
+	assert_int_equal(a.map_size, 64u << 20);
+	assert_true(a.used_bytes > 0 && a.used_bytes <= a.file_bytes);
+	make_account(f->s, "i1", "u1");
+	for (int i = 0; i < 50; i++) {
+		char v[32];
+		snprintf(v, sizeof(v), "value-%d", i);
+		assert_int_equal(add(f->s, "i1", v, 0), ACM_OK);
+		assert_int_equal(acm_store_txt_remove(f->s, "i1", v, strlen(v), NULL), ACM_OK);
+	}
+	assert_int_equal(acm_store_info(f->s, &b), ACM_OK);
+	assert_true(b.last_txn >= a.last_txn + 101);
+	assert_true(b.used_bytes >= a.used_bytes && b.used_bytes <= b.file_bytes);
+}
+
+static void test_backup(void **state)
+{
+	struct fx *f = *state;
+	char dest[128], file[160];
+	struct stat st;
+	acm_store_t *copy;
+	acm_store_opts_t ro = { .read_only = true };
+	acm_txt_t t[4];
+	size_t n = 0, accounts = 0, vals = 0;
+
+	fx_open(f, NULL);
+	make_account(f->s, "b1", "u1");
+	make_account(f->s, "b2", "u2");
+	assert_int_equal(add(f->s, "b1", "one", 0), ACM_OK);
+	assert_int_equal(add(f->s, "b2", "two", 0), ACM_OK);
+	assert_int_equal(delete(f->s, "b2"), ACM_OK);
+	/* parents are made too */
+	snprintf(dest, sizeof(dest), "%s/bk/copy", f->dir);
+	assert_int_equal(acm_store_backup(f->s, dest), ACM_OK);
+	snprintf(file, sizeof(file), "%s/data.mdb", dest);
+	assert_int_equal(stat(file, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	/* later writes are not in the copy */
+	assert_int_equal(add(f->s, "b1", "later", 0), ACM_OK);
+
+	assert_int_equal(acm_store_open(dest, f->apex, &ro, &copy), ACM_OK);
+	assert_int_equal(serial_of(copy), serial_of(f->s) - 1);
+	assert_int_equal(acm_store_counts(copy, &accounts, &vals), ACM_OK);
+	assert_int_equal(accounts, 1);
+	assert_int_equal(vals, 1);
+	assert_int_equal(acm_store_txt_list(copy, "b1", t, 4, &n), ACM_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(t[0].value, "one");
+	acm_store_close(copy);
+
+	/* never over anything: a used directory, a file */
+	assert_int_equal(acm_store_backup(f->s, dest), ACM_EEXIST);
+	assert_int_equal(acm_store_backup(f->s, file), -ENOTDIR);
+	/* an empty directory is fine, and a read-only handle can copy */
+	snprintf(dest, sizeof(dest), "%s/empty", f->dir);
+	assert_int_equal(mkdir(dest, 0700), 0);
+	fx_open(f, &ro);
+	assert_int_equal(acm_store_backup(f->s, dest), ACM_OK);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, fx_setup, fx_teardown)
 
 int main(void)
@@ -568,6 +640,8 @@ int main(void)
 		T(test_audit_trim_filter),
 		T(test_account_list),
 		T(test_counts),
+		T(test_info),
+		T(test_backup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
