@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +71,11 @@ static int lock_store(const char *dir, int *fd_out)
 	return ACM_OK;
 }
 
+static bool listen_differs(const acm_listen_t *a, size_t na, const acm_listen_t *b, size_t nb)
+{
+	return na != nb || (na > 0 && memcmp(a, b, na * sizeof(*a)) != 0);
+}
+
 /* What a reload cannot change without a restart. */
 static void warn_unreloadable(const acm_config_t *old, const acm_config_t *new)
 {
@@ -77,17 +83,15 @@ static void warn_unreloadable(const acm_config_t *old, const acm_config_t *new)
 		acm_warn("reload: zone.name changed; restart to apply");
 	if (strcmp(old->store_path, new->store_path) != 0)
 		acm_warn("reload: store.path changed; restart to apply");
-	if (old->listen_count != new->listen_count ||
-	    memcmp(old->listen, new->listen, old->listen_count * sizeof(*old->listen)) != 0)
+	if (listen_differs(old->listen, old->listen_count, new->listen, new->listen_count))
 		acm_warn("reload: dns.listen changed; restart to apply");
 	if (old->workers != new->workers)
 		acm_warn("reload: dns.workers changed; restart to apply");
 	if (old->http.enabled != new->http.enabled)
 		acm_warn("reload: the http section was %s; restart to apply",
 		         new->http.enabled ? "added" : "removed");
-	else if (old->http.listen_count != new->http.listen_count ||
-	         memcmp(old->http.listen, new->http.listen,
-	                old->http.listen_count * sizeof(*old->http.listen)) != 0)
+	else if (listen_differs(old->http.listen, old->http.listen_count, new->http.listen,
+	                        new->http.listen_count))
 		acm_warn("reload: http.listen changed; restart to apply");
 }
 
