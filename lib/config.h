@@ -13,7 +13,9 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "lib/cidr.h"
 #include "lib/dname.h"
+#include "lib/tsig.h"
 
 #define ACM_CONFIG_ERR_MAX 512
 
@@ -83,6 +85,31 @@ typedef struct {
 		unsigned register_rate;         /* http.register_rate per address per minute, default 10, 0 = unlimited */
 		unsigned batch_max;             /* http.batch_max operations, default 1000, 1..100000 */
 	} http;
+
+	/* tsig: [{name, algorithm, secret}] (secret in base64, as in BIND/Knot key files) */
+	size_t tsig_count;
+	acm_tsig_key_t *tsig;
+
+	/* transfer: zone transfer out and NOTIFY. */
+	struct {
+		size_t allow_count;             /* transfer.allow: [{address: CIDR, key: NAME}] */
+		struct acm_transfer_allow {
+			bool has_address;       /* address given: the client must be inside it */
+			acm_cidr_t address;
+			bool has_key;           /* key given: the request must be signed with it */
+			uint8_t key[ACM_DNAME_MAX];
+			size_t key_len;
+		} *allow;
+		size_t notify_count;            /* transfer.notify: ["HOST:PORT", ...] */
+		acm_listen_t *notify;
+		unsigned journal_max_entries;   /* transfer.journal.max_entries, default 10000 */
+		unsigned journal_max_age;       /* transfer.journal.max_age seconds, default 604800 */
+	} transfer;
+
+	/* update: RFC 2136 dynamic updates (always TSIG-signed). */
+	struct {
+		bool enabled;                   /* update.enabled, default false */
+	} update;
 
 	/* store: */
 	char *store_path;               /* store.path, default ./var */

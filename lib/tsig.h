@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * TSIG (RFC 8945): keys, and signing and verifying messages in wire form
+ * with HMAC-SHA256/384/512 (OpenSSL). Works on raw message bytes so the DNS
+ * path never converts packets; no allocation, no logging.
+ */
+#ifndef ACM_TSIG_H
+#define ACM_TSIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/dname.h"
+
+#define ACM_TSIG_SECRET_MAX 128     /* bytes of key material */
+#define ACM_TSIG_MAC_MAX 64         /* SHA-512 */
+#define ACM_TSIG_FUDGE 300          /* seconds, RFC 8945 recommendation */
+
+/* TSIG errors (RFC 8945 section 5.2), carried in the TSIG RR's error field
+ * and, for a request that fails verification, with RCODE NOTAUTH. */
+enum acm_tsig_error {
+	ACM_TSIG_OK = 0,
+	ACM_TSIG_BADSIG = 16,
+	ACM_TSIG_BADKEY = 17,
+	ACM_TSIG_BADTIME = 18,
+	ACM_TSIG_BADTRUNC = 22,
+};
+
+typedef enum {
+	ACM_TSIG_HMAC_SHA256 = 1,
+	ACM_TSIG_HMAC_SHA384 = 2,
+	ACM_TSIG_HMAC_SHA512 = 3,
+} acm_tsig_alg_t;
+
+typedef struct {
+	uint8_t name[ACM_DNAME_MAX];    /* lower-case wire name */
+	size_t name_len;
+	acm_tsig_alg_t alg;
+	uint8_t secret[ACM_TSIG_SECRET_MAX];
+	size_t secret_len;
+} acm_tsig_key_t;
+
+/* A parsed TSIG RR (pointers into the message). */
+typedef struct {
+	size_t rr_offset;               /* where the TSIG RR starts */
+	uint8_t key_name[ACM_DNAME_MAX];/* lower case */
+	size_t key_name_len;
+	acm_tsig_alg_t alg;             /* 0 if the algorithm is unknown */
+	uint64_t time_signed;
+	uint16_t fudge;
+	const uint8_t *mac;
+	uint16_t mac_len;
+	uint16_t orig_id;
+	uint16_t error;
+	const uint8_t *other;
+	uint16_t other_len;
+} acm_tsig_rr_t;
+
+/* "hmac-sha256" etc. <-> algorithm; ACM_OK or ACM_EBADVALUE. */
+int acm_tsig_alg_from_text(const char *text, acm_tsig_alg_t *out);
+const char *acm_tsig_alg_name(acm_tsig_alg_t alg);
+
+/* Build a key from its name (text), algorithm name and base64 secret (as in
+ * BIND/Knot key files). ACM_OK, ACM_EBADNAME, or ACM_EBADVALUE. */
+int acm_tsig_key_from_text(const char *name, const char *alg, const char *secret_b64,
+                           acm_tsig_key_t *out);
+/* The secret as base64 (out holds at least 4 * ceil(len / 3) + 1 bytes). */
+void acm_tsig_secret_to_b64(const acm_tsig_key_t *key, char *out, size_t outlen);
+/* A new random key (32 bytes of secret, like tsig-keygen's default for
+ * hmac-sha256; 48/64 for sha384/512). ACM_OK or ACM_ECRYPTO. */
+int acm_tsig_key_generate(const char *name, acm_tsig_alg_t alg, acm_tsig_key_t *out);
+
+/*
+ * Find the TSIG RR of a message: it must be the last record of the
+ * additional section (RFC 8945 5.1). rr_offset is the offset of the
+ * additional section's last record, as found by the caller's parse.
+ * ACM_OK and *out filled, ACM_ENOTFOUND if that record is not a TSIG, or
+ * ACM_EMALF if it is a malformed one.
+ */
+int acm_tsig_parse(const uint8_t *msg, size_t len, size_t rr_offset, acm_tsig_rr_t *out);
+
+/*
+ * Verify a signed request with key (the caller looked it up by t->key_name;
+ * NULL when there is no such key). Returns an enum acm_tsig_error: BADKEY
+ * for no key or another algorithm, BADSIG for a wrong or truncated MAC,
+ * BADTIME when now is outside time_signed +- fudge (checked after the MAC,
+ * as RFC 8945 5.2.3 requires).
+ */
+int acm_tsig_verify(const uint8_t *msg, size_t len, const acm_tsig_rr_t *t,
+                    const acm_tsig_key_t *key, uint64_t now);
+
+/*
+ * Sign a response (or a request) in place: append a TSIG RR to msg[0..len),
+ * which has room up to cap, and increment ARCOUNT. prior_mac/prior_len is
+ * the request's MAC for the first response (NULL/0 for a request), or the
+ * previous message's MAC for the next message of a multi-message response,
+ * when continuation is true (then only the timers are digested, RFC 8945
+ * 5.3.1). error is the TSIG error to report: for BADSIG and BADKEY the MAC
+ * is left empty (the response is unsigned, 5.3.2); for BADTIME the server's
+ * time goes in other data. mac_out (ACM_TSIG_MAC_MAX bytes, may be NULL)
+ * gets this message's MAC for chaining. Returns the new length, or
+ * ACM_ESPACE.
+ */
+int acm_tsig_sign(uint8_t *msg, size_t len, size_t cap, const acm_tsig_key_t *key,
+                  const uint8_t *prior_mac, size_t prior_len, bool continuation,
+                  uint64_t now, uint16_t orig_id, uint16_t error, uint8_t *mac_out,
+                  size_t *mac_len);
+
+#endif
