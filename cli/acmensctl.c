@@ -31,6 +31,7 @@ static void usage(FILE *f)
 	        "  account enable SUBDOMAIN\n"
 	        "  account delete SUBDOMAIN --yes           the account and its values, for good\n"
 	        "  account rotate-key SUBDOMAIN             a new key, printed once\n"
+	        "  account tsig-key SUBDOMAIN [--algorithm ALG]   a new TSIG key for UPDATE\n"
 	        "  txt add SUBDOMAIN VALUE [--expires-in SECONDS]\n"
 	        "  txt remove SUBDOMAIN VALUE\n"
 	        "  txt set SUBDOMAIN [VALUE]...             replace the whole set (none = clear)\n"
@@ -41,6 +42,8 @@ static void usage(FILE *f)
 	        "  stats                                    counts, serial, store size\n"
 	        "  audit [--subdomain S] [--after SEQ] [--limit N]   the audit log\n"
 	        "  backup DEST                              hot compacted copy of the store\n"
+	        "  tsig-keygen NAME [--algorithm ALG]       a new TSIG key for acmens.yaml\n"
+	        "  status [--timeout MS]                    serials the secondaries serve\n"
 	        "  import-acmedns DB [--dry-run]            copy an acme-dns SQLite database in\n"
 	        "\n"
 	        "options:\n"
@@ -71,6 +74,8 @@ int cli_open_store(cli_t *c, bool read_only, acm_store_t **out)
 		return rc;
 	acm_store_opts_t so = { .mapsize = c->cfg->store_max_size,
 	                        .max_values = c->cfg->txt_max_values,
+	                        .journal_max = c->cfg->transfer.journal_max_entries,
+	                        .journal_max_age = c->cfg->transfer.journal_max_age,
 	                        .read_only = read_only };
 	rc = acm_store_open(c->cfg->store_path, c->cfg->apex, &so, out);
 	if (rc != ACM_OK)
@@ -162,6 +167,8 @@ static const cli_command_t cli_commands[] = {
 	{ "stats", cmd_stats },
 	{ "audit", cmd_audit },
 	{ "backup", cmd_backup },
+	{ "tsig-keygen", cmd_tsig_keygen },
+	{ "status", cmd_status },
 	{ "import-acmedns", cmd_import },
 	{ NULL, NULL },
 };

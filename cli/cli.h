@@ -109,5 +109,16 @@ int cmd_serial(cli_t *c, int argc, char **argv);
 int cmd_stats(cli_t *c, int argc, char **argv);
 int cmd_audit(cli_t *c, int argc, char **argv);
 int cmd_backup(cli_t *c, int argc, char **argv);
+int cmd_status(cli_t *c, int argc, char **argv);
+int cmd_tsig_keygen(cli_t *c, int argc, char **argv);
+
+/* ---- cmd_tsig.c: TSIG keys as account tsig-key and tsig-keygen print them */
+
+/* --algorithm's value (NULL: hmac-sha256). CLI_OK or CLI_USAGE (reported). */
+int cli_tsig_alg(const cli_t *c, const char *text, acm_tsig_alg_t *out);
+/* {"name", "algorithm", "secret"}; the name without the final dot. */
+json_t *cli_tsig_json(const acm_tsig_key_t *key);
+/* The key as a BIND/Knot key block on stdout, each line after prefix. */
+void cli_tsig_block(const acm_tsig_key_t *key, const char *prefix);
 
 #endif

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * acmensctl account ...: creating, listing, showing, disabling, enabling,
- * deleting accounts and rotating their keys. A change reads the account in
+ * deleting accounts, rotating their keys and giving them TSIG keys for
+ * RFC 2136 UPDATE. A change reads the account in
  * its own write transaction and rewrites only the field it changes, so an
  * API write that committed in between is not undone.
  */
@@ -10,6 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+
+#include <openssl/crypto.h>
 
 #include "cli/cli.h"
 #include "lib/cidr.h"
@@ -43,6 +46,11 @@ static const cli_usage_t account_usage[] = {
 	{ "rotate-key", "account rotate-key SUBDOMAIN",
 	  "  Gives the account a new key, printed only this once; the old key stops\n"
 	  "  working at once.\n" },
+	{ "tsig-key", "account tsig-key SUBDOMAIN [--algorithm hmac-sha256|hmac-sha384|hmac-sha512]",
+	  "  Gives the account a new TSIG key for RFC 2136 UPDATE of its own names\n"
+	  "  (default hmac-sha256), replacing any it had, and prints it once as a\n"
+	  "  BIND/Knot key block (nsupdate -k FILE reads it). The key's name is the\n"
+	  "  account's fulldomain.\n" },
 	{ NULL, NULL, NULL },
 };
 
@@ -54,18 +62,28 @@ static json_t *allowfrom_json(const acm_account_t *acc)
 	return allow;
 }
 
+/* Whether the account has a TSIG key, and its name; never the secret. */
+static json_t *tsig_json(const char *full, const acm_account_t *acc)
+{
+	if (!acc->tsig_alg)
+		return json_null();
+	return json_pack("{s:s, s:s}", "name", full, "algorithm",
+	                 acm_tsig_alg_name((acm_tsig_alg_t)acc->tsig_alg));
+}
+
 /* The shape of GET /v1/admin/accounts/SUB, so scripts can use either. */
 static json_t *account_json(const cli_t *c, const acm_account_t *acc)
 {
 	char full[ACM_DNAME_TXT_MAX + 80];
 	cli_fulldomain(c, acc->subdomain, full, sizeof(full));
-	return json_pack("{s:s, s:s, s:s, s:o, s:I, s:I, s:b, s:s}", "subdomain", acc->subdomain,
+	return json_pack("{s:s, s:s, s:s, s:o, s:I, s:I, s:b, s:s, s:o}", "subdomain", acc->subdomain,
 	                 "fulldomain", full, "username", acc->username, "allowfrom",
 	                 allowfrom_json(acc),
 	                 "created", (json_int_t)acc->created, "updated",
 	                 (json_int_t)acc->updated, "disabled",
 	                 (acc->flags & ACM_ACCOUNT_DISABLED) != 0, "key_scheme",
-	                 acc->key_scheme == ACM_KEY_BCRYPT ? "bcrypt" : "sha256");
+	                 acc->key_scheme == ACM_KEY_BCRYPT ? "bcrypt" : "sha256", "tsig",
+	                 tsig_json(full, acc));
 }
 
 static const char *state_of(const acm_account_t *acc)
@@ -225,6 +243,11 @@ static void print_account(const cli_t *c, const acm_account_t *acc)
 	       cli_time(acc->created, created, "-"), cli_time(acc->updated, updated, "-"));
 	for (size_t i = 0; i < acc->allowfrom_count; i++)
 		printf("allowfrom:  %s\n", acc->allowfrom[i]);
+	if (acc->tsig_alg)
+		printf("tsig:       %s (key %s)\n", acm_tsig_alg_name((acm_tsig_alg_t)acc->tsig_alg),
+		       full);
+	else
+		printf("tsig:       none\n");
 }
 
 static int account_show(cli_t *c, int argc, char **argv)
@@ -371,6 +394,51 @@ static int account_rotate(cli_t *c, int argc, char **argv)
 	return CLI_OK;
 }
 
+/* ---- TSIG key -------------------------------------------------------------- */
+
+typedef struct {
+	const char *subdomain;
+	acm_tsig_alg_t alg;
+	acm_account_t acc;         /* the account with its new key */
+} tsig_change_t;
+
+/* Read-modify-write of the key alone, as the other changes do. */
+static int tsig_op(acm_wtxn_t *w, void *arg)
+{
+	tsig_change_t *t = arg;
+	int rc = acm_wtxn_account_get(w, t->subdomain, &t->acc);
+	if (rc != ACM_OK || (rc = acm_account_tsig_new(&t->acc, t->alg)) != ACM_OK)
+		return rc;
+	t->acc.updated = (uint64_t)time(NULL);
+	return acm_wtxn_account_update(w, &t->acc);
+}
+
+static int account_tsig(cli_t *c, int argc, char **argv)
+{
+	const char *alg = NULL;
+	const cli_opt_t opts[] = { { "--algorithm", &alg, NULL }, { NULL, NULL, NULL } };
+	tsig_change_t t = { 0 };
+	acm_tsig_key_t key;
+	acm_store_t *store;
+	int rc = one_subdomain(c, argc, argv, opts, &t.subdomain);
+	if (rc != CLI_OK || (rc = cli_tsig_alg(c, alg, &t.alg)) != CLI_OK ||
+	    (rc = cli_open_store(c, false, &store)) != CLI_OK)
+		return rc;
+	rc = cli_write(store, tsig_op, &t, NULL);
+	acm_store_close(store);
+	if (rc == ACM_OK)
+		rc = acm_account_tsig_key(&t.acc, c->cfg->apex, &key);
+	OPENSSL_cleanse(&t.acc, sizeof(t.acc));
+	if (rc != ACM_OK)
+		return cli_fail(c, cli_exit_code(rc), "account %s: %s", t.subdomain, acm_strerror(rc));
+	if (c->json)
+		cli_print_json(cli_tsig_json(&key));
+	else
+		cli_tsig_block(&key, "");
+	OPENSSL_cleanse(&key, sizeof(key));
+	return CLI_OK;
+}
+
 static const cli_command_t account_verbs[] = {
 	{ "register", account_register },
 	{ "list", account_list },
@@ -379,6 +447,7 @@ static const cli_command_t account_verbs[] = {
 	{ "enable", account_state },
 	{ "delete", account_delete },
 	{ "rotate-key", account_rotate },
+	{ "tsig-key", account_tsig },
 	{ NULL, NULL },
 };
 

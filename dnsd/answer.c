@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "dnsd/answer.h"
+#include "lib/serial.h"
 #include "lib/store.h"
 #include "lib/wire.h"
 
@@ -24,6 +25,9 @@
 #define PTR_MAX 0x3FFF     /* the largest offset a compression pointer holds */
 #define QNAME_PTR 0xC00C   /* the question name, right after the header */
 #define CNAME_LINKS 8      /* CNAMEs followed after the first, at most */
+/* A TSIG RR: owner, fixed part, then algorithm (at most "hmac-sha512."),
+ * times, MAC, IDs, error and BADTIME's other data. */
+#define TSIG_RR_MAX(name_len) ((name_len) + 10 + 13 + 10 + ACM_TSIG_MAC_MAX + 6 + 6)
 
 typedef struct {
 	acm_wire_t w;
@@ -32,6 +36,8 @@ typedef struct {
 	int rcode;
 	bool aa;
 	bool tc;
+	bool xfr;                 /* an allowed transfer: the caller streams it */
+	bool xfr_refused;
 } reply_t;
 
 static void write_question(reply_t *r, const acm_query_t *q)
@@ -116,16 +122,23 @@ static void fail(reply_t *r)
 /* A name in the zone without a static node: an account's TXT values, NODATA
  * for an account without them (or for other types), else NXDOMAIN. owner
  * points at the name in the message. */
+/* Accounts are exactly one label below the apex; each may also hold values
+ * at _acme-challenge.<account> (see lib/store.h). */
+static bool store_name(const acm_answer_env_t *env, const uint8_t *lname)
+{
+	static const uint8_t chal[] = "\x0f" ACM_CHALLENGE_LABEL;
+	size_t apex_len;
+	int depth = acm_dname_under(lname, acm_zone_apex(env->zone, &apex_len));
+	return depth == 1 || (depth == 2 && memcmp(lname, chal, sizeof(chal) - 1) == 0);
+}
+
 static void answer_account(reply_t *r, const acm_answer_env_t *env, const acm_query_t *q,
                            const uint8_t *lname, size_t len, uint16_t owner)
 {
-	size_t apex_len;
 	const uint8_t *rec;
 	size_t reclen;
-	/* Accounts are exactly one label below the apex. */
-	int rc = acm_dname_under(lname, acm_zone_apex(env->zone, &apex_len)) == 1
-	                 ? env->lookup(env->lookup_ctx, lname, len, &rec, &reclen)
-	                 : ACM_ENOTFOUND;
+	int rc = store_name(env, lname) ? env->lookup(env->lookup_ctx, lname, len, &rec, &reclen)
+	                                : ACM_ENOTFOUND;
 	if (rc == ACM_ENOTFOUND) {
 		r->rcode = ACM_RCODE_NXDOMAIN;
 		write_negative(r, env, q);
@@ -223,7 +236,55 @@ static void answer_static(reply_t *r, const acm_answer_env_t *env, const acm_que
 		follow_cname(r, env, q, node, at);
 }
 
-static void answer_zone(reply_t *r, const acm_answer_env_t *env, const acm_query_t *q)
+/* transfer.allow: the peer's address and the key the query verified with
+ * (none when unsigned). */
+static bool transfer_allowed(const acm_answer_env_t *env, const acm_query_t *q,
+                             const acm_tsig_ctx_t *ts)
+{
+	size_t apex_len;
+	const uint8_t *apex = acm_zone_apex(env->zone, &apex_len);
+	if (!env->client || q->qname_len != apex_len || memcmp(q->lname, apex, apex_len) != 0)
+		return false;
+	return acm_zone_transfer_allowed(env->zone, env->client, ts->present ? ts->key.name : NULL,
+	                                 ts->present ? ts->key.name_len : 0);
+}
+
+/*
+ * AXFR and IXFR (RFC 5936, RFC 1995). Refused unless transfer.allow lets
+ * the client in, before anything else, so that a stranger learns nothing.
+ * Over TCP the caller streams the answer. Over UDP only "you are current"
+ * fits (RFC 1995 2: one SOA); anything else gets TC, and the client asks
+ * again over TCP.
+ */
+static void answer_transfer(reply_t *r, const acm_answer_env_t *env, const acm_query_t *q,
+                            bool tcp, const acm_tsig_ctx_t *ts)
+{
+	if (!transfer_allowed(env, q, ts)) {
+		r->rcode = ACM_RCODE_REFUSED;
+		r->xfr_refused = true;
+		return;
+	}
+	if (q->qtype == ACM_RRTYPE_IXFR && !q->has_ixfr_serial) {
+		r->rcode = ACM_RCODE_FORMERR;
+		return;
+	}
+	r->aa = true;
+	if (tcp) {
+		r->xfr = true;
+		return;
+	}
+	size_t apex_len;
+	const uint8_t *apex_name = acm_zone_apex(env->zone, &apex_len);
+	const acm_node_t *apex = acm_zone_find(env->zone, apex_name, apex_len);
+	const acm_rrset_t *soa = apex ? acm_node_rrset(apex, ACM_RRTYPE_SOA) : NULL;
+	if (soa && q->qtype == ACM_RRTYPE_IXFR && acm_serial_ge(q->ixfr_serial, env->serial))
+		write_rrset(r, soa, env->serial, QNAME_PTR);
+	else
+		r->tc = true;
+}
+
+static void answer_zone(reply_t *r, const acm_answer_env_t *env, const acm_query_t *q,
+                        bool tcp, const acm_tsig_ctx_t *ts)
 {
 	size_t apex_len;
 	const uint8_t *apex = acm_zone_apex(env->zone, &apex_len);
@@ -232,7 +293,7 @@ static void answer_zone(reply_t *r, const acm_answer_env_t *env, const acm_query
 		return;
 	}
 	if (q->qtype == ACM_RRTYPE_AXFR || q->qtype == ACM_RRTYPE_IXFR) {
-		r->rcode = ACM_RCODE_REFUSED;   /* no transfers are configured */
+		answer_transfer(r, env, q, tcp, ts);
 		return;
 	}
 	r->aa = true;
@@ -288,25 +349,104 @@ static size_t response_limit(const acm_answer_env_t *env, const acm_query_t *q, 
 	return q->edns_size < env->udp_payload ? q->edns_size : env->udp_payload;
 }
 
-size_t acm_answer(const acm_answer_env_t *env, const acm_query_t *q, bool tcp,
-                  uint8_t *out, size_t outcap, acm_answer_info_t *info)
+/* ---- TSIG (RFC 8945): only queries that carry one pay for it ----------- */
+
+/* Verify the query's TSIG into ts; returns the TSIG error. For BADKEY, ts
+ * gets the request's key name and algorithm without a secret, which is all
+ * an unsigned error reply needs. */
+static int tsig_check(const acm_answer_env_t *env, const acm_query_t *q, acm_tsig_ctx_t *ts)
 {
-	size_t limit = response_limit(env, q, tcp);
-	if (limit > outcap)
-		limit = outcap;
+	acm_tsig_rr_t t;
+	memset(&ts->key, 0, sizeof(ts->key));
+	ts->present = false;
+	if (acm_tsig_parse(q->msg, q->msg_len, q->tsig_offset, &t) != ACM_OK)
+		return -1;
+	memcpy(ts->key.name, t.key_name, t.key_name_len);
+	ts->key.name_len = t.key_name_len;
+	ts->key.alg = t.alg;
+	int err = ACM_TSIG_BADKEY;
+	if (env->key_lookup && env->key_lookup(env->key_ctx, t.key_name, t.key_name_len,
+	                                       &ts->key) == ACM_OK)
+		err = acm_tsig_verify(q->msg, q->msg_len, &t, &ts->key, env->now);
+	if (err == ACM_TSIG_OK || err == ACM_TSIG_BADTIME) {
+		memcpy(ts->mac, t.mac, t.mac_len);
+		ts->mac_len = t.mac_len;
+	} else {
+		ts->mac_len = 0;
+	}
+	ts->present = err == ACM_TSIG_OK;
+	ts->error = err;
+	return err;
+}
+
+/* Append the TSIG RR to the finished response (error: the query's TSIG
+ * error, or 0); the response stays unsigned if that cannot be done. */
+static size_t tsig_append(const acm_answer_env_t *env, const acm_query_t *q,
+                          const acm_tsig_ctx_t *ts, uint8_t *out, size_t n, size_t cap,
+                          int error)
+{
+	int len = acm_tsig_sign(out, n, cap, &ts->key, ts->mac, ts->mac_len, false, env->now,
+	                        q->id, (uint16_t)error, NULL, NULL);
+	return len > 0 ? (size_t)len : n;
+}
+
+static size_t answer_body(const acm_answer_env_t *env, const acm_query_t *q, bool tcp,
+                          uint8_t *out, size_t limit, const acm_tsig_ctx_t *ts,
+                          acm_answer_info_t *info)
+{
 	reply_t r = { .rcode = q->rcode };
 	r.w = acm_wire_init(out, limit - (q->edns ? OPT_LEN : 0));
 	r.w.pos = ACM_DNS_HEADER;   /* the header is written last, by finish() */
 	if (q->has_question)
 		write_question(&r, q);
 	r.question_end = r.w.pos;
-	if (r.rcode == ACM_RCODE_NOERROR)
-		answer_zone(&r, env, q);
+	if (r.rcode == ACM_RCODE_NOERROR && ts->error != ACM_TSIG_OK)
+		r.rcode = ACM_RCODE_NOTAUTH;   /* the TSIG did not verify */
+	else if (r.rcode == ACM_RCODE_NOERROR)
+		answer_zone(&r, env, q, tcp, ts);
+	if (r.xfr && info) {
+		info->xfr = true;
+		info->tsig = *ts;
+		return 0;
+	}
 	size_t n = finish(&r, q, env);
 	if (info) {
 		info->rcode = r.rcode;
 		info->truncated = r.tc;
 		info->answers = r.an;
+		info->xfr_refused = r.xfr_refused;
 	}
 	return n;
+}
+
+size_t acm_answer(const acm_answer_env_t *env, const acm_query_t *q, bool tcp,
+                  uint8_t *out, size_t outcap, acm_answer_info_t *info)
+{
+	size_t limit = response_limit(env, q, tcp);
+	if (limit > outcap)
+		limit = outcap;
+	if (info) {
+		info->xfr = info->xfr_refused = false;
+		info->tsig_error = ACM_TSIG_OK;
+	}
+	acm_tsig_ctx_t ts = { .present = false, .error = ACM_TSIG_OK, .mac_len = 0 };
+	if (q->has_tsig && q->rcode == ACM_RCODE_NOERROR) {
+		int terr = tsig_check(env, q, &ts);
+		if (info)
+			info->tsig_error = terr;
+		if (terr < 0) {   /* a TSIG RR that does not parse: FORMERR, unsigned */
+			acm_query_t bad = *q;
+			bad.rcode = ACM_RCODE_FORMERR;
+			ts.error = ACM_TSIG_OK;
+			return answer_body(env, &bad, tcp, out, limit, &ts, info);
+		}
+		size_t room = TSIG_RR_MAX(ts.key.name_len);
+		if (limit <= room + ACM_DNS_HEADER + q->qname_len + 4 + OPT_LEN)
+			return 0;
+		size_t n = answer_body(env, q, tcp, out, limit - room, &ts, info);
+		if (n == 0)
+			return 0;
+		return tsig_append(env, q, &ts, out, n, limit, terr);
+	}
+	return answer_body(env, q, tcp, out, limit, &ts, info);
 }

@@ -11,17 +11,37 @@
 #include <stdint.h>
 
 #include "dnsd/query.h"
+#include "lib/tsig.h"
 #include "lib/zone.h"
+
+struct sockaddr;
 
 /* Find the store's rrset record for a lower-case owner (see lib/store.h);
  * ACM_OK with *rec set, or ACM_ENOTFOUND. */
 typedef int (*acm_lookup_fn)(void *ctx, const uint8_t *owner, size_t len,
                              const uint8_t **rec, size_t *reclen);
 
+/* Find a TSIG key by lower-case wire name (configured keys and account
+ * keys); ACM_OK with *out filled, or ACM_ENOTFOUND. */
+typedef int (*acm_key_fn)(void *ctx, const uint8_t *name, size_t len, acm_tsig_key_t *out);
+
+/* A request's TSIG once verified: its key, and its MAC, which the MAC of
+ * the first response covers (then each message's covers the one before). */
+typedef struct {
+	bool present;             /* the query was signed and verified */
+	int error;                /* or its TSIG failed: enum acm_tsig_error */
+	acm_tsig_key_t key;
+	uint8_t mac[ACM_TSIG_MAC_MAX];
+	size_t mac_len;
+} acm_tsig_ctx_t;
+
 typedef struct {
 	const acm_zone_t *zone;
 	acm_lookup_fn lookup;
 	void *lookup_ctx;
+	acm_key_fn key_lookup;    /* NULL: no keys, every TSIG is BADKEY */
+	void *key_ctx;
+	const struct sockaddr *client;   /* the peer, for transfer.allow; NULL: none */
 	uint32_t serial;          /* of the store snapshot the lookup reads */
 	uint64_t now;             /* unix seconds, for value expiry */
 	uint16_t udp_payload;     /* our largest UDP response (dns.udp_payload) */
@@ -32,12 +52,21 @@ typedef struct {
 	int rcode;
 	bool truncated;
 	uint16_t answers;
+	int tsig_error;           /* the query's TSIG failed: enum acm_tsig_error */
+	bool xfr_refused;         /* an AXFR/IXFR refused (REFUSED, AA clear) */
+	/* An allowed AXFR/IXFR over TCP: nothing was written (the return is
+	 * 0) and the caller streams the answer with dnsd/xfr.h, signed with
+	 * tsig when tsig.present. */
+	bool xfr;
+	acm_tsig_ctx_t tsig;
 } acm_answer_info_t;
 
 /*
  * Write the response to q into out (outcap bytes: at least 65535 for TCP,
  * at least env->udp_payload for UDP). Returns the response length.
- * info may be NULL.
+ * info may be NULL, except for TCP when transfers may be allowed. A query
+ * with a TSIG gets a signed answer, or NOTAUTH with the TSIG error when
+ * it does not verify (RFC 8945 5.2).
  */
 size_t acm_answer(const acm_answer_env_t *env, const acm_query_t *q, bool tcp,
                   uint8_t *out, size_t outcap, acm_answer_info_t *info);

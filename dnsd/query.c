@@ -12,6 +12,7 @@
 
 #define FLAG_QR 0x8000
 #define OPT_FIXED 10     /* type, class, ttl, rdlength after the root name */
+#define RRTYPE_TSIG 250
 
 static bool parse_question(const uint8_t *msg, size_t len, size_t *pos, acm_query_t *q)
 {
@@ -43,13 +44,15 @@ static bool options_ok(const uint8_t *p, size_t len)
 	return true;
 }
 
-/* Walk the additional section. Only OPT is read; other records are skipped
- * whole (they must still be well-formed). */
+/* Walk the additional section. Only OPT is read, and where a TSIG sits
+ * (RFC 8945 5.1: last, or the message is malformed); other records are
+ * skipped whole (they must still be well-formed). */
 static bool parse_additional(const uint8_t *msg, size_t len, size_t *pos,
                              unsigned count, acm_query_t *q)
 {
 	for (unsigned i = 0; i < count; i++) {
 		uint8_t owner[ACM_DNAME_MAX];
+		size_t start = *pos;
 		int olen = acm_dname_parse(msg, len, pos, owner);
 		if (olen < 0 || len - *pos < OPT_FIXED)
 			return false;
@@ -67,9 +70,40 @@ static bool parse_additional(const uint8_t *msg, size_t len, size_t *pos,
 			q->edns_size = acm_get_u16(f + 2);
 			q->edns_version = f[5];
 			q->edns_do = (f[6] & 0x80) != 0;
+		} else if (type == RRTYPE_TSIG) {
+			if (i + 1 != count)
+				return false;
+			q->has_tsig = true;
+			q->tsig_offset = start;
 		}
 		*pos += rdlen;
 	}
+	return true;
+}
+
+/* RFC 1995 3: an IXFR carries the client's SOA, owned by the zone, in the
+ * authority section; only its serial matters to us. */
+static bool parse_ixfr_soa(const uint8_t *msg, size_t len, size_t *pos, acm_query_t *q)
+{
+	uint8_t name[ACM_DNAME_MAX];
+	int olen = acm_dname_parse(msg, len, pos, name);
+	if (olen < 0 || len - *pos < OPT_FIXED)
+		return false;
+	acm_dname_lower(name);
+	uint16_t type = acm_get_u16(msg + *pos);
+	size_t rdlen = acm_get_u16(msg + *pos + 8);
+	*pos += OPT_FIXED;
+	size_t end = *pos + rdlen;
+	if (len - *pos < rdlen || type != ACM_RRTYPE_SOA || (size_t)olen != q->qname_len ||
+	    memcmp(name, q->lname, (size_t)olen) != 0)
+		return false;
+	size_t p = *pos;
+	if (acm_dname_parse(msg, end, &p, name) < 0 || acm_dname_parse(msg, end, &p, name) < 0 ||
+	    end - p != 20)
+		return false;
+	q->ixfr_serial = acm_get_u32(msg + p);
+	q->has_ixfr_serial = true;
+	*pos = end;
 	return true;
 }
 
@@ -77,6 +111,11 @@ bool acm_query_parse(const uint8_t *msg, size_t len, acm_query_t *q)
 {
 	if (len < ACM_DNS_HEADER)
 		return false;
+	q->msg = msg;
+	q->msg_len = len;
+	q->has_tsig = q->has_ixfr_serial = false;
+	q->tsig_offset = 0;
+	q->ixfr_serial = 0;
 	q->has_question = false;
 	q->qname_len = 0;
 	q->qtype = q->qclass = 0;
@@ -100,11 +139,16 @@ bool acm_query_parse(const uint8_t *msg, size_t len, acm_query_t *q)
 	q->rcode = ACM_RCODE_FORMERR;
 	if (qd != 1 || !parse_question(msg, len, &pos, q))
 		return true;
-	/* A query carries nothing in answer or authority. */
-	if (an != 0 || ns != 0 || q->qtype == ACM_RRTYPE_OPT)
+	/* A query carries nothing in answer or authority, but for IXFR's SOA
+	 * (whose absence answer.c reports only to a client allowed to
+	 * transfer). */
+	if (an != 0 || q->qtype == ACM_RRTYPE_OPT)
+		return true;
+	if (ns > (q->qtype == ACM_RRTYPE_IXFR ? 1u : 0u) ||
+	    (ns == 1 && !parse_ixfr_soa(msg, len, &pos, q)))
 		return true;
 	if (!parse_additional(msg, len, &pos, ar, q)) {
-		q->edns = false;
+		q->edns = q->has_tsig = false;
 		return true;
 	}
 	if (pos != len)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * Parsing one DNS query message: header, the single question, and the
- * additional section (EDNS OPT). Bounded at every byte; allocates nothing.
+ * Parsing one DNS query message: header, the single question, the client's
+ * SOA of an IXFR, and the additional section (EDNS OPT, TSIG). Bounded at
+ * every byte; allocates nothing.
  */
 #ifndef ACM_DNSD_QUERY_H
 #define ACM_DNSD_QUERY_H
@@ -21,6 +22,7 @@ enum acm_rcode {
 	ACM_RCODE_NXDOMAIN = 3,
 	ACM_RCODE_NOTIMP = 4,
 	ACM_RCODE_REFUSED = 5,
+	ACM_RCODE_NOTAUTH = 9,
 	ACM_RCODE_BADVERS = 16,   /* extended: needs OPT */
 };
 
@@ -39,6 +41,12 @@ typedef struct {
 	uint8_t edns_version;
 	bool edns_do;
 	int rcode;                      /* what the parse concluded (enum acm_rcode) */
+	const uint8_t *msg;             /* the message parsed, for TSIG */
+	size_t msg_len;
+	bool has_tsig;                  /* the last additional record is a TSIG */
+	size_t tsig_offset;             /* where that record starts */
+	bool has_ixfr_serial;           /* IXFR: the client's SOA in authority */
+	uint32_t ixfr_serial;
 } acm_query_t;
 
 /*

@@ -5,6 +5,7 @@
  * packets and connections), runs its own event base, and answers from its
  * own reference to the zone and its own store reader.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -18,7 +19,9 @@
 #include "dnsd/answer.h"
 #include "dnsd/server.h"
 #include "dnsd/worker.h"
+#include "dnsd/xfr.h"
 #include "lib/error.h"
+#include "lib/log.h"
 
 #define TCP_BACKLOG 1024
 #define UDP_RCVBUF (4 * 1024 * 1024)
@@ -51,21 +54,124 @@ static int worker_lookup(void *ctx, const uint8_t *owner, size_t len, const uint
 	return acm_reader_lookup(w->reader, owner, len, rec, reclen);
 }
 
+const char *acm_addr_text(const struct sockaddr *sa, char *buf, size_t len)
+{
+	const void *addr = NULL;
+	if (sa && sa->sa_family == AF_INET)
+		addr = &((const struct sockaddr_in *)sa)->sin_addr;
+	else if (sa && sa->sa_family == AF_INET6)
+		addr = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+	if (!addr || !inet_ntop(sa->sa_family, addr, buf, (socklen_t)len))
+		snprintf(buf, len, "?");
+	return buf;
+}
+
+/* An account's key is named <subdomain>.<apex>: the first label names the
+ * account. acm_tsig_verify compares the whole name, so a label that reads
+ * differently as a C string cannot borrow another account's key. */
+static int account_key(acm_worker_t *w, const uint8_t *name, acm_tsig_key_t *out)
+{
+	size_t apex_len;
+	const uint8_t *apex = acm_zone_apex(w->zone, &apex_len);
+	char label[ACM_LABEL_MAX + 1];
+	acm_account_t acc;
+	if (acm_dname_under(name, apex) != 1 || memchr(name + 1, '\0', name[0]))
+		return ACM_ENOTFOUND;
+	memcpy(label, name + 1, name[0]);
+	label[name[0]] = '\0';
+	int rc = acm_store_account_get(w->store, label, &acc);
+	if (rc == ACM_OK && !(acc.flags & ACM_ACCOUNT_DISABLED))
+		rc = acm_account_tsig_key(&acc, apex, out);
+	else if (rc == ACM_OK || rc == ACM_EBADNAME)
+		rc = ACM_ENOTFOUND;
+	memset(&acc, 0, sizeof(acc));
+	return rc;
+}
+
+int acm_worker_account_key(acm_worker_t *w, const uint8_t *name, acm_tsig_key_t *out)
+{
+	return account_key(w, name, out);
+}
+
+/* TSIG keys: transfer and notify keys from the configuration, then the
+ * account whose name the key bears, so that a client holding an account
+ * key (certbot's rfc2136 plugin) gets signed answers to its probes. */
+static int worker_key(void *ctx, const uint8_t *name, size_t len, acm_tsig_key_t *out)
+{
+	acm_worker_t *w = ctx;
+	const acm_tsig_key_t *k = acm_zone_tsig_key(w->zone, name, len);
+	if (k) {
+		*out = *k;
+		return ACM_OK;
+	}
+	(void)len;
+	return account_key(w, name, out);
+}
+
+/* The query's TSIG failed, or a transfer was refused: say so once, with
+ * the client, where the answer ends. */
+static void log_refusal(const acm_query_t *q, const acm_answer_info_t *info,
+                        const struct sockaddr *peer)
+{
+	char who[INET6_ADDRSTRLEN], name[ACM_DNAME_TXT_MAX];
+	bool xfr = q->qtype == ACM_RRTYPE_AXFR || q->qtype == ACM_RRTYPE_IXFR;
+	if (info->tsig_error == ACM_TSIG_OK && !info->xfr_refused)
+		return;
+	if (acm_dname_to_text(q->qname, name) < 0)
+		snprintf(name, sizeof(name), "?");
+	if (info->tsig_error != ACM_TSIG_OK)
+		acm_info("%s %s from %s: TSIG %s", xfr ? "transfer of" : "query for", name,
+		         acm_addr_text(peer, who, sizeof(who)),
+		         info->tsig_error == ACM_TSIG_BADKEY ? "BADKEY"
+		         : info->tsig_error == ACM_TSIG_BADTIME ? "BADTIME"
+		         : info->tsig_error == ACM_TSIG_BADSIG ? "BADSIG" : "malformed");
+	else
+		acm_info("transfer of %s refused to %s: not in transfer.allow", name,
+		         acm_addr_text(peer, who, sizeof(who)));
+}
+
+/* Hand an allowed transfer to the TCP handler, or answer SERVFAIL. */
+static size_t start_xfr(acm_worker_t *w, const acm_answer_env_t *env, const acm_query_t *q,
+                        const acm_answer_info_t *info, const struct sockaddr *peer,
+                        uint8_t *out, size_t outcap, acm_xfr_t **xfr)
+{
+	char who[INET6_ADDRSTRLEN];
+	int rc = acm_xfr_start(w->zone, w->store, q, &info->tsig,
+	                       acm_addr_text(peer, who, sizeof(who)), xfr);
+	if (rc == ACM_OK)
+		return 0;
+	acm_err("transfer to %s: %s", who, acm_strerror(rc));
+	acm_query_t fail = *q;
+	fail.rcode = ACM_RCODE_SERVFAIL;
+	fail.has_tsig = false;
+	return acm_answer(env, &fail, true, out, outcap, NULL);
+}
+
 size_t acm_worker_answer(acm_worker_t *w, const uint8_t *in, size_t len, bool tcp,
-                         uint8_t *out, size_t outcap)
+                         const struct sockaddr *peer, uint8_t *out, size_t outcap,
+                         acm_xfr_t **xfr)
 {
 	acm_query_t q;
+	acm_answer_info_t info;
 	if (!acm_query_parse(in, len, &q))
 		return 0;
 	acm_answer_env_t env = {
 		.zone = w->zone,
 		.lookup = worker_lookup,
 		.lookup_ctx = w,
+		.key_lookup = worker_key,
+		.key_ctx = w,
+		.client = xfr || !tcp ? peer : NULL,
 		.serial = w->serial,
 		.now = w->now,
 		.udp_payload = w->udp_payload,
 	};
-	return acm_answer(&env, &q, tcp, out, outcap, NULL);
+	size_t n = acm_answer(&env, &q, tcp, out, outcap, &info);
+	if (info.xfr)
+		return start_xfr(w, &env, &q, &info, peer, out, outcap, xfr);
+	if (q.has_tsig || info.xfr_refused)
+		log_refusal(&q, &info, peer);
+	return n;
 }
 
 static void take_pending_zone(evutil_socket_t fd, short what, void *arg)
@@ -158,6 +264,7 @@ static int worker_init(acm_server_t *srv, acm_worker_t *w, const acm_config_t *c
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
+	w->store = store;
 	int rc = acm_reader_open(store, &w->reader);
 	if (rc != ACM_OK) {
 		snprintf(err, errlen, "store reader: %s", acm_strerror(rc));
@@ -178,6 +285,7 @@ static int worker_init(acm_server_t *srv, acm_worker_t *w, const acm_config_t *c
 
 static void worker_free(acm_worker_t *w)
 {
+	acm_worker_updates_free(w);
 	for (size_t i = 0; i < w->udp_count; i++)
 		acm_udp_close(w->udp[i]);
 	for (size_t i = 0; i < w->tcp_count; i++)
@@ -205,7 +313,7 @@ static unsigned worker_count(const acm_config_t *cfg)
 }
 
 int acm_server_start(const acm_config_t *cfg, acm_store_t *store, acm_zone_t *zone,
-                     acm_server_t **out, char *err, size_t errlen)
+                     acm_commit_t *commit, acm_server_t **out, char *err, size_t errlen)
 {
 	acm_server_t *srv = calloc(1, sizeof(*srv));
 	unsigned n = worker_count(cfg);
@@ -221,6 +329,7 @@ int acm_server_start(const acm_config_t *cfg, acm_store_t *store, acm_zone_t *zo
 	int rc = ACM_OK;
 	for (unsigned i = 0; rc == ACM_OK && i < n; i++) {
 		srv->workers[i].index = i;
+		srv->workers[i].commit = commit;
 		rc = worker_init(srv, &srv->workers[i], cfg, store, zone, err, errlen);
 	}
 	/* Workers never see signals: the main thread handles them. */

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 
+#include "lib/commit.h"
 #include "lib/config.h"
 #include "lib/store.h"
 #include "lib/zone.h"
@@ -17,12 +18,13 @@ typedef struct acm_server acm_server_t;
 
 /*
  * Bind every listen address for every worker and start the threads.
- * The server takes its own reference on zone. On failure returns an error
- * code and a message in err (which address could not be bound, and why);
- * nothing is left running.
+ * The server takes its own reference on zone. Dynamic updates go to commit
+ * (NULL: they are refused); it must be stopped before the server. On
+ * failure returns an error code and a message in err (which address could
+ * not be bound, and why); nothing is left running.
  */
 int acm_server_start(const acm_config_t *cfg, acm_store_t *store, acm_zone_t *zone,
-                     acm_server_t **out, char *err, size_t errlen);
+                     acm_commit_t *commit, acm_server_t **out, char *err, size_t errlen);
 
 /* Number of worker threads running. */
 unsigned acm_server_workers(const acm_server_t *srv);

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "dnsd/update.h"
 #include "dnsd/worker.h"
 #include "lib/error.h"
 
@@ -94,6 +95,25 @@ static void set_reply_source(const struct msghdr *in, struct msghdr *out, uint8_
 	}
 }
 
+_Static_assert(UDP_CMSG_SPACE <= ACM_PEER_CMSG_MAX, "acm_peer_t.cmsg too small");
+
+/* An UPDATE is answered on its own, once its changes are durable. */
+static bool take_update(acm_udp_t *u, int i)
+{
+	const struct msghdr *h = &u->in[i].msg_hdr;
+	if (!acm_update_is(u->in_buf[i], u->in[i].msg_len))
+		return false;
+	acm_peer_t peer = { .fd = u->fd };
+	memcpy(&peer.addr, h->msg_name, h->msg_namelen);
+	peer.addrlen = h->msg_namelen;
+	if (u->wildcard) {
+		struct msghdr o = { 0 };
+		set_reply_source(h, &o, peer.cmsg);
+		peer.cmsg_len = o.msg_controllen;
+	}
+	return acm_worker_update(u->w, u->in_buf[i], u->in[i].msg_len, &peer);
+}
+
 /* Answer n received datagrams; returns how many answers were queued. */
 static int answer_batch(acm_udp_t *u, int n)
 {
@@ -103,8 +123,11 @@ static int answer_batch(acm_udp_t *u, int n)
 		struct msghdr *h = &u->in[i].msg_hdr;
 		if (h->msg_flags & MSG_TRUNC)
 			continue;     /* oversize datagram: not a query of ours */
+		if (take_update(u, i))
+			continue;
 		size_t len = acm_worker_answer(u->w, u->in_buf[i], u->in[i].msg_len, false,
-		                               u->out_buf[queued], UDP_OUT_MAX);
+		                               (struct sockaddr *)&u->addr[i], u->out_buf[queued],
+		                               UDP_OUT_MAX, NULL);
 		if (len == 0)
 			continue;
 		u->out_iov[queued].iov_base = u->out_buf[queued];

@@ -12,12 +12,17 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "lib/store.h"
+#include "lib/tsig.h"
 #include "lib/zone.h"
 
 typedef struct acm_udp acm_udp_t;
 typedef struct acm_tcp acm_tcp_t;
+typedef struct acm_xfr acm_xfr_t;
+typedef struct acm_commit acm_commit_t;
+struct sockaddr;
 
 typedef struct {
 	atomic_uint count;              /* open TCP connections, all workers */
@@ -35,6 +40,9 @@ typedef struct acm_worker {
 	acm_zone_t *zone;                       /* this worker's reference */
 	_Atomic(acm_zone_t *) pending_zone;     /* set by a reload */
 	acm_reader_t *reader;
+	acm_store_t *store;                     /* for transfers and account keys */
+	acm_commit_t *commit;                   /* for dynamic updates; NULL: refused */
+	struct acm_pending *pending;            /* updates waiting for their commit */
 	uint32_t serial;                        /* of the current snapshot */
 	uint64_t now;
 	bool snapshot_ok;
@@ -50,10 +58,40 @@ typedef struct acm_worker {
 void acm_worker_batch_begin(acm_worker_t *w);
 void acm_worker_batch_end(acm_worker_t *w);
 
-/* Answer one message received inside a batch. Returns the response length,
- * or 0 when the message is dropped without a reply. */
+/* Answer one message from peer received inside a batch. Returns the
+ * response length, or 0 when the message is dropped without a reply or,
+ * over TCP (xfr not NULL), when *xfr was set to a zone transfer stream that
+ * the caller sends and frees (dnsd/xfr.h). */
 size_t acm_worker_answer(acm_worker_t *w, const uint8_t *in, size_t len, bool tcp,
-                         uint8_t *out, size_t outcap);
+                         const struct sockaddr *peer, uint8_t *out, size_t outcap,
+                         acm_xfr_t **xfr);
+
+/* The address of sa as text, for logs. */
+const char *acm_addr_text(const struct sockaddr *sa, char *buf, size_t len);
+
+/* Where the answer to a dynamic update goes, now or once it is durable. */
+#define ACM_PEER_CMSG_MAX 64
+typedef struct {
+	struct sockaddr_storage addr;
+	socklen_t addrlen;
+	int fd;                                 /* UDP: the socket it came in on */
+	uint8_t cmsg[ACM_PEER_CMSG_MAX];        /* UDP: the reply's source address */
+	size_t cmsg_len;
+	acm_tcp_t *tcp;                         /* TCP: the listener, NULL for UDP, */
+	uint64_t conn_id;                       /* and the connection by its id */
+} acm_peer_t;
+
+/* Dynamic update (update_io.c): false if msg is not an UPDATE; else it is
+ * taken care of and answered through peer, now or once its changes are
+ * durable (TCP: acm_tcp_send is called exactly once, maybe with nothing). */
+bool acm_worker_update(acm_worker_t *w, const uint8_t *msg, size_t len, const acm_peer_t *peer);
+/* Drop the updates still waiting for their answer (the worker is stopping,
+ * after group commit stopped). */
+void acm_worker_updates_free(acm_worker_t *w);
+/* An account's TSIG key by its lower-case wire name <subdomain>.<apex>:
+ * ACM_OK, ACM_ENOTFOUND (no such enabled account, or no key), or a store
+ * failure. */
+int acm_worker_account_key(acm_worker_t *w, const uint8_t *name, acm_tsig_key_t *out);
 
 /* UDP (udp.c): a bound socket's handler on this worker's base. */
 int acm_udp_open(acm_worker_t *w, int fd, acm_udp_t **out);
@@ -62,5 +100,8 @@ void acm_udp_close(acm_udp_t *u);
 /* TCP (tcp.c): a listening socket's handler on this worker's base. */
 int acm_tcp_open(acm_worker_t *w, int fd, acm_tcp_t **out);
 void acm_tcp_close(acm_tcp_t *t);
+/* Send msg (len 0: nothing) on the connection conn_id of t, the answer to
+ * an update it was waiting for, if the connection is still open. */
+void acm_tcp_send(acm_tcp_t *t, uint64_t conn_id, const uint8_t *msg, size_t len);
 
 #endif

@@ -22,6 +22,7 @@
 #include "lib/commit.h"
 #include "lib/config.h"
 #include "lib/store.h"
+#include "lib/zone_status.h"
 
 /* ---- for acmensd ------------------------------------------------------ */
 
@@ -30,12 +31,13 @@ typedef struct acm_http acm_http_t;
 /*
  * Start the API on cfg->http.listen (cfg->http.enabled must be true):
  * binds every address, loads TLS material and the admin token, starts the
- * HTTP thread. The server keeps pointers to store and commit (owned by the
- * caller, who stops the server before closing them) and copies what it
+ * HTTP thread. The server keeps pointers to store, commit and status (the
+ * propagation table dnsd's notifier writes; may be NULL), all owned by the
+ * caller, who stops the server before freeing them, and copies what it
  * needs from cfg. On failure returns an error code and a message in err.
  */
 int acm_http_start(const acm_config_t *cfg, acm_store_t *store, acm_commit_t *commit,
-                   acm_http_t **out, char *err, size_t errlen);
+                   acm_zone_status_t *status, acm_http_t **out, char *err, size_t errlen);
 
 /* Apply a reloaded configuration: TLS certificate and key, admin token,
  * registration switch, limits, CORS, txt_limit/txt_expiry. Listen addresses
@@ -78,10 +80,13 @@ typedef struct {
 extern const acm_route_t acm_routes_acmedns[];
 extern const acm_route_t acm_routes_v1[];
 extern const acm_route_t acm_routes_admin[];
+extern const acm_route_t acm_routes_zone[];
 
 /* Request accessors. */
 const acm_http_settings_t *acm_req_settings(const acm_req_t *r);
 acm_store_t *acm_req_store(const acm_req_t *r);
+/* The propagation status table, or NULL when there is none. */
+acm_zone_status_t *acm_req_zone_status(const acm_req_t *r);
 /* Path parameter by name (":sub" -> "sub"), or NULL. */
 const char *acm_req_param(const acm_req_t *r, const char *name);
 /* Query-string parameter, or NULL. */

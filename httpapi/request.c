@@ -229,6 +229,7 @@ static void match_routes(const acm_http_conf_t *conf, const char *method, const 
 		method = "GET";
 	match_table(acm_routes_acmedns, method, &segs, m);
 	match_table(acm_routes_v1, method, &segs, m);
+	match_table(acm_routes_zone, method, &segs, m);
 	if (conf->pub.admin_enabled)
 		match_table(acm_routes_admin, method, &segs, m);
 	if (m->path_known)
@@ -482,6 +483,11 @@ const acm_http_settings_t *acm_req_settings(const acm_req_t *r)
 acm_store_t *acm_req_store(const acm_req_t *r)
 {
 	return r->env->store;
+}
+
+acm_zone_status_t *acm_req_zone_status(const acm_req_t *r)
+{
+	return r->env->status;
 }
 
 const char *acm_req_param(const acm_req_t *r, const char *name)

@@ -3,7 +3,8 @@
  * The acme-dns API: POST /register, POST /update, GET /health, answering
  * byte for byte as acme-dns does (its error bodies are hand-formatted, its
  * success bodies are Go's json.Marshal), plus the registration flow that
- * /v1/register shares. See docs/api.md, "acme-dns compatibility".
+ * /v1/register shares (with, for /v1 only, an optional TSIG key). See
+ * docs/api.md, "acme-dns compatibility".
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,7 +54,27 @@ static int take_allowfrom(json_t *arr, acm_account_t *acc)
 	return ACM_OK;
 }
 
-/* Decode the body into acc's allowfrom list; false after replying 400. */
+/* /v1 only (acme-dns ignores unknown fields, and so does its /register
+ * here): "tsig": true, false, null, or an algorithm name. acc->tsig_alg
+ * gets the algorithm asked for, 0 for none; false if the value is none of
+ * these. */
+static bool tsig_input(json_t *root, acm_account_t *acc)
+{
+	json_t *t = json_is_object(root) ? json_object_get(root, "tsig") : NULL;
+	acm_tsig_alg_t alg = 0;
+
+	if (json_is_true(t))
+		alg = ACM_TSIG_HMAC_SHA256;
+	else if (json_is_string(t) && acm_tsig_alg_from_text(json_string_value(t), &alg) != ACM_OK)
+		return false;
+	else if (t && !json_is_string(t) && !json_is_false(t) && !json_is_null(t))
+		return false;
+	acc->tsig_alg = (int)alg;
+	return true;
+}
+
+/* Decode the body into acc's allowfrom list (and, for /v1, the TSIG key
+ * asked for); false after replying 400. */
 static bool register_input(acm_req_t *r, bool native, acm_account_t *acc)
 {
 	size_t len;
@@ -75,6 +96,12 @@ static bool register_input(acm_req_t *r, bool native, acm_account_t *acc)
 		json_decref(root);
 		return false;
 	}
+	if (native && !tsig_input(root, acc)) {
+		acm_reply_error(r, 400, "bad_request", "tsig must be true, false, or one of "
+		                "hmac-sha256, hmac-sha384, hmac-sha512");
+		json_decref(root);
+		return false;
+	}
 	rc = t.allowfrom ? take_allowfrom(t.allowfrom, acc) : ACM_OK;
 	json_decref(root);
 	if (rc != ACM_OK) {
@@ -84,6 +111,23 @@ static bool register_input(acm_req_t *r, bool native, acm_account_t *acc)
 		return false;
 	}
 	return true;
+}
+
+/* The new account's TSIG key, named as its fulldomain; NULL if it has none. */
+static json_t *tsig_reply(acm_req_t *r, const acm_account_t *acc, const char *full)
+{
+	char b64[4 * ((ACM_TSIG_SECRET_MAX + 2) / 3) + 1];
+	acm_tsig_key_t key;
+	json_t *o;
+
+	if (acm_account_tsig_key(acc, acm_req_settings(r)->apex, &key) != ACM_OK)
+		return NULL;
+	acm_tsig_secret_to_b64(&key, b64, sizeof(b64));
+	o = json_pack("{s:s, s:s, s:s}", "name", full, "algorithm", acm_tsig_alg_name(key.alg),
+	              "secret", b64);
+	OPENSSL_cleanse(&key, sizeof(key));
+	OPENSSL_cleanse(b64, sizeof(b64));
+	return o;
 }
 
 static void register_reply(acm_req_t *r, acm_write_t *w)
@@ -113,6 +157,10 @@ static void register_reply(acm_req_t *r, acm_write_t *w)
 	o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:I}", "username", acc->username,
 	              "password", w->secret, "subdomain", acc->subdomain, "fulldomain", full,
 	              "allowfrom", acm_allowfrom_json(acc), "serial", (json_int_t)w->op.serial);
+	if (o && acc->tsig_alg && json_object_set_new(o, "tsig", tsig_reply(r, acc, full)) != 0) {
+		json_decref(o);
+		o = NULL;
+	}
 	if (!o)
 		acm_reply_error(r, 500, "out_of_memory", NULL);
 	else
@@ -146,6 +194,11 @@ void acm_route_register(acm_req_t *r, bool native)
 	}
 	w->op.account.allowfrom_count = input.allowfrom_count;
 	memcpy(w->op.account.allowfrom, input.allowfrom, sizeof(input.allowfrom));
+	if (input.tsig_alg &&
+	    acm_account_tsig_new(&w->op.account, (acm_tsig_alg_t)input.tsig_alg) != ACM_OK) {
+		reply_reg_error(r, native, 500, "db_error", "internal_error", NULL);
+		return;
+	}
 	acm_write_submit(r, w, register_reply);
 }
 

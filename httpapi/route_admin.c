@@ -96,6 +96,12 @@ static json_t *admin_account_json(acm_req_t *r, const acm_account_t *acc)
 	if (o)
 		json_object_set_new(o, "key_scheme",
 		                    json_string(acc->key_scheme == ACM_KEY_BCRYPT ? "bcrypt" : "sha256"));
+	/* Whether the account has a TSIG key, never its secret. */
+	if (o)
+		json_object_set_new(o, "tsig", !acc->tsig_alg ? json_null() :
+		                    json_pack("{s:O, s:s}", "name", json_object_get(o, "fulldomain"),
+		                              "algorithm",
+		                              acm_tsig_alg_name((acm_tsig_alg_t)acc->tsig_alg)));
 	return o;
 }
 

@@ -459,7 +459,7 @@ static void http_free(acm_http_t *h)
 }
 
 int acm_http_start(const acm_config_t *cfg, acm_store_t *store, acm_commit_t *commit,
-                   acm_http_t **out, char *err, size_t errlen)
+                   acm_zone_status_t *status, acm_http_t **out, char *err, size_t errlen)
 {
 	acm_http_t *h = calloc(1, sizeof(*h));
 	int rc;
@@ -472,6 +472,7 @@ int acm_http_start(const acm_config_t *cfg, acm_store_t *store, acm_commit_t *co
 	pthread_mutex_init(&h->next_lock, NULL);
 	h->env.store = store;
 	h->env.commit = commit;
+	h->env.status = status;
 	rc = conf_new(cfg, &h->conf, err, errlen);
 	if (rc == ACM_OK) {
 		h->tls = h->conf->tls != NULL;

@@ -53,6 +53,7 @@ typedef struct {
 	struct event_base *base;
 	acm_store_t *store;
 	acm_commit_t *commit;
+	acm_zone_status_t *status;    /* may be NULL */
 	acm_ratelimit_t *ratelimit;
 	unsigned pending;             /* requests waiting for group commit */
 } acm_req_env_t;

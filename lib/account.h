@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "lib/dname.h"
+#include "lib/tsig.h"
 
 #define ACM_USERNAME_MAX 64
 #define ACM_KEYHASH_MAX 128
@@ -38,13 +39,20 @@ typedef struct {
 	uint64_t created;                      /* unix seconds */
 	uint64_t updated;
 	uint32_t flags;                        /* enum acm_account_flags */
+	/* The account's TSIG key for RFC 2136 UPDATE, named after the account
+	 * (see acm_account_tsig_key). Stored as "tsig": {"algorithm",
+	 * "secret" (base64)}; records without it have none. */
+	int tsig_alg;                          /* acm_tsig_alg_t, 0 = no key */
+	uint8_t tsig_secret[ACM_TSIG_SECRET_MAX];
+	size_t tsig_secret_len;
 } acm_account_t;
 
 /*
  * Check the fields of acc other than the subdomain (which the store checks
  * against its zone) before it is stored; *ulen gets the username's length.
  * ACM_OK, ACM_EBADNAME (username empty or too long), or ACM_ERANGE (key
- * hash too long, too many allowfrom entries, or one too long).
+ * hash too long, too many allowfrom entries, or one too long, or a TSIG
+ * key with an unknown algorithm or a secret of the wrong size).
  */
 int acm_account_check(const acm_account_t *acc, size_t *ulen);
 
@@ -63,5 +71,16 @@ int acm_account_encode(const acm_account_t *acc, char **text);
  */
 int acm_account_decode(const void *rec, size_t len, const char *label,
                        acm_account_t *out);
+
+/*
+ * The account's TSIG key, named <subdomain>.<apex> (apex: the zone's
+ * lower-case wire name), so the key name of a signed UPDATE names the
+ * account. ACM_OK, ACM_ENOTFOUND if it has no key, or ACM_EBADNAME if the
+ * name would be too long.
+ */
+int acm_account_tsig_key(const acm_account_t *acc, const uint8_t *apex, acm_tsig_key_t *out);
+/* Give acc a new random TSIG key of alg, replacing any it had. ACM_OK,
+ * ACM_EBADVALUE (no such algorithm) or ACM_ECRYPTO. */
+int acm_account_tsig_new(acm_account_t *acc, acm_tsig_alg_t alg);
 
 #endif

@@ -27,6 +27,7 @@ struct sub {
 	void *arg;
 	int *status;    /* where acm_commit_run learns its transaction's fate */
 	int err;        /* why the submission was dropped from its batch, or ACM_OK */
+	bool atomic;    /* all or nothing: see acm_commit_submit_atomic */
 };
 
 struct acm_commit {
@@ -89,6 +90,13 @@ static int op_check(const acm_op_t *op)
 		if (!op->values && op->nvalues > 0)
 			return -EINVAL;
 		break;
+	case ACM_OP_TXT_EXPECT:
+		if (!op->values && op->nvalues > 0)
+			return -EINVAL;
+		if (op->expect != ACM_EXPECT_SOME && op->expect != ACM_EXPECT_NONE &&
+		    op->expect != ACM_EXPECT_EQUAL)
+			return -EINVAL;
+		break;
 	case ACM_OP_TXT_ADD:
 	case ACM_OP_TXT_REMOVE:
 	case ACM_OP_TXT_PUSH:
@@ -125,8 +133,78 @@ static int apply_update(acm_wtxn_t *w, const acm_op_t *op)
 		cur.allowfrom_count = op->account.allowfrom_count;
 		memcpy(cur.allowfrom, op->account.allowfrom, sizeof(cur.allowfrom));
 	}
+	if (op->fields & ACM_FIELD_TSIG) {
+		cur.tsig_alg = op->account.tsig_alg;
+		cur.tsig_secret_len = op->account.tsig_secret_len;
+		memcpy(cur.tsig_secret, op->account.tsig_secret, sizeof(cur.tsig_secret));
+	}
 	cur.updated = op->account.updated;
 	return acm_wtxn_account_update(w, &cur);
+}
+
+/* Whether v is among the live values of cur[0..n). */
+static bool live_has(const acm_txt_t *cur, size_t n, const acm_txt_t *v, uint64_t now)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!acm_expired(cur[i].expires, now) && cur[i].len == v->len &&
+		    memcmp(cur[i].value, v->value, v->len) == 0)
+			return true;
+	return false;
+}
+
+/* Sets are equal when each holds every member of the other: that merges
+ * duplicates on both sides without sorting. */
+static bool live_equal(const acm_txt_t *cur, size_t n, const acm_op_t *op, uint64_t now)
+{
+	for (size_t i = 0; i < op->nvalues; i++)
+		if (!live_has(cur, n, &op->values[i], now))
+			return false;
+	for (size_t i = 0; i < n; i++) {
+		if (acm_expired(cur[i].expires, now))
+			continue;
+		bool found = false;
+		for (size_t j = 0; !found && j < op->nvalues; j++)
+			found = op->values[j].len == cur[i].len &&
+			        memcmp(op->values[j].value, cur[i].value, cur[i].len) == 0;
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
+static size_t live_count(const acm_txt_t *cur, size_t n, uint64_t now)
+{
+	size_t live = 0;
+	for (size_t i = 0; i < n; i++)
+		live += !acm_expired(cur[i].expires, now);
+	return live;
+}
+
+static int apply_expect(acm_wtxn_t *w, const acm_op_t *op)
+{
+	acm_txt_t cur[ACM_RR_COUNT_MAX];
+	size_t n = 0;
+	int rc = acm_wtxn_txt_list(w, op->subdomain, cur, ACM_RR_COUNT_MAX, &n);
+	if (rc == ACM_ENOTFOUND)
+		n = 0;
+	else if (rc != ACM_OK)
+		return rc;
+	if (n > ACM_RR_COUNT_MAX)
+		return ACM_ECORRUPT;
+	uint64_t now = (uint64_t)time(NULL);
+	bool met;
+	switch (op->expect) {
+	case ACM_EXPECT_SOME:
+		met = live_count(cur, n, now) > 0;
+		break;
+	case ACM_EXPECT_NONE:
+		met = live_count(cur, n, now) == 0;
+		break;
+	default:
+		met = live_equal(cur, n, op, now);
+		break;
+	}
+	return met ? ACM_OK : ACM_EUNMET;
 }
 
 static int op_dispatch(acm_wtxn_t *w, const acm_op_t *op)
@@ -147,6 +225,8 @@ static int op_dispatch(acm_wtxn_t *w, const acm_op_t *op)
 	case ACM_OP_TXT_PUSH:
 		return acm_wtxn_txt_push(w, op->subdomain, op->value, op->len, op->expires,
 		                         op->keep);
+	case ACM_OP_TXT_EXPECT:
+		return apply_expect(w, op);
 	}
 	return -EINVAL;
 }
@@ -161,7 +241,7 @@ static bool is_refusal(int rc)
 {
 	return rc == ACM_EEXIST || rc == ACM_ENOTFOUND || rc == ACM_EFULL ||
 	       rc == ACM_EABSENT || rc == ACM_EBADVALUE || rc == ACM_EBADNAME ||
-	       rc == ACM_ERANGE;
+	       rc == ACM_ERANGE || rc == ACM_EUNMET;
 }
 
 static const char *or_default(const char *s, const char *dflt)
@@ -192,18 +272,66 @@ static void sub_set_results(struct sub *s, int result, uint32_t serial)
 	}
 }
 
+static bool op_failed(const acm_op_t *op)
+{
+	return op->result != ACM_OK && op->result != op->tolerate;
+}
+
+/* Apply a submission's ops in order; an atomic one stops at the first that
+ * fails. Returns ACM_OK or the error that poisoned the transaction. */
+static int sub_apply_ops(acm_wtxn_t *w, struct sub *s, acm_op_t **failed)
+{
+	*failed = NULL;
+	for (acm_op_t *op = s->ops; op; op = op->next) {
+		int rc = op_apply(w, op);
+		if (rc != ACM_OK)
+			return rc;
+		if (s->atomic && op_failed(op)) {
+			*failed = op;
+			return ACM_OK;
+		}
+	}
+	return ACM_OK;
+}
+
+/* Undo an atomic chain: every op but the one that failed is cancelled. */
+static void sub_cancel(acm_wtxn_t *w, struct sub *s, const acm_op_t *failed)
+{
+	acm_wtxn_rollback(w);
+	for (acm_op_t *op = s->ops; op; op = op->next)
+		if (op != failed)
+			op->result = -ECANCELED;
+}
+
+/* One submission; an atomic one inside a savepoint of its own, so that its
+ * failure undoes exactly its own changes. */
+static int sub_apply(acm_wtxn_t *w, struct sub *s)
+{
+	acm_op_t *failed;
+	if (!s->atomic)
+		return sub_apply_ops(w, s, &failed);
+	int rc = acm_wtxn_savepoint(w);
+	if (rc == ACM_OK)
+		rc = sub_apply_ops(w, s, &failed);
+	if (rc != ACM_OK)
+		return rc;
+	if (failed) {
+		sub_cancel(w, s, failed);
+		return ACM_OK;
+	}
+	return acm_wtxn_release(w);
+}
+
 /* Apply the live submissions; on a poisoning error, *culprit is its owner. */
 static int batch_apply(acm_wtxn_t *w, struct sub *batch, struct sub **culprit)
 {
 	for (struct sub *s = batch; s; s = s->next) {
 		if (s->err != ACM_OK)
 			continue;
-		for (acm_op_t *op = s->ops; op; op = op->next) {
-			int rc = op_apply(w, op);
-			if (rc != ACM_OK) {
-				*culprit = s;
-				return rc;
-			}
+		int rc = sub_apply(w, s);
+		if (rc != ACM_OK) {
+			*culprit = s;
+			return rc;
 		}
 	}
 	return ACM_OK;
@@ -449,8 +577,8 @@ int acm_commit_start(acm_store_t *store, const acm_commit_opts_t *opts, acm_comm
 	return ACM_OK;
 }
 
-static int enqueue(acm_commit_t *c, acm_op_t *ops, acm_commit_done_fn done, void *arg,
-                   int *status)
+static int enqueue(acm_commit_t *c, acm_op_t *ops, bool atomic, acm_commit_done_fn done,
+                   void *arg, int *status)
 {
 	if (!ops || !done)
 		return -EINVAL;
@@ -461,6 +589,7 @@ static int enqueue(acm_commit_t *c, acm_op_t *ops, acm_commit_done_fn done, void
 	s->done = done;
 	s->arg = arg;
 	s->status = status;
+	s->atomic = atomic;
 	for (acm_op_t *op = ops; op; op = op->next) {
 		op->result = ACM_OK;
 		op->serial = 0;
@@ -487,7 +616,13 @@ static int enqueue(acm_commit_t *c, acm_op_t *ops, acm_commit_done_fn done, void
 
 int acm_commit_submit(acm_commit_t *c, acm_op_t *ops, acm_commit_done_fn done, void *arg)
 {
-	return enqueue(c, ops, done, arg, NULL);
+	return enqueue(c, ops, false, done, arg, NULL);
+}
+
+int acm_commit_submit_atomic(acm_commit_t *c, acm_op_t *ops, acm_commit_done_fn done,
+                             void *arg)
+{
+	return enqueue(c, ops, true, done, arg, NULL);
 }
 
 /*
@@ -511,11 +646,11 @@ static void waiter_done(acm_op_t *first, void *arg)
 	pthread_mutex_unlock(&c->mu);
 }
 
-int acm_commit_run(acm_commit_t *c, acm_op_t *ops)
+static int run(acm_commit_t *c, acm_op_t *ops, bool atomic)
 {
 	struct waiter wt = { .c = c, .done = false };
 	int status = ACM_OK;
-	int rc = enqueue(c, ops, waiter_done, &wt, &status);
+	int rc = enqueue(c, ops, atomic, waiter_done, &wt, &status);
 	if (rc != ACM_OK)
 		return rc;
 	pthread_mutex_lock(&c->mu);
@@ -523,6 +658,16 @@ int acm_commit_run(acm_commit_t *c, acm_op_t *ops)
 		pthread_cond_wait(&c->ran, &c->mu);
 	pthread_mutex_unlock(&c->mu);
 	return status;
+}
+
+int acm_commit_run(acm_commit_t *c, acm_op_t *ops)
+{
+	return run(c, ops, false);
+}
+
+int acm_commit_run_atomic(acm_commit_t *c, acm_op_t *ops)
+{
+	return run(c, ops, true);
 }
 
 void acm_commit_get_stats(acm_commit_t *c, acm_commit_stats_t *out)

@@ -8,7 +8,8 @@
  * A submission is a chain of operations (linked by next) applied in order
  * inside one transaction: a batch is atomic in the sense that its
  * operations share one commit, but each operation succeeds or fails on its
- * own (see the refusals in lib/store.h).
+ * own (see the refusals in lib/store.h) — unless the chain is submitted
+ * atomic, when it is all or nothing.
  */
 #ifndef ACM_COMMIT_H
 #define ACM_COMMIT_H
@@ -26,7 +27,19 @@ typedef enum {
 	ACM_OP_TXT_REMOVE,       /* subdomain, value/len */
 	ACM_OP_TXT_REPLACE,      /* subdomain, values/nvalues */
 	ACM_OP_TXT_PUSH,         /* subdomain, value/len, expires, keep */
+	ACM_OP_TXT_EXPECT,       /* subdomain, expect, values/nvalues: a check */
 } acm_op_kind_t;
+
+/* For ACM_OP_TXT_EXPECT: what must hold of the name's live (unexpired)
+ * values, as the transaction sees them, or the op fails with ACM_EUNMET.
+ * An unknown name has no values. It writes nothing: it is the prerequisite
+ * of an atomic chain (RFC 2136 section 2.4), checked in the same
+ * transaction as the writes after it. */
+enum acm_op_expect {
+	ACM_EXPECT_SOME,         /* at least one value */
+	ACM_EXPECT_NONE,         /* no value */
+	ACM_EXPECT_EQUAL,        /* exactly values/nvalues (duplicates merged), in any order */
+};
 
 /* For ACM_OP_ACCOUNT_UPDATE: which fields of op->account to apply to the
  * account as stored when the transaction runs (0 = the whole record). A
@@ -39,6 +52,7 @@ enum acm_op_fields {
 	 * imported account's upgrade on first use racing a key rotation must
 	 * not bring the old key back. */
 	ACM_FIELD_IF_BCRYPT = 1u << 3,
+	ACM_FIELD_TSIG = 1u << 4,        /* tsig_alg, tsig_secret and its length */
 };
 
 typedef struct acm_op {
@@ -47,13 +61,17 @@ typedef struct acm_op {
 	char actor[128];                    /* for the audit log, see acm_wtxn_set_actor */
 	char source[64];
 	acm_account_t account;
-	char subdomain[ACM_LABEL_MAX + 1];
+	char subdomain[ACM_TXT_NAME_MAX + 1];   /* TXT ops: any TXT name of store.h */
 	char value[ACM_TXT_MAX + 1];
 	size_t len;
 	uint64_t expires;
 	unsigned keep;
+	int expect;                         /* enum acm_op_expect, TXT_EXPECT only */
 	const acm_txt_t *values;            /* owned by the submitter until done */
 	size_t nvalues;
+	/* In an atomic chain: a result that does not count as a failure, e.g.
+	 * ACM_EEXIST for an add whose value may already be there (0: none). */
+	int tolerate;
 	/* Results, filled before done is called: */
 	int result;                         /* ACM_OK or the operation's error */
 	uint32_t serial;                    /* zone serial after the commit */
@@ -87,10 +105,23 @@ int acm_commit_start(acm_store_t *store, const acm_commit_opts_t *opts, acm_comm
  * thread. Thread-safe. ACM_OK, or -ESHUTDOWN once stopping began. */
 int acm_commit_submit(acm_commit_t *c, acm_op_t *ops, acm_commit_done_fn done, void *arg);
 
+/*
+ * The same for a chain that is all or nothing: if an op fails (a result
+ * other than ACM_OK or its tolerate), the chain's changes are rolled back
+ * and the ops after it are not applied. That op keeps its error and every
+ * other op of the chain gets -ECANCELED; other submissions in the batch are
+ * unaffected.
+ */
+int acm_commit_submit_atomic(acm_commit_t *c, acm_op_t *ops, acm_commit_done_fn done,
+                             void *arg);
+
 /* Submit and wait for the result (for callers without an event loop).
  * Returns ACM_OK when the commit happened (check each op's result) or the
  * error that made the whole transaction fail. */
 int acm_commit_run(acm_commit_t *c, acm_op_t *ops);
+
+/* acm_commit_run for an atomic chain. */
+int acm_commit_run_atomic(acm_commit_t *c, acm_op_t *ops);
 
 void acm_commit_get_stats(acm_commit_t *c, acm_commit_stats_t *out);
 

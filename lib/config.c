@@ -13,44 +13,13 @@
 #include <string.h>
 
 #include <ldns/ldns.h>
+#include <openssl/crypto.h>
 #include <yaml.h>
 
 #include "lib/cidr.h"
 #include "lib/config.h"
+#include "lib/config_int.h"
 #include "lib/error.h"
-
-struct loader;
-struct opt;
-
-/* Called once per list item; the first call also learns the item count. */
-typedef int (*item_fn)(struct loader *ld, const struct opt *o, const char *text,
-		       unsigned line, size_t index, size_t count);
-
-enum opt_type { T_MAP, T_STR, T_DNAME, T_UINT, T_BOOL, T_ENUM, T_SIZE, T_LIST };
-
-struct opt {
-	const char *path;
-	enum opt_type type;
-	bool required;
-	bool in_section;            /* required only when the enclosing map is present */
-	size_t off, size;           /* the field in acm_config_t; T_LIST: the array */
-	size_t count_off;           /* T_LIST items that fill an array: its count */
-	uint64_t min, max;          /* T_UINT, T_SIZE; T_LIST: minimum items */
-	uint64_t def;               /* T_UINT, T_SIZE, T_BOOL, T_ENUM; listen lists: default port */
-	const char *def_str;        /* T_STR */
-	const char *const *names;   /* T_ENUM, in value order, NULL-terminated */
-	item_fn item;               /* T_LIST */
-	const char *what;           /* T_LIST: "a list of ..." for messages */
-};
-
-struct loader {
-	const char *file;
-	yaml_document_t *doc;
-	acm_config_t *cfg;
-	char *err;
-	size_t errlen;
-	bool *seen;                 /* per schema row; a second sighting is a duplicate */
-};
 
 #define ITEM_FN(name) static int name(struct loader *ld, const struct opt *o, const char *text, \
 					unsigned line, size_t i, size_t n)
@@ -128,6 +97,21 @@ static const struct opt schema[] = {
 	UINT("http.max_connections", http.max_connections, 1, 100000, 1024),
 	UINT("http.register_rate", http.register_rate, 0, 100000, 10),
 	UINT("http.batch_max", http.batch_max, 1, 100000, 1000),
+	{ .path = "tsig", .type = T_LIST, .map_item = acm_cfg_tsig_item, FIELD(tsig),
+	  .count_off = offsetof(acm_config_t, tsig_count),
+	  .what = "a list of keys ({name, algorithm, secret})" },
+	MAP("transfer"),
+	{ .path = "transfer.allow", .type = T_LIST, .map_item = acm_cfg_allow_item,
+	  FIELD(transfer.allow), .count_off = offsetof(acm_config_t, transfer.allow_count),
+	  .what = "a list of {address, key} entries" },
+	{ .path = "transfer.notify", .type = T_LIST, .item = listen_item, FIELD(transfer.notify),
+	  .count_off = offsetof(acm_config_t, transfer.notify_count), .def = 53,
+	  .what = "a list of addresses" },
+	MAP("transfer.journal"),
+	UINT("transfer.journal.max_entries", transfer.journal_max_entries, 1, 1000000, 10000),
+	UINT("transfer.journal.max_age", transfer.journal_max_age, 60, 31536000, 604800),
+	MAP("update"),
+	BOOL("update.enabled", update.enabled, false),
 	MAP("store"),
 	{ .path = "store.path", .type = T_STR, FIELD(store_path), .def_str = "./var" },
 	{ .path = "store.max_size", .type = T_SIZE, FIELD(store_max_size),
@@ -152,8 +136,7 @@ static bool seen(const struct loader *ld, const char *path)
 	return ld->seen[find_opt(path) - schema];
 }
 
-/* line 0: no line applies; key NULL: the message is about the whole file. */
-static int fail(struct loader *ld, unsigned line, const char *key, const char *fmt, ...)
+int acm_cfg_fail(struct loader *ld, unsigned line, const char *key, const char *fmt, ...)
 {
 	char where[32] = "";
 	va_list ap;
@@ -173,13 +156,12 @@ static int fail(struct loader *ld, unsigned line, const char *key, const char *f
 	return ACM_ECONFIG;
 }
 
-static unsigned node_line(const yaml_node_t *node)
+unsigned acm_cfg_node_line(const yaml_node_t *node)
 {
 	return (unsigned)node->start_mark.line + 1;
 }
 
-/* Scalar text, or NULL for non-scalars and for text with an embedded NUL. */
-static const char *scalar(const yaml_node_t *node)
+const char *acm_cfg_scalar(const yaml_node_t *node)
 {
 	if (!node || node->type != YAML_SCALAR_NODE)
 		return NULL;
@@ -192,7 +174,7 @@ static const char *scalar(const yaml_node_t *node)
 /* Numbers, booleans and enums must be unquoted: "10" is a string in YAML. */
 static const char *plain(const yaml_node_t *node)
 {
-	const char *s = scalar(node);
+	const char *s = acm_cfg_scalar(node);
 	return s && node->data.scalar.style == YAML_PLAIN_SCALAR_STYLE ? s : NULL;
 }
 
@@ -262,13 +244,13 @@ static void put_uint(void *field, size_t size, uint64_t v)
 
 _Static_assert(sizeof(unsigned) == sizeof(uint32_t), "put_uint stores unsigned as 32 bits");
 
-static int dname_value(struct loader *ld, const char *key, const char *text,
+int acm_cfg_dname_value(struct loader *ld, const char *key, const char *text,
 		       unsigned line, uint8_t *out)
 {
 	if (!text)
-		return fail(ld, line, key, "expected a domain name");
+		return acm_cfg_fail(ld, line, key, "expected a domain name");
 	if (acm_dname_from_text(text, out) < 0)
-		return fail(ld, line, key, "invalid domain name \"%.255s\"", text);
+		return acm_cfg_fail(ld, line, key, "invalid domain name \"%.255s\"", text);
 	acm_dname_lower(out);
 	return ACM_OK;
 }
@@ -276,19 +258,21 @@ static int dname_value(struct loader *ld, const char *key, const char *text,
 static int list_value(struct loader *ld, const struct opt *o, yaml_node_t *v, unsigned line)
 {
 	if (v->type != YAML_SEQUENCE_NODE)
-		return fail(ld, line, o->path, "expected %s", o->what);
+		return acm_cfg_fail(ld, line, o->path, "expected %s", o->what);
 	yaml_node_item_t *start = v->data.sequence.items.start;
 	size_t n = (size_t)(v->data.sequence.items.top - start);
 	if (n < o->min)
-		return fail(ld, line, o->path, "expected %s, at least %llu",
+		return acm_cfg_fail(ld, line, o->path, "expected %s, at least %llu",
 			    o->what, (unsigned long long)o->min);
 	for (size_t i = 0; i < n; i++) {
 		yaml_node_t *item = yaml_document_get_node(ld->doc, start[i]);
-		const char *text = scalar(item);
-		unsigned iline = item ? node_line(item) : line;
-		if (!text)
-			return fail(ld, iline, o->path, "expected %s", o->what);
-		int r = o->item(ld, o, text, iline, i, n);
+		const char *text = acm_cfg_scalar(item);
+		unsigned iline = item ? acm_cfg_node_line(item) : line;
+		bool map = item && item->type == YAML_MAPPING_NODE;
+		if (o->map_item ? !map : !text)
+			return acm_cfg_fail(ld, iline, o->path, "expected %s", o->what);
+		int r = o->map_item ? o->map_item(ld, o, item, iline, i, n)
+				    : o->item(ld, o, text, iline, i, n);
 		if (r)
 			return r;
 	}
@@ -308,7 +292,7 @@ static int enum_error(struct loader *ld, const struct opt *o, unsigned line)
 			break;
 		len += (size_t)n;
 	}
-	return fail(ld, line, o->path, "expected one of %s", list);
+	return acm_cfg_fail(ld, line, o->path, "expected one of %s", list);
 }
 
 static int set_value(struct loader *ld, const struct opt *o, yaml_node_t *v, unsigned line)
@@ -320,9 +304,9 @@ static int set_value(struct loader *ld, const struct opt *o, yaml_node_t *v, uns
 
 	switch (o->type) {
 	case T_STR: {
-		s = scalar(v);
+		s = acm_cfg_scalar(v);
 		if (!s || !*s)
-			return fail(ld, line, o->path, "expected a non-empty string");
+			return acm_cfg_fail(ld, line, o->path, "expected a non-empty string");
 		char *copy = strdup(s);
 		if (!copy)
 			return -ENOMEM;
@@ -332,11 +316,11 @@ static int set_value(struct loader *ld, const struct opt *o, yaml_node_t *v, uns
 		return ACM_OK;
 	}
 	case T_DNAME:
-		return dname_value(ld, o->path, scalar(v), line, field);
+		return acm_cfg_dname_value(ld, o->path, acm_cfg_scalar(v), line, field);
 	case T_UINT:
 		s = plain(v);
 		if (!s || !parse_digits(s, &n, &end) || *end || n < o->min || n > o->max)
-			return fail(ld, line, o->path, "expected an integer from %llu to %llu",
+			return acm_cfg_fail(ld, line, o->path, "expected an integer from %llu to %llu",
 				    (unsigned long long)o->min, (unsigned long long)o->max);
 		put_uint(field, o->size, n);
 		return ACM_OK;
@@ -350,7 +334,7 @@ static int set_value(struct loader *ld, const struct opt *o, yaml_node_t *v, uns
 				return ACM_OK;
 			}
 		}
-		return fail(ld, line, o->path, "expected true or false");
+		return acm_cfg_fail(ld, line, o->path, "expected true or false");
 	}
 	case T_ENUM:
 		s = plain(v);
@@ -367,7 +351,7 @@ static int set_value(struct loader *ld, const struct opt *o, yaml_node_t *v, uns
 			format_size(o->min, min, sizeof(min));
 			if (o->max != UINT64_MAX)
 				format_size(o->max, max, sizeof(max));
-			return fail(ld, line, o->path,
+			return acm_cfg_fail(ld, line, o->path,
 				    "expected a size %s %s%s%s (bytes, or a number with K, M, G or T)",
 				    *max ? "from" : "of at least", min, *max ? " to " : "", max);
 		}
@@ -387,12 +371,12 @@ static int walk_map(struct loader *ld, yaml_node_t *map, const char *prefix)
 	     p < map->data.mapping.pairs.top; p++) {
 		yaml_node_t *k = yaml_document_get_node(ld->doc, p->key);
 		yaml_node_t *v = yaml_document_get_node(ld->doc, p->value);
-		unsigned line = k ? node_line(k) : node_line(map);
-		const char *key = scalar(k);
+		unsigned line = k ? acm_cfg_node_line(k) : acm_cfg_node_line(map);
+		const char *key = acm_cfg_scalar(k);
 		char path[128];
 
 		if (!key || !*key || !v)
-			return fail(ld, line, *prefix ? prefix : "(top level)",
+			return acm_cfg_fail(ld, line, *prefix ? prefix : "(top level)",
 				    "keys must be non-empty strings");
 		int n = snprintf(path, sizeof(path), "%s%s%s", prefix, *prefix ? "." : "", key);
 		/* a dotted key must not reach a nested option directly */
@@ -400,16 +384,16 @@ static int walk_map(struct loader *ld, yaml_node_t *map, const char *prefix)
 		if (n > 0 && (size_t)n < sizeof(path) && *key && !strchr(key, '.'))
 			o = find_opt(path);
 		if (!o)
-			return fail(ld, line, path, "unknown key");
+			return acm_cfg_fail(ld, line, path, "unknown key");
 		if (ld->seen[o - schema])
-			return fail(ld, line, path, "duplicate key");
+			return acm_cfg_fail(ld, line, path, "duplicate key");
 		ld->seen[o - schema] = true;
 
 		int r;
 		if (o->type != T_MAP)
 			r = set_value(ld, o, v, line);
 		else if (v->type != YAML_MAPPING_NODE)
-			r = fail(ld, line, path, "expected a mapping");
+			r = acm_cfg_fail(ld, line, path, "expected a mapping");
 		else
 			r = walk_map(ld, v, path);
 		if (r)
@@ -425,7 +409,7 @@ ITEM_FN(ns_item)
 	(void)o;
 	if (i == 0 && !(c->ns = calloc(n, sizeof(*c->ns))))
 		return -ENOMEM;
-	int r = dname_value(ld, "zone.ns", text, line, c->ns[i]);
+	int r = acm_cfg_dname_value(ld, "zone.ns", text, line, c->ns[i]);
 	if (r)
 		return r;
 	c->ns_count = i + 1;
@@ -509,9 +493,7 @@ static const char *parse_listen(const char *s, uint16_t default_port, acm_listen
 	return NULL;
 }
 
-/* The array at o->off and its count at o->count_off, allocated by the
- * first item (n slots of size each). */
-static void *list_slot(struct loader *ld, const struct opt *o, size_t i, size_t n, size_t size)
+void *acm_cfg_list_slot(struct loader *ld, const struct opt *o, size_t i, size_t n, size_t size)
 {
 	void **array = (void **)((char *)ld->cfg + o->off);
 
@@ -523,13 +505,13 @@ static void *list_slot(struct loader *ld, const struct opt *o, size_t i, size_t 
 
 ITEM_FN(listen_item)
 {
-	acm_listen_t *l = list_slot(ld, o, i, n, sizeof(*l));
+	acm_listen_t *l = acm_cfg_list_slot(ld, o, i, n, sizeof(*l));
 
 	if (!l)
 		return -ENOMEM;
 	const char *bad = parse_listen(text, (uint16_t)o->def, l);
 	if (bad)
-		return fail(ld, line, o->path, "%s \"%.80s\"", bad, text);
+		return acm_cfg_fail(ld, line, o->path, "%s \"%.80s\"", bad, text);
 	return ACM_OK;
 }
 
@@ -538,7 +520,7 @@ ITEM_FN(listen_item)
 static int keep_string(struct loader *ld, const struct opt *o, const char *text,
 		       size_t i, size_t n)
 {
-	char **slot = list_slot(ld, o, i, n, sizeof(char *));
+	char **slot = acm_cfg_list_slot(ld, o, i, n, sizeof(char *));
 
 	if (!slot || !(*slot = strdup(text)))
 		return -ENOMEM;
@@ -555,7 +537,7 @@ ITEM_FN(origin_item)
 		   strcspn(text, " \t\r\n,") == strlen(text));
 
 	if (!ok)
-		return fail(ld, line, o->path, "invalid origin \"%.80s\"", text);
+		return acm_cfg_fail(ld, line, o->path, "invalid origin \"%.80s\"", text);
 	return keep_string(ld, o, text, i, n);
 }
 
@@ -564,7 +546,7 @@ ITEM_FN(cidr_item)
 	acm_cidr_t cidr;
 
 	if (acm_cidr_parse(text, &cidr) != ACM_OK)
-		return fail(ld, line, o->path, "invalid address or CIDR range \"%.80s\"", text);
+		return acm_cfg_fail(ld, line, o->path, "invalid address or CIDR range \"%.80s\"", text);
 	return keep_string(ld, o, text, i, n);
 }
 
@@ -611,7 +593,7 @@ static int derive_http(struct loader *ld)
 
 	c->http.enabled = seen(ld, "http");
 	if (seen(ld, "http.tls") && (!c->http.tls_cert || !c->http.tls_key))
-		return fail(ld, 0, c->http.tls_cert ? "http.tls.key" : "http.tls.cert",
+		return acm_cfg_fail(ld, 0, c->http.tls_cert ? "http.tls.key" : "http.tls.cert",
 			    "http.tls needs both cert and key");
 	for (size_t i = 0; i < c->http.listen_count; i++) {
 		struct sockaddr_in *a = (struct sockaddr_in *)&c->http.listen[i].addr;
@@ -631,7 +613,7 @@ static int derive_defaults(struct loader *ld)
 	for (size_t i = 0; i < NOPTS; i++) {
 		const struct opt *o = &schema[i];
 		if (o->required && !ld->seen[i] && (!o->in_section || section_seen(ld, o)))
-			return fail(ld, 0, o->path, "required key missing");
+			return acm_cfg_fail(ld, 0, o->path, "required key missing");
 		if (o->type == T_STR && !ld->seen[i] && o->def_str) {
 			char **slot = (char **)((char *)c + o->off);
 			if (!(*slot = strdup(o->def_str)))
@@ -645,7 +627,7 @@ static int derive_defaults(struct loader *ld)
 		static const uint8_t hostmaster[] = "\12hostmaster";
 		size_t hl = sizeof(hostmaster) - 1, al = acm_dname_len(c->apex);
 		if (hl + al > ACM_DNAME_MAX)
-			return fail(ld, 0, "zone.soa.rname",
+			return acm_cfg_fail(ld, 0, "zone.soa.rname",
 				    "hostmaster.<zone.name> is too long; set zone.soa.rname");
 		memcpy(c->soa.rname, hostmaster, hl);
 		memcpy(c->soa.rname + hl, c->apex, al);
@@ -679,13 +661,13 @@ static int check_one_record(struct loader *ld, const ldns_rdf *origin,
 	if (st == LDNS_STATUS_MEM_ERR)
 		return -ENOMEM;
 	if (st != LDNS_STATUS_OK)
-		return fail(ld, src->line, "zone.records", "cannot parse record: %s",
+		return acm_cfg_fail(ld, src->line, "zone.records", "cannot parse record: %s",
 			    ldns_get_errorstr_by_id(st));
 
 	const ldns_rdf *owner = ldns_rr_owner(rr);
 	size_t olen = owner ? ldns_rdf_size(owner) : 0;
 	if (olen < 1 || olen > ACM_DNAME_MAX) {
-		r = fail(ld, src->line, "zone.records", "invalid owner name");
+		r = acm_cfg_fail(ld, src->line, "zone.records", "invalid owner name");
 		goto out;
 	}
 	memcpy(out->owner, ldns_rdf_data(owner), olen);
@@ -695,15 +677,15 @@ static int check_one_record(struct loader *ld, const ldns_rdf *origin,
 
 	if (acm_dname_under(out->owner, c->apex) < 0) {
 		acm_dname_to_text(out->owner, name);
-		r = fail(ld, src->line, "zone.records", "owner %s is outside the zone", name);
+		r = acm_cfg_fail(ld, src->line, "zone.records", "owner %s is outside the zone", name);
 	} else if (ldns_rr_get_class(rr) != LDNS_RR_CLASS_IN) {
-		r = fail(ld, src->line, "zone.records", "class must be IN");
+		r = acm_cfg_fail(ld, src->line, "zone.records", "class must be IN");
 	} else if (out->type == LDNS_RR_TYPE_SOA) {
-		r = fail(ld, src->line, "zone.records", "SOA records are not allowed here: use zone.soa");
+		r = acm_cfg_fail(ld, src->line, "zone.records", "SOA records are not allowed here: use zone.soa");
 	} else if (out->type == LDNS_RR_TYPE_NS) {
-		r = fail(ld, src->line, "zone.records", "NS records are not allowed here: use zone.ns");
+		r = acm_cfg_fail(ld, src->line, "zone.records", "NS records are not allowed here: use zone.ns");
 	} else if (out->type == LDNS_RR_TYPE_CNAME && acm_dname_under(out->owner, c->apex) == 0) {
-		r = fail(ld, src->line, "zone.records", "CNAME not allowed at the zone apex");
+		r = acm_cfg_fail(ld, src->line, "zone.records", "CNAME not allowed at the zone apex");
 	}
 out:
 	ldns_rr_free(rr);
@@ -725,13 +707,13 @@ static int check_cname_conflicts(struct loader *ld, const struct rec *recs, size
 				continue;
 			acm_dname_to_text(recs[j].owner, name);
 			if (ci && cj)
-				return fail(ld, recs[j].line, "zone.records",
+				return acm_cfg_fail(ld, recs[j].line, "zone.records",
 					    "%s already has a CNAME (line %u)", name, recs[i].line);
 			if (ci)
-				return fail(ld, recs[j].line, "zone.records",
+				return acm_cfg_fail(ld, recs[j].line, "zone.records",
 					    "%s has a CNAME (line %u), so it cannot hold other records",
 					    name, recs[i].line);
-			return fail(ld, recs[j].line, "zone.records",
+			return acm_cfg_fail(ld, recs[j].line, "zone.records",
 				    "CNAME conflicts with other records at %s (line %u)",
 				    name, recs[i].line);
 		}
@@ -770,11 +752,11 @@ static int yaml_failure(struct loader *ld, const yaml_parser_t *p)
 	const char *problem = p->problem ? p->problem : "unknown problem";
 	/* the reader reports byte offsets, not lines */
 	if (p->error == YAML_READER_ERROR)
-		return fail(ld, 0, "YAML error", "%s at byte %zu", problem, p->problem_offset);
+		return acm_cfg_fail(ld, 0, "YAML error", "%s at byte %zu", problem, p->problem_offset);
 	if (p->context)
-		return fail(ld, (unsigned)p->problem_mark.line + 1, "YAML error", "%s %s",
+		return acm_cfg_fail(ld, (unsigned)p->problem_mark.line + 1, "YAML error", "%s %s",
 			    p->context, problem);
-	return fail(ld, (unsigned)p->problem_mark.line + 1, "YAML error", "%s", problem);
+	return acm_cfg_fail(ld, (unsigned)p->problem_mark.line + 1, "YAML error", "%s", problem);
 }
 
 static int load_document(struct loader *ld, yaml_parser_t *parser)
@@ -787,9 +769,9 @@ static int load_document(struct loader *ld, yaml_parser_t *parser)
 	ld->doc = &doc;
 	yaml_node_t *root = yaml_document_get_root_node(&doc);
 	if (!root) {
-		r = fail(ld, 0, NULL, "the file is empty");
+		r = acm_cfg_fail(ld, 0, NULL, "the file is empty");
 	} else if (root->type != YAML_MAPPING_NODE) {
-		r = fail(ld, node_line(root), NULL, "the top level must be a mapping");
+		r = acm_cfg_fail(ld, acm_cfg_node_line(root), NULL, "the top level must be a mapping");
 	} else {
 		r = walk_map(ld, root, "");
 	}
@@ -800,7 +782,7 @@ static int load_document(struct loader *ld, yaml_parser_t *parser)
 		} else {
 			root = yaml_document_get_root_node(&extra);
 			if (root)
-				r = fail(ld, node_line(root), NULL,
+				r = acm_cfg_fail(ld, acm_cfg_node_line(root), NULL,
 					 "only one YAML document is allowed");
 			yaml_document_delete(&extra);
 		}
@@ -845,9 +827,12 @@ int acm_config_load(const char *path, acm_config_t **out, char *err, size_t errl
 	if (!r)
 		r = derive_defaults(&ld);
 	if (!r)
+		r = acm_cfg_check_transfer(&ld);
+	if (!r)
 		r = check_records(&ld);
 done:
 	fclose(f);
+	free(ld.allow_lines);
 	if (r == -ENOMEM && err && errlen)
 		snprintf(err, errlen, "%s: out of memory", path);
 	if (r) {
@@ -878,6 +863,11 @@ void acm_config_free(acm_config_t *cfg)
 	for (size_t i = 0; i < cfg->http.trusted_proxy_count; i++)
 		free(cfg->http.trusted_proxies[i]);
 	free(cfg->http.trusted_proxies);
+	if (cfg->tsig)
+		OPENSSL_cleanse(cfg->tsig, cfg->tsig_count * sizeof(*cfg->tsig));
+	free(cfg->tsig);
+	free(cfg->transfer.allow);
+	free(cfg->transfer.notify);
 	free(cfg->store_path);
 	free(cfg->path);
 	free(cfg);

@@ -24,6 +24,7 @@ static const char *const own_errors[] = {
 	[ACM_ESPACE - ACM_ERROR] = "not enough space",
 	[ACM_ERANGE - ACM_ERROR] = "value out of range",
 	[ACM_ECRYPTO - ACM_ERROR] = "crypto library failure",
+	[ACM_EUNMET - ACM_ERROR] = "prerequisite not met",
 };
 
 const char *acm_strerror(int code)

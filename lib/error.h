@@ -28,6 +28,7 @@ enum {
 	ACM_ESPACE,          /* output buffer too small */
 	ACM_ERANGE,          /* number out of range */
 	ACM_ECRYPTO,         /* the crypto library failed */
+	ACM_EUNMET,          /* a prerequisite of an update does not hold */
 	ACM_ERROR_LAST
 };
 

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -214,6 +215,7 @@ static void set_limits(acm_store_t *s, const acm_store_opts_t *o)
 	if (s->max_values > ACM_RR_COUNT_MAX)
 		s->max_values = ACM_RR_COUNT_MAX;
 	s->journal_max = o->journal_max ? o->journal_max : DEFAULT_JOURNAL_MAX;
+	s->journal_max_age = o->journal_max_age;
 	s->audit_max = o->audit_max ? o->audit_max : DEFAULT_AUDIT_MAX;
 	s->read_only = o->read_only;
 }
@@ -295,6 +297,7 @@ bool store_lower(const char *s, char out[ACM_LABEL_MAX + 1])
 
 int store_name(const acm_store_t *s, const char *sub, store_name_t *n)
 {
+	n->challenge = false;
 	if (!store_lower(sub, n->label))
 		return ACM_EBADNAME;
 	size_t len = strlen(n->label);
@@ -306,6 +309,39 @@ int store_name(const acm_store_t *s, const char *sub, store_name_t *n)
 	memcpy(n->owner + 1 + len, s->apex, s->apex_len);
 	n->olen = 1 + len + s->apex_len;
 	return ACM_OK;
+}
+
+#define CHALLENGE_LEN (sizeof(ACM_CHALLENGE_LABEL) - 1)
+
+void store_challenge_name(const acm_store_t *s, const store_name_t *n, store_name_t *out)
+{
+	*out = *n;
+	out->challenge = true;
+	out->owner[0] = CHALLENGE_LEN;
+	memcpy(out->owner + 1, ACM_CHALLENGE_LABEL, CHALLENGE_LEN);
+	memcpy(out->owner + 1 + CHALLENGE_LEN, n->owner, n->olen);
+	out->olen = 1 + CHALLENGE_LEN + n->olen;
+	(void)s;
+}
+
+int store_txt_name(const acm_store_t *s, const char *name, store_name_t *n)
+{
+	if (!name || strncasecmp(name, ACM_CHALLENGE_LABEL ".", CHALLENGE_LEN + 1) != 0)
+		return store_name(s, name, n);
+	store_name_t own;
+	int rc = store_name(s, name + CHALLENGE_LEN + 1, &own);
+	if (rc != ACM_OK)
+		return rc;
+	if (1 + CHALLENGE_LEN + own.olen > ACM_DNAME_MAX)
+		return ACM_EBADNAME;
+	store_challenge_name(s, &own, n);
+	return ACM_OK;
+}
+
+int store_account_exists(const acm_store_t *s, MDB_txn *txn, const store_name_t *n)
+{
+	MDB_val k = store_val(n->label, strlen(n->label)), v;
+	return store_err(mdb_get(txn, s->accounts, &k, &v));
 }
 
 /* ---- cursors ----------------------------------------------------------- */
@@ -471,6 +507,10 @@ int store_set_load(acm_wtxn_t *w, const store_name_t *n)
 {
 	MDB_val k = store_val(n->owner, n->olen), v;
 	int rc = mdb_get(w->txn, w->s->rrsets, &k, &v);
+	if (rc == MDB_NOTFOUND && n->challenge) {
+		w->old.n = 0;
+		return store_account_exists(w->s, w->txn, n);
+	}
 	if (rc)
 		return store_err(rc);
 	return acm_txt_set_decode(v.mv_data, v.mv_size, &w->old);
@@ -485,14 +525,16 @@ int store_set_change(acm_wtxn_t *w, const store_name_t *n, const store_change_t 
 	if (!c->remove && !c->force && acm_txt_set_same(&w->old, &w->cur))
 		return ACM_OK;
 	int rc = diff_sets(w, n);
-	if (rc == ACM_OK && c->remove) {
+	/* An emptied challenge name goes back to not existing. */
+	if (rc == ACM_OK && (c->remove || (n->challenge && w->cur.n == 0))) {
 		MDB_val k = store_val(n->owner, n->olen);
-		rc = store_err(mdb_del(w->txn, w->s->rrsets, &k, NULL));
+		int r = mdb_del(w->txn, w->s->rrsets, &k, NULL);
+		rc = r == MDB_NOTFOUND && n->challenge ? ACM_OK : store_err(r);
 	} else if (rc == ACM_OK) {
 		rc = put_set(w, n);
 	}
 	if (rc == ACM_OK)
-		rc = store_audit_add(w, c->action, n->label, NULL, &w->old, &w->cur);
+		rc = store_audit_add(w, c->action, n, NULL, &w->old, &w->cur);
 	return rc;
 }
 
@@ -552,12 +594,85 @@ void acm_store_write_abort(acm_wtxn_t *w)
 {
 	if (!w)
 		return;
+	if (w->outer)
+		acm_wtxn_rollback(w);
 	mdb_txn_abort(w->txn);
 	wtxn_free(w);
 }
 
+/* ---- savepoints ---------------------------------------------------------- */
+
+int acm_wtxn_savepoint(acm_wtxn_t *w)
+{
+	if (w->outer)
+		return -EBUSY;
+	if (w->poisoned)
+		return ACM_ESTORE;
+	MDB_txn *child;
+	int rc = store_err(mdb_txn_begin(w->s->env, w->txn, 0, &child));
+	if (rc != ACM_OK) {
+		w->poisoned = true;
+		return rc;
+	}
+	w->outer = w->txn;
+	w->txn = child;
+	w->sp_diff_len = w->diff_len;
+	w->sp_audit_len = store_audit_count(w);
+	return ACM_OK;
+}
+
+int acm_wtxn_release(acm_wtxn_t *w)
+{
+	if (!w->outer)
+		return ACM_OK;
+	int rc = store_err(mdb_txn_commit(w->txn));
+	w->txn = w->outer;
+	w->outer = NULL;
+	return store_wtxn_result(w, rc);
+}
+
+/* The in-memory parts are cut back to where they stood, so that a commit
+ * after the rollback journals and audits only what the outer txn holds. */
+void acm_wtxn_rollback(acm_wtxn_t *w)
+{
+	if (!w->outer)
+		return;
+	mdb_txn_abort(w->txn);
+	w->txn = w->outer;
+	w->outer = NULL;
+	w->diff_len = w->sp_diff_len;
+	store_audit_truncate(w, w->sp_audit_len);
+}
+
+/* Diffs are appended in time order, so the old ones are all at the front.
+ * A clock stepped back only keeps diffs longer; the newest is never old. */
+static int journal_trim_age(acm_wtxn_t *w, uint64_t now)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc;
+
+	if (!w->s->journal_max_age || now < w->s->journal_max_age)
+		return ACM_OK;
+	if ((rc = mdb_cursor_open(w->txn, w->s->journal, &c)))
+		return store_err(rc);
+	while ((rc = mdb_cursor_get(c, &k, &v, MDB_FIRST)) == 0) {
+		if (v.mv_size < DIFF_HDR) {
+			mdb_cursor_close(c);
+			return ACM_ECORRUPT;
+		}
+		if (acm_get_u64((const uint8_t *)v.mv_data + 8) >= now - w->s->journal_max_age)
+			break;
+		if ((rc = mdb_cursor_del(c, 0)))
+			break;
+	}
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? ACM_OK : store_err(rc);
+}
+
 static int journal_append(acm_wtxn_t *w, uint32_t from, uint32_t to)
 {
+	uint64_t now = (uint64_t)time(NULL);
 	uint64_t seq;
 	uint8_t key[8];
 	int rc = store_next_seq(w->txn, w->s->journal, &seq);
@@ -570,9 +685,11 @@ static int journal_append(acm_wtxn_t *w, uint32_t from, uint32_t to)
 	uint8_t *p = v.mv_data;
 	acm_put_u32(p, from);
 	acm_put_u32(p + 4, to);
-	acm_put_u64(p + 8, (uint64_t)time(NULL));
+	acm_put_u64(p + 8, now);
 	memcpy(p + DIFF_HDR, w->diff, w->diff_len);
-	return store_trim(w->txn, w->s->journal, w->s->journal_max);
+	if ((rc = store_trim(w->txn, w->s->journal, w->s->journal_max)))
+		return rc;
+	return journal_trim_age(w, now);
 }
 
 /* Bump the serial once and journal the diff: the first half of a commit. */
@@ -592,7 +709,9 @@ static int publish_diff(acm_wtxn_t *w, uint32_t *serial)
 int acm_store_write_commit(acm_wtxn_t *w, uint32_t *serial)
 {
 	uint32_t sn = 0;
-	int rc = w->poisoned ? ACM_ESTORE : publish_diff(w, &sn);
+	int rc = w->outer ? acm_wtxn_release(w) : ACM_OK;
+	if (rc == ACM_OK)
+		rc = w->poisoned ? ACM_ESTORE : publish_diff(w, &sn);
 
 	if (rc == ACM_OK)
 		rc = store_audit_flush(w, sn);

@@ -37,6 +37,17 @@
 
 #define ACM_STORE_SCHEMA 1
 
+/*
+ * Where TXT values live: an account's own name <subdomain>.<apex>, and the
+ * name under it where a client certifying that very name (certbot for a
+ * name of this zone) writes its challenge, _acme-challenge.<subdomain>.<apex>.
+ * The TXT operations and reads below take either as "subdomain":
+ * "<subdomain>" or "_acme-challenge.<subdomain>". The second has no record
+ * until a value is set there, and goes with the account.
+ */
+#define ACM_CHALLENGE_LABEL "_acme-challenge"
+#define ACM_TXT_NAME_MAX (sizeof(ACM_CHALLENGE_LABEL) + ACM_LABEL_MAX)   /* without NUL */
+
 typedef struct {
 	size_t len;
 	char value[ACM_TXT_MAX + 1];           /* NUL-terminated copy */
@@ -48,6 +59,7 @@ typedef struct {
 	size_t mapsize;          /* bytes; 0 = default (4 GiB, sparse) */
 	unsigned max_values;     /* values per name; 0 = default (8) */
 	unsigned journal_max;    /* diffs kept; 0 = default (10000) */
+	uint64_t journal_max_age; /* seconds a diff is kept; 0 = no age limit */
 	unsigned audit_max;      /* audit records kept; 0 = default (100000) */
 	bool read_only;          /* open without creating or writing */
 } acm_store_opts_t;
@@ -106,6 +118,11 @@ int acm_wtxn_txt_replace(acm_wtxn_t *w, const char *subdomain,
 int acm_wtxn_txt_push(acm_wtxn_t *w, const char *subdomain, const char *value,
                       size_t len, uint64_t expires, unsigned keep);
 
+/* The values of a name as this transaction sees them (expired ones
+ * included: check .expires); like acm_store_txt_list. */
+int acm_wtxn_txt_list(acm_wtxn_t *w, const char *subdomain, acm_txt_t *out, size_t max,
+                      size_t *n);
+
 /* Rewrite an existing account's record (flags, key, allowfrom, updated).
  * The subdomain and username identify it and cannot change: ACM_ENOTFOUND
  * if there is no such account, ACM_EEXIST if the username differs. A record
@@ -137,6 +154,20 @@ int acm_wtxn_purge_expired(acm_wtxn_t *w, uint64_t now, size_t max, size_t *remo
  * Without a call, or for NULL, actor is "unknown" and source "local".
  */
 void acm_wtxn_set_actor(acm_wtxn_t *w, const char *actor, const char *source);
+
+/*
+ * A savepoint (one level): the operations after acm_wtxn_savepoint can be
+ * undone together by acm_wtxn_rollback, or kept by acm_wtxn_release, without
+ * touching what the transaction did before. Backed by an LMDB nested
+ * transaction; the pending diff and audit records are rolled back with it.
+ * savepoint: ACM_OK, -EBUSY if one is already open, or ACM_ESTORE (the
+ * transaction is then poisoned). release: ACM_OK or a store failure (which
+ * poisons). rollback leaves the transaction usable unless it was poisoned
+ * before. Committing or aborting with a savepoint open releases or aborts it.
+ */
+int acm_wtxn_savepoint(acm_wtxn_t *w);
+int acm_wtxn_release(acm_wtxn_t *w);
+void acm_wtxn_rollback(acm_wtxn_t *w);
 
 /* Commit durably. If anything changed, the serial was bumped once and the
  * diff journaled; *serial (may be NULL) gets the serial after the commit.
@@ -242,5 +273,17 @@ void acm_reader_end(acm_reader_t *r);
  * the map and stays valid until acm_reader_end. ACM_OK or ACM_ENOTFOUND. */
 int acm_reader_lookup(acm_reader_t *r, const uint8_t *owner, size_t owner_len,
                       const uint8_t **rec, size_t *len);
+
+/*
+ * Walks inside the reader's snapshot, for a zone transfer that must see one
+ * serial from its first message to its last: fn gets every rrset record
+ * whose owner sorts at or after from (from_len 0: from the first), or every
+ * journal diff with sequence >= from_seq, in key order, until it returns
+ * non-zero, which is then returned. Pointers stay valid until
+ * acm_reader_end. ACM_OK at the end, ACM_ESTORE outside a snapshot.
+ */
+int acm_reader_rrsets_from(acm_reader_t *r, const uint8_t *from, size_t from_len,
+                           acm_rrset_fn fn, void *ctx);
+int acm_reader_diffs_from(acm_reader_t *r, uint64_t from_seq, acm_diff_fn fn, void *ctx);
 
 #endif

@@ -133,6 +133,9 @@ static void describe_change(const acm_account_t *a, const acm_account_t *b, char
 	change_add(out, cap, a->key_scheme != b->key_scheme ||
 	           strcmp(a->key_hash, b->key_hash) != 0, "key");
 	change_add(out, cap, !same_allowfrom(a, b), "allowfrom");
+	change_add(out, cap, a->tsig_alg != b->tsig_alg ||
+	           a->tsig_secret_len != b->tsig_secret_len ||
+	           memcmp(a->tsig_secret, b->tsig_secret, a->tsig_secret_len) != 0, "tsig");
 	change_add(out, cap, a->created != b->created, "created");
 	change_add(out, cap, !out[0] && a->updated != b->updated, "updated");
 }
@@ -156,7 +159,7 @@ int acm_wtxn_account_update(acm_wtxn_t *w, const acm_account_t *acc)
 		return ACM_OK;
 	rc = account_put(w, acc, &n, 0);
 	if (rc == ACM_OK)
-		rc = store_audit_add(w, "update", n.label, change, &w->old, &w->old);
+		rc = store_audit_add(w, "update", &n, change, &w->old, &w->old);
 	return store_wtxn_result(w, rc);
 }
 
@@ -170,6 +173,25 @@ static int user_delete(acm_wtxn_t *w, const char *username, const char *label)
 	if (rc == 0 && v.mv_size == strlen(label) && memcmp(v.mv_data, label, v.mv_size) == 0)
 		rc = mdb_del(w->txn, w->s->users, &k, NULL);
 	return store_err(rc);
+}
+
+/* The account's challenge name goes with it, journaled like its values. */
+static int challenge_delete(acm_wtxn_t *w, const store_name_t *n)
+{
+	store_name_t ch;
+	store_challenge_name(w->s, n, &ch);
+	MDB_val k = store_val(ch.owner, ch.olen), v;
+	int rc = mdb_get(w->txn, w->s->rrsets, &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return ACM_OK;
+	if (rc != 0)
+		return store_err(rc);
+	/* A record that does not decode must not keep the account alive. */
+	if (acm_txt_set_decode(v.mv_data, v.mv_size, &w->old) != ACM_OK)
+		w->old.n = 0;
+	w->cur.n = 0;
+	store_change_t c = { .action = "delete", .remove = true };
+	return store_set_change(w, &ch, &c);
 }
 
 int acm_wtxn_account_delete(acm_wtxn_t *w, const char *subdomain)
@@ -191,6 +213,8 @@ int acm_wtxn_account_delete(acm_wtxn_t *w, const char *subdomain)
 		store_change_t c = { .action = "delete", .remove = true };
 		rc = store_set_change(w, &n, &c);
 	}
+	if (rc == ACM_OK)
+		rc = challenge_delete(w, &n);
 	return store_wtxn_result(w, rc);
 }
 

@@ -29,10 +29,11 @@ static json_t *values_json(const acm_txt_set_t *set)
 	return a;
 }
 
-int store_audit_add(acm_wtxn_t *w, const char *action, const char *label,
+int store_audit_add(acm_wtxn_t *w, const char *action, const store_name_t *n,
                     const char *change, const acm_txt_set_t *before,
                     const acm_txt_set_t *after)
 {
+	const char *label = n->label;
 	if (!w->audit && !(w->audit = json_array()))
 		return -ENOMEM;
 	/* "o" hands over the arrays even when packing fails. */
@@ -45,6 +46,13 @@ int store_audit_add(acm_wtxn_t *w, const char *action, const char *label,
 	                        "before", values_json(before),
 	                        "after", values_json(after));
 	if (rec && change && json_object_set_new(rec, "change", json_string(change))) {
+		json_decref(rec);
+		rec = NULL;
+	}
+	/* Values at the challenge name are the account's too: same subdomain,
+	 * and the name says where they were. */
+	if (rec && n->challenge &&
+	    json_object_set_new(rec, "name", json_string(ACM_CHALLENGE_LABEL))) {
 		json_decref(rec);
 		rec = NULL;
 	}
@@ -83,6 +91,17 @@ void store_audit_free(acm_wtxn_t *w)
 {
 	json_decref(w->audit);
 	w->audit = NULL;
+}
+
+size_t store_audit_count(const acm_wtxn_t *w)
+{
+	return json_array_size(w->audit);
+}
+
+void store_audit_truncate(acm_wtxn_t *w, size_t n)
+{
+	while (json_array_size(w->audit) > n)
+		json_array_remove(w->audit, json_array_size(w->audit) - 1);
 }
 
 /* ---- listing ------------------------------------------------------------ */

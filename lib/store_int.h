@@ -32,6 +32,7 @@ struct acm_store {
 	size_t apex_len;
 	unsigned max_values;
 	unsigned journal_max;
+	uint64_t journal_max_age;
 	unsigned audit_max;
 	bool read_only;
 	bool has_audit;             /* false only read-only, on an older store */
@@ -39,7 +40,10 @@ struct acm_store {
 
 struct acm_wtxn {
 	acm_store_t *s;
-	MDB_txn *txn;
+	MDB_txn *txn;               /* the savepoint's nested txn while one is open */
+	MDB_txn *outer;             /* the top-level txn under a savepoint, else NULL */
+	size_t sp_diff_len;         /* diff and audit lengths when the savepoint began */
+	size_t sp_audit_len;
 	bool poisoned;
 	uint8_t *diff;              /* diff entries, without the header */
 	size_t diff_len, diff_cap;
@@ -49,11 +53,13 @@ struct acm_wtxn {
 	char source[STORE_SOURCE_MAX + 1];
 };
 
-/* The name one operation works on: its label and its owner wire name. */
+/* The name one operation works on: its account's label and its owner
+ * wire name, the account's own or (challenge) its _acme-challenge name. */
 typedef struct {
 	char label[ACM_LABEL_MAX + 1];
 	uint8_t owner[ACM_DNAME_MAX];
 	size_t olen;
+	bool challenge;
 } store_name_t;
 
 /* ---- store.c: LMDB plumbing --------------------------------------------- */
@@ -68,6 +74,13 @@ int store_read_begin(acm_store_t *s, MDB_txn **txn);
 int store_get_serial(MDB_txn *txn, MDB_dbi meta, uint32_t *serial);
 /* Lower-case and check a subdomain label into n, and build its owner. */
 int store_name(const acm_store_t *s, const char *sub, store_name_t *n);
+/* The same for the name of TXT values: a subdomain label, or
+ * "_acme-challenge.<label>" (see store.h). */
+int store_txt_name(const acm_store_t *s, const char *name, store_name_t *n);
+/* The challenge name of the account of n. */
+void store_challenge_name(const acm_store_t *s, const store_name_t *n, store_name_t *out);
+/* Whether the account of n exists: ACM_OK, ACM_ENOTFOUND, or a failure. */
+int store_account_exists(const acm_store_t *s, MDB_txn *txn, const store_name_t *n);
 /* Copy at most ACM_LABEL_MAX bytes of s lower-cased into out; false if s is
  * longer. */
 bool store_lower(const char *s, char out[ACM_LABEL_MAX + 1]);
@@ -111,17 +124,21 @@ typedef struct {
 } store_change_t;
 int store_set_change(acm_wtxn_t *w, const store_name_t *n, const store_change_t *c);
 
-/* Load the rrset record of n into w->old (ACM_ENOTFOUND if none). */
+/* Load the rrset record of n into w->old (ACM_ENOTFOUND if none; a
+ * challenge name of an existing account without one is empty). */
 int store_set_load(acm_wtxn_t *w, const store_name_t *n);
 
 /* ---- store_audit.c ---------------------------------------------------- */
 
-/* Queue one audit record (change may be NULL). */
-int store_audit_add(acm_wtxn_t *w, const char *action, const char *label,
+/* Queue one audit record about n (change may be NULL). */
+int store_audit_add(acm_wtxn_t *w, const char *action, const store_name_t *n,
                     const char *change, const acm_txt_set_t *before,
                     const acm_txt_set_t *after);
 /* Write the queued records with the commit's serial, then trim. */
 int store_audit_flush(acm_wtxn_t *w, uint32_t serial);
 void store_audit_free(acm_wtxn_t *w);
+/* How many records are queued; drop those queued after the first n. */
+size_t store_audit_count(const acm_wtxn_t *w);
+void store_audit_truncate(acm_wtxn_t *w, size_t n);
 
 #endif

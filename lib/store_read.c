@@ -56,11 +56,15 @@ static int txt_list_in(acm_store_t *s, MDB_txn *txn, const char *sub,
 	store_name_t name;
 	acm_rr_iter_t it;
 	acm_rr_entry_t e;
-	int rc = store_name(s, sub, &name);
+	int rc = store_txt_name(s, sub, &name);
 	if (rc != ACM_OK)
 		return rc;
 	MDB_val k = store_val(name.owner, name.olen), v;
-	if ((rc = mdb_get(txn, s->rrsets, &k, &v)))
+	*n = 0;
+	rc = mdb_get(txn, s->rrsets, &k, &v);
+	if (rc == MDB_NOTFOUND && name.challenge)
+		return store_account_exists(s, txn, &name);
+	if (rc)
 		return store_err(rc);
 	if ((rc = acm_rr_iter_init(&it, v.mv_data, v.mv_size)))
 		return rc;
@@ -86,6 +90,15 @@ int acm_store_txt_list(acm_store_t *store, const char *subdomain,
 	rc = txt_list_in(store, txn, subdomain, out, max, n);
 	mdb_txn_abort(txn);
 	return rc;
+}
+
+int acm_wtxn_txt_list(acm_wtxn_t *w, const char *subdomain, acm_txt_t *out, size_t max,
+                      size_t *n)
+{
+	*n = 0;
+	if (w->poisoned)
+		return ACM_ESTORE;
+	return store_wtxn_result(w, txt_list_in(w->s, w->txn, subdomain, out, max, n));
 }
 
 /* What the rrset and diff walks hand each key/value pair to. */
@@ -270,4 +283,25 @@ int acm_reader_lookup(acm_reader_t *r, const uint8_t *owner, size_t owner_len,
 	*rec = v.mv_data;
 	*len = v.mv_size;
 	return ACM_OK;
+}
+
+int acm_reader_rrsets_from(acm_reader_t *r, const uint8_t *from, size_t from_len,
+                           acm_rrset_fn fn, void *ctx)
+{
+	if (!r->active)
+		return ACM_ESTORE;
+	struct walk wk = { fn, NULL, ctx };
+	MDB_val start = store_val(from, from_len);
+	return store_walk(r->txn, r->s->rrsets, from_len ? &start : NULL, false, visit, &wk);
+}
+
+int acm_reader_diffs_from(acm_reader_t *r, uint64_t from_seq, acm_diff_fn fn, void *ctx)
+{
+	if (!r->active)
+		return ACM_ESTORE;
+	struct walk wk = { NULL, fn, ctx };
+	uint8_t key[8];
+	acm_put_u64(key, from_seq);
+	MDB_val start = store_val(key, 8);
+	return store_walk(r->txn, r->s->journal, &start, false, visit, &wk);
 }

@@ -22,7 +22,7 @@ static int txt_start(acm_wtxn_t *w, const char *sub, const char *value, size_t l
 		return ACM_ESTORE;
 	if (value && acm_txt_check(value, len) != ACM_OK)
 		return ACM_EBADVALUE;
-	int rc = store_name(w->s, sub, n);
+	int rc = store_txt_name(w->s, sub, n);
 	return rc == ACM_OK ? store_set_load(w, n) : rc;
 }
 
@@ -173,17 +173,22 @@ int acm_wtxn_txt_push(acm_wtxn_t *w, const char *subdomain, const char *value,
 
 /* ---- the sweep of expired values ----------------------------------------- */
 
-/* The name of an rrsets key: one label of ours above the apex. */
+/* The name of an rrsets key: one label of ours above the apex, or a
+ * challenge name above such a label. */
 static int name_of_key(const acm_store_t *s, const MDB_val *k, store_name_t *n)
 {
+	static const uint8_t chal[] = "\x0f" ACM_CHALLENGE_LABEL;
 	const uint8_t *p = k->mv_data;
-	if (k->mv_size < 2 || k->mv_size > ACM_DNAME_MAX || p[0] == 0 ||
-	    p[0] > ACM_LABEL_MAX || 1u + p[0] + s->apex_len != k->mv_size)
+	size_t len = k->mv_size;
+	n->challenge = len > sizeof(chal) - 1 && memcmp(p, chal, sizeof(chal) - 1) == 0;
+	size_t skip = n->challenge ? sizeof(chal) - 1 : 0;
+	if (len - skip < 2 || len > ACM_DNAME_MAX || p[skip] == 0 ||
+	    p[skip] > ACM_LABEL_MAX || skip + 1u + p[skip] + s->apex_len != len)
 		return ACM_ECORRUPT;
-	memcpy(n->owner, p, k->mv_size);
-	n->olen = k->mv_size;
-	memcpy(n->label, p + 1, p[0]);
-	n->label[p[0]] = '\0';
+	memcpy(n->owner, p, len);
+	n->olen = len;
+	memcpy(n->label, p + skip + 1, p[skip]);
+	n->label[p[skip]] = '\0';
 	return ACM_OK;
 }
 

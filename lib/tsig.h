@@ -65,7 +65,12 @@ const char *acm_tsig_alg_name(acm_tsig_alg_t alg);
  * BIND/Knot key files). ACM_OK, ACM_EBADNAME, or ACM_EBADVALUE. */
 int acm_tsig_key_from_text(const char *name, const char *alg, const char *secret_b64,
                            acm_tsig_key_t *out);
-/* The secret as base64 (out holds at least 4 * ceil(len / 3) + 1 bytes). */
+/* Decode a base64 secret (whitespace allowed, padding as RFC 4648) into
+ * out (ACM_TSIG_SECRET_MAX bytes). ACM_OK or ACM_EBADVALUE (also for an
+ * empty or too long secret). */
+int acm_tsig_secret_from_b64(const char *b64, uint8_t *out, size_t *len);
+/* The secret as base64 (out holds at least 4 * ceil(len / 3) + 1 bytes;
+ * if it does not, out is set to ""). */
 void acm_tsig_secret_to_b64(const acm_tsig_key_t *key, char *out, size_t outlen);
 /* A new random key (32 bytes of secret, like tsig-keygen's default for
  * hmac-sha256; 48/64 for sha384/512). ACM_OK or ACM_ECRYPTO. */
@@ -91,6 +96,16 @@ int acm_tsig_verify(const uint8_t *msg, size_t len, const acm_tsig_rr_t *t,
                     const acm_tsig_key_t *key, uint64_t now);
 
 /*
+ * Verify a response, or a later message of a multi-message response:
+ * prior_mac/prior_len is the request's MAC (first response) or the
+ * previous message's MAC (continuation true: only the timers are
+ * digested). acm_tsig_verify is this with no prior MAC. Same results.
+ */
+int acm_tsig_verify_chained(const uint8_t *msg, size_t len, const acm_tsig_rr_t *t,
+                            const acm_tsig_key_t *key, const uint8_t *prior_mac,
+                            size_t prior_len, bool continuation, uint64_t now);
+
+/*
  * Sign a response (or a request) in place: append a TSIG RR to msg[0..len),
  * which has room up to cap, and increment ARCOUNT. prior_mac/prior_len is
  * the request's MAC for the first response (NULL/0 for a request), or the
@@ -100,7 +115,8 @@ int acm_tsig_verify(const uint8_t *msg, size_t len, const acm_tsig_rr_t *t,
  * is left empty (the response is unsigned, 5.3.2); for BADTIME the server's
  * time goes in other data. mac_out (ACM_TSIG_MAC_MAX bytes, may be NULL)
  * gets this message's MAC for chaining. Returns the new length, or
- * ACM_ESPACE.
+ * ACM_ESPACE (also ACM_EBADVALUE for no usable key or len < 12, and
+ * ACM_ECRYPTO if OpenSSL fails).
  */
 int acm_tsig_sign(uint8_t *msg, size_t len, size_t cap, const acm_tsig_key_t *key,
                   const uint8_t *prior_mac, size_t prior_len, bool continuation,

@@ -3,12 +3,16 @@
  * Builds the static zone (SOA, apex NS, zone.records) from the configuration
  * and renders every RRset to wire bytes once, so that the DNS path never
  * formats a record. Lookup is an open-addressing hash over lower-case names.
+ * The zone also carries the policy that must change with it on reload: the
+ * TSIG keyring, the transfer ACL, NOTIFY targets and whether UPDATE is on.
  */
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/crypto.h>
 
 #include "lib/error.h"
 #include "lib/wire.h"
@@ -26,6 +30,13 @@ struct acm_zone {
 	size_t node_count;
 	uint32_t *slots;        /* node index + 1, 0 = empty */
 	size_t slot_mask;
+	acm_tsig_key_t *keys;   /* copies of the config's tsig keys */
+	size_t key_count;
+	struct acm_transfer_allow *allow;
+	size_t allow_count;
+	acm_listen_t *notify;
+	size_t notify_count;
+	bool update_enabled;
 };
 
 static uint32_t name_hash(const uint8_t *name, size_t len)
@@ -385,7 +396,40 @@ static void zone_free(acm_zone_t *z)
 	}
 	free(z->nodes);
 	free(z->slots);
+	if (z->keys)
+		OPENSSL_cleanse(z->keys, z->key_count * sizeof(*z->keys));
+	free(z->keys);
+	free(z->allow);
+	free(z->notify);
 	free(z);
+}
+
+/* A copy of n items of size bytes; *out stays NULL for none. */
+static int copy_array(void **out, const void *src, size_t n, size_t size)
+{
+	if (n == 0)
+		return ACM_OK;
+	if (!(*out = malloc(n * size)))
+		return -ENOMEM;
+	memcpy(*out, src, n * size);
+	return ACM_OK;
+}
+
+static int copy_policy(acm_zone_t *z, const acm_config_t *cfg)
+{
+	int rc;
+
+	z->update_enabled = cfg->update.enabled;
+	z->key_count = cfg->tsig_count;
+	z->allow_count = cfg->transfer.allow_count;
+	z->notify_count = cfg->transfer.notify_count;
+	if ((rc = copy_array((void **)&z->keys, cfg->tsig, z->key_count, sizeof(*z->keys))) ||
+	    (rc = copy_array((void **)&z->allow, cfg->transfer.allow, z->allow_count,
+	                     sizeof(*z->allow))) ||
+	    (rc = copy_array((void **)&z->notify, cfg->transfer.notify, z->notify_count,
+	                     sizeof(*z->notify))))
+		return rc;
+	return ACM_OK;
 }
 
 int acm_zone_build(const acm_config_t *cfg, acm_zone_t **out, char *err, size_t errlen)
@@ -399,7 +443,9 @@ int acm_zone_build(const acm_config_t *cfg, acm_zone_t **out, char *err, size_t 
 	acm_dname_lower(z->apex);
 	z->txt_ttl = cfg->txt_ttl;
 	build_soa_tail(z, cfg);
-	int rc = zone_fill(z, cfg, err, errlen);
+	int rc = copy_policy(z, cfg);
+	if (rc == ACM_OK)
+		rc = zone_fill(z, cfg, err, errlen);
 	if (rc != ACM_OK) {
 		zone_free(z);
 		return rc;
@@ -454,4 +500,47 @@ const acm_rrset_t *acm_node_rrset(const acm_node_t *node, uint16_t type)
 		if (node->rrsets[i].type == type)
 			return &node->rrsets[i];
 	return NULL;
+}
+
+const acm_node_t *acm_zone_node_at(const acm_zone_t *zone, size_t i)
+{
+	return i < zone->node_count ? &zone->nodes[i] : NULL;
+}
+
+const acm_tsig_key_t *acm_zone_tsig_key(const acm_zone_t *z, const uint8_t *name, size_t len)
+{
+	for (size_t i = 0; i < z->key_count; i++)
+		if (z->keys[i].name_len == len && memcmp(z->keys[i].name, name, len) == 0)
+			return &z->keys[i];
+	return NULL;
+}
+
+static bool allow_matches(const struct acm_transfer_allow *a, const struct sockaddr *client,
+                          const uint8_t *key, size_t key_len)
+{
+	if (a->has_address && (!client || !acm_cidr_match(&a->address, client)))
+		return false;
+	if (a->has_key && (!key || key_len != a->key_len || memcmp(key, a->key, key_len) != 0))
+		return false;
+	return true;
+}
+
+bool acm_zone_transfer_allowed(const acm_zone_t *z, const struct sockaddr *client,
+                               const uint8_t *signed_key, size_t key_len)
+{
+	for (size_t i = 0; i < z->allow_count; i++)
+		if (allow_matches(&z->allow[i], client, signed_key, key_len))
+			return true;
+	return false;
+}
+
+bool acm_zone_update_enabled(const acm_zone_t *z)
+{
+	return z->update_enabled;
+}
+
+size_t acm_zone_notify_targets(const acm_zone_t *z, const acm_listen_t **out)
+{
+	*out = z->notify;
+	return z->notify_count;
 }

@@ -78,6 +78,29 @@ const uint8_t *acm_zone_soa_tail(const acm_zone_t *zone, size_t *len, size_t *se
 const acm_node_t *acm_zone_find(const acm_zone_t *zone, const uint8_t *owner, size_t len);
 /* The node's RRset of a type, or NULL. */
 const acm_rrset_t *acm_node_rrset(const acm_node_t *node, uint16_t type);
+/* Every node by index, in no particular order, for a zone transfer: NULL
+ * once i reaches the count. */
+const acm_node_t *acm_zone_node_at(const acm_zone_t *zone, size_t i);
+
+/*
+ * The zone's policy, copied from the configuration it was built from so
+ * that a reload swaps it with the records.
+ *
+ * The tsig: key of a lower-case wire name, or NULL.
+ */
+const acm_tsig_key_t *acm_zone_tsig_key(const acm_zone_t *z, const uint8_t *name, size_t len);
+/*
+ * May this client transfer the zone? Yes if any transfer.allow entry
+ * matches: its address (if given) contains client, and its key (if given)
+ * is signed_key, the lower-case wire name of the key the request was
+ * verified with (NULL if unsigned or not verified). No entries: nobody.
+ */
+bool acm_zone_transfer_allowed(const acm_zone_t *z, const struct sockaddr *client,
+                               const uint8_t *signed_key, size_t key_len);
+/* update.enabled */
+bool acm_zone_update_enabled(const acm_zone_t *z);
+/* transfer.notify: the targets (*out valid while the zone is), and their count. */
+size_t acm_zone_notify_targets(const acm_zone_t *z, const acm_listen_t **out);
 
 /*
  * All static RRs of the configuration as an ldns list (SOA first with the

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * acmensd: read the configuration, open the store, start the DNS workers
- * and (with an http section) group commit and the HTTP API, then wait for
+ * acmensd: read the configuration, open the store, start the DNS workers,
+ * the notifier (NOTIFY and propagation status for the secondaries) and
+ * (with an http section) group commit and the HTTP API, then wait for
  * signals: SIGTERM/SIGINT stop, SIGHUP reloads the configuration (static
  * records, log level, TTLs, API settings and certificate) without dropping
  * queries.
@@ -20,6 +21,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "dnsd/notify.h"
 #include "dnsd/server.h"
 #include "httpapi/http.h"
 #include "lib/commit.h"
@@ -28,12 +30,15 @@
 #include "lib/log.h"
 #include "lib/store.h"
 #include "lib/zone.h"
+#include "lib/zone_status.h"
 
 typedef struct {
 	const char *config_path;
 	acm_config_t *cfg;
 	acm_server_t *server;
-	acm_commit_t *commit;           /* with the HTTP API only */
+	acm_zone_status_t *status;      /* written by the notifier, read by the API */
+	acm_notifier_t *notifier;
+	acm_commit_t *commit;           /* with the HTTP API or dynamic updates */
 	acm_http_t *http;
 	struct event_base *base;
 } daemon_t;
@@ -87,6 +92,11 @@ static void warn_unreloadable(const acm_config_t *old, const acm_config_t *new)
 		acm_warn("reload: dns.listen changed; restart to apply");
 	if (old->workers != new->workers)
 		acm_warn("reload: dns.workers changed; restart to apply");
+	if (old->transfer.journal_max_entries != new->transfer.journal_max_entries ||
+	    old->transfer.journal_max_age != new->transfer.journal_max_age)
+		acm_warn("reload: transfer.journal changed; restart to apply");
+	if (new->update.enabled && !old->update.enabled && !old->http.enabled)
+		acm_warn("reload: update.enabled needs group commit; restart to apply");
 	if (old->http.enabled != new->http.enabled)
 		acm_warn("reload: the http section was %s; restart to apply",
 		         new->http.enabled ? "added" : "removed");
@@ -115,6 +125,8 @@ static void reload(daemon_t *d)
 	warn_unreloadable(d->cfg, cfg);
 	acm_log_set_level(cfg->log_level);
 	acm_server_set_zone(d->server, zone);
+	if (acm_notifier_reload(d->notifier, cfg) != ACM_OK)
+		acm_warn("reload: transfer.notify unchanged: out of memory");
 	acm_zone_unref(zone);
 	acm_config_free(d->cfg);
 	d->cfg = cfg;
@@ -157,26 +169,52 @@ static int parse_args(int argc, char **argv, daemon_t *d)
 	return 0;
 }
 
-/* Group commit and the API on top of it; logs its own failure. */
+/* Group commit, for the API and for dynamic updates, before the DNS
+ * workers that submit updates to it. */
+static int start_commit(daemon_t *d, acm_store_t *store, char *err, size_t errlen)
+{
+	if (!d->cfg->http.enabled && !d->cfg->update.enabled)
+		return ACM_OK;
+	acm_commit_opts_t co = { .purge_interval = PURGE_INTERVAL };
+	int rc = acm_commit_start(store, &co, &d->commit);
+	if (rc != ACM_OK)
+		snprintf(err, errlen, "cannot start group commit: %s", acm_strerror(rc));
+	return rc;
+}
+
+/* The API on top of group commit; logs its own failure. */
 static int start_http(daemon_t *d, acm_store_t *store)
 {
 	char err[ACM_CONFIG_ERR_MAX] = "";
-	acm_commit_opts_t co = { .purge_interval = PURGE_INTERVAL };
-	int rc = acm_commit_start(store, &co, &d->commit);
-	if (rc != ACM_OK) {
-		acm_err("cannot start group commit: %s", acm_strerror(rc));
-		return rc;
-	}
-	rc = acm_http_start(d->cfg, store, d->commit, &d->http, err, sizeof(err));
+	int rc = acm_http_start(d->cfg, store, d->commit, d->status, &d->http, err, sizeof(err));
 	if (rc != ACM_OK) {
 		acm_err("cannot start the HTTP API: %s", err[0] ? err : acm_strerror(rc));
-		acm_commit_stop(d->commit);
-		d->commit = NULL;
 		return rc;
 	}
 	acm_notice("HTTP API%s on %zu addresses", d->cfg->http.tls_cert ? " (TLS)" : "",
 	           d->cfg->http.listen_count);
 	return ACM_OK;
+}
+
+/* The propagation status table and the notifier that fills it; logs its
+ * own failure. */
+static int start_notifier(daemon_t *d, acm_store_t *store)
+{
+	char err[ACM_CONFIG_ERR_MAX] = "";
+	int rc = acm_zone_status_new(&d->status);
+	if (rc == ACM_OK)
+		rc = acm_notifier_start(d->cfg, store, d->status, &d->notifier, err, sizeof(err));
+	if (rc != ACM_OK)
+		acm_err("cannot start the notifier: %s", err[0] ? err : acm_strerror(rc));
+	return rc;
+}
+
+static void stop_notifier(daemon_t *d)
+{
+	acm_notifier_stop(d->notifier);
+	d->notifier = NULL;
+	acm_zone_status_free(d->status);
+	d->status = NULL;
 }
 
 static int run(daemon_t *d)
@@ -186,7 +224,9 @@ static int run(daemon_t *d)
 	acm_zone_t *zone = NULL;
 	int lock_fd = -1;
 	acm_store_opts_t so = { .mapsize = d->cfg->store_max_size,
-	                        .max_values = d->cfg->txt_max_values };
+	                        .max_values = d->cfg->txt_max_values,
+	                        .journal_max = d->cfg->transfer.journal_max_entries,
+	                        .journal_max_age = d->cfg->transfer.journal_max_age };
 	int rc = acm_store_open(d->cfg->store_path, d->cfg->apex, &so, &store);
 	if (rc != ACM_OK) {
 		acm_err("cannot open store %s: %s", d->cfg->store_path, acm_strerror(rc));
@@ -201,15 +241,21 @@ static int run(daemon_t *d)
 	}
 	rc = acm_zone_build(d->cfg, &zone, err, sizeof(err));
 	if (rc == ACM_OK)
-		rc = acm_server_start(d->cfg, store, zone, &d->server, err, sizeof(err));
+		rc = start_commit(d, store, err, sizeof(err));
+	if (rc == ACM_OK)
+		rc = acm_server_start(d->cfg, store, zone, d->commit, &d->server, err, sizeof(err));
 	acm_zone_unref(zone);
 	if (rc != ACM_OK) {
 		acm_err("cannot start: %s", err[0] ? err : acm_strerror(rc));
+		acm_commit_stop(d->commit);
 		acm_store_close(store);
 		close(lock_fd);
 		return 1;
 	}
-	if (d->cfg->http.enabled && start_http(d, store) != ACM_OK) {
+	if (start_notifier(d, store) != ACM_OK ||
+	    (d->cfg->http.enabled && start_http(d, store) != ACM_OK)) {
+		stop_notifier(d);
+		acm_commit_stop(d->commit);
 		acm_server_stop(d->server);
 		acm_store_close(store);
 		close(lock_fd);
@@ -229,10 +275,12 @@ static int run(daemon_t *d)
 	for (int i = 0; i < 3; i++)
 		event_free(sigs[i]);
 	/* HTTP first, so no new writes arrive; group commit then finishes
-	 * the ones it holds before DNS and the store go away */
+	 * the ones it holds (updates' answers wait on the workers) before
+	 * DNS and the store go away */
 	acm_http_stop(d->http);
 	if (d->commit)
 		acm_commit_stop(d->commit);
+	stop_notifier(d);
 	acm_server_stop(d->server);
 	acm_store_close(store);
 	close(lock_fd);

@@ -103,7 +103,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	acm_query_t q;
 	if (!acm_query_parse(data, size, &q))
 		return 0;
-	acm_answer_env_t env = { zone, lookup, NULL, 2026112301, 2000, 1232 };
+	acm_answer_env_t env = { .zone = zone, .lookup = lookup, .serial = 2026112301,
+	                         .now = 2000, .udp_payload = 1232 };
 	for (int tcp = 0; tcp < 2; tcp++) {
 		size_t cap = tcp ? sizeof(out) : 1232;
 		size_t n = acm_answer(&env, &q, tcp, out, cap, NULL);

@@ -14,7 +14,7 @@ import pytest
 from conftest import ADMIN_TOKEN, _server_factory, dns_txt, lives, start_http, value
 
 ACCOUNT_FIELDS = {"subdomain", "fulldomain", "username", "allowfrom", "created", "updated",
-                  "disabled", "key_scheme"}
+                  "disabled", "key_scheme", "tsig"}
 
 # Every key this module's accounts were given; the audit log must hold none.
 SECRETS = [ADMIN_TOKEN]

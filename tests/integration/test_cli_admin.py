@@ -23,7 +23,7 @@ OK, USAGE, NOTFOUND, STORE, REJECTED = 0, 1, 2, 3, 4
 UNKNOWN_SUB = "00000000-0000-4000-8000-000000000000"
 STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 ACCOUNT_FIELDS = {"subdomain", "fulldomain", "username", "allowfrom", "created", "updated",
-                  "disabled", "key_scheme"}
+                  "disabled", "key_scheme", "tsig"}
 
 
 def login():
@@ -579,7 +579,8 @@ def test_missing_store_is_3(srv, tmp_path, args):
     ("account", "delete", "a", "b", "--yes"), ("account", "rotate-key"),
     ("check-config", "x"), ("serial", "x"), ("stats", "--bogus"), ("audit", "extra"),
     ("audit", "--after", "-1"), ("audit", "--limit", "0"), ("audit", "--limit", "1000001"),
-    ("backup",), ("backup", "a", "b"), ("export", "x"),
+    ("backup",), ("backup", "a", "b"), ("export", "x"), ("account", "tsig-key"),
+    ("account", "tsig-key", "a", "b"), ("tsig-keygen",), ("tsig-keygen", "a", "b"),
 ], ids=lambda a: "-".join(a))
 def test_usage_errors_are_1(srv, args):
     rc, _, p = ctl(srv.config, *args, json_out=False)
@@ -595,7 +596,7 @@ HELP = [
     ("account", "disable"), ("account", "enable"), ("account", "delete"),
     ("account", "rotate-key"), ("txt",), ("txt", "add"), ("txt", "remove"), ("txt", "set"),
     ("txt", "list"), ("export",), ("check-config",), ("serial",), ("stats",), ("audit",),
-    ("backup",),
+    ("backup",), ("account", "tsig-key"), ("tsig-keygen",),
 ]
 
 

@@ -55,12 +55,13 @@ def garbage(seed, n=100):
 
 def expected_for_garbage(data):
     """What a header alone decides for random bytes: drop a response, NOTIMP
-    for opcodes other than QUERY, FORMERR otherwise (random bytes do not
-    make a well-formed single-question query)."""
+    for opcodes other than QUERY and UPDATE, FORMERR otherwise (random bytes
+    do not make a well-formed single-question query, nor a well-formed
+    update)."""
     flags = struct.unpack("!H", data[2:4])[0]
     if flags & 0x8000:
         return DROP
-    if (flags >> 11) & 0xF:
+    if (flags >> 11) & 0xF not in (0, 5):
         return NOTIMP
     return FORMERR
 
@@ -126,7 +127,10 @@ CASES = [
     ("trailing-one-byte", hdr() + q() + b"\x00", FORMERR),
     ("trailing-after-opt", hdr(ar=1) + q() + opt() + b"\xde\xad", FORMERR),
     ("qtype-opt", hdr() + q(rdtype=OPT_T), FORMERR),
-    ("notimp-garbage-after-header", hdr(flags=5 << 11, qd=3) + b"\xff" * 9, NOTIMP),
+    ("notimp-garbage-after-header", hdr(flags=6 << 11, qd=3) + b"\xff" * 9, NOTIMP),
+    ("update-garbage-after-header", hdr(flags=5 << 11, qd=3) + b"\xff" * 9, FORMERR),
+    ("update-no-zone", hdr(flags=5 << 11, qd=0), FORMERR),
+    ("update-truncated-rr", hdr(flags=5 << 11, qd=1, an=1) + q(rdtype=6) + APEX, FORMERR),
 ] + [
     ("garbage-%d" % seed, garbage(seed), expected_for_garbage(garbage(seed)))
     for seed in (1, 2, 3, 4, 5, 6)

@@ -709,6 +709,37 @@ static void test_update_fields(void **state)
 	assert_int_equal(op[0].result, ACM_ENOTFOUND);
 }
 
+/* A TSIG key update and a disable from the same stale copy both stick, and
+ * the key survives a later update of another field. */
+static void test_update_tsig(void **state)
+{
+	struct fx *f = *state;
+	acm_op_t op[2];
+	acm_account_t stale, got;
+
+	op_account(&op[0], "tsk");
+	assert_int_equal(acm_commit_run(f->c, &op[0]), ACM_OK);
+	assert_int_equal(acm_store_account_get(f->s, "tsk", &stale), ACM_OK);
+	assert_int_equal(stale.tsig_alg, 0);
+
+	memset(op, 0, sizeof(op));
+	op[0].kind = op[1].kind = ACM_OP_ACCOUNT_UPDATE;
+	op[0].account = op[1].account = stale;
+	op[0].fields = ACM_FIELD_TSIG;
+	assert_int_equal(acm_account_tsig_new(&op[0].account, ACM_TSIG_HMAC_SHA384), ACM_OK);
+	op[1].fields = ACM_FIELD_FLAGS;
+	op[1].account.flags |= ACM_ACCOUNT_DISABLED;
+	chain(op, 2);
+	assert_int_equal(acm_commit_run(f->c, op), ACM_OK);
+	assert_int_equal(op[0].result, ACM_OK);
+	assert_int_equal(op[1].result, ACM_OK);
+	assert_int_equal(acm_store_account_get(f->s, "tsk", &got), ACM_OK);
+	assert_true(got.flags & ACM_ACCOUNT_DISABLED);
+	assert_int_equal(got.tsig_alg, ACM_TSIG_HMAC_SHA384);
+	assert_int_equal(got.tsig_secret_len, 48);
+	assert_memory_equal(got.tsig_secret, op[0].account.tsig_secret, 48);
+}
+
 /* An imported account's key upgrade applies while the stored key is
  * bcrypt, and not over a key rotation that committed before it. */
 static void test_update_if_bcrypt(void **state)
@@ -756,6 +787,170 @@ static void test_update_if_bcrypt(void **state)
 	assert_string_equal(got.key_hash, op[1].account.key_hash);
 }
 
+/* ---- atomic chains --------------------------------------------------------- */
+
+static void op_expect(acm_op_t *op, const char *sub, int expect, const acm_txt_t *values,
+                      size_t n)
+{
+	op_txt(op, ACM_OP_TXT_EXPECT, sub, "", 0);
+	op->expect = expect;
+	op->values = values;
+	op->nvalues = n;
+}
+
+static acm_txt_t txt_of(const char *v)
+{
+	acm_txt_t t;
+	memset(&t, 0, sizeof(t));
+	t.len = strlen(v);
+	memcpy(t.value, v, t.len);
+	return t;
+}
+
+/* An atomic chain applies in order: a delete-then-add of the same value
+ * leaves it there; tolerated refusals do not stop it. */
+static void test_atomic_order(void **state)
+{
+	struct fx *f = *state;
+	acm_op_t ops[4];
+
+	make_accounts(f->s, "o", 1);
+	assert_int_equal(acm_store_txt_add(f->s, "o-0", "old", 3, 0, NULL), ACM_OK);
+	uint32_t before = serial_of(f->s);
+	op_txt(&ops[0], ACM_OP_TXT_REPLACE, "o-0", "", 0);
+	op_txt(&ops[1], ACM_OP_TXT_ADD, "o-0", "new", 0);
+	op_txt(&ops[2], ACM_OP_TXT_ADD, "o-0", "new", 0);
+	ops[2].tolerate = ACM_EEXIST;
+	op_txt(&ops[3], ACM_OP_TXT_REMOVE, "o-0", "absent", 0);
+	ops[3].tolerate = ACM_EABSENT;
+	chain(ops, 4);
+	assert_int_equal(acm_commit_run_atomic(f->c, ops), ACM_OK);
+	assert_int_equal(ops[0].result, ACM_OK);
+	assert_int_equal(ops[2].result, ACM_EEXIST);
+	assert_int_equal(ops[3].result, ACM_EABSENT);
+	assert_int_equal(serial_of(f->s), before + 1);
+	assert_false(has_value(f->s, "o-0", "old"));
+	assert_true(has_value(f->s, "o-0", "new"));
+}
+
+/* A failing op undoes the chain's earlier writes and skips the later ones;
+ * the others are cancelled, and no serial is spent. */
+static void test_atomic_rollback(void **state)
+{
+	struct fx *f = *state;
+	acm_op_t ops[4];
+
+	make_accounts(f->s, "a", 1);
+	assert_int_equal(acm_store_txt_add(f->s, "a-0", "old", 3, 0, NULL), ACM_OK);
+	uint32_t before = serial_of(f->s);
+	op_txt(&ops[0], ACM_OP_TXT_ADD, "a-0", "one", 0);
+	op_txt(&ops[1], ACM_OP_TXT_REMOVE, "a-0", "old", 0);
+	op_txt(&ops[2], ACM_OP_TXT_ADD, "a-0", "one", 0);     /* EEXIST, not tolerated */
+	op_txt(&ops[3], ACM_OP_TXT_ADD, "a-0", "two", 0);
+	chain(ops, 4);
+	assert_int_equal(acm_commit_run_atomic(f->c, ops), ACM_OK);
+	assert_int_equal(ops[0].result, -ECANCELED);
+	assert_int_equal(ops[1].result, -ECANCELED);
+	assert_int_equal(ops[2].result, ACM_EEXIST);
+	assert_int_equal(ops[3].result, -ECANCELED);
+	assert_int_equal(serial_of(f->s), before);
+	assert_true(has_value(f->s, "a-0", "old"));
+	assert_false(has_value(f->s, "a-0", "one") || has_value(f->s, "a-0", "two"));
+
+	/* An op the check refuses fails the chain the same way. */
+	op_txt(&ops[0], ACM_OP_TXT_ADD, "a-0", "one", 0);
+	op_txt(&ops[1], ACM_OP_TXT_ADD, "a-0", "bad\x01", 0);
+	ops[1].len = ACM_TXT_MAX + 1;
+	chain(ops, 2);
+	assert_int_equal(acm_commit_run_atomic(f->c, ops), ACM_OK);
+	assert_int_equal(ops[1].result, ACM_EBADVALUE);
+	assert_false(has_value(f->s, "a-0", "one"));
+}
+
+static void test_atomic_expect(void **state)
+{
+	struct fx *f = *state;
+	acm_op_t ops[2];
+	acm_txt_t want[3] = { txt_of("v1"), txt_of("v2"), txt_of("v1") };
+
+	make_accounts(f->s, "e", 1);
+	struct { const char *sub; int expect; size_t n; int result; } cases[] = {
+		{ "e-0", ACM_EXPECT_SOME, 0, ACM_EUNMET },
+		{ "e-0", ACM_EXPECT_NONE, 0, ACM_OK },
+		{ "nobody", ACM_EXPECT_NONE, 0, ACM_OK },     /* no name, no values */
+		{ "nobody", ACM_EXPECT_SOME, 0, ACM_EUNMET },
+		{ "e-0", ACM_EXPECT_EQUAL, 0, ACM_OK },
+		{ "e-0", ACM_EXPECT_EQUAL, 1, ACM_EUNMET },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		op_expect(&ops[0], cases[i].sub, cases[i].expect, want, cases[i].n);
+		op_txt(&ops[1], ACM_OP_TXT_ADD, "e-0", "w", 0);
+		chain(ops, 2);
+		assert_int_equal(acm_commit_run_atomic(f->c, ops), ACM_OK);
+		assert_int_equal(ops[0].result, cases[i].result);
+		if (cases[i].result == ACM_OK) {
+			/* the write after a met check happened: undo it */
+			assert_true(has_value(f->s, "e-0", "w"));
+			assert_int_equal(acm_store_txt_replace(f->s, "e-0", NULL, 0, NULL), ACM_OK);
+		}
+		assert_false(has_value(f->s, "e-0", "w"));
+	}
+
+	/* EQUAL compares sets: order and duplicates do not matter; expired
+	 * values are not there. */
+	assert_int_equal(acm_store_txt_add(f->s, "e-0", "v2", 2, 0, NULL), ACM_OK);
+	assert_int_equal(acm_store_txt_add(f->s, "e-0", "v1", 2, 0, NULL), ACM_OK);
+	op_expect(&ops[0], "e-0", ACM_EXPECT_EQUAL, want, 3);
+	ops[0].next = NULL;
+	assert_int_equal(acm_commit_run_atomic(f->c, ops), ACM_OK);
+	assert_int_equal(ops[0].result, ACM_OK);
+	op_expect(&ops[0], "e-0", ACM_EXPECT_EQUAL, want, 1);
+	assert_int_equal(acm_commit_run_atomic(f->c, ops), ACM_OK);
+	assert_int_equal(ops[0].result, ACM_EUNMET);
+	assert_int_equal(acm_store_txt_add(f->s, "e-0", "old", 3, 1, NULL), ACM_OK);
+	op_expect(&ops[0], "e-0", ACM_EXPECT_EQUAL, want, 2);
+	assert_int_equal(acm_commit_run_atomic(f->c, ops), ACM_OK);
+	assert_int_equal(ops[0].result, ACM_OK);
+
+	/* an unknown expectation is refused */
+	op_expect(&ops[0], "e-0", 99, NULL, 0);
+	assert_int_equal(acm_commit_run_atomic(f->c, ops), ACM_OK);
+	assert_int_equal(ops[0].result, -EINVAL);
+}
+
+/* One atomic chain failing in a batch leaves the others' writes alone. */
+static void test_atomic_in_batch(void **state)
+{
+	struct fx *f = *state;
+	struct gate g;
+	struct tally t;
+	acm_op_t gate_op, plain[2], atomic[2];
+
+	make_accounts(f->s, "gate", 1);
+	make_accounts(f->s, "b", 2);
+	gate_init(&g);
+	tally_init(&t);
+	gate_close(&g, f->c, &gate_op);
+	op_txt(&plain[0], ACM_OP_TXT_ADD, "b-0", "p", 0);
+	op_txt(&atomic[0], ACM_OP_TXT_ADD, "b-1", "a", 0);
+	op_txt(&atomic[1], ACM_OP_TXT_ADD, "nobody", "x", 0);
+	chain(atomic, 2);
+	op_txt(&plain[1], ACM_OP_TXT_ADD, "b-1", "q", 0);
+	assert_int_equal(acm_commit_submit(f->c, &plain[0], count_done, &t), ACM_OK);
+	assert_int_equal(acm_commit_submit_atomic(f->c, atomic, count_done, &t), ACM_OK);
+	assert_int_equal(acm_commit_submit(f->c, &plain[1], count_done, &t), ACM_OK);
+	uint32_t before = serial_of(f->s);
+	gate_release(&g);
+	assert_int_equal(tally_wait(&t, 3), 2);
+	assert_int_equal(atomic[0].result, -ECANCELED);
+	assert_int_equal(atomic[1].result, ACM_ENOTFOUND);
+	assert_int_equal(serial_of(f->s), before + 1);
+	assert_true(has_value(f->s, "b-0", "p") && has_value(f->s, "b-1", "q"));
+	assert_false(has_value(f->s, "b-1", "a"));
+	tally_destroy(&t);
+	gate_destroy(&g);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -773,7 +968,12 @@ int main(void)
 		T(test_purge),
 		T(test_actor),
 		T(test_update_fields),
+		T(test_update_tsig),
 		T(test_update_if_bcrypt),
+		T(test_atomic_order),
+		T(test_atomic_rollback),
+		T(test_atomic_expect),
+		T(test_atomic_in_batch),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -551,6 +551,115 @@ static void test_errors(void **state)
 	}
 }
 
+static void test_transfer(void **state)
+{
+	(void)state;
+	acm_config_t *c = load_ok(ZONE
+		"tsig:\n"                                                   /* 5 */
+		"  - name: Xfr.Example.\n"
+		"    secret: \"c2VjcmV0\"\n"
+		"  - name: upd.example\n"
+		"    algorithm: hmac-sha512\n"
+		"    secret: YQ==\n"
+		"transfer:\n"                                               /* 11 */
+		"  allow:\n"
+		"    - address: 192.0.2.0/24\n"
+		"    - key: xfr.example.\n"
+		"    - {address: \"2001:db8::1\", key: upd.example}\n"
+		"  notify: [192.0.2.2, \"192.0.2.3:5300\", \"[2001:db8::2]:53\"]\n"
+		"  journal:\n"
+		"    max_entries: 1000000\n"
+		"    max_age: 60\n"
+		"update:\n"
+		"  enabled: true\n");
+	uint8_t w[ACM_DNAME_MAX];
+
+	assert_int_equal(c->tsig_count, 2);
+	assert_name(c->tsig[0].name, "xfr.example");
+	assert_int_equal(c->tsig[0].name_len, 13);
+	assert_int_equal(c->tsig[0].alg, ACM_TSIG_HMAC_SHA256);
+	assert_int_equal(c->tsig[0].secret_len, 6);
+	assert_memory_equal(c->tsig[0].secret, "secret", 6);
+	assert_int_equal(c->tsig[1].alg, ACM_TSIG_HMAC_SHA512);
+	assert_int_equal(c->transfer.allow_count, 3);
+	assert_true(c->transfer.allow[0].has_address);
+	assert_false(c->transfer.allow[0].has_key);
+	assert_false(c->transfer.allow[1].has_address);
+	assert_true(c->transfer.allow[1].has_key);
+	assert_int_equal(c->transfer.allow[1].key_len, 13);
+	assert_memory_equal(c->transfer.allow[1].key, wire("xfr.example.", w), 13);
+	assert_true(c->transfer.allow[2].has_address && c->transfer.allow[2].has_key);
+	assert_int_equal(c->transfer.allow[2].address.family, AF_INET6);
+	assert_int_equal(c->transfer.notify_count, 3);
+	assert_listen4(&c->transfer.notify[0], "192.0.2.2", 53);
+	assert_listen4(&c->transfer.notify[1], "192.0.2.3", 5300);
+	assert_listen6(&c->transfer.notify[2], "2001:db8::2", 53);
+	assert_int_equal(c->transfer.journal_max_entries, 1000000);
+	assert_int_equal(c->transfer.journal_max_age, 60);
+	assert_true(c->update.enabled);
+	acm_config_free(c);
+
+	c = load_ok(ZONE);
+	assert_int_equal(c->tsig_count, 0);
+	assert_int_equal(c->transfer.allow_count, 0);
+	assert_int_equal(c->transfer.notify_count, 0);
+	assert_int_equal(c->transfer.journal_max_entries, 10000);
+	assert_int_equal(c->transfer.journal_max_age, 604800);
+	assert_false(c->update.enabled);
+	acm_config_free(c);
+}
+
+#define KEY "tsig:\n  - name: k.example\n    secret: YQ==\n"   /* lines 5-7 */
+
+static const struct err_case transfer_errors[] = {
+	{ ZONE "tsig: k\n", 5, "tsig", "expected a list of keys" },
+	{ ZONE "tsig: [k]\n", 5, "tsig", "expected a list of keys" },
+	{ ZONE "tsig:\n  - secret: YQ==\n", 6, "tsig.name", "required key missing" },
+	{ ZONE "tsig:\n  - name: k\n", 6, "tsig.secret", "required key missing" },
+	{ ZONE "tsig:\n  - name: k\n    secret: YQ==\n    size: 1\n", 8, "tsig.size", "unknown key" },
+	{ ZONE "tsig:\n  - name: k\n    name: j\n    secret: YQ==\n", 7, "tsig.name", "duplicate key" },
+	{ ZONE "tsig:\n  - name: a..b\n    secret: YQ==\n", 6, "tsig.name", "invalid domain name" },
+	{ ZONE "tsig:\n  - name: k\n    secret: \"\"\n", 7, "tsig.secret", "non-empty string" },
+	{ ZONE "tsig:\n  - name: k\n    secret: YQ=\n", 7, "tsig.secret", "base64 secret" },
+	{ ZONE "tsig:\n  - name: k\n    secret: [a]\n", 7, "tsig.secret", "non-empty string" },
+	{ ZONE "tsig:\n  - name: k\n    algorithm: hmac-md5\n    secret: YQ==\n", 7,
+	  "tsig.algorithm", "expected one of hmac-sha256, hmac-sha384, hmac-sha512" },
+	{ ZONE KEY "  - name: K.Example.\n    secret: YWI=\n", 8, "tsig.name",
+	  "duplicate key name k.example." },
+	{ ZONE "transfer:\n  allow: [192.0.2.1]\n", 6, "transfer.allow", "expected a list of" },
+	{ ZONE "transfer:\n  allow:\n    - {}\n", 7, "transfer.allow", "an address, a key, or both" },
+	{ ZONE "transfer:\n  allow:\n    - address: 192.0.2.1/33\n", 7, "transfer.allow.address",
+	  "invalid address or CIDR range" },
+	{ ZONE "transfer:\n  allow:\n    - address: 192.0.2.1/24\n", 7, "transfer.allow.address",
+	  "invalid address or CIDR range" },
+	{ ZONE "transfer:\n  allow:\n    - key: k.example\n", 7, "transfer.allow.key",
+	  "no key k.example. in tsig" },
+	{ ZONE "transfer:\n  allow:\n    - key: k.example\n    - key: j\n" KEY, 8,
+	  "transfer.allow.key", "no key j. in tsig" },
+	{ ZONE "transfer:\n  allow:\n    - port: 53\n", 7, "transfer.allow.port", "unknown key" },
+	{ ZONE "transfer:\n  notify: [example.org]\n", 6, "transfer.notify", "invalid address" },
+	{ ZONE "transfer:\n  notify: [\"192.0.2.1:0\"]\n", 6, "transfer.notify", "invalid port" },
+	{ ZONE "transfer:\n  notify: 192.0.2.1\n", 6, "transfer.notify", "expected a list" },
+	{ ZONE "transfer:\n  journal:\n    max_entries: 0\n", 7, "transfer.journal.max_entries",
+	  "from 1 to 1000000" },
+	{ ZONE "transfer:\n  journal:\n    max_age: 59\n", 7, "transfer.journal.max_age",
+	  "from 60 to 31536000" },
+	{ ZONE "transfer:\n  journal:\n    max_age: 31536001\n", 7, "transfer.journal.max_age",
+	  "from 60 to 31536000" },
+	{ ZONE "transfer:\n  journal:\n    size: 1\n", 7, "transfer.journal.size", "unknown key" },
+	{ ZONE "update:\n  enabled: maybe\n", 6, "update.enabled", "expected true or false" },
+	{ ZONE "update: true\n", 5, "update", "expected a mapping" },
+};
+
+static void test_transfer_errors(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(transfer_errors) / sizeof(transfer_errors[0]); i++) {
+		const struct err_case *e = &transfer_errors[i];
+		expect_error(e->yaml, e->line, e->key, e->fragment);
+	}
+}
+
 static void test_missing_file(void **state)
 {
 	(void)state;
@@ -592,6 +701,8 @@ int main(void)
 		cmocka_unit_test(test_http),
 		cmocka_unit_test(test_http_defaults),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_transfer),
+		cmocka_unit_test(test_transfer_errors),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_no_err_buffer),
 	};

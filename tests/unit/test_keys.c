@@ -1,17 +1,21 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * Key checks: SHA-256 accounts, and bcrypt accounts imported from acme-dns
- * against hashes made by another bcrypt implementation (python3-bcrypt).
+ * against hashes made by another bcrypt implementation (python3-bcrypt);
+ * and accounts' TSIG keys: in the record codec, and named after the account.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "lib/error.h"
+#include "lib/account.h"
 #include "lib/keys.h"
 
 /* A 40-character key as acmens and acme-dns hand them out, and its hashes
@@ -92,9 +96,74 @@ static void test_sha256_still_checked(void **state)
 	assert_false(acm_account_key_ok(&a, key, strlen(key)));
 }
 
+static const char old_record[] = "{\"username\":\"u\",\"key_scheme\":1,\"key_hash\":\"h\","
+	"\"allowfrom\":[],\"created\":1,\"updated\":2,\"flags\":0}";
+
+static void test_account_tsig_codec(void **state)
+{
+	acm_account_t a, b;
+	char *text;
+
+	(void)state;
+	/* Records from before TSIG have no key, and encode as they were. */
+	assert_int_equal(acm_account_decode(old_record, strlen(old_record), "sub", &a), ACM_OK);
+	assert_int_equal(a.tsig_alg, 0);
+	assert_int_equal(acm_account_encode(&a, &text), ACM_OK);
+	assert_string_equal(text, old_record);
+	free(text);
+
+	assert_int_equal(acm_account_tsig_new(&a, ACM_TSIG_HMAC_SHA512), ACM_OK);
+	assert_int_equal(a.tsig_secret_len, 64);
+	assert_int_equal(acm_account_encode(&a, &text), ACM_OK);
+	assert_non_null(strstr(text, "\"tsig\":{\"algorithm\":\"hmac-sha512\",\"secret\":\""));
+	assert_int_equal(acm_account_decode(text, strlen(text), "sub", &b), ACM_OK);
+	free(text);
+	assert_int_equal(b.tsig_alg, ACM_TSIG_HMAC_SHA512);
+	assert_int_equal(b.tsig_secret_len, 64);
+	assert_memory_equal(b.tsig_secret, a.tsig_secret, 64);
+
+	static const char *const bad[] = {
+		"\"tsig\":1}", "\"tsig\":{\"algorithm\":\"hmac-md5\",\"secret\":\"YQ==\"}}",
+		"\"tsig\":{\"algorithm\":\"hmac-sha256\",\"secret\":\"YQ=\"}}",
+		"\"tsig\":{\"algorithm\":\"hmac-sha256\"}}",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char rec[512];
+		snprintf(rec, sizeof(rec), "%.*s,%s", (int)strlen(old_record) - 1, old_record, bad[i]);
+		assert_int_equal(acm_account_decode(rec, strlen(rec), "sub", &b), ACM_ECORRUPT);
+	}
+}
+
+static void test_account_tsig_key(void **state)
+{
+	acm_account_t a;
+	acm_tsig_key_t k;
+	uint8_t apex[ACM_DNAME_MAX], want[ACM_DNAME_MAX];
+	size_t ulen;
+
+	(void)state;
+	assert_int_equal(acm_account_decode(old_record, strlen(old_record), "sub-1", &a), ACM_OK);
+	assert_true(acm_dname_from_text("auth.example.org.", apex) > 0);
+	assert_int_equal(acm_account_tsig_key(&a, apex, &k), ACM_ENOTFOUND);
+	assert_int_equal(acm_account_tsig_new(&a, ACM_TSIG_HMAC_SHA256), ACM_OK);
+	assert_int_equal(acm_account_tsig_key(&a, apex, &k), ACM_OK);
+	int n = acm_dname_from_text("sub-1.auth.example.org.", want);
+	assert_int_equal(k.name_len, (size_t)n);
+	assert_memory_equal(k.name, want, (size_t)n);
+	assert_int_equal(k.alg, ACM_TSIG_HMAC_SHA256);
+	assert_int_equal(k.secret_len, 32);
+	assert_memory_equal(k.secret, a.tsig_secret, 32);
+	assert_int_equal(acm_account_check(&a, &ulen), ACM_OK);
+	a.tsig_alg = 9;
+	assert_int_equal(acm_account_check(&a, &ulen), ACM_ERANGE);
+	assert_int_equal(acm_account_tsig_new(&a, 9), ACM_EBADVALUE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_account_tsig_codec),
+		cmocka_unit_test(test_account_tsig_key),
 		cmocka_unit_test(test_bcrypt_verifies),
 		cmocka_unit_test(test_bcrypt_wrong_key),
 		cmocka_unit_test(test_bcrypt_hash_shape),

@@ -23,6 +23,7 @@
 
 #include "lib/error.h"
 #include "lib/store.h"
+#include "lib/wire.h"
 #include "tests/unit/store_fx.h"
 
 static int push(acm_store_t *s, const char *sub, const char *v, unsigned keep)
@@ -624,7 +625,212 @@ static void test_backup(void **state)
 	assert_int_equal(acm_store_backup(f->s, dest), ACM_OK);
 }
 
+/* ---- savepoints ---------------------------------------------------------- */
+
+/* A rollback undoes the writes, the diff and the audit records made since
+ * the savepoint, and nothing before it; a release keeps them. */
+static void test_savepoint(void **state)
+{
+	struct fx *f = *state;
+	struct audits as = { 0 };
+	acm_wtxn_t *w;
+	acm_txt_t t[4];
+	size_t n;
+	uint32_t sn;
+
+	fx_open(f, NULL);
+	make_account(f->s, "sp", "usp");
+	assert_int_equal(acm_store_write_begin(f->s, &w), ACM_OK);
+	assert_int_equal(acm_wtxn_txt_add(w, "sp", "keep", 4, 0), ACM_OK);
+	assert_int_equal(acm_wtxn_savepoint(w), ACM_OK);
+	assert_int_equal(acm_wtxn_savepoint(w), -EBUSY);
+	assert_int_equal(acm_wtxn_txt_add(w, "sp", "gone", 4, 0), ACM_OK);
+	assert_int_equal(acm_wtxn_txt_remove(w, "sp", "keep", 4), ACM_OK);
+	assert_int_equal(acm_wtxn_txt_list(w, "sp", t, 4, &n), ACM_OK);
+	assert_int_equal(n, 1);
+	acm_wtxn_rollback(w);
+	acm_wtxn_rollback(w);     /* none open: nothing to do */
+	assert_int_equal(acm_wtxn_txt_list(w, "sp", t, 4, &n), ACM_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(t[0].value, "keep");
+	assert_int_equal(acm_wtxn_savepoint(w), ACM_OK);
+	assert_int_equal(acm_wtxn_txt_add(w, "sp", "also", 4, 0), ACM_OK);
+	assert_int_equal(acm_wtxn_release(w), ACM_OK);
+	/* committing releases a savepoint left open */
+	assert_int_equal(acm_wtxn_savepoint(w), ACM_OK);
+	assert_int_equal(acm_wtxn_txt_add(w, "sp", "last", 4, 0), ACM_OK);
+	assert_int_equal(acm_store_write_commit(w, &sn), ACM_OK);
+	assert_int_equal(sn, 2);
+	assert_string_equal(values(f->s, "sp"), "keep,also,last");
+
+	struct diffs *ds = diffs_of(f->s);
+	assert_int_equal(ds->n, 1);
+	assert_int_equal(ds->d[0].n, 3);
+	assert_ent(&ds->d[0].e[0], 1, "sp.acme.example.org.", "keep");
+	assert_ent(&ds->d[0].e[1], 1, "sp.acme.example.org.", "also");
+	assert_ent(&ds->d[0].e[2], 1, "sp.acme.example.org.", "last");
+	assert_int_equal(acm_store_audit_list(f->s, 0, NULL, 0, collect_audit, &as), ACM_OK);
+	assert_int_equal(as.n, 4);
+	assert_audit(as.rec[1], "add", "sp", "", "keep", 2);
+	assert_audit(as.rec[2], "add", "sp", "keep", "keep,also", 2);
+	audits_free(&as);
+
+	/* aborting with a savepoint open drops everything */
+	assert_int_equal(acm_store_write_begin(f->s, &w), ACM_OK);
+	assert_int_equal(acm_wtxn_txt_add(w, "sp", "x", 1, 0), ACM_OK);
+	assert_int_equal(acm_wtxn_savepoint(w), ACM_OK);
+	assert_int_equal(acm_wtxn_txt_add(w, "sp", "y", 1, 0), ACM_OK);
+	acm_store_write_abort(w);
+	assert_string_equal(values(f->s, "sp"), "keep,also,last");
+	assert_int_equal(serial_of(f->s), 2);
+}
+
+/* ---- the challenge name ---------------------------------------------------- */
+
+static int count_rrset(const uint8_t *owner, const uint8_t *rec, size_t len, void *ctx)
+{
+	(void)owner;
+	(void)rec;
+	(void)len;
+	(*(int *)ctx)++;
+	return 0;
+}
+
+static int rrsets_of(acm_store_t *s)
+{
+	int n = 0;
+	assert_int_equal(acm_store_foreach_rrset(s, count_rrset, &n), ACM_OK);
+	return n;
+}
+
+/* Values at _acme-challenge.<sub>: the account's, kept apart from its own
+ * name's, journaled under their owner, gone with the account. */
+static void test_challenge_name(void **state)
+{
+	struct fx *f = *state;
+	struct audits as = { 0 };
+	acm_txt_t t[4];
+	size_t n;
+	const char *ch = "_acme-challenge.cn";
+
+	fx_open(f, NULL);
+	make_account(f->s, "cn", "ucn");
+	assert_int_equal(rrsets_of(f->s), 1);
+	assert_int_equal(acm_store_txt_list(f->s, ch, t, 4, &n), ACM_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(add(f->s, "_ACME-Challenge.CN", "c1", 0), ACM_OK);
+	assert_int_equal(add(f->s, ch, "c1", 0), ACM_EEXIST);
+	assert_int_equal(add(f->s, "cn", "own", 0), ACM_OK);
+	assert_string_equal(values(f->s, ch), "c1");
+	assert_string_equal(values(f->s, "cn"), "own");
+	assert_int_equal(rrsets_of(f->s), 2);
+	/* no account, no challenge name; nor one deeper */
+	assert_int_equal(add(f->s, "_acme-challenge.nobody", "x", 0), ACM_ENOTFOUND);
+	assert_int_equal(add(f->s, "_acme-challenge._acme-challenge.cn", "x", 0), ACM_EBADNAME);
+	assert_int_equal(acm_store_txt_list(f->s, "_acme-challenge.nobody", t, 4, &n),
+	                 ACM_ENOTFOUND);
+
+	/* emptied, the record goes: the name does not exist any more */
+	assert_int_equal(acm_store_txt_remove(f->s, ch, "c1", 2, NULL), ACM_OK);
+	assert_int_equal(rrsets_of(f->s), 1);
+	assert_int_equal(acm_store_txt_replace(f->s, ch, NULL, 0, NULL), ACM_OK);
+	assert_int_equal(add(f->s, ch, "c2", 0), ACM_OK);
+
+	uint32_t before = serial_of(f->s);
+	assert_int_equal(delete(f->s, "cn"), ACM_OK);
+	assert_int_equal(serial_of(f->s), before + 1);
+	assert_int_equal(rrsets_of(f->s), 0);
+	struct diffs *ds = diffs_of(f->s);
+	struct diff_rec *last = &ds->d[ds->n - 1];
+	assert_int_equal(last->n, 2);
+	assert_ent(&last->e[0], 0, "cn.acme.example.org.", "own");
+	assert_ent(&last->e[1], 0, "_acme-challenge.cn.acme.example.org.", "c2");
+
+	assert_int_equal(acm_store_audit_list(f->s, 0, "cn", 0, collect_audit, &as), ACM_OK);
+	assert_string_equal(field(as.rec[1], "name"), "_acme-challenge");
+	assert_audit(as.rec[1], "add", "cn", "", "c1", 2);
+	assert_null(json_object_get(as.rec[2], "name"));
+	assert_string_equal(field(as.rec[as.n - 1], "name"), "_acme-challenge");
+	assert_audit(as.rec[as.n - 1], "delete", "cn", "c2", "", before + 1);
+	audits_free(&as);
+}
+
+/* The sweep sees challenge names too. */
+static void test_challenge_purge(void **state)
+{
+	struct fx *f = *state;
+	acm_wtxn_t *w;
+	size_t removed;
+
+	fx_open(f, NULL);
+	make_account(f->s, "cp", "ucp");
+	assert_int_equal(add(f->s, "_acme-challenge.cp", "old", 1), ACM_OK);
+	assert_int_equal(add(f->s, "cp", "old", 1), ACM_OK);
+	assert_int_equal(acm_store_write_begin(f->s, &w), ACM_OK);
+	assert_int_equal(acm_wtxn_purge_expired(w, 2, 10, &removed), ACM_OK);
+	assert_int_equal(acm_store_write_commit(w, NULL), ACM_OK);
+	assert_int_equal(removed, 2);
+	assert_int_equal(rrsets_of(f->s), 1);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, fx_setup, fx_teardown)
+
+/* ---- journal age ---------------------------------------------------------- */
+
+/* The store is closed for the raw edit: LMDB allows one open per process. */
+static void backdate_diff(struct fx *f, uint64_t seq, uint64_t when)
+{
+	uint8_t key[8], t[8];
+
+	if (f->s) {
+		acm_store_close(f->s);
+		f->s = NULL;
+	}
+
+	acm_put_u64(key, seq);
+	acm_put_u64(t, when);
+	raw_patch(f, "journal", key, sizeof(key), 8, t, sizeof(t));
+}
+
+/* Diffs older than journal_max_age go at the next commit, oldest first,
+ * even when the count bound would keep them; the newest always stays. */
+static void test_journal_max_age(void **state)
+{
+	struct fx *f = *state;
+	acm_store_opts_t o = { .journal_max = 100, .journal_max_age = 3600 };
+	uint64_t now = (uint64_t)time(NULL);
+	struct diffs *ds;
+
+	fx_open(f, &o);
+	make_account(f->s, "j", "u1");
+	assert_int_equal(add(f->s, "j", "a", 0), ACM_OK);       /* seq 1 */
+	assert_int_equal(add(f->s, "j", "b", 0), ACM_OK);       /* seq 2 */
+	assert_int_equal(add(f->s, "j", "c", 0), ACM_OK);       /* seq 3 */
+	backdate_diff(f, 1, now - 7200);
+	backdate_diff(f, 2, now - 3500);
+	fx_open(f, &o);
+	assert_int_equal(diffs_of(f->s)->n, 3);                  /* nothing trims on open */
+	assert_int_equal(add(f->s, "j", "d", 0), ACM_OK);       /* seq 4 */
+	ds = diffs_of(f->s);
+	assert_int_equal(ds->n, 3);
+	assert_int_equal(ds->d[0].seq, 2);
+	assert_int_equal(ds->d[2].seq, 4);
+
+	for (uint64_t seq = 2; seq <= 4; seq++)
+		backdate_diff(f, seq, now - 100000);
+	fx_open(f, &o);
+	assert_int_equal(add(f->s, "j", "e", 0), ACM_OK);       /* seq 5 */
+	ds = diffs_of(f->s);
+	assert_int_equal(ds->n, 1);
+	assert_int_equal(ds->d[0].seq, 5);
+
+	/* No age limit: only the count bound applies. */
+	o.journal_max_age = 0;
+	backdate_diff(f, 5, 1);
+	fx_open(f, &o);
+	assert_int_equal(add(f->s, "j", "f", 0), ACM_OK);
+	assert_int_equal(diffs_of(f->s)->n, 2);
+}
 
 int main(void)
 {
@@ -642,6 +848,10 @@ int main(void)
 		T(test_counts),
 		T(test_info),
 		T(test_backup),
+		T(test_savepoint),
+		T(test_challenge_name),
+		T(test_challenge_purge),
+		T(test_journal_max_age),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

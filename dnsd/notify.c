@@ -1,0 +1,493 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The notifier thread. A timer reads the store's serial every TICK_MS; a
+ * change (or the first read, so secondaries catch up after our restart)
+ * opens a COALESCE_MS window, after which one NOTIFY per target announces
+ * whatever the serial is then, so a burst of commits costs one NOTIFY.
+ * Each is resent with doubling delays until the target answers NOERROR
+ * with the same ID from the same address, or NOTIFY_TRIES ran out. Every
+ * PROBE_MS, and right after an acknowledgement, each target is asked for
+ * its SOA serial: that is the propagation status.
+ *
+ * Everything but acm_notifier_reload runs on the thread; reload hands a
+ * new target list over under a mutex and wakes the loop.
+ */
+#include <errno.h>
+#include <event2/event.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dnsd/notify.h"
+#include "lib/cidr.h"
+#include "lib/error.h"
+#include "lib/log.h"
+#include "lib/soa_probe.h"
+#include "lib/tsig.h"
+#include "lib/wire.h"
+
+#define TICK_MS 100
+#define COALESCE_MS 200
+#define NOTIFY_TRIES 10
+#define RETRY_FIRST_MS 1000
+#define RETRY_MAX_MS 60000
+#define PROBE_MS 5000
+#define MSG_MAX 1024        /* a NOTIFY with its TSIG; replies we read */
+
+typedef struct {
+	acm_listen_t addr;
+	bool has_key;
+	acm_tsig_key_t key;
+	/* the NOTIFY in flight */
+	bool pending;
+	uint32_t serial;
+	uint16_t id;
+	unsigned tries;
+	uint64_t next_ms;
+	uint8_t mac[ACM_TSIG_MAC_MAX];   /* of our request, which the reply's covers */
+	size_t mac_len;
+	/* SOA probes */
+	uint16_t probe_id;
+	uint64_t probe_ms;
+} target_t;
+
+typedef struct {
+	size_t count;
+	target_t *t;
+} targets_t;
+
+struct acm_notifier {
+	acm_store_t *store;
+	acm_zone_status_t *status;
+	uint8_t apex[ACM_DNAME_MAX];
+	pthread_t thread;
+	bool started;
+	struct event_base *base;
+	struct event *tick, *reload_ev, *stop_ev;
+	struct event *sock_ev[2];
+	int fd[2];                       /* IPv4, IPv6 */
+	targets_t targets;
+	pthread_mutex_t lock;
+	targets_t *next;                 /* from reload, taken on the thread */
+	bool have_serial;
+	uint32_t serial;
+	uint64_t dirty_ms;               /* 0: nothing to announce */
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* IDs are the only thing between a spoofed reply and a false "acked". */
+static uint16_t random_id(void)
+{
+	uint16_t id;
+	if (getrandom(&id, sizeof(id), 0) != sizeof(id))
+		id = (uint16_t)(now_ms() * 2654435761u >> 7);
+	return id;
+}
+
+/* ---- targets from the configuration ---------------------------------- */
+
+static const acm_tsig_key_t *config_key(const acm_config_t *cfg, const uint8_t *name, size_t len)
+{
+	for (size_t i = 0; i < cfg->tsig_count; i++)
+		if (cfg->tsig[i].name_len == len && memcmp(cfg->tsig[i].name, name, len) == 0)
+			return &cfg->tsig[i];
+	return NULL;
+}
+
+/* The key of the first transfer.allow entry with a key whose address
+ * range holds the target: the secondary will expect that key. */
+static void target_key(const acm_config_t *cfg, target_t *t)
+{
+	for (size_t i = 0; i < cfg->transfer.allow_count; i++) {
+		const struct acm_transfer_allow *a = &cfg->transfer.allow[i];
+		if (!a->has_key || (a->has_address &&
+		                    !acm_cidr_match(&a->address, (const struct sockaddr *)&t->addr.addr)))
+			continue;
+		const acm_tsig_key_t *k = config_key(cfg, a->key, a->key_len);
+		if (k) {
+			t->key = *k;
+			t->has_key = true;
+			return;
+		}
+	}
+}
+
+static void targets_free(targets_t *ts)
+{
+	if (!ts)
+		return;
+	free(ts->t);
+	free(ts);
+}
+
+static targets_t *targets_new(const acm_config_t *cfg)
+{
+	targets_t *ts = calloc(1, sizeof(*ts));
+	size_t n = cfg->transfer.notify_count;
+	if (ts)
+		ts->t = calloc(n ? n : 1, sizeof(*ts->t));
+	if (!ts || !ts->t) {
+		targets_free(ts);
+		return NULL;
+	}
+	ts->count = n;
+	for (size_t i = 0; i < n; i++) {
+		ts->t[i].addr = cfg->transfer.notify[i];
+		target_key(cfg, &ts->t[i]);
+	}
+	return ts;
+}
+
+static int status_targets(acm_notifier_t *n, const targets_t *ts)
+{
+	const char **names = calloc(ts->count ? ts->count : 1, sizeof(*names));
+	if (!names)
+		return -ENOMEM;
+	for (size_t i = 0; i < ts->count; i++)
+		names[i] = ts->t[i].addr.text;
+	int rc = acm_zone_status_set_targets(n->status, names, ts->count);
+	free(names);
+	return rc;
+}
+
+/* ---- sending ------------------------------------------------------------- */
+
+static int target_fd(const acm_notifier_t *n, const target_t *t)
+{
+	return n->fd[t->addr.addr.ss_family == AF_INET6 ? 1 : 0];
+}
+
+static void send_to(const acm_notifier_t *n, const target_t *t, const uint8_t *msg, size_t len)
+{
+	/* A lost datagram is what the retries are for. */
+	(void)sendto(target_fd(n, t), msg, len, MSG_DONTWAIT,
+	             (const struct sockaddr *)&t->addr.addr, t->addr.addrlen);
+}
+
+static void send_notify(acm_notifier_t *n, size_t i, uint64_t now)
+{
+	target_t *t = &n->targets.t[i];
+	uint8_t msg[MSG_MAX];
+	int len = acm_soa_message(msg, sizeof(msg), t->id, ACM_OPCODE_NOTIFY, n->apex);
+	if (len > 0 && t->has_key)
+		len = acm_tsig_sign(msg, (size_t)len, sizeof(msg), &t->key, NULL, 0, false,
+		                    (uint64_t)time(NULL), t->id, ACM_TSIG_OK, t->mac, &t->mac_len);
+	if (len < 0) {
+		acm_err("notify %s: cannot build the message: %s", t->addr.text, acm_strerror(len));
+		t->pending = false;
+		return;
+	}
+	send_to(n, t, msg, (size_t)len);
+	t->tries++;
+	uint64_t delay = RETRY_FIRST_MS << (t->tries - 1 < 6 ? t->tries - 1 : 6);
+	t->next_ms = now + (delay < RETRY_MAX_MS ? delay : RETRY_MAX_MS);
+	acm_zone_status_notify_sent(n->status, i, t->serial, t->tries, (uint64_t)time(NULL));
+}
+
+static void send_probe(acm_notifier_t *n, target_t *t, uint64_t now)
+{
+	uint8_t msg[ACM_SOA_MSG_MAX];
+	t->probe_id = random_id();
+	int len = acm_soa_message(msg, sizeof(msg), t->probe_id, ACM_OPCODE_QUERY, n->apex);
+	if (len > 0)
+		send_to(n, t, msg, (size_t)len);
+	t->probe_ms = now + PROBE_MS;
+}
+
+/* A new serial to announce: a fresh NOTIFY (new ID, no tries) per target. */
+static void announce(acm_notifier_t *n, uint64_t now)
+{
+	for (size_t i = 0; i < n->targets.count; i++) {
+		target_t *t = &n->targets.t[i];
+		t->pending = true;
+		t->serial = n->serial;
+		t->id = random_id();
+		t->tries = 0;
+		t->next_ms = now;
+	}
+	n->dirty_ms = 0;
+}
+
+static void retry_or_give_up(acm_notifier_t *n, size_t i, uint64_t now)
+{
+	target_t *t = &n->targets.t[i];
+	if (!t->pending || now < t->next_ms)
+		return;
+	if (t->tries >= NOTIFY_TRIES) {
+		acm_warn("notify %s: no answer for serial %u after %u tries; it will catch up "
+		         "at its SOA refresh", t->addr.text, t->serial, t->tries);
+		t->pending = false;
+		return;
+	}
+	send_notify(n, i, now);
+}
+
+/* ---- the loop ------------------------------------------------------------- */
+
+static void read_serial(acm_notifier_t *n, uint64_t now)
+{
+	uint32_t serial;
+	if (acm_store_serial(n->store, &serial) != ACM_OK)
+		return;   /* a store hiccup: the next tick tries again */
+	if (n->have_serial && serial == n->serial)
+		return;
+	n->serial = serial;
+	n->have_serial = true;
+	acm_zone_status_set_serial(n->status, serial);
+	if (n->dirty_ms == 0)
+		n->dirty_ms = now + COALESCE_MS;
+}
+
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	acm_notifier_t *n = arg;
+	uint64_t now = now_ms();
+	(void)fd;
+	(void)what;
+	read_serial(n, now);
+	if (n->dirty_ms != 0 && now >= n->dirty_ms)
+		announce(n, now);
+	for (size_t i = 0; i < n->targets.count; i++) {
+		retry_or_give_up(n, i, now);
+		if (now >= n->targets.t[i].probe_ms)
+			send_probe(n, &n->targets.t[i], now);
+	}
+}
+
+static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET) {
+		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
+		return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+	}
+	const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
+	return x->sin6_port == y->sin6_port &&
+	       memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) == 0;
+}
+
+/* A signed NOTIFY wants a reply signed with the same key over our MAC
+ * (RFC 8945 5.3); anything else could be forged by whoever guessed the ID. */
+static bool reply_signed_ok(const target_t *t, const uint8_t *msg, size_t len,
+                            const acm_soa_reply_t *r)
+{
+	acm_tsig_rr_t rr;
+	if (!t->has_key)
+		return true;
+	if (!r->has_additional || acm_tsig_parse(msg, len, r->last_rr_offset, &rr) != ACM_OK)
+		return false;
+	return acm_tsig_verify_chained(msg, len, &rr, &t->key, t->mac, t->mac_len, false,
+	                               (uint64_t)time(NULL)) == ACM_TSIG_OK;
+}
+
+static void notify_reply(acm_notifier_t *n, size_t i, const uint8_t *msg, size_t len,
+                         const acm_soa_reply_t *r)
+{
+	target_t *t = &n->targets.t[i];
+	if (!t->pending || r->id != t->id || !reply_signed_ok(t, msg, len, r))
+		return;
+	t->pending = false;
+	if (r->rcode != 0) {
+		acm_warn("notify %s: serial %u answered with rcode %d; not retrying", t->addr.text,
+		         t->serial, r->rcode);
+		return;
+	}
+	acm_debug("notify %s: serial %u acknowledged after %u tries", t->addr.text, t->serial,
+	          t->tries);
+	acm_zone_status_notify_acked(n->status, i, t->serial);
+	t->probe_ms = 0;   /* see what it has soon: the next tick asks */
+}
+
+static void handle_reply(acm_notifier_t *n, const struct sockaddr_storage *from,
+                         const uint8_t *msg, size_t len)
+{
+	acm_soa_reply_t r;
+	if (acm_soa_reply_parse(msg, len, n->apex, &r) != ACM_OK)
+		return;
+	for (size_t i = 0; i < n->targets.count; i++) {
+		target_t *t = &n->targets.t[i];
+		if (!same_addr(from, &t->addr.addr))
+			continue;
+		if (r.opcode == ACM_OPCODE_NOTIFY)
+			notify_reply(n, i, msg, len, &r);
+		else if (r.opcode == ACM_OPCODE_QUERY && r.id == t->probe_id && r.has_serial &&
+		         r.rcode == 0)
+			acm_zone_status_seen(n->status, i, r.serial, (uint64_t)time(NULL));
+	}
+}
+
+static void on_readable(evutil_socket_t fd, short what, void *arg)
+{
+	acm_notifier_t *n = arg;
+	uint8_t buf[MSG_MAX * 4];
+	(void)what;
+	for (int k = 0; k < 64; k++) {
+		struct sockaddr_storage from;
+		socklen_t fromlen = sizeof(from);
+		ssize_t got = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from,
+		                       &fromlen);
+		if (got < 0)
+			return;
+		handle_reply(n, &from, buf, (size_t)got);
+	}
+}
+
+static void take_reload(evutil_socket_t fd, short what, void *arg)
+{
+	acm_notifier_t *n = arg;
+	(void)fd;
+	(void)what;
+	pthread_mutex_lock(&n->lock);
+	targets_t *ts = n->next;
+	n->next = NULL;
+	pthread_mutex_unlock(&n->lock);
+	if (!ts)
+		return;
+	free(n->targets.t);
+	n->targets = *ts;
+	free(ts);
+	/* here, so no status row is written under an index of the old list */
+	if (status_targets(n, &n->targets) != ACM_OK)
+		acm_warn("notify: out of memory; status rows may be stale");
+	if (n->have_serial)
+		announce(n, now_ms());   /* new secondaries learn of us at once */
+}
+
+static void end_loop(evutil_socket_t fd, short what, void *arg)
+{
+	acm_notifier_t *n = arg;
+	(void)fd;
+	(void)what;
+	event_base_loopbreak(n->base);
+}
+
+static void *notifier_main(void *arg)
+{
+	acm_notifier_t *n = arg;
+	event_base_loop(n->base, EVLOOP_NO_EXIT_ON_EMPTY);
+	return NULL;
+}
+
+/* ---- life cycle ----------------------------------------------------------- */
+
+static int open_socket(acm_notifier_t *n, int family, int slot)
+{
+	n->fd[slot] = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (n->fd[slot] < 0)
+		return family == AF_INET6 ? ACM_OK : -errno;   /* a host without IPv6 */
+	n->sock_ev[slot] = event_new(n->base, n->fd[slot], EV_READ | EV_PERSIST, on_readable, n);
+	if (!n->sock_ev[slot] || event_add(n->sock_ev[slot], NULL) != 0)
+		return -ENOMEM;
+	return ACM_OK;
+}
+
+static int notifier_init(acm_notifier_t *n, const acm_config_t *cfg)
+{
+	struct timeval tick = { 0, TICK_MS * 1000 };
+	targets_t *ts = targets_new(cfg);
+	if (!ts)
+		return -ENOMEM;
+	n->targets = *ts;
+	free(ts);
+	int rc = status_targets(n, &n->targets);
+	if (rc != ACM_OK)
+		return rc;
+	n->base = event_base_new();
+	if (!n->base)
+		return -ENOMEM;
+	n->tick = event_new(n->base, -1, EV_PERSIST, on_tick, n);
+	n->reload_ev = event_new(n->base, -1, 0, take_reload, n);
+	n->stop_ev = event_new(n->base, -1, 0, end_loop, n);
+	if (!n->tick || !n->reload_ev || !n->stop_ev || event_add(n->tick, &tick) != 0)
+		return -ENOMEM;
+	if ((rc = open_socket(n, AF_INET, 0)) != ACM_OK)
+		return rc;
+	return open_socket(n, AF_INET6, 1);
+}
+
+static void notifier_free(acm_notifier_t *n)
+{
+	struct event *evs[] = { n->tick, n->reload_ev, n->stop_ev, n->sock_ev[0], n->sock_ev[1] };
+	for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
+		if (evs[i])
+			event_free(evs[i]);
+	for (int i = 0; i < 2; i++)
+		if (n->fd[i] >= 0)
+			close(n->fd[i]);
+	if (n->base)
+		event_base_free(n->base);
+	targets_free(n->next);
+	free(n->targets.t);
+	pthread_mutex_destroy(&n->lock);
+	free(n);
+}
+
+int acm_notifier_start(const acm_config_t *cfg, acm_store_t *store, acm_zone_status_t *status,
+                       acm_notifier_t **out, char *err, size_t errlen)
+{
+	acm_notifier_t *n = calloc(1, sizeof(*n));
+	if (!n) {
+		snprintf(err, errlen, "notifier: out of memory");
+		return -ENOMEM;
+	}
+	n->fd[0] = n->fd[1] = -1;
+	n->store = store;
+	n->status = status;
+	memcpy(n->apex, cfg->apex, acm_dname_len(cfg->apex));
+	pthread_mutex_init(&n->lock, NULL);
+	int rc = notifier_init(n, cfg);
+	if (rc == ACM_OK) {
+		/* The thread never sees signals: the main thread handles them. */
+		sigset_t all, old;
+		sigfillset(&all);
+		pthread_sigmask(SIG_BLOCK, &all, &old);
+		rc = -pthread_create(&n->thread, NULL, notifier_main, n);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		n->started = rc == ACM_OK;
+	}
+	if (rc != ACM_OK) {
+		snprintf(err, errlen, "notifier: %s", acm_strerror(rc));
+		notifier_free(n);
+		return rc;
+	}
+	*out = n;
+	return ACM_OK;
+}
+
+int acm_notifier_reload(acm_notifier_t *n, const acm_config_t *cfg)
+{
+	targets_t *ts = targets_new(cfg);
+	if (!ts)
+		return -ENOMEM;
+	pthread_mutex_lock(&n->lock);
+	targets_free(n->next);
+	n->next = ts;
+	pthread_mutex_unlock(&n->lock);
+	event_active(n->reload_ev, 0, 0);
+	return ACM_OK;
+}
+
+void acm_notifier_stop(acm_notifier_t *n)
+{
+	if (!n)
+		return;
+	if (n->started) {
+		event_active(n->stop_ev, 0, 0);
+		pthread_join(n->thread, NULL);
+	}
+	notifier_free(n);
+}

@@ -1,0 +1,656 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * RFC 2136 UPDATE messages: the structure is checked first (FORMERR, never
+ * signed), then the TSIG (REFUSED without one, NOTAUTH with the TSIG error
+ * when it fails), then everything else, answered signed. Prerequisites on
+ * static names, and on names that cannot hold TXT values, are decided
+ * here; those on TXT names become ACM_OP_TXT_EXPECT ops at the head of the
+ * chain, so the store decides them in the transaction that applies the
+ * update. One allocation per update, none per ordinary query.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dnsd/update.h"
+#include "lib/error.h"
+#include "lib/rrset.h"
+#include "lib/wire.h"
+
+#define HEADER 12
+#define FLAG_QR 0x8000
+#define OPCODE_MASK 0x7800
+#define RR_FIXED 10
+#define RRTYPE_TSIG 250
+#define RRTYPE_MAILB 253
+#define RRTYPE_MAILA 254
+#define CLASS_NONE 254
+#define CLASS_ANY 255
+#define PENDING (-1)            /* not an RCODE: the store decides */
+
+typedef struct {
+	uint8_t name[ACM_DNAME_MAX];    /* lower case */
+	size_t name_len;
+	uint16_t type, rclass;
+	uint32_t ttl;
+	const uint8_t *rdata;
+	uint16_t rdlen;
+} rr_t;
+
+/* Where the sections of a structurally sound request are. */
+typedef struct {
+	const uint8_t *msg;
+	size_t len;
+	unsigned zocount, prcount, upcount, adcount;
+	uint8_t zname[ACM_DNAME_MAX];   /* lower case */
+	size_t zname_len;
+	uint16_t ztype, zclass;
+	size_t pr_pos, up_pos;
+	bool has_tsig;
+	size_t tsig_pos;
+} request_t;
+
+struct acm_update {
+	uint16_t id;
+	uint16_t opcode_bits;
+	uint8_t zone[ACM_DNAME_MAX + 4];   /* the zone section to echo, or empty */
+	size_t zone_len;
+	bool sign;                          /* the response carries a TSIG */
+	acm_tsig_key_t key;
+	uint8_t mac[ACM_TSIG_MAC_MAX];      /* the request's */
+	size_t mac_len;
+	uint16_t orig_id;
+	char sub[ACM_LABEL_MAX + 1];        /* the key's account */
+	uint8_t own[ACM_DNAME_MAX];         /* <sub>.<apex> */
+	size_t own_len;
+	uint8_t challenge[ACM_DNAME_MAX];   /* _acme-challenge.<sub>.<apex>, if it fits */
+	size_t challenge_len;
+	size_t nops;
+	acm_op_t *ops;
+	int *fail_rcode;                    /* per op: the RCODE if it fails (EXPECT) */
+	size_t nvalues;
+	acm_txt_t *values;
+	rr_t *rrs;                          /* scratch: one section's records */
+};
+
+/* Where a name's data is: the static zone, the store (TXT values of a
+ * name that can hold them), or nowhere. */
+typedef struct {
+	enum { WHERE_NONE, WHERE_STATIC, WHERE_STORE } kind;
+	const acm_node_t *node;
+	char sub[ACM_TXT_NAME_MAX + 1];
+} where_t;
+
+bool acm_update_is(const uint8_t *msg, size_t len)
+{
+	if (len < HEADER)
+		return false;
+	uint16_t flags = acm_get_u16(msg + 2);
+	return !(flags & FLAG_QR) && ((flags & OPCODE_MASK) >> 11) == ACM_OPCODE_UPDATE;
+}
+
+/* ---- structure -------------------------------------------------------- */
+
+static bool read_rr(const uint8_t *msg, size_t len, size_t *pos, rr_t *rr)
+{
+	int n = acm_dname_parse(msg, len, pos, rr->name);
+	if (n < 0 || len - *pos < RR_FIXED)
+		return false;
+	rr->name_len = (size_t)n;
+	acm_dname_lower(rr->name);
+	const uint8_t *f = msg + *pos;
+	rr->type = acm_get_u16(f);
+	rr->rclass = acm_get_u16(f + 2);
+	rr->ttl = acm_get_u32(f + 4);
+	rr->rdlen = acm_get_u16(f + 8);
+	*pos += RR_FIXED;
+	if (len - *pos < rr->rdlen)
+		return false;
+	rr->rdata = msg + *pos;
+	*pos += rr->rdlen;
+	return true;
+}
+
+static bool skip_rrs(request_t *r, size_t *pos, unsigned count, bool additional)
+{
+	rr_t rr;
+	for (unsigned i = 0; i < count; i++) {
+		size_t start = *pos;
+		if (!read_rr(r->msg, r->len, pos, &rr))
+			return false;
+		/* RFC 8945 5.1: a TSIG anywhere but last makes the message malformed. */
+		if (rr.type == RRTYPE_TSIG && !(additional && i + 1 == count))
+			return false;
+		if (rr.type == RRTYPE_TSIG) {
+			r->has_tsig = true;
+			r->tsig_pos = start;
+		}
+	}
+	return true;
+}
+
+/* Locate the sections; false when the message is malformed. */
+static bool parse_request(const uint8_t *msg, size_t len, request_t *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->msg = msg;
+	r->len = len;
+	r->zocount = acm_get_u16(msg + 4);
+	r->prcount = acm_get_u16(msg + 6);
+	r->upcount = acm_get_u16(msg + 8);
+	r->adcount = acm_get_u16(msg + 10);
+	size_t pos = HEADER;
+	if (r->zocount != 1)
+		return false;
+	int n = acm_dname_parse(msg, len, &pos, r->zname);
+	if (n < 0 || len - pos < 4)
+		return false;
+	r->zname_len = (size_t)n;
+	acm_dname_lower(r->zname);
+	r->ztype = acm_get_u16(msg + pos);
+	r->zclass = acm_get_u16(msg + pos + 2);
+	pos += 4;
+	r->pr_pos = pos;
+	if (!skip_rrs(r, &pos, r->prcount, false))
+		return false;
+	r->up_pos = pos;
+	return skip_rrs(r, &pos, r->upcount, false) && skip_rrs(r, &pos, r->adcount, true) &&
+	       pos == len;
+}
+
+/* ---- the response ----------------------------------------------------- */
+
+static size_t respond(const acm_update_t *u, int rcode, uint16_t tsig_error, uint64_t now,
+                      uint8_t *out, size_t cap)
+{
+	acm_wire_t w = acm_wire_init(out, cap);
+	acm_wire_write_u16(&w, u->id);
+	acm_wire_write_u16(&w, (uint16_t)(FLAG_QR | u->opcode_bits | (rcode & 0xF)));
+	acm_wire_write_u16(&w, u->zone_len ? 1 : 0);
+	acm_wire_write_u16(&w, 0);
+	acm_wire_write_u16(&w, 0);
+	acm_wire_write_u16(&w, 0);
+	acm_wire_write(&w, u->zone, u->zone_len);
+	if (w.err)
+		return 0;
+	if (!u->sign)
+		return w.pos;
+	int n = acm_tsig_sign(out, w.pos, cap, &u->key, u->mac, u->mac_len, false, now,
+	                      u->orig_id, tsig_error, NULL, NULL);
+	/* A key we cannot sign with (an unknown algorithm): answer unsigned. */
+	return n > 0 ? (size_t)n : w.pos;
+}
+
+/* ---- TSIG --------------------------------------------------------------- */
+
+/* The RCODE, or NOERROR when the request verified with an account's key;
+ * *tsig_error gets the TSIG error to report. */
+static int check_tsig(const acm_update_env_t *env, const request_t *r, acm_update_t *u,
+                      uint16_t *tsig_error)
+{
+	acm_tsig_rr_t t;
+	*tsig_error = ACM_TSIG_OK;
+	if (!r->has_tsig)
+		return ACM_UPDATE_REFUSED;
+	if (acm_tsig_parse(r->msg, r->len, r->tsig_pos, &t) != ACM_OK ||
+	    t.mac_len > ACM_TSIG_MAC_MAX)
+		return ACM_UPDATE_FORMERR;
+	u->orig_id = t.orig_id;
+	memcpy(u->mac, t.mac, t.mac_len);
+	u->mac_len = t.mac_len;
+	int rc = env->key ? env->key(env->key_ctx, t.key_name, t.key_name_len, &u->key, u->sub)
+	                  : ACM_ENOTFOUND;
+	if (rc != ACM_OK && rc != ACM_ENOTFOUND)
+		return ACM_UPDATE_SERVFAIL;
+	int err = acm_tsig_verify(r->msg, r->len, &t, rc == ACM_OK ? &u->key : NULL, env->now);
+	u->sign = true;
+	if (err == ACM_TSIG_OK)
+		return ACM_UPDATE_NOERROR;
+	if (err == ACM_TSIG_BADKEY) {
+		/* Name the key the request named, with its algorithm: the
+		 * answer is unsigned, so no secret is needed. */
+		memset(&u->key, 0, sizeof(u->key));
+		memcpy(u->key.name, t.key_name, t.key_name_len);
+		u->key.name_len = t.key_name_len;
+		u->key.alg = t.alg;
+	}
+	*tsig_error = (uint16_t)err;
+	return ACM_UPDATE_NOTAUTH;
+}
+
+/* ---- names ------------------------------------------------------------ */
+
+static void set_own_names(const acm_zone_t *zone, acm_update_t *u)
+{
+	size_t apex_len, len = strlen(u->sub);
+	const uint8_t *apex = acm_zone_apex(zone, &apex_len);
+	static const uint8_t chal[] = "\x0f" ACM_CHALLENGE_LABEL;
+
+	u->own[0] = (uint8_t)len;
+	memcpy(u->own + 1, u->sub, len);
+	memcpy(u->own + 1 + len, apex, apex_len);
+	u->own_len = 1 + len + apex_len;
+	if (sizeof(chal) - 1 + u->own_len > ACM_DNAME_MAX)
+		return;
+	memcpy(u->challenge, chal, sizeof(chal) - 1);
+	memcpy(u->challenge + sizeof(chal) - 1, u->own, u->own_len);
+	u->challenge_len = sizeof(chal) - 1 + u->own_len;
+}
+
+static bool in_zone(const acm_zone_t *zone, const rr_t *rr)
+{
+	size_t apex_len;
+	return acm_dname_under(rr->name, acm_zone_apex(zone, &apex_len)) >= 0;
+}
+
+/* A label of a wire name as a lower-case account label, if it is one. */
+static bool account_label(const uint8_t *label, char *out)
+{
+	memcpy(out, label + 1, label[0]);
+	out[label[0]] = '\0';
+	return acm_label_check(out, label[0]) == ACM_OK;
+}
+
+/* As answer.c finds data: a static node first, then the store's TXT
+ * names (<label>.<apex> and _acme-challenge.<label>.<apex>). */
+static void locate(const acm_zone_t *zone, const uint8_t *name, size_t len, where_t *w)
+{
+	static const uint8_t chal[] = "\x0f" ACM_CHALLENGE_LABEL;
+	size_t apex_len;
+	int depth = acm_dname_under(name, acm_zone_apex(zone, &apex_len));
+	char label[ACM_LABEL_MAX + 1];
+
+	w->node = acm_zone_find(zone, name, len);
+	w->kind = w->node ? WHERE_STATIC : WHERE_NONE;
+	if (w->node)
+		return;
+	if (depth == 1 && account_label(name, label)) {
+		w->kind = WHERE_STORE;
+		snprintf(w->sub, sizeof(w->sub), "%s", label);
+	} else if (depth == 2 && memcmp(name, chal, sizeof(chal) - 1) == 0 &&
+	           account_label(name + sizeof(chal) - 1, label)) {
+		w->kind = WHERE_STORE;
+		snprintf(w->sub, sizeof(w->sub), "%s.%s", ACM_CHALLENGE_LABEL, label);
+	}
+}
+
+/* A TXT rdata that is one valid value: copied to t. */
+static bool txt_value(const rr_t *rr, acm_txt_t *t)
+{
+	if (rr->rdlen < 2 || rr->rdata[0] + 1u != rr->rdlen ||
+	    acm_txt_check((const char *)rr->rdata + 1, rr->rdata[0]) != ACM_OK)
+		return false;
+	memset(t, 0, sizeof(*t));
+	t->len = rr->rdata[0];
+	memcpy(t->value, rr->rdata + 1, t->len);
+	return true;
+}
+
+static acm_op_t *op_add(acm_update_t *u, acm_op_kind_t kind, const char *sub, int fail_rcode)
+{
+	acm_op_t *op = &u->ops[u->nops];
+	u->fail_rcode[u->nops++] = fail_rcode;
+	op->kind = kind;
+	snprintf(op->subdomain, sizeof(op->subdomain), "%s", sub);
+	snprintf(op->actor, sizeof(op->actor), "update:%s", u->sub);
+	return op;
+}
+
+static void op_expect(acm_update_t *u, const where_t *w, int expect, int fail_rcode)
+{
+	op_add(u, ACM_OP_TXT_EXPECT, w->sub, fail_rcode)->expect = expect;
+}
+
+/* ---- prerequisites (RFC 2136 3.2) -------------------------------------- */
+
+/* "Name is in use" (YXDOMAIN) or not (NXDOMAIN): at least one RR. */
+static int need_name(acm_update_t *u, const where_t *w, bool in_use)
+{
+	int fail = in_use ? ACM_UPDATE_NXDOMAIN : ACM_UPDATE_YXDOMAIN;
+	if (w->kind == WHERE_STORE) {
+		op_expect(u, w, in_use ? ACM_EXPECT_SOME : ACM_EXPECT_NONE, fail);
+		return ACM_UPDATE_NOERROR;
+	}
+	bool has = w->kind == WHERE_STATIC && w->node->rrset_count > 0;
+	return has == in_use ? ACM_UPDATE_NOERROR : fail;
+}
+
+/* "RRset exists (value independent)" (YXRRSET) or not (NXRRSET). */
+static int need_rrset(acm_update_t *u, const where_t *w, uint16_t type, bool exists)
+{
+	int fail = exists ? ACM_UPDATE_NXRRSET : ACM_UPDATE_YXRRSET;
+	if (w->kind == WHERE_STORE && type == ACM_RRTYPE_TXT) {
+		op_expect(u, w, exists ? ACM_EXPECT_SOME : ACM_EXPECT_NONE, fail);
+		return ACM_UPDATE_NOERROR;
+	}
+	bool has = w->kind == WHERE_STATIC && acm_node_rrset(w->node, type) != NULL;
+	return has == exists ? ACM_UPDATE_NOERROR : fail;
+}
+
+static bool same_name_type(const rr_t *a, const rr_t *b)
+{
+	return a->type == b->type && a->name_len == b->name_len &&
+	       memcmp(a->name, b->name, a->name_len) == 0;
+}
+
+static bool rdata_in_group(const rr_t *rrs, size_t n, const rr_t *lead, const uint8_t *rd,
+                           size_t rdlen)
+{
+	for (size_t i = 0; i < n; i++)
+		if (rrs[i].rclass == ACM_CLASS_IN && same_name_type(&rrs[i], lead) &&
+		    rrs[i].rdlen == rdlen && memcmp(rrs[i].rdata, rd, rdlen) == 0)
+			return true;
+	return false;
+}
+
+/* Compare a static RRset with the group of lead, rdata byte for byte (the
+ * zone renders names in rdata uncompressed, in the case written). */
+static bool static_equal(const acm_rrset_t *set, const rr_t *rrs, size_t n, const rr_t *lead)
+{
+	size_t pos = 0, members = 0;
+	for (uint16_t i = 0; i < set->count; i++) {
+		const uint8_t *rr = set->wire + pos;
+		size_t rdlen = acm_get_u16(rr + 10);
+		if (!rdata_in_group(rrs, n, lead, rr + 12, rdlen))
+			return false;
+		pos += 12 + rdlen;
+	}
+	/* every member of the group must be in the set: count distinct ones */
+	for (size_t i = 0; i < n; i++) {
+		if (rrs[i].rclass != ACM_CLASS_IN || !same_name_type(&rrs[i], lead))
+			continue;
+		bool dup = false;
+		for (size_t j = 0; j < i && !dup; j++)
+			dup = rrs[j].rclass == ACM_CLASS_IN && same_name_type(&rrs[j], lead) &&
+			      rrs[j].rdlen == rrs[i].rdlen &&
+			      memcmp(rrs[j].rdata, rrs[i].rdata, rrs[i].rdlen) == 0;
+		members += !dup;
+	}
+	return members == set->count;
+}
+
+/* "RRset exists (value dependent)": the group of prerequisites of lead's
+ * name and type, rrs[at..n), must equal the RRset. */
+static int need_values(acm_update_t *u, const where_t *w, const rr_t *rrs, size_t n,
+                       size_t at)
+{
+	const rr_t *lead = &rrs[at];
+	if (w->kind == WHERE_STATIC) {
+		const acm_rrset_t *set = acm_node_rrset(w->node, lead->type);
+		return set && static_equal(set, rrs, n, lead) ? ACM_UPDATE_NOERROR
+		                                              : ACM_UPDATE_NXRRSET;
+	}
+	if (w->kind != WHERE_STORE || lead->type != ACM_RRTYPE_TXT)
+		return ACM_UPDATE_NXRRSET;
+	size_t first = u->nvalues;
+	for (size_t i = at; i < n; i++) {
+		if (rrs[i].rclass != ACM_CLASS_IN || !same_name_type(&rrs[i], lead))
+			continue;
+		/* no value we hold looks like that */
+		if (!txt_value(&rrs[i], &u->values[u->nvalues]))
+			return ACM_UPDATE_NXRRSET;
+		u->nvalues++;
+	}
+	acm_op_t *op = op_add(u, ACM_OP_TXT_EXPECT, w->sub, ACM_UPDATE_NXRRSET);
+	op->expect = ACM_EXPECT_EQUAL;
+	op->values = &u->values[first];
+	op->nvalues = u->nvalues - first;
+	return ACM_UPDATE_NOERROR;
+}
+
+static bool group_seen(const rr_t *rrs, size_t at)
+{
+	for (size_t j = 0; j < at; j++)
+		if (rrs[j].rclass == ACM_CLASS_IN && same_name_type(&rrs[j], &rrs[at]))
+			return true;
+	return false;
+}
+
+static int prerequisite(const acm_update_env_t *env, acm_update_t *u, const rr_t *rrs,
+                        size_t n, size_t i)
+{
+	const rr_t *rr = &rrs[i];
+	where_t w;
+	if (rr->ttl != 0)
+		return ACM_UPDATE_FORMERR;
+	if (!in_zone(env->zone, rr))
+		return ACM_UPDATE_NOTZONE;
+	bool any = rr->type == ACM_RRTYPE_ANY;
+	if ((rr->rclass == CLASS_ANY || rr->rclass == CLASS_NONE) && rr->rdlen != 0)
+		return ACM_UPDATE_FORMERR;
+	if (rr->rclass == ACM_CLASS_IN && any)
+		return ACM_UPDATE_FORMERR;
+	if (rr->rclass != CLASS_ANY && rr->rclass != CLASS_NONE && rr->rclass != ACM_CLASS_IN)
+		return ACM_UPDATE_FORMERR;
+	locate(env->zone, rr->name, rr->name_len, &w);
+	bool yes = rr->rclass == CLASS_ANY;
+	if (rr->rclass != ACM_CLASS_IN)
+		return any ? need_name(u, &w, yes) : need_rrset(u, &w, rr->type, yes);
+	return group_seen(rrs, i) ? ACM_UPDATE_NOERROR : need_values(u, &w, rrs, n, i);
+}
+
+static int read_section(const request_t *r, size_t pos, unsigned count, rr_t *rrs)
+{
+	for (unsigned i = 0; i < count; i++)
+		if (!read_rr(r->msg, r->len, &pos, &rrs[i]))
+			return ACM_UPDATE_FORMERR;
+	return ACM_UPDATE_NOERROR;
+}
+
+static int prerequisites(const acm_update_env_t *env, const request_t *r, acm_update_t *u)
+{
+	int rc = read_section(r, r->pr_pos, r->prcount, u->rrs);
+	for (size_t i = 0; rc == ACM_UPDATE_NOERROR && i < r->prcount; i++)
+		rc = prerequisite(env, u, u->rrs, r->prcount, i);
+	return rc;
+}
+
+/* ---- the update section (RFC 2136 3.4) ---------------------------------- */
+
+static bool meta_type(uint16_t type, bool any_too)
+{
+	return type == ACM_RRTYPE_AXFR || type == ACM_RRTYPE_IXFR || type == RRTYPE_MAILA ||
+	       type == RRTYPE_MAILB || (any_too && type == ACM_RRTYPE_ANY);
+}
+
+/* 3.4.1: what makes the whole update malformed, checked before any of it
+ * is considered. */
+static int prescan(const acm_zone_t *zone, const rr_t *rr)
+{
+	if (!in_zone(zone, rr))
+		return ACM_UPDATE_NOTZONE;
+	switch (rr->rclass) {
+	case ACM_CLASS_IN:
+		return meta_type(rr->type, true) ? ACM_UPDATE_FORMERR : ACM_UPDATE_NOERROR;
+	case CLASS_ANY:
+		return rr->ttl != 0 || rr->rdlen != 0 || meta_type(rr->type, false)
+		               ? ACM_UPDATE_FORMERR : ACM_UPDATE_NOERROR;
+	case CLASS_NONE:
+		return rr->ttl != 0 || meta_type(rr->type, true) ? ACM_UPDATE_FORMERR
+		                                                 : ACM_UPDATE_NOERROR;
+	default:
+		return ACM_UPDATE_FORMERR;
+	}
+}
+
+static bool name_is(const rr_t *rr, const uint8_t *name, size_t len)
+{
+	return len > 0 && rr->name_len == len && memcmp(rr->name, name, len) == 0;
+}
+
+/* One update RR as an op, if the key may make it (3.3: else REFUSED). */
+static int update_one(acm_update_t *u, const rr_t *rr)
+{
+	char sub[ACM_TXT_NAME_MAX + 1];
+	acm_txt_t t;
+	if (name_is(rr, u->own, u->own_len))
+		snprintf(sub, sizeof(sub), "%s", u->sub);
+	else if (name_is(rr, u->challenge, u->challenge_len))
+		snprintf(sub, sizeof(sub), "%s.%s", ACM_CHALLENGE_LABEL, u->sub);
+	else
+		return ACM_UPDATE_REFUSED;
+	bool txt = rr->type == ACM_RRTYPE_TXT;
+	if (rr->rclass == CLASS_ANY) {
+		if (!txt && rr->type != ACM_RRTYPE_ANY)
+			return ACM_UPDATE_REFUSED;
+		op_add(u, ACM_OP_TXT_REPLACE, sub, ACM_UPDATE_SERVFAIL);
+		return ACM_UPDATE_NOERROR;
+	}
+	if (!txt)
+		return ACM_UPDATE_REFUSED;
+	bool valid = txt_value(rr, &t);
+	if (rr->rclass == CLASS_NONE && !valid)
+		return ACM_UPDATE_NOERROR;   /* deleting what cannot be there */
+	if (!valid)
+		return ACM_UPDATE_REFUSED;
+	acm_op_t *op = op_add(u, rr->rclass == ACM_CLASS_IN ? ACM_OP_TXT_ADD : ACM_OP_TXT_REMOVE,
+	                      sub, ACM_UPDATE_SERVFAIL);
+	op->len = t.len;
+	memcpy(op->value, t.value, t.len + 1);
+	op->tolerate = op->kind == ACM_OP_TXT_ADD ? ACM_EEXIST : ACM_EABSENT;
+	return ACM_UPDATE_NOERROR;
+}
+
+static int updates(const acm_update_env_t *env, const request_t *r, acm_update_t *u)
+{
+	int rc = read_section(r, r->up_pos, r->upcount, u->rrs);
+	for (size_t i = 0; rc == ACM_UPDATE_NOERROR && i < r->upcount; i++)
+		rc = prescan(env->zone, &u->rrs[i]);
+	for (size_t i = 0; rc == ACM_UPDATE_NOERROR && i < r->upcount; i++)
+		rc = update_one(u, &u->rrs[i]);
+	return rc;
+}
+
+/* ---- putting it together ------------------------------------------------ */
+
+static int alloc_work(acm_update_t *u, size_t prcount, size_t upcount)
+{
+	size_t ops = prcount + upcount;
+	size_t rrs = prcount > upcount ? prcount : upcount;
+	u->ops = calloc(ops ? ops : 1, sizeof(*u->ops));
+	u->fail_rcode = calloc(ops ? ops : 1, sizeof(*u->fail_rcode));
+	u->values = calloc(prcount ? prcount : 1, sizeof(*u->values));
+	u->rrs = calloc(rrs ? rrs : 1, sizeof(*u->rrs));
+	return u->ops && u->fail_rcode && u->values && u->rrs ? ACM_OK : -ENOMEM;
+}
+
+/* Everything after the TSIG: the RCODE, or PENDING with the chain built. */
+static int decide(const acm_update_env_t *env, const request_t *r, acm_update_t *u)
+{
+	size_t apex_len;
+	const uint8_t *apex = acm_zone_apex(env->zone, &apex_len);
+	if (!env->enabled)
+		return ACM_UPDATE_REFUSED;
+	if (r->ztype != ACM_RRTYPE_SOA)
+		return ACM_UPDATE_FORMERR;
+	if (r->zclass != ACM_CLASS_IN || !acm_dname_equal(r->zname, apex))
+		return ACM_UPDATE_NOTAUTH;
+	if (r->prcount > ACM_UPDATE_RR_MAX || r->upcount > ACM_UPDATE_RR_MAX)
+		return ACM_UPDATE_REFUSED;
+	if (alloc_work(u, r->prcount, r->upcount) != ACM_OK)
+		return ACM_UPDATE_SERVFAIL;
+	set_own_names(env->zone, u);
+	int rc = prerequisites(env, r, u);
+	if (rc == ACM_UPDATE_NOERROR)
+		rc = updates(env, r, u);
+	free(u->rrs);
+	u->rrs = NULL;
+	if (rc != ACM_UPDATE_NOERROR || u->nops == 0)
+		return rc;
+	for (size_t i = 0; i + 1 < u->nops; i++)
+		u->ops[i].next = &u->ops[i + 1];
+	return PENDING;
+}
+
+/* The request's ID, opcode and zone section, for any answer. */
+static void remember_request(const uint8_t *msg, size_t len, acm_update_t *u)
+{
+	u->id = acm_get_u16(msg);
+	u->opcode_bits = acm_get_u16(msg + 2) & OPCODE_MASK;
+	size_t pos = HEADER;
+	uint8_t name[ACM_DNAME_MAX];
+	if (acm_get_u16(msg + 4) != 1)
+		return;
+	int n = acm_dname_parse(msg, len, &pos, name);
+	if (n < 0 || len - pos < 4)
+		return;
+	memcpy(u->zone, name, (size_t)n);
+	memcpy(u->zone + n, msg + pos, 4);
+	u->zone_len = (size_t)n + 4;
+}
+
+void acm_update_start(const acm_update_env_t *env, const uint8_t *msg, size_t len,
+                      uint8_t *out, size_t cap, size_t *out_len, acm_update_t **pending)
+{
+	*pending = NULL;
+	*out_len = 0;
+	if (!acm_update_is(msg, len))
+		return;
+	acm_update_t *u = calloc(1, sizeof(*u));
+	if (!u)
+		return;
+	request_t r;
+	uint16_t tsig_error = ACM_TSIG_OK;
+	remember_request(msg, len, u);
+	int rc = parse_request(msg, len, &r) ? ACM_UPDATE_NOERROR : ACM_UPDATE_FORMERR;
+	if (rc == ACM_UPDATE_NOERROR)
+		rc = check_tsig(env, &r, u, &tsig_error);
+	if (rc == ACM_UPDATE_NOERROR)
+		rc = decide(env, &r, u);
+	if (rc == PENDING) {
+		*pending = u;
+		return;
+	}
+	*out_len = respond(u, rc, tsig_error, env->now, out, cap);
+	acm_update_free(u);
+}
+
+acm_op_t *acm_update_ops(acm_update_t *u)
+{
+	return u->ops;
+}
+
+static bool refusal(int rc)
+{
+	return rc == ACM_EFULL || rc == ACM_ENOTFOUND || rc == ACM_EBADVALUE ||
+	       rc == ACM_EBADNAME || rc == ACM_EEXIST || rc == ACM_EABSENT;
+}
+
+/* The op that failed decides: a prerequisite its own RCODE, a refused
+ * write REFUSED (a full name, an account deleted meanwhile), anything else
+ * SERVFAIL. */
+static int outcome(const acm_update_t *u)
+{
+	for (size_t i = 0; i < u->nops; i++) {
+		const acm_op_t *op = &u->ops[i];
+		if (op->result == ACM_OK || op->result == op->tolerate || op->result == -ECANCELED)
+			continue;
+		if (op->result == ACM_EUNMET)
+			return u->fail_rcode[i];
+		return refusal(op->result) ? ACM_UPDATE_REFUSED : ACM_UPDATE_SERVFAIL;
+	}
+	return ACM_UPDATE_NOERROR;
+}
+
+size_t acm_update_finish(acm_update_t *u, uint64_t now, uint8_t *out, size_t cap, int *rcode)
+{
+	*rcode = outcome(u);
+	return respond(u, *rcode, ACM_TSIG_OK, now, out, cap);
+}
+
+const char *acm_update_account(const acm_update_t *u)
+{
+	return u->sub;
+}
+
+void acm_update_free(acm_update_t *u)
+{
+	if (!u)
+		return;
+	free(u->ops);
+	free(u->fail_rcode);
+	free(u->values);
+	free(u->rrs);
+	free(u);
+}

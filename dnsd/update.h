@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * RFC 2136 dynamic update, the message side: parsing an UPDATE, checking
+ * its TSIG and what the key may change, deciding the prerequisites that do
+ * not need the store, turning the rest into one atomic chain of group
+ * commit operations, and writing the (signed) response. No I/O, no
+ * logging: dnsd/update_io.c carries messages and chains between the
+ * workers and the committer.
+ *
+ * Policy: every update is TSIG-signed with an account's key, whose name is
+ * the account's own name <subdomain>.<apex>; with it, the update section may
+ * only add or delete TXT values at that name and at
+ * _acme-challenge.<subdomain>.<apex> (for clients that write the challenge
+ * under the name being certified, as certbot does for a name of this zone).
+ * A TXT value is one character-string of 1..255 printable bytes.
+ * Prerequisites may test any name of the zone.
+ */
+#ifndef ACM_DNSD_UPDATE_H
+#define ACM_DNSD_UPDATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/commit.h"
+#include "lib/tsig.h"
+#include "lib/zone.h"
+
+#define ACM_OPCODE_UPDATE 5
+#define ACM_UPDATE_RR_MAX 64          /* prerequisites, and updates, per message */
+#define ACM_UPDATE_RESPONSE_MAX 1024  /* header, zone section and TSIG fit */
+
+/* The RCODEs of RFC 2136 section 2.2 (and RFC 1035's). */
+enum acm_update_rcode {
+	ACM_UPDATE_NOERROR = 0,
+	ACM_UPDATE_FORMERR = 1,
+	ACM_UPDATE_SERVFAIL = 2,
+	ACM_UPDATE_NXDOMAIN = 3,
+	ACM_UPDATE_REFUSED = 5,
+	ACM_UPDATE_YXDOMAIN = 6,
+	ACM_UPDATE_YXRRSET = 7,
+	ACM_UPDATE_NXRRSET = 8,
+	ACM_UPDATE_NOTAUTH = 9,
+	ACM_UPDATE_NOTZONE = 10,
+};
+
+/*
+ * Find an account's TSIG key by its lower-case wire name: ACM_OK with *key
+ * and sub (the account's subdomain) filled, ACM_ENOTFOUND when no enabled
+ * account has that key, or another error when the store failed.
+ */
+typedef int (*acm_update_key_fn)(void *ctx, const uint8_t *name, size_t len,
+                                 acm_tsig_key_t *key, char sub[ACM_LABEL_MAX + 1]);
+
+typedef struct {
+	const acm_zone_t *zone;
+	bool enabled;                 /* update.enabled, and group commit runs */
+	uint64_t now;                 /* unix seconds */
+	acm_update_key_fn key;
+	void *key_ctx;
+} acm_update_env_t;
+
+/* A verified update waiting for its chain to commit. */
+typedef struct acm_update acm_update_t;
+
+/* True when msg is an UPDATE request (a header with QR clear and opcode 5). */
+bool acm_update_is(const uint8_t *msg, size_t len);
+
+/*
+ * Handle an UPDATE request. Either the answer is known at once: it is
+ * written to out (cap bytes, at least ACM_UPDATE_RESPONSE_MAX), *out_len
+ * gets its length (0: drop the message silently) and *pending is NULL; or
+ * *pending gets an update whose chain (acm_update_ops) must be submitted
+ * atomically to group commit and the answer written by acm_update_finish
+ * once it is done.
+ */
+void acm_update_start(const acm_update_env_t *env, const uint8_t *msg, size_t len,
+                      uint8_t *out, size_t cap, size_t *out_len, acm_update_t **pending);
+
+acm_op_t *acm_update_ops(acm_update_t *u);
+
+/* The answer to a pending update whose chain is done (results filled),
+ * signed at time now. Returns its length; *rcode gets the RCODE. */
+size_t acm_update_finish(acm_update_t *u, uint64_t now, uint8_t *out, size_t cap, int *rcode);
+
+/* The subdomain of the account whose key signed the update, for the log. */
+const char *acm_update_account(const acm_update_t *u);
+
+void acm_update_free(acm_update_t *u);
+
+#endif

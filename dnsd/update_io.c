@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Dynamic updates between a worker and group commit. The worker parses and
+ * checks the message (dnsd/update.c) and submits its chain; the committer
+ * writes the answer once the chain is durable and wakes the worker, which
+ * sends it: on the UDP socket the update came in on, or on its TCP
+ * connection if that is still open. The answer never goes out before the
+ * commit, and the worker never waits for one.
+ */
+#include <errno.h>
+#include <event2/event.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "dnsd/update.h"
+#include "dnsd/worker.h"
+#include "lib/error.h"
+#include "lib/log.h"
+
+/* An update between its submission and its answer; on the worker's list
+ * until the answer is sent, so a stopping worker can free it. */
+struct acm_pending {
+	struct acm_pending *prev, *next;
+	acm_worker_t *w;
+	struct event *ev;           /* made active by the committer: answer ready */
+	acm_update_t *u;
+	acm_peer_t peer;
+	int rcode;
+	size_t out_len;
+	uint8_t out[ACM_UPDATE_RESPONSE_MAX];
+};
+
+static const char *rcode_name(int rcode)
+{
+	static const char *const names[] = {
+		"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED",
+		"YXDOMAIN", "YXRRSET", "NXRRSET", "NOTAUTH", "NOTZONE",
+	};
+	return rcode >= 0 && (size_t)rcode < sizeof(names) / sizeof(names[0]) ? names[rcode]
+	                                                                       : "?";
+}
+
+static void deliver(const acm_peer_t *peer, const uint8_t *msg, size_t len)
+{
+	if (peer->tcp) {
+		acm_tcp_send(peer->tcp, peer->conn_id, msg, len);
+		return;
+	}
+	if (len == 0)
+		return;
+	acm_peer_t p = *peer;
+	struct iovec iov = { (void *)msg, len };
+	struct msghdr h = {
+		.msg_name = &p.addr,
+		.msg_namelen = p.addrlen,
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = p.cmsg_len ? p.cmsg : NULL,
+		.msg_controllen = p.cmsg_len,
+	};
+	/* A lost answer is a lost datagram: the client asks again, and the
+	 * update's own prerequisites or idempotence make that safe. */
+	(void)sendmsg(p.fd, &h, MSG_DONTWAIT);
+}
+
+/* Account keys only: a configured key (for transfers) must not stand in
+ * for an account whose name it happens to bear. */
+static int update_key(void *ctx, const uint8_t *name, size_t len, acm_tsig_key_t *key,
+                      char sub[ACM_LABEL_MAX + 1])
+{
+	(void)len;
+	int rc = acm_worker_account_key(ctx, name, key);
+	if (rc == ACM_OK) {
+		memcpy(sub, name + 1, name[0]);
+		sub[name[0]] = '\0';
+	}
+	return rc;
+}
+
+static void pending_free(struct acm_pending *p)
+{
+	if (p->prev)
+		p->prev->next = p->next;
+	else
+		p->w->pending = p->next;
+	if (p->next)
+		p->next->prev = p->prev;
+	event_free(p->ev);
+	acm_update_free(p->u);
+	free(p);
+}
+
+/* On the worker: the answer is ready. */
+static void answer_ready(evutil_socket_t fd, short what, void *arg)
+{
+	struct acm_pending *p = arg;
+	char who[INET6_ADDRSTRLEN];
+	(void)fd;
+	(void)what;
+	acm_info("update from %s by account %s: %s",
+	         acm_addr_text((struct sockaddr *)&p->peer.addr, who, sizeof(who)),
+	         acm_update_account(p->u), rcode_name(p->rcode));
+	deliver(&p->peer, p->out, p->out_len);
+	pending_free(p);
+}
+
+/* On the committer thread: the chain is durable, or failed. */
+static void chain_done(acm_op_t *first, void *arg)
+{
+	struct acm_pending *p = arg;
+	(void)first;
+	p->out_len = acm_update_finish(p->u, (uint64_t)time(NULL), p->out, sizeof(p->out),
+	                               &p->rcode);
+	event_active(p->ev, 0, 0);
+}
+
+static struct acm_pending *pending_new(acm_worker_t *w, acm_update_t *u, const acm_peer_t *peer)
+{
+	struct acm_pending *p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	p->ev = event_new(w->base, -1, 0, answer_ready, p);
+	if (!p->ev) {
+		free(p);
+		return NULL;
+	}
+	p->w = w;
+	p->u = u;
+	p->peer = *peer;
+	p->next = w->pending;
+	if (w->pending)
+		w->pending->prev = p;
+	w->pending = p;
+	return p;
+}
+
+/* The chain never reached the committer: answer from its failure now. */
+static void answer_failed(acm_update_t *u, const acm_peer_t *peer, int rc)
+{
+	uint8_t out[ACM_UPDATE_RESPONSE_MAX];
+	int rcode;
+	for (acm_op_t *op = acm_update_ops(u); op; op = op->next)
+		op->result = rc;
+	size_t n = acm_update_finish(u, (uint64_t)time(NULL), out, sizeof(out), &rcode);
+	acm_err("update by account %s: %s", acm_update_account(u), acm_strerror(rc));
+	deliver(peer, out, n);
+}
+
+static void submit(acm_worker_t *w, acm_update_t *u, const acm_peer_t *peer)
+{
+	char who[INET6_ADDRSTRLEN];
+	acm_addr_text((const struct sockaddr *)&peer->addr, who, sizeof(who));
+	for (acm_op_t *op = acm_update_ops(u); op; op = op->next)
+		snprintf(op->source, sizeof(op->source), "%s", who);
+	struct acm_pending *p = pending_new(w, u, peer);
+	if (!p) {
+		answer_failed(u, peer, -ENOMEM);
+		acm_update_free(u);
+		return;
+	}
+	int rc = acm_commit_submit_atomic(w->commit, acm_update_ops(u), chain_done, p);
+	if (rc != ACM_OK) {
+		p->u = NULL;
+		pending_free(p);
+		answer_failed(u, peer, rc);
+		acm_update_free(u);
+	}
+}
+
+bool acm_worker_update(acm_worker_t *w, const uint8_t *msg, size_t len, const acm_peer_t *peer)
+{
+	if (!acm_update_is(msg, len))
+		return false;
+	acm_update_env_t env = {
+		.zone = w->zone,
+		.enabled = w->commit && acm_zone_update_enabled(w->zone),
+		.now = (uint64_t)time(NULL),
+		.key = update_key,
+		.key_ctx = w,
+	};
+	uint8_t out[ACM_UPDATE_RESPONSE_MAX];
+	size_t n;
+	acm_update_t *u;
+	acm_update_start(&env, msg, len, out, sizeof(out), &n, &u);
+	if (u) {
+		submit(w, u, peer);
+		return true;
+	}
+	if (n > 0) {
+		char who[INET6_ADDRSTRLEN];
+		acm_info("update from %s: %s",
+		         acm_addr_text((const struct sockaddr *)&peer->addr, who, sizeof(who)),
+		         rcode_name(out[3] & 0xF));
+	}
+	deliver(peer, out, n);
+	return true;
+}
+
+void acm_worker_updates_free(acm_worker_t *w)
+{
+	while (w->pending)
+		pending_free(w->pending);
+}

@@ -1,0 +1,502 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The transfer stream. A cursor walks the parts of the answer in order:
+ * SOA; then either the static RRs and every stored TXT value (AXFR, and
+ * IXFR without usable journal) or, per journal diff, old SOA, deletions,
+ * new SOA, additions (IXFR, RFC 1995 4); then the SOA again. Each call
+ * fills one message up to MSG_SOFT bytes and leaves the cursor where the
+ * next one begins.
+ *
+ * Stored values go out whether or not they have expired: a serial must
+ * stand for one content, or a secondary applying a later journal diff that
+ * deletes such a value would find it missing. Group commit's periodic
+ * purge journals expiries like any change, so secondaries drop them with
+ * the next serial.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "dnsd/xfr.h"
+#include "lib/error.h"
+#include "lib/log.h"
+#include "lib/serial.h"
+#include "lib/wire.h"
+
+#define FLAG_QR 0x8000
+#define FLAG_AA 0x0400
+#define FLAG_RD 0x0100
+#define MSG_SOFT (16 * 1024)    /* start a new message past this many bytes */
+#define TSIG_ROOM 512           /* what a TSIG RR can take at the end */
+#define OPT_LEN 11
+#define QNAME_PTR 0xC00C
+#define RR_FIXED 10             /* type, class, TTL, rdlength */
+#define DIFF_HDR 16             /* serial_from, serial_to, time */
+#define DIFF_DEL 0
+#define DIFF_ADD 1
+
+enum phase { PH_SOA_FIRST, PH_STATIC, PH_TXT, PH_DIFFS, PH_SOA_LAST, PH_DONE };
+/* The four parts of one diff in an IXFR. */
+enum part { PART_OLD_SOA, PART_DELS, PART_NEW_SOA, PART_ADDS };
+
+struct acm_xfr {
+	acm_zone_t *zone;
+	acm_reader_t *reader;
+	const acm_rrset_t *soa;
+	uint32_t serial;             /* the snapshot's */
+	bool incremental;            /* diffs, not the whole zone */
+	bool ixfr;                   /* what was asked */
+	uint32_t client_serial;
+	/* the question, echoed in every message */
+	uint16_t id, flags;
+	uint8_t qname[ACM_DNAME_MAX];
+	size_t qname_len, apex_len;
+	uint16_t qtype;
+	bool edns;
+	acm_tsig_ctx_t tsig;
+	bool signed_one;             /* a message was signed: chain from its MAC */
+	/* the cursor */
+	enum phase phase;
+	size_t node, set, rr, rr_off;              /* PH_STATIC */
+	uint8_t owner[ACM_DNAME_MAX];              /* PH_TXT: resume at owner... */
+	size_t owner_len;
+	unsigned entry;                            /* ...and its entry */
+	uint64_t seq;                              /* PH_DIFFS: this diff... */
+	enum part part;                            /* ...this part of it... */
+	size_t diff_off;                           /* ...from this byte */
+	/* for the log */
+	uint64_t records;
+	unsigned messages;
+	int err;
+	char client[64];
+};
+
+/* One message being filled. */
+typedef struct {
+	acm_wire_t w;
+	size_t soft;
+	uint16_t an;
+	bool full;
+} msg_t;
+
+/* ---- writing records ------------------------------------------------------ */
+
+/* Room for one more RR of n bytes? The first RR of a message always gets
+ * in if it fits at all, so a message is never empty. */
+static bool room(msg_t *m, size_t n)
+{
+	if (m->an > 0 && m->w.pos + n > m->soft) {
+		m->full = true;
+		return false;
+	}
+	if (m->w.size - m->w.pos < n) {
+		m->full = true;
+		if (m->an == 0)
+			m->w.err = ACM_ESPACE;
+		return false;
+	}
+	return true;
+}
+
+/* The owner: a pointer to the question (the apex) after the labels that
+ * stand above it. */
+static void write_owner(acm_wire_t *w, const uint8_t *owner, size_t len, size_t apex_len)
+{
+	acm_wire_write(w, owner, len - apex_len);
+	acm_wire_write_u16(w, QNAME_PTR);
+}
+
+/* body: type, class, TTL, rdlength and rdata as rendered. */
+static bool put_rr(acm_xfr_t *x, msg_t *m, const uint8_t *owner, size_t olen,
+                   const uint8_t *body, size_t blen)
+{
+	if (!room(m, olen - x->apex_len + 2 + blen))
+		return false;
+	write_owner(&m->w, owner, olen, x->apex_len);
+	acm_wire_write(&m->w, body, blen);
+	m->an++;
+	x->records++;
+	return true;
+}
+
+static bool put_soa(acm_xfr_t *x, msg_t *m, uint32_t serial)
+{
+	size_t at = m->w.pos;
+	if (!room(m, x->soa->wire_len))
+		return false;
+	acm_wire_write(&m->w, x->soa->wire, x->soa->wire_len);   /* owner is 0xC00C */
+	acm_put_u32(m->w.base + at + (size_t)x->soa->serial_off, serial);
+	m->an++;
+	x->records++;
+	return true;
+}
+
+static bool put_txt(acm_xfr_t *x, msg_t *m, const uint8_t *owner, size_t olen,
+                    const uint8_t *rdata, uint16_t rdlen)
+{
+	uint8_t body[RR_FIXED];
+	acm_put_u16(body, ACM_RRTYPE_TXT);
+	acm_put_u16(body + 2, ACM_CLASS_IN);
+	acm_put_u32(body + 4, acm_zone_txt_ttl(x->zone));
+	acm_put_u16(body + 8, rdlen);
+	if (!room(m, olen - x->apex_len + 2 + RR_FIXED + rdlen))
+		return false;
+	write_owner(&m->w, owner, olen, x->apex_len);
+	acm_wire_write(&m->w, body, RR_FIXED);
+	acm_wire_write(&m->w, rdata, rdlen);
+	m->an++;
+	x->records++;
+	return true;
+}
+
+/* ---- the parts of the stream ---------------------------------------------- */
+
+/* Static RRs but the SOA, which opens and closes the stream. */
+static void fill_static(acm_xfr_t *x, msg_t *m)
+{
+	const acm_node_t *node;
+	while ((node = acm_zone_node_at(x->zone, x->node))) {
+		for (; x->set < node->rrset_count; x->set++, x->rr = x->rr_off = 0) {
+			const acm_rrset_t *set = &node->rrsets[x->set];
+			if (set->type == ACM_RRTYPE_SOA)
+				continue;
+			while (x->rr < set->count) {
+				const uint8_t *rr = set->wire + x->rr_off + 2;   /* past 0xC00C */
+				size_t blen = RR_FIXED + acm_get_u16(rr + 8);
+				if (!put_rr(x, m, node->owner, node->owner_len, rr, blen))
+					return;
+				x->rr++;
+				x->rr_off += 2 + blen;
+			}
+		}
+		x->node++;
+		x->set = 0;
+	}
+	x->phase = PH_TXT;
+}
+
+typedef struct {
+	acm_xfr_t *x;
+	msg_t *m;
+} walk_t;
+
+static int txt_visit(const uint8_t *owner, const uint8_t *rec, size_t len, void *arg)
+{
+	walk_t *wk = arg;
+	acm_xfr_t *x = wk->x;
+	size_t olen = acm_dname_len(owner);
+	acm_rr_iter_t it;
+	acm_rr_entry_t e;
+	if (olen != x->owner_len || memcmp(owner, x->owner, olen) != 0) {
+		memcpy(x->owner, owner, olen);
+		x->owner_len = olen;
+		x->entry = 0;
+	}
+	int rc = acm_rr_iter_init(&it, rec, len);
+	for (unsigned i = 0; rc == ACM_OK && (rc = acm_rr_iter_next(&it, &e)) == 1; i++) {
+		rc = ACM_OK;
+		if (i < x->entry)
+			continue;
+		if (!put_txt(x, wk->m, owner, olen, e.rdata, e.rdlen))
+			return 1;
+		x->entry = i + 1;
+	}
+	return rc;
+}
+
+static int fill_txt(acm_xfr_t *x, msg_t *m)
+{
+	walk_t wk = { x, m };
+	int rc = acm_reader_rrsets_from(x->reader, x->owner, x->owner_len, txt_visit, &wk);
+	if (rc == ACM_OK)
+		x->phase = PH_SOA_LAST;
+	return rc < 0 ? rc : ACM_OK;
+}
+
+/* The entries of op from x->diff_off on; false when the message filled. */
+static int diff_entries(acm_xfr_t *x, msg_t *m, const uint8_t *rec, size_t len, uint8_t op)
+{
+	while (x->diff_off < len) {
+		size_t pos = x->diff_off + 1;
+		uint8_t owner[ACM_DNAME_MAX];
+		int olen = acm_dname_parse(rec, len, &pos, owner);
+		if (olen < 0 || len - pos < 2 || len - pos - 2 < acm_get_u16(rec + pos))
+			return ACM_ECORRUPT;
+		uint16_t rdlen = acm_get_u16(rec + pos);
+		if (rec[x->diff_off] == op &&
+		    !put_txt(x, m, owner, (size_t)olen, rec + pos + 2, rdlen))
+			return 1;
+		x->diff_off = pos + 2 + rdlen;
+	}
+	return ACM_OK;
+}
+
+/* One diff, from its current part on. Returns 0 when done with it, 1 when
+ * the message filled, or an error. */
+static int fill_diff(acm_xfr_t *x, msg_t *m, const uint8_t *rec, size_t len)
+{
+	int rc;
+	if (len < DIFF_HDR)
+		return ACM_ECORRUPT;
+	switch (x->part) {
+	case PART_OLD_SOA:
+		if (!put_soa(x, m, acm_get_u32(rec)))
+			return 1;
+		x->part = PART_DELS;
+		x->diff_off = DIFF_HDR;
+		/* fall through */
+	case PART_DELS:
+		if ((rc = diff_entries(x, m, rec, len, DIFF_DEL)) != ACM_OK)
+			return rc;
+		x->part = PART_NEW_SOA;
+		/* fall through */
+	case PART_NEW_SOA:
+		if (!put_soa(x, m, acm_get_u32(rec + 4)))
+			return 1;
+		x->part = PART_ADDS;
+		x->diff_off = DIFF_HDR;
+		/* fall through */
+	case PART_ADDS:
+		if ((rc = diff_entries(x, m, rec, len, DIFF_ADD)) != ACM_OK)
+			return rc;
+	}
+	return ACM_OK;
+}
+
+static int diff_visit(uint64_t seq, const uint8_t *rec, size_t len, void *arg)
+{
+	walk_t *wk = arg;
+	acm_xfr_t *x = wk->x;
+	if (seq != x->seq) {
+		x->seq = seq;
+		x->part = PART_OLD_SOA;
+	}
+	int rc = fill_diff(x, wk->m, rec, len);
+	if (rc == ACM_OK) {
+		x->seq = seq + 1;
+		x->part = PART_OLD_SOA;
+	}
+	return rc;
+}
+
+static int fill_diffs(acm_xfr_t *x, msg_t *m)
+{
+	walk_t wk = { x, m };
+	int rc = acm_reader_diffs_from(x->reader, x->seq, diff_visit, &wk);
+	if (rc == ACM_OK)
+		x->phase = PH_SOA_LAST;
+	return rc < 0 ? rc : ACM_OK;
+}
+
+static int fill(acm_xfr_t *x, msg_t *m)
+{
+	int rc = ACM_OK;
+	while (rc == ACM_OK && !m->full && x->phase != PH_DONE) {
+		switch (x->phase) {
+		case PH_SOA_FIRST:
+			if (put_soa(x, m, x->serial))
+				x->phase = x->incremental ? PH_DIFFS
+				         : x->ixfr && acm_serial_ge(x->client_serial, x->serial)
+				                 ? PH_DONE : PH_STATIC;
+			break;
+		case PH_STATIC: fill_static(x, m); break;
+		case PH_TXT: rc = fill_txt(x, m); break;
+		case PH_DIFFS: rc = fill_diffs(x, m); break;
+		case PH_SOA_LAST:
+			if (put_soa(x, m, x->serial))
+				x->phase = PH_DONE;
+			break;
+		case PH_DONE: break;
+		}
+	}
+	return rc != ACM_OK ? rc : m->w.err;
+}
+
+/* ---- messages ------------------------------------------------------------- */
+
+static void write_question(acm_xfr_t *x, acm_wire_t *w)
+{
+	w->pos = ACM_DNS_HEADER;
+	acm_wire_write(w, x->qname, x->qname_len);
+	acm_wire_write_u16(w, x->qtype);
+	acm_wire_write_u16(w, ACM_CLASS_IN);
+}
+
+static void write_header(acm_xfr_t *x, uint8_t *out, uint16_t an, uint16_t ar)
+{
+	acm_put_u16(out, x->id);
+	acm_put_u16(out + 2, (uint16_t)(FLAG_QR | FLAG_AA | (x->flags & FLAG_RD)));
+	acm_put_u16(out + 4, 1);
+	acm_put_u16(out + 6, an);
+	acm_put_u16(out + 8, 0);
+	acm_put_u16(out + 10, ar);
+}
+
+static int sign(acm_xfr_t *x, uint8_t *out, size_t len, size_t cap)
+{
+	uint8_t mac[ACM_TSIG_MAC_MAX];
+	size_t mac_len = 0;
+	int n = acm_tsig_sign(out, len, cap, &x->tsig.key, x->tsig.mac, x->tsig.mac_len,
+	                      x->signed_one, (uint64_t)time(NULL), x->id, ACM_TSIG_OK, mac,
+	                      &mac_len);
+	if (n < 0)
+		return n;
+	memcpy(x->tsig.mac, mac, mac_len);
+	x->tsig.mac_len = mac_len;
+	x->signed_one = true;
+	return n;
+}
+
+static void log_end(acm_xfr_t *x, const char *how)
+{
+	char from[16] = "none";
+	if (x->ixfr)
+		snprintf(from, sizeof(from), "%u", x->client_serial);
+	/* kind: what went out; an IXFR answered with the whole zone is AXFR */
+	bool current = x->ixfr && acm_serial_ge(x->client_serial, x->serial);
+	acm_debug("xfr kind=%s client=%s serial=%s->%u records=%llu messages=%u%s%s",
+	          x->incremental || current ? "IXFR" : "AXFR", x->client, from, x->serial, (unsigned long long)x->records, x->messages,
+	          x->tsig.present ? " signed" : "", how);
+}
+
+int acm_xfr_next(acm_xfr_t *x, uint8_t *out, size_t cap)
+{
+	if (x->err)
+		return x->err;
+	if (x->phase == PH_DONE)
+		return 0;
+	size_t reserve = (x->tsig.present ? TSIG_ROOM : 0) + (x->edns ? OPT_LEN : 0);
+	if (cap > 65535)
+		cap = 65535;
+	msg_t m = { acm_wire_init(out, cap - reserve), MSG_SOFT, 0, false };
+	write_question(x, &m.w);
+	int rc = fill(x, &m);
+	if (rc == ACM_OK && m.an == 0)
+		rc = ACM_ECORRUPT;      /* no progress: would loop forever */
+	if (rc != ACM_OK) {
+		x->err = rc;
+		acm_warn("xfr to %s failed after %u messages: %s", x->client, x->messages,
+		         acm_strerror(rc));
+		return rc;
+	}
+	uint16_t ar = 0;
+	m.w.size = cap;
+	if (x->edns) {
+		acm_wire_write_u8(&m.w, 0);
+		acm_wire_write_u16(&m.w, ACM_RRTYPE_OPT);
+		acm_wire_write_u16(&m.w, 65535);   /* TCP: size is moot */
+		acm_wire_write_u32(&m.w, 0);
+		acm_wire_write_u16(&m.w, 0);
+		ar++;
+	}
+	write_header(x, out, m.an, ar);
+	int n = (int)m.w.pos;
+	if (x->tsig.present && (n = sign(x, out, m.w.pos, cap)) < 0) {
+		x->err = n;
+		acm_warn("xfr to %s: cannot sign: %s", x->client, acm_strerror(n));
+		return n;
+	}
+	x->messages++;
+	if (x->phase == PH_DONE)
+		log_end(x, "");
+	return n;
+}
+
+/* ---- the start ------------------------------------------------------------ */
+
+typedef struct {
+	uint32_t want;           /* the client's serial */
+	uint32_t last_to;
+	bool found, chained;
+	uint64_t start_seq;
+} find_t;
+
+/* Find the diff starting at the client's serial and check that the ones
+ * after it chain up without a gap. */
+static int find_visit(uint64_t seq, const uint8_t *rec, size_t len, void *arg)
+{
+	find_t *f = arg;
+	if (len < DIFF_HDR)
+		return ACM_ECORRUPT;
+	uint32_t from = acm_get_u32(rec), to = acm_get_u32(rec + 4);
+	if (!f->found && from == f->want) {
+		f->found = f->chained = true;
+		f->start_seq = seq;
+	} else if (f->found && from != f->last_to) {
+		f->chained = false;
+	}
+	f->last_to = to;
+	return ACM_OK;
+}
+
+/* Whether the journal holds every diff from the client's serial to ours. */
+static int plan_ixfr(acm_xfr_t *x)
+{
+	if (acm_serial_ge(x->client_serial, x->serial))
+		return ACM_OK;          /* current: one SOA */
+	find_t f = { .want = x->client_serial };
+	int rc = acm_reader_diffs_from(x->reader, 0, find_visit, &f);
+	if (rc != ACM_OK)
+		return rc;
+	if (f.found && f.chained && f.last_to == x->serial) {
+		x->incremental = true;
+		x->seq = f.start_seq;
+	}
+	return ACM_OK;
+}
+
+static void copy_query(acm_xfr_t *x, const acm_query_t *q)
+{
+	x->id = q->id;
+	x->flags = q->flags;
+	memcpy(x->qname, q->qname, q->qname_len);
+	x->qname_len = q->qname_len;
+	x->qtype = q->qtype;
+	x->edns = q->edns;
+	x->ixfr = q->qtype == ACM_RRTYPE_IXFR;
+	x->client_serial = q->ixfr_serial;
+}
+
+int acm_xfr_start(acm_zone_t *zone, acm_store_t *store, const acm_query_t *q,
+                  const acm_tsig_ctx_t *tsig, const char *client, acm_xfr_t **out)
+{
+	acm_xfr_t *x = calloc(1, sizeof(*x));
+	if (!x)
+		return -ENOMEM;
+	acm_zone_ref(zone);
+	x->zone = zone;
+	const uint8_t *apex_name = acm_zone_apex(zone, &x->apex_len);
+	const acm_node_t *apex = acm_zone_find(zone, apex_name, x->apex_len);
+	x->soa = apex ? acm_node_rrset(apex, ACM_RRTYPE_SOA) : NULL;
+	copy_query(x, q);
+	if (tsig && tsig->present)
+		x->tsig = *tsig;
+	snprintf(x->client, sizeof(x->client), "%s", client);
+	int rc = x->soa ? acm_reader_open(store, &x->reader) : ACM_ECORRUPT;
+	if (rc == ACM_OK)
+		rc = acm_reader_begin(x->reader, &x->serial);
+	if (rc == ACM_OK && x->ixfr)
+		rc = plan_ixfr(x);
+	if (rc != ACM_OK) {
+		acm_xfr_free(x);
+		return rc;
+	}
+	*out = x;
+	return ACM_OK;
+}
+
+void acm_xfr_free(acm_xfr_t *x)
+{
+	if (!x)
+		return;
+	if (x->phase != PH_DONE && !x->err)
+		log_end(x, " cut short");
+	if (x->reader) {
+		acm_reader_end(x->reader);
+		acm_reader_close(x->reader);
+	}
+	acm_zone_unref(x->zone);
+	free(x);
+}

@@ -1,0 +1,260 @@
+# SPDX-License-Identifier: ISC
+"""acmensd as the primary of real secondaries: Knot DNS and NSD transfer the
+zone with TSIG, NOTIFY tells them of every change (their SOA refresh is an
+hour, so only NOTIFY explains an update within seconds), small changes go
+by IXFR, a gap in the journal falls back to AXFR, and the propagation
+status (GET /v1/zone/status, acmensctl status) shows when both serve the
+current serial.
+
+Skipped when knotd or nsd is not installed."""
+
+import base64
+import json
+import os
+import re
+import shutil
+import time
+
+import dns.message
+import dns.query
+import dns.rcode
+import pytest
+
+from conftest import ZONE, Daemon, free_port, start_http, value
+
+KNOTD = shutil.which("knotd") or "/usr/sbin/knotd"
+NSD = shutil.which("nsd") or "/usr/sbin/nsd"
+HAVE = os.access(KNOTD, os.X_OK) and os.access(NSD, os.X_OK)
+pytestmark = pytest.mark.skipif(not HAVE, reason="knotd or nsd not installed")
+
+SECRET = base64.b64encode(b"k" * 32).decode()
+SYNC_TIMEOUT = 10.0
+
+
+def soa_serial(port):
+    r = dns.query.udp(dns.message.make_query(ZONE, "SOA"), "127.0.0.1", port=port, timeout=0.5)
+    if r.rcode() != dns.rcode.NOERROR or not r.answer:
+        return None
+    return r.answer[0][0].serial
+
+
+def txt_values(port, name):
+    r = dns.query.udp(dns.message.make_query(name, "TXT"), "127.0.0.1", port=port, timeout=0.5)
+    return sorted(b"".join(rd.strings).decode() for rrset in r.answer for rd in rrset)
+
+
+class Secondary(Daemon):
+    """A secondary of our zone on 127.0.0.1:port, primary at 127.0.0.1:primary."""
+
+    def __init__(self, tmpdir, port, primary):
+        super().__init__(tmpdir)
+        self.port = port
+        self.primary = primary
+        self.write_config()
+
+    def ready(self):
+        return soa_serial(self.port) is not None
+
+    def serial(self):
+        try:
+            return soa_serial(self.port)
+        except Exception:   # not answering (yet)
+            return None
+
+
+class KnotSecondary(Secondary):
+    name = "knotd"
+
+    def write_config(self):
+        self.conf = os.path.join(self.dir, "knot.conf")
+        with open(self.conf, "w") as f:
+            f.write(f"""server:
+    listen: 127.0.0.1@{self.port}
+    rundir: {self.dir}
+    pidfile: {self.dir}/knotd.pid
+log:
+  - target: stderr
+    any: info
+key:
+  - id: xfr-key
+    algorithm: hmac-sha256
+    secret: {SECRET}
+remote:
+  - id: primary
+    address: 127.0.0.1@{self.primary}
+    key: xfr-key
+acl:
+  - id: notify_from_primary
+    address: 127.0.0.1
+    key: xfr-key
+    action: notify
+database:
+    storage: {self.dir}
+template:
+  - id: default
+    storage: {self.dir}
+    zonefile-sync: -1
+    zonefile-load: none
+    journal-content: all
+    semantic-checks: off
+zone:
+  - domain: {ZONE}
+    master: primary
+    acl: notify_from_primary
+""")
+
+    def argv(self):
+        return [KNOTD, "-c", self.conf, "-s", os.path.join(self.dir, "knot.sock")]
+
+
+class NsdSecondary(Secondary):
+    name = "nsd"
+
+    def write_config(self):
+        self.conf = os.path.join(self.dir, "nsd.conf")
+        with open(self.conf, "w") as f:
+            f.write(f"""server:
+    ip-address: 127.0.0.1@{self.port}
+    port: {self.port}
+    zonesdir: "{self.dir}"
+    xfrdfile: "{self.dir}/xfrd.state"
+    xfrdir: "{self.dir}"
+    zonelistfile: "{self.dir}/zone.list"
+    pidfile: "{self.dir}/nsd.pid"
+    database: ""
+    username: ""
+    chroot: ""
+    verbosity: 2
+    rrl-ratelimit: 0
+    server-count: 1
+remote-control:
+    control-enable: no
+key:
+    name: xfr-key
+    algorithm: hmac-sha256
+    secret: "{SECRET}"
+zone:
+    name: {ZONE}
+    zonefile: "{self.dir}/zone.db"
+    allow-notify: 127.0.0.1 xfr-key
+    request-xfr: 127.0.0.1@{self.primary} xfr-key
+""")
+
+    def argv(self):
+        return [NSD, "-d", "-c", self.conf]
+
+
+def transfer_config(ports, journal):
+    notify = ", ".join(f'"127.0.0.1:{p}"' for p in ports)
+    return f"""tsig:
+  - {{name: xfr-key., algorithm: hmac-sha256, secret: "{SECRET}"}}
+transfer:
+  allow:
+    - {{address: 127.0.0.1/32, key: xfr-key.}}
+  notify: [{notify}]
+  journal:
+    max_entries: {journal}
+"""
+
+
+class Setup:
+    def __init__(self, api, secondaries):
+        self.api = api
+        self.srv = api.server
+        self.secondaries = secondaries
+
+    def wait_synced(self, serial, timeout=SYNC_TIMEOUT, who=None):
+        """Seconds until every secondary (or who) serves serial."""
+        start = time.time()
+        deadline = start + timeout
+        targets = who or self.secondaries
+        while time.time() < deadline:
+            if all(s.serial() == serial for s in targets):
+                return time.time() - start
+            time.sleep(0.05)
+        got = {s.name: s.serial() for s in targets}
+        raise AssertionError(f"not synced to {serial} in {timeout}s: {got}\n"
+                             + "\n".join(s.read_log()[-3000:] for s in targets))
+
+    def add(self, acct, val):
+        r = self.api.call("POST", f"/v1/accounts/{acct['subdomain']}/txt", {"value": val},
+                          headers=acct["headers"])
+        assert r.status_code == 201, r.text
+        return r.json()["serial"]
+
+    def xfr_lines(self):
+        return re.findall(r"xfr kind=(\w+) client=\S+ serial=(\S+)->(\d+) records=(\d+)",
+                          self.srv.read_log())
+
+
+@pytest.fixture
+def setup(make_server, tmp_path):
+    knot_port, nsd_port = free_port(), free_port()
+    while nsd_port == knot_port:
+        nsd_port = free_port()
+    api = start_http(make_server, admin_token=None, register_rate=0,
+                     zone={"extra_dns": transfer_config([knot_port, nsd_port], 2),
+                           "log_level": "debug"})
+    secondaries = []
+    try:
+        for cls, port in ((KnotSecondary, knot_port), (NsdSecondary, nsd_port)):
+            secondaries.append(cls(tmp_path / cls.name, port, api.server.port).start(timeout=15))
+        yield Setup(api, secondaries)
+    finally:
+        for s in secondaries:
+            s.stop()
+
+
+def test_notify_drives_secondaries_and_ixfr_carries_small_changes(setup):
+    acct = setup.api.register()
+    setup.wait_synced(setup.srv.serial())
+    serial = setup.add(acct, value(1))
+    took = setup.wait_synced(serial)
+    assert took < 5.0, f"secondaries took {took:.1f}s: NOTIFY did not drive them"
+    for s in setup.secondaries:
+        assert txt_values(s.port, acct["fulldomain"] + ".") == [value(1)]
+    # the change went out as a diff to each of them
+    ixfr = [ln for ln in setup.xfr_lines() if ln[0] == "IXFR" and ln[2] == str(serial)
+            and ln[1] == str(serial - 1)]
+    assert len(ixfr) >= 2, setup.xfr_lines()
+
+
+def test_status_shows_secondaries_current(setup):
+    acct = setup.api.register()
+    serial = setup.add(acct, value(2))
+    setup.wait_synced(serial)
+    deadline = time.time() + SYNC_TIMEOUT
+    while True:
+        body = setup.api.call("GET", "/v1/zone/status").json()
+        if body["synced"] or time.time() > deadline:
+            break
+        time.sleep(0.2)
+    assert body["serial"] == serial and body["synced"], body
+    assert len(body["secondaries"]) == 2
+    for row in body["secondaries"]:
+        assert row["serial"] == serial and row["current"] and row["last_seen"]
+        assert row["notify"] and row["notify"]["acked"], row
+    out = json.loads(setup.srv.ctl("status").stdout)
+    assert out["serial"] == serial and out["synced"]
+    assert {r["address"] for r in out["secondaries"]} == \
+        {f"127.0.0.1:{s.port}" for s in setup.secondaries}
+    text = setup.srv.ctl("status", json_out=False).stdout
+    assert text.count("current") == 2
+
+
+def test_journal_gap_falls_back_to_axfr(setup):
+    acct = setup.api.register()
+    setup.wait_synced(setup.srv.serial())
+    knot = setup.secondaries[0]
+    old = knot.serial()
+    knot.stop()      # it keeps the zone (journal-content: all) and asks IXFR from old
+    for i in range(4):      # more commits than the journal's 2 entries
+        serial = setup.add(acct, value(10 + i))
+    setup.wait_synced(serial, who=[setup.secondaries[1]])
+    before = len(setup.xfr_lines())
+    knot.start(timeout=15)
+    setup.wait_synced(serial, who=[knot])
+    assert txt_values(knot.port, acct["fulldomain"] + ".") == sorted(value(10 + i) for i in range(4))
+    new = setup.xfr_lines()[before:]
+    assert any(k == "AXFR" and frm == str(old) and to == str(serial)
+               for k, frm, to, _ in new), new
