@@ -126,10 +126,10 @@ static void fail(reply_t *r)
  * at _acme-challenge.<account> (see lib/store.h). */
 static bool store_name(const acm_answer_env_t *env, const uint8_t *lname)
 {
-	static const uint8_t chal[] = "\x0f" ACM_CHALLENGE_LABEL;
 	size_t apex_len;
 	int depth = acm_dname_under(lname, acm_zone_apex(env->zone, &apex_len));
-	return depth == 1 || (depth == 2 && memcmp(lname, chal, sizeof(chal) - 1) == 0);
+	return depth == 1 ||
+	       (depth == 2 && memcmp(lname, ACM_CHALLENGE_WIRE, ACM_CHALLENGE_WIRE_LEN) == 0);
 }
 
 static void answer_account(reply_t *r, const acm_answer_env_t *env, const acm_query_t *q,

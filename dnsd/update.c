@@ -6,7 +6,7 @@
  * static names, and on names that cannot hold TXT values, are decided
  * here; those on TXT names become ACM_OP_TXT_EXPECT ops at the head of the
  * chain, so the store decides them in the transaction that applies the
- * update. One allocation per update, none per ordinary query.
+ * update. Memory is allocated per update, never per ordinary query.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -21,7 +21,8 @@
 #define HEADER 12
 #define FLAG_QR 0x8000
 #define OPCODE_MASK 0x7800
-#define RR_FIXED 10
+#define RR_FIXED 10             /* type, class, TTL, rdlength */
+#define ZONE_RR_HEAD 12         /* a zone RRset's RR: owner pointer, then RR_FIXED */
 #define RRTYPE_TSIG 250
 #define RRTYPE_MAILB 253
 #define RRTYPE_MAILA 254
@@ -68,7 +69,7 @@ struct acm_update {
 	size_t challenge_len;
 	size_t nops;
 	acm_op_t *ops;
-	int *fail_rcode;                    /* per op: the RCODE if it fails (EXPECT) */
+	int *fail_rcode;                    /* per op: a prerequisite's RCODE if it fails */
 	size_t nvalues;
 	acm_txt_t *values;
 	rr_t *rrs;                          /* scratch: one section's records */
@@ -225,17 +226,16 @@ static void set_own_names(const acm_zone_t *zone, acm_update_t *u)
 {
 	size_t apex_len, len = strlen(u->sub);
 	const uint8_t *apex = acm_zone_apex(zone, &apex_len);
-	static const uint8_t chal[] = "\x0f" ACM_CHALLENGE_LABEL;
 
 	u->own[0] = (uint8_t)len;
 	memcpy(u->own + 1, u->sub, len);
 	memcpy(u->own + 1 + len, apex, apex_len);
 	u->own_len = 1 + len + apex_len;
-	if (sizeof(chal) - 1 + u->own_len > ACM_DNAME_MAX)
+	if (ACM_CHALLENGE_WIRE_LEN + u->own_len > ACM_DNAME_MAX)
 		return;
-	memcpy(u->challenge, chal, sizeof(chal) - 1);
-	memcpy(u->challenge + sizeof(chal) - 1, u->own, u->own_len);
-	u->challenge_len = sizeof(chal) - 1 + u->own_len;
+	memcpy(u->challenge, ACM_CHALLENGE_WIRE, ACM_CHALLENGE_WIRE_LEN);
+	memcpy(u->challenge + ACM_CHALLENGE_WIRE_LEN, u->own, u->own_len);
+	u->challenge_len = ACM_CHALLENGE_WIRE_LEN + u->own_len;
 }
 
 static bool in_zone(const acm_zone_t *zone, const rr_t *rr)
@@ -256,7 +256,6 @@ static bool account_label(const uint8_t *label, char *out)
  * names (<label>.<apex> and _acme-challenge.<label>.<apex>). */
 static void locate(const acm_zone_t *zone, const uint8_t *name, size_t len, where_t *w)
 {
-	static const uint8_t chal[] = "\x0f" ACM_CHALLENGE_LABEL;
 	size_t apex_len;
 	int depth = acm_dname_under(name, acm_zone_apex(zone, &apex_len));
 	char label[ACM_LABEL_MAX + 1];
@@ -268,8 +267,8 @@ static void locate(const acm_zone_t *zone, const uint8_t *name, size_t len, wher
 	if (depth == 1 && account_label(name, label)) {
 		w->kind = WHERE_STORE;
 		snprintf(w->sub, sizeof(w->sub), "%s", label);
-	} else if (depth == 2 && memcmp(name, chal, sizeof(chal) - 1) == 0 &&
-	           account_label(name + sizeof(chal) - 1, label)) {
+	} else if (depth == 2 && memcmp(name, ACM_CHALLENGE_WIRE, ACM_CHALLENGE_WIRE_LEN) == 0 &&
+	           account_label(name + ACM_CHALLENGE_WIRE_LEN, label)) {
 		w->kind = WHERE_STORE;
 		snprintf(w->sub, sizeof(w->sub), "%s.%s", ACM_CHALLENGE_LABEL, label);
 	}
@@ -351,10 +350,10 @@ static bool static_equal(const acm_rrset_t *set, const rr_t *rrs, size_t n, cons
 	size_t pos = 0, members = 0;
 	for (uint16_t i = 0; i < set->count; i++) {
 		const uint8_t *rr = set->wire + pos;
-		size_t rdlen = acm_get_u16(rr + 10);
-		if (!rdata_in_group(rrs, n, lead, rr + 12, rdlen))
+		size_t rdlen = acm_get_u16(rr + ZONE_RR_HEAD - 2);
+		if (!rdata_in_group(rrs, n, lead, rr + ZONE_RR_HEAD, rdlen))
 			return false;
-		pos += 12 + rdlen;
+		pos += ZONE_RR_HEAD + rdlen;
 	}
 	/* every member of the group must be in the set: count distinct ones */
 	for (size_t i = 0; i < n; i++) {
@@ -494,7 +493,7 @@ static int update_one(acm_update_t *u, const rr_t *rr)
 	if (rr->rclass == CLASS_ANY) {
 		if (!txt && rr->type != ACM_RRTYPE_ANY)
 			return ACM_UPDATE_REFUSED;
-		op_add(u, ACM_OP_TXT_REPLACE, sub, ACM_UPDATE_SERVFAIL);
+		op_add(u, ACM_OP_TXT_REPLACE, sub, 0);
 		return ACM_UPDATE_NOERROR;
 	}
 	if (!txt)
@@ -505,7 +504,7 @@ static int update_one(acm_update_t *u, const rr_t *rr)
 	if (!valid)
 		return ACM_UPDATE_REFUSED;
 	acm_op_t *op = op_add(u, rr->rclass == ACM_CLASS_IN ? ACM_OP_TXT_ADD : ACM_OP_TXT_REMOVE,
-	                      sub, ACM_UPDATE_SERVFAIL);
+	                      sub, 0);
 	op->len = t.len;
 	memcpy(op->value, t.value, t.len + 1);
 	op->tolerate = op->kind == ACM_OP_TXT_ADD ? ACM_EEXIST : ACM_EABSENT;

@@ -313,15 +313,13 @@ int store_name(const acm_store_t *s, const char *sub, store_name_t *n)
 
 #define CHALLENGE_LEN (sizeof(ACM_CHALLENGE_LABEL) - 1)
 
-void store_challenge_name(const acm_store_t *s, const store_name_t *n, store_name_t *out)
+void store_challenge_name(const store_name_t *n, store_name_t *out)
 {
 	*out = *n;
 	out->challenge = true;
-	out->owner[0] = CHALLENGE_LEN;
-	memcpy(out->owner + 1, ACM_CHALLENGE_LABEL, CHALLENGE_LEN);
-	memcpy(out->owner + 1 + CHALLENGE_LEN, n->owner, n->olen);
-	out->olen = 1 + CHALLENGE_LEN + n->olen;
-	(void)s;
+	memcpy(out->owner, ACM_CHALLENGE_WIRE, ACM_CHALLENGE_WIRE_LEN);
+	memcpy(out->owner + ACM_CHALLENGE_WIRE_LEN, n->owner, n->olen);
+	out->olen = ACM_CHALLENGE_WIRE_LEN + n->olen;
 }
 
 int store_txt_name(const acm_store_t *s, const char *name, store_name_t *n)
@@ -332,9 +330,9 @@ int store_txt_name(const acm_store_t *s, const char *name, store_name_t *n)
 	int rc = store_name(s, name + CHALLENGE_LEN + 1, &own);
 	if (rc != ACM_OK)
 		return rc;
-	if (1 + CHALLENGE_LEN + own.olen > ACM_DNAME_MAX)
+	if (ACM_CHALLENGE_WIRE_LEN + own.olen > ACM_DNAME_MAX)
 		return ACM_EBADNAME;
-	store_challenge_name(s, &own, n);
+	store_challenge_name(&own, n);
 	return ACM_OK;
 }
 

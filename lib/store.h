@@ -47,6 +47,9 @@
  */
 #define ACM_CHALLENGE_LABEL "_acme-challenge"
 #define ACM_TXT_NAME_MAX (sizeof(ACM_CHALLENGE_LABEL) + ACM_LABEL_MAX)   /* without NUL */
+/* The label in wire form, as it leads a challenge name's owner. */
+#define ACM_CHALLENGE_WIRE "\x0f" ACM_CHALLENGE_LABEL
+#define ACM_CHALLENGE_WIRE_LEN (sizeof(ACM_CHALLENGE_WIRE) - 1)
 
 typedef struct {
 	size_t len;

@@ -179,7 +179,7 @@ static int user_delete(acm_wtxn_t *w, const char *username, const char *label)
 static int challenge_delete(acm_wtxn_t *w, const store_name_t *n)
 {
 	store_name_t ch;
-	store_challenge_name(w->s, n, &ch);
+	store_challenge_name(n, &ch);
 	MDB_val k = store_val(ch.owner, ch.olen), v;
 	int rc = mdb_get(w->txn, w->s->rrsets, &k, &v);
 	if (rc == MDB_NOTFOUND)

@@ -78,7 +78,7 @@ int store_name(const acm_store_t *s, const char *sub, store_name_t *n);
  * "_acme-challenge.<label>" (see store.h). */
 int store_txt_name(const acm_store_t *s, const char *name, store_name_t *n);
 /* The challenge name of the account of n. */
-void store_challenge_name(const acm_store_t *s, const store_name_t *n, store_name_t *out);
+void store_challenge_name(const store_name_t *n, store_name_t *out);
 /* Whether the account of n exists: ACM_OK, ACM_ENOTFOUND, or a failure. */
 int store_account_exists(const acm_store_t *s, MDB_txn *txn, const store_name_t *n);
 /* Copy at most ACM_LABEL_MAX bytes of s lower-cased into out; false if s is

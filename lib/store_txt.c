@@ -177,11 +177,11 @@ int acm_wtxn_txt_push(acm_wtxn_t *w, const char *subdomain, const char *value,
  * challenge name above such a label. */
 static int name_of_key(const acm_store_t *s, const MDB_val *k, store_name_t *n)
 {
-	static const uint8_t chal[] = "\x0f" ACM_CHALLENGE_LABEL;
 	const uint8_t *p = k->mv_data;
 	size_t len = k->mv_size;
-	n->challenge = len > sizeof(chal) - 1 && memcmp(p, chal, sizeof(chal) - 1) == 0;
-	size_t skip = n->challenge ? sizeof(chal) - 1 : 0;
+	n->challenge = len > ACM_CHALLENGE_WIRE_LEN &&
+	               memcmp(p, ACM_CHALLENGE_WIRE, ACM_CHALLENGE_WIRE_LEN) == 0;
+	size_t skip = n->challenge ? ACM_CHALLENGE_WIRE_LEN : 0;
 	if (len - skip < 2 || len > ACM_DNAME_MAX || p[skip] == 0 ||
 	    p[skip] > ACM_LABEL_MAX || skip + 1u + p[skip] + s->apex_len != len)
 		return ACM_ECORRUPT;

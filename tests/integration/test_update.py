@@ -349,3 +349,17 @@ def test_tcp_connection_gone(upd):
         reply = recv_tcp_msg(s)
     assert reply is not None and reply[3] & 0xF == dns.rcode.NOERROR
     assert "half" in txt(upd, fqdn(key))
+
+
+def test_full_name_refused(make_server):
+    """A write the store refuses (more values than zone.txt_max_values)
+    fails the whole message: REFUSED, and the earlier part is undone."""
+    s = make_server(extra_dns=UPDATE_ON, txt_max_values=2)
+    _, key = account(s)
+    name = fqdn(key)
+    assert nsupdate(s, [f"update add {name} 60 TXT a"], key) == "NOERROR"
+    serial = s.serial()
+    assert nsupdate(s, [f"update delete {name} TXT a", f"update add {name} 60 TXT b",
+                        f"update add {name} 60 TXT c", f"update add {name} 60 TXT d"],
+                    key, tcp=True) == "REFUSED"
+    assert txt(s, name) == ["a"] and s.serial() == serial
