@@ -694,11 +694,18 @@ static int journal_append(acm_wtxn_t *w, uint32_t from, uint32_t to)
 static int publish_diff(acm_wtxn_t *w, uint32_t *serial)
 {
 	int rc = store_get_serial(w->txn, w->s->meta, serial);
-	if (rc != ACM_OK || w->diff_len == 0)
+	if (rc != ACM_OK || (w->diff_len == 0 && !w->restart_journal))
 		return rc;
 	uint32_t next = *serial + 1;    /* unsigned wrap is RFC 1982 addition */
-	if ((rc = put_u32(w->txn, w->s->meta, "serial", next)) ||
-	    (rc = journal_append(w, *serial, next)))
+	if ((rc = put_u32(w->txn, w->s->meta, "serial", next)))
+		return rc;
+	/* A journal that cannot describe a change must not pretend to: with
+	 * it emptied, IXFR from any earlier serial falls back to AXFR. */
+	if (w->restart_journal)
+		rc = store_err(mdb_drop(w->txn, w->s->journal, 0));
+	if (rc == ACM_OK && w->diff_len > 0)
+		rc = journal_append(w, *serial, next);
+	if (rc != ACM_OK)
 		return rc;
 	*serial = next;
 	return ACM_OK;
@@ -722,6 +729,40 @@ int acm_store_write_commit(acm_wtxn_t *w, uint32_t *serial)
 	if (rc == ACM_OK && serial)
 		*serial = sn;
 	return rc;
+}
+
+/* ---- the static part of the zone ---------------------------------------- */
+
+int acm_store_sync_static(acm_store_t *store, const uint8_t digest[ACM_STATIC_DIGEST_LEN],
+                          bool *changed, uint32_t *serial)
+{
+	acm_wtxn_t *w;
+	MDB_val v;
+	*changed = false;
+	int rc = acm_store_write_begin(store, &w);
+	if (rc != ACM_OK)
+		return rc;
+	MDB_val key = store_val("static", 6);
+	rc = mdb_get(w->txn, store->meta, &key, &v);
+	bool known = rc == 0;
+	rc = rc == MDB_NOTFOUND ? ACM_OK : store_err(rc);
+	if (rc == ACM_OK && known && v.mv_size == ACM_STATIC_DIGEST_LEN &&
+	    memcmp(v.mv_data, digest, ACM_STATIC_DIGEST_LEN) == 0) {
+		acm_store_write_abort(w);
+		return acm_store_serial(store, serial);
+	}
+	if (rc == ACM_OK) {
+		MDB_val d = store_val(digest, ACM_STATIC_DIGEST_LEN);
+		rc = store_err(mdb_put(w->txn, store->meta, &key, &d, 0));
+	}
+	if (rc != ACM_OK) {
+		acm_store_write_abort(w);
+		return rc;
+	}
+	/* The first digest only records the starting point. */
+	w->restart_journal = known;
+	*changed = known;
+	return acm_store_write_commit(w, serial);
 }
 
 /* ---- one-operation conveniences ---------------------------------------- */

@@ -188,6 +188,22 @@ int acm_store_txt_remove(acm_store_t *store, const char *subdomain,
 int acm_store_txt_replace(acm_store_t *store, const char *subdomain,
                           const acm_txt_t *values, size_t n, uint32_t *serial);
 
+/* ---- the static part of the zone -------------------------------------- */
+
+#define ACM_STATIC_DIGEST_LEN 32
+
+/*
+ * Records that live in the configuration (SOA fields, NS, zone.records,
+ * TTLs) are not in the store, but secondaries must learn when they change.
+ * Given the digest of the static zone (acm_zone_digest), compare it with
+ * the one stored: when it differs from a previously stored one, bump the
+ * serial and empty the journal (so IXFR across the change becomes AXFR);
+ * *changed says whether that happened. The first digest is only recorded.
+ * *serial gets the current serial. ACM_OK or a store error.
+ */
+int acm_store_sync_static(acm_store_t *store, const uint8_t digest[ACM_STATIC_DIGEST_LEN],
+                          bool *changed, uint32_t *serial);
+
 /* ---- reads (each in its own short read transaction) ------------------- */
 
 int acm_store_serial(acm_store_t *store, uint32_t *serial);

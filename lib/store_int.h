@@ -45,6 +45,8 @@ struct acm_wtxn {
 	size_t sp_diff_len;         /* diff and audit lengths when the savepoint began */
 	size_t sp_audit_len;
 	bool poisoned;
+	bool restart_journal;       /* the zone changed outside the store: bump the
+	                               serial and start the journal afresh */
 	uint8_t *diff;              /* diff entries, without the header */
 	size_t diff_len, diff_cap;
 	acm_txt_set_t old, cur;     /* scratch for one operation: before, after */

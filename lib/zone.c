@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include "lib/error.h"
 #include "lib/wire.h"
@@ -20,6 +21,7 @@
 
 struct acm_zone {
 	atomic_int refs;
+	uint8_t digest[ACM_STATIC_DIGEST_LEN];   /* of everything a transfer carries from here */
 	uint8_t apex[ACM_DNAME_MAX];
 	size_t apex_len;
 	uint32_t txt_ttl;
@@ -341,6 +343,27 @@ static void build_soa_tail(acm_zone_t *z, const acm_config_t *cfg)
 	z->soa_tail_len = w.pos;
 }
 
+/* SHA-256 over the canonical wire form of the sorted static RRs and the
+ * TXT TTL: what secondaries would see change. */
+static int digest_static(acm_zone_t *z, ldns_rr **sorted, size_t total)
+{
+	ldns_buffer *buf = ldns_buffer_new(4096);
+	if (!buf)
+		return -ENOMEM;
+	ldns_buffer_write_u32(buf, z->txt_ttl);
+	for (size_t i = 0; i < total; i++)
+		if (ldns_rr2buffer_wire_canonical(buf, sorted[i], LDNS_SECTION_ANSWER) !=
+		    LDNS_STATUS_OK)
+			break;
+	int rc = ldns_buffer_status_ok(buf) &&
+	                 EVP_Digest(ldns_buffer_begin(buf), ldns_buffer_position(buf), z->digest,
+	                            NULL, EVP_sha256(), NULL) == 1
+	             ? ACM_OK
+	             : ACM_ECRYPTO;
+	ldns_buffer_free(buf);
+	return rc;
+}
+
 static int zone_fill(acm_zone_t *z, const acm_config_t *cfg, char *err, size_t errlen)
 {
 	ldns_rr_list *all = NULL;
@@ -380,6 +403,8 @@ static int zone_fill(acm_zone_t *z, const acm_config_t *cfg, char *err, size_t e
 		qsort(sorted, total, sizeof(*sorted), cmp_rr);
 		rc = build_rrsets(z, all, sorted, total);
 	}
+	if (rc == ACM_OK)
+		rc = digest_static(z, sorted, total);
 	free(sorted);
 	ldns_rr_list_deep_free(all);
 	return rc;
@@ -463,6 +488,11 @@ void acm_zone_unref(acm_zone_t *zone)
 {
 	if (zone && atomic_fetch_sub(&zone->refs, 1) == 1)
 		zone_free(zone);
+}
+
+const uint8_t *acm_zone_digest(const acm_zone_t *zone)
+{
+	return zone->digest;
 }
 
 const uint8_t *acm_zone_apex(const acm_zone_t *zone, size_t *len)

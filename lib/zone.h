@@ -17,6 +17,7 @@
 #include <ldns/ldns.h>
 
 #include "lib/config.h"
+#include "lib/store.h"
 
 #define ACM_RRTYPE_A 1
 #define ACM_RRTYPE_NS 2
@@ -68,6 +69,9 @@ void acm_zone_ref(acm_zone_t *zone);
 void acm_zone_unref(acm_zone_t *zone);
 
 const uint8_t *acm_zone_apex(const acm_zone_t *zone, size_t *len);
+/* ACM_STATIC_DIGEST_LEN bytes identifying the static content (records,
+ * SOA fields, TTLs) for acm_store_sync_static. */
+const uint8_t *acm_zone_digest(const acm_zone_t *zone);
 uint32_t acm_zone_txt_ttl(const acm_zone_t *zone);
 /* The SOA for negative answers, after its owner name: type, class, TTL
  * (min of SOA TTL and minimum), rdlength, rdata; *serial_off locates the

@@ -40,8 +40,22 @@ typedef struct {
 	acm_notifier_t *notifier;
 	acm_commit_t *commit;           /* with the HTTP API or dynamic updates */
 	acm_http_t *http;
+	acm_store_t *store;
 	struct event_base *base;
 } daemon_t;
+
+/* Static records live in the configuration; when they change, the serial
+ * must move so secondaries transfer again. */
+static void sync_static(acm_store_t *store, const acm_zone_t *zone)
+{
+	bool changed;
+	uint32_t serial;
+	int rc = acm_store_sync_static(store, acm_zone_digest(zone), &changed, &serial);
+	if (rc != ACM_OK)
+		acm_err("cannot record the static zone's state: %s", acm_strerror(rc));
+	else if (changed)
+		acm_notice("static records changed: serial is now %u", serial);
+}
 
 /* Seconds between group commit's sweeps of expired TXT values. */
 #define PURGE_INTERVAL 60
@@ -125,6 +139,7 @@ static void reload(daemon_t *d)
 	warn_unreloadable(d->cfg, cfg);
 	acm_log_set_level(cfg->log_level);
 	acm_server_set_zone(d->server, zone);
+	sync_static(d->store, zone);
 	if (acm_notifier_reload(d->notifier, cfg) != ACM_OK)
 		acm_warn("reload: transfer.notify unchanged: out of memory");
 	acm_zone_unref(zone);
@@ -240,8 +255,11 @@ static int run(daemon_t *d)
 		return 1;
 	}
 	rc = acm_zone_build(d->cfg, &zone, err, sizeof(err));
-	if (rc == ACM_OK)
+	d->store = store;
+	if (rc == ACM_OK) {
+		sync_static(store, zone);
 		rc = start_commit(d, store, err, sizeof(err));
+	}
 	if (rc == ACM_OK)
 		rc = acm_server_start(d->cfg, store, zone, d->commit, &d->server, err, sizeof(err));
 	acm_zone_unref(zone);

@@ -14,6 +14,7 @@
 #include "dnsd/query.h"
 #include "lib/error.h"
 #include "lib/wire.h"
+#include "tests/fuzz/fixture.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -52,52 +53,12 @@ static void make_record(void)
 	account_len = (size_t)acm_dname_from_text("d420c923-bbd7-4056-ab64-c3ca54c9b3cf.auth.example.org.", account);
 }
 
-static acm_zone_t *make_zone(void)
-{
-	static uint8_t ns[2][ACM_DNAME_MAX];
-	static acm_record_src_t recs[] = {
-		{ "ns1.auth.example.org. 3600 IN A 192.0.2.53", 1 },
-		{ "ns1.auth.example.org. 3600 IN AAAA 2001:db8::53", 2 },
-		{ "auth.example.org. 3600 IN CAA 0 issue \"letsencrypt.org\"", 3 },
-		{ "www.deep.auth.example.org. 300 IN CNAME auth.example.org.", 4 },
-		{ "mail.auth.example.org. 300 IN MX 10 ns1.auth.example.org.", 5 },
-		{ "loop1.auth.example.org. 300 IN CNAME loop2.auth.example.org.", 7 },
-		{ "loop2.auth.example.org. 300 IN CNAME loop1.auth.example.org.", 8 },
-		{ "acct.auth.example.org. 300 IN CNAME d420c923-bbd7-4056-ab64-c3ca54c9b3cf.auth.example.org.", 9 },
-		{ "gone.auth.example.org. 300 IN CNAME nowhere.auth.example.org.", 10 },
-		{ "big.auth.example.org. 300 IN TXT \"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\" \"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\" \"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\" \"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\" \"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\" \"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\" ", 6 },
-	};
-	static acm_config_t cfg;
-	acm_dname_from_text("auth.example.org.", cfg.apex);
-	acm_dname_from_text("ns1.auth.example.org.", ns[0]);
-	acm_dname_from_text("ns2.example.net.", ns[1]);
-	cfg.ns = ns;
-	cfg.ns_count = 2;
-	memcpy(cfg.soa.mname, ns[0], sizeof(ns[0]));
-	acm_dname_from_text("hostmaster.example.org.", cfg.soa.rname);
-	cfg.soa.refresh = 3600;
-	cfg.soa.retry = 600;
-	cfg.soa.expire = 604800;
-	cfg.soa.minimum = 60;
-	cfg.soa.ttl = 3600;
-	cfg.txt_ttl = 1;
-	cfg.records = recs;
-	cfg.record_count = sizeof(recs) / sizeof(recs[0]);
-	acm_zone_t *zone = NULL;
-	char err[256];
-	if (acm_zone_build(&cfg, &zone, err, sizeof(err)) != ACM_OK) {
-		fprintf(stderr, "fuzz zone: %s\n", err);
-		abort();
-	}
-	return zone;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static acm_zone_t *zone;
 	static uint8_t out[65535];
 	if (!zone) {
-		zone = make_zone();
+		zone = fuzz_zone();
 		make_record();
 	}
 	acm_query_t q;

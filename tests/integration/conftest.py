@@ -37,6 +37,16 @@ BASE_RECORDS = [
 ]
 
 
+def wait_for(pred, timeout, step=0.02):
+    """Poll pred until it is true or timeout seconds pass; its last value."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if pred():
+            return True
+        time.sleep(step)
+    return pred()
+
+
 def free_port():
     """A port free for both UDP and TCP on 127.0.0.1 (and ::1) right now."""
     for _ in range(100):

@@ -19,19 +19,11 @@ import dns.query
 import dns.rcode
 import pytest
 
-from conftest import ACMENSD, BASE_RECORDS, BUILD, ZONE, free_port, value, write_config
+from conftest import (ACMENSD, BASE_RECORDS, BUILD, ZONE, free_port, value, wait_for,
+                      write_config)
 
 NEW_RECORD = "new.auth.example.org. 300 IN A 192.0.2.99"
 APEX_A = "auth.example.org. 3600 IN A 192.0.2.1"
-
-
-def wait_for(pred, timeout, step=0.02):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if pred():
-            return True
-        time.sleep(step)
-    return pred()
 
 
 def answers(srv, name, rdtype):

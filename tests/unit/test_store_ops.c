@@ -794,6 +794,45 @@ static void backdate_diff(struct fx *f, uint64_t seq, uint64_t when)
 
 /* Diffs older than journal_max_age go at the next commit, oldest first,
  * even when the count bound would keep them; the newest always stays. */
+/* A change of the static records bumps the serial once and empties the
+ * journal; the first digest and an unchanged one change nothing. */
+static void test_sync_static(void **state)
+{
+	struct fx *f = *state;
+	uint8_t a[ACM_STATIC_DIGEST_LEN], b[ACM_STATIC_DIGEST_LEN];
+	bool changed = true;
+	uint32_t sn = 0;
+	struct diffs d = { 0 };
+
+	memset(a, 0xAA, sizeof(a));
+	memset(b, 0xBB, sizeof(b));
+	fx_open(f, NULL);
+	make_account(f->s, "st", "user-st");
+	assert_int_equal(add(f->s, "st", "v1", 0), ACM_OK);
+	uint32_t before = serial_of(f->s);
+
+	assert_int_equal(acm_store_sync_static(f->s, a, &changed, &sn), ACM_OK);
+	assert_false(changed);
+	assert_int_equal(sn, before);
+	assert_int_equal(acm_store_sync_static(f->s, a, &changed, &sn), ACM_OK);
+	assert_false(changed);
+	assert_int_equal(serial_of(f->s), before);
+
+	assert_int_equal(acm_store_sync_static(f->s, b, &changed, &sn), ACM_OK);
+	assert_true(changed);
+	assert_int_equal(sn, before + 1);
+	assert_int_equal(serial_of(f->s), before + 1);
+	assert_int_equal(acm_store_foreach_diff(f->s, 0, collect_diff, &d), ACM_OK);
+	assert_int_equal(d.n, 0);
+
+	/* The journal starts again from the new serial. */
+	assert_int_equal(add(f->s, "st", "v2", 0), ACM_OK);
+	assert_int_equal(acm_store_foreach_diff(f->s, 0, collect_diff, &d), ACM_OK);
+	assert_int_equal(d.n, 1);
+	assert_int_equal(d.d[0].from, before + 1);
+	assert_int_equal(d.d[0].to, before + 2);
+}
+
 static void test_journal_max_age(void **state)
 {
 	struct fx *f = *state;
@@ -852,6 +891,7 @@ int main(void)
 		T(test_challenge_name),
 		T(test_challenge_purge),
 		T(test_journal_max_age),
+		T(test_sync_static),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

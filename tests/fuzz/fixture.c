@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The fuzz targets' fixture (fixture.h): a zone with static records of
+ * most types, CNAME chains and loops, and an RRset too big for UDP; the
+ * account key; and the NOTIFY whose reply the notifier would verify.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/error.h"
+#include "lib/soa_probe.h"
+#include "tests/fuzz/fixture.h"
+
+static acm_zone_t *make_zone(void)
+{
+	static uint8_t ns[2][ACM_DNAME_MAX];
+	static acm_record_src_t recs[] = {
+		{ "ns1.auth.example.org. 3600 IN A 192.0.2.53", 1 },
+		{ "ns1.auth.example.org. 3600 IN AAAA 2001:db8::53", 2 },
+		{ "auth.example.org. 3600 IN CAA 0 issue \"letsencrypt.org\"", 3 },
+		{ "www.deep.auth.example.org. 300 IN CNAME auth.example.org.", 4 },
+		{ "mail.auth.example.org. 300 IN MX 10 ns1.auth.example.org.", 5 },
+		{ "loop1.auth.example.org. 300 IN CNAME loop2.auth.example.org.", 7 },
+		{ "loop2.auth.example.org. 300 IN CNAME loop1.auth.example.org.", 8 },
+		{ "acct.auth.example.org. 300 IN CNAME d420c923-bbd7-4056-ab64-c3ca54c9b3cf.auth.example.org.", 9 },
+		{ "gone.auth.example.org. 300 IN CNAME nowhere.auth.example.org.", 10 },
+		{ "big.auth.example.org. 300 IN TXT \"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\" \"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\" \"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\" \"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\" \"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\" \"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\" ", 6 },
+	};
+	static acm_config_t cfg;
+	acm_dname_from_text("auth.example.org.", cfg.apex);
+	acm_dname_from_text("ns1.auth.example.org.", ns[0]);
+	acm_dname_from_text("ns2.example.net.", ns[1]);
+	cfg.ns = ns;
+	cfg.ns_count = 2;
+	memcpy(cfg.soa.mname, ns[0], sizeof(ns[0]));
+	acm_dname_from_text("hostmaster.example.org.", cfg.soa.rname);
+	cfg.soa.refresh = 3600;
+	cfg.soa.retry = 600;
+	cfg.soa.expire = 604800;
+	cfg.soa.minimum = 60;
+	cfg.soa.ttl = 3600;
+	cfg.txt_ttl = 1;
+	cfg.records = recs;
+	cfg.record_count = sizeof(recs) / sizeof(recs[0]);
+	acm_zone_t *zone = NULL;
+	char err[256];
+	if (acm_zone_build(&cfg, &zone, err, sizeof(err)) != ACM_OK) {
+		fprintf(stderr, "fuzz zone: %s\n", err);
+		abort();
+	}
+	return zone;
+}
+
+acm_zone_t *fuzz_zone(void)
+{
+	static acm_zone_t *zone;
+	if (!zone)
+		zone = make_zone();
+	return zone;
+}
+
+const acm_tsig_key_t *fuzz_key(void)
+{
+	static acm_tsig_key_t key;
+	if (key.name_len == 0 &&
+	    acm_tsig_key_from_text(FUZZ_KEY_NAME, "hmac-sha256", FUZZ_KEY_SECRET, &key) != ACM_OK)
+		abort();
+	return &key;
+}
+
+const uint8_t *fuzz_notify_mac(size_t *len)
+{
+	static uint8_t mac[ACM_TSIG_MAC_MAX];
+	static size_t mac_len;
+	if (mac_len == 0) {
+		uint8_t msg[ACM_SOA_MSG_MAX + 512], apex[ACM_DNAME_MAX];
+		acm_dname_from_text(FUZZ_APEX, apex);
+		int n = acm_soa_message(msg, sizeof(msg), FUZZ_NOTIFY_ID, ACM_OPCODE_NOTIFY, apex);
+		if (n < 0 || acm_tsig_sign(msg, (size_t)n, sizeof(msg), fuzz_key(), NULL, 0, false,
+		                           FUZZ_NOW, FUZZ_NOTIFY_ID, 0, mac, &mac_len) < 0)
+			abort();
+	}
+	*len = mac_len;
+	return mac;
+}

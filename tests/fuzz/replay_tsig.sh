@@ -1,0 +1,3 @@
+#!/bin/sh
+# make check: replay tests/fuzz/corpus/tsig/ through fuzz_tsig.
+exec "${top_srcdir:-.}/tests/fuzz/run_replay.sh" tsig
