@@ -28,6 +28,8 @@ struct acm_reader {
 	acm_store_t *s;
 	MDB_txn *txn;
 	bool active;
+	size_t last_txnid;          /* snapshot the cached serial belongs to; 0 = none */
+	uint32_t last_serial;
 };
 
 int acm_store_serial(acm_store_t *store, uint32_t *serial)
@@ -258,10 +260,21 @@ int acm_reader_begin(acm_reader_t *r, uint32_t *serial)
 	if (rc)
 		return store_err(rc);
 	r->active = true;
+	/* Most batches see the same snapshot as the one before: the serial
+	 * only needs reading again when a write has committed since. */
+	size_t id = mdb_txn_id(r->txn);
+	if (id != 0 && id == r->last_txnid) {
+		*serial = r->last_serial;
+		return ACM_OK;
+	}
 	rc = store_get_serial(r->txn, r->s->meta, serial);
-	if (rc != ACM_OK)
+	if (rc != ACM_OK) {
 		acm_reader_end(r);
-	return rc;
+		return rc;
+	}
+	r->last_txnid = id;
+	r->last_serial = *serial;
+	return ACM_OK;
 }
 
 void acm_reader_end(acm_reader_t *r)
