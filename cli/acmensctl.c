@@ -44,6 +44,7 @@ static void usage(FILE *f)
 	        "  backup DEST                              hot compacted copy of the store\n"
 	        "  tsig-keygen NAME [--algorithm ALG]       a new TSIG key for acmens.yaml\n"
 	        "  status [--timeout MS]                    serials the secondaries serve\n"
+	        "  lookups NAME [--limit N]                 recent DNS lookups (asks acmensd)\n"
 	        "  import-acmedns DB [--dry-run]            copy an acme-dns SQLite database in\n"
 	        "\n"
 	        "options:\n"
@@ -76,6 +77,8 @@ int cli_open_store(cli_t *c, bool read_only, acm_store_t **out)
 	                        .max_values = c->cfg->txt_max_values,
 	                        .journal_max = c->cfg->transfer.journal_max_entries,
 	                        .journal_max_age = c->cfg->transfer.journal_max_age,
+	                        .audit_max = c->cfg->audit_max_entries,
+	                        .audit_max_age = c->cfg->audit_max_age,
 	                        .read_only = read_only };
 	rc = acm_store_open(c->cfg->store_path, c->cfg->apex, &so, out);
 	if (rc != ACM_OK)
@@ -169,6 +172,7 @@ static const cli_command_t cli_commands[] = {
 	{ "backup", cmd_backup },
 	{ "tsig-keygen", cmd_tsig_keygen },
 	{ "status", cmd_status },
+	{ "lookups", cmd_lookups },
 	{ "import-acmedns", cmd_import },
 	{ NULL, NULL },
 };

@@ -111,6 +111,14 @@ int cmd_audit(cli_t *c, int argc, char **argv);
 int cmd_backup(cli_t *c, int argc, char **argv);
 int cmd_status(cli_t *c, int argc, char **argv);
 int cmd_tsig_keygen(cli_t *c, int argc, char **argv);
+int cmd_lookups(cli_t *c, int argc, char **argv);
+
+/* ---- http_client.c: asking the running daemon -------------------------- */
+
+/* GET path from the admin API (first http.listen address, token from
+ * http.admin_token_file, TLS when http.tls is set): the HTTP status and the
+ * JSON body. CLI_OK, or an exit code after an error message. */
+int cli_admin_get(const cli_t *c, const char *path, int *status, json_t **body);
 
 /* ---- cmd_tsig.c: TSIG keys as account tsig-key and tsig-keygen print them */
 

@@ -38,6 +38,9 @@ typedef struct {
 	bool tc;
 	bool xfr;                 /* an allowed transfer: the caller streams it */
 	bool xfr_refused;
+	uint16_t txt_count;       /* TXT values written, the first few's offsets */
+	size_t txt_at[ACM_ANSWER_TXT_KEEP];
+	uint16_t txt_len[ACM_ANSWER_TXT_KEEP];
 } reply_t;
 
 static void write_question(reply_t *r, const acm_query_t *q)
@@ -88,6 +91,18 @@ static void write_negative(reply_t *r, const acm_answer_env_t *env, const acm_qu
 	r->ns = 1;
 }
 
+/* Where the rdata just written lies, so the lookup log can copy it. */
+static void note_txt(reply_t *r, uint16_t rdlen)
+{
+	if (r->w.err)
+		return;
+	if (r->txt_count < ACM_ANSWER_TXT_KEEP) {
+		r->txt_at[r->txt_count] = r->w.pos - rdlen;
+		r->txt_len[r->txt_count] = rdlen;
+	}
+	r->txt_count++;
+}
+
 /* TXT values of a store record, skipping expired ones. */
 static void write_txt(reply_t *r, const acm_answer_env_t *env, const uint8_t *rec, size_t len,
                       uint16_t owner)
@@ -106,6 +121,7 @@ static void write_txt(reply_t *r, const acm_answer_env_t *env, const uint8_t *re
 		acm_wire_write_u32(&r->w, ttl);
 		acm_wire_write_u16(&r->w, e.rdlen);
 		acm_wire_write(&r->w, e.rdata, e.rdlen);
+		note_txt(r, e.rdlen);
 		r->an++;
 	}
 }
@@ -115,6 +131,7 @@ static void fail(reply_t *r)
 {
 	r->w.pos = r->question_end;
 	r->an = r->ns = r->ar = 0;
+	r->txt_count = 0;
 	r->rcode = ACM_RCODE_SERVFAIL;
 	r->aa = false;
 }
@@ -312,6 +329,7 @@ static size_t finish(reply_t *r, const acm_query_t *q, const acm_answer_env_t *e
 		r->w.pos = r->question_end;
 		r->an = r->ns = r->ar = 0;
 		r->tc = true;
+		r->txt_count = 0;
 	}
 	if (q->edns) {
 		r->w.size += OPT_LEN;   /* reserved up front */
@@ -390,6 +408,15 @@ static size_t tsig_append(const acm_answer_env_t *env, const acm_query_t *q,
 	return len > 0 ? (size_t)len : n;
 }
 
+static void report_txt(const reply_t *r, acm_answer_info_t *info)
+{
+	info->txt_count = r->txt_count;
+	for (size_t i = 0; i < r->txt_count && i < ACM_ANSWER_TXT_KEEP; i++) {
+		info->txt[i] = r->w.base + r->txt_at[i];
+		info->txt_len[i] = r->txt_len[i];
+	}
+}
+
 static size_t answer_body(const acm_answer_env_t *env, const acm_query_t *q, bool tcp,
                           uint8_t *out, size_t limit, const acm_tsig_ctx_t *ts,
                           acm_answer_info_t *info)
@@ -415,6 +442,7 @@ static size_t answer_body(const acm_answer_env_t *env, const acm_query_t *q, boo
 		info->truncated = r.tc;
 		info->answers = r.an;
 		info->xfr_refused = r.xfr_refused;
+		report_txt(&r, info);
 	}
 	return n;
 }
@@ -428,6 +456,7 @@ size_t acm_answer(const acm_answer_env_t *env, const acm_query_t *q, bool tcp,
 	if (info) {
 		info->xfr = info->xfr_refused = false;
 		info->tsig_error = ACM_TSIG_OK;
+		info->txt_count = 0;
 	}
 	acm_tsig_ctx_t ts = { .present = false, .error = ACM_TSIG_OK, .mac_len = 0 };
 	if (q->has_tsig && q->rcode == ACM_RCODE_NOERROR) {

@@ -47,6 +47,8 @@ typedef struct {
 	uint16_t udp_payload;     /* our largest UDP response (dns.udp_payload) */
 } acm_answer_env_t;
 
+#define ACM_ANSWER_TXT_KEEP 4
+
 /* What an answer turned out to be, for the caller's counters and logs. */
 typedef struct {
 	int rcode;
@@ -59,6 +61,11 @@ typedef struct {
 	 * tsig when tsig.present. */
 	bool xfr;
 	acm_tsig_ctx_t tsig;
+	/* The TXT values in the answer, for the lookup log: how many, and the
+	 * first few as pointers into the response (valid as long as it is). */
+	uint16_t txt_count;
+	const uint8_t *txt[ACM_ANSWER_TXT_KEEP];   /* rdata: length byte, then text */
+	uint16_t txt_len[ACM_ANSWER_TXT_KEEP];
 } acm_answer_info_t;
 
 /*

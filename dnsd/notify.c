@@ -227,8 +227,9 @@ static void retry_or_give_up(acm_notifier_t *n, size_t i, uint64_t now)
 	if (!t->pending || now < t->next_ms)
 		return;
 	if (t->tries >= NOTIFY_TRIES) {
-		acm_warn("notify %s: no answer for serial %u after %u tries; it will catch up "
-		         "at its SOA refresh", t->addr.text, t->serial, t->tries);
+		acm_log_kv(ACM_LOG_WARNING, "notify unanswered; it will catch up at its SOA refresh",
+		           ACM_KS("secondary", t->addr.text), ACM_KU("serial", t->serial),
+		           ACM_KU("tries", t->tries));
 		t->pending = false;
 		return;
 	}
@@ -302,12 +303,13 @@ static void notify_reply(acm_notifier_t *n, size_t i, const uint8_t *msg, size_t
 		return;
 	t->pending = false;
 	if (r->rcode != 0) {
-		acm_warn("notify %s: serial %u answered with rcode %d; not retrying", t->addr.text,
-		         t->serial, r->rcode);
+		acm_log_kv(ACM_LOG_WARNING, "notify refused; not retrying",
+		           ACM_KS("secondary", t->addr.text), ACM_KU("serial", t->serial),
+		           ACM_KI("rcode", r->rcode));
 		return;
 	}
-	acm_debug("notify %s: serial %u acknowledged after %u tries", t->addr.text, t->serial,
-	          t->tries);
+	acm_log_kv(ACM_LOG_DEBUG, "notify acknowledged", ACM_KS("secondary", t->addr.text),
+	           ACM_KU("serial", t->serial), ACM_KU("tries", t->tries));
 	acm_zone_status_notify_acked(n->status, i, t->serial);
 	t->probe_ms = 0;   /* see what it has soon: the next tick asks */
 }

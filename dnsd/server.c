@@ -21,6 +21,7 @@
 #include "dnsd/worker.h"
 #include "dnsd/xfr.h"
 #include "lib/error.h"
+#include "lib/health.h"
 #include "lib/log.h"
 
 #define TCP_BACKLOG 1024
@@ -30,6 +31,9 @@ struct acm_server {
 	unsigned count;
 	acm_worker_t *workers;
 	acm_tcp_limits_t tcp_limits;
+	acm_lookup_log_t *lookups;      /* NULL: lookups.enabled is false */
+	acm_metrics_t *own_metrics;     /* when the caller passed none */
+	acm_health_t *health;           /* the workers' heartbeats */
 };
 
 void acm_worker_batch_begin(acm_worker_t *w)
@@ -119,15 +123,17 @@ static void log_refusal(const acm_query_t *q, const acm_answer_info_t *info,
 		return;
 	if (acm_dname_to_text(q->qname, name) < 0)
 		snprintf(name, sizeof(name), "?");
+	acm_addr_text(peer, who, sizeof(who));
 	if (info->tsig_error != ACM_TSIG_OK)
-		acm_info("%s %s from %s: TSIG %s", xfr ? "transfer of" : "query for", name,
-		         acm_addr_text(peer, who, sizeof(who)),
-		         info->tsig_error == ACM_TSIG_BADKEY ? "BADKEY"
-		         : info->tsig_error == ACM_TSIG_BADTIME ? "BADTIME"
-		         : info->tsig_error == ACM_TSIG_BADSIG ? "BADSIG" : "malformed");
+		acm_log_kv(ACM_LOG_INFO, "TSIG refused", ACM_KS("client", who),
+		           ACM_KS("kind", xfr ? "transfer" : "query"), ACM_KS("qname", name),
+		           ACM_KS("tsig", info->tsig_error == ACM_TSIG_BADKEY    ? "BADKEY"
+		                          : info->tsig_error == ACM_TSIG_BADTIME ? "BADTIME"
+		                          : info->tsig_error == ACM_TSIG_BADSIG  ? "BADSIG"
+		                                                                 : "malformed"));
 	else
-		acm_info("transfer of %s refused to %s: not in transfer.allow", name,
-		         acm_addr_text(peer, who, sizeof(who)));
+		acm_log_kv(ACM_LOG_INFO, "transfer refused", ACM_KS("client", who), ACM_KS("qname", name),
+		           ACM_KS("reason", "not in transfer.allow"));
 }
 
 /* Hand an allowed transfer to the TCP handler, or answer SERVFAIL. */
@@ -140,11 +146,30 @@ static size_t start_xfr(acm_worker_t *w, const acm_answer_env_t *env, const acm_
 	                       acm_addr_text(peer, who, sizeof(who)), xfr);
 	if (rc == ACM_OK)
 		return 0;
-	acm_err("transfer to %s: %s", who, acm_strerror(rc));
+	acm_log_kv(ACM_LOG_ERROR, "transfer failed", ACM_KS("client", who),
+	           ACM_KS("error", acm_strerror(rc)));
 	acm_query_t fail = *q;
 	fail.rcode = ACM_RCODE_SERVFAIL;
 	fail.has_tsig = false;
 	return acm_answer(env, &fail, true, out, outcap, NULL);
+}
+
+/* Counted where the query, its answer and the transport meet. A TXT
+ * lookup in the zone had values when some were sent, or when they did not
+ * fit (only values make a TXT answer that large). */
+static void count_answer(acm_worker_t *w, const acm_query_t *q, const acm_answer_info_t *info,
+                         bool tcp, size_t n)
+{
+	if (n == 0 && !info->xfr)
+		return;   /* no room to sign: nothing was answered */
+	int rcode = !info->xfr ? info->rcode : n > 0 ? ACM_RCODE_SERVFAIL : ACM_RCODE_NOERROR;
+	bool tc = !info->xfr && info->truncated;
+	acm_dns_metrics_answer(w->metrics, tcp, q->qtype, rcode, n, tc);
+	if (q->qtype != ACM_RRTYPE_TXT ||
+	    (rcode != ACM_RCODE_NOERROR && rcode != ACM_RCODE_NXDOMAIN))
+		return;
+	acm_counter_add(info->txt_count > 0 || tc ? &w->metrics->txt_values
+	                                          : &w->metrics->txt_novalues, 1);
 }
 
 size_t acm_worker_answer(acm_worker_t *w, const uint8_t *in, size_t len, bool tcp,
@@ -153,8 +178,10 @@ size_t acm_worker_answer(acm_worker_t *w, const uint8_t *in, size_t len, bool tc
 {
 	acm_query_t q;
 	acm_answer_info_t info;
-	if (!acm_query_parse(in, len, &q))
+	if (!acm_query_parse(in, len, &q)) {
+		acm_counter_add(&w->metrics->dropped[ACM_M_DROP_MALFORMED], 1);
 		return 0;
+	}
 	acm_answer_env_t env = {
 		.zone = w->zone,
 		.lookup = worker_lookup,
@@ -167,10 +194,16 @@ size_t acm_worker_answer(acm_worker_t *w, const uint8_t *in, size_t len, bool tc
 		.udp_payload = w->udp_payload,
 	};
 	size_t n = acm_answer(&env, &q, tcp, out, outcap, &info);
-	if (info.xfr)
-		return start_xfr(w, &env, &q, &info, peer, out, outcap, xfr);
+	if (info.xfr) {
+		n = start_xfr(w, &env, &q, &info, peer, out, outcap, xfr);
+		count_answer(w, &q, &info, tcp, n);
+		return n;
+	}
+	count_answer(w, &q, &info, tcp, n);
 	if (q.has_tsig || info.xfr_refused)
 		log_refusal(&q, &info, peer);
+	if (w->lookups && n > 0)
+		acm_worker_log_lookup(w, &q, &info, tcp, peer);
 	return n;
 }
 
@@ -197,9 +230,18 @@ static void end_loop(evutil_socket_t fd, short what, void *arg)
 	event_base_loopbreak(w->base);
 }
 
+static void beat(evutil_socket_t fd, short what, void *arg)
+{
+	acm_worker_t *w = arg;
+	(void)fd;
+	(void)what;
+	acm_health_beat(w->health, w->index);
+}
+
 static void *worker_main(void *arg)
 {
 	acm_worker_t *w = arg;
+	acm_health_beat(w->health, w->index);
 	event_base_loop(w->base, EVLOOP_NO_EXIT_ON_EMPTY);
 	return NULL;
 }
@@ -253,14 +295,20 @@ static int open_listener(acm_worker_t *w, const acm_listen_t *l, int type, char 
 }
 
 static int worker_init(acm_server_t *srv, acm_worker_t *w, const acm_config_t *cfg,
-                       acm_store_t *store, acm_zone_t *zone, char *err, size_t errlen)
+                       acm_store_t *store, acm_zone_t *zone, acm_metrics_t *metrics,
+                       char *err, size_t errlen)
 {
+	w->metrics = acm_metrics_dns_block(metrics);
 	w->base = event_base_new();
 	w->reload_ev = w->base ? event_new(w->base, -1, 0, take_pending_zone, w) : NULL;
 	w->stop_ev = w->base ? event_new(w->base, -1, 0, end_loop, w) : NULL;
+	w->beat_ev = w->base ? event_new(w->base, -1, EV_PERSIST, beat, w) : NULL;
+	const struct timeval every = { ACM_HEALTH_BEAT_MS / 1000, 0 };
+	if (w->beat_ev)
+		event_add(w->beat_ev, &every);
 	w->udp = calloc(cfg->listen_count, sizeof(*w->udp));
 	w->tcp = calloc(cfg->listen_count, sizeof(*w->tcp));
-	if (!w->reload_ev || !w->stop_ev || !w->udp || !w->tcp) {
+	if (!w->metrics || !w->reload_ev || !w->stop_ev || !w->beat_ev || !w->udp || !w->tcp) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
@@ -296,6 +344,8 @@ static void worker_free(acm_worker_t *w)
 		event_free(w->reload_ev);
 	if (w->stop_ev)
 		event_free(w->stop_ev);
+	if (w->beat_ev)
+		event_free(w->beat_ev);
 	if (w->base)
 		event_base_free(w->base);
 	if (w->reader)
@@ -313,7 +363,8 @@ static unsigned worker_count(const acm_config_t *cfg)
 }
 
 int acm_server_start(const acm_config_t *cfg, acm_store_t *store, acm_zone_t *zone,
-                     acm_commit_t *commit, acm_server_t **out, char *err, size_t errlen)
+                     acm_commit_t *commit, acm_metrics_t *metrics, acm_server_t **out,
+                     char *err, size_t errlen)
 {
 	acm_server_t *srv = calloc(1, sizeof(*srv));
 	unsigned n = worker_count(cfg);
@@ -327,10 +378,20 @@ int acm_server_start(const acm_config_t *cfg, acm_store_t *store, acm_zone_t *zo
 	srv->tcp_limits.max = cfg->tcp_max_clients;
 	srv->tcp_limits.idle_timeout = cfg->tcp_idle_timeout;
 	int rc = ACM_OK;
+	if (cfg->lookups.enabled)
+		rc = acm_lookup_log_new(n, cfg->lookups.total, cfg->lookups.per_name, &srv->lookups);
+	if (rc != ACM_OK)
+		snprintf(err, errlen, "lookup log: %s", acm_strerror(rc));
+	if (rc == ACM_OK && (rc = acm_health_new(n, &srv->health)) != ACM_OK)
+		snprintf(err, errlen, "out of memory");
+	if (rc == ACM_OK && !metrics && (rc = acm_metrics_new(0, &srv->own_metrics)) == ACM_OK)
+		metrics = srv->own_metrics;
 	for (unsigned i = 0; rc == ACM_OK && i < n; i++) {
 		srv->workers[i].index = i;
 		srv->workers[i].commit = commit;
-		rc = worker_init(srv, &srv->workers[i], cfg, store, zone, err, errlen);
+		srv->workers[i].lookups = srv->lookups;
+		srv->workers[i].health = srv->health;
+		rc = worker_init(srv, &srv->workers[i], cfg, store, zone, metrics, err, errlen);
 	}
 	/* Workers never see signals: the main thread handles them. */
 	sigset_t all, old;
@@ -357,6 +418,16 @@ unsigned acm_server_workers(const acm_server_t *srv)
 	return srv->count;
 }
 
+acm_lookup_log_t *acm_server_lookups(const acm_server_t *srv)
+{
+	return srv->lookups;
+}
+
+acm_health_t *acm_server_health(const acm_server_t *srv)
+{
+	return srv->health;
+}
+
 void acm_server_set_zone(acm_server_t *srv, acm_zone_t *zone)
 {
 	for (unsigned i = 0; i < srv->count; i++) {
@@ -380,5 +451,8 @@ void acm_server_stop(acm_server_t *srv)
 	for (unsigned i = 0; i < srv->count; i++)
 		worker_free(&srv->workers[i]);
 	free(srv->workers);
+	acm_lookup_log_free(srv->lookups);
+	acm_health_free(srv->health);
+	acm_metrics_free(srv->own_metrics);
 	free(srv);
 }

@@ -11,6 +11,9 @@
 
 #include "lib/commit.h"
 #include "lib/config.h"
+#include "lib/health.h"
+#include "lib/lookup_log.h"
+#include "lib/metrics.h"
 #include "lib/store.h"
 #include "lib/zone.h"
 
@@ -19,15 +22,25 @@ typedef struct acm_server acm_server_t;
 /*
  * Bind every listen address for every worker and start the threads.
  * The server takes its own reference on zone. Dynamic updates go to commit
- * (NULL: they are refused); it must be stopped before the server. On
- * failure returns an error code and a message in err (which address could
- * not be bound, and why); nothing is left running.
+ * (NULL: they are refused); it must be stopped before the server. Each
+ * worker counts into its own block of metrics (NULL: a private registry
+ * nobody reads), which outlives the server. On failure returns an error
+ * code and a message in err (which address could not be bound, and why);
+ * nothing is left running.
  */
 int acm_server_start(const acm_config_t *cfg, acm_store_t *store, acm_zone_t *zone,
-                     acm_commit_t *commit, acm_server_t **out, char *err, size_t errlen);
+                     acm_commit_t *commit, acm_metrics_t *metrics, acm_server_t **out,
+                     char *err, size_t errlen);
 
 /* Number of worker threads running. */
 unsigned acm_server_workers(const acm_server_t *srv);
+
+/* The log the workers record lookups in (lookups.* in the configuration),
+ * owned by the server; NULL when lookups.enabled is false. */
+acm_lookup_log_t *acm_server_lookups(const acm_server_t *srv);
+
+/* The workers' heartbeat table, owned by the server, for /v1/health. */
+acm_health_t *acm_server_health(const acm_server_t *srv);
 
 /* Hand a new zone to every worker; each switches between two batches, so no
  * query is dropped. The server takes its own reference. */

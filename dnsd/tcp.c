@@ -58,6 +58,7 @@ static void conn_close(conn_t *c)
 	bufferevent_free(c->bev);
 	free(c);
 	atomic_fetch_sub(&t->w->tcp_limits->count, 1);
+	acm_counter_add(&t->w->metrics->tcp_open, UINT64_MAX);   /* minus one, modulo 2^64 */
 }
 
 /* No more queries will come: send the answers already made, then close
@@ -202,6 +203,7 @@ static void conn_accept(struct evconnlistener *l, evutil_socket_t fd,
 	(void)l;
 	if (atomic_fetch_add(&lim->count, 1) >= lim->max) {
 		atomic_fetch_sub(&lim->count, 1);
+		acm_counter_add(&t->w->metrics->tcp_refused, 1);
 		close(fd);
 		return;
 	}
@@ -217,6 +219,7 @@ static void conn_accept(struct evconnlistener *l, evutil_socket_t fd,
 	c->bev = bev;
 	c->t = t;
 	c->id = ++t->next_id;
+	acm_counter_add(&t->w->metrics->tcp_open, 1);
 	if (salen > 0 && (size_t)salen <= sizeof(c->peer))
 		memcpy(&c->peer, sa, (size_t)salen);
 	c->next = t->conns;

@@ -121,8 +121,10 @@ static int answer_batch(acm_udp_t *u, int n)
 	acm_worker_batch_begin(u->w);
 	for (int i = 0; i < n; i++) {
 		struct msghdr *h = &u->in[i].msg_hdr;
-		if (h->msg_flags & MSG_TRUNC)
-			continue;     /* oversize datagram: not a query of ours */
+		if (h->msg_flags & MSG_TRUNC) {   /* oversize datagram: not a query of ours */
+			acm_counter_add(&u->w->metrics->dropped[ACM_M_DROP_OVERSIZE], 1);
+			continue;
+		}
 		if (take_update(u, i))
 			continue;
 		size_t len = acm_worker_answer(u->w, u->in_buf[i], u->in[i].msg_len, false,

@@ -101,9 +101,9 @@ static void answer_ready(evutil_socket_t fd, short what, void *arg)
 	char who[INET6_ADDRSTRLEN];
 	(void)fd;
 	(void)what;
-	acm_info("update from %s by account %s: %s",
-	         acm_addr_text((struct sockaddr *)&p->peer.addr, who, sizeof(who)),
-	         acm_update_account(p->u), rcode_name(p->rcode));
+	acm_log_kv(ACM_LOG_INFO, "update",
+	           ACM_KS("client", acm_addr_text((struct sockaddr *)&p->peer.addr, who, sizeof(who))),
+	           ACM_KS("account", acm_update_account(p->u)), ACM_KS("rcode", rcode_name(p->rcode)));
 	deliver(&p->peer, p->out, p->out_len);
 	pending_free(p);
 }
@@ -192,9 +192,10 @@ bool acm_worker_update(acm_worker_t *w, const uint8_t *msg, size_t len, const ac
 	}
 	if (n > 0) {
 		char who[INET6_ADDRSTRLEN];
-		acm_info("update from %s: %s",
-		         acm_addr_text((const struct sockaddr *)&peer->addr, who, sizeof(who)),
-		         rcode_name(out[3] & 0xF));
+		acm_log_kv(ACM_LOG_INFO, "update",
+		           ACM_KS("client", acm_addr_text((const struct sockaddr *)&peer->addr, who,
+		                                          sizeof(who))),
+		           ACM_KS("rcode", rcode_name(out[3] & 0xF)));
 	}
 	deliver(peer, out, n);
 	return true;

@@ -14,6 +14,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "dnsd/answer.h"
+#include "lib/metrics.h"
 #include "lib/store.h"
 #include "lib/tsig.h"
 #include "lib/zone.h"
@@ -37,6 +39,8 @@ typedef struct acm_worker {
 	struct event_base *base;
 	struct event *reload_ev;
 	struct event *stop_ev;                  /* made active to end the loop */
+	struct event *beat_ev;                  /* the heartbeat timer (lib/health.h) */
+	struct acm_health *health;              /* the server's heartbeat table */
 	acm_zone_t *zone;                       /* this worker's reference */
 	_Atomic(acm_zone_t *) pending_zone;     /* set by a reload */
 	acm_reader_t *reader;
@@ -48,6 +52,8 @@ typedef struct acm_worker {
 	bool snapshot_ok;
 	uint16_t udp_payload;
 	acm_tcp_limits_t *tcp_limits;
+	struct acm_lookup_log *lookups;         /* NULL: lookups are not logged */
+	acm_dns_metrics_t *metrics;             /* this worker's own; NULL: not counted */
 	size_t udp_count;
 	acm_udp_t **udp;
 	size_t tcp_count;
@@ -65,6 +71,11 @@ void acm_worker_batch_end(acm_worker_t *w);
 size_t acm_worker_answer(acm_worker_t *w, const uint8_t *in, size_t len, bool tcp,
                          const struct sockaddr *peer, uint8_t *out, size_t outcap,
                          acm_xfr_t **xfr);
+
+/* Record an answered query in w->lookups (dnsd/lookup.c); the caller
+ * checks that there is one. info's TXT pointers must still be valid. */
+void acm_worker_log_lookup(acm_worker_t *w, const acm_query_t *q, const acm_answer_info_t *info,
+                           bool tcp, const struct sockaddr *peer);
 
 /* The address of sa as text, for logs. */
 const char *acm_addr_text(const struct sockaddr *sa, char *buf, size_t len);

@@ -356,9 +356,10 @@ static void log_end(acm_xfr_t *x, const char *how)
 		snprintf(from, sizeof(from), "%u", x->client_serial);
 	/* kind: what went out; an IXFR answered with the whole zone is AXFR */
 	bool current = x->ixfr && acm_serial_ge(x->client_serial, x->serial);
-	acm_debug("xfr kind=%s client=%s serial=%s->%u records=%llu messages=%u%s%s",
-	          x->incremental || current ? "IXFR" : "AXFR", x->client, from, x->serial, (unsigned long long)x->records, x->messages,
-	          x->tsig.present ? " signed" : "", how);
+	acm_log_kv(ACM_LOG_DEBUG, "xfr", ACM_KS("kind", x->incremental || current ? "IXFR" : "AXFR"),
+	           ACM_KS("client", x->client), ACM_KS("from_serial", from), ACM_KU("serial", x->serial),
+	           ACM_KU("records", x->records), ACM_KU("messages", x->messages),
+	           ACM_KB("signed", x->tsig.present), ACM_KS("end", how));
 }
 
 int acm_xfr_next(acm_xfr_t *x, uint8_t *out, size_t cap)
@@ -377,8 +378,8 @@ int acm_xfr_next(acm_xfr_t *x, uint8_t *out, size_t cap)
 		rc = ACM_ECORRUPT;      /* no progress: would loop forever */
 	if (rc != ACM_OK) {
 		x->err = rc;
-		acm_warn("xfr to %s failed after %u messages: %s", x->client, x->messages,
-		         acm_strerror(rc));
+		acm_log_kv(ACM_LOG_WARNING, "xfr failed", ACM_KS("client", x->client),
+		           ACM_KU("messages", x->messages), ACM_KS("error", acm_strerror(rc)));
 		return rc;
 	}
 	uint16_t ar = 0;
@@ -400,7 +401,7 @@ int acm_xfr_next(acm_xfr_t *x, uint8_t *out, size_t cap)
 	}
 	x->messages++;
 	if (x->phase == PH_DONE)
-		log_end(x, "");
+		log_end(x, "complete");
 	return n;
 }
 
@@ -492,7 +493,7 @@ void acm_xfr_free(acm_xfr_t *x)
 	if (!x)
 		return;
 	if (x->phase != PH_DONE && !x->err)
-		log_end(x, " cut short");
+		log_end(x, "cut short");
 	if (x->reader) {
 		acm_reader_end(x->reader);
 		acm_reader_close(x->reader);

@@ -21,6 +21,9 @@
 
 #include "lib/commit.h"
 #include "lib/config.h"
+#include "lib/health.h"
+#include "lib/lookup_log.h"
+#include "lib/metrics.h"
 #include "lib/store.h"
 #include "lib/zone_status.h"
 
@@ -31,13 +34,17 @@ typedef struct acm_http acm_http_t;
 /*
  * Start the API on cfg->http.listen (cfg->http.enabled must be true):
  * binds every address, loads TLS material and the admin token, starts the
- * HTTP thread. The server keeps pointers to store, commit and status (the
- * propagation table dnsd's notifier writes; may be NULL), all owned by the
- * caller, who stops the server before freeing them, and copies what it
+ * HTTP thread. The server keeps pointers to store, commit, status (the
+ * propagation table dnsd's notifier writes; may be NULL) and lookups (the
+ * lookup log dnsd's workers write; NULL when it is off) and health (the DNS
+ * workers' heartbeats, for /v1/health; may be NULL) and metrics (the DNS
+ * workers' counters, for /metrics), all owned by the caller, who stops the server before freeing them, and copies what it
  * needs from cfg. On failure returns an error code and a message in err.
  */
 int acm_http_start(const acm_config_t *cfg, acm_store_t *store, acm_commit_t *commit,
-                   acm_zone_status_t *status, acm_http_t **out, char *err, size_t errlen);
+                   acm_zone_status_t *status, acm_lookup_log_t *lookups,
+                   const acm_health_t *health, acm_metrics_t *metrics, acm_http_t **out,
+                   char *err, size_t errlen);
 
 /* Apply a reloaded configuration: TLS certificate and key, admin token,
  * registration switch, limits, CORS, txt_limit/txt_expiry. Listen addresses
@@ -63,6 +70,7 @@ typedef struct {
 	unsigned register_rate;
 	bool admin_enabled;
 	char admin_token[256];
+	int metrics;             /* http.metrics: enum acm_metrics_access */
 } acm_http_settings_t;
 
 typedef struct acm_req acm_req_t;
@@ -81,12 +89,19 @@ extern const acm_route_t acm_routes_acmedns[];
 extern const acm_route_t acm_routes_v1[];
 extern const acm_route_t acm_routes_admin[];
 extern const acm_route_t acm_routes_zone[];
+extern const acm_route_t acm_routes_health[];
 
 /* Request accessors. */
 const acm_http_settings_t *acm_req_settings(const acm_req_t *r);
 acm_store_t *acm_req_store(const acm_req_t *r);
 /* The propagation status table, or NULL when there is none. */
 acm_zone_status_t *acm_req_zone_status(const acm_req_t *r);
+/* The lookup log, or NULL when lookups.enabled is false. */
+acm_lookup_log_t *acm_req_lookups(const acm_req_t *r);
+/* The DNS workers' heartbeats (NULL when there are none) and group
+ * commit's counters (zero without group commit), for /v1/health. */
+const acm_health_t *acm_req_health(const acm_req_t *r);
+void acm_req_commit_stats(const acm_req_t *r, acm_commit_stats_t *out);
 /* Path parameter by name (":sub" -> "sub"), or NULL. */
 const char *acm_req_param(const acm_req_t *r, const char *name);
 /* Query-string parameter, or NULL. */

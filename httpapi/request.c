@@ -48,6 +48,7 @@ struct acm_req {
 	acm_req_t *prev, *next;        /* in conn->pending while a commit runs */
 
 	const char *method;
+	const char *route;             /* the matched pattern, for metrics; NULL: none */
 	char log_path[LOG_PATH_MAX];
 	struct timespec start;
 	bool replied;
@@ -101,6 +102,14 @@ static double ms_since(const struct timespec *t0)
 	struct timespec t;
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (double)(t.tv_sec - t0->tv_sec) * 1e3 + (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+static uint64_t ns_since(const struct timespec *t0)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	int64_t ns = (int64_t)(t.tv_sec - t0->tv_sec) * 1000000000 + (t.tv_nsec - t0->tv_nsec);
+	return ns > 0 ? (uint64_t)ns : 0;
 }
 
 static uint64_t now_ms(void)
@@ -230,8 +239,11 @@ static void match_routes(const acm_http_conf_t *conf, const char *method, const 
 	match_table(acm_routes_acmedns, method, &segs, m);
 	match_table(acm_routes_v1, method, &segs, m);
 	match_table(acm_routes_zone, method, &segs, m);
+	match_table(acm_routes_health, method, &segs, m);
 	if (conf->pub.admin_enabled)
 		match_table(acm_routes_admin, method, &segs, m);
+	if (conf->pub.metrics != ACM_METRICS_OFF)
+		match_table(acm_routes_metrics, method, &segs, m);
 	if (m->path_known)
 		add_method(m, "OPTIONS");
 }
@@ -419,8 +431,12 @@ void acm_reply_raw(acm_req_t *r, int status, const char *content_type, const cha
 		return;
 	}
 	r->replied = true;
-	acm_debug("http %s %s %s %d %.1fms%s", r->client_text, r->method, r->log_path, status,
-	          ms_since(&r->start), r->req ? "" : " (client gone)");
+	acm_http_metrics_record(r->env->http_metrics, r->route ? r->route : "unmatched", r->method,
+	                        status, ns_since(&r->start));
+	acm_log_kv(ACM_LOG_DEBUG, "http", ACM_KS("client", r->client_text), ACM_KS("method", r->method),
+	           ACM_KS("path", r->log_path), ACM_KS("route", r->route ? r->route : ""),
+	           ACM_KI("status", status), ACM_KF("ms", ms_since(&r->start)),
+	           ACM_KB("client_gone", !r->req));
 	if (!r->req)
 		return;
 	common_headers(evhttp_request_get_output_headers(r->req), r->conf, r->cors_origin);
@@ -468,8 +484,9 @@ void acm_req_refuse(const acm_http_conf_t *conf, struct evhttp_request *req, int
 	int n = snprintf(body, sizeof(body), "{\"error\":\"%s\"}", code);
 	common_headers(h, conf, cors_match(conf, origin));
 	evhttp_add_header(h, "Connection", "close");
-	acm_debug("http %s refused: %d %s", method_name(evhttp_request_get_command(req)), status,
-	          code);
+	acm_log_kv(ACM_LOG_DEBUG, "http refused",
+	           ACM_KS("method", method_name(evhttp_request_get_command(req))),
+	           ACM_KI("status", status), ACM_KS("error", code));
 	send_bytes(req, status, "application/json", body, (size_t)n);
 }
 
@@ -480,6 +497,11 @@ const acm_http_settings_t *acm_req_settings(const acm_req_t *r)
 	return &r->conf->pub;
 }
 
+acm_req_env_t *acm_req_env(const acm_req_t *r)
+{
+	return r->env;
+}
+
 acm_store_t *acm_req_store(const acm_req_t *r)
 {
 	return r->env->store;
@@ -488,6 +510,23 @@ acm_store_t *acm_req_store(const acm_req_t *r)
 acm_zone_status_t *acm_req_zone_status(const acm_req_t *r)
 {
 	return r->env->status;
+}
+
+acm_lookup_log_t *acm_req_lookups(const acm_req_t *r)
+{
+	return r->env->lookups;
+}
+
+const acm_health_t *acm_req_health(const acm_req_t *r)
+{
+	return r->env->health;
+}
+
+void acm_req_commit_stats(const acm_req_t *r, acm_commit_stats_t *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (r->env->commit)
+		acm_commit_get_stats(r->env->commit, out);
 }
 
 const char *acm_req_param(const acm_req_t *r, const char *name)
@@ -729,6 +768,7 @@ static void dispatch(acm_req_t *r, const char *path)
 		acm_reply_header(r, "Allow", allow);
 		acm_reply_error(r, 405, "method_not_allowed", NULL);
 	} else {
+		r->route = m.route->pattern;
 		int rc = bind_params(r, m.route->pattern, path);
 		if (rc == ACM_EMALF)
 			acm_reply_error(r, 404, "not_found", NULL);

@@ -295,6 +295,17 @@ static void route_stats(acm_req_t *r)
 	                                 "values", (json_int_t)values, "serial", (json_int_t)serial));
 }
 
+/* ---- lookups ------------------------------------------------------------ */
+
+static void route_lookups(acm_req_t *r)
+{
+	uint64_t limit;
+
+	if (admin_ok(r) && query_number(r, "limit", 1, ADMIN_LIMIT_MAX, 0, &limit) &&
+	    acm_lookups_enabled(r))
+		acm_reply_lookups_name(r, acm_req_query(r, "name"), (size_t)limit);
+}
+
 const acm_route_t acm_routes_admin[] = {
 	{ "GET", "/v1/admin/accounts", route_accounts },
 	{ "GET", "/v1/admin/accounts/:sub", route_account },
@@ -303,5 +314,6 @@ const acm_route_t acm_routes_admin[] = {
 	{ "DELETE", "/v1/admin/accounts/:sub", route_delete },
 	{ "GET", "/v1/admin/audit", route_audit },
 	{ "GET", "/v1/admin/stats", route_stats },
+	{ "GET", "/v1/admin/lookups", route_lookups },
 	{ NULL, NULL, NULL },
 };

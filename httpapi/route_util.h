@@ -64,6 +64,15 @@ json_t *acm_v1_body(acm_req_t *r, bool allow_empty);
  * space. ACM_OK, ACM_ENOTFOUND, or a store error; -ENOMEM. */
 int acm_txt_load(acm_req_t *r, const char *sub, acm_txt_t **vals, size_t *n);
 
+/* The lookup log (route_lookups.c). enabled: false after replying 404
+ * lookups_disabled when it is off. The replies list the newest lookups, at
+ * most limit (0: lookups.per_name): of an account's names (404 when sub
+ * cannot be one), or of name, a subdomain or a name in the zone (400 when
+ * neither). */
+bool acm_lookups_enabled(acm_req_t *r);
+void acm_reply_lookups(acm_req_t *r, const char *sub, size_t limit);
+void acm_reply_lookups_name(acm_req_t *r, const char *name, size_t limit);
+
 /* POST /register and /v1/register (defined in route_acmedns.c). */
 void acm_route_register(acm_req_t *r, bool native);
 

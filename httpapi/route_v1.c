@@ -305,6 +305,14 @@ static void route_rotate(acm_req_t *r)
 	acm_write_submit(r, w, reply_rotated);
 }
 
+static void route_lookups(acm_req_t *r)
+{
+	acm_account_t acc;
+
+	if (v1_auth(r, &acc) && acm_lookups_enabled(r))
+		acm_reply_lookups(r, acc.subdomain, 0);
+}
+
 static void route_register(acm_req_t *r)
 {
 	acm_route_register(r, true);
@@ -486,6 +494,7 @@ const acm_route_t acm_routes_v1[] = {
 	{ "PUT", "/v1/accounts/:sub/txt", route_txt_replace },
 	{ "DELETE", "/v1/accounts/:sub/txt/:value", route_txt_remove },
 	{ "POST", "/v1/accounts/:sub/rotate-key", route_rotate },
+	{ "GET", "/v1/accounts/:sub/lookups", route_lookups },
 	{ "POST", "/v1/batch", route_batch },
 	{ NULL, NULL, NULL },
 };

@@ -175,6 +175,7 @@ static void copy_settings(acm_http_settings_t *s, const acm_config_t *cfg)
 	s->batch_max = cfg->http.batch_max;
 	s->register_rate = cfg->http.register_rate;
 	s->admin_enabled = cfg->http.admin_token_file != NULL;
+	s->metrics = cfg->http.metrics;
 }
 
 /* A snapshot of cfg with one reference, or an error and message (nothing
@@ -451,6 +452,7 @@ static void http_free(acm_http_t *h)
 	acm_http_conf_unref(h->conf);
 	acm_http_conf_unref(h->next);
 	acm_ratelimit_free(h->env.ratelimit);
+	acm_http_metrics_free(h->env.http_metrics);
 	if (h->base)
 		event_base_free(h->base);
 	pthread_mutex_destroy(&h->next_lock);
@@ -459,7 +461,9 @@ static void http_free(acm_http_t *h)
 }
 
 int acm_http_start(const acm_config_t *cfg, acm_store_t *store, acm_commit_t *commit,
-                   acm_zone_status_t *status, acm_http_t **out, char *err, size_t errlen)
+                   acm_zone_status_t *status, acm_lookup_log_t *lookups,
+                   const acm_health_t *health, acm_metrics_t *metrics, acm_http_t **out,
+                   char *err, size_t errlen)
 {
 	acm_http_t *h = calloc(1, sizeof(*h));
 	int rc;
@@ -473,11 +477,16 @@ int acm_http_start(const acm_config_t *cfg, acm_store_t *store, acm_commit_t *co
 	h->env.store = store;
 	h->env.commit = commit;
 	h->env.status = status;
+	h->env.lookups = lookups;
+	h->env.health = health;
+	h->env.metrics = metrics;
 	rc = conf_new(cfg, &h->conf, err, errlen);
 	if (rc == ACM_OK) {
 		h->tls = h->conf->tls != NULL;
 		rc = acm_ratelimit_new(&h->env.ratelimit);
 	}
+	if (rc == ACM_OK)
+		rc = acm_http_metrics_new(&h->env.http_metrics);
 	if (rc == ACM_OK && !(h->env.base = h->base = event_base_new()))
 		rc = -ENOMEM;
 	if (rc == ACM_OK)

@@ -54,6 +54,10 @@ typedef struct {
 	acm_store_t *store;
 	acm_commit_t *commit;
 	acm_zone_status_t *status;    /* may be NULL */
+	acm_lookup_log_t *lookups;    /* may be NULL */
+	const acm_health_t *health;   /* may be NULL */
+	acm_metrics_t *metrics;       /* the DNS workers' counters */
+	struct acm_http_metrics *http_metrics;   /* ours (metrics.c) */
 	acm_ratelimit_t *ratelimit;
 	unsigned pending;             /* requests waiting for group commit */
 } acm_req_env_t;
@@ -81,6 +85,23 @@ void acm_req_refuse(const acm_http_conf_t *conf, struct evhttp_request *req, int
 
 /* The connection closed: its pending requests must not reply through it. */
 void acm_req_conn_closed(acm_conn_t *conn);
+
+/* The server's part of the request, for the core's own routes. */
+acm_req_env_t *acm_req_env(const acm_req_t *r);
+
+/* ---- metrics (metrics.c) ---------------------------------------------- */
+
+typedef struct acm_http_metrics acm_http_metrics_t;
+
+int acm_http_metrics_new(acm_http_metrics_t **out);
+void acm_http_metrics_free(acm_http_metrics_t *m);
+/* A reply went out: route is the matched pattern (or "unmatched"), method
+ * and route static strings (series are keyed by pointer), ns the time
+ * since the request arrived. */
+void acm_http_metrics_record(acm_http_metrics_t *m, const char *route, const char *method,
+                             int status, uint64_t ns);
+/* GET /metrics, mounted unless http.metrics is off. */
+extern const acm_route_t acm_routes_metrics[];
 
 /* ---- TLS (tls.c) ------------------------------------------------------ */
 

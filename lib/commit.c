@@ -378,6 +378,8 @@ static void stats_add_batch(acm_commit_t *c, size_t ops, uint64_t ns)
 	if (ops > c->stats.max_batch)
 		c->stats.max_batch = ops;
 	c->stats.commit_ns_total += ns;
+	c->stats.batch_hist[acm_hist_bucket(acm_m_batch_bounds, ACM_M_BATCH_BOUNDS, ops)]++;
+	c->stats.commit_ns_hist[acm_hist_bucket(acm_m_latency_bounds, ACM_M_LATENCY_BOUNDS, ns)]++;
 	pthread_mutex_unlock(&c->mu);
 }
 

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/metrics.h"
 #include "lib/store.h"
 
 typedef enum {
@@ -94,6 +95,10 @@ typedef struct {
 	uint64_t max_batch;        /* largest transaction so far */
 	uint64_t commit_ns_total;  /* time spent committing (begin to durable) */
 	uint64_t purged;           /* expired values removed by sweeps */
+	/* Per transaction, one count per bucket of lib/metrics.h's bounds
+	 * (acm_m_batch_bounds, acm_m_latency_bounds), the last for larger. */
+	uint64_t batch_hist[ACM_M_BATCH_BOUNDS + 1];
+	uint64_t commit_ns_hist[ACM_M_LATENCY_BOUNDS + 1];
 } acm_commit_stats_t;
 
 typedef struct acm_commit acm_commit_t;

@@ -34,6 +34,17 @@ static const char *const log_levels[] = {
 	[ACM_LOG_NOTICE] = "notice", [ACM_LOG_INFO] = "info",
 	[ACM_LOG_DEBUG] = "debug", NULL
 };
+static const char *const log_formats[] = {
+	[ACM_LOG_LOGFMT] = "logfmt", [ACM_LOG_JSON] = "json", NULL
+};
+static const char *const log_targets[] = {
+	[ACM_LOG_STDERR] = "stderr", [ACM_LOG_SYSLOG] = "syslog", NULL
+};
+
+static const char *const metrics_access[] = {
+	[ACM_METRICS_PUBLIC] = "public", [ACM_METRICS_ADMIN] = "admin",
+	[ACM_METRICS_OFF] = "off", NULL
+};
 
 #define FIELD(m) .off = offsetof(acm_config_t, m), .size = sizeof(((acm_config_t *)0)->m)
 #define MAP(p) { .path = p, .type = T_MAP }
@@ -97,6 +108,8 @@ static const struct opt schema[] = {
 	UINT("http.max_connections", http.max_connections, 1, 100000, 1024),
 	UINT("http.register_rate", http.register_rate, 0, 100000, 10),
 	UINT("http.batch_max", http.batch_max, 1, 100000, 1000),
+	{ .path = "http.metrics", .type = T_ENUM, FIELD(http.metrics),
+	  .names = metrics_access, .def = ACM_METRICS_PUBLIC },
 	{ .path = "tsig", .type = T_LIST, .map_item = acm_cfg_tsig_item, FIELD(tsig),
 	  .count_off = offsetof(acm_config_t, tsig_count),
 	  .what = "a list of keys ({name, algorithm, secret})" },
@@ -112,13 +125,24 @@ static const struct opt schema[] = {
 	UINT("transfer.journal.max_age", transfer.journal_max_age, 60, 31536000, 604800),
 	MAP("update"),
 	BOOL("update.enabled", update.enabled, false),
+	MAP("lookups"),
+	BOOL("lookups.enabled", lookups.enabled, true),
+	UINT("lookups.total", lookups.total, 0, 10000000, 100000),
+	UINT("lookups.per_name", lookups.per_name, 1, 1000, 20),
 	MAP("store"),
 	{ .path = "store.path", .type = T_STR, FIELD(store_path), .def_str = "./var" },
 	{ .path = "store.max_size", .type = T_SIZE, FIELD(store_max_size),
 	  .min = 1ull << 20, .max = UINT64_MAX, .def = 4ull << 30 },
+	MAP("audit"),
+	UINT("audit.max_entries", audit_max_entries, 1, 100000000, 100000),
+	UINT("audit.max_age", audit_max_age, 0, EXPIRY_MAX, 7776000),
 	MAP("log"),
 	{ .path = "log.level", .type = T_ENUM, FIELD(log_level),
 	  .names = log_levels, .def = ACM_LOG_INFO },
+	{ .path = "log.format", .type = T_ENUM, FIELD(log_format),
+	  .names = log_formats, .def = ACM_LOG_LOGFMT },
+	{ .path = "log.target", .type = T_ENUM, FIELD(log_target),
+	  .names = log_targets, .def = ACM_LOG_STDERR },
 };
 
 #define NOPTS (sizeof(schema) / sizeof(schema[0]))

@@ -26,6 +26,15 @@ enum acm_log_level {
 	ACM_LOG_ERROR, ACM_LOG_WARNING, ACM_LOG_NOTICE, ACM_LOG_INFO, ACM_LOG_DEBUG
 };
 #endif
+/* log.format and log.target values; the same guard as in lib/log.h. */
+#ifndef ACM_LOG_FORMATS_DEFINED
+#define ACM_LOG_FORMATS_DEFINED
+enum acm_log_format { ACM_LOG_LOGFMT, ACM_LOG_JSON };
+enum acm_log_target { ACM_LOG_STDERR, ACM_LOG_SYSLOG };
+#endif
+
+/* Who may read GET /metrics (http.metrics). */
+enum acm_metrics_access { ACM_METRICS_PUBLIC, ACM_METRICS_ADMIN, ACM_METRICS_OFF };
 
 typedef struct {
 	struct sockaddr_storage addr;   /* AF_INET or AF_INET6, port set */
@@ -84,6 +93,7 @@ typedef struct {
 		unsigned max_connections;       /* http.max_connections, default 1024 */
 		unsigned register_rate;         /* http.register_rate per address per minute, default 10, 0 = unlimited */
 		unsigned batch_max;             /* http.batch_max operations, default 1000, 1..100000 */
+		int metrics;                    /* http.metrics: enum acm_metrics_access, default public */
 	} http;
 
 	/* tsig: [{name, algorithm, secret}] (secret in base64, as in BIND/Knot key files) */
@@ -111,12 +121,25 @@ typedef struct {
 		bool enabled;                   /* update.enabled, default false */
 	} update;
 
+	/* lookups: the log of recent DNS lookups (lib/lookup_log.h). */
+	struct {
+		bool enabled;                   /* lookups.enabled, default true */
+		unsigned total;                 /* lookups.total entries, all workers, default 100000 */
+		unsigned per_name;              /* lookups.per_name, 1..1000, default 20 */
+	} lookups;
+
 	/* store: */
 	char *store_path;               /* store.path, default ./var */
 	uint64_t store_max_size;        /* store.max_size bytes, default 4 GiB */
 
+	/* audit: the audit log's bounds, whichever is reached first. */
+	unsigned audit_max_entries;     /* audit.max_entries, default 100000 */
+	uint64_t audit_max_age;         /* audit.max_age seconds, default 7776000 (90 days) */
+
 	/* log: */
 	int log_level;                  /* log.level: error|warning|notice|info|debug */
+	int log_format;                 /* log.format: logfmt|json, default logfmt */
+	int log_target;                 /* log.target: stderr|syslog, default stderr */
 } acm_config_t;
 
 /*

@@ -217,6 +217,7 @@ static void set_limits(acm_store_t *s, const acm_store_opts_t *o)
 	s->journal_max = o->journal_max ? o->journal_max : DEFAULT_JOURNAL_MAX;
 	s->journal_max_age = o->journal_max_age;
 	s->audit_max = o->audit_max ? o->audit_max : DEFAULT_AUDIT_MAX;
+	s->audit_max_age = o->audit_max_age;
 	s->read_only = o->read_only;
 }
 

@@ -64,6 +64,7 @@ typedef struct {
 	unsigned journal_max;    /* diffs kept; 0 = default (10000) */
 	uint64_t journal_max_age; /* seconds a diff is kept; 0 = no age limit */
 	unsigned audit_max;      /* audit records kept; 0 = default (100000) */
+	uint64_t audit_max_age;  /* seconds an audit record is kept; 0 = no age limit */
 	bool read_only;          /* open without creating or writing */
 } acm_store_opts_t;
 
@@ -226,6 +227,11 @@ int acm_store_account_list(acm_store_t *store, const char *after, const char *se
 
 /* Counts for stats: accounts, and values (expired ones included). */
 int acm_store_counts(acm_store_t *store, size_t *accounts, size_t *values);
+/* The same, and how many of the values are expired at now (unix seconds)
+ * but not purged yet (expired may be NULL). Reads every value, where
+ * acm_store_counts reads one byte per name. */
+int acm_store_counts_at(acm_store_t *store, uint64_t now, size_t *accounts, size_t *values,
+                        size_t *expired);
 
 /*
  * The audit log: one record per change, written in the same transaction as
@@ -235,7 +241,8 @@ int acm_store_counts(acm_store_t *store, size_t *accounts, size_t *values);
  * serial after the commit}; an "update" also has "change": what changed,
  * comma-separated, of "disabled", "enabled", "flags", "key", "allowfrom",
  * "created", or else "updated". Refused operations, and others that change
- * nothing (a push aside), write none. Kept to the newest audit_max records.
+ * nothing (a push aside), write none. Kept to the newest audit_max records
+ * and, with audit_max_age, to those younger than that (trimmed at commit).
  * fn gets records with sequence > after_seq (0 = from the oldest), oldest
  * first, only those of `subdomain` if it is not NULL/"", at most limit
  * (0 = no limit); a non-zero return stops the walk and is returned.

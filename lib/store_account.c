@@ -327,30 +327,50 @@ int acm_store_account_list(acm_store_t *store, const char *after, const char *se
 	return store_limit_end(&lc.lim, rc);
 }
 
-/* The count byte of a record, once its header checks out. */
+struct value_counts {
+	uint64_t now;           /* 0: expired values are not looked for */
+	size_t values, expired;
+};
+
+/* The count byte of a record, once its header checks out; the entries
+ * themselves only when expired ones are wanted. */
 static int count_values(const MDB_val *k, const MDB_val *v, void *p)
 {
+	struct value_counts *vc = p;
 	acm_rr_iter_t it;
+	acm_rr_entry_t e;
 	(void)k;
 	int rc = acm_rr_iter_init(&it, v->mv_data, v->mv_size);
-	if (rc == ACM_OK)
-		*(size_t *)p += it.left;
+	if (rc != ACM_OK)
+		return rc;
+	vc->values += it.left;
+	while (vc->now && acm_rr_iter_next(&it, &e) == 1)
+		vc->expired += acm_expired(e.expires, vc->now);
+	return ACM_OK;
+}
+
+int acm_store_counts_at(acm_store_t *store, uint64_t now, size_t *accounts, size_t *values,
+                        size_t *expired)
+{
+	MDB_txn *txn;
+	MDB_stat st;
+	struct value_counts vc = { .now = now };
+	int rc = store_read_begin(store, &txn);
+	if (rc != ACM_OK)
+		return rc;
+	rc = store_err(mdb_stat(txn, store->accounts, &st));
+	if (rc == ACM_OK) {
+		*accounts = st.ms_entries;
+		rc = store_walk(txn, store->rrsets, NULL, false, count_values, &vc);
+	}
+	mdb_txn_abort(txn);
+	*values = vc.values;
+	if (expired)
+		*expired = vc.expired;
 	return rc;
 }
 
 int acm_store_counts(acm_store_t *store, size_t *accounts, size_t *values)
 {
-	MDB_txn *txn;
-	MDB_stat st;
-	int rc = store_read_begin(store, &txn);
-	if (rc != ACM_OK)
-		return rc;
-	*values = 0;
-	rc = store_err(mdb_stat(txn, store->accounts, &st));
-	if (rc == ACM_OK) {
-		*accounts = st.ms_entries;
-		rc = store_walk(txn, store->rrsets, NULL, false, count_values, values);
-	}
-	mdb_txn_abort(txn);
-	return rc;
+	return acm_store_counts_at(store, 0, accounts, values, NULL);
 }

@@ -2,7 +2,7 @@
 /*
  * The store's audit log (record format in store.h): records queued by the
  * operations of a write transaction, written at commit once the serial they
- * lead to is known, trimmed to audit_max, and listed.
+ * lead to is known, trimmed to audit_max and audit_max_age, and listed.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -75,6 +75,45 @@ static int audit_put(acm_wtxn_t *w, json_t *rec, uint64_t seq, uint32_t serial)
 	return rc;
 }
 
+/* The time of a stored record, or -1 if it has none. */
+static json_int_t audit_time(const MDB_val *v)
+{
+	json_t *o = json_loadb(v->mv_data, v->mv_size, 0, NULL);
+	json_t *t = json_object_get(o, "time");
+	json_int_t when = json_is_integer(t) ? json_integer_value(t) : -1;
+	json_decref(o);
+	return when;
+}
+
+/* Records are appended in time order, so the old ones are all at the
+ * front; as in the journal, a clock stepped back only keeps them longer
+ * and the newest (just written) always stays. */
+static int audit_trim_age(acm_wtxn_t *w)
+{
+	uint64_t now = (uint64_t)time(NULL), max_age = w->s->audit_max_age;
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc;
+
+	if (!max_age || now < max_age)
+		return ACM_OK;
+	if ((rc = mdb_cursor_open(w->txn, w->s->audit, &c)))
+		return store_err(rc);
+	while ((rc = mdb_cursor_get(c, &k, &v, MDB_FIRST)) == 0) {
+		json_int_t when = audit_time(&v);
+		if (when < 0) {
+			mdb_cursor_close(c);
+			return ACM_ECORRUPT;
+		}
+		if ((uint64_t)when >= now - max_age)
+			break;
+		if ((rc = mdb_cursor_del(c, 0)))
+			break;
+	}
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? ACM_OK : store_err(rc);
+}
+
 int store_audit_flush(acm_wtxn_t *w, uint32_t serial)
 {
 	size_t n = json_array_size(w->audit);
@@ -84,7 +123,9 @@ int store_audit_flush(acm_wtxn_t *w, uint32_t serial)
 	int rc = store_next_seq(w->txn, w->s->audit, &seq);
 	for (size_t i = 0; rc == ACM_OK && i < n; i++)
 		rc = audit_put(w, json_array_get(w->audit, i), seq + i, serial);
-	return rc == ACM_OK ? store_trim(w->txn, w->s->audit, w->s->audit_max) : rc;
+	if (rc == ACM_OK)
+		rc = store_trim(w->txn, w->s->audit, w->s->audit_max);
+	return rc == ACM_OK ? audit_trim_age(w) : rc;
 }
 
 void store_audit_free(acm_wtxn_t *w)

@@ -34,6 +34,7 @@ struct acm_store {
 	unsigned journal_max;
 	uint64_t journal_max_age;
 	unsigned audit_max;
+	uint64_t audit_max_age;
 	bool read_only;
 	bool has_audit;             /* false only read-only, on an older store */
 };

@@ -18,9 +18,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
+#ifdef HAVE_LIBSYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
 #include "dnsd/notify.h"
 #include "dnsd/server.h"
 #include "httpapi/http.h"
@@ -28,6 +32,7 @@
 #include "lib/config.h"
 #include "lib/error.h"
 #include "lib/log.h"
+#include "lib/metrics.h"
 #include "lib/store.h"
 #include "lib/zone.h"
 #include "lib/zone_status.h"
@@ -40,6 +45,7 @@ typedef struct {
 	acm_notifier_t *notifier;
 	acm_commit_t *commit;           /* with the HTTP API or dynamic updates */
 	acm_http_t *http;
+	acm_metrics_t *metrics;         /* written by the workers, read by the API */
 	acm_store_t *store;
 	struct event_base *base;
 } daemon_t;
@@ -55,6 +61,26 @@ static void sync_static(acm_store_t *store, const acm_zone_t *zone)
 		acm_err("cannot record the static zone's state: %s", acm_strerror(rc));
 	else if (changed)
 		acm_notice("static records changed: serial is now %u", serial);
+}
+
+/* Tell systemd (Type=notify) how far we are: READY=1, RELOADING=1,
+ * STOPPING=1. A no-op without libsystemd or outside systemd (no
+ * NOTIFY_SOCKET in the environment). */
+static void notify_systemd(const char *state)
+{
+#ifdef HAVE_LIBSYSTEMD
+	sd_notify(0, state);
+#else
+	(void)state;
+#endif
+}
+
+/* log.level, log.format and log.target, at start and on reload. */
+static void apply_log(const acm_config_t *cfg)
+{
+	acm_log_set_level(cfg->log_level);
+	acm_log_set_format(cfg->log_format);
+	acm_log_set_target(cfg->log_target, "acmensd");
 }
 
 /* Seconds between group commit's sweeps of expired TXT values. */
@@ -106,6 +132,9 @@ static void warn_unreloadable(const acm_config_t *old, const acm_config_t *new)
 		acm_warn("reload: dns.listen changed; restart to apply");
 	if (old->workers != new->workers)
 		acm_warn("reload: dns.workers changed; restart to apply");
+	if (old->lookups.enabled != new->lookups.enabled || old->lookups.total != new->lookups.total ||
+	    old->lookups.per_name != new->lookups.per_name)
+		acm_warn("reload: lookups changed; restart to apply");
 	if (old->transfer.journal_max_entries != new->transfer.journal_max_entries ||
 	    old->transfer.journal_max_age != new->transfer.journal_max_age)
 		acm_warn("reload: transfer.journal changed; restart to apply");
@@ -131,13 +160,14 @@ static void reload(daemon_t *d)
 	if (rc == ACM_OK && d->http && cfg->http.enabled)
 		rc = acm_http_reload(d->http, cfg, err, sizeof(err));
 	if (rc != ACM_OK) {
-		acm_err("reload failed, keeping the running configuration: %s", err);
+		acm_log_kv(ACM_LOG_ERROR, "reload failed, keeping the running configuration",
+		           ACM_KS("error", err), ACM_KS("config", d->config_path));
 		acm_zone_unref(zone);
 		acm_config_free(cfg);
 		return;
 	}
 	warn_unreloadable(d->cfg, cfg);
-	acm_log_set_level(cfg->log_level);
+	apply_log(cfg);
 	acm_server_set_zone(d->server, zone);
 	sync_static(d->store, zone);
 	if (acm_notifier_reload(d->notifier, cfg) != ACM_OK)
@@ -145,7 +175,7 @@ static void reload(daemon_t *d)
 	acm_zone_unref(zone);
 	acm_config_free(d->cfg);
 	d->cfg = cfg;
-	acm_notice("configuration reloaded from %s", d->config_path);
+	acm_log_kv(ACM_LOG_NOTICE, "configuration reloaded", ACM_KS("config", d->config_path));
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -153,10 +183,13 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	daemon_t *d = arg;
 	(void)what;
 	if (sig == SIGHUP) {
+		notify_systemd("RELOADING=1");
 		reload(d);
+		notify_systemd("READY=1");
 		return;
 	}
-	acm_notice("received %s, stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	notify_systemd("STOPPING=1");
+	acm_log_kv(ACM_LOG_NOTICE, "stopping", ACM_KS("signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"));
 	event_base_loopbreak(d->base);
 }
 
@@ -201,7 +234,9 @@ static int start_commit(daemon_t *d, acm_store_t *store, char *err, size_t errle
 static int start_http(daemon_t *d, acm_store_t *store)
 {
 	char err[ACM_CONFIG_ERR_MAX] = "";
-	int rc = acm_http_start(d->cfg, store, d->commit, d->status, &d->http, err, sizeof(err));
+	int rc = acm_http_start(d->cfg, store, d->commit, d->status, acm_server_lookups(d->server),
+	                        acm_server_health(d->server), d->metrics, &d->http, err,
+	                        sizeof(err));
 	if (rc != ACM_OK) {
 		acm_err("cannot start the HTTP API: %s", err[0] ? err : acm_strerror(rc));
 		return rc;
@@ -241,7 +276,9 @@ static int run(daemon_t *d)
 	acm_store_opts_t so = { .mapsize = d->cfg->store_max_size,
 	                        .max_values = d->cfg->txt_max_values,
 	                        .journal_max = d->cfg->transfer.journal_max_entries,
-	                        .journal_max_age = d->cfg->transfer.journal_max_age };
+	                        .journal_max_age = d->cfg->transfer.journal_max_age,
+	                        .audit_max = d->cfg->audit_max_entries,
+	                        .audit_max_age = d->cfg->audit_max_age };
 	int rc = acm_store_open(d->cfg->store_path, d->cfg->apex, &so, &store);
 	if (rc != ACM_OK) {
 		acm_err("cannot open store %s: %s", d->cfg->store_path, acm_strerror(rc));
@@ -261,7 +298,8 @@ static int run(daemon_t *d)
 		rc = start_commit(d, store, err, sizeof(err));
 	}
 	if (rc == ACM_OK)
-		rc = acm_server_start(d->cfg, store, zone, d->commit, &d->server, err, sizeof(err));
+		rc = acm_server_start(d->cfg, store, zone, d->commit, d->metrics, &d->server, err,
+		                      sizeof(err));
 	acm_zone_unref(zone);
 	if (rc != ACM_OK) {
 		acm_err("cannot start: %s", err[0] ? err : acm_strerror(rc));
@@ -287,8 +325,10 @@ static int run(daemon_t *d)
 	}
 	char apex[ACM_DNAME_TXT_MAX];
 	acm_dname_to_text(d->cfg->apex, apex);
-	acm_notice("acmensd %s serving %s with %u workers on %zu addresses", PACKAGE_VERSION, apex,
-	           acm_server_workers(d->server), d->cfg->listen_count);
+	acm_log_kv(ACM_LOG_NOTICE, "serving", ACM_KS("version", PACKAGE_VERSION), ACM_KS("zone", apex),
+	           ACM_KU("workers", acm_server_workers(d->server)),
+	           ACM_KU("addresses", d->cfg->listen_count), ACM_KB("http", d->http != NULL));
+	notify_systemd("READY=1");
 	event_base_dispatch(d->base);
 	for (int i = 0; i < 3; i++)
 		event_free(sigs[i]);
@@ -319,11 +359,12 @@ int main(int argc, char **argv)
 			acm_err("cannot read %s", d.config_path);
 		return 1;
 	}
-	acm_log_set_level(d.cfg->log_level);
+	apply_log(d.cfg);
 	signal(SIGPIPE, SIG_IGN);
 	evthread_use_pthreads();
 	d.base = event_base_new();
-	rc = d.base ? run(&d) : 1;
+	rc = d.base && acm_metrics_new((uint64_t)time(NULL), &d.metrics) == ACM_OK ? run(&d) : 1;
+	acm_metrics_free(d.metrics);
 	if (d.base)
 		event_base_free(d.base);
 	acm_config_free(d.cfg);

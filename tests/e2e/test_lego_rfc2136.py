@@ -92,4 +92,4 @@ def test_lego_rfc2136(tmp_path, make_server, daemons, test_ca):
     assert len(added) == 2, json.dumps(events, indent=1)
     assert json.loads(srv.ctl("txt", "list", sub).stdout)["values"] == []
     assert txt_strings(srv.query(full + ".", "TXT")) == []
-    assert "update from 127.0.0.1 by account " + sub + ": NOERROR" in srv.read_log()
+    assert f"msg=update client=127.0.0.1 account={sub} rcode=NOERROR" in srv.read_log()

@@ -183,7 +183,7 @@ class Setup:
         return r.json()["serial"]
 
     def xfr_lines(self):
-        return re.findall(r"xfr kind=(\w+) client=\S+ serial=(\S+)->(\d+) records=(\d+)",
+        return re.findall(r"msg=xfr kind=(\w+) client=\S+ from_serial=(\S+) serial=(\d+) records=(\d+)",
                           self.srv.read_log())
 
 

@@ -5,6 +5,7 @@ configuration. Every process a test starts is stopped by the test."""
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -35,6 +36,75 @@ BASE_RECORDS = [
     "mail.auth.example.org. 300 IN MX 10 ns1.auth.example.org.",
     "host.deep.auth.example.org. 300 IN A 192.0.2.7",
 ]
+
+
+# --- secrets that must never reach a log ---------------------------------------
+#
+# Every API key, admin token and TSIG secret a test hands out or configures
+# is registered here by the helper that made it; every acmensd log is
+# checked against all of them when its test ends, and once more at the end
+# of the session (a later test's daemon must not log an earlier one's key).
+
+SECRETS = set()
+ACMENSD_LOGS = []        # the log file of every acmensd started
+SECRET_KEYS = ("password", "secret", "token", "admin_token")
+SECRET_MIN = 12          # shorter strings would match by chance
+
+
+def register_secret(text):
+    if isinstance(text, str) and len(text) >= SECRET_MIN:
+        SECRETS.add(text)
+
+
+def register_secrets_in(obj):
+    """Register the values of secret-bearing keys anywhere in JSON data."""
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            if k in SECRET_KEYS:
+                register_secret(v)
+            else:
+                register_secrets_in(v)
+    elif isinstance(obj, list):
+        for v in obj:
+            register_secrets_in(v)
+
+
+def register_secrets_text(text):
+    """TSIG secrets in a YAML configuration or a BIND key file."""
+    for m in re.finditer(r'secret:\s*["\']?([A-Za-z0-9+/=_-]+)|secret "([^"]+)"', text):
+        register_secret(m.group(1) or m.group(2))
+
+
+def leaked_secrets(paths):
+    """{log path: [secrets found in it]} for the logs that hold any."""
+    found = {}
+    for path in paths:
+        if not os.path.exists(path):
+            continue
+        with open(path, "rb") as f:
+            log = f.read().decode(errors="replace")
+        hits = sorted(s for s in SECRETS if s in log)
+        if hits:
+            found[path] = hits
+    return found
+
+
+@pytest.fixture(autouse=True)
+def no_secret_in_logs():
+    """Fails the test if a log of an acmensd it started holds a secret.
+    Autouse fixtures are set up first, so this runs after the servers'
+    own teardown has stopped them."""
+    first = len(ACMENSD_LOGS)
+    yield
+    leaks = leaked_secrets(ACMENSD_LOGS[first:])
+    assert not leaks, f"secrets logged: {leaks}"
+
+
+def pytest_sessionfinish(session, exitstatus):
+    leaks = leaked_secrets(sorted(set(ACMENSD_LOGS)))
+    if leaks:
+        print(f"\nsecrets logged: {leaks}")
+        session.exitstatus = 1
 
 
 def wait_for(pred, timeout, step=0.02):
@@ -88,7 +158,7 @@ def http_section(http, http_port):
 
 def write_config(path, port, store, records=None, extra_dns="", log_level="info",
                  txt_max_values=8, soa_ttl=3600, minimum=60, tcp_max_clients=64,
-                 tcp_idle_timeout=3, listen=None, http=None, http_port=None):
+                 tcp_idle_timeout=3, listen=None, http=None, http_port=None, log_extra=None):
     records = BASE_RECORDS if records is None else records
     listen = listen or ["127.0.0.1", "[::1]"]
     listen_text = ", ".join(f'"{a}:{port}"' for a in listen)
@@ -116,6 +186,8 @@ dns:
 log:
   level: {log_level}
 """
+    for k, v in (log_extra or {}).items():
+        text += f"  {k}: {v}\n"
     if http is not None:
         text += http_section(http, http_port)
     if not records:
@@ -145,6 +217,9 @@ class Server:
         self.proc = None
 
     def start(self, wait=True):
+        with open(self.config) as f:
+            register_secrets_text(f.read())
+        ACMENSD_LOGS.append(self.log_path)
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen([ACMENSD, "-c", self.config], stdout=self.log,
                                      stderr=subprocess.STDOUT)
@@ -285,6 +360,7 @@ class Server:
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
         if check and p.returncode != 0:
             raise RuntimeError(f"{cmd} failed ({p.returncode}): {p.stderr}")
+        register_ctl_secrets(p.stdout)
         return p
 
     def register(self, *allowfrom):
@@ -299,6 +375,15 @@ class Server:
             if marker in log:
                 return log
         return None
+
+
+def register_ctl_secrets(out):
+    """Keys and TSIG secrets in acmensctl output (JSON, or key-file text)."""
+    register_secrets_text(out)
+    try:
+        register_secrets_in(json.loads(out))
+    except ValueError:
+        pass
 
 
 def tcp_frame(data):
@@ -423,6 +508,7 @@ class HttpApi:
         self.server = server
         self.url = server.http_url
         self.admin_token = admin_token
+        register_secret(admin_token)
         self.session = requests.Session()
 
     def call(self, method, path, body=None, headers=None, timeout=10):
@@ -431,8 +517,13 @@ class HttpApi:
             body = json.dumps(body)
         if isinstance(body, str):
             body = body.encode()
-        return self.session.request(method, self.url + path, data=body,
-                                    headers=headers or {}, timeout=timeout)
+        r = self.session.request(method, self.url + path, data=body,
+                                 headers=headers or {}, timeout=timeout)
+        try:
+            register_secrets_in(r.json())
+        except ValueError:
+            pass
+        return r
 
     @staticmethod
     def creds(acct, user=None, key=None):
@@ -492,6 +583,8 @@ class Daemon:
         raise NotImplementedError
 
     def start(self, timeout=10.0):
+        if self.argv()[0] == ACMENSD:
+            ACMENSD_LOGS.append(self.log_path)
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(self.argv(), stdout=self.log, stderr=subprocess.STDOUT,
                                      env=self.env())

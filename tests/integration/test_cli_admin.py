@@ -17,7 +17,7 @@ import time
 import dns.rcode
 import pytest
 
-from conftest import ACMENSCTL, ZONE, value
+from conftest import ACMENSCTL, ZONE, register_ctl_secrets, value
 
 OK, USAGE, NOTFOUND, STORE, REJECTED = 0, 1, 2, 3, 4
 UNKNOWN_SUB = "00000000-0000-4000-8000-000000000000"
@@ -34,6 +34,7 @@ def ctl(config, *args, json_out=True):
     """Run acmensctl; (exit code, parsed JSON stdout or None, CompletedProcess)."""
     cmd = [ACMENSCTL, "-c", config] + (["--json"] if json_out else []) + list(args)
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    register_ctl_secrets(p.stdout)
     out = None
     if json_out and p.stdout.strip():
         out = json.loads(p.stdout)

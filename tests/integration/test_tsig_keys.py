@@ -14,7 +14,7 @@ import subprocess
 import pytest
 import yaml
 
-from conftest import ACMENSCTL, ZONE, start_http
+from conftest import ACMENSCTL, ZONE, register_ctl_secrets, start_http
 
 OK, USAGE, NOTFOUND, STORE = 0, 1, 2, 3
 UNKNOWN_SUB = "00000000-0000-4000-8000-000000000000"
@@ -25,7 +25,9 @@ FULL = ZONE.rstrip(".")
 
 def ctl(config, *args, json_out=False):
     cmd = [ACMENSCTL, "-c", config] + (["--json"] if json_out else []) + list(args)
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+    register_ctl_secrets(p.stdout)
+    return p
 
 
 def secret_len(b64):

@@ -217,6 +217,10 @@ static void test_defaults(void **state)
 	assert_string_equal(c->store_path, "./var");
 	assert_int_equal(c->store_max_size, 4ull << 30);
 	assert_int_equal(c->log_level, ACM_LOG_INFO);
+	assert_int_equal(c->log_format, ACM_LOG_LOGFMT);
+	assert_int_equal(c->log_target, ACM_LOG_STDERR);
+	assert_int_equal(c->audit_max_entries, 100000);
+	assert_int_equal(c->audit_max_age, 7776000);
 	acm_config_free(c);
 
 	acm_config_free(NULL);
@@ -248,6 +252,15 @@ static void test_values(void **state)
 		assert_int_equal(c->log_level, i);
 		acm_config_free(c);
 	}
+
+	acm_config_t *lc = load_ok("zone: {name: a.org, ns: [ns.a.org]}\n"
+				   "log: {format: json, target: syslog}\n"
+				   "audit: {max_entries: 5, max_age: 0}\n");
+	assert_int_equal(lc->log_format, ACM_LOG_JSON);
+	assert_int_equal(lc->log_target, ACM_LOG_SYSLOG);
+	assert_int_equal(lc->audit_max_entries, 5);
+	assert_int_equal(lc->audit_max_age, 0);
+	acm_config_free(lc);
 
 	/* a record may sit at the apex and at a CNAME-free sibling of a CNAME */
 	acm_config_t *c = load_ok("zone:\n  name: a.org\n  ns: [ns.a.org]\n"
@@ -483,6 +496,10 @@ static const struct err_case err_cases[] = {
 	  "expected one of error, warning, notice, info, debug" },
 	{ ZONE "log:\n  level: 3\n", 6, "log.level", "expected one of" },
 	{ ZONE "log:\n  level: DEBUG\n", 6, "log.level", "expected one of" },
+	{ ZONE "log:\n  format: text\n", 6, "log.format", "expected one of" },
+	{ ZONE "log:\n  target: file\n", 6, "log.target", "expected one of" },
+	{ ZONE "audit:\n  max_entries: 0\n", 6, "audit.max_entries", "" },
+	{ ZONE "audit:\n  max_age: -1\n", 6, "audit.max_age", "" },
 
 	/* required keys */
 	{ "zone:\n  ns: [ns.a.org]\n", 0, "zone.name", "required key missing" },
@@ -609,6 +626,22 @@ static void test_transfer(void **state)
 	acm_config_free(c);
 }
 
+static void test_lookups(void **state)
+{
+	(void)state;
+	acm_config_t *c = load_ok(ZONE);
+	assert_true(c->lookups.enabled);
+	assert_int_equal(c->lookups.total, 100000);
+	assert_int_equal(c->lookups.per_name, 20);
+	acm_config_free(c);
+
+	c = load_ok(ZONE "lookups:\n  enabled: false\n  total: 0\n  per_name: 1000\n");
+	assert_false(c->lookups.enabled);
+	assert_int_equal(c->lookups.total, 0);
+	assert_int_equal(c->lookups.per_name, 1000);
+	acm_config_free(c);
+}
+
 #define KEY "tsig:\n  - name: k.example\n    secret: YQ==\n"   /* lines 5-7 */
 
 static const struct err_case transfer_errors[] = {
@@ -649,6 +682,11 @@ static const struct err_case transfer_errors[] = {
 	{ ZONE "transfer:\n  journal:\n    size: 1\n", 7, "transfer.journal.size", "unknown key" },
 	{ ZONE "update:\n  enabled: maybe\n", 6, "update.enabled", "expected true or false" },
 	{ ZONE "update: true\n", 5, "update", "expected a mapping" },
+	{ ZONE "lookups:\n  enabled: 1\n", 6, "lookups.enabled", "expected true or false" },
+	{ ZONE "lookups:\n  total: 10000001\n", 6, "lookups.total", "from 0 to 10000000" },
+	{ ZONE "lookups:\n  per_name: 0\n", 6, "lookups.per_name", "from 1 to 1000" },
+	{ ZONE "lookups:\n  per_name: 1001\n", 6, "lookups.per_name", "from 1 to 1000" },
+	{ ZONE "lookups:\n  size: 1\n", 6, "lookups.size", "unknown key" },
 };
 
 static void test_transfer_errors(void **state)
@@ -703,6 +741,7 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_transfer),
 		cmocka_unit_test(test_transfer_errors),
+		cmocka_unit_test(test_lookups),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_no_err_buffer),
 	};

@@ -871,6 +871,62 @@ static void test_journal_max_age(void **state)
 	assert_int_equal(diffs_of(f->s)->n, 2);
 }
 
+/* ---- audit age ------------------------------------------------------------ */
+
+/* Records start {"time":<10 digits>: overwrite the digits (store closed). */
+static void backdate_audit(struct fx *f, uint64_t seq, const char *ten_digits)
+{
+	uint8_t key[8];
+
+	if (f->s) {
+		acm_store_close(f->s);
+		f->s = NULL;
+	}
+	acm_put_u64(key, seq);
+	raw_patch(f, "audit", key, sizeof(key), strlen("{\"time\":"), ten_digits, 10);
+}
+
+/* Records older than audit_max_age go at the next commit, oldest first,
+ * even when the count bound would keep them; without an age limit only
+ * the count applies. */
+static void test_audit_max_age(void **state)
+{
+	struct fx *f = *state;
+	acm_store_opts_t o = { .audit_max = 100, .audit_max_age = 3600 };
+	struct audits as = { 0 };
+
+	fx_open(f, &o);
+	make_account(f->s, "q", "uq");                           /* 1 */
+	assert_int_equal(add(f->s, "q", "a", 0), ACM_OK);        /* 2 */
+	assert_int_equal(add(f->s, "q", "b", 0), ACM_OK);        /* 3 */
+	assert_int_equal(acm_store_audit_list(f->s, 0, NULL, 0, collect_audit, &as), ACM_OK);
+	assert_int_equal(as.n, 3);
+	assert_true(json_integer_value(json_object_get(as.rec[0], "time")) > 1000000000);
+	audits_free(&as);
+
+	backdate_audit(f, 1, "1000000000");
+	backdate_audit(f, 2, "1000000000");
+	fx_open(f, &o);
+	assert_int_equal(acm_store_audit_list(f->s, 0, NULL, 0, collect_audit, &as), ACM_OK);
+	assert_int_equal(as.n, 3);              /* trimmed at a commit, not at open */
+	assert_int_equal(json_integer_value(json_object_get(as.rec[1], "time")), 1000000000);
+	audits_free(&as);
+	assert_int_equal(add(f->s, "q", "c", 0), ACM_OK);        /* 4 */
+	assert_int_equal(acm_store_audit_list(f->s, 0, NULL, 0, collect_audit, &as), ACM_OK);
+	assert_int_equal(as.n, 2);
+	assert_int_equal(as.seq[0], 3);
+	assert_int_equal(as.seq[1], 4);
+	audits_free(&as);
+
+	o.audit_max_age = 0;
+	backdate_audit(f, 3, "1000000000");
+	fx_open(f, &o);
+	assert_int_equal(add(f->s, "q", "d", 0), ACM_OK);        /* 5 */
+	assert_int_equal(acm_store_audit_list(f->s, 0, NULL, 0, collect_audit, &as), ACM_OK);
+	assert_int_equal(as.n, 3);
+	audits_free(&as);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -892,6 +948,7 @@ int main(void)
 		T(test_challenge_purge),
 		T(test_journal_max_age),
 		T(test_sync_static),
+		T(test_audit_max_age),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,297 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * GET /metrics: the HTTP thread's own request counters, and the page that
+ * renders them with the DNS workers' counters, the store, group commit,
+ * the secondaries and the process in Prometheus text format. Everything
+ * here runs on the HTTP thread, which both writes the request counters
+ * and reads them, so they are plain numbers.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "httpapi/auth.h"
+#include "httpapi/server_int.h"
+#include "lib/error.h"
+
+#define SERIES_MAX 512     /* route x method x status; the tables hold far fewer */
+#define ROUTES_MAX 128
+#define SECONDARIES_MAX 64
+#define NS_PER_S 1e9
+#define CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Keys are compared as pointers: route patterns and method names are
+ * static strings, so one series per row of the route tables. */
+typedef struct {
+	const char *route, *method;
+	int status;
+	uint64_t count;
+} series_t;
+
+typedef struct {
+	const char *route;
+	uint64_t counts[ACM_M_LATENCY_BOUNDS + 1];
+	uint64_t sum_ns;
+} latency_t;
+
+struct acm_http_metrics {
+	size_t nseries;
+	series_t series[SERIES_MAX];
+	size_t nroutes;
+	latency_t routes[ROUTES_MAX];
+};
+
+/* ---- the request counters ------------------------------------------------ */
+
+int acm_http_metrics_new(acm_http_metrics_t **out)
+{
+	*out = calloc(1, sizeof(**out));
+	return *out ? ACM_OK : -ENOMEM;
+}
+
+void acm_http_metrics_free(acm_http_metrics_t *m)
+{
+	free(m);
+}
+
+static series_t *find_series(acm_http_metrics_t *m, const char *route, const char *method,
+                             int status)
+{
+	for (size_t i = 0; i < m->nseries; i++) {
+		series_t *s = &m->series[i];
+		if (s->route == route && s->method == method && s->status == status)
+			return s;
+	}
+	if (m->nseries == SERIES_MAX)
+		return NULL;
+	m->series[m->nseries] = (series_t){ .route = route, .method = method, .status = status };
+	return &m->series[m->nseries++];
+}
+
+static latency_t *find_latency(acm_http_metrics_t *m, const char *route)
+{
+	for (size_t i = 0; i < m->nroutes; i++)
+		if (m->routes[i].route == route)
+			return &m->routes[i];
+	if (m->nroutes == ROUTES_MAX)
+		return NULL;
+	m->routes[m->nroutes] = (latency_t){ .route = route };
+	return &m->routes[m->nroutes++];
+}
+
+void acm_http_metrics_record(acm_http_metrics_t *m, const char *route, const char *method,
+                             int status, uint64_t ns)
+{
+	series_t *s = find_series(m, route, method, status);
+	latency_t *l = find_latency(m, route);
+	if (s)
+		s->count++;
+	if (l) {
+		l->counts[acm_hist_bucket(acm_m_latency_bounds, ACM_M_LATENCY_BOUNDS, ns)]++;
+		l->sum_ns += ns;
+	}
+}
+
+/* ---- rendering ------------------------------------------------------------ */
+
+static void render_http(acm_expo_t *e, const acm_http_metrics_t *m)
+{
+	acm_expo_family(e, "acmens_http_requests_total", "counter",
+	                "HTTP requests answered, by route pattern, method and status code.");
+	for (size_t i = 0; i < m->nseries; i++) {
+		const series_t *s = &m->series[i];
+		char code[16];
+		snprintf(code, sizeof(code), "%d", s->status);
+		acm_label_t l[] = { { "route", s->route }, { "method", s->method }, { "code", code } };
+		acm_expo_u64(e, "acmens_http_requests_total", l, ARRAY_LEN(l), s->count);
+	}
+	acm_expo_family(e, "acmens_http_request_duration_seconds", "histogram",
+	                "Time from a request's arrival to its reply, by route pattern.");
+	for (size_t i = 0; i < m->nroutes; i++) {
+		const latency_t *r = &m->routes[i];
+		acm_label_t l = { "route", r->route };
+		acm_expo_histogram(e, "acmens_http_request_duration_seconds", &l, 1, r->counts,
+		                   acm_m_latency_bounds, ACM_M_LATENCY_BOUNDS, NS_PER_S, r->sum_ns);
+	}
+}
+
+static const char *const transports[ACM_M_TRANSPORTS] = { "udp", "tcp" };
+
+static void render_dns_queries(acm_expo_t *e, const acm_dns_metrics_t *d)
+{
+	acm_expo_family(e, "acmens_dns_queries_total", "counter",
+	                "DNS queries answered, by transport, query type and response code.");
+	for (size_t t = 0; t < ACM_M_TRANSPORTS; t++)
+		for (size_t q = 0; q < ACM_M_QTYPES; q++)
+			for (size_t rc = 0; rc < ACM_M_RCODES; rc++) {
+				uint64_t n = acm_counter_get(&d->queries[t][q][rc]);
+				acm_label_t l[] = { { "transport", transports[t] },
+					            { "qtype", acm_m_qtype_name(q) },
+					            { "rcode", acm_m_rcode_name(rc) } };
+				if (n > 0)
+					acm_expo_u64(e, "acmens_dns_queries_total", l, ARRAY_LEN(l), n);
+			}
+	acm_expo_family(e, "acmens_dns_response_size_bytes", "histogram",
+	                "Size of the DNS responses sent, by transport (zone transfers aside).");
+	for (size_t t = 0; t < ACM_M_TRANSPORTS; t++) {
+		uint64_t counts[ACM_M_SIZE_BOUNDS + 1];
+		acm_label_t l = { "transport", transports[t] };
+		acm_counters_read(d->size[t], counts, ACM_M_SIZE_BOUNDS + 1);
+		acm_expo_histogram(e, "acmens_dns_response_size_bytes", &l, 1, counts,
+		                   acm_m_size_bounds, ACM_M_SIZE_BOUNDS, 1,
+		                   acm_counter_get(&d->size_sum[t]));
+	}
+}
+
+/* One unlabelled sample under its own HELP and TYPE. */
+static void single(acm_expo_t *e, const char *name, const char *type, const char *help,
+                   uint64_t value)
+{
+	acm_expo_family(e, name, type, help);
+	acm_expo_u64(e, name, NULL, 0, value);
+}
+
+static void render_dns_other(acm_expo_t *e, const acm_dns_metrics_t *d)
+{
+	single(e, "acmens_dns_truncated_total", "counter",
+	       "UDP responses sent truncated (TC set).", acm_counter_get(&d->truncated));
+	acm_expo_family(e, "acmens_dns_txt_lookups_total", "counter",
+	                "TXT lookups of names in the zone, by whether values were found.");
+	acm_expo_u64(e, "acmens_dns_txt_lookups_total", &(acm_label_t){ "result", "values" }, 1,
+	             acm_counter_get(&d->txt_values));
+	acm_expo_u64(e, "acmens_dns_txt_lookups_total", &(acm_label_t){ "result", "novalues" }, 1,
+	             acm_counter_get(&d->txt_novalues));
+	acm_expo_family(e, "acmens_dns_dropped_total", "counter",
+	                "DNS messages dropped without an answer, by reason.");
+	acm_expo_u64(e, "acmens_dns_dropped_total", &(acm_label_t){ "reason", "malformed" }, 1,
+	             acm_counter_get(&d->dropped[ACM_M_DROP_MALFORMED]));
+	acm_expo_u64(e, "acmens_dns_dropped_total", &(acm_label_t){ "reason", "oversize" }, 1,
+	             acm_counter_get(&d->dropped[ACM_M_DROP_OVERSIZE]));
+	single(e, "acmens_dns_tcp_refused_total", "counter",
+	       "TCP connections closed at once because dns.tcp_max_clients were open.",
+	       acm_counter_get(&d->tcp_refused));
+	/* each worker's count is accepted minus closed, modulo 2^64 */
+	acm_expo_family(e, "acmens_dns_tcp_connections", "gauge", "Open DNS TCP connections.");
+	acm_expo_double(e, "acmens_dns_tcp_connections", NULL, 0,
+	                (double)(int64_t)acm_counter_get(&d->tcp_open));
+}
+
+static void render_dns(acm_expo_t *e, acm_metrics_t *metrics)
+{
+	acm_dns_metrics_t *d = malloc(sizeof(*d));
+	if (!d) {
+		e->oom = true;
+		return;
+	}
+	acm_metrics_dns_sum(metrics, d);
+	render_dns_queries(e, d);
+	render_dns_other(e, d);
+	free(d);
+}
+
+/* A walk over every value (for the expired ones) on each scrape: fine at
+ * today's sizes; a running count in the store would make it O(1). */
+static void render_store(acm_expo_t *e, acm_store_t *store)
+{
+	uint32_t serial;
+	size_t accounts, values, expired;
+	acm_store_info_t info;
+	if (acm_store_serial(store, &serial) == ACM_OK)
+		single(e, "acmens_zone_serial", "gauge", "The zone's SOA serial.", serial);
+	if (acm_store_counts_at(store, (uint64_t)time(NULL), &accounts, &values, &expired) ==
+	    ACM_OK) {
+		single(e, "acmens_accounts", "gauge", "Accounts in the store.", accounts);
+		single(e, "acmens_txt_values", "gauge",
+		       "TXT values in the store, expired ones not purged yet included.", values);
+		single(e, "acmens_txt_values_expired", "gauge",
+		       "TXT values expired and not purged yet.", expired);
+	}
+	if (acm_store_info(store, &info) != ACM_OK)
+		return;
+	acm_expo_family(e, "acmens_store_bytes", "gauge",
+	                "Store size: data file on disk, pages in use, map size limit.");
+	acm_expo_u64(e, "acmens_store_bytes", &(acm_label_t){ "kind", "file" }, 1, info.file_bytes);
+	acm_expo_u64(e, "acmens_store_bytes", &(acm_label_t){ "kind", "used" }, 1, info.used_bytes);
+	acm_expo_u64(e, "acmens_store_bytes", &(acm_label_t){ "kind", "map" }, 1, info.map_size);
+}
+
+static void render_commit(acm_expo_t *e, acm_commit_t *commit)
+{
+	acm_commit_stats_t st;
+	acm_commit_get_stats(commit, &st);
+	single(e, "acmens_commit_batches_total", "counter",
+	       "Group-commit write transactions committed.", st.batches);
+	single(e, "acmens_commit_ops_total", "counter",
+	       "Operations applied by group commit.", st.ops);
+	acm_expo_family(e, "acmens_commit_batch_size", "histogram",
+	                "Operations per group-commit transaction.");
+	acm_expo_histogram(e, "acmens_commit_batch_size", NULL, 0, st.batch_hist,
+	                   acm_m_batch_bounds, ACM_M_BATCH_BOUNDS, 1, st.ops);
+	acm_expo_family(e, "acmens_commit_seconds", "histogram",
+	                "Time of a group-commit transaction, from begin to durable.");
+	acm_expo_histogram(e, "acmens_commit_seconds", NULL, 0, st.commit_ns_hist,
+	                   acm_m_latency_bounds, ACM_M_LATENCY_BOUNDS, NS_PER_S,
+	                   st.commit_ns_total);
+	single(e, "acmens_expired_purged_total", "counter",
+	       "Expired TXT values removed by the expiry sweeps.", st.purged);
+}
+
+static void render_secondaries(acm_expo_t *e, acm_zone_status_t *status)
+{
+	acm_secondary_status_t rows[SECONDARIES_MAX];
+	uint32_t serial;
+	bool have;
+	size_t n = acm_zone_status_get(status, &serial, &have, rows, SECONDARIES_MAX);
+	if (n > SECONDARIES_MAX)
+		n = SECONDARIES_MAX;
+	acm_expo_family(e, "acmens_secondary_serial", "gauge",
+	                "The serial each secondary last answered to an SOA query.");
+	for (size_t i = 0; i < n; i++)
+		if (rows[i].seen)
+			acm_expo_u64(e, "acmens_secondary_serial",
+			             &(acm_label_t){ "secondary", rows[i].address }, 1, rows[i].serial);
+}
+
+static void render_process(acm_expo_t *e, acm_metrics_t *metrics)
+{
+	acm_expo_family(e, "acmens_build_info", "gauge", "Always 1; the version as a label.");
+	acm_expo_u64(e, "acmens_build_info", &(acm_label_t){ "version", PACKAGE_VERSION }, 1, 1);
+	single(e, "acmens_start_time_seconds", "gauge",
+	       "When the daemon started, in unix seconds.", acm_metrics_start_time(metrics));
+}
+
+static void render(acm_expo_t *e, acm_req_env_t *env)
+{
+	render_process(e, env->metrics);
+	render_dns(e, env->metrics);
+	render_http(e, env->http_metrics);
+	render_store(e, env->store);
+	if (env->commit)
+		render_commit(e, env->commit);
+	if (env->status)
+		render_secondaries(e, env->status);
+}
+
+static void get_metrics(acm_req_t *r)
+{
+	acm_expo_t e;
+	if (acm_req_settings(r)->metrics == ACM_METRICS_ADMIN && !acm_auth_admin(r)) {
+		acm_reply_error(r, 401, "unauthorized", NULL);
+		return;
+	}
+	acm_expo_init(&e);
+	render(&e, acm_req_env(r));
+	if (e.oom || !e.buf)
+		acm_reply_error(r, 500, "internal_error", NULL);
+	else
+		acm_reply_raw(r, 200, CONTENT_TYPE, e.buf, e.len);
+	acm_expo_free(&e);
+}
+
+const acm_route_t acm_routes_metrics[] = {
+	{ "GET", "/metrics", get_metrics },
+	{ NULL, NULL, NULL },
+};
