@@ -138,6 +138,9 @@ static void warn_unreloadable(const acm_config_t *old, const acm_config_t *new)
 	if (old->transfer.journal_max_entries != new->transfer.journal_max_entries ||
 	    old->transfer.journal_max_age != new->transfer.journal_max_age)
 		acm_warn("reload: transfer.journal changed; restart to apply");
+	if (old->audit_max_entries != new->audit_max_entries ||
+	    old->audit_max_age != new->audit_max_age)
+		acm_warn("reload: audit changed; restart to apply");
 	if (new->update.enabled && !old->update.enabled && !old->http.enabled)
 		acm_warn("reload: update.enabled needs group commit; restart to apply");
 	if (old->http.enabled != new->http.enabled)

@@ -71,8 +71,8 @@ def test_signal_stops_and_store_survives_restart(make_server, sig):
     assert time.monotonic() - t0 < 5
     assert rc == 0
     log = s.read_log()
-    assert re.search(r"notice: received %s, stopping" % sig.name, log), log
-    assert re.search(r"notice: stopped$", log, re.M), log
+    assert re.search(r"level=notice msg=stopping signal=%s$" % sig.name, log, re.M), log
+    assert re.search(r"level=notice msg=stopped$", log, re.M), log
     assert silent(s.port)
 
     s.start()
@@ -181,8 +181,8 @@ def test_bad_reload_keeps_running_config(make_server, kind):
     assert wait_for(lambda: "reload failed" in s.read_log(), 2), s.read_log()
     log = s.read_log()
     err = [l for l in log.splitlines() if "reload failed" in l][0]
-    assert err.split(" ", 1)[1].startswith("error: reload failed, keeping the running "
-                                           "configuration: " + s.config + ":")
+    assert err.split(" ", 1)[1].startswith('level=error msg="reload failed, keeping the running '
+                                           'configuration" error="' + s.config + ":")
     if line is not None:
         assert "%s:%d: %s: " % (s.config, line, key) in err, err
     else:
