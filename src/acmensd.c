@@ -12,6 +12,7 @@
 #include <event2/thread.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -333,8 +334,19 @@ static int run(daemon_t *d)
 	           ACM_KU("addresses", d->cfg->listen_count), ACM_KB("http", d->http != NULL));
 	notify_systemd("READY=1");
 	event_base_dispatch(d->base);
+	/* Shutting down: a second SIGTERM (an impatient supervisor) must not
+	 * kill the process halfway through the orderly stop. Removing the
+	 * events puts back the default action, so hold the signals off across
+	 * that and ignore them from then on. */
+	sigset_t stop_set;
+	sigemptyset(&stop_set);
 	for (int i = 0; i < 3; i++)
+		sigaddset(&stop_set, signums[i]);
+	pthread_sigmask(SIG_BLOCK, &stop_set, NULL);
+	for (int i = 0; i < 3; i++) {
 		event_free(sigs[i]);
+		signal(signums[i], SIG_IGN);
+	}
 	/* HTTP first, so no new writes arrive; group commit then finishes
 	 * the ones it holds (updates' answers wait on the workers) before
 	 * DNS and the store go away */
@@ -370,6 +382,11 @@ int main(int argc, char **argv)
 	acm_metrics_free(d.metrics);
 	if (d.base)
 		event_base_free(d.base);
+	/* Freeing the base put back the signals' default actions; the exit
+	 * (and a sanitizer's leak check) may still take a moment. */
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
 	acm_config_free(d.cfg);
 	libevent_global_shutdown();
 	return rc;
