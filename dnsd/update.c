@@ -193,21 +193,21 @@ static int check_tsig(const acm_update_env_t *env, const request_t *r, acm_updat
 	acm_tsig_rr_t t;
 	*tsig_error = ACM_TSIG_OK;
 	if (!r->has_tsig)
-		return ACM_UPDATE_REFUSED;
+		return ACM_RCODE_REFUSED;
 	if (acm_tsig_parse(r->msg, r->len, r->tsig_pos, &t) != ACM_OK ||
 	    t.mac_len > ACM_TSIG_MAC_MAX)
-		return ACM_UPDATE_FORMERR;
+		return ACM_RCODE_FORMERR;
 	u->orig_id = t.orig_id;
 	memcpy(u->mac, t.mac, t.mac_len);
 	u->mac_len = t.mac_len;
 	int rc = env->key ? env->key(env->key_ctx, t.key_name, t.key_name_len, &u->key, u->sub)
 	                  : ACM_ENOTFOUND;
 	if (rc != ACM_OK && rc != ACM_ENOTFOUND)
-		return ACM_UPDATE_SERVFAIL;
+		return ACM_RCODE_SERVFAIL;
 	int err = acm_tsig_verify(r->msg, r->len, &t, rc == ACM_OK ? &u->key : NULL, env->now);
 	u->sign = true;
 	if (err == ACM_TSIG_OK)
-		return ACM_UPDATE_NOERROR;
+		return ACM_RCODE_NOERROR;
 	if (err == ACM_TSIG_BADKEY) {
 		/* Name the key the request named, with its algorithm: the
 		 * answer is unsigned, so no secret is needed. */
@@ -217,7 +217,7 @@ static int check_tsig(const acm_update_env_t *env, const request_t *r, acm_updat
 		u->key.alg = t.alg;
 	}
 	*tsig_error = (uint16_t)err;
-	return ACM_UPDATE_NOTAUTH;
+	return ACM_RCODE_NOTAUTH;
 }
 
 /* ---- names ------------------------------------------------------------ */
@@ -306,25 +306,25 @@ static void op_expect(acm_update_t *u, const where_t *w, int expect, int fail_rc
 /* "Name is in use" (YXDOMAIN) or not (NXDOMAIN): at least one RR. */
 static int need_name(acm_update_t *u, const where_t *w, bool in_use)
 {
-	int fail = in_use ? ACM_UPDATE_NXDOMAIN : ACM_UPDATE_YXDOMAIN;
+	int fail = in_use ? ACM_RCODE_NXDOMAIN : ACM_RCODE_YXDOMAIN;
 	if (w->kind == WHERE_STORE) {
 		op_expect(u, w, in_use ? ACM_EXPECT_SOME : ACM_EXPECT_NONE, fail);
-		return ACM_UPDATE_NOERROR;
+		return ACM_RCODE_NOERROR;
 	}
 	bool has = w->kind == WHERE_STATIC && w->node->rrset_count > 0;
-	return has == in_use ? ACM_UPDATE_NOERROR : fail;
+	return has == in_use ? ACM_RCODE_NOERROR : fail;
 }
 
 /* "RRset exists (value independent)" (YXRRSET) or not (NXRRSET). */
 static int need_rrset(acm_update_t *u, const where_t *w, uint16_t type, bool exists)
 {
-	int fail = exists ? ACM_UPDATE_NXRRSET : ACM_UPDATE_YXRRSET;
+	int fail = exists ? ACM_RCODE_NXRRSET : ACM_RCODE_YXRRSET;
 	if (w->kind == WHERE_STORE && type == ACM_RRTYPE_TXT) {
 		op_expect(u, w, exists ? ACM_EXPECT_SOME : ACM_EXPECT_NONE, fail);
-		return ACM_UPDATE_NOERROR;
+		return ACM_RCODE_NOERROR;
 	}
 	bool has = w->kind == WHERE_STATIC && acm_node_rrset(w->node, type) != NULL;
-	return has == exists ? ACM_UPDATE_NOERROR : fail;
+	return has == exists ? ACM_RCODE_NOERROR : fail;
 }
 
 static bool same_name_type(const rr_t *a, const rr_t *b)
@@ -377,25 +377,25 @@ static int need_values(acm_update_t *u, const where_t *w, const rr_t *rrs, size_
 	const rr_t *lead = &rrs[at];
 	if (w->kind == WHERE_STATIC) {
 		const acm_rrset_t *set = acm_node_rrset(w->node, lead->type);
-		return set && static_equal(set, rrs, n, lead) ? ACM_UPDATE_NOERROR
-		                                              : ACM_UPDATE_NXRRSET;
+		return set && static_equal(set, rrs, n, lead) ? ACM_RCODE_NOERROR
+		                                              : ACM_RCODE_NXRRSET;
 	}
 	if (w->kind != WHERE_STORE || lead->type != ACM_RRTYPE_TXT)
-		return ACM_UPDATE_NXRRSET;
+		return ACM_RCODE_NXRRSET;
 	size_t first = u->nvalues;
 	for (size_t i = at; i < n; i++) {
 		if (rrs[i].rclass != ACM_CLASS_IN || !same_name_type(&rrs[i], lead))
 			continue;
 		/* no value we hold looks like that */
 		if (!txt_value(&rrs[i], &u->values[u->nvalues]))
-			return ACM_UPDATE_NXRRSET;
+			return ACM_RCODE_NXRRSET;
 		u->nvalues++;
 	}
-	acm_op_t *op = op_add(u, ACM_OP_TXT_EXPECT, w->sub, ACM_UPDATE_NXRRSET);
+	acm_op_t *op = op_add(u, ACM_OP_TXT_EXPECT, w->sub, ACM_RCODE_NXRRSET);
 	op->expect = ACM_EXPECT_EQUAL;
 	op->values = &u->values[first];
 	op->nvalues = u->nvalues - first;
-	return ACM_UPDATE_NOERROR;
+	return ACM_RCODE_NOERROR;
 }
 
 static bool group_seen(const rr_t *rrs, size_t at)
@@ -412,35 +412,35 @@ static int prerequisite(const acm_update_env_t *env, acm_update_t *u, const rr_t
 	const rr_t *rr = &rrs[i];
 	where_t w;
 	if (rr->ttl != 0)
-		return ACM_UPDATE_FORMERR;
+		return ACM_RCODE_FORMERR;
 	if (!in_zone(env->zone, rr))
-		return ACM_UPDATE_NOTZONE;
+		return ACM_RCODE_NOTZONE;
 	bool any = rr->type == ACM_RRTYPE_ANY;
 	if ((rr->rclass == CLASS_ANY || rr->rclass == CLASS_NONE) && rr->rdlen != 0)
-		return ACM_UPDATE_FORMERR;
+		return ACM_RCODE_FORMERR;
 	if (rr->rclass == ACM_CLASS_IN && any)
-		return ACM_UPDATE_FORMERR;
+		return ACM_RCODE_FORMERR;
 	if (rr->rclass != CLASS_ANY && rr->rclass != CLASS_NONE && rr->rclass != ACM_CLASS_IN)
-		return ACM_UPDATE_FORMERR;
+		return ACM_RCODE_FORMERR;
 	locate(env->zone, rr->name, rr->name_len, &w);
 	bool yes = rr->rclass == CLASS_ANY;
 	if (rr->rclass != ACM_CLASS_IN)
 		return any ? need_name(u, &w, yes) : need_rrset(u, &w, rr->type, yes);
-	return group_seen(rrs, i) ? ACM_UPDATE_NOERROR : need_values(u, &w, rrs, n, i);
+	return group_seen(rrs, i) ? ACM_RCODE_NOERROR : need_values(u, &w, rrs, n, i);
 }
 
 static int read_section(const request_t *r, size_t pos, unsigned count, rr_t *rrs)
 {
 	for (unsigned i = 0; i < count; i++)
 		if (!read_rr(r->msg, r->len, &pos, &rrs[i]))
-			return ACM_UPDATE_FORMERR;
-	return ACM_UPDATE_NOERROR;
+			return ACM_RCODE_FORMERR;
+	return ACM_RCODE_NOERROR;
 }
 
 static int prerequisites(const acm_update_env_t *env, const request_t *r, acm_update_t *u)
 {
 	int rc = read_section(r, r->pr_pos, r->prcount, u->rrs);
-	for (size_t i = 0; rc == ACM_UPDATE_NOERROR && i < r->prcount; i++)
+	for (size_t i = 0; rc == ACM_RCODE_NOERROR && i < r->prcount; i++)
 		rc = prerequisite(env, u, u->rrs, r->prcount, i);
 	return rc;
 }
@@ -458,18 +458,18 @@ static bool meta_type(uint16_t type, bool any_too)
 static int prescan(const acm_zone_t *zone, const rr_t *rr)
 {
 	if (!in_zone(zone, rr))
-		return ACM_UPDATE_NOTZONE;
+		return ACM_RCODE_NOTZONE;
 	switch (rr->rclass) {
 	case ACM_CLASS_IN:
-		return meta_type(rr->type, true) ? ACM_UPDATE_FORMERR : ACM_UPDATE_NOERROR;
+		return meta_type(rr->type, true) ? ACM_RCODE_FORMERR : ACM_RCODE_NOERROR;
 	case CLASS_ANY:
 		return rr->ttl != 0 || rr->rdlen != 0 || meta_type(rr->type, false)
-		               ? ACM_UPDATE_FORMERR : ACM_UPDATE_NOERROR;
+		               ? ACM_RCODE_FORMERR : ACM_RCODE_NOERROR;
 	case CLASS_NONE:
-		return rr->ttl != 0 || meta_type(rr->type, true) ? ACM_UPDATE_FORMERR
-		                                                 : ACM_UPDATE_NOERROR;
+		return rr->ttl != 0 || meta_type(rr->type, true) ? ACM_RCODE_FORMERR
+		                                                 : ACM_RCODE_NOERROR;
 	default:
-		return ACM_UPDATE_FORMERR;
+		return ACM_RCODE_FORMERR;
 	}
 }
 
@@ -488,35 +488,35 @@ static int update_one(acm_update_t *u, const rr_t *rr)
 	else if (name_is(rr, u->challenge, u->challenge_len))
 		snprintf(sub, sizeof(sub), "%s.%s", ACM_CHALLENGE_LABEL, u->sub);
 	else
-		return ACM_UPDATE_REFUSED;
+		return ACM_RCODE_REFUSED;
 	bool txt = rr->type == ACM_RRTYPE_TXT;
 	if (rr->rclass == CLASS_ANY) {
 		if (!txt && rr->type != ACM_RRTYPE_ANY)
-			return ACM_UPDATE_REFUSED;
+			return ACM_RCODE_REFUSED;
 		op_add(u, ACM_OP_TXT_REPLACE, sub, 0);
-		return ACM_UPDATE_NOERROR;
+		return ACM_RCODE_NOERROR;
 	}
 	if (!txt)
-		return ACM_UPDATE_REFUSED;
+		return ACM_RCODE_REFUSED;
 	bool valid = txt_value(rr, &t);
 	if (rr->rclass == CLASS_NONE && !valid)
-		return ACM_UPDATE_NOERROR;   /* deleting what cannot be there */
+		return ACM_RCODE_NOERROR;   /* deleting what cannot be there */
 	if (!valid)
-		return ACM_UPDATE_REFUSED;
+		return ACM_RCODE_REFUSED;
 	acm_op_t *op = op_add(u, rr->rclass == ACM_CLASS_IN ? ACM_OP_TXT_ADD : ACM_OP_TXT_REMOVE,
 	                      sub, 0);
 	op->len = t.len;
 	memcpy(op->value, t.value, t.len + 1);
 	op->tolerate = op->kind == ACM_OP_TXT_ADD ? ACM_EEXIST : ACM_EABSENT;
-	return ACM_UPDATE_NOERROR;
+	return ACM_RCODE_NOERROR;
 }
 
 static int updates(const acm_update_env_t *env, const request_t *r, acm_update_t *u)
 {
 	int rc = read_section(r, r->up_pos, r->upcount, u->rrs);
-	for (size_t i = 0; rc == ACM_UPDATE_NOERROR && i < r->upcount; i++)
+	for (size_t i = 0; rc == ACM_RCODE_NOERROR && i < r->upcount; i++)
 		rc = prescan(env->zone, &u->rrs[i]);
-	for (size_t i = 0; rc == ACM_UPDATE_NOERROR && i < r->upcount; i++)
+	for (size_t i = 0; rc == ACM_RCODE_NOERROR && i < r->upcount; i++)
 		rc = update_one(u, &u->rrs[i]);
 	return rc;
 }
@@ -540,22 +540,22 @@ static int decide(const acm_update_env_t *env, const request_t *r, acm_update_t 
 	size_t apex_len;
 	const uint8_t *apex = acm_zone_apex(env->zone, &apex_len);
 	if (!env->enabled)
-		return ACM_UPDATE_REFUSED;
+		return ACM_RCODE_REFUSED;
 	if (r->ztype != ACM_RRTYPE_SOA)
-		return ACM_UPDATE_FORMERR;
+		return ACM_RCODE_FORMERR;
 	if (r->zclass != ACM_CLASS_IN || !acm_dname_equal(r->zname, apex))
-		return ACM_UPDATE_NOTAUTH;
+		return ACM_RCODE_NOTAUTH;
 	if (r->prcount > ACM_UPDATE_RR_MAX || r->upcount > ACM_UPDATE_RR_MAX)
-		return ACM_UPDATE_REFUSED;
+		return ACM_RCODE_REFUSED;
 	if (alloc_work(u, r->prcount, r->upcount) != ACM_OK)
-		return ACM_UPDATE_SERVFAIL;
+		return ACM_RCODE_SERVFAIL;
 	set_own_names(env->zone, u);
 	int rc = prerequisites(env, r, u);
-	if (rc == ACM_UPDATE_NOERROR)
+	if (rc == ACM_RCODE_NOERROR)
 		rc = updates(env, r, u);
 	free(u->rrs);
 	u->rrs = NULL;
-	if (rc != ACM_UPDATE_NOERROR || u->nops == 0)
+	if (rc != ACM_RCODE_NOERROR || u->nops == 0)
 		return rc;
 	for (size_t i = 0; i + 1 < u->nops; i++)
 		u->ops[i].next = &u->ops[i + 1];
@@ -592,10 +592,10 @@ void acm_update_start(const acm_update_env_t *env, const uint8_t *msg, size_t le
 	request_t r;
 	uint16_t tsig_error = ACM_TSIG_OK;
 	remember_request(msg, len, u);
-	int rc = parse_request(msg, len, &r) ? ACM_UPDATE_NOERROR : ACM_UPDATE_FORMERR;
-	if (rc == ACM_UPDATE_NOERROR)
+	int rc = parse_request(msg, len, &r) ? ACM_RCODE_NOERROR : ACM_RCODE_FORMERR;
+	if (rc == ACM_RCODE_NOERROR)
 		rc = check_tsig(env, &r, u, &tsig_error);
-	if (rc == ACM_UPDATE_NOERROR)
+	if (rc == ACM_RCODE_NOERROR)
 		rc = decide(env, &r, u);
 	if (rc == PENDING) {
 		*pending = u;
@@ -627,9 +627,9 @@ static int outcome(const acm_update_t *u)
 			continue;
 		if (op->result == ACM_EUNMET)
 			return u->fail_rcode[i];
-		return refusal(op->result) ? ACM_UPDATE_REFUSED : ACM_UPDATE_SERVFAIL;
+		return refusal(op->result) ? ACM_RCODE_REFUSED : ACM_RCODE_SERVFAIL;
 	}
-	return ACM_UPDATE_NOERROR;
+	return ACM_RCODE_NOERROR;
 }
 
 size_t acm_update_finish(acm_update_t *u, uint64_t now, uint8_t *out, size_t cap, int *rcode)

@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dnsd/query.h"
 #include "lib/commit.h"
 #include "lib/tsig.h"
 #include "lib/zone.h"
@@ -29,20 +30,6 @@
 #define ACM_OPCODE_UPDATE 5
 #define ACM_UPDATE_RR_MAX 64          /* prerequisites, and updates, per message */
 #define ACM_UPDATE_RESPONSE_MAX 1024  /* header, zone section and TSIG fit */
-
-/* The RCODEs of RFC 2136 section 2.2 (and RFC 1035's). */
-enum acm_update_rcode {
-	ACM_UPDATE_NOERROR = 0,
-	ACM_UPDATE_FORMERR = 1,
-	ACM_UPDATE_SERVFAIL = 2,
-	ACM_UPDATE_NXDOMAIN = 3,
-	ACM_UPDATE_REFUSED = 5,
-	ACM_UPDATE_YXDOMAIN = 6,
-	ACM_UPDATE_YXRRSET = 7,
-	ACM_UPDATE_NXRRSET = 8,
-	ACM_UPDATE_NOTAUTH = 9,
-	ACM_UPDATE_NOTZONE = 10,
-};
 
 /*
  * Find an account's TSIG key by its lower-case wire name: ACM_OK with *key

@@ -15,23 +15,10 @@
 
 #include "lib/cidr.h"
 #include "lib/dname.h"
+#include "lib/log.h"     /* log.level, log.format and log.target values */
 #include "lib/tsig.h"
 
 #define ACM_CONFIG_ERR_MAX 512
-
-/* log.level values; lib/log.h may define the same enum first. */
-#ifndef ACM_LOG_LEVELS_DEFINED
-#define ACM_LOG_LEVELS_DEFINED
-enum acm_log_level {
-	ACM_LOG_ERROR, ACM_LOG_WARNING, ACM_LOG_NOTICE, ACM_LOG_INFO, ACM_LOG_DEBUG
-};
-#endif
-/* log.format and log.target values; the same guard as in lib/log.h. */
-#ifndef ACM_LOG_FORMATS_DEFINED
-#define ACM_LOG_FORMATS_DEFINED
-enum acm_log_format { ACM_LOG_LOGFMT, ACM_LOG_JSON };
-enum acm_log_target { ACM_LOG_STDERR, ACM_LOG_SYSLOG };
-#endif
 
 /* Who may read GET /metrics (http.metrics). */
 enum acm_metrics_access { ACM_METRICS_PUBLIC, ACM_METRICS_ADMIN, ACM_METRICS_OFF };

@@ -13,15 +13,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#ifndef ACM_LOG_LEVELS_DEFINED
-#define ACM_LOG_LEVELS_DEFINED
 enum acm_log_level { ACM_LOG_ERROR, ACM_LOG_WARNING, ACM_LOG_NOTICE, ACM_LOG_INFO, ACM_LOG_DEBUG };
-#endif
-#ifndef ACM_LOG_FORMATS_DEFINED
-#define ACM_LOG_FORMATS_DEFINED
 enum acm_log_format { ACM_LOG_LOGFMT, ACM_LOG_JSON };
 enum acm_log_target { ACM_LOG_STDERR, ACM_LOG_SYSLOG };
-#endif
 
 void acm_log_set_level(int level);
 int acm_log_get_level(void);

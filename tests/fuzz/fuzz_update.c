@@ -55,7 +55,7 @@ static void run(const uint8_t *msg, size_t len, uint8_t salt)
 		op->result = results[(salt + i) % (sizeof(results) / sizeof(results[0]))];
 	n = acm_update_finish(u, FUZZ_NOW, out, sizeof(out), &rcode);
 	if (n < 12 || n > sizeof(out) || acm_get_u16(out) != acm_get_u16(msg) || rcode < 0 ||
-	    rcode > ACM_UPDATE_NOTZONE)
+	    rcode > ACM_RCODE_NOTZONE)
 		abort();
 	acm_update_free(u);
 }
