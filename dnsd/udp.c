@@ -39,6 +39,7 @@ struct acm_udp {
 	uint8_t out_buf[UDP_BATCH][UDP_OUT_MAX];
 };
 
+/* Point every receive header at its buffers, once per socket. */
 static void prepare_receive(acm_udp_t *u)
 {
 	for (int i = 0; i < UDP_BATCH; i++) {
@@ -54,6 +55,18 @@ static void prepare_receive(acm_udp_t *u)
 			h->msg_control = u->in_cmsg[i];
 			h->msg_controllen = UDP_CMSG_SPACE;
 		}
+	}
+}
+
+/* recvmmsg writes only the lengths and flags of the headers it filled:
+ * put back just those, not the whole batch, before the next call. */
+static void rearm_receive(acm_udp_t *u, int n)
+{
+	for (int i = 0; i < n; i++) {
+		struct msghdr *h = &u->in[i].msg_hdr;
+		h->msg_namelen = sizeof(u->addr[i]);
+		h->msg_controllen = u->wildcard ? UDP_CMSG_SPACE : 0;
+		h->msg_flags = 0;
 	}
 }
 
@@ -170,11 +183,11 @@ static void udp_ready(evutil_socket_t fd, short what, void *arg)
 	acm_udp_t *u = arg;
 	(void)what;
 	for (int round = 0; round < UDP_ROUNDS; round++) {
-		prepare_receive(u);
 		int n = recvmmsg(fd, u->in, UDP_BATCH, MSG_DONTWAIT, NULL);
 		if (n <= 0)
 			return;
 		int queued = answer_batch(u, n);
+		rearm_receive(u, n);
 		if (queued > 0)
 			send_batch(u, queued);
 		if (n < UDP_BATCH)
@@ -207,6 +220,7 @@ int acm_udp_open(acm_worker_t *w, int fd, acm_udp_t **out)
 		setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
 		setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one));
 	}
+	prepare_receive(u);
 	u->ev = event_new(w->base, fd, EV_READ | EV_PERSIST, udp_ready, u);
 	if (!u->ev || event_add(u->ev, NULL) != 0) {
 		if (u->ev)
