@@ -24,7 +24,7 @@ import subprocess
 import dns.rcode
 import pytest
 
-from conftest import OPENSSL, PEBBLE, UNBOUND, ZONE, Pebble, Unbound, have
+from conftest import OPENSSL, PEBBLE, UNBOUND, ZONE, Pebble, Unbound, have, update_account
 from test_lego_acmedns import sans, txt_strings
 
 CERTBOT = shutil.which("certbot") or "/usr/bin/certbot"
@@ -42,9 +42,7 @@ pytestmark = pytest.mark.skipif(
 
 
 def test_certbot_rfc2136(tmp_path, make_server, daemons, test_ca):
-    srv = make_server(extra_dns="update:\n  enabled: true\n")
-    sub = srv.register()["subdomain"]
-    key = json.loads(srv.ctl("account", "tsig-key", sub).stdout)
+    srv, sub, key = update_account(make_server)
     name = f"{sub}.{ZONE.rstrip('.')}"
     chal = f"_acme-challenge.{name}."
 

@@ -29,7 +29,7 @@ import dns.rcode
 import pytest
 
 from conftest import (KNOTD, LEGO, OPENSSL, PEBBLE, UNBOUND, ZONE, Knot, Pebble, Unbound,
-                      have)
+                      have, update_account)
 from test_lego_acmedns import DOMAIN, customer_zone, sans, txt_strings
 
 pytestmark = pytest.mark.skipif(not have(KNOTD, LEGO, OPENSSL, PEBBLE, UNBOUND),
@@ -37,9 +37,7 @@ pytestmark = pytest.mark.skipif(not have(KNOTD, LEGO, OPENSSL, PEBBLE, UNBOUND),
 
 
 def test_lego_rfc2136(tmp_path, make_server, daemons, test_ca):
-    srv = make_server(extra_dns="update:\n  enabled: true\n")
-    sub = srv.register()["subdomain"]
-    key = json.loads(srv.ctl("account", "tsig-key", sub).stdout)
+    srv, sub, key = update_account(make_server)
     full = f"{sub}.{ZONE.rstrip('.')}"
     assert key["name"].rstrip(".") == full
 

@@ -20,7 +20,7 @@ import dns.query
 import dns.rcode
 import pytest
 
-from conftest import ZONE, Daemon, free_port, start_http, value
+from conftest import ZONE, Daemon, free_port, knot_server_conf, start_http, value
 
 KNOTD = shutil.which("knotd") or "/usr/sbin/knotd"
 NSD = shutil.which("nsd") or "/usr/sbin/nsd"
@@ -68,14 +68,7 @@ class KnotSecondary(Secondary):
     def write_config(self):
         self.conf = os.path.join(self.dir, "knot.conf")
         with open(self.conf, "w") as f:
-            f.write(f"""server:
-    listen: 127.0.0.1@{self.port}
-    rundir: {self.dir}
-    pidfile: {self.dir}/knotd.pid
-log:
-  - target: stderr
-    any: info
-key:
+            f.write(knot_server_conf(self.dir, self.port) + f"""key:
   - id: xfr-key
     algorithm: hmac-sha256
     secret: {SECRET}

@@ -625,6 +625,27 @@ KNOTD = shutil.which("knotd") or "/usr/sbin/knotd"
 HAVE_KNOTD = os.access(KNOTD, os.X_OK)
 
 
+def knot_server_conf(directory, port):
+    """The server and log sections of a knotd config on 127.0.0.1:port."""
+    return f"""server:
+    listen: 127.0.0.1@{port}
+    rundir: {directory}
+    pidfile: {directory}/knotd.pid
+log:
+  - target: stderr
+    any: info
+"""
+
+
+def update_account(make_server):
+    """An acmensd with RFC 2136 updates on, one account and its TSIG key:
+    (server, subdomain, key as acmensctl prints it)."""
+    srv = make_server(extra_dns="update:\n  enabled: true\n")
+    sub = srv.register()["subdomain"]
+    key = json.loads(srv.ctl("account", "tsig-key", sub).stdout)
+    return srv, sub, key
+
+
 class Knot(Daemon):
     """knotd on 127.0.0.1 (port picked here), serving one zone from the
     given zone-file text: no NSID, no DNSSEC, no transfers, no journal, the
@@ -643,14 +664,7 @@ class Knot(Daemon):
         with open(self.zonefile, "w") as f:
             f.write(zone_text)
         with open(self.conf, "w") as f:
-            f.write(f"""server:
-    listen: 127.0.0.1@{self.port}
-    rundir: {self.dir}
-    pidfile: {self.dir}/knotd.pid
-log:
-  - target: stderr
-    any: info
-database:
+            f.write(knot_server_conf(self.dir, self.port) + f"""database:
     storage: {self.dir}
 template:
   - id: default
