@@ -136,26 +136,25 @@ static void fail(reply_t *r)
 	r->aa = false;
 }
 
-/* A name in the zone without a static node: an account's TXT values, NODATA
- * for an account without them (or for other types), else NXDOMAIN. owner
- * points at the name in the message. */
-/* Accounts are exactly one label below the apex; each may also hold values
- * at _acme-challenge.<account> (see lib/store.h). */
-static bool store_name(const acm_answer_env_t *env, const uint8_t *lname)
+/* Accounts are exactly one label below the apex (depth, as the caller's
+ * acm_dname_under found it); each may also hold values at
+ * _acme-challenge.<account> (see lib/store.h). */
+static bool store_name(const uint8_t *lname, int depth)
 {
-	size_t apex_len;
-	int depth = acm_dname_under(lname, acm_zone_apex(env->zone, &apex_len));
 	return depth == 1 ||
 	       (depth == 2 && memcmp(lname, ACM_CHALLENGE_WIRE, ACM_CHALLENGE_WIRE_LEN) == 0);
 }
 
+/* A name in the zone without a static node: an account's TXT values, NODATA
+ * for an account without them (or for other types), else NXDOMAIN. owner
+ * points at the name in the message. */
 static void answer_account(reply_t *r, const acm_answer_env_t *env, const acm_query_t *q,
-                           const uint8_t *lname, size_t len, uint16_t owner)
+                           const uint8_t *lname, size_t len, int depth, uint16_t owner)
 {
 	const uint8_t *rec;
 	size_t reclen;
-	int rc = store_name(env, lname) ? env->lookup(env->lookup_ctx, lname, len, &rec, &reclen)
-	                                : ACM_ENOTFOUND;
+	int rc = store_name(lname, depth) ? env->lookup(env->lookup_ctx, lname, len, &rec, &reclen)
+	                                  : ACM_ENOTFOUND;
 	if (rc == ACM_ENOTFOUND) {
 		r->rcode = ACM_RCODE_NXDOMAIN;
 		write_negative(r, env, q);
@@ -218,12 +217,13 @@ static void follow_cname(reply_t *r, const acm_answer_env_t *env, const acm_quer
 	for (size_t link = 1; link <= CNAME_LINKS && !r->w.err; link++) {
 		uint8_t name[ACM_DNAME_MAX];
 		size_t len = cname_target(r, at, name);
-		if (len == 0 || at + RR_HEAD > PTR_MAX || acm_dname_under(name, apex) < 0)
+		int depth = len ? acm_dname_under(name, apex) : -1;
+		if (depth < 0 || at + RR_HEAD > PTR_MAX)
 			return;
 		uint16_t owner = (uint16_t)(0xC000 | (at + RR_HEAD));
 		node = acm_zone_find(env->zone, name, len);
 		if (!node) {
-			answer_account(r, env, q, name, len, owner);
+			answer_account(r, env, q, name, len, depth, owner);
 			return;
 		}
 		if (answer_set(r, env, q, node, acm_node_rrset(node, q->qtype), owner))
@@ -305,7 +305,8 @@ static void answer_zone(reply_t *r, const acm_answer_env_t *env, const acm_query
 {
 	size_t apex_len;
 	const uint8_t *apex = acm_zone_apex(env->zone, &apex_len);
-	if (acm_dname_under(q->lname, apex) < 0 || q->qclass != ACM_CLASS_IN) {
+	int depth = acm_dname_under(q->lname, apex);
+	if (depth < 0 || q->qclass != ACM_CLASS_IN) {
 		r->rcode = ACM_RCODE_REFUSED;
 		return;
 	}
@@ -318,7 +319,7 @@ static void answer_zone(reply_t *r, const acm_answer_env_t *env, const acm_query
 	if (node)
 		answer_static(r, env, q, node);
 	else
-		answer_account(r, env, q, q->lname, q->qname_len, QNAME_PTR);
+		answer_account(r, env, q, q->lname, q->qname_len, depth, QNAME_PTR);
 }
 
 static size_t finish(reply_t *r, const acm_query_t *q, const acm_answer_env_t *env)
