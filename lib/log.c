@@ -233,3 +233,41 @@ void acm_log(int level, const char *fmt, ...)
 	va_end(ap);
 	acm_log_fields(level, msg, NULL, 0);
 }
+
+/* ---- events an outsider can cause at will ------------------------------ */
+
+#define MAX_FIELDS 16
+
+bool acm_log_limit_pass(acm_log_limit_t *l, uint64_t now_ns, uint64_t *suppressed)
+{
+	uint64_t next = atomic_load(&l->next_ns);
+	uint64_t until = now_ns + (uint64_t)l->interval_s * 1000000000u;
+	/* one thread wins the slot; the others count themselves as dropped */
+	if (now_ns < next || !atomic_compare_exchange_strong(&l->next_ns, &next, until)) {
+		atomic_fetch_add(&l->suppressed, 1);
+		return false;
+	}
+	*suppressed = atomic_exchange(&l->suppressed, 0);
+	return true;
+}
+
+void acm_log_limited_fields(acm_log_limit_t *l, int level, const char *msg, const acm_kv_t *kv,
+                            size_t n)
+{
+	if (level > atomic_load(&log_level) || level < 0)
+		return;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	uint64_t now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	uint64_t dropped;
+	if (!acm_log_limit_pass(l, now, &dropped))
+		return;
+	if (dropped == 0 || n >= MAX_FIELDS) {
+		acm_log_fields(level, msg, kv, n);
+		return;
+	}
+	acm_kv_t all[MAX_FIELDS];
+	memcpy(all, kv, n * sizeof(*kv));
+	all[n] = ACM_KU("suppressed", dropped);
+	acm_log_fields(level, msg, all, n + 1);
+}

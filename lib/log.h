@@ -10,6 +10,8 @@
 #ifndef ACM_LOG_H
 #define ACM_LOG_H
 
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -48,6 +50,40 @@ void acm_log_fields(int level, const char *msg, const acm_kv_t *kv, size_t n);
 	do {                                                                          \
 		const acm_kv_t acm_kv_[] = { __VA_ARGS__ };                           \
 		acm_log_fields((level), (msg), acm_kv_, sizeof(acm_kv_) / sizeof(acm_kv_[0])); \
+	} while (0)
+
+/*
+ * A kind of event that an outsider can cause at will (an unsigned UPDATE, a
+ * bad TSIG, accept() out of descriptors): at most one line per interval, and
+ * that line carries "suppressed", the number of events of the kind dropped
+ * since the previous line. Define one per kind with static storage:
+ *   static acm_log_limit_t bad_tsig = ACM_LOG_LIMIT_INIT(10);
+ * Lock-free; any thread. Counting what was dropped is the caller's metric's
+ * job: this only keeps the log small.
+ */
+typedef struct {
+	unsigned interval_s;            /* at most one line per this many seconds */
+	_Atomic uint64_t next_ns;       /* CLOCK_MONOTONIC time the next line may go */
+	_Atomic uint64_t suppressed;    /* dropped since the last line */
+} acm_log_limit_t;
+
+#define ACM_LOG_LIMIT_INIT(seconds) { .interval_s = (seconds) }
+
+/* May an event of this kind be logged now? When true, *suppressed is the
+ * number dropped since the last one logged (and the count restarts); when
+ * false the event is counted as dropped. */
+bool acm_log_limit_pass(acm_log_limit_t *l, uint64_t now_ns, uint64_t *suppressed);
+
+/* acm_log_fields through the limit: the line gets a field "suppressed"
+ * when events were dropped before it. Nothing is counted when the level is
+ * filtered out anyway. */
+void acm_log_limited_fields(acm_log_limit_t *l, int level, const char *msg, const acm_kv_t *kv,
+                            size_t n);
+#define acm_log_limited_kv(lim, level, msg, ...)                                      \
+	do {                                                                          \
+		const acm_kv_t acm_kv_[] = { __VA_ARGS__ };                           \
+		acm_log_limited_fields((lim), (level), (msg), acm_kv_,                 \
+		                       sizeof(acm_kv_) / sizeof(acm_kv_[0]));          \
 	} while (0)
 
 /* An event whose message is formatted, without fields. */
