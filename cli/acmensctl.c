@@ -79,6 +79,7 @@ int cli_open_store(cli_t *c, bool read_only, acm_store_t **out)
 	                        .journal_max_age = c->cfg->transfer.journal_max_age,
 	                        .audit_max = c->cfg->audit_max_entries,
 	                        .audit_max_age = c->cfg->audit_max_age,
+	                        .max_accounts = c->cfg->store_max_accounts,
 	                        .read_only = read_only };
 	rc = acm_store_open(c->cfg->store_path, c->cfg->apex, &so, out);
 	if (rc != ACM_OK)
@@ -123,7 +124,8 @@ int cli_exit_code(int rc)
 	case ACM_EEXIST:
 	case ACM_EFULL:
 	case ACM_EBADVALUE:
-	case ACM_EBADNAME: return CLI_REJECTED;
+	case ACM_EBADNAME:
+	case ACM_EACCOUNTCAP: return CLI_REJECTED;
 	default: return CLI_STORE;
 	}
 }

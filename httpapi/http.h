@@ -67,7 +67,8 @@ typedef struct {
 	uint64_t txt_expiry;
 	unsigned txt_max_values;
 	unsigned batch_max;
-	unsigned register_rate;
+	unsigned register_rate;          /* per address, per minute; 0 = off */
+	unsigned register_rate_global;   /* all addresses, per second; 0 = off */
 	bool admin_enabled;
 	char admin_token[256];
 	int metrics;             /* http.metrics: enum acm_metrics_access */
@@ -110,8 +111,9 @@ const char *acm_req_query(const acm_req_t *r, const char *name);
 const char *acm_req_header(const acm_req_t *r, const char *name);
 /* The whole body (not NUL-terminated; *len may be 0). */
 const uint8_t *acm_req_body(const acm_req_t *r, size_t *len);
-/* The client's address: the peer, or the configured proxy header's
- * left-most valid address when the peer is a trusted proxy. */
+/* The client's address: the peer, or, when the peer is a trusted proxy,
+ * the first address of the configured proxy header, read from the right,
+ * that is not a trusted proxy (docs/api.md, "Behind a proxy"). */
 const struct sockaddr *acm_req_client(const acm_req_t *r);
 const char *acm_req_client_text(const acm_req_t *r);
 /* Scratch space that lives as long as the request (for op arrays etc.);

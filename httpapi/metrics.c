@@ -209,6 +209,9 @@ static void render_store(acm_expo_t *e, acm_store_t *store)
 		single(e, "acmens_txt_values_expired", "gauge",
 		       "TXT values expired and not purged yet.", expired);
 	}
+	single(e, "acmens_store_full", "gauge",
+	       "1 when the latest write ran out of space (store.max_size), else 0.",
+	       acm_store_full(store));
 	if (acm_store_info(store, &info) != ACM_OK)
 		return;
 	acm_expo_family(e, "acmens_store_bytes", "gauge",

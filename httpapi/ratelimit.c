@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * The registration rate limit: a token bucket per client address in a
- * fixed open-addressing table. Registration is the one unauthenticated
- * write, so it must cost an attacker time without costing us memory: the
- * table never grows, and a full table forgets its least recently used
- * address (which at worst lets that address start over with a full bucket).
+ * The registration rate limits: a token bucket per client address in a
+ * fixed open-addressing table, and one bucket for all addresses together.
+ * Registration is the one unauthenticated write, so it must cost an
+ * attacker time without costing us memory: the table never grows, and a
+ * full table forgets its least recently used address (which at worst lets
+ * that address start over with a full bucket). An attacker with many
+ * addresses (an IPv6 range, a botnet) passes the per-address limit; the
+ * global bucket bounds how fast the store can be filled all the same.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -26,6 +29,7 @@ typedef struct {
 
 struct acm_ratelimit {
 	bucket_t slots[SLOTS];
+	bucket_t global;        /* key unused */
 };
 
 int acm_ratelimit_new(acm_ratelimit_t **out)
@@ -82,6 +86,19 @@ static bucket_t *find_bucket(acm_ratelimit_t *rl, const uint8_t key[16], unsigne
 	return victim;
 }
 
+/* Add what the time since the last refill earned, up to a burst of size
+ * (one period's worth); true if a whole token is there to take. */
+static bool refill(bucket_t *b, unsigned size, uint64_t period_ms, uint64_t now_ms)
+{
+	if (now_ms > b->last_ms)
+		b->tokens += (double)(now_ms - b->last_ms) * size / (double)period_ms;
+	/* a reload may have lowered the rate below what the bucket holds */
+	if (b->tokens > size)
+		b->tokens = size;
+	b->last_ms = now_ms;
+	return b->tokens >= 1.0;
+}
+
 bool acm_ratelimit_allow(acm_ratelimit_t *rl, const struct sockaddr *sa, unsigned per_minute,
                          uint64_t now_ms)
 {
@@ -91,14 +108,32 @@ bool acm_ratelimit_allow(acm_ratelimit_t *rl, const struct sockaddr *sa, unsigne
 		return true;
 	address_key(sa, key);
 	bucket_t *b = find_bucket(rl, key, per_minute, now_ms);
-	if (now_ms > b->last_ms)
-		b->tokens += (double)(now_ms - b->last_ms) * per_minute / 60000.0;
-	/* a reload may have lowered the rate below what the bucket holds */
-	if (b->tokens > per_minute)
-		b->tokens = per_minute;
-	b->last_ms = now_ms;
-	if (b->tokens < 1.0)
+	if (!refill(b, per_minute, 60000, now_ms))
 		return false;
 	b->tokens -= 1.0;
+	return true;
+}
+
+/* The global bucket is looked at first and charged last, so a refusal by
+ * either limit costs the other nothing: a client refused because of
+ * everyone else keeps its own allowance. */
+bool acm_ratelimit_register(acm_ratelimit_t *rl, const struct sockaddr *sa, unsigned per_minute,
+                            unsigned global_per_second, uint64_t now_ms)
+{
+	bucket_t *g = &rl->global;
+
+	if (global_per_second) {
+		if (!g->used) {
+			g->used = true;
+			g->tokens = global_per_second;
+			g->last_ms = now_ms;
+		}
+		if (!refill(g, global_per_second, 1000, now_ms))
+			return false;
+	}
+	if (!acm_ratelimit_allow(rl, sa, per_minute, now_ms))
+		return false;
+	if (global_per_second)
+		g->tokens -= 1.0;
 	return true;
 }

@@ -296,8 +296,19 @@ static int bind_params(acm_req_t *r, const char *pattern, const char *path)
 
 /* ---- the client -------------------------------------------------------- */
 
-/* One entry of a forwarding header: "192.0.2.1", " 2001:db8::1",
- * "[2001:db8::1]:443" or "192.0.2.1:80". */
+/* "65535" and below, digits only. */
+static bool port_ok(const char *s)
+{
+	size_t n = strspn(s, "0123456789");
+	return n > 0 && n <= 5 && s[n] == '\0' && strtoul(s, NULL, 10) <= 65535;
+}
+
+/*
+ * One entry of a forwarding header: an address, optionally with a port as
+ * some proxies write it: "192.0.2.1", "192.0.2.1:80", "2001:db8::1",
+ * "[2001:db8::1]" or "[2001:db8::1]:443", spaces or tabs around it. Nothing
+ * else parses: no zone index, no RFC 7239 "for=" syntax, no names.
+ */
 static bool parse_forwarded_ip(const char *s, size_t len, struct sockaddr_storage *out)
 {
 	char text[INET6_ADDRSTRLEN + 8];
@@ -311,21 +322,23 @@ static bool parse_forwarded_ip(const char *s, size_t len, struct sockaddr_storag
 	memcpy(text, s, len);
 	text[len] = '\0';
 
-	char *host = text;
+	char *host = text, *colon = strchr(text, ':');
 	if (host[0] == '[') {
 		char *close = strchr(host, ']');
-		if (!close)
+		if (!close || (close[1] && (close[1] != ':' || !port_ok(close + 2))))
 			return false;
 		*close = '\0';
 		host++;
-	} else if (strchr(host, ':') == strrchr(host, ':') && strchr(host, ':')) {
-		*strchr(host, ':') = '\0';     /* IPv4 with a port */
+	} else if (colon && colon == strrchr(text, ':')) {
+		if (!port_ok(colon + 1))     /* IPv4 with a port */
+			return false;
+		*colon = '\0';
 	}
 
 	memset(out, 0, sizeof(*out));
 	struct sockaddr_in *a4 = (struct sockaddr_in *)out;
 	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)out;
-	if (inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
+	if (host == text && inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
 		a4->sin_family = AF_INET;
 		return true;
 	}
@@ -336,32 +349,79 @@ static bool parse_forwarded_ip(const char *s, size_t len, struct sockaddr_storag
 	return false;
 }
 
-static bool peer_trusted(const acm_http_conf_t *conf, const struct sockaddr *peer)
+static bool is_trusted(const acm_http_conf_t *conf, const struct sockaddr *sa)
 {
-	if (conf->trusted_count == 0)
-		return true;
 	for (size_t i = 0; i < conf->trusted_count; i++)
-		if (acm_cidr_match(&conf->trusted[i], peer))
+		if (acm_cidr_match(&conf->trusted[i], sa))
 			return true;
 	return false;
 }
 
+/* Every instance of the header, in order, joined with ',' as RFC 9110
+ * (5.3) allows a recipient to; in the request's arena. NULL if there is
+ * none or memory ran out. */
+static char *joined_header(acm_req_t *r, const char *name)
+{
+	const struct evkeyvalq *h = evhttp_request_get_input_headers(r->req);
+	const struct evkeyval *kv;
+	size_t len = 0;
+	char *out;
+
+	for (kv = h->tqh_first; kv; kv = kv->next.tqe_next)
+		if (strcasecmp(kv->key, name) == 0)
+			len += strlen(kv->value) + 1;
+	if (len == 0 || !(out = acm_req_alloc(r, len)))
+		return NULL;
+	out[0] = '\0';
+	for (kv = h->tqh_first; kv; kv = kv->next.tqe_next) {
+		if (strcasecmp(kv->key, name) != 0)
+			continue;
+		if (out[0])
+			strcat(out, ",");
+		strcat(out, kv->value);
+	}
+	return out;
+}
+
+/*
+ * Walk the list from the right, as each proxy appends the address it got
+ * the request from: an entry a trusted proxy wrote is believed, so the walk
+ * goes on past trusted addresses and stops at the first one that is not
+ * trusted, which is the client. Everything further left came from that
+ * client and could say anything. An entry that is not an address ends the
+ * walk where it stands, at the last trusted hop: skipping it to believe an
+ * entry further left would let a client pick its own address. When every
+ * entry is trusted, the left-most is the client.
+ */
+static void walk_forwarded(acm_req_t *r, const char *list)
+{
+	size_t end = strlen(list);
+	struct sockaddr_storage a;
+
+	for (;;) {
+		size_t start = end;
+		while (start > 0 && list[start - 1] != ',')
+			start--;
+		if (!parse_forwarded_ip(list + start, end - start, &a))
+			return;
+		r->client = a;
+		if (!is_trusted(r->conf, (const struct sockaddr *)&a) || start == 0)
+			return;
+		end = start - 1;
+	}
+}
+
+/* The peer is the client unless it is a trusted proxy that says otherwise. */
 static void set_client(acm_req_t *r, const struct sockaddr *peer)
 {
-	const char *hdr = NULL;
-
 	memset(&r->client, 0, sizeof(r->client));
 	if (peer && (peer->sa_family == AF_INET || peer->sa_family == AF_INET6))
 		memcpy(&r->client, peer, peer->sa_family == AF_INET ? sizeof(struct sockaddr_in)
 		                                                     : sizeof(struct sockaddr_in6));
-	if (r->conf->proxy_header && peer && peer_trusted(r->conf, peer))
-		hdr = acm_req_header(r, r->conf->proxy_header);
-	/* the left-most address is the one the first proxy saw */
-	while (hdr && *hdr) {
-		size_t len = strcspn(hdr, ",");
-		if (parse_forwarded_ip(hdr, len, &r->client))
-			break;
-		hdr += len + (hdr[len] == ',');
+	if (r->conf->proxy_header && r->client.ss_family && is_trusted(r->conf, peer)) {
+		const char *list = joined_header(r, r->conf->proxy_header);
+		if (list)
+			walk_forwarded(r, list);
 	}
 
 	const void *addr = r->client.ss_family == AF_INET
@@ -578,8 +638,9 @@ const char *acm_req_client_text(const acm_req_t *r)
 
 bool acm_req_register_allowed(acm_req_t *r)
 {
-	return acm_ratelimit_allow(r->env->ratelimit, acm_req_client(r),
-	                           r->conf->pub.register_rate, now_ms());
+	return acm_ratelimit_register(r->env->ratelimit, acm_req_client(r),
+	                              r->conf->pub.register_rate,
+	                              r->conf->pub.register_rate_global, now_ms());
 }
 
 /* ---- group commit ------------------------------------------------------- */

@@ -5,9 +5,10 @@
  * (lib/health.h), and the secondaries have answered. /health stays the
  * acme-dns one (route_acmedns.c); this one is for monitoring.
  *
- * 200 with "ok" or "degraded" (a worker stopped beating, or a secondary
- * never answered), 503 with "failing" (the store cannot be read, or no
- * worker is alive): a load balancer's check need not parse the body.
+ * 200 with "ok" or "degraded" (a worker stopped beating, a secondary never
+ * answered, or the store is full: DNS still answers, writes fail with 507),
+ * 503 with "failing" (the store cannot be read, or no worker is alive): a
+ * load balancer's check need not parse the body.
  * Public, like /health: it names no account and no value.
  */
 #include <jansson.h>
@@ -25,7 +26,8 @@ static json_t *store_json(acm_req_t *r, bool *readable)
 	acm_req_commit_stats(r, &st);
 	json_t *mean = st.batches ? json_real((double)st.commit_ns_total / (double)st.batches / 1e6)
 	                          : json_null();
-	return json_pack("{s:b, s:o, s:I, s:o}", "readable", *readable, "serial",
+	return json_pack("{s:b, s:b, s:o, s:I, s:o}", "readable", *readable, "full",
+	                 acm_store_full(acm_req_store(r)), "serial",
 	                 *readable ? json_integer(serial) : json_null(), "commits",
 	                 (json_int_t)st.batches, "commit_ms_mean", mean);
 }
@@ -70,7 +72,8 @@ static void route_health(acm_req_t *r)
 	json_t *store = store_json(r, &readable);
 	json_t *secondaries = secondaries_json(r, &all_seen);
 	const char *status = !readable || alive == 0            ? "failing"
-	                     : alive < workers || !all_seen      ? "degraded"
+	                     : alive < workers || !all_seen ||
+	                       acm_store_full(acm_req_store(r))  ? "degraded"
 	                                                         : "ok";
 	json_t *body = NULL;
 	if (store && secondaries)   /* "o" takes both, even when packing fails */

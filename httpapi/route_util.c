@@ -52,6 +52,10 @@ int acm_store_status(int rc, const char **code)
 	case ACM_EBADNAME:
 		*code = "bad_request";
 		return 400;
+	case ACM_ESTOREFULL:
+	case ACM_EACCOUNTCAP:
+		*code = "insufficient_storage";
+		return 507;
 	default:
 		*code = "store_error";
 		return 500;
@@ -60,21 +64,43 @@ int acm_store_status(int rc, const char **code)
 
 const char *acm_store_message(acm_req_t *r, int rc, char buf[ACM_STORE_MSG_MAX])
 {
-	if (rc != ACM_EFULL)
+	switch (rc) {
+	case ACM_EFULL:
+		snprintf(buf, ACM_STORE_MSG_MAX, "too many values for one name, limit %u",
+		         acm_req_settings(r)->txt_max_values);
+		return buf;
+	case ACM_ESTOREFULL:
+		return "the store is full";
+	case ACM_EACCOUNTCAP:
+		return "the server holds as many accounts as it may";
+	default:
 		return NULL;
-	snprintf(buf, ACM_STORE_MSG_MAX, "too many values for one name, limit %u",
-	         acm_req_settings(r)->txt_max_values);
-	return buf;
+	}
+}
+
+/* A full store is the operator's to fix, and every writer would report it:
+ * one line per interval. The account cap is a policy, not a fault. */
+static acm_log_limit_t store_full_log = ACM_LOG_LIMIT_INIT(10);
+
+/* Log a failure of the store the way its kind deserves; the HTTP status. */
+static int store_failure(int rc, const char **code)
+{
+	int status = acm_store_status(rc, code);
+
+	if (rc == ACM_ESTOREFULL)
+		acm_log_limited_kv(&store_full_log, ACM_LOG_ERROR, "http: store full, write refused",
+		                   ACM_KS("error", acm_strerror(rc)));
+	else if (status == 500)
+		acm_err("http: store: %s", acm_strerror(rc));
+	return status;
 }
 
 void acm_reply_store_error(acm_req_t *r, int rc)
 {
 	const char *code;
-	int status = acm_store_status(rc, &code);
+	int status = store_failure(rc, &code);
 	char buf[ACM_STORE_MSG_MAX];
 
-	if (status == 500)
-		acm_err("http: store: %s", acm_strerror(rc));
 	acm_reply_error(r, status, code, acm_store_message(r, rc, buf));
 }
 
@@ -106,14 +132,21 @@ acm_write_t *acm_write_new(acm_req_t *r, acm_op_kind_t kind, const char *actor)
 	return w;
 }
 
+/* acme-dns answers every store failure with 500 db_error; a full store is
+ * 507 insufficient_storage in its error style, so that clients and
+ * monitoring can tell "retry later" from "broken". */
 static void write_failed(acm_req_t *r, acm_write_t *w, int rc)
 {
-	if (w->compat) {
-		acm_err("http: store: %s", acm_strerror(rc));
-		acm_reply_acmedns_error(r, 500, "db_error");
-	} else {
+	const char *code;
+	int status;
+
+	if (!w->compat) {
 		acm_reply_store_error(r, rc);
+		return;
 	}
+	status = store_failure(rc, &code);
+	acm_reply_acmedns_error(r, status == 507 ? 507 : 500,
+	                        status == 507 ? code : "db_error");
 }
 
 static void write_done(acm_req_t *r, acm_op_t *ops)

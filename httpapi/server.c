@@ -174,6 +174,7 @@ static void copy_settings(acm_http_settings_t *s, const acm_config_t *cfg)
 	s->txt_max_values = cfg->txt_max_values;
 	s->batch_max = cfg->http.batch_max;
 	s->register_rate = cfg->http.register_rate;
+	s->register_rate_global = cfg->http.register_rate_global;
 	s->admin_enabled = cfg->http.admin_token_file != NULL;
 	s->metrics = cfg->http.metrics;
 }

@@ -38,7 +38,7 @@ typedef struct {
 	size_t cors_count;
 	char **cors_origins;
 	char *proxy_header;           /* NULL: the peer is the client */
-	size_t trusted_count;         /* 0: any peer may set proxy_header */
+	size_t trusted_count;         /* 0: no peer may set proxy_header */
 	acm_cidr_t *trusted;
 } acm_http_conf_t;
 
@@ -128,5 +128,12 @@ void acm_ratelimit_free(acm_ratelimit_t *rl);
  * now_ms: a monotonic clock in milliseconds. */
 bool acm_ratelimit_allow(acm_ratelimit_t *rl, const struct sockaddr *sa, unsigned per_minute,
                          uint64_t now_ms);
+
+/* May this address register now, under both its own limit (per_minute, as
+ * above) and the one for all addresses together (global_per_second, burst
+ * of the same size; 0: none)? Counts the registration in both only when
+ * both allow it. */
+bool acm_ratelimit_register(acm_ratelimit_t *rl, const struct sockaddr *sa, unsigned per_minute,
+                            unsigned global_per_second, uint64_t now_ms);
 
 #endif

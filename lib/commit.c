@@ -241,7 +241,7 @@ static bool is_refusal(int rc)
 {
 	return rc == ACM_EEXIST || rc == ACM_ENOTFOUND || rc == ACM_EFULL ||
 	       rc == ACM_EABSENT || rc == ACM_EBADVALUE || rc == ACM_EBADNAME ||
-	       rc == ACM_ERANGE || rc == ACM_EUNMET;
+	       rc == ACM_ERANGE || rc == ACM_EUNMET || rc == ACM_EACCOUNTCAP;
 }
 
 static const char *or_default(const char *s, const char *dflt)

@@ -107,6 +107,7 @@ static const struct opt schema[] = {
 	UINT("http.timeout", http.timeout, 1, 3600, 10),
 	UINT("http.max_connections", http.max_connections, 1, 100000, 1024),
 	UINT("http.register_rate", http.register_rate, 0, 100000, 10),
+	UINT("http.register_rate_global", http.register_rate_global, 0, 1000000, 100),
 	UINT("http.batch_max", http.batch_max, 1, 100000, 1000),
 	{ .path = "http.metrics", .type = T_ENUM, FIELD(http.metrics),
 	  .names = metrics_access, .def = ACM_METRICS_PUBLIC },
@@ -133,6 +134,7 @@ static const struct opt schema[] = {
 	{ .path = "store.path", .type = T_STR, FIELD(store_path), .def_str = "./var" },
 	{ .path = "store.max_size", .type = T_SIZE, FIELD(store_max_size),
 	  .min = 1ull << 20, .max = UINT64_MAX, .def = 4ull << 30 },
+	UINT("store.max_accounts", store_max_accounts, 0, 4000000000u, 0),
 	MAP("audit"),
 	UINT("audit.max_entries", audit_max_entries, 1, 100000000, 100000),
 	UINT("audit.max_age", audit_max_age, 0, EXPIRY_MAX, 7776000),
@@ -626,6 +628,12 @@ static int derive_http(struct loader *ld)
 		if (*port == htons(PORT_BY_TLS))
 			*port = htons(tls ? 443 : 80);
 	}
+	/* Without the list every peer could claim any address: allowfrom and
+	 * the registration limits would mean nothing. */
+	if (c->http.proxy_header && c->http.trusted_proxy_count == 0)
+		return acm_cfg_fail(ld, 0, "http.proxy_header",
+			    "requires http.trusted_proxies (the addresses of the proxies "
+			    "allowed to set it)");
 	return ACM_OK;
 }
 

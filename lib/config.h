@@ -73,12 +73,13 @@ typedef struct {
 		size_t cors_count;              /* http.cors_origins, default none */
 		char **cors_origins;
 		char *proxy_header;             /* http.proxy_header, default NULL = use the peer */
-		size_t trusted_proxy_count;     /* http.trusted_proxies (CIDRs); empty = any peer */
+		size_t trusted_proxy_count;     /* http.trusted_proxies (CIDRs); required with proxy_header */
 		char **trusted_proxies;
 		uint64_t max_body;              /* http.max_body bytes, default 64K, 1K..16M */
 		unsigned timeout;               /* http.timeout seconds, default 10, 1..3600 */
 		unsigned max_connections;       /* http.max_connections, default 1024 */
 		unsigned register_rate;         /* http.register_rate per address per minute, default 10, 0 = unlimited */
+		unsigned register_rate_global;  /* http.register_rate_global per second, all addresses, default 100, 0 = unlimited */
 		unsigned batch_max;             /* http.batch_max operations, default 1000, 1..100000 */
 		int metrics;                    /* http.metrics: enum acm_metrics_access, default public */
 	} http;
@@ -118,6 +119,7 @@ typedef struct {
 	/* store: */
 	char *store_path;               /* store.path, default ./var */
 	uint64_t store_max_size;        /* store.max_size bytes, default 4 GiB */
+	unsigned store_max_accounts;    /* store.max_accounts, default 0 = no cap */
 
 	/* audit: the audit log's bounds, whichever is reached first. */
 	unsigned audit_max_entries;     /* audit.max_entries, default 100000 */

@@ -25,6 +25,7 @@ static const char *const own_errors[] = {
 	[ACM_ERANGE - ACM_ERROR] = "value out of range",
 	[ACM_ECRYPTO - ACM_ERROR] = "crypto library failure",
 	[ACM_EUNMET - ACM_ERROR] = "prerequisite not met",
+	[ACM_EACCOUNTCAP - ACM_ERROR] = "account cap reached (raise store.max_accounts)",
 };
 
 const char *acm_strerror(int code)

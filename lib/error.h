@@ -29,6 +29,7 @@ enum {
 	ACM_ERANGE,          /* number out of range */
 	ACM_ECRYPTO,         /* the crypto library failed */
 	ACM_EUNMET,          /* a prerequisite of an update does not hold */
+	ACM_EACCOUNTCAP,     /* the store holds store.max_accounts accounts */
 	ACM_ERROR_LAST
 };
 

@@ -54,7 +54,7 @@ static bool is_refusal(int rc)
 {
 	return rc == ACM_EEXIST || rc == ACM_ENOTFOUND || rc == ACM_EFULL ||
 	       rc == ACM_EABSENT || rc == ACM_EBADVALUE || rc == ACM_EBADNAME ||
-	       rc == ACM_ERANGE;
+	       rc == ACM_ERANGE || rc == ACM_EACCOUNTCAP;
 }
 
 /*
@@ -219,6 +219,7 @@ static void set_limits(acm_store_t *s, const acm_store_opts_t *o)
 	s->audit_max = o->audit_max ? o->audit_max : DEFAULT_AUDIT_MAX;
 	s->audit_max_age = o->audit_max_age;
 	s->read_only = o->read_only;
+	s->max_accounts = o->max_accounts;
 }
 
 int acm_store_open(const char *path, const uint8_t *apex,
@@ -281,6 +282,22 @@ const uint8_t *acm_store_apex(const acm_store_t *store)
 unsigned acm_store_max_values(const acm_store_t *store)
 {
 	return store->max_values;
+}
+
+void acm_store_set_max_accounts(acm_store_t *store, unsigned max)
+{
+	__atomic_store_n(&store->max_accounts, max, __ATOMIC_RELAXED);
+}
+
+bool acm_store_full(const acm_store_t *store)
+{
+	return __atomic_load_n(&store->full, __ATOMIC_RELAXED);
+}
+
+/* Remember whether the store ran out of space, for monitoring. */
+static void note_full(acm_store_t *s, bool full)
+{
+	__atomic_store_n(&s->full, full, __ATOMIC_RELAXED);
 }
 
 /* ---- names ------------------------------------------------------------ */
@@ -543,6 +560,8 @@ int store_wtxn_result(acm_wtxn_t *w, int rc)
 {
 	if (rc < 0 && !is_refusal(rc))
 		w->poisoned = true;
+	if (rc == ACM_ESTOREFULL)
+		note_full(w->s, true);
 	return rc;
 }
 
@@ -726,6 +745,8 @@ int acm_store_write_commit(acm_wtxn_t *w, uint32_t *serial)
 	} else {
 		mdb_txn_abort(w->txn);
 	}
+	if (rc == ACM_OK || rc == ACM_ESTOREFULL)
+		note_full(w->s, rc == ACM_ESTOREFULL);
 	wtxn_free(w);
 	if (rc == ACM_OK && serial)
 		*serial = sn;

@@ -66,6 +66,7 @@ typedef struct {
 	unsigned audit_max;      /* audit records kept; 0 = default (100000) */
 	uint64_t audit_max_age;  /* seconds an audit record is kept; 0 = no age limit */
 	bool read_only;          /* open without creating or writing */
+	unsigned max_accounts;   /* accounts the store may hold; 0 = no cap */
 } acm_store_opts_t;
 
 typedef struct acm_store acm_store_t;
@@ -86,6 +87,18 @@ void acm_store_close(acm_store_t *store);
 const uint8_t *acm_store_apex(const acm_store_t *store);
 unsigned acm_store_max_values(const acm_store_t *store);
 
+/* Change the cap on accounts (0 = none) for the write transactions that
+ * begin afterwards; any thread. */
+void acm_store_set_max_accounts(acm_store_t *store, unsigned max);
+
+/*
+ * Whether the latest write transaction of this handle ran out of space
+ * (ACM_ESTOREFULL: the map size, store.max_size, is reached). Cleared by the
+ * next commit that succeeds. Any thread; another process's writes (the
+ * CLI's) are not seen here.
+ */
+bool acm_store_full(const acm_store_t *store);
+
 /* ---- writes ---------------------------------------------------------- */
 
 /* Begin a write transaction (waits for other writers, in any process). */
@@ -93,11 +106,14 @@ int acm_store_write_begin(acm_store_t *store, acm_wtxn_t **out);
 
 /*
  * Operations inside a write transaction. A logical failure (ACM_EEXIST,
- * ACM_ENOTFOUND, ACM_EFULL, ACM_EABSENT, ACM_EBADVALUE, ACM_EBADNAME) changes
- * nothing and leaves the transaction usable, so one transaction can carry
- * many independent operations. ACM_ESTORE/ACM_ESTOREFULL poison it: the
- * caller must abort.
+ * ACM_ENOTFOUND, ACM_EFULL, ACM_EABSENT, ACM_EBADVALUE, ACM_EBADNAME,
+ * ACM_EACCOUNTCAP) changes nothing and leaves the transaction usable, so one
+ * transaction can carry many independent operations. ACM_ESTORE/
+ * ACM_ESTOREFULL poison it: the caller must abort.
  */
+/* ACM_EACCOUNTCAP when the store already holds max_accounts accounts
+ * (counted inside this transaction, so concurrent writers cannot exceed
+ * it, whatever process they run in). */
 int acm_wtxn_account_create(acm_wtxn_t *w, const acm_account_t *acc);
 /* Add one value (expires: unix seconds, 0 = never). Expired values of the
  * name are dropped first. ACM_EEXIST if the value is already there (its

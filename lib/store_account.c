@@ -72,6 +72,21 @@ static int account_write(acm_wtxn_t *w, const acm_account_t *acc, const store_na
 	return store_set_change(w, n, &c);
 }
 
+/* ACM_EACCOUNTCAP if one more account would pass the cap. LMDB has one
+ * writer at a time, so the count cannot change before this one commits. */
+static int account_cap_check(acm_wtxn_t *w)
+{
+	unsigned max = __atomic_load_n(&w->s->max_accounts, __ATOMIC_RELAXED);
+	MDB_stat st;
+
+	if (max == 0)
+		return ACM_OK;
+	int rc = mdb_stat(w->txn, w->s->accounts, &st);
+	if (rc)
+		return store_err(rc);
+	return st.ms_entries >= max ? ACM_EACCOUNTCAP : ACM_OK;
+}
+
 int acm_wtxn_account_create(acm_wtxn_t *w, const acm_account_t *acc)
 {
 	store_name_t n;
@@ -84,6 +99,8 @@ int acm_wtxn_account_create(acm_wtxn_t *w, const acm_account_t *acc)
 	    (rc == ACM_OK && db_has(w->txn, w->s->users, acc->username, ulen, &rc)) ||
 	    (rc == ACM_OK && db_has(w->txn, w->s->rrsets, n.owner, n.olen, &rc)))
 		return ACM_EEXIST;
+	if (rc == ACM_OK && (rc = account_cap_check(w)) == ACM_EACCOUNTCAP)
+		return rc;
 	if (rc == ACM_OK)
 		rc = account_write(w, acc, &n, ulen);
 	return store_wtxn_result(w, rc);

@@ -37,6 +37,8 @@ struct acm_store {
 	uint64_t audit_max_age;
 	bool read_only;
 	bool has_audit;             /* false only read-only, on an older store */
+	unsigned max_accounts;      /* 0: no cap; atomic: a reload may change it */
+	bool full;                  /* atomic: see acm_store_full */
 };
 
 struct acm_wtxn {

@@ -172,6 +172,7 @@ static void reload(daemon_t *d)
 	}
 	warn_unreloadable(d->cfg, cfg);
 	apply_log(cfg);
+	acm_store_set_max_accounts(d->store, cfg->store_max_accounts);
 	acm_server_set_zone(d->server, zone);
 	sync_static(d->store, zone);
 	if (acm_notifier_reload(d->notifier, cfg) != ACM_OK)
@@ -282,7 +283,8 @@ static int run(daemon_t *d)
 	                        .journal_max = d->cfg->transfer.journal_max_entries,
 	                        .journal_max_age = d->cfg->transfer.journal_max_age,
 	                        .audit_max = d->cfg->audit_max_entries,
-	                        .audit_max_age = d->cfg->audit_max_age };
+	                        .audit_max_age = d->cfg->audit_max_age,
+	                        .max_accounts = d->cfg->store_max_accounts };
 	int rc = acm_store_open(d->cfg->store_path, d->cfg->apex, &so, &store);
 	if (rc != ACM_OK) {
 		acm_err("cannot open store %s: %s", d->cfg->store_path, acm_strerror(rc));

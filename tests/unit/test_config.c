@@ -142,6 +142,7 @@ static void test_full(void **state)
 		"store:\n"
 		"  path: /var/lib/acmens\n"
 		"  max_size: 512M\n"
+		"  max_accounts: 250000\n"
 		"log:\n"
 		"  level: debug\n");
 
@@ -184,6 +185,7 @@ static void test_full(void **state)
 	assert_int_equal(c->tcp_max_clients, 1000000);
 	assert_string_equal(c->store_path, "/var/lib/acmens");
 	assert_int_equal(c->store_max_size, 512ull << 20);
+	assert_int_equal(c->store_max_accounts, 250000);
 	assert_int_equal(c->log_level, ACM_LOG_DEBUG);
 	acm_config_free(c);
 }
@@ -216,6 +218,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c->tcp_max_clients, 1024);
 	assert_string_equal(c->store_path, "./var");
 	assert_int_equal(c->store_max_size, 4ull << 30);
+	assert_int_equal(c->store_max_accounts, 0);
 	assert_int_equal(c->log_level, ACM_LOG_INFO);
 	assert_int_equal(c->log_format, ACM_LOG_LOGFMT);
 	assert_int_equal(c->log_target, ACM_LOG_STDERR);
@@ -297,6 +300,7 @@ static void test_http(void **state)
 		"  timeout: 3600\n"
 		"  max_connections: 100000\n"
 		"  register_rate: 0\n"
+		"  register_rate_global: 1000000\n"
 		"  batch_max: 100000\n");
 
 	assert_true(c->http.enabled);
@@ -322,6 +326,7 @@ static void test_http(void **state)
 	assert_int_equal(c->http.timeout, 3600);
 	assert_int_equal(c->http.max_connections, 100000);
 	assert_int_equal(c->http.register_rate, 0);
+	assert_int_equal(c->http.register_rate_global, 1000000);
 	assert_int_equal(c->http.batch_max, 100000);
 	/* the DNS side keeps its own defaults */
 	assert_int_equal(c->listen_count, 2);
@@ -355,6 +360,7 @@ static void test_http_defaults(void **state)
 	assert_int_equal(c->http.timeout, 10);
 	assert_int_equal(c->http.max_connections, 1024);
 	assert_int_equal(c->http.register_rate, 10);
+	assert_int_equal(c->http.register_rate_global, 100);
 	assert_int_equal(c->http.batch_max, 1000);
 	acm_config_free(c);
 
@@ -422,6 +428,10 @@ static const struct err_case err_cases[] = {
 	{ ZONE "store:\n  max_size: 4GB\n", 6, "store.max_size", "at least 1M" },
 	{ ZONE "store:\n  max_size: 16777216T\n", 6, "store.max_size", "at least 1M" },
 	{ ZONE "store:\n  max_size: -1\n", 6, "store.max_size", "at least 1M" },
+	{ ZONE "store:\n  max_accounts: -1\n", 6, "store.max_accounts", "from 0 to 4000000000" },
+	{ ZONE "store:\n  max_accounts: 4000000001\n", 6, "store.max_accounts",
+	  "from 0 to 4000000000" },
+	{ ZONE "store:\n  max_accounts: 1k\n", 6, "store.max_accounts", "from 0 to 4000000000" },
 
 	/* bad names */
 	{ "zone:\n  name: a..org\n  ns: [ns.a.org]\n", 2, "zone.name", "invalid domain name \"a..org\"" },
@@ -487,6 +497,17 @@ static const struct err_case err_cases[] = {
 	{ ZONE HTTP "  max_connections: 0\n", 7, "http.max_connections", "from 1 to 100000" },
 	{ ZONE HTTP "  max_connections: 100001\n", 7, "http.max_connections", "from 1 to 100000" },
 	{ ZONE HTTP "  register_rate: 100001\n", 7, "http.register_rate", "from 0 to 100000" },
+	{ ZONE HTTP "  register_rate_global: 1000001\n", 7, "http.register_rate_global",
+	  "from 0 to 1000000" },
+	{ ZONE HTTP "  register_rate_global: -1\n", 7, "http.register_rate_global",
+	  "from 0 to 1000000" },
+	{ ZONE HTTP "  register_rate_global: \"5\"\n", 7, "http.register_rate_global",
+	  "from 0 to 1000000" },
+	/* a header any peer could set would let clients choose their address */
+	{ ZONE HTTP "  proxy_header: X-Forwarded-For\n", 0, "http.proxy_header",
+	  "requires http.trusted_proxies" },
+	{ ZONE HTTP "  proxy_header: X-Forwarded-For\n  trusted_proxies: []\n", 0,
+	  "http.proxy_header", "requires http.trusted_proxies" },
 	{ ZONE HTTP "  batch_max: 0\n", 7, "http.batch_max", "from 1 to 100000" },
 	{ ZONE HTTP "  batch_max: 100001\n", 7, "http.batch_max", "from 1 to 100000" },
 	{ ZONE HTTP "  timeout: 5\n  timeout: 6\n", 8, "http.timeout", "duplicate key" },

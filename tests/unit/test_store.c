@@ -573,6 +573,7 @@ static void test_store_full(void **state)
 
 	fx_open(f, &o);
 	make_account(f->s, "base", "u0");
+	assert_false(acm_store_full(f->s));
 	memset(&a, 0, sizeof(a));
 	assert_int_equal(acm_store_write_begin(f->s, &w), ACM_OK);
 	for (int i = 0; i < 100000 && rc == ACM_OK; i++) {
@@ -582,12 +583,58 @@ static void test_store_full(void **state)
 		rc = acm_wtxn_account_create(w, &a);
 	}
 	assert_int_equal(rc, ACM_ESTOREFULL);
+	assert_true(acm_store_full(f->s));
 	/* poisoned: later operations and the commit fail */
 	assert_int_equal(acm_wtxn_txt_add(w, "base", "v", 1, 0), ACM_ESTORE);
 	assert_int_equal(acm_store_write_commit(w, &sn), ACM_ESTORE);
 	assert_int_equal(acm_store_account_get(f->s, "filler-0", &a), ACM_ENOTFOUND);
+	assert_true(acm_store_full(f->s));
 	assert_int_equal(add(f->s, "base", "still", 0), ACM_OK);
+	assert_false(acm_store_full(f->s));
 	assert_int_equal(serial_of(f->s), 2);
+}
+
+/* The cap counts accounts inside the transaction: a refusal that leaves
+ * it usable, lifted by a delete or a new cap. */
+static void test_account_cap(void **state)
+{
+	struct fx *f = *state;
+	acm_store_opts_t o = { .max_accounts = 2 };
+	acm_account_t a;
+	acm_wtxn_t *w;
+
+	fx_open(f, &o);
+	make_account(f->s, "one", "u1");
+	memset(&a, 0, sizeof(a));
+	strcpy(a.key_hash, "00");
+	a.key_scheme = ACM_KEY_SHA256;
+	assert_int_equal(acm_store_write_begin(f->s, &w), ACM_OK);
+	strcpy(a.subdomain, "two");
+	strcpy(a.username, "u2");
+	assert_int_equal(acm_wtxn_account_create(w, &a), ACM_OK);
+	strcpy(a.subdomain, "three");
+	strcpy(a.username, "u3");
+	assert_int_equal(acm_wtxn_account_create(w, &a), ACM_EACCOUNTCAP);
+	/* an existing name is still reported as such */
+	strcpy(a.subdomain, "one");
+	assert_int_equal(acm_wtxn_account_create(w, &a), ACM_EEXIST);
+	assert_int_equal(acm_wtxn_txt_add(w, "two", "v", 1, 0), ACM_OK);
+	assert_int_equal(acm_store_write_commit(w, NULL), ACM_OK);
+	assert_int_equal(acm_store_account_get(f->s, "two", &a), ACM_OK);
+	assert_false(acm_store_full(f->s));
+
+	strcpy(a.subdomain, "three");
+	strcpy(a.username, "u3");
+	assert_int_equal(acm_store_account_create(f->s, &a, NULL), ACM_EACCOUNTCAP);
+	assert_int_equal(acm_store_write_begin(f->s, &w), ACM_OK);
+	assert_int_equal(acm_wtxn_account_delete(w, "one"), ACM_OK);
+	assert_int_equal(acm_store_write_commit(w, NULL), ACM_OK);
+	assert_int_equal(acm_store_account_create(f->s, &a, NULL), ACM_OK);
+	strcpy(a.subdomain, "four");
+	strcpy(a.username, "u4");
+	assert_int_equal(acm_store_account_create(f->s, &a, NULL), ACM_EACCOUNTCAP);
+	acm_store_set_max_accounts(f->s, 0);
+	assert_int_equal(acm_store_account_create(f->s, &a, NULL), ACM_OK);
 }
 
 /* ---- readers ----------------------------------------------------------- */
@@ -865,6 +912,7 @@ int main(void)
 		T(test_journal),
 		T(test_foreach_rrset),
 		T(test_store_full),
+		T(test_account_cap),
 		T(test_reader_snapshot),
 		T(test_reader_other_thread),
 		cmocka_unit_test(test_rr_iter_corrupt),
