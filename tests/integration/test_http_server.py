@@ -266,7 +266,9 @@ def test_proxy_header_from_trusted_proxy(make_server):
     assert register_from(s, "192.0.2.1") == 201
     assert register_from(s, "192.0.2.1, 127.0.0.1") == 429
     assert register_from(s, "198.51.100.7") == 201
-    assert register_from(s, "[2001:db8::1]:443, 192.0.2.1") == 201
+    # read from the right: the entry the trusted proxy added is the client
+    assert register_from(s, "[2001:db8::1]:443, 192.0.2.1") == 429
+    assert register_from(s, "192.0.2.1, [2001:db8::1]:443") == 201
     # not an address: the peer (127.0.0.1) is the client
     assert register_from(s, "unknown") == 201
     assert register_from(s, "garbage") == 429
