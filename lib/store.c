@@ -735,6 +735,8 @@ int acm_store_write_commit(acm_wtxn_t *w, uint32_t *serial)
 {
 	uint32_t sn = 0;
 	int rc = w->outer ? acm_wtxn_release(w) : ACM_OK;
+	/* An empty commit (a sweep that found nothing) proves no room. */
+	bool stores = w->diff_len > 0 || store_audit_count(w) > 0;
 	if (rc == ACM_OK)
 		rc = w->poisoned ? ACM_ESTORE : publish_diff(w, &sn);
 
@@ -745,7 +747,7 @@ int acm_store_write_commit(acm_wtxn_t *w, uint32_t *serial)
 	} else {
 		mdb_txn_abort(w->txn);
 	}
-	if (rc == ACM_OK || rc == ACM_ESTOREFULL)
+	if (rc == ACM_ESTOREFULL || (rc == ACM_OK && stores))
 		note_full(w->s, rc == ACM_ESTOREFULL);
 	wtxn_free(w);
 	if (rc == ACM_OK && serial)

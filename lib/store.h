@@ -92,10 +92,11 @@ unsigned acm_store_max_values(const acm_store_t *store);
 void acm_store_set_max_accounts(acm_store_t *store, unsigned max);
 
 /*
- * Whether the latest write transaction of this handle ran out of space
- * (ACM_ESTOREFULL: the map size, store.max_size, is reached). Cleared by the
- * next commit that succeeds. Any thread; another process's writes (the
- * CLI's) are not seen here.
+ * Whether the latest write transaction of this handle that had something
+ * to store ran out of space (ACM_ESTOREFULL: the map size, store.max_size,
+ * is reached). Cleared by the next commit that stores a change (an empty
+ * one proves nothing). Any thread; another process's writes (the CLI's)
+ * are not seen here.
  */
 bool acm_store_full(const acm_store_t *store);
 

@@ -589,6 +589,10 @@ static void test_store_full(void **state)
 	assert_int_equal(acm_store_write_commit(w, &sn), ACM_ESTORE);
 	assert_int_equal(acm_store_account_get(f->s, "filler-0", &a), ACM_ENOTFOUND);
 	assert_true(acm_store_full(f->s));
+	/* a commit with nothing to store proves no room */
+	assert_int_equal(acm_store_write_begin(f->s, &w), ACM_OK);
+	assert_int_equal(acm_store_write_commit(w, NULL), ACM_OK);
+	assert_true(acm_store_full(f->s));
 	assert_int_equal(add(f->s, "base", "still", 0), ACM_OK);
 	assert_false(acm_store_full(f->s));
 	assert_int_equal(serial_of(f->s), 2);
