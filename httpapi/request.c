@@ -372,14 +372,17 @@ static char *joined_header(acm_req_t *r, const char *name)
 			len += strlen(kv->value) + 1;
 	if (len == 0 || !(out = acm_req_alloc(r, len)))
 		return NULL;
-	out[0] = '\0';
+	len = 0;
 	for (kv = h->tqh_first; kv; kv = kv->next.tqe_next) {
 		if (strcasecmp(kv->key, name) != 0)
 			continue;
-		if (out[0])
-			strcat(out, ",");
-		strcat(out, kv->value);
+		size_t n = strlen(kv->value);
+		if (len)
+			out[len++] = ',';
+		memcpy(out + len, kv->value, n);
+		len += n;
 	}
+	out[len] = '\0';
 	return out;
 }
 
