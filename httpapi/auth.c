@@ -2,18 +2,66 @@
 /*
  * Account and admin authentication for the routes. Keys never leave this
  * file in any form but a yes or no, and nothing here logs.
+ *
+ * A bcrypt check (an account imported from acme-dns, until its first
+ * successful use) costs tens of milliseconds, so it never runs on the HTTP
+ * thread: the request parks (acm_req_park), a small worker pool runs every
+ * check the request needs, one per username, and the route runs again with
+ * the results kept in the request. A username whose checks keep failing
+ * waits longer and longer before it is checked again (lib/backoff.h);
+ * until then its requests are refused at once.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <openssl/crypto.h>
 
 #include "httpapi/auth.h"
 #include "httpapi/json_util.h"
 #include "httpapi/route_util.h"
+#include "lib/backoff.h"
 #include "lib/error.h"
 #include "lib/keys.h"
+#include "lib/workpool.h"
+
+/* The limits documented in docs/security.md. */
+#define VERIFY_THREADS 2           /* bcrypt checks at once */
+#define VERIFY_QUEUE 64            /* requests waiting for a thread; then 503 */
+#define VERIFY_PER_REQUEST 8       /* distinct bcrypt usernames per request; then 429 */
+static const acm_backoff_limits_t backoff_limits = {
+	.capacity = 4096,          /* usernames remembered */
+	.free_failures = 5,        /* checks before the first wait */
+	.base_ms = 1000,           /* first wait, doubled per further check */
+	.max_ms = 300000,          /* at most 5 minutes */
+};
+
+struct acm_auth_env {
+	acm_workpool_t *pool;
+	acm_backoff_t *backoff;    /* HTTP thread only */
+};
+
+/* One username's bcrypt check within a request. */
+enum { CHECK_NEW, CHECK_QUEUED, CHECK_DONE, CHECK_BUSY };
+typedef struct check {
+	struct check *next;
+	char username[ACM_UUID_LEN + 1];
+	char key_sha[65];                  /* SHA-256 of the key it checks */
+	char key[ACM_PASSWORD_LEN + 1];    /* cleansed once checked */
+	acm_account_t cred;                /* the scheme and bcrypt hash only */
+	int state;                         /* worker-owned while QUEUED */
+	bool ok;
+	bool reported;                     /* a success cleared the backoff */
+} check_t;
+
+typedef struct {
+	acm_req_t *r;
+	acm_auth_env_t *env;
+	check_t *checks;
+	size_t n;
+} auth_req_t;
 
 /*
  * Checked against when the username is unknown, so that a miss costs the
@@ -84,6 +132,158 @@ static void queue_upgrade(acm_req_t *r, const acm_account_t *acc, const char *ke
 		acm_req_piggyback(r, op);
 }
 
+int acm_auth_env_new(acm_auth_env_t **out)
+{
+	acm_auth_env_t *e = calloc(1, sizeof(*e));
+	int rc;
+
+	*out = NULL;
+	if (!e)
+		return -ENOMEM;
+	if ((rc = acm_workpool_new(VERIFY_THREADS, VERIFY_QUEUE, &e->pool)) != ACM_OK ||
+	    (rc = acm_backoff_new(&backoff_limits, &e->backoff)) != ACM_OK) {
+		acm_auth_env_free(e);
+		return rc;
+	}
+	*out = e;
+	return ACM_OK;
+}
+
+void acm_auth_env_free(acm_auth_env_t *e)
+{
+	if (!e)
+		return;
+	acm_workpool_free(e->pool);
+	acm_backoff_free(e->backoff);
+	free(e);
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
+}
+
+/* ---- bcrypt checks off the HTTP thread --------------------------------- */
+
+/* A pool thread: every check the request queued, then the wake-up, which
+ * is the last time anything here touches the request. */
+static void run_checks(void *arg)
+{
+	auth_req_t *a = arg;
+
+	for (check_t *c = a->checks; c; c = c->next) {
+		if (c->state != CHECK_QUEUED)
+			continue;
+		c->ok = acm_account_key_ok(&c->cred, c->key, strlen(c->key));
+		OPENSSL_cleanse(c->key, sizeof(c->key));
+		c->state = CHECK_DONE;
+	}
+	acm_req_wake(a->r);
+}
+
+/* The HTTP thread, once the route parked: hand the new checks over. Each
+ * counts as a failure of its username until it succeeds, so that checks
+ * in flight (or refused for a full queue) count toward the backoff too;
+ * after the submit the pool owns their state. */
+static void submit_checks(acm_req_t *r, void *arg)
+{
+	auth_req_t *a = arg;
+	uint64_t now = mono_ms();
+
+	for (check_t *c = a->checks; c; c = c->next) {
+		if (c->state == CHECK_NEW) {
+			acm_backoff_failed(a->env->backoff, c->username, now);
+			c->state = CHECK_QUEUED;
+		}
+	}
+	if (acm_workpool_submit(a->env->pool, run_checks, a) == ACM_OK)
+		return;
+	for (check_t *c = a->checks; c; c = c->next) {
+		if (c->state == CHECK_QUEUED) {
+			OPENSSL_cleanse(c->key, sizeof(c->key));
+			c->state = CHECK_BUSY;
+		}
+	}
+	acm_req_wake(r);
+}
+
+static auth_req_t *auth_req(acm_req_t *r)
+{
+	void **slot = acm_req_auth_state(r);
+	auth_req_t *a = *slot;
+
+	if (!a && (a = acm_req_alloc(r, sizeof(*a)))) {
+		a->r = r;
+		a->env = acm_req_auth_env(r);
+		*slot = a;
+	}
+	return a;
+}
+
+/* Queue a check of key against the account's bcrypt hash and park the
+ * request for it. -EINPROGRESS when parked. */
+static int start_check(acm_req_t *r, auth_req_t *a, const acm_account_t *acc,
+                       const char *key, size_t klen, const char *key_sha)
+{
+	check_t *c;
+
+	if (acm_backoff_wait(a->env->backoff, acc->username, mono_ms()) > 0)
+		return -EACCES;
+	if (a->n == VERIFY_PER_REQUEST)
+		return -EAGAIN;
+	if (klen > ACM_PASSWORD_LEN || !(c = acm_req_alloc(r, sizeof(*c))) ||
+	    acm_req_park(r, submit_checks, a) != ACM_OK)
+		return -ENOMEM;
+	memcpy(c->username, acc->username, sizeof(c->username));
+	memcpy(c->key_sha, key_sha, sizeof(c->key_sha));
+	memcpy(c->key, key, klen);
+	c->cred.key_scheme = ACM_KEY_BCRYPT;
+	memcpy(c->cred.key_hash, acc->key_hash, sizeof(c->cred.key_hash));
+	c->state = CHECK_NEW;
+	c->next = a->checks;
+	a->checks = c;
+	a->n++;
+	return -EINPROGRESS;
+}
+
+/*
+ * The bcrypt verdict on key for an imported account: ACM_OK, -EACCES,
+ * -EINPROGRESS (parked: the route must return), -EAGAIN (too many in one
+ * request), -EBUSY (the pool is full) or -ENOMEM. One check per username
+ * per request: a later operation with the same key reuses it, any other
+ * key for that username is refused.
+ */
+static int bcrypt_verdict(acm_req_t *r, const acm_account_t *acc, const char *key,
+                          size_t klen)
+{
+	auth_req_t *a = auth_req(r);
+	char sha[65];
+	check_t *c;
+
+	if (!a || acm_key_hash(key, klen, sha) != ACM_OK)
+		return -ENOMEM;
+	for (c = a->checks; c; c = c->next)
+		if (strcmp(c->username, acc->username) == 0)
+			break;
+	if (!c)
+		return start_check(r, a, acc, key, klen, sha);
+	if (c->state == CHECK_NEW)
+		return -EINPROGRESS;
+	if (c->state == CHECK_BUSY)
+		return -EBUSY;
+	if (!c->ok || CRYPTO_memcmp(c->key_sha, sha, 64) != 0)
+		return -EACCES;
+	if (!c->reported)
+		acm_backoff_succeeded(a->env->backoff, acc->username);
+	c->reported = true;
+	return ACM_OK;
+}
+
+/* ---- account credentials ----------------------------------------------- */
+
 static int check_account(acm_req_t *r, const char *uname, const char *key, size_t klen,
                          acm_account_t *out)
 {
@@ -97,11 +297,18 @@ static int check_account(acm_req_t *r, const char *uname, const char *key, size_
 	if (rc != ACM_OK)
 		return rc;
 	cred = current_key(r, out);
+	if (cred->key_scheme == ACM_KEY_BCRYPT) {
+		/* Nothing a bcrypt run could change is worth one. */
+		if ((out->flags & ACM_ACCOUNT_DISABLED) || !acm_allowfrom_ok(out, acm_req_client(r)))
+			return -EACCES;
+		if ((rc = bcrypt_verdict(r, out, key, klen)) != ACM_OK)
+			return rc;
+		queue_upgrade(r, out, key, klen);
+		return ACM_OK;
+	}
 	if (!acm_account_key_ok(cred, key, klen) || (out->flags & ACM_ACCOUNT_DISABLED) ||
 	    !acm_allowfrom_ok(out, acm_req_client(r)))
 		return -EACCES;
-	if (cred->key_scheme == ACM_KEY_BCRYPT)
-		queue_upgrade(r, out, key, klen);
 	return ACM_OK;
 }
 

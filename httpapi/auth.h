@@ -22,11 +22,27 @@
  * lookup failed. An account imported from acme-dns that passes gets its
  * bcrypt hash upgraded to SHA-256 along with the request (see
  * acm_req_piggyback); *out still shows the key as it was.
+ *
+ * Such an account's bcrypt check runs on a worker thread: the first call
+ * for it parks the request and returns -EINPROGRESS, and the route must
+ * then return at once, changing nothing (it runs again with the verdict;
+ * other calls in the same run may return -EINPROGRESS too). The check runs
+ * once per username per request. Further refusals for these accounts:
+ * -EAGAIN when one request names more than 8 of them, -EBUSY when the
+ * worker queue is full, -ENOMEM; and -EACCES at once while the username
+ * backs off after repeated checks that did not succeed.
  */
 int acm_auth_account(acm_req_t *r, const char *user, const char *key, acm_account_t *out);
 
 /* The same with the request's X-Api-User and X-Api-Key headers. */
 int acm_auth_headers(acm_req_t *r, acm_account_t *out);
+
+/* The worker pool and failure table behind the bcrypt checks, one per
+ * server (the HTTP thread's). ACM_OK, -ENOMEM or a thread error. Free
+ * (NULL is a no-op) once no request is parked: it waits for checks
+ * running. */
+int acm_auth_env_new(acm_auth_env_t **out);
+void acm_auth_env_free(acm_auth_env_t *env);
 
 /* Is the address inside the account's allowfrom list (true if empty)? */
 bool acm_allowfrom_ok(const acm_account_t *acc, const struct sockaddr *sa);

@@ -152,6 +152,31 @@ void acm_req_piggyback(acm_req_t *r, acm_op_t *op);
 /* The operations queued that way and not yet submitted (linked by next). */
 const acm_op_t *acm_req_piggybacked(const acm_req_t *r);
 
+/*
+ * Park the request while slow work runs on another thread (a bcrypt check,
+ * see auth.c): the route returns without replying and without committing;
+ * then ready(r, arg) runs on the HTTP thread and hands the work over, and
+ * that work ends with acm_req_wake(r) (once). The route then runs again
+ * from the start, so it must change nothing before it parks. While parked
+ * the request counts as in flight (a stopping server waits for it); if its
+ * connection closes meanwhile, the route is not run again and the request
+ * is freed once woken. ACM_OK, -EINVAL (replied, committing, or no route),
+ * -ENOMEM. Parking again within one run replaces ready and arg.
+ */
+typedef void (*acm_park_fn)(acm_req_t *r, void *arg);
+int acm_req_park(acm_req_t *r, acm_park_fn ready, void *arg);
+/* Has the route parked the request in this run? */
+bool acm_req_parked(const acm_req_t *r);
+/* Any thread: the parked request's work is done; its last touch of r. */
+void acm_req_wake(acm_req_t *r);
+
+/* One pointer for the authentication layer's state of this request (in
+ * acm_req_alloc memory), NULL at first. */
+void **acm_req_auth_state(acm_req_t *r);
+/* The authentication layer's state across requests (auth.h). */
+typedef struct acm_auth_env acm_auth_env_t;
+acm_auth_env_t *acm_req_auth_env(const acm_req_t *r);
+
 /* Registration rate limit: true if this client may register now (and
  * counts the attempt). */
 bool acm_req_register_allowed(acm_req_t *r);

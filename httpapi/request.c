@@ -70,6 +70,13 @@ struct acm_req {
 	acm_op_t *ops;
 	acm_then_fn then;
 	acm_op_t *piggyback;           /* see acm_req_piggyback */
+
+	acm_route_fn route_fn;         /* run again when a parked request wakes */
+	bool parked;                   /* see acm_req_park */
+	struct event *park_ev;
+	acm_park_fn park_ready;
+	void *park_arg;
+	void *auth_state;              /* see acm_req_auth_state */
 };
 
 /* A path cut at its slashes; segments point into text. */
@@ -78,6 +85,8 @@ typedef struct {
 	const char *seg[SEGMENTS_MAX];
 	size_t len[SEGMENTS_MAX];
 } segments_t;
+
+static void park_or_finish(acm_req_t *r);
 
 /* ---- small helpers ----------------------------------------------------- */
 
@@ -699,6 +708,8 @@ static void req_free(acm_req_t *r)
 		evhttp_clear_headers(&r->query);
 	if (r->commit_ev)
 		event_free(r->commit_ev);
+	if (r->park_ev)
+		event_free(r->park_ev);
 	acm_http_conf_unref(r->conf);
 	free(r);
 }
@@ -775,7 +786,7 @@ static void commit_done(acm_op_t *first, void *arg)
 
 int acm_req_commit(acm_req_t *r, acm_op_t *ops, acm_then_fn then)
 {
-	if (!ops || !then || r->then || r->replied)
+	if (!ops || !then || r->then || r->replied || r->parked)
 		return -EINVAL;
 	r->commit_ev = event_new(r->env->base, -1, 0, on_committed, r);
 	if (!r->commit_ev)
@@ -798,6 +809,70 @@ int acm_req_commit(acm_req_t *r, acm_op_t *ops, acm_then_fn then)
 	r->env->pending++;
 	pending_link(r);
 	return ACM_OK;
+}
+
+/* ---- parked requests ------------------------------------------------------ */
+
+void **acm_req_auth_state(acm_req_t *r)
+{
+	return &r->auth_state;
+}
+
+acm_auth_env_t *acm_req_auth_env(const acm_req_t *r)
+{
+	return r->env->auth;
+}
+
+/* The work a parked request waits for is done: run its route again, unless
+ * its connection closed meanwhile (then nothing may touch its request). */
+static void on_unparked(evutil_socket_t fd, short what, void *arg)
+{
+	acm_req_t *r = arg;
+	(void)fd;
+	(void)what;
+	r->env->pending--;
+	pending_unlink(r);
+	r->parked = false;
+	if (r->req)
+		r->route_fn(r);
+	else
+		r->replied = true;     /* nobody to answer */
+	park_or_finish(r);
+}
+
+int acm_req_park(acm_req_t *r, acm_park_fn ready, void *arg)
+{
+	if (r->then || r->replied || !r->route_fn)
+		return -EINVAL;
+	if (!r->park_ev && !(r->park_ev = event_new(r->env->base, -1, 0, on_unparked, r)))
+		return -ENOMEM;
+	r->parked = true;
+	r->park_ready = ready;
+	r->park_arg = arg;
+	return ACM_OK;
+}
+
+bool acm_req_parked(const acm_req_t *r)
+{
+	return r->parked;
+}
+
+void acm_req_wake(acm_req_t *r)
+{
+	event_active(r->park_ev, 0, 0);
+}
+
+/* After the route returned: hand the parked request's work over, or end a
+ * request that does not wait for a commit. */
+static void park_or_finish(acm_req_t *r)
+{
+	if (r->parked) {
+		r->env->pending++;
+		pending_link(r);
+		r->park_ready(r, r->park_arg);
+	} else if (!r->then) {
+		finish(r);
+	}
 }
 
 /* ---- dispatch ------------------------------------------------------------ */
@@ -839,7 +914,7 @@ static void dispatch(acm_req_t *r, const char *path)
 		else if (rc != ACM_OK)
 			acm_reply_error(r, 500, "internal_error", NULL);
 		else
-			m.route->fn(r);
+			(r->route_fn = m.route->fn)(r);
 	}
 }
 
@@ -890,6 +965,5 @@ void acm_req_handle(acm_req_env_t *env, acm_http_conf_t *conf, acm_conn_t *conn,
 		acm_reply_error(r, 500, "internal_error", NULL);
 	else
 		dispatch(r, path);
-	if (!r->then)
-		finish(r);
+	park_or_finish(r);
 }

@@ -6,6 +6,7 @@
  * /v1/register shares (with, for /v1 only, an optional TSIG key). See
  * docs/api.md, "acme-dns compatibility".
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -256,9 +257,13 @@ static void route_update(acm_req_t *r)
 	const char *sub, *txt;
 	size_t len, sublen, txtlen;
 	json_t *root;
+	int rc;
 
-	if (acm_auth_headers(r, &acc) != ACM_OK) {
-		acm_reply_acmedns_error(r, 401, "forbidden");
+	if ((rc = acm_auth_headers(r, &acc)) != ACM_OK) {
+		if (rc == -EBUSY)
+			acm_reply_acmedns_error(r, 503, "busy");
+		else if (rc != -EINPROGRESS)    /* parked: runs again with the verdict */
+			acm_reply_acmedns_error(r, 401, "forbidden");
 		return;
 	}
 	body = acm_req_body(r, &len);

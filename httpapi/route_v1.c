@@ -41,7 +41,9 @@ static void reply_refusal(acm_req_t *r, const v1_err_t *e)
 	acm_reply_error(r, e->status, e->code, e->message[0] ? e->message : NULL);
 }
 
-/* Credentials, then the account named in the path must be the caller's. */
+/* Credentials, then the account named in the path must be the caller's.
+ * false with status 0 when the request parked for a bcrypt check (the
+ * route returns and runs again, see acm_auth_account). */
 static bool check_caller(acm_req_t *r, const char *user, const char *key, const char *sub,
                          acm_account_t *acc, v1_err_t *e)
 {
@@ -49,6 +51,13 @@ static bool check_caller(acm_req_t *r, const char *user, const char *key, const 
 
 	if (rc == -EACCES)
 		return refuse(e, 401, "forbidden", NULL);
+	if (rc == -EINPROGRESS)
+		return refuse(e, 0, NULL, NULL);
+	if (rc == -EAGAIN)
+		return refuse(e, 429, "rate_limited",
+		              "at most 8 imported accounts not yet upgraded per request");
+	if (rc == -EBUSY)
+		return refuse(e, 503, "busy", "too many key checks waiting; retry shortly");
 	if (rc != ACM_OK) {
 		acm_err("http: account lookup: %s", acm_strerror(rc));
 		return refuse(e, 500, "store_error", NULL);
@@ -66,7 +75,8 @@ static bool v1_auth(acm_req_t *r, acm_account_t *acc)
 	if (check_caller(r, acm_req_header(r, "X-Api-User"), acm_req_header(r, "X-Api-Key"),
 	                 sub ? sub : "", acc, &e))
 		return true;
-	reply_refusal(r, &e);
+	if (e.status != 0)
+		reply_refusal(r, &e);
 	return false;
 }
 
@@ -481,7 +491,9 @@ static void route_batch(acm_req_t *r)
 	} else {
 		json_array_foreach(list, i, obj)
 			batch_one(r, b, obj, &b->res[i]);
-		batch_submit(r, b);
+		/* Parked for a bcrypt check: all of it runs again afterwards. */
+		if (!acm_req_parked(r))
+			batch_submit(r, b);
 	}
 	json_decref(body);
 }

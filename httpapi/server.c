@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "httpapi/auth.h"
 #include "httpapi/server_int.h"
 #include "lib/error.h"
 #include "lib/log.h"
@@ -454,6 +455,7 @@ static void http_free(acm_http_t *h)
 	acm_http_conf_unref(h->next);
 	acm_ratelimit_free(h->env.ratelimit);
 	acm_http_metrics_free(h->env.http_metrics);
+	acm_auth_env_free(h->env.auth);
 	if (h->base)
 		event_base_free(h->base);
 	pthread_mutex_destroy(&h->next_lock);
@@ -488,6 +490,8 @@ int acm_http_start(const acm_config_t *cfg, acm_store_t *store, acm_commit_t *co
 	}
 	if (rc == ACM_OK)
 		rc = acm_http_metrics_new(&h->env.http_metrics);
+	if (rc == ACM_OK)
+		rc = acm_auth_env_new(&h->env.auth);
 	if (rc == ACM_OK && !(h->env.base = h->base = event_base_new()))
 		rc = -ENOMEM;
 	if (rc == ACM_OK)

@@ -59,7 +59,8 @@ typedef struct {
 	acm_metrics_t *metrics;       /* the DNS workers' counters */
 	struct acm_http_metrics *http_metrics;   /* ours (metrics.c) */
 	acm_ratelimit_t *ratelimit;
-	unsigned pending;             /* requests waiting for group commit */
+	unsigned pending;             /* requests waiting for group commit or a parked check */
+	acm_auth_env_t *auth;         /* auth.c's worker pool and failure table */
 } acm_req_env_t;
 
 /* One client connection that has sent at least one request. Requests

@@ -1,5 +1,17 @@
 /* SPDX-License-Identifier: ISC */
-/* CIDR parsing and matching, and acme-dns's allowfrom rule. */
+/*
+ * CIDR parsing and matching with the meaning Go's net package gives them
+ * (acme-dns checks allowfrom with net.ParseCIDR and IPNet.Contains, and an
+ * account imported from it must admit exactly the clients it admitted
+ * there), and acme-dns's allowfrom rule.
+ *
+ * Go masks the address with the prefix in the address's own length: 32
+ * bits for a.b.c.d, 128 for every IPv6 form, ::ffff:a.b.c.d included. Only
+ * a network that is still ::ffff:a.b.c.d after the mask (a prefix of 96 or
+ * more) is an IPv4 network; ::ffff:10.0.0.0/8 is the IPv6 network ::/8.
+ * A client that is IPv4, or IPv4-mapped IPv6, is compared as IPv4 and only
+ * with IPv4 networks; any other IPv6 client only with IPv6 networks.
+ */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -7,6 +19,8 @@
 
 #include "lib/cidr.h"
 #include "lib/error.h"
+
+static const uint8_t v4_mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF };
 
 static bool prefix_equal(const uint8_t *a, const uint8_t *b, unsigned bits)
 {
@@ -19,80 +33,114 @@ static bool prefix_equal(const uint8_t *a, const uint8_t *b, unsigned bits)
 	return (a[whole] & mask) == (b[whole] & mask);
 }
 
-int acm_cidr_parse(const char *text, acm_cidr_t *out)
+/* Clear the bits past the prefix (Go's IP.Mask); false if any was set. */
+static bool mask_host_bits(acm_cidr_t *c)
 {
-	char buf[64];
-	size_t len = strlen(text);
-	if (len == 0 || len >= sizeof(buf))
-		return ACM_EMALF;
-	memcpy(buf, text, len + 1);
-	char *slash = strchr(buf, '/');
-	if (slash)
-		*slash = '\0';
+	unsigned bits = c->family == AF_INET ? 32 : 128;
+	bool clean = true;
+
+	for (unsigned bit = c->prefix; bit < bits; bit++) {
+		uint8_t m = (uint8_t)(0x80 >> (bit % 8));
+		if (c->addr[bit / 8] & m)
+			clean = false;
+		c->addr[bit / 8] &= (uint8_t)~m;
+	}
+	return clean;
+}
+
+/* A masked IPv6 network that is still ::ffff:a.b.c.d is IPv4 (Go's
+ * networkNumberAndMask: To4 of the network, the mask's last 32 bits). */
+static void fold_v4_mapped(acm_cidr_t *c)
+{
+	if (c->family != AF_INET6 || c->prefix < 96 || memcmp(c->addr, v4_mapped, 12) != 0)
+		return;
+	c->family = AF_INET;
+	memmove(c->addr, c->addr + 12, 4);
+	memset(c->addr + 4, 0, 12);
+	c->prefix -= 96;
+}
+
+/* An address as inet_pton reads it (no zone, no leading zeros in IPv4, as
+ * Go 1.17 and later): family and full-length prefix. */
+static int parse_addr(const char *text, acm_cidr_t *out)
+{
 	memset(out, 0, sizeof(*out));
-	if (inet_pton(AF_INET, buf, out->addr) == 1) {
+	if (inet_pton(AF_INET, text, out->addr) == 1) {
 		out->family = AF_INET;
 		out->prefix = 32;
-	} else if (inet_pton(AF_INET6, buf, out->addr) == 1) {
+	} else if (inet_pton(AF_INET6, text, out->addr) == 1) {
 		out->family = AF_INET6;
 		out->prefix = 128;
 	} else {
 		return ACM_EMALF;
 	}
-	if (slash) {
-		char *end;
-		const char *digits = slash + 1;
-		if (*digits < '0' || *digits > '9')
-			return ACM_EMALF;
-		unsigned long p = strtoul(digits, &end, 10);
-		if (*end != '\0' || p > out->prefix || (digits[0] == '0' && digits[1] != '\0'))
-			return ACM_EMALF;
-		out->prefix = (unsigned)p;
-	}
-	uint8_t masked[16];
-	memcpy(masked, out->addr, sizeof(masked));
-	unsigned bytes = out->family == AF_INET ? 4 : 16;
-	for (unsigned bit = out->prefix; bit < bytes * 8; bit++)
-		masked[bit / 8] &= (uint8_t)~(0x80 >> (bit % 8));
-	if (memcmp(masked, out->addr, bytes) != 0)
-		return ACM_EMALF;
 	return ACM_OK;
 }
 
-bool acm_cidr_match(const acm_cidr_t *cidr, const struct sockaddr *sa)
+/* The address before slash (or the whole text) into out. */
+static int parse_addr_part(const char *text, const char *slash, acm_cidr_t *out)
 {
-	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF };
-	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
-		return cidr->family == AF_INET &&
-		       prefix_equal((const uint8_t *)&in->sin_addr, cidr->addr, cidr->prefix);
-	}
-	if (sa->sa_family != AF_INET6)
-		return false;
-	const uint8_t *a6 = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
-	if (cidr->family == AF_INET6)
-		return prefix_equal(a6, cidr->addr, cidr->prefix);
-	return memcmp(a6, mapped, 12) == 0 && prefix_equal(a6 + 12, cidr->addr, cidr->prefix);
-}
-
-/* ---- allowfrom --------------------------------------------------------- */
-
-/* Go's net.ParseCIDR on text that has its '/' at slash. */
-static int parse_go_cidr(const char *text, const char *slash, acm_cidr_t *out)
-{
-	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF };
 	char addr[ACM_CIDR_MAX + 1];
-	size_t alen = (size_t)(slash - text);
-	unsigned long prefix = 0;
-	const char *d = slash + 1;
+	size_t alen = slash ? (size_t)(slash - text) : strlen(text);
 
 	if (alen == 0 || alen >= sizeof(addr))
 		return ACM_EMALF;
 	memcpy(addr, text, alen);
 	addr[alen] = '\0';
-	if (acm_cidr_parse(addr, out) != ACM_OK)     /* a bare address: full length */
+	return parse_addr(addr, out);
+}
+
+int acm_cidr_parse(const char *text, acm_cidr_t *out)
+{
+	const char *slash = strchr(text, '/');
+	const char *d;
+	char *end;
+	unsigned long p;
+
+	if (parse_addr_part(text, slash, out) != ACM_OK)
 		return ACM_EMALF;
-	if (*d == '\0')
+	if (slash) {
+		d = slash + 1;
+		if (*d < '0' || *d > '9' || (d[0] == '0' && d[1] != '\0'))
+			return ACM_EMALF;
+		p = strtoul(d, &end, 10);
+		if (*end != '\0' || p > out->prefix)
+			return ACM_EMALF;
+		out->prefix = (unsigned)p;
+	}
+	if (!mask_host_bits(out))
+		return ACM_EMALF;
+	fold_v4_mapped(out);
+	return ACM_OK;
+}
+
+bool acm_cidr_match(const acm_cidr_t *cidr, const struct sockaddr *sa)
+{
+	const uint8_t *a;
+
+	if (sa->sa_family == AF_INET) {
+		a = (const uint8_t *)&((const struct sockaddr_in *)sa)->sin_addr;
+		return cidr->family == AF_INET && prefix_equal(a, cidr->addr, cidr->prefix);
+	}
+	if (sa->sa_family != AF_INET6)
+		return false;
+	a = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
+	if (memcmp(a, v4_mapped, 12) == 0)    /* Go's To4: compared as IPv4 */
+		return cidr->family == AF_INET && prefix_equal(a + 12, cidr->addr, cidr->prefix);
+	return cidr->family == AF_INET6 && prefix_equal(a, cidr->addr, cidr->prefix);
+}
+
+/* ---- allowfrom --------------------------------------------------------- */
+
+/* Go's net.ParseCIDR on text that has its first '/' at slash: the prefix
+ * is decimal digits (leading zeros allowed, as Go's dtoi reads them) up to
+ * the address's length; host bits are masked off. */
+static int parse_go_cidr(const char *text, const char *slash, acm_cidr_t *out)
+{
+	unsigned long prefix = 0;
+	const char *d = slash + 1;
+
+	if (parse_addr_part(text, slash, out) != ACM_OK || *d == '\0')
 		return ACM_EMALF;
 	for (; *d; d++) {
 		if (*d < '0' || *d > '9')
@@ -102,14 +150,8 @@ static int parse_go_cidr(const char *text, const char *slash, acm_cidr_t *out)
 			return ACM_EMALF;
 	}
 	out->prefix = (unsigned)prefix;
-	/* Go's IPNet.Contains compares an IPv4-mapped network with IPv4
-	 * addresses only, on the last 32 bits of its mask. */
-	if (out->family == AF_INET6 && memcmp(out->addr, mapped, 12) == 0) {
-		out->family = AF_INET;
-		memmove(out->addr, out->addr + 12, 4);
-		memset(out->addr + 4, 0, 12);
-		out->prefix = out->prefix > 96 ? out->prefix - 96 : 0;
-	}
+	(void)mask_host_bits(out);
+	fold_v4_mapped(out);
 	return ACM_OK;
 }
 
