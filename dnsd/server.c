@@ -130,17 +130,20 @@ static int worker_key(void *ctx, const uint8_t *name, size_t len, acm_tsig_key_t
 }
 
 void acm_worker_refused(acm_worker_t *w, enum acm_m_refusal reason, const char *msg,
-                        const struct sockaddr *peer, acm_kv_t detail)
+                        const struct sockaddr *peer, const acm_kv_t *detail, size_t n)
 {
 #define LIMIT ACM_LOG_LIMIT_INIT(REFUSAL_LOG_INTERVAL)
 	static acm_log_limit_t limits[] = { LIMIT, LIMIT, LIMIT, LIMIT, LIMIT, LIMIT, LIMIT };
 #undef LIMIT
 	_Static_assert(sizeof(limits) / sizeof(limits[0]) == ACM_M_REFUSALS, "one limit per reason");
 	char who[INET6_ADDRSTRLEN];
+	acm_kv_t kv[ACM_REFUSED_DETAIL_MAX + 1];
 	acm_counter_add(&w->metrics->refused[reason], 1);
-	acm_log_limited_kv(&limits[reason], ACM_LOG_INFO, msg,
-	                   ACM_KS("client", acm_addr_text(peer, who, sizeof(who))),
-	                   ACM_KS("reason", acm_m_refusal_name(reason)), detail);
+	if (n > ACM_REFUSED_DETAIL_MAX)
+		n = ACM_REFUSED_DETAIL_MAX;
+	kv[0] = ACM_KS("client", acm_addr_text(peer, who, sizeof(who)));
+	memcpy(kv + 1, detail, n * sizeof(*detail));
+	acm_log_limited_fields(&limits[reason], ACM_LOG_INFO, msg, kv, n + 1);
 }
 
 /* The query's TSIG failed, or a transfer was refused: counted, and said
@@ -159,12 +162,19 @@ static void log_refusal(acm_worker_t *w, const acm_query_t *q, const acm_answer_
 	                            : info->tsig_error == ACM_TSIG_BADSIG  ? ACM_M_REFUSED_BADSIG
 	                            : info->tsig_error != ACM_TSIG_OK ? ACM_M_REFUSED_MALFORMED
 	                                                              : ACM_M_REFUSED_TRANSFER;
-	if (reason != ACM_M_REFUSED_TRANSFER)
-		acm_worker_refused(w, reason, xfr ? "TSIG refused (transfer)" : "TSIG refused (query)",
-		                   peer, ACM_KS("qname", name));
-	else
-		acm_worker_refused(w, reason, "transfer refused: not in transfer.allow", peer,
-		                   ACM_KS("qname", name));
+	static const char *const tsig[ACM_M_REFUSALS] = {
+		[ACM_M_REFUSED_BADKEY] = "BADKEY", [ACM_M_REFUSED_BADTIME] = "BADTIME",
+		[ACM_M_REFUSED_BADSIG] = "BADSIG", [ACM_M_REFUSED_MALFORMED] = "malformed",
+	};
+	if (reason != ACM_M_REFUSED_TRANSFER) {
+		const acm_kv_t kv[] = { ACM_KS("kind", xfr ? "transfer" : "query"),
+			                ACM_KS("qname", name), ACM_KS("tsig", tsig[reason]) };
+		acm_worker_refused(w, reason, "TSIG refused", peer, kv, 3);
+	} else {
+		const acm_kv_t kv[] = { ACM_KS("qname", name),
+			                ACM_KS("reason", "not in transfer.allow") };
+		acm_worker_refused(w, reason, "transfer refused", peer, kv, 2);
+	}
 }
 
 /* Hand an allowed transfer to the TCP handler, or answer SERVFAIL. */

@@ -224,14 +224,18 @@ static void log_answer(acm_worker_t *w, acm_update_why_t why, const update_ctx_t
 		acm_log_limited_kv(&store_fail, ACM_LOG_ERROR, "update: cannot read the account's key",
 		                   ACM_KS("client", acm_addr_text(peer, who, sizeof(who))));
 		return;
-	case ACM_UPDATE_ALLOWFROM:
-		acm_worker_refused(w, reasons[why], "update refused: outside the account's allowfrom",
-		                   peer, ACM_KS("account", account));
+	case ACM_UPDATE_ALLOWFROM: {
+		const acm_kv_t kv[] = { ACM_KS("account", account), ACM_KS("rcode", "REFUSED"),
+			                ACM_KS("reason", "not in the account's allowfrom") };
+		acm_worker_refused(w, reasons[why], "update refused", peer, kv, 3);
 		return;
-	default:
-		acm_worker_refused(w, reasons[why], "update refused", peer,
-		                   ACM_KS("rcode", n >= 4 ? rcode_name(out[3] & 0xF) : "none"));
+	}
+	default: {
+		const acm_kv_t kv[] = { ACM_KS("rcode", n >= 4 ? rcode_name(out[3] & 0xF) : "none"),
+			                ACM_KS("reason", acm_m_refusal_name(reasons[why])) };
+		acm_worker_refused(w, reasons[why], "update refused", peer, kv, 2);
 		return;
+	}
 	}
 }
 

@@ -115,10 +115,11 @@ void acm_worker_updates_free(acm_worker_t *w);
 int acm_worker_account(acm_worker_t *w, const uint8_t *name, acm_keyrec_buf_t *buf,
                        const acm_keyrec_t **out);
 /* A request refused before anyone was authenticated: counted every time,
- * logged (msg, the client, reason and detail) at most once in a while per
- * reason, with the number left out. */
+ * logged (msg, the client, then at most ACM_REFUSED_DETAIL_MAX detail
+ * fields) at most once in a while per reason, with the number left out. */
+#define ACM_REFUSED_DETAIL_MAX 4
 void acm_worker_refused(acm_worker_t *w, enum acm_m_refusal reason, const char *msg,
-                        const struct sockaddr *peer, acm_kv_t detail);
+                        const struct sockaddr *peer, const acm_kv_t *detail, size_t n);
 
 /* UDP (udp.c): a bound socket's handler on this worker's base. */
 int acm_udp_open(acm_worker_t *w, int fd, acm_udp_t **out);
