@@ -26,6 +26,8 @@
 
 #define TCP_BACKLOG 1024
 #define UDP_RCVBUF (4 * 1024 * 1024)
+/* Seconds between two log lines of one kind of refusal (acm_worker_refused). */
+#define REFUSAL_LOG_INTERVAL 10
 
 struct acm_server {
 	unsigned count;
@@ -34,12 +36,22 @@ struct acm_server {
 	acm_lookup_log_t *lookups;      /* NULL: lookups.enabled is false */
 	acm_metrics_t *own_metrics;     /* when the caller passed none */
 	acm_health_t *health;           /* the workers' heartbeats */
+	acm_keyring_t *keyring;         /* the accounts' keys, shared by the workers */
+	pthread_mutex_t closing_mu;
+	pthread_cond_t closing_cv;
+	unsigned closed;                /* workers that stopped taking updates */
 };
 
 void acm_worker_batch_begin(acm_worker_t *w)
 {
 	w->snapshot_ok = acm_reader_begin(w->reader, &w->serial) == ACM_OK;
 	w->now = (uint64_t)time(NULL);
+	/* The table is current when it holds every account change this
+	 * snapshot sees; until the rebuild it asks for is published, keys
+	 * come from the store, so a change counts from the next packet. */
+	w->keys = w->snapshot_ok ? acm_keyring_get(w->keyring, &w->keys_held,
+	                                           acm_reader_accounts_gen(w->reader))
+	                         : NULL;
 }
 
 void acm_worker_batch_end(acm_worker_t *w)
@@ -73,7 +85,8 @@ const char *acm_addr_text(const struct sockaddr *sa, char *buf, size_t len)
 /* An account's key is named <subdomain>.<apex>: the first label names the
  * account. acm_tsig_verify compares the whole name, so a label that reads
  * differently as a C string cannot borrow another account's key. */
-static int account_key(acm_worker_t *w, const uint8_t *name, acm_tsig_key_t *out)
+int acm_worker_account(acm_worker_t *w, const uint8_t *name, acm_keyrec_buf_t *buf,
+                       const acm_keyrec_t **out)
 {
 	size_t apex_len;
 	const uint8_t *apex = acm_zone_apex(w->zone, &apex_len);
@@ -81,20 +94,20 @@ static int account_key(acm_worker_t *w, const uint8_t *name, acm_tsig_key_t *out
 	acm_account_t acc;
 	if (acm_dname_under(name, apex) != 1 || memchr(name + 1, '\0', name[0]))
 		return ACM_ENOTFOUND;
+	if (w->keys) {
+		*out = acm_keytab_find(w->keys, name + 1, name[0]);
+		return *out ? ACM_OK : ACM_ENOTFOUND;
+	}
 	memcpy(label, name + 1, name[0]);
 	label[name[0]] = '\0';
 	int rc = acm_store_account_get(w->store, label, &acc);
-	if (rc == ACM_OK && !(acc.flags & ACM_ACCOUNT_DISABLED))
-		rc = acm_account_tsig_key(&acc, apex, out);
-	else if (rc == ACM_OK || rc == ACM_EBADNAME)
+	if (rc == ACM_OK)
+		rc = acm_keyrec_from_account(&acc, buf->b, sizeof(buf->b));
+	else if (rc == ACM_EBADNAME)
 		rc = ACM_ENOTFOUND;
 	memset(&acc, 0, sizeof(acc));
+	*out = rc == ACM_OK ? (const acm_keyrec_t *)buf->b : NULL;
 	return rc;
-}
-
-int acm_worker_account_key(acm_worker_t *w, const uint8_t *name, acm_tsig_key_t *out)
-{
-	return account_key(w, name, out);
 }
 
 /* TSIG keys: transfer and notify keys from the configuration, then the
@@ -108,32 +121,60 @@ static int worker_key(void *ctx, const uint8_t *name, size_t len, acm_tsig_key_t
 		*out = *k;
 		return ACM_OK;
 	}
-	(void)len;
-	return account_key(w, name, out);
+	acm_keyrec_buf_t buf;
+	const acm_keyrec_t *rec;
+	int rc = acm_worker_account(w, name, &buf, &rec);
+	if (rc == ACM_OK)
+		acm_keyrec_key(rec, name, len, out);
+	return rc;
 }
 
-/* The query's TSIG failed, or a transfer was refused: say so once, with
- * the client, where the answer ends. */
-static void log_refusal(const acm_query_t *q, const acm_answer_info_t *info,
+void acm_worker_refused(acm_worker_t *w, enum acm_m_refusal reason, const char *msg,
+                        const struct sockaddr *peer, const acm_kv_t *detail, size_t n)
+{
+#define LIMIT ACM_LOG_LIMIT_INIT(REFUSAL_LOG_INTERVAL)
+	static acm_log_limit_t limits[] = { LIMIT, LIMIT, LIMIT, LIMIT, LIMIT, LIMIT, LIMIT };
+#undef LIMIT
+	_Static_assert(sizeof(limits) / sizeof(limits[0]) == ACM_M_REFUSALS, "one limit per reason");
+	char who[INET6_ADDRSTRLEN];
+	acm_kv_t kv[ACM_REFUSED_DETAIL_MAX + 1];
+	acm_counter_add(&w->metrics->refused[reason], 1);
+	if (n > ACM_REFUSED_DETAIL_MAX)
+		n = ACM_REFUSED_DETAIL_MAX;
+	kv[0] = ACM_KS("client", acm_addr_text(peer, who, sizeof(who)));
+	memcpy(kv + 1, detail, n * sizeof(*detail));
+	acm_log_limited_fields(&limits[reason], ACM_LOG_INFO, msg, kv, n + 1);
+}
+
+/* The query's TSIG failed, or a transfer was refused: counted, and said
+ * once in a while, with the client, where the answer ends. */
+static void log_refusal(acm_worker_t *w, const acm_query_t *q, const acm_answer_info_t *info,
                         const struct sockaddr *peer)
 {
-	char who[INET6_ADDRSTRLEN], name[ACM_DNAME_TXT_MAX];
+	char name[ACM_DNAME_TXT_MAX];
 	bool xfr = q->qtype == ACM_RRTYPE_AXFR || q->qtype == ACM_RRTYPE_IXFR;
 	if (info->tsig_error == ACM_TSIG_OK && !info->xfr_refused)
 		return;
 	if (acm_dname_to_text(q->qname, name) < 0)
 		snprintf(name, sizeof(name), "?");
-	acm_addr_text(peer, who, sizeof(who));
-	if (info->tsig_error != ACM_TSIG_OK)
-		acm_log_kv(ACM_LOG_INFO, "TSIG refused", ACM_KS("client", who),
-		           ACM_KS("kind", xfr ? "transfer" : "query"), ACM_KS("qname", name),
-		           ACM_KS("tsig", info->tsig_error == ACM_TSIG_BADKEY    ? "BADKEY"
-		                          : info->tsig_error == ACM_TSIG_BADTIME ? "BADTIME"
-		                          : info->tsig_error == ACM_TSIG_BADSIG  ? "BADSIG"
-		                                                                 : "malformed"));
-	else
-		acm_log_kv(ACM_LOG_INFO, "transfer refused", ACM_KS("client", who), ACM_KS("qname", name),
-		           ACM_KS("reason", "not in transfer.allow"));
+	enum acm_m_refusal reason = info->tsig_error == ACM_TSIG_BADKEY    ? ACM_M_REFUSED_BADKEY
+	                            : info->tsig_error == ACM_TSIG_BADTIME ? ACM_M_REFUSED_BADTIME
+	                            : info->tsig_error == ACM_TSIG_BADSIG  ? ACM_M_REFUSED_BADSIG
+	                            : info->tsig_error != ACM_TSIG_OK ? ACM_M_REFUSED_MALFORMED
+	                                                              : ACM_M_REFUSED_TRANSFER;
+	static const char *const tsig[ACM_M_REFUSALS] = {
+		[ACM_M_REFUSED_BADKEY] = "BADKEY", [ACM_M_REFUSED_BADTIME] = "BADTIME",
+		[ACM_M_REFUSED_BADSIG] = "BADSIG", [ACM_M_REFUSED_MALFORMED] = "malformed",
+	};
+	if (reason != ACM_M_REFUSED_TRANSFER) {
+		const acm_kv_t kv[] = { ACM_KS("kind", xfr ? "transfer" : "query"),
+			                ACM_KS("qname", name), ACM_KS("tsig", tsig[reason]) };
+		acm_worker_refused(w, reason, "TSIG refused", peer, kv, 3);
+	} else {
+		const acm_kv_t kv[] = { ACM_KS("qname", name),
+			                ACM_KS("reason", "not in transfer.allow") };
+		acm_worker_refused(w, reason, "transfer refused", peer, kv, 2);
+	}
 }
 
 /* Hand an allowed transfer to the TCP handler, or answer SERVFAIL. */
@@ -201,7 +242,7 @@ size_t acm_worker_answer(acm_worker_t *w, const uint8_t *in, size_t len, bool tc
 	}
 	count_answer(w, &q, &info, tcp, n);
 	if (q.has_tsig || info.xfr_refused)
-		log_refusal(&q, &info, peer);
+		log_refusal(w, &q, &info, peer);
 	if (w->lookups && n > 0)
 		acm_worker_log_lookup(w, &q, &info, tcp, peer);
 	return n;
@@ -230,6 +271,33 @@ static void end_loop(evutil_socket_t fd, short what, void *arg)
 	event_base_loopbreak(w->base);
 }
 
+/* On the worker, between two callbacks: no update is half submitted. */
+static void close_updates(evutil_socket_t fd, short what, void *arg)
+{
+	acm_worker_t *w = arg;
+	(void)fd;
+	(void)what;
+	w->updates_closed = true;
+	pthread_mutex_lock(&w->server->closing_mu);
+	w->server->closed++;
+	pthread_cond_signal(&w->server->closing_cv);
+	pthread_mutex_unlock(&w->server->closing_mu);
+}
+
+void acm_server_close_updates(acm_server_t *srv)
+{
+	unsigned started = 0;
+	for (unsigned i = 0; i < srv->count; i++)
+		if (srv->workers[i].started) {
+			event_active(srv->workers[i].close_ev, 0, 0);
+			started++;
+		}
+	pthread_mutex_lock(&srv->closing_mu);
+	while (srv->closed < started)
+		pthread_cond_wait(&srv->closing_cv, &srv->closing_mu);
+	pthread_mutex_unlock(&srv->closing_mu);
+}
+
 static void beat(evutil_socket_t fd, short what, void *arg)
 {
 	acm_worker_t *w = arg;
@@ -246,6 +314,44 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
+static const char *proto(int type)
+{
+	return type == SOCK_DGRAM ? "udp" : "tcp";
+}
+
+/*
+ * SO_REUSEPORT lets any process of the same user join the address and take
+ * a share of its packets, silently. So before the workers bind, the
+ * address is bound once without it (and, for UDP, without SO_REUSEADDR,
+ * which lets UDP sockets share too): that fails if any other socket holds
+ * it, ours being none yet. dns.listen cannot change on reload, so a
+ * running acmensd never probes its own address.
+ */
+static int probe_free(const acm_listen_t *l, int type, char *err, size_t errlen)
+{
+	int fd = socket(l->addr.ss_family, type | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(err, errlen, "dns.listen %s: socket: %s", l->text, strerror(errno));
+		return -errno;
+	}
+	int one = 1, rc = ACM_OK;
+	if (type == SOCK_STREAM)   /* a connection of ours in TIME_WAIT is no owner */
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (l->addr.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (const struct sockaddr *)&l->addr, l->addrlen) != 0) {
+		rc = -errno;
+		if (errno == EADDRINUSE)
+			snprintf(err, errlen, "dns.listen %s (%s): address already in use by another process",
+			         l->text, proto(type));
+		else
+			snprintf(err, errlen, "dns.listen %s (%s): %s", l->text, proto(type),
+			         strerror(errno));
+	}
+	close(fd);
+	return rc;
+}
+
 static int bind_socket(const acm_listen_t *l, int type, char *err, size_t errlen)
 {
 	int fd = socket(l->addr.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -254,7 +360,8 @@ static int bind_socket(const acm_listen_t *l, int type, char *err, size_t errlen
 		return -errno;
 	}
 	int one = 1;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (type == SOCK_STREAM)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
 	if (l->addr.ss_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
@@ -265,8 +372,7 @@ static int bind_socket(const acm_listen_t *l, int type, char *err, size_t errlen
 	if (bind(fd, (const struct sockaddr *)&l->addr, l->addrlen) != 0 ||
 	    (type == SOCK_STREAM && listen(fd, TCP_BACKLOG) != 0)) {
 		int e = errno;
-		snprintf(err, errlen, "dns.listen %s (%s): %s", l->text,
-		         type == SOCK_DGRAM ? "udp" : "tcp", strerror(e));
+		snprintf(err, errlen, "dns.listen %s (%s): %s", l->text, proto(type), strerror(e));
 		close(fd);
 		return -e;
 	}
@@ -303,16 +409,20 @@ static int worker_init(acm_server_t *srv, acm_worker_t *w, const acm_config_t *c
 	w->reload_ev = w->base ? event_new(w->base, -1, 0, take_pending_zone, w) : NULL;
 	w->stop_ev = w->base ? event_new(w->base, -1, 0, end_loop, w) : NULL;
 	w->beat_ev = w->base ? event_new(w->base, -1, EV_PERSIST, beat, w) : NULL;
+	w->close_ev = w->base ? event_new(w->base, -1, 0, close_updates, w) : NULL;
+	w->server = srv;
 	const struct timeval every = { ACM_HEALTH_BEAT_MS / 1000, 0 };
 	if (w->beat_ev)
 		event_add(w->beat_ev, &every);
 	w->udp = calloc(cfg->listen_count, sizeof(*w->udp));
 	w->tcp = calloc(cfg->listen_count, sizeof(*w->tcp));
-	if (!w->metrics || !w->reload_ev || !w->stop_ev || !w->beat_ev || !w->udp || !w->tcp) {
+	if (!w->metrics || !w->reload_ev || !w->stop_ev || !w->beat_ev || !w->close_ev || !w->udp ||
+	    !w->tcp) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
 	w->store = store;
+	w->keyring = srv->keyring;
 	int rc = acm_reader_open(store, &w->reader);
 	if (rc != ACM_OK) {
 		snprintf(err, errlen, "store reader: %s", acm_strerror(rc));
@@ -346,12 +456,15 @@ static void worker_free(acm_worker_t *w)
 		event_free(w->stop_ev);
 	if (w->beat_ev)
 		event_free(w->beat_ev);
+	if (w->close_ev)
+		event_free(w->close_ev);
 	if (w->base)
 		event_base_free(w->base);
 	if (w->reader)
 		acm_reader_close(w->reader);
 	acm_zone_unref(atomic_exchange(&w->pending_zone, NULL));
 	acm_zone_unref(w->zone);
+	acm_keytab_unref(w->keys_held);
 }
 
 static unsigned worker_count(const acm_config_t *cfg)
@@ -374,6 +487,8 @@ int acm_server_start(const acm_config_t *cfg, acm_store_t *store, acm_zone_t *zo
 		return -ENOMEM;
 	}
 	srv->count = n;
+	pthread_mutex_init(&srv->closing_mu, NULL);
+	pthread_cond_init(&srv->closing_cv, NULL);
 	atomic_init(&srv->tcp_limits.count, 0);
 	srv->tcp_limits.max = cfg->tcp_max_clients;
 	srv->tcp_limits.idle_timeout = cfg->tcp_idle_timeout;
@@ -386,6 +501,13 @@ int acm_server_start(const acm_config_t *cfg, acm_store_t *store, acm_zone_t *zo
 		snprintf(err, errlen, "out of memory");
 	if (rc == ACM_OK && !metrics && (rc = acm_metrics_new(0, &srv->own_metrics)) == ACM_OK)
 		metrics = srv->own_metrics;
+	for (size_t i = 0; rc == ACM_OK && i < cfg->listen_count; i++) {
+		rc = probe_free(&cfg->listen[i], SOCK_DGRAM, err, errlen);
+		if (rc == ACM_OK)
+			rc = probe_free(&cfg->listen[i], SOCK_STREAM, err, errlen);
+	}
+	if (rc == ACM_OK && (rc = acm_keyring_start(store, &srv->keyring)) != ACM_OK)
+		snprintf(err, errlen, "accounts' keys: %s", acm_strerror(rc));
 	for (unsigned i = 0; rc == ACM_OK && i < n; i++) {
 		srv->workers[i].index = i;
 		srv->workers[i].commit = commit;
@@ -450,6 +572,9 @@ void acm_server_stop(acm_server_t *srv)
 			pthread_join(srv->workers[i].thread, NULL);
 	for (unsigned i = 0; i < srv->count; i++)
 		worker_free(&srv->workers[i]);
+	acm_keyring_stop(srv->keyring);
+	pthread_cond_destroy(&srv->closing_cv);
+	pthread_mutex_destroy(&srv->closing_mu);
 	free(srv->workers);
 	acm_lookup_log_free(srv->lookups);
 	acm_health_free(srv->health);

@@ -22,7 +22,9 @@ typedef struct acm_server acm_server_t;
 /*
  * Bind every listen address for every worker and start the threads.
  * The server takes its own reference on zone. Dynamic updates go to commit
- * (NULL: they are refused); it must be stopped before the server. Each
+ * (NULL: they are refused); stop it after acm_server_close_updates and
+ * before acm_server_stop. Every dns.listen address must be free: another
+ * process on it (even with SO_REUSEPORT) makes the start fail, naming it. Each
  * worker counts into its own block of metrics (NULL: a private registry
  * nobody reads), which outlives the server. On failure returns an error
  * code and a message in err (which address could not be bound, and why);
@@ -45,6 +47,15 @@ acm_health_t *acm_server_health(const acm_server_t *srv);
 /* Hand a new zone to every worker; each switches between two batches, so no
  * query is dropped. The server takes its own reference. */
 void acm_server_set_zone(acm_server_t *srv, acm_zone_t *zone);
+
+/*
+ * Stop taking dynamic updates, before group commit stops: when this
+ * returns, no worker submits to commit any more (an UPDATE arriving later
+ * is dropped unanswered, and the client asks again); those submitted
+ * already get their answers as commit finishes them, while the workers
+ * still run.
+ */
+void acm_server_close_updates(acm_server_t *srv);
 
 /* Stop the workers, close every socket, free the server. */
 void acm_server_stop(acm_server_t *srv);

@@ -185,15 +185,18 @@ static size_t respond(const acm_update_t *u, int rcode, uint16_t tsig_error, uin
 
 /* ---- TSIG --------------------------------------------------------------- */
 
-/* The RCODE, or NOERROR when the request verified with an account's key;
- * *tsig_error gets the TSIG error to report. */
+/* The RCODE, or NOERROR when the request verified with an account's key
+ * that may be used from where it came; *tsig_error gets the TSIG error to
+ * report and *why the reason of a failure. */
 static int check_tsig(const acm_update_env_t *env, const request_t *r, acm_update_t *u,
-                      uint16_t *tsig_error)
+                      uint16_t *tsig_error, acm_update_why_t *why)
 {
 	acm_tsig_rr_t t;
 	*tsig_error = ACM_TSIG_OK;
+	*why = ACM_UPDATE_UNSIGNED;
 	if (!r->has_tsig)
 		return ACM_RCODE_REFUSED;
+	*why = ACM_UPDATE_MALFORMED;
 	if (acm_tsig_parse(r->msg, r->len, r->tsig_pos, &t) != ACM_OK ||
 	    t.mac_len > ACM_TSIG_MAC_MAX)
 		return ACM_RCODE_FORMERR;
@@ -202,12 +205,22 @@ static int check_tsig(const acm_update_env_t *env, const request_t *r, acm_updat
 	u->mac_len = t.mac_len;
 	int rc = env->key ? env->key(env->key_ctx, t.key_name, t.key_name_len, &u->key, u->sub)
 	                  : ACM_ENOTFOUND;
+	*why = ACM_UPDATE_STOREFAIL;
 	if (rc != ACM_OK && rc != ACM_ENOTFOUND)
 		return ACM_RCODE_SERVFAIL;
 	int err = acm_tsig_verify(r->msg, r->len, &t, rc == ACM_OK ? &u->key : NULL, env->now);
 	u->sign = true;
-	if (err == ACM_TSIG_OK)
+	if (err == ACM_TSIG_OK) {
+		/* After the signature, so that nobody learns from the answer
+		 * whether a key exists and where it may be used. */
+		*why = ACM_UPDATE_ALLOWFROM;
+		if (env->allow && !env->allow(env->key_ctx, u->sub))
+			return ACM_RCODE_REFUSED;
+		*why = ACM_UPDATE_SIGNED;
 		return ACM_RCODE_NOERROR;
+	}
+	*why = err == ACM_TSIG_BADKEY ? ACM_UPDATE_BADKEY
+	       : err == ACM_TSIG_BADTIME ? ACM_UPDATE_BADTIME : ACM_UPDATE_BADSIG;
 	if (err == ACM_TSIG_BADKEY) {
 		/* Name the key the request named, with its algorithm: the
 		 * answer is unsigned, so no secret is needed. */
@@ -579,30 +592,33 @@ static void remember_request(const uint8_t *msg, size_t len, acm_update_t *u)
 	u->zone_len = (size_t)n + 4;
 }
 
-void acm_update_start(const acm_update_env_t *env, const uint8_t *msg, size_t len,
-                      uint8_t *out, size_t cap, size_t *out_len, acm_update_t **pending)
+acm_update_why_t acm_update_start(const acm_update_env_t *env, const uint8_t *msg, size_t len,
+                                  uint8_t *out, size_t cap, size_t *out_len,
+                                  acm_update_t **pending)
 {
 	*pending = NULL;
 	*out_len = 0;
 	if (!acm_update_is(msg, len))
-		return;
+		return ACM_UPDATE_MALFORMED;
 	acm_update_t *u = calloc(1, sizeof(*u));
 	if (!u)
-		return;
+		return ACM_UPDATE_STOREFAIL;
 	request_t r;
 	uint16_t tsig_error = ACM_TSIG_OK;
+	acm_update_why_t why = ACM_UPDATE_MALFORMED;
 	remember_request(msg, len, u);
 	int rc = parse_request(msg, len, &r) ? ACM_RCODE_NOERROR : ACM_RCODE_FORMERR;
 	if (rc == ACM_RCODE_NOERROR)
-		rc = check_tsig(env, &r, u, &tsig_error);
+		rc = check_tsig(env, &r, u, &tsig_error, &why);
 	if (rc == ACM_RCODE_NOERROR)
 		rc = decide(env, &r, u);
 	if (rc == PENDING) {
 		*pending = u;
-		return;
+		return why;
 	}
 	*out_len = respond(u, rc, tsig_error, env->now, out, cap);
 	acm_update_free(u);
+	return why;
 }
 
 acm_op_t *acm_update_ops(acm_update_t *u)

@@ -39,13 +39,35 @@
 typedef int (*acm_update_key_fn)(void *ctx, const uint8_t *name, size_t len,
                                  acm_tsig_key_t *key, char sub[ACM_LABEL_MAX + 1]);
 
+/*
+ * May the account whose key verified the request (sub) use it from where
+ * it came (its allowfrom)? Called once the TSIG verified; false makes the
+ * answer REFUSED, signed, and nothing is changed.
+ */
+typedef bool (*acm_update_allow_fn)(void *ctx, const char *sub);
+
 typedef struct {
 	const acm_zone_t *zone;
 	bool enabled;                 /* update.enabled, and group commit runs */
 	uint64_t now;                 /* unix seconds */
 	acm_update_key_fn key;
-	void *key_ctx;
+	void *key_ctx;                /* for key and allow */
+	acm_update_allow_fn allow;    /* NULL: from anywhere */
 } acm_update_env_t;
+
+/* Why an answer was known at once, for counting and logging: the request
+ * was authenticated (ACM_UPDATE_SIGNED: whatever the RCODE) or it failed
+ * before that, with a reason an outsider can bring about at will. */
+typedef enum {
+	ACM_UPDATE_SIGNED,            /* verified (or pending): the account is known */
+	ACM_UPDATE_MALFORMED,         /* FORMERR before the TSIG, or a malformed TSIG */
+	ACM_UPDATE_UNSIGNED,          /* REFUSED: no TSIG */
+	ACM_UPDATE_BADKEY,            /* NOTAUTH: no enabled account has that key */
+	ACM_UPDATE_BADSIG,
+	ACM_UPDATE_BADTIME,
+	ACM_UPDATE_ALLOWFROM,         /* REFUSED: outside the account's allowfrom */
+	ACM_UPDATE_STOREFAIL,         /* SERVFAIL: the key could not be read */
+} acm_update_why_t;
 
 /* A verified update waiting for its chain to commit. */
 typedef struct acm_update acm_update_t;
@@ -59,9 +81,9 @@ bool acm_update_is(const uint8_t *msg, size_t len);
  * gets its length (0: drop the message silently) and *pending is NULL; or
  * *pending gets an update whose chain (acm_update_ops) must be submitted
  * atomically to group commit and the answer written by acm_update_finish
- * once it is done.
+ * once it is done. Returns why (ACM_UPDATE_SIGNED for a pending update).
  */
-void acm_update_start(const acm_update_env_t *env, const uint8_t *msg, size_t len,
+acm_update_why_t acm_update_start(const acm_update_env_t *env, const uint8_t *msg, size_t len,
                       uint8_t *out, size_t cap, size_t *out_len, acm_update_t **pending);
 
 acm_op_t *acm_update_ops(acm_update_t *u);

@@ -67,18 +67,41 @@ static void deliver(const acm_peer_t *peer, const uint8_t *msg, size_t len)
 	(void)sendmsg(p.fd, &h, MSG_DONTWAIT);
 }
 
+/* What the key and allow callbacks share for one message. */
+typedef struct {
+	acm_worker_t *w;
+	const acm_peer_t *peer;
+	const acm_keyrec_t *rec;        /* the account whose key the request names */
+	acm_keyrec_buf_t buf;
+} update_ctx_t;
+
 /* Account keys only: a configured key (for transfers) must not stand in
  * for an account whose name it happens to bear. */
 static int update_key(void *ctx, const uint8_t *name, size_t len, acm_tsig_key_t *key,
                       char sub[ACM_LABEL_MAX + 1])
 {
-	(void)len;
-	int rc = acm_worker_account_key(ctx, name, key);
+	update_ctx_t *c = ctx;
+	int rc = acm_worker_account(c->w, name, &c->buf, &c->rec);
 	if (rc == ACM_OK) {
+		acm_keyrec_key(c->rec, name, len, key);
 		memcpy(sub, name + 1, name[0]);
 		sub[name[0]] = '\0';
 	}
 	return rc;
+}
+
+/* The account's allowfrom, as the HTTP API applies it. */
+static bool update_allow(void *ctx, const char *sub)
+{
+	update_ctx_t *c = ctx;
+	(void)sub;
+	return acm_keyrec_allows(c->rec, (const struct sockaddr *)&c->peer->addr);
+}
+
+static void count_answer(acm_worker_t *w, const uint8_t *out, size_t n)
+{
+	if (n >= 4)
+		acm_counter_add(&w->metrics->updates[acm_m_rcode_index(out[3] & 0xF)], 1);
 }
 
 static void pending_free(struct acm_pending *p)
@@ -104,6 +127,7 @@ static void answer_ready(evutil_socket_t fd, short what, void *arg)
 	acm_log_kv(ACM_LOG_INFO, "update",
 	           ACM_KS("client", acm_addr_text((struct sockaddr *)&p->peer.addr, who, sizeof(who))),
 	           ACM_KS("account", acm_update_account(p->u)), ACM_KS("rcode", rcode_name(p->rcode)));
+	count_answer(p->w, p->out, p->out_len);
 	deliver(&p->peer, p->out, p->out_len);
 	pending_free(p);
 }
@@ -139,7 +163,7 @@ static struct acm_pending *pending_new(acm_worker_t *w, acm_update_t *u, const a
 }
 
 /* The chain never reached the committer: answer from its failure now. */
-static void answer_failed(acm_update_t *u, const acm_peer_t *peer, int rc)
+static void answer_failed(acm_worker_t *w, acm_update_t *u, const acm_peer_t *peer, int rc)
 {
 	uint8_t out[ACM_UPDATE_RESPONSE_MAX];
 	int rcode;
@@ -147,6 +171,7 @@ static void answer_failed(acm_update_t *u, const acm_peer_t *peer, int rc)
 		op->result = rc;
 	size_t n = acm_update_finish(u, (uint64_t)time(NULL), out, sizeof(out), &rcode);
 	acm_err("update by account %s: %s", acm_update_account(u), acm_strerror(rc));
+	count_answer(w, out, n);
 	deliver(peer, out, n);
 }
 
@@ -158,7 +183,7 @@ static void submit(acm_worker_t *w, acm_update_t *u, const acm_peer_t *peer)
 		snprintf(op->source, sizeof(op->source), "%s", who);
 	struct acm_pending *p = pending_new(w, u, peer);
 	if (!p) {
-		answer_failed(u, peer, -ENOMEM);
+		answer_failed(w, u, peer, -ENOMEM);
 		acm_update_free(u);
 		return;
 	}
@@ -166,8 +191,51 @@ static void submit(acm_worker_t *w, acm_update_t *u, const acm_peer_t *peer)
 	if (rc != ACM_OK) {
 		p->u = NULL;
 		pending_free(p);
-		answer_failed(u, peer, rc);
+		answer_failed(w, u, peer, rc);
 		acm_update_free(u);
+	}
+}
+
+/* An answer known at once: from an account (logged as any update), or a
+ * refusal before anyone was authenticated (counted, logged now and then). */
+static void log_answer(acm_worker_t *w, acm_update_why_t why, const update_ctx_t *c,
+                       const uint8_t *out, size_t n)
+{
+	static const enum acm_m_refusal reasons[] = {
+		[ACM_UPDATE_MALFORMED] = ACM_M_REFUSED_MALFORMED,
+		[ACM_UPDATE_UNSIGNED] = ACM_M_REFUSED_UNSIGNED,
+		[ACM_UPDATE_BADKEY] = ACM_M_REFUSED_BADKEY,
+		[ACM_UPDATE_BADSIG] = ACM_M_REFUSED_BADSIG,
+		[ACM_UPDATE_BADTIME] = ACM_M_REFUSED_BADTIME,
+		[ACM_UPDATE_ALLOWFROM] = ACM_M_REFUSED_ALLOWFROM,
+	};
+	static acm_log_limit_t store_fail = ACM_LOG_LIMIT_INIT(10);
+	const struct sockaddr *peer = (const struct sockaddr *)&c->peer->addr;
+	char who[INET6_ADDRSTRLEN];
+	const char *account = c->rec ? acm_keyrec_label(c->rec) : "";
+	switch (why) {
+	case ACM_UPDATE_SIGNED:
+		if (n > 0)
+			acm_log_kv(ACM_LOG_INFO, "update",
+			           ACM_KS("client", acm_addr_text(peer, who, sizeof(who))),
+			           ACM_KS("account", account), ACM_KS("rcode", rcode_name(out[3] & 0xF)));
+		return;
+	case ACM_UPDATE_STOREFAIL:
+		acm_log_limited_kv(&store_fail, ACM_LOG_ERROR, "update: cannot read the account's key",
+		                   ACM_KS("client", acm_addr_text(peer, who, sizeof(who))));
+		return;
+	case ACM_UPDATE_ALLOWFROM: {
+		const acm_kv_t kv[] = { ACM_KS("account", account), ACM_KS("rcode", "REFUSED"),
+			                ACM_KS("reason", "not in the account's allowfrom") };
+		acm_worker_refused(w, reasons[why], "update refused", peer, kv, 3);
+		return;
+	}
+	default: {
+		const acm_kv_t kv[] = { ACM_KS("rcode", n >= 4 ? rcode_name(out[3] & 0xF) : "none"),
+			                ACM_KS("reason", acm_m_refusal_name(reasons[why])) };
+		acm_worker_refused(w, reasons[why], "update refused", peer, kv, 2);
+		return;
+	}
 	}
 }
 
@@ -175,28 +243,31 @@ bool acm_worker_update(acm_worker_t *w, const uint8_t *msg, size_t len, const ac
 {
 	if (!acm_update_is(msg, len))
 		return false;
+	if (w->updates_closed) {
+		/* stopping: group commit takes no more; the client asks again */
+		if (peer->tcp)
+			acm_tcp_send(peer->tcp, peer->conn_id, NULL, 0);
+		return true;
+	}
+	update_ctx_t ctx = { .w = w, .peer = peer };
 	acm_update_env_t env = {
 		.zone = w->zone,
 		.enabled = w->commit && acm_zone_update_enabled(w->zone),
 		.now = (uint64_t)time(NULL),
 		.key = update_key,
-		.key_ctx = w,
+		.key_ctx = &ctx,
+		.allow = update_allow,
 	};
 	uint8_t out[ACM_UPDATE_RESPONSE_MAX];
 	size_t n;
 	acm_update_t *u;
-	acm_update_start(&env, msg, len, out, sizeof(out), &n, &u);
+	acm_update_why_t why = acm_update_start(&env, msg, len, out, sizeof(out), &n, &u);
 	if (u) {
 		submit(w, u, peer);
 		return true;
 	}
-	if (n > 0) {
-		char who[INET6_ADDRSTRLEN];
-		acm_log_kv(ACM_LOG_INFO, "update",
-		           ACM_KS("client", acm_addr_text((const struct sockaddr *)&peer->addr, who,
-		                                          sizeof(who))),
-		           ACM_KS("rcode", rcode_name(out[3] & 0xF)));
-	}
+	log_answer(w, why, &ctx, out, n);
+	count_answer(w, out, n);
 	deliver(peer, out, n);
 	return true;
 }

@@ -15,6 +15,8 @@
 #include <sys/socket.h>
 
 #include "dnsd/answer.h"
+#include "dnsd/keyring.h"
+#include "lib/log.h"
 #include "lib/metrics.h"
 #include "lib/store.h"
 #include "lib/tsig.h"
@@ -40,11 +42,17 @@ typedef struct acm_worker {
 	struct event *reload_ev;
 	struct event *stop_ev;                  /* made active to end the loop */
 	struct event *beat_ev;                  /* the heartbeat timer (lib/health.h) */
+	struct event *close_ev;                 /* made active to stop taking updates */
+	struct acm_server *server;
+	bool updates_closed;                    /* group commit is going away */
 	struct acm_health *health;              /* the server's heartbeat table */
 	acm_zone_t *zone;                       /* this worker's reference */
 	_Atomic(acm_zone_t *) pending_zone;     /* set by a reload */
 	acm_reader_t *reader;
 	acm_store_t *store;                     /* for transfers and account keys */
+	acm_keyring_t *keyring;                 /* the server's accounts' keys */
+	acm_keytab_t *keys_held;                /* this worker's reference */
+	const acm_keytab_t *keys;               /* current for this batch; NULL: read the store */
 	acm_commit_t *commit;                   /* for dynamic updates; NULL: refused */
 	struct acm_pending *pending;            /* updates waiting for their commit */
 	uint32_t serial;                        /* of the current snapshot */
@@ -99,10 +107,19 @@ bool acm_worker_update(acm_worker_t *w, const uint8_t *msg, size_t len, const ac
 /* Drop the updates still waiting for their answer (the worker is stopping,
  * after group commit stopped). */
 void acm_worker_updates_free(acm_worker_t *w);
-/* An account's TSIG key by its lower-case wire name <subdomain>.<apex>:
- * ACM_OK, ACM_ENOTFOUND (no such enabled account, or no key), or a store
- * failure. */
-int acm_worker_account_key(acm_worker_t *w, const uint8_t *name, acm_tsig_key_t *out);
+/* The entry (key and allowfrom) of the account whose TSIG key bears the
+ * lower-case wire name <subdomain>.<apex>, inside a batch: from the
+ * in-memory table when it is current, else read from the store into buf.
+ * ACM_OK and *out, ACM_ENOTFOUND (no such enabled account, or no key), or
+ * a store failure. */
+int acm_worker_account(acm_worker_t *w, const uint8_t *name, acm_keyrec_buf_t *buf,
+                       const acm_keyrec_t **out);
+/* A request refused before anyone was authenticated: counted every time,
+ * logged (msg, the client, then at most ACM_REFUSED_DETAIL_MAX detail
+ * fields) at most once in a while per reason, with the number left out. */
+#define ACM_REFUSED_DETAIL_MAX 4
+void acm_worker_refused(acm_worker_t *w, enum acm_m_refusal reason, const char *msg,
+                        const struct sockaddr *peer, const acm_kv_t *detail, size_t n);
 
 /* UDP (udp.c): a bound socket's handler on this worker's base. */
 int acm_udp_open(acm_worker_t *w, int fd, acm_udp_t **out);

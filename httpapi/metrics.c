@@ -164,6 +164,18 @@ static void render_dns_other(acm_expo_t *e, const acm_dns_metrics_t *d)
 	             acm_counter_get(&d->txt_values));
 	acm_expo_u64(e, "acmens_dns_txt_lookups_total", &(acm_label_t){ "result", "novalues" }, 1,
 	             acm_counter_get(&d->txt_novalues));
+	acm_expo_family(e, "acmens_dns_updates_total", "counter",
+	                "RFC 2136 UPDATE messages answered, by RCODE.");
+	for (size_t i = 0; i < ACM_M_RCODES; i++)
+		acm_expo_u64(e, "acmens_dns_updates_total",
+		             &(acm_label_t){ "rcode", acm_m_rcode_name(i) }, 1,
+		             acm_counter_get(&d->updates[i]));
+	acm_expo_family(e, "acmens_dns_refused_total", "counter",
+	                "Requests refused before anyone was authenticated, by reason.");
+	for (size_t i = 0; i < ACM_M_REFUSALS; i++)
+		acm_expo_u64(e, "acmens_dns_refused_total",
+		             &(acm_label_t){ "reason", acm_m_refusal_name(i) }, 1,
+		             acm_counter_get(&d->refused[i]));
 	acm_expo_family(e, "acmens_dns_dropped_total", "counter",
 	                "DNS messages dropped without an answer, by reason.");
 	acm_expo_u64(e, "acmens_dns_dropped_total", &(acm_label_t){ "reason", "malformed" }, 1,

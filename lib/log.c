@@ -262,11 +262,14 @@ void acm_log_limited_fields(acm_log_limit_t *l, int level, const char *msg, cons
 	uint64_t dropped;
 	if (!acm_log_limit_pass(l, now, &dropped))
 		return;
-	if (dropped == 0 || n >= MAX_FIELDS) {
+	if (dropped == 0) {
 		acm_log_fields(level, msg, kv, n);
 		return;
 	}
+	/* the count of what was left out matters more than a last field */
 	acm_kv_t all[MAX_FIELDS];
+	if (n > MAX_FIELDS - 1)
+		n = MAX_FIELDS - 1;
 	memcpy(all, kv, n * sizeof(*kv));
 	all[n] = ACM_KU("suppressed", dropped);
 	acm_log_fields(level, msg, all, n + 1);

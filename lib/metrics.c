@@ -93,6 +93,14 @@ const char *acm_m_rcode_name(size_t i)
 	return rcodes[i < ACM_M_RCODES ? i : ACM_M_RCODES - 1];
 }
 
+const char *acm_m_refusal_name(size_t i)
+{
+	static const char *const names[ACM_M_REFUSALS] = {
+		"unsigned", "malformed", "badkey", "badsig", "badtime", "allowfrom", "transfer",
+	};
+	return i < ACM_M_REFUSALS ? names[i] : "?";
+}
+
 void acm_dns_metrics_answer(acm_dns_metrics_t *m, bool tcp, uint16_t qtype, int rcode,
                             size_t size, bool truncated)
 {

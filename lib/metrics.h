@@ -66,6 +66,21 @@ enum acm_m_drop {
 	ACM_M_DROPS
 };
 
+/* Requests refused before anyone was authenticated (events an outsider
+ * can cause at will: logged at most once in a while, counted always). */
+enum acm_m_refusal {
+	ACM_M_REFUSED_UNSIGNED,       /* an UPDATE without a TSIG */
+	ACM_M_REFUSED_MALFORMED,      /* an UPDATE or a TSIG that does not parse */
+	ACM_M_REFUSED_BADKEY,         /* a TSIG with a key nobody has */
+	ACM_M_REFUSED_BADSIG,
+	ACM_M_REFUSED_BADTIME,
+	ACM_M_REFUSED_ALLOWFROM,      /* a valid key, from outside its allowfrom */
+	ACM_M_REFUSED_TRANSFER,       /* a transfer not in transfer.allow */
+	ACM_M_REFUSALS
+};
+/* The reason's label value ("unsigned", "badkey", ...). */
+const char *acm_m_refusal_name(size_t i);
+
 /* One DNS worker's counters, written by that worker only. Only counters,
  * so that the reader can add blocks up as arrays. */
 typedef struct {
@@ -76,6 +91,8 @@ typedef struct {
 	acm_counter_t txt_values;     /* TXT lookups answered with values */
 	acm_counter_t txt_novalues;   /* TXT lookups in the zone without */
 	acm_counter_t dropped[ACM_M_DROPS];
+	acm_counter_t updates[ACM_M_RCODES];     /* UPDATE messages answered, by RCODE */
+	acm_counter_t refused[ACM_M_REFUSALS];
 	acm_counter_t tcp_refused;    /* connections closed at dns.tcp_max_clients */
 	acm_counter_t tcp_open;       /* accepted minus closed, modulo 2^64 */
 } acm_dns_metrics_t;

@@ -112,6 +112,38 @@ int store_get_serial(MDB_txn *txn, MDB_dbi meta, uint32_t *serial)
 	return rc;
 }
 
+/* "accounts" in meta: a count of the write transactions that changed an
+ * account, so that a reader keeping accounts in memory knows when to read
+ * them again (an account change does not always move the serial). A store
+ * from before it has none: 0. */
+int store_get_accounts_gen(MDB_txn *txn, MDB_dbi meta, uint64_t *gen)
+{
+	MDB_val k = store_val("accounts", 8), v;
+	int rc = mdb_get(txn, meta, &k, &v);
+	*gen = 0;
+	if (rc == MDB_NOTFOUND)
+		return ACM_OK;
+	if (rc == 0 && v.mv_size != 8)
+		return ACM_ECORRUPT;
+	if (rc == 0)
+		*gen = (uint64_t)acm_get_u32(v.mv_data) << 32 | acm_get_u32((uint8_t *)v.mv_data + 4);
+	return store_err(rc);
+}
+
+int store_bump_accounts_gen(MDB_txn *txn, MDB_dbi meta)
+{
+	uint64_t gen;
+	uint8_t b[8];
+	int rc = store_get_accounts_gen(txn, meta, &gen);
+	if (rc != ACM_OK)
+		return rc;
+	gen++;
+	acm_put_u32(b, (uint32_t)(gen >> 32));
+	acm_put_u32(b + 4, (uint32_t)gen);
+	MDB_val k = store_val("accounts", 8), v = store_val(b, 8);
+	return store_err(mdb_put(txn, meta, &k, &v, 0));
+}
+
 static int put_u32(MDB_txn *txn, MDB_dbi dbi, const char *key, uint32_t x)
 {
 	uint8_t b[4];

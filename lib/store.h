@@ -310,6 +310,13 @@ int acm_reader_open(acm_store_t *store, acm_reader_t **out);
 void acm_reader_close(acm_reader_t *r);
 /* Start (or restart) a snapshot and read its serial. Cheap: no allocation. */
 int acm_reader_begin(acm_reader_t *r, uint32_t *serial);
+/* The accounts generation of the snapshot begun last: it moves with every
+ * commit that changed an account (created, rewritten or deleted), in any
+ * process, so a copy of the accounts kept in memory is current when it was
+ * read at this generation or a later one. */
+uint64_t acm_reader_accounts_gen(const acm_reader_t *r);
+/* The same, in a read transaction of its own. ACM_OK or a store failure. */
+int acm_store_accounts_gen(acm_store_t *store, uint64_t *gen);
 /* End the snapshot; views from it become invalid. */
 void acm_reader_end(acm_reader_t *r);
 /* Find the rrset record of a lower-case owner wire name; *rec points into

@@ -52,6 +52,8 @@ static int account_put(acm_wtxn_t *w, const acm_account_t *acc, const store_name
 	MDB_val k = store_val(n->label, strlen(n->label)), v = store_val(text, strlen(text));
 	rc = store_err(mdb_put(w->txn, w->s->accounts, &k, &v, flags));
 	free(text);
+	if (rc == ACM_OK)
+		rc = store_bump_accounts_gen(w->txn, w->s->meta);
 	return rc;
 }
 
@@ -223,6 +225,8 @@ int acm_wtxn_account_delete(acm_wtxn_t *w, const char *subdomain)
 		return store_wtxn_result(w, rc);
 	MDB_val k = store_val(n.label, strlen(n.label));
 	rc = store_err(mdb_del(w->txn, w->s->accounts, &k, NULL));
+	if (rc == ACM_OK)
+		rc = store_bump_accounts_gen(w->txn, w->s->meta);
 	if (rc == ACM_OK)
 		rc = user_delete(w, acc.username, n.label);
 	if (rc == ACM_OK) {

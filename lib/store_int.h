@@ -77,6 +77,9 @@ int store_mkdir_p(const char *path);
 /* A read transaction, recovering from stale reader slots and a grown map. */
 int store_read_begin(acm_store_t *s, MDB_txn **txn);
 int store_get_serial(MDB_txn *txn, MDB_dbi meta, uint32_t *serial);
+/* The accounts generation (see store.c): read it, or move it on. */
+int store_get_accounts_gen(MDB_txn *txn, MDB_dbi meta, uint64_t *gen);
+int store_bump_accounts_gen(MDB_txn *txn, MDB_dbi meta);
 /* Lower-case and check a subdomain label into n, and build its owner. */
 int store_name(const acm_store_t *s, const char *sub, store_name_t *n);
 /* The same for the name of TXT values: a subdomain label, or

@@ -30,6 +30,7 @@ struct acm_reader {
 	bool active;
 	size_t last_txnid;          /* snapshot the cached serial belongs to; 0 = none */
 	uint32_t last_serial;
+	uint64_t accounts_gen;      /* of that snapshot */
 };
 
 int acm_store_serial(acm_store_t *store, uint32_t *serial)
@@ -268,6 +269,8 @@ int acm_reader_begin(acm_reader_t *r, uint32_t *serial)
 		return ACM_OK;
 	}
 	rc = store_get_serial(r->txn, r->s->meta, serial);
+	if (rc == ACM_OK)
+		rc = store_get_accounts_gen(r->txn, r->s->meta, &r->accounts_gen);
 	if (rc != ACM_OK) {
 		acm_reader_end(r);
 		return rc;
@@ -275,6 +278,22 @@ int acm_reader_begin(acm_reader_t *r, uint32_t *serial)
 	r->last_txnid = id;
 	r->last_serial = *serial;
 	return ACM_OK;
+}
+
+uint64_t acm_reader_accounts_gen(const acm_reader_t *r)
+{
+	return r->accounts_gen;
+}
+
+int acm_store_accounts_gen(acm_store_t *store, uint64_t *gen)
+{
+	MDB_txn *txn;
+	int rc = store_read_begin(store, &txn);
+	if (rc != ACM_OK)
+		return rc;
+	rc = store_get_accounts_gen(txn, store->meta, gen);
+	mdb_txn_abort(txn);
+	return rc;
 }
 
 void acm_reader_end(acm_reader_t *r)

@@ -6,6 +6,7 @@
  * so the message is never copied.
  */
 #include <ctype.h>
+#include <pthread.h>
 #include <string.h>
 #include <strings.h>
 
@@ -269,10 +270,19 @@ int acm_tsig_parse(const uint8_t *msg, size_t len, size_t rr_offset, acm_tsig_rr
 
 /* HMAC over a sequence of pieces; any OpenSSL failure sticks until final. */
 typedef struct {
-	EVP_MAC *mac;
 	EVP_MAC_CTX *ctx;
 	int err;
 } hmac_t;
+
+/* Fetching an algorithm searches OpenSSL's providers under a lock: done
+ * once per process, not per message. Kept until exit. */
+static EVP_MAC *hmac_alg;
+static pthread_once_t hmac_once = PTHREAD_ONCE_INIT;
+
+static void hmac_fetch(void)
+{
+	hmac_alg = EVP_MAC_fetch(NULL, "HMAC", NULL);
+}
 
 static void hmac_init(hmac_t *h, const acm_tsig_key_t *key, const struct alg_info *a)
 {
@@ -280,8 +290,8 @@ static void hmac_init(hmac_t *h, const acm_tsig_key_t *key, const struct alg_inf
 
 	h->ctx = NULL;
 	h->err = ACM_ECRYPTO;
-	h->mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-	if (!h->mac || !(h->ctx = EVP_MAC_CTX_new(h->mac)))
+	pthread_once(&hmac_once, hmac_fetch);
+	if (!hmac_alg || !(h->ctx = EVP_MAC_CTX_new(hmac_alg)))
 		return;
 	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
 	                                             (char *)a->digest, 0);
@@ -313,7 +323,6 @@ static int hmac_final(hmac_t *h, uint8_t *out, size_t want)
 	                     got != want))
 		rc = ACM_ECRYPTO;
 	EVP_MAC_CTX_free(h->ctx);
-	EVP_MAC_free(h->mac);
 	return rc;
 }
 

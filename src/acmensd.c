@@ -317,6 +317,8 @@ static int run(daemon_t *d)
 	if (start_notifier(d, store) != ACM_OK ||
 	    (d->cfg->http.enabled && start_http(d, store) != ACM_OK)) {
 		stop_notifier(d);
+		acm_http_stop(d->http);
+		acm_server_close_updates(d->server);
 		acm_commit_stop(d->commit);
 		acm_server_stop(d->server);
 		acm_store_close(store);
@@ -349,10 +351,12 @@ static int run(daemon_t *d)
 		event_free(sigs[i]);
 		signal(signums[i], SIG_IGN);
 	}
-	/* HTTP first, so no new writes arrive; group commit then finishes
-	 * the ones it holds (updates' answers wait on the workers) before
-	 * DNS and the store go away */
+	/* No new writes first: the HTTP API drains and stops, the DNS
+	 * workers stop submitting updates (they keep running, to send the
+	 * answers of those submitted). Group commit then finishes what it
+	 * holds and goes; only then may the workers, and the store, go. */
 	acm_http_stop(d->http);
+	acm_server_close_updates(d->server);
 	if (d->commit)
 		acm_commit_stop(d->commit);
 	stop_notifier(d);

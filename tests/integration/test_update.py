@@ -14,11 +14,12 @@ import dns.message
 import dns.name
 import dns.query
 import dns.rcode
+import dns.tsig
 import dns.tsigkeyring
 import dns.update
 import pytest
 
-from conftest import ZONE, _server_factory, dns_txt
+from conftest import ZONE, _server_factory, dns_txt, wait_for
 
 UPDATE_ON = "update:\n  enabled: true\n"
 
@@ -363,3 +364,82 @@ def test_full_name_refused(make_server):
                         f"update add {name} 60 TXT c", f"update add {name} 60 TXT d"],
                     key, tcp=True) == "REFUSED"
     assert txt(s, name) == ["a"] and s.serial() == serial
+
+
+def signed_update(server, key, value, addr="127.0.0.1"):
+    """One UPDATE adding value at the key's own name, signed with the key,
+    sent with dnspython over UDP; returns the answer."""
+    ring = dns.tsigkeyring.from_text({fqdn(key): ("hmac-sha256", key["secret"])})
+    u = dns.update.UpdateMessage(ZONE, keyring=ring, keyname=fqdn(key),
+                                 keyalgorithm="hmac-sha256")
+    u.add(fqdn(key), 60, "TXT", value)
+    return dns.query.udp(u, addr, port=server.port, timeout=5)
+
+
+def test_allowfrom_applies_to_update(upd):
+    """An account's allowfrom binds its TSIG key as it binds its API key:
+    from elsewhere the update is REFUSED (signed: the key was good) and
+    nothing changes; the refusal is logged with the account."""
+    sub, key = account_with(upd, "10.0.0.0/8")
+    serial = upd.serial()
+    r = signed_update(upd, key, "outside")
+    assert r.rcode() == dns.rcode.REFUSED and r.had_tsig
+    assert txt(upd, fqdn(key)) == [] and upd.serial() == serial
+    assert wait_for(lambda: f"account={sub}" in upd.read_log()
+                    and "allowfrom" in upd.read_log(), 5)
+    # over TCP too
+    ring = dns.tsigkeyring.from_text({fqdn(key): ("hmac-sha256", key["secret"])})
+    u = dns.update.UpdateMessage(ZONE, keyring=ring, keyname=fqdn(key),
+                                 keyalgorithm="hmac-sha256")
+    u.add(fqdn(key), 60, "TXT", "outside")
+    assert dns.query.tcp(u, "127.0.0.1", port=upd.port, timeout=5).rcode() == dns.rcode.REFUSED
+    assert txt(upd, fqdn(key)) == [] and upd.serial() == serial
+    # a range that holds the client: accepted
+    _, key2 = account_with(upd, "10.0.0.0/8", "127.0.0.0/8")
+    assert signed_update(upd, key2, "inside").rcode() == dns.rcode.NOERROR
+    assert txt(upd, fqdn(key2)) == ["inside"]
+    # a bare address, as acmensctl stores it, and IPv6 ranges do not hold it
+    _, key3 = account_with(upd, "127.0.0.1")
+    assert signed_update(upd, key3, "bare").rcode() == dns.rcode.NOERROR
+    _, key4 = account_with(upd, "::1/128")
+    assert signed_update(upd, key4, "v6").rcode() == dns.rcode.REFUSED
+    # a bad signature from outside is NOTAUTH, not REFUSED: the answer
+    # tells a stranger nothing about where a key may be used
+    bad = dict(key, secret="A" * 43 + "=")
+    assert update_outcome(upd, bad, "forged") == "BADSIG"
+
+
+def update_outcome(server, key, value):
+    """The RCODE name of a signed update, or the TSIG error dnspython
+    raises for an answer that says the key or signature was bad."""
+    try:
+        return dns.rcode.to_text(signed_update(server, key, value).rcode())
+    except dns.tsig.PeerBadSignature:
+        return "BADSIG"
+    except dns.tsig.PeerBadKey:
+        return "BADKEY"
+
+
+def account_with(server, *allowfrom):
+    """A new account limited to allowfrom, and its TSIG key."""
+    sub = server.register(*allowfrom)["subdomain"]
+    return sub, json.loads(server.ctl("account", "tsig-key", sub).stdout)
+
+
+def test_key_changes_count_from_the_next_packet(upd):
+    """The workers keep keys in memory; a rotated, disabled or deleted
+    account's old key fails on the very next update after the change."""
+    sub, key = account(upd)
+    for i in range(3):
+        assert signed_update(upd, key, f"v{i}").rcode() == dns.rcode.NOERROR
+    new = json.loads(upd.ctl("account", "tsig-key", sub).stdout)
+    assert new["secret"] != key["secret"]
+    assert update_outcome(upd, key, "old") == "BADSIG"
+    assert update_outcome(upd, new, "new") == "NOERROR"
+    upd.ctl("account", "disable", sub)
+    assert update_outcome(upd, new, "disabled") == "BADKEY"
+    upd.ctl("account", "enable", sub)
+    assert update_outcome(upd, new, "enabled") == "NOERROR"
+    upd.ctl("account", "delete", sub, "--yes")
+    assert update_outcome(upd, new, "deleted") == "BADKEY"
+    assert txt(upd, fqdn(new)) == []
