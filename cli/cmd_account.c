@@ -26,7 +26,7 @@ static const cli_usage_t account_usage[] = {
 	{ "register", "account register [--allowfrom CIDR]...",
 	  "  Creates an account and prints its username, key, subdomain and\n"
 	  "  fulldomain; the key is shown only this once. --allowfrom (up to 16)\n"
-	  "  limits where it may update from over the HTTP API.\n" },
+	  "  limits where it may update from (HTTP API and RFC 2136).\n" },
 	{ "list", "account list [--search TEXT] [--after SUBDOMAIN] [--limit N]",
 	  "  Lists accounts in subdomain order: SUBDOMAIN USERNAME CREATED VALUES STATE.\n"
 	  "  --search keeps those whose subdomain or username holds TEXT (any case);\n"
