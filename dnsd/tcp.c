@@ -378,11 +378,9 @@ int acm_tcp_limits_init(acm_tcp_limits_t *lim, const acm_config_t *cfg)
 		         "%llu: at most %u connections", cfg->tcp_max_clients,
 		         (unsigned long long)nofile, lim->max);
 	lim->per_client = cfg->tcp_max_per_client;
-	/* The last slots stay for other networks than the busiest one. */
-	unsigned reserve = lim->max / NETWORK_RESERVE_DIV;
-	if (reserve == 0 && lim->max > 1)
-		reserve = 1;
-	lim->per_network = lim->max - reserve;
+	/* The last slots stay for other networks than the busiest one
+	 * (none kept below NETWORK_RESERVE_DIV slots in all). */
+	lim->per_network = lim->max - lim->max / NETWORK_RESERVE_DIV;
 	lim->idle_timeout = cfg->tcp_idle_timeout;
 	lim->message_timeout = cfg->tcp_message_timeout;
 	return acm_conn_limit_new(lim->max, true, &lim->table);

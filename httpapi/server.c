@@ -270,9 +270,9 @@ static acm_conn_t *conn_find(acm_http_t *h, const struct evhttp_connection *evco
 /* A connection stops waiting for a request: its deadline is off. */
 static void conn_unwait(acm_http_t *h, acm_conn_t *c)
 {
+	evtimer_del(c->deadline);
 	if (!c->waiting)
 		return;
-	evtimer_del(c->deadline);
 	if (c->wait_prev)
 		c->wait_prev->wait_next = c->wait_next;
 	else
@@ -286,11 +286,16 @@ static void conn_unwait(acm_http_t *h, acm_conn_t *c)
 }
 
 /* A connection waits for its next request: the whole request, however
- * slowly it comes, must arrive within http.request_timeout. */
+ * slowly it comes, must arrive within http.request_timeout. One that has
+ * not sent a request yet is listed, oldest first, for eviction; a client
+ * that was served keeps its connection until its deadline. */
 static void conn_wait(acm_http_t *h, acm_conn_t *c)
 {
 	struct timeval tv = { (time_t)h->conf->request_timeout, 0 };
 	conn_unwait(h, c);
+	evtimer_add(c->deadline, &tv);
+	if (c->served)
+		return;
 	c->wait_prev = h->wait_tail;
 	if (h->wait_tail)
 		h->wait_tail->wait_next = c;
@@ -298,7 +303,6 @@ static void conn_wait(acm_http_t *h, acm_conn_t *c)
 		h->wait_head = c;
 	h->wait_tail = c;
 	c->waiting = true;
-	evtimer_add(c->deadline, &tv);
 }
 
 static void conn_free(acm_conn_t *c)
@@ -393,8 +397,8 @@ static void conn_refuse(acm_http_t *h, struct evhttp_connection *evcon,
 }
 
 /* Count the new connection against the caps. At the total cap the
- * connection that has waited longest for its request makes room: slow
- * clients hold those, and a client that sends its request at once is
+ * connection that has waited longest for its first request makes room:
+ * slow clients hold those, and a client that sends its request at once is
  * served before it is the oldest. A client at its own cap is refused. */
 static void conn_admit(acm_http_t *h, acm_conn_t *c, struct evhttp_connection *evcon)
 {
@@ -435,7 +439,14 @@ static void on_admit(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 
-	acm_conn_t *list = h->fresh;
+	acm_conn_t *list = NULL;
+	/* in the order of accept, so that an earlier one is never evicted
+	 * to make room for a later one of the same batch */
+	for (acm_conn_t *c = h->fresh; c; c = next) {
+		next = c->hash_next;
+		c->hash_next = list;
+		list = c;
+	}
 	h->fresh = NULL;
 	h->batch = 0;
 	for (acm_conn_t *c = list; c; c = next) {
@@ -499,12 +510,13 @@ static void on_request(struct evhttp_request *req, void *arg)
 		return;
 	}
 	conn_unwait(h, c);
+	c->served = true;
 	evhttp_request_set_on_complete_cb(req, on_reply_sent, c);
 	acm_req_handle(&h->env, h->conf, c, req);
 }
 
 /* accept() is out of descriptors: the connections waiting longest for
- * their request give theirs up. */
+ * their first request give theirs up. */
 static unsigned on_out_of_fds(void *arg, int err)
 {
 	acm_http_t *h = arg;

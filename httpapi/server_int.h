@@ -77,7 +77,8 @@ typedef struct acm_conn {
 	struct bufferevent *bev;
 	acm_conn_slot_t slot;
 	struct event *deadline;       /* http.request_timeout while waiting */
-	bool waiting;                 /* for a request (not handling one) */
+	bool served;                  /* has sent a request */
+	bool waiting;                 /* listed: no request yet, none being read */
 	struct acm_conn *wait_prev, *wait_next;
 } acm_conn_t;
 
