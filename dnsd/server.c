@@ -489,13 +489,12 @@ int acm_server_start(const acm_config_t *cfg, acm_store_t *store, acm_zone_t *zo
 	srv->count = n;
 	pthread_mutex_init(&srv->closing_mu, NULL);
 	pthread_cond_init(&srv->closing_cv, NULL);
-	atomic_init(&srv->tcp_limits.count, 0);
-	srv->tcp_limits.max = cfg->tcp_max_clients;
-	srv->tcp_limits.idle_timeout = cfg->tcp_idle_timeout;
-	int rc = ACM_OK;
-	if (cfg->lookups.enabled)
-		rc = acm_lookup_log_new(n, cfg->lookups.total, cfg->lookups.per_name, &srv->lookups);
+	int rc = acm_tcp_limits_init(&srv->tcp_limits, cfg);
 	if (rc != ACM_OK)
+		snprintf(err, errlen, "TCP connection table: %s", acm_strerror(rc));
+	if (rc == ACM_OK && cfg->lookups.enabled &&
+	    (rc = acm_lookup_log_new(n, cfg->lookups.total, cfg->lookups.per_name, &srv->lookups)) !=
+	            ACM_OK)
 		snprintf(err, errlen, "lookup log: %s", acm_strerror(rc));
 	if (rc == ACM_OK && (rc = acm_health_new(n, &srv->health)) != ACM_OK)
 		snprintf(err, errlen, "out of memory");
@@ -579,5 +578,6 @@ void acm_server_stop(acm_server_t *srv)
 	acm_lookup_log_free(srv->lookups);
 	acm_health_free(srv->health);
 	acm_metrics_free(srv->own_metrics);
+	acm_tcp_limits_fini(&srv->tcp_limits);
 	free(srv);
 }

@@ -1,15 +1,19 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * TCP (RFC 7766): length-prefixed messages, answered in order as they
- * arrive, several per read (pipelining); an idle timeout; a cap on open
- * connections across all workers; reading pauses while a slow reader lets
- * answers pile up. A zone transfer is sent as its output drains, message
+ * arrive, several per read (pipelining); an idle timeout between messages
+ * and a deadline for each message once begun (a byte now and then does not
+ * keep a connection); caps on open connections across all workers, per
+ * client and per network (lib/conn_limit.h); accept() out of descriptors
+ * rests instead of spinning (lib/accept_guard.h); reading pauses while a
+ * slow reader lets answers pile up. A zone transfer is sent as its output drains, message
  * by message, and the queries after it wait for its end.
  */
 #include <errno.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/listener.h>
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,11 +23,20 @@
 #include "dnsd/update.h"
 #include "dnsd/worker.h"
 #include "dnsd/xfr.h"
+#include "lib/accept_guard.h"
 #include "lib/error.h"
+#include "lib/log.h"
 #include "lib/wire.h"
 
 #define TCP_MSG_MAX 65535
 #define TCP_OUT_HIGH (256 * 1024)   /* stop reading above this much unsent */
+#define FD_SHARE_PERCENT 25         /* of RLIMIT_NOFILE DNS connections may take */
+#define NETWORK_RESERVE_DIV 8       /* this share of the slots no one network can take */
+#define LOG_INTERVAL_S 10
+
+/* Outsiders cause these at will: one line per interval (lib/log.h). */
+static acm_log_limit_t refused_log = ACM_LOG_LIMIT_INIT(LOG_INTERVAL_S);
+static acm_log_limit_t accept_log = ACM_LOG_LIMIT_INIT(LOG_INTERVAL_S);
 
 typedef struct conn {
 	struct bufferevent *bev;
@@ -34,11 +47,15 @@ typedef struct conn {
 	acm_xfr_t *xfr;         /* a transfer being sent; reading waits for it */
 	uint64_t id;            /* how an update's late answer finds it */
 	unsigned waiting;       /* updates not answered yet: keep it open */
+	acm_conn_slot_t slot;
+	struct event *timer;    /* idle, or the message deadline */
+	bool in_message;        /* part of a message has arrived */
 } conn_t;
 
 struct acm_tcp {
 	acm_worker_t *w;
 	struct evconnlistener *listener;
+	acm_accept_guard_t *guard;
 	conn_t *conns;          /* open connections, so a stop can close them */
 	uint64_t next_id;
 	uint8_t in[TCP_MSG_MAX];
@@ -56,8 +73,9 @@ static void conn_close(conn_t *c)
 		c->next->prev = c->prev;
 	acm_xfr_free(c->xfr);
 	bufferevent_free(c->bev);
+	event_free(c->timer);
+	acm_conn_limit_release(t->w->tcp_limits->table, &c->slot);
 	free(c);
-	atomic_fetch_sub(&t->w->tcp_limits->count, 1);
 	acm_counter_add(&t->w->metrics->tcp_open, UINT64_MAX);   /* minus one, modulo 2^64 */
 }
 
@@ -71,6 +89,7 @@ static void conn_finish(conn_t *c)
 		return;
 	}
 	c->closing = true;
+	evtimer_del(c->timer);
 	bufferevent_disable(bev, EV_READ);
 	bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
 }
@@ -114,6 +133,37 @@ static bool take_update(conn_t *c, size_t len)
 	return acm_worker_update(c->t->w, c->t->in, len, &peer);
 }
 
+/* Between messages a client may stay silent for dns.tcp_idle_timeout;
+ * once a message has begun, all of it must arrive within
+ * dns.tcp_message_timeout, however it trickles in. new_message: the
+ * bytes waiting, if any, begin a message (the one before was complete). */
+static void conn_arm(conn_t *c, bool new_message)
+{
+	const acm_tcp_limits_t *lim = c->t->w->tcp_limits;
+	struct timeval tv = { 0, 0 };
+	if (!(bufferevent_get_enabled(c->bev) & EV_READ)) {
+		evtimer_del(c->timer);   /* the write timeout bounds what follows */
+		return;
+	}
+	if (evbuffer_get_length(bufferevent_get_input(c->bev)) == 0) {
+		c->in_message = false;
+		tv.tv_sec = (time_t)lim->idle_timeout;
+	} else if (!c->in_message || new_message) {
+		c->in_message = true;
+		tv.tv_sec = (time_t)lim->message_timeout;
+	} else {
+		return;                  /* the message's deadline stands */
+	}
+	evtimer_add(c->timer, &tv);
+}
+
+static void on_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	conn_close(arg);
+}
+
 static void conn_read(struct bufferevent *bev, void *arg)
 {
 	conn_t *c = arg;
@@ -151,6 +201,7 @@ static void conn_read(struct bufferevent *bev, void *arg)
 		if (c->xfr) {
 			acm_worker_batch_end(t->w);
 			bufferevent_disable(bev, EV_READ);
+			evtimer_del(c->timer);
 			xfr_pump(c);
 			return;
 		}
@@ -161,6 +212,7 @@ static void conn_read(struct bufferevent *bev, void *arg)
 	}
 	if (began)
 		acm_worker_batch_end(t->w);
+	conn_arm(c, began);
 }
 
 /* The peer drained its answers: read again. Queries that arrived before the
@@ -181,6 +233,8 @@ static void conn_write(struct bufferevent *bev, void *arg)
 	bufferevent_enable(bev, EV_READ);
 	if (evbuffer_get_length(bufferevent_get_input(bev)) > 0)
 		conn_read(bev, arg);
+	else
+		conn_arm(c, true);
 }
 
 static void conn_event(struct bufferevent *bev, short what, void *arg)
@@ -195,27 +249,56 @@ static void conn_event(struct bufferevent *bev, short what, void *arg)
 		conn_close(c);
 }
 
+static void log_refused(const struct sockaddr *sa, int verdict)
+{
+	char addr[INET6_ADDRSTRLEN + 8];
+	const char *why = verdict == ACM_CONN_CLIENT_FULL  ? "dns.tcp_max_per_client"
+	                  : verdict == ACM_CONN_NETWORK_FULL ? "network share of dns.tcp_max_clients"
+	                  : verdict == ACM_CONN_FULL         ? "dns.tcp_max_clients"
+	                                                     : "out of memory";
+	acm_log_limited_kv(&refused_log, ACM_LOG_NOTICE, "dns tcp connection refused",
+	                   ACM_KS("client", acm_addr_text(sa, addr, sizeof(addr))),
+	                   ACM_KS("limit", why));
+}
+
+static void on_accept_failed(void *arg, int err, unsigned shed, bool paused)
+{
+	(void)arg;
+	acm_log_limited_kv(&accept_log, ACM_LOG_WARNING, "dns tcp accept failed",
+	                   ACM_KS("error", strerror(err)), ACM_KU("shed", shed),
+	                   ACM_KB("paused", paused));
+}
+
 static void conn_accept(struct evconnlistener *l, evutil_socket_t fd,
                         struct sockaddr *sa, int salen, void *arg)
 {
 	acm_tcp_t *t = arg;
 	acm_tcp_limits_t *lim = t->w->tcp_limits;
+	acm_conn_caps_t caps = { lim->max, lim->per_client, lim->per_network };
+	acm_conn_slot_t slot;
 	(void)l;
-	if (atomic_fetch_add(&lim->count, 1) >= lim->max) {
-		atomic_fetch_sub(&lim->count, 1);
+	int verdict = acm_conn_limit_take(lim->table, sa, &caps, &slot);
+	if (verdict != ACM_CONN_ADMITTED) {
 		acm_counter_add(&t->w->metrics->tcp_refused, 1);
 		close(fd);
+		log_refused(sa, verdict);
 		return;
 	}
 	conn_t *c = calloc(1, sizeof(*c));
 	struct bufferevent *bev = c ? bufferevent_socket_new(t->w->base, fd, BEV_OPT_CLOSE_ON_FREE)
 	                            : NULL;
-	if (!bev) {
+	struct event *timer = bev ? evtimer_new(t->w->base, on_timeout, c) : NULL;
+	if (!timer) {
+		if (bev)
+			bufferevent_free(bev);
+		else
+			close(fd);
 		free(c);
-		close(fd);
-		atomic_fetch_sub(&lim->count, 1);
+		acm_conn_limit_release(lim->table, &slot);
 		return;
 	}
+	c->slot = slot;
+	c->timer = timer;
 	c->bev = bev;
 	c->t = t;
 	c->id = ++t->next_id;
@@ -229,8 +312,11 @@ static void conn_accept(struct evconnlistener *l, evutil_socket_t fd,
 	struct timeval idle = { (time_t)lim->idle_timeout, 0 };
 	bufferevent_setcb(bev, conn_read, conn_write, conn_event, c);
 	bufferevent_setwatermark(bev, EV_WRITE, TCP_OUT_HIGH / 2, 0);
-	bufferevent_set_timeouts(bev, &idle, &idle);
+	/* reading has its own clock (conn_arm): libevent's would restart on
+	 * every byte */
+	bufferevent_set_timeouts(bev, NULL, &idle);
 	bufferevent_enable(bev, EV_READ);
+	conn_arm(c, true);
 }
 
 int acm_tcp_open(acm_worker_t *w, int fd, acm_tcp_t **out)
@@ -241,9 +327,13 @@ int acm_tcp_open(acm_worker_t *w, int fd, acm_tcp_t **out)
 	t->w = w;
 	/* Backlog 0: the socket is already listening. */
 	t->listener = evconnlistener_new(w->base, conn_accept, t, LEV_OPT_CLOSE_ON_FREE, 0, fd);
-	if (!t->listener) {
+	int rc = t->listener ? acm_accept_guard_new(t->listener, NULL, on_accept_failed, t, &t->guard)
+	                     : -ENOMEM;
+	if (rc != ACM_OK) {
+		if (t->listener)
+			evconnlistener_free(t->listener);
 		free(t);
-		return -ENOMEM;
+		return rc;
 	}
 	*out = t;
 	return ACM_OK;
@@ -274,6 +364,30 @@ void acm_tcp_close(acm_tcp_t *t)
 		return;
 	while (t->conns)
 		conn_close(t->conns);
+	acm_accept_guard_free(t->guard);
 	evconnlistener_free(t->listener);
 	free(t);
+}
+
+int acm_tcp_limits_init(acm_tcp_limits_t *lim, const acm_config_t *cfg)
+{
+	uint64_t nofile;
+	lim->max = acm_conn_limit_fit(cfg->tcp_max_clients, FD_SHARE_PERCENT, &nofile);
+	if (lim->max < cfg->tcp_max_clients)
+		acm_warn("dns.tcp_max_clients %u is more than a quarter of the descriptor limit "
+		         "%llu: at most %u connections", cfg->tcp_max_clients,
+		         (unsigned long long)nofile, lim->max);
+	lim->per_client = cfg->tcp_max_per_client;
+	/* The last slots stay for other networks than the busiest one
+	 * (none kept below NETWORK_RESERVE_DIV slots in all). */
+	lim->per_network = lim->max - lim->max / NETWORK_RESERVE_DIV;
+	lim->idle_timeout = cfg->tcp_idle_timeout;
+	lim->message_timeout = cfg->tcp_message_timeout;
+	return acm_conn_limit_new(lim->max, true, &lim->table);
+}
+
+void acm_tcp_limits_fini(acm_tcp_limits_t *lim)
+{
+	acm_conn_limit_free(lim->table);
+	lim->table = NULL;
 }

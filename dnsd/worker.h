@@ -16,6 +16,8 @@
 
 #include "dnsd/answer.h"
 #include "dnsd/keyring.h"
+#include "lib/config.h"
+#include "lib/conn_limit.h"
 #include "lib/log.h"
 #include "lib/metrics.h"
 #include "lib/store.h"
@@ -29,9 +31,12 @@ typedef struct acm_commit acm_commit_t;
 struct sockaddr;
 
 typedef struct {
-	atomic_uint count;              /* open TCP connections, all workers */
-	unsigned max;                   /* dns.tcp_max_clients */
-	unsigned idle_timeout;          /* seconds */
+	acm_conn_limit_t *table;        /* open TCP connections, all workers */
+	unsigned max;                   /* dns.tcp_max_clients, fitted to the descriptor limit */
+	unsigned per_client;            /* dns.tcp_max_per_client */
+	unsigned per_network;           /* what one /24 or /48 may hold: max less a reserve */
+	unsigned idle_timeout;          /* seconds between messages */
+	unsigned message_timeout;       /* seconds for one message, once begun */
 } acm_tcp_limits_t;
 
 typedef struct acm_worker {
@@ -125,6 +130,10 @@ void acm_worker_refused(acm_worker_t *w, enum acm_m_refusal reason, const char *
 int acm_udp_open(acm_worker_t *w, int fd, acm_udp_t **out);
 void acm_udp_close(acm_udp_t *u);
 
+/* TCP (tcp.c): the limits all workers share, from cfg: ACM_OK or -ENOMEM.
+ * _fini after every worker stopped. */
+int acm_tcp_limits_init(acm_tcp_limits_t *lim, const acm_config_t *cfg);
+void acm_tcp_limits_fini(acm_tcp_limits_t *lim);
 /* TCP (tcp.c): a listening socket's handler on this worker's base. */
 int acm_tcp_open(acm_worker_t *w, int fd, acm_tcp_t **out);
 void acm_tcp_close(acm_tcp_t *t);

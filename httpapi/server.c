@@ -2,12 +2,21 @@
 /*
  * The HTTP server's life cycle: listening sockets, the HTTP thread and its
  * event base, configuration snapshots and their swap on reload, the table
- * of open connections behind the connection cap, and the drain on stop.
- * Requests themselves are request.c's.
+ * of open connections behind the connection caps and the request
+ * deadline, and the drain on stop. Requests themselves are request.c's.
+ *
+ * Connections count from accept. libevent 2.1 tells of an accepted
+ * connection only through the bufferevent callback, before the connection
+ * object exists; so that callback lists the new bufferevent (holding a
+ * reference), and an event run right after the accept loop finds each
+ * one's connection (the bufferevent's callback argument, as evhttp sets
+ * it) and admits or refuses it before any byte of it is read.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <event2/bufferevent.h>
 #include <event2/http.h>
+#include <event2/listener.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -21,6 +30,7 @@
 
 #include "httpapi/auth.h"
 #include "httpapi/server_int.h"
+#include "lib/accept_guard.h"
 #include "lib/error.h"
 #include "lib/log.h"
 
@@ -30,6 +40,14 @@
 #define DRAIN_SECONDS 5                /* how long stop waits for commits */
 #define DRAIN_POLL_US 20000
 #define TOKEN_MIN_LEN 16               /* shorter admin tokens draw a warning */
+#define ACCEPT_BATCH 64                /* accepts per turn of the loop */
+#define FD_SHARE_PERCENT 50            /* of RLIMIT_NOFILE HTTP connections may take */
+#define EVICT_WHEN_OUT_OF_FDS 16
+#define LOG_INTERVAL_S 10
+
+/* Outsiders cause these at will: one line per interval (lib/log.h). */
+static acm_log_limit_t refused_log = ACM_LOG_LIMIT_INIT(LOG_INTERVAL_S);
+static acm_log_limit_t accept_log = ACM_LOG_LIMIT_INIT(LOG_INTERVAL_S);
 
 struct acm_http {
 	struct event_base *base;
@@ -50,8 +68,13 @@ struct acm_http {
 
 	size_t nbound;
 	struct evhttp_bound_socket **bound;
+	acm_accept_guard_t **guards;       /* one per bound socket */
 
-	unsigned nconns;
+	acm_conn_limit_t *limit;           /* counts per client address */
+	acm_conn_t *fresh;                 /* accepted, not yet admitted */
+	struct event *admit_ev;
+	unsigned batch;                    /* accepted in this turn of the loop */
+	acm_conn_t *wait_head, *wait_tail; /* waiting for a request, oldest first */
 	acm_conn_t *conns[CONN_BUCKETS];
 };
 
@@ -194,7 +217,15 @@ static int conf_new(const acm_config_t *cfg, acm_http_conf_t **out, char *err, s
 	copy_settings(&c->pub, cfg);
 	c->max_body = cfg->http.max_body;
 	c->timeout = cfg->http.timeout;
-	c->max_connections = cfg->http.max_connections;
+	uint64_t nofile;
+	c->max_connections = acm_conn_limit_fit(cfg->http.max_connections, FD_SHARE_PERCENT,
+	                                        &nofile);
+	if (c->max_connections < cfg->http.max_connections)
+		acm_warn("http.max_connections %u is more than half the descriptor limit %llu: "
+		         "at most %u connections", cfg->http.max_connections,
+		         (unsigned long long)nofile, c->max_connections);
+	c->max_per_client = cfg->http.max_connections_per_client;
+	c->request_timeout = cfg->http.request_timeout;
 	if (cfg->http.admin_token_file)
 		rc = read_token(cfg->http.admin_token_file, c->pub.admin_token,
 		                sizeof(c->pub.admin_token), err, errlen);
@@ -238,59 +269,274 @@ static acm_conn_t *conn_find(acm_http_t *h, const struct evhttp_connection *evco
 	return NULL;
 }
 
+/* A connection stops waiting for a request: its deadline is off. */
+static void conn_unwait(acm_http_t *h, acm_conn_t *c)
+{
+	evtimer_del(c->deadline);
+	if (!c->waiting)
+		return;
+	if (c->wait_prev)
+		c->wait_prev->wait_next = c->wait_next;
+	else
+		h->wait_head = c->wait_next;
+	if (c->wait_next)
+		c->wait_next->wait_prev = c->wait_prev;
+	else
+		h->wait_tail = c->wait_prev;
+	c->wait_prev = c->wait_next = NULL;
+	c->waiting = false;
+}
+
+/* A connection waits for its next request: the whole request, however
+ * slowly it comes, must arrive within http.request_timeout. One that has
+ * not sent a request yet is listed, oldest first, for eviction; a client
+ * that was served keeps its connection until its deadline. */
+static void conn_wait(acm_http_t *h, acm_conn_t *c)
+{
+	struct timeval tv = { (time_t)h->conf->request_timeout, 0 };
+	conn_unwait(h, c);
+	evtimer_add(c->deadline, &tv);
+	if (c->served)
+		return;
+	c->wait_prev = h->wait_tail;
+	if (h->wait_tail)
+		h->wait_tail->wait_next = c;
+	else
+		h->wait_head = c;
+	h->wait_tail = c;
+	c->waiting = true;
+}
+
+static void conn_free(acm_conn_t *c)
+{
+	if (c->deadline)
+		event_free(c->deadline);
+	free(c);
+}
+
+/* Everything but the evhttp connection itself. */
+static void conn_forget(acm_http_t *h, acm_conn_t *c)
+{
+	acm_conn_t **pp = &h->conns[conn_bucket(c->evcon)];
+	while (*pp && *pp != c)
+		pp = &(*pp)->hash_next;
+	if (*pp)
+		*pp = c->hash_next;
+	conn_unwait(h, c);
+	acm_req_conn_closed(c);
+	acm_conn_limit_release(h->limit, &c->slot);
+	conn_free(c);
+}
+
 /* libevent calls this before it frees the connection and its requests. */
 static void on_conn_close(struct evhttp_connection *evcon, void *arg)
 {
 	acm_http_t *h = arg;
-	acm_conn_t **pp = &h->conns[conn_bucket(evcon)];
-
-	for (; *pp; pp = &(*pp)->hash_next) {
-		if ((*pp)->evcon != evcon)
-			continue;
-		acm_conn_t *c = *pp;
-		*pp = c->hash_next;
-		acm_req_conn_closed(c);
-		free(c);
-		h->nconns--;
-		return;
-	}
-}
-
-/* A connection is counted from its first request: evhttp 2.1 tells us of
- * neither accepts nor closes before that. One that never completes a
- * request is closed by http.timeout. */
-static acm_conn_t *conn_admit(acm_http_t *h, struct evhttp_connection *evcon)
-{
 	acm_conn_t *c = conn_find(h, evcon);
 	if (c)
-		return c;
-	if (h->nconns >= h->conf->max_connections || !(c = calloc(1, sizeof(*c))))
-		return NULL;
+		conn_forget(h, c);
+}
+
+/* Close a connection of ours (deadline, eviction). */
+static void conn_drop(acm_http_t *h, acm_conn_t *c)
+{
+	struct evhttp_connection *evcon = c->evcon;
+	evhttp_connection_set_closecb(evcon, NULL, NULL);
+	conn_forget(h, c);
+	evhttp_connection_free(evcon);
+}
+
+static void on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	acm_conn_t *c = arg;
+	(void)fd;
+	(void)what;
+	conn_drop(c->server, c);
+}
+
+/* The reply went out: the connection may wait for another request. */
+static void on_reply_sent(struct evhttp_request *req, void *arg)
+{
+	acm_conn_t *c = arg;
+	(void)req;
+	conn_wait(c->server, c);
+}
+
+static const char *verdict_code(int verdict)
+{
+	return verdict == ACM_CONN_CLIENT_FULL ? "too_many_client_connections"
+	                                       : "too_many_connections";
+}
+
+/* A refused connection hears why, in the API's terms, when that can be
+ * said without TLS and without waiting; then it is closed. */
+static void conn_refuse(acm_http_t *h, struct evhttp_connection *evcon,
+                        const struct sockaddr *sa, int verdict)
+{
+	char addr[INET6_ADDRSTRLEN] = "";
+	const char *code = verdict_code(verdict);
+
+	if (!h->tls) {
+		char msg[256];
+		char body[64];
+		int blen = snprintf(body, sizeof(body), "{\"error\":\"%s\"}", code);
+		int n = snprintf(msg, sizeof(msg),
+		                 "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json"
+		                 "\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s",
+		                 blen, body);
+		int fd = bufferevent_getfd(evhttp_connection_get_bufferevent(evcon));
+		if (fd >= 0 && n > 0 && (size_t)n < sizeof(msg))
+			(void)!send(fd, msg, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
+	}
+	if (sa && sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, addr, sizeof(addr));
+	else if (sa && sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, addr,
+		          sizeof(addr));
+	acm_log_limited_kv(&refused_log, ACM_LOG_NOTICE, "http connection refused",
+	                   ACM_KS("client", addr), ACM_KS("error", code));
+	evhttp_connection_free(evcon);
+}
+
+/* Count the new connection against the caps. At the total cap the
+ * connection that has waited longest for its first request makes room:
+ * slow clients hold those, and a client that sends its request at once is
+ * served before it is the oldest. A client at its own cap is refused. */
+static void conn_admit(acm_http_t *h, acm_conn_t *c, struct evhttp_connection *evcon)
+{
+	const struct sockaddr *sa = evhttp_connection_get_addr(evcon);
+	struct sockaddr_storage ss;
+	acm_conn_caps_t caps = { .max_total = h->conf->max_connections,
+		                 .max_per_client = h->conf->max_per_client };
+
+	if (!sa || sa->sa_family == AF_UNSPEC) {
+		socklen_t len = sizeof(ss);
+		memset(&ss, 0, sizeof(ss));
+		if (getpeername(bufferevent_getfd(c->bev), (struct sockaddr *)&ss, &len) == 0)
+			sa = (const struct sockaddr *)&ss;
+	}
+	int verdict = acm_conn_limit_take(h->limit, sa, &caps, &c->slot);
+	if (verdict == ACM_CONN_FULL && h->wait_head) {
+		conn_drop(h, h->wait_head);
+		verdict = acm_conn_limit_take(h->limit, sa, &caps, &c->slot);
+	}
+	if (verdict != ACM_CONN_ADMITTED) {
+		conn_free(c);
+		conn_refuse(h, evcon, sa, verdict);
+		return;
+	}
 	c->evcon = evcon;
 	size_t b = conn_bucket(evcon);
 	c->hash_next = h->conns[b];
 	h->conns[b] = c;
-	h->nconns++;
 	evhttp_connection_set_closecb(evcon, on_conn_close, h);
-	return c;
+	conn_wait(h, c);
+}
+
+/* Right after the accept loop: admit or refuse what it accepted. */
+static void on_admit(evutil_socket_t fd, short what, void *arg)
+{
+	acm_http_t *h = arg;
+	acm_conn_t *next;
+	(void)fd;
+	(void)what;
+
+	acm_conn_t *list = NULL;
+	/* in the order of accept, so that an earlier one is never evicted
+	 * to make room for a later one of the same batch */
+	for (acm_conn_t *c = h->fresh; c; c = next) {
+		next = c->hash_next;
+		c->hash_next = list;
+		list = c;
+	}
+	h->fresh = NULL;
+	h->batch = 0;
+	for (acm_conn_t *c = list; c; c = next) {
+		next = c->hash_next;
+		c->hash_next = NULL;
+		struct bufferevent *bev = c->bev;
+		void *cbarg = NULL;
+		bufferevent_getcb(bev, NULL, NULL, NULL, &cbarg);
+		/* NULL when evhttp already gave the connection up */
+		struct evhttp_connection *evcon = cbarg;
+		if (evcon && evhttp_connection_get_bufferevent(evcon) == bev)
+			conn_admit(h, c, evcon);
+		else
+			conn_free(c);
+		bufferevent_decref(bev);
+	}
+}
+
+static void yield_listeners(acm_http_t *h)
+{
+	for (size_t i = 0; i < h->nbound; i++)
+		acm_accept_guard_yield(h->guards[i]);
+}
+
+/* evhttp accepted a connection and asks for its bufferevent. */
+static struct bufferevent *on_new_connection(struct event_base *base, void *arg)
+{
+	acm_http_t *h = arg;
+	struct bufferevent *bev = h->tls ? acm_tls_bev_new(base, h->conf->tls)
+	                                 : bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+	if (!bev)
+		return NULL;
+	acm_conn_t *c = calloc(1, sizeof(*c));
+	if (c && !(c->deadline = evtimer_new(base, on_deadline, c))) {
+		free(c);
+		c = NULL;
+	}
+	/* Without memory for the record the connection is refused at its
+	 * first request. */
+	if (c) {
+		c->server = h;
+		c->bev = bev;
+		bufferevent_incref(bev);
+		c->hash_next = h->fresh;
+		h->fresh = c;
+		event_active(h->admit_ev, 0, 0);
+	}
+	/* Let the connections accepted so far be read before more come. */
+	if (++h->batch >= ACCEPT_BATCH)
+		yield_listeners(h);
+	return bev;
 }
 
 static void on_request(struct evhttp_request *req, void *arg)
 {
 	acm_http_t *h = arg;
-	acm_conn_t *c = conn_admit(h, evhttp_request_get_connection(req));
+	acm_conn_t *c = conn_find(h, evhttp_request_get_connection(req));
 
 	if (!c) {
 		acm_req_refuse(h->conf, req, 503, "too_many_connections");
 		return;
 	}
+	conn_unwait(h, c);
+	c->served = true;
+	evhttp_request_set_on_complete_cb(req, on_reply_sent, c);
 	acm_req_handle(&h->env, h->conf, c, req);
 }
 
-static struct bufferevent *on_new_connection(struct event_base *base, void *arg)
+/* accept() is out of descriptors: the connections waiting longest for
+ * their first request give theirs up. */
+static unsigned on_out_of_fds(void *arg, int err)
 {
 	acm_http_t *h = arg;
-	return acm_tls_bev_new(base, h->conf->tls);
+	unsigned n = 0;
+	(void)err;
+	while (n < EVICT_WHEN_OUT_OF_FDS && h->wait_head) {
+		conn_drop(h, h->wait_head);
+		n++;
+	}
+	return n;
+}
+
+static void on_accept_failed(void *arg, int err, unsigned shed, bool paused)
+{
+	(void)arg;
+	acm_log_limited_kv(&accept_log, ACM_LOG_WARNING, "http accept failed",
+	                   ACM_KS("error", strerror(err)), ACM_KU("shed", shed),
+	                   ACM_KB("paused", paused));
 }
 
 /* ---- the HTTP thread's events ------------------------------------------- */
@@ -345,8 +591,11 @@ static void on_stop(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 
-	for (size_t i = 0; i < h->nbound; i++)
+	for (size_t i = 0; i < h->nbound; i++) {
+		acm_accept_guard_free(h->guards[i]);
+		h->guards[i] = NULL;
 		evhttp_del_accept_socket(h->evhttp, h->bound[i]);
+	}
 	h->nbound = 0;
 	clock_gettime(CLOCK_MONOTONIC, &h->drain_deadline);
 	h->drain_deadline.tv_sec += DRAIN_SECONDS;
@@ -387,7 +636,8 @@ static int bind_listener(const acm_listen_t *l, char *err, size_t errlen)
 static int open_listeners(acm_http_t *h, const acm_config_t *cfg, char *err, size_t errlen)
 {
 	h->bound = calloc(cfg->http.listen_count, sizeof(*h->bound));
-	if (!h->bound)
+	h->guards = calloc(cfg->http.listen_count, sizeof(*h->guards));
+	if (!h->bound || !h->guards)
 		return -ENOMEM;
 	for (size_t i = 0; i < cfg->http.listen_count; i++) {
 		const acm_listen_t *l = &cfg->http.listen[i];
@@ -401,6 +651,12 @@ static int open_listeners(acm_http_t *h, const acm_config_t *cfg, char *err, siz
 			return ACM_ERROR;
 		}
 		h->nbound = i + 1;
+		int rc = acm_accept_guard_new(evhttp_bound_socket_get_listener(h->bound[i]),
+		                              on_out_of_fds, on_accept_failed, h, &h->guards[i]);
+		if (rc != ACM_OK) {
+			snprintf(err, errlen, "http.listen %s: %s", l->text, acm_strerror(rc));
+			return rc;
+		}
 	}
 	return ACM_OK;
 }
@@ -412,7 +668,8 @@ static int create_events(acm_http_t *h)
 	h->reload_ev = event_new(h->base, -1, 0, on_reload, h);
 	h->stop_ev = event_new(h->base, -1, 0, on_stop, h);
 	h->drain_ev = evtimer_new(h->base, on_drain, h);
-	return h->reload_ev && h->stop_ev && h->drain_ev ? ACM_OK : -ENOMEM;
+	h->admit_ev = event_new(h->base, -1, 0, on_admit, h);
+	return h->reload_ev && h->stop_ev && h->drain_ev && h->admit_ev ? ACM_OK : -ENOMEM;
 }
 
 static int create_evhttp(acm_http_t *h)
@@ -435,16 +692,25 @@ static int create_evhttp(acm_http_t *h)
 	 * /health), not libevent's default text/html. */
 	evhttp_set_default_content_type(h->evhttp, NULL);
 	evhttp_set_gencb(h->evhttp, on_request, h);
-	if (h->tls)
-		evhttp_set_bevcb(h->evhttp, on_new_connection, h);
+	evhttp_set_bevcb(h->evhttp, on_new_connection, h);
 	return ACM_OK;
 }
 
 /* Everything but the thread, which must have stopped (or never run). */
 static void http_free(acm_http_t *h)
 {
+	for (size_t i = 0; h->guards && i < h->nbound; i++)
+		acm_accept_guard_free(h->guards[i]);
 	if (h->evhttp)
 		evhttp_free(h->evhttp);
+	/* accepted but never admitted (the loop stopped first) */
+	for (acm_conn_t *c = h->fresh, *next; c; c = next) {
+		next = c->hash_next;
+		bufferevent_decref(c->bev);
+		conn_free(c);
+	}
+	if (h->admit_ev)
+		event_free(h->admit_ev);
 	if (h->reload_ev)
 		event_free(h->reload_ev);
 	if (h->stop_ev)
@@ -459,6 +725,8 @@ static void http_free(acm_http_t *h)
 	if (h->base)
 		event_base_free(h->base);
 	pthread_mutex_destroy(&h->next_lock);
+	acm_conn_limit_free(h->limit);
+	free(h->guards);
 	free(h->bound);
 	free(h);
 }
@@ -488,6 +756,8 @@ int acm_http_start(const acm_config_t *cfg, acm_store_t *store, acm_commit_t *co
 		h->tls = h->conf->tls != NULL;
 		rc = acm_ratelimit_new(&h->env.ratelimit);
 	}
+	if (rc == ACM_OK)
+		rc = acm_conn_limit_new(h->conf->max_connections, false, &h->limit);
 	if (rc == ACM_OK)
 		rc = acm_http_metrics_new(&h->env.http_metrics);
 	if (rc == ACM_OK)

@@ -21,6 +21,7 @@
 
 #include "httpapi/http.h"
 #include "lib/cidr.h"
+#include "lib/conn_limit.h"
 
 /* ---- configuration snapshots (server.c) -------------------------------- */
 
@@ -33,7 +34,9 @@ typedef struct {
 	SSL_CTX *tls;                 /* NULL: plain HTTP */
 	size_t max_body;
 	unsigned timeout;
-	unsigned max_connections;
+	unsigned max_connections;     /* http.max_connections, fitted to the descriptor limit */
+	unsigned max_per_client;      /* http.max_connections_per_client */
+	unsigned request_timeout;     /* http.request_timeout seconds */
 	bool cors_any;                /* "*" is among the origins */
 	size_t cors_count;
 	char **cors_origins;
@@ -63,13 +66,21 @@ typedef struct {
 	acm_auth_env_t *auth;         /* auth.c's worker pool and failure table */
 } acm_req_env_t;
 
-/* One client connection that has sent at least one request. Requests
- * waiting for a commit are listed here so that a closing connection can
- * tell them their evhttp_request is gone. */
+/* One client connection, counted from accept. Requests waiting for a
+ * commit are listed here so that a closing connection can tell them their
+ * evhttp_request is gone. The rest is server.c's: while the connection
+ * waits for a request it is on a list, oldest first, with a deadline. */
 typedef struct acm_conn {
 	struct evhttp_connection *evcon;
-	struct acm_conn *hash_next;
+	struct acm_conn *hash_next;   /* also the list of those not yet admitted */
 	acm_req_t *pending;           /* doubly linked through the requests */
+	struct acm_http *server;
+	struct bufferevent *bev;
+	acm_conn_slot_t slot;
+	struct event *deadline;       /* http.request_timeout while waiting */
+	bool served;                  /* has sent a request */
+	bool waiting;                 /* listed: no request yet, none being read */
+	struct acm_conn *wait_prev, *wait_next;
 } acm_conn_t;
 
 /* ---- requests (request.c) --------------------------------------------- */

@@ -58,6 +58,8 @@ typedef struct {
 	unsigned udp_payload;           /* dns.udp_payload, 512..4096, default 1232 */
 	unsigned tcp_idle_timeout;      /* dns.tcp_idle_timeout seconds, default 10 */
 	unsigned tcp_max_clients;       /* dns.tcp_max_clients, default 1024 */
+	unsigned tcp_max_per_client;    /* dns.tcp_max_per_client (IPv4 address, IPv6 /64), default 16 */
+	unsigned tcp_message_timeout;   /* dns.tcp_message_timeout seconds, default 5 */
 
 	/* http: the API is off when the section is absent. */
 	struct {
@@ -78,6 +80,8 @@ typedef struct {
 		uint64_t max_body;              /* http.max_body bytes, default 64K, 1K..16M */
 		unsigned timeout;               /* http.timeout seconds, default 10, 1..3600 */
 		unsigned max_connections;       /* http.max_connections, default 1024 */
+		unsigned max_connections_per_client; /* http.max_connections_per_client, default 32 */
+		unsigned request_timeout;       /* http.request_timeout seconds, default 10 */
 		unsigned register_rate;         /* http.register_rate per address per minute, default 10, 0 = unlimited */
 		unsigned register_rate_global;  /* http.register_rate_global per second, all addresses, default 100, 0 = unlimited */
 		unsigned batch_max;             /* http.batch_max operations, default 1000, 1..100000 */

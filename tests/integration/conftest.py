@@ -199,6 +199,8 @@ log:
 class Server:
     """A running acmensd and the means to talk to it."""
 
+    argv_prefix = []    # e.g. ["prlimit", "--nofile=1024", "--"]: run under limits
+
     def __init__(self, tmpdir, **cfg):
         self.dir = str(tmpdir)
         self.port = free_port()
@@ -221,7 +223,8 @@ class Server:
             register_secrets_text(f.read())
         ACMENSD_LOGS.append(self.log_path)
         self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([ACMENSD, "-c", self.config], stdout=self.log,
+        self.proc = subprocess.Popen(self.argv_prefix + [ACMENSD, "-c", self.config],
+                                     stdout=self.log,
                                      stderr=subprocess.STDOUT)
         if wait:
             self.wait_ready()

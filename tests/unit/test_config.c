@@ -216,6 +216,8 @@ static void test_defaults(void **state)
 	assert_int_equal(c->udp_payload, 1232);
 	assert_int_equal(c->tcp_idle_timeout, 10);
 	assert_int_equal(c->tcp_max_clients, 1024);
+	assert_int_equal(c->tcp_max_per_client, 16);
+	assert_int_equal(c->tcp_message_timeout, 5);
 	assert_string_equal(c->store_path, "./var");
 	assert_int_equal(c->store_max_size, 4ull << 30);
 	assert_int_equal(c->store_max_accounts, 0);
@@ -359,6 +361,8 @@ static void test_http_defaults(void **state)
 	assert_int_equal(c->http.max_body, 64 << 10);
 	assert_int_equal(c->http.timeout, 10);
 	assert_int_equal(c->http.max_connections, 1024);
+	assert_int_equal(c->http.max_connections_per_client, 32);
+	assert_int_equal(c->http.request_timeout, 10);
 	assert_int_equal(c->http.register_rate, 10);
 	assert_int_equal(c->http.register_rate_global, 100);
 	assert_int_equal(c->http.batch_max, 1000);
@@ -422,6 +426,9 @@ static const struct err_case err_cases[] = {
 	{ ZONE "dns:\n  workers: 257\n", 6, "dns.workers", "from 0 to 256" },
 	{ ZONE "dns:\n  tcp_idle_timeout: 0\n", 6, "dns.tcp_idle_timeout", "from 1 to 3600" },
 	{ ZONE "dns:\n  tcp_max_clients: 1000001\n", 6, "dns.tcp_max_clients", "from 1 to 1000000" },
+	{ ZONE "dns:\n  tcp_max_per_client: 0\n", 6, "dns.tcp_max_per_client", "from 1 to 1000000" },
+	{ ZONE "dns:\n  tcp_message_timeout: 0\n", 6, "dns.tcp_message_timeout", "from 1 to 3600" },
+	{ ZONE "dns:\n  tcp_message_timeout: 3601\n", 6, "dns.tcp_message_timeout", "from 1 to 3600" },
 	{ ZONE "store:\n  max_size: 512K\n", 6, "store.max_size", "at least 1M" },
 	{ ZONE "store:\n  max_size: 1048575\n", 6, "store.max_size", "at least 1M" },
 	{ ZONE "store:\n  max_size: 5X\n", 6, "store.max_size", "at least 1M" },
@@ -496,6 +503,10 @@ static const struct err_case err_cases[] = {
 	{ ZONE HTTP "  timeout: 3601\n", 7, "http.timeout", "from 1 to 3600" },
 	{ ZONE HTTP "  max_connections: 0\n", 7, "http.max_connections", "from 1 to 100000" },
 	{ ZONE HTTP "  max_connections: 100001\n", 7, "http.max_connections", "from 1 to 100000" },
+	{ ZONE HTTP "  max_connections_per_client: 0\n", 7, "http.max_connections_per_client",
+	  "from 1 to 100000" },
+	{ ZONE HTTP "  request_timeout: 0\n", 7, "http.request_timeout", "from 1 to 3600" },
+	{ ZONE HTTP "  request_timeout: 3601\n", 7, "http.request_timeout", "from 1 to 3600" },
 	{ ZONE HTTP "  register_rate: 100001\n", 7, "http.register_rate", "from 0 to 100000" },
 	{ ZONE HTTP "  register_rate_global: 1000001\n", 7, "http.register_rate_global",
 	  "from 0 to 1000000" },

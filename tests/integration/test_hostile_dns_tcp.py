@@ -1,0 +1,82 @@
+"""Hostile DNS-over-TCP clients: one address, then one network, try to
+take every connection slot by trickling bytes; another client's TCP query
+is still answered, UDP too; and a message that trickles in slower than
+dns.tcp_message_timeout is cut off."""
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import dns.message
+import dns.rcode
+
+from conftest import ZONE, recv_tcp_msg, tcp_frame
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+MESSAGE_TIMEOUT = 2
+EXTRA = f"  tcp_message_timeout: {MESSAGE_TIMEOUT}\n"
+IDLE = 30     # far above the message deadline: only the deadline can close
+
+
+def ask_tcp(s):
+    q = dns.message.make_query(ZONE, "SOA")
+    with socket.create_connection(("127.0.0.1", s.port), timeout=2) as c:
+        c.sendall(tcp_frame(q.to_wire()))
+        data = recv_tcp_msg(c)
+    return data is not None and dns.message.from_wire(data).id == q.id
+
+
+def test_one_network_cannot_take_every_slot(make_server):
+    # 64 slots: one address may hold 16, one /24 at most 56
+    s = make_server(tcp_max_clients=64, tcp_idle_timeout=IDLE, extra_dns=EXTRA)
+    duration = MESSAGE_TIMEOUT + 3
+    proc = subprocess.Popen([sys.executable, os.path.join(HERE, "slow_clients.py"),
+                             str(s.port), "dns", "0.5", str(duration),
+                             "127.0.9.200:100", "127.0.9.*:150"],
+                            stdout=subprocess.PIPE, text=True)
+    time.sleep(1.0)
+    answered = 0
+    while proc.poll() is None:
+        assert ask_tcp(s)
+        assert s.query(ZONE, "SOA").rcode() == dns.rcode.NOERROR
+        answered += 1
+        time.sleep(0.2)
+        if answered >= 10:
+            break
+    one, net = json.loads(proc.communicate()[0])
+    assert answered >= 5
+    # held a second or more: what the caps let in
+    assert sum(1 for k in one["kept"] if k is None or k > 1.0) <= 16
+    held = sum(1 for k in one["kept"] + net["kept"] if k is None or k > 1.0)
+    assert 16 < held <= 56
+    # trickling never kept one past the message deadline
+    assert max(k for k in one["kept"] + net["kept"] if k is not None) < MESSAGE_TIMEOUT + 1.5
+    assert len(s.read_log().splitlines()) < 40
+    assert ask_tcp(s)
+
+
+def test_trickle_slower_than_the_deadline(make_server):
+    s = make_server(tcp_idle_timeout=IDLE, extra_dns=EXTRA)
+    wire = tcp_frame(dns.message.make_query(ZONE, "SOA").to_wire())
+    with socket.create_connection(("127.0.0.1", s.port), timeout=5) as c:
+        start = time.monotonic()
+        closed = None
+        for i in range(len(wire)):
+            try:
+                c.sendall(wire[i:i + 1])
+                c.settimeout(0.7)
+                if c.recv(1) == b"":
+                    closed = time.monotonic() - start
+                    break
+            except socket.timeout:
+                continue
+            except OSError:
+                closed = time.monotonic() - start
+                break
+        # each byte came well within the idle timeout, the whole message did not
+        assert closed is not None
+        assert MESSAGE_TIMEOUT - 0.5 < closed < MESSAGE_TIMEOUT + 2
+    # a complete query on a new connection is answered as always
+    assert ask_tcp(s)
