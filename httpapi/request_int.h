@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * The request object (acm_req_t) from the inside: its fields and the few
- * functions the files that make it up share. request.c creates, fills and
- * frees it; router.c matches it to a route; reply.c answers it;
+ * functions the files that make it up share. intake.c makes it from
+ * libevent's request; router.c matches it to a route; reply.c answers it;
  * commit_wait.c and park.c keep it alive while it waits for group commit
- * or for work on another thread. Routes see acm_req_t only through http.h.
+ * or for work on another thread; request.c holds its arena, accessors and
+ * end. Calls go one way: intake, router, park, commit_wait, reply, request.
+ * Routes see acm_req_t only through http.h.
  *
  * Lifetime: libevent owns the evhttp_request until we reply (or until its
  * connection is freed, which acm_req_conn_closed reports); acm_req_t lives

@@ -2,8 +2,8 @@
 /*
  * Internals of the HTTP server core, shared by server.c (life cycle,
  * listeners, configuration snapshots, connections), the request object
- * (request.c, router.c, client_addr.c, cors.c, reply.c, commit_wait.c,
- * park.c; request_int.h), metrics.c, tls.c and ratelimit.c. Route files use
+ * (intake.c, router.c, client_addr.c, cors.c, reply.c, commit_wait.c,
+ * park.c, request.c; request_int.h), metrics.c, tls.c and ratelimit.c. Route files use
  * http.h only, except the core's own route_metrics.c.
  *
  * Threads: everything here runs on the HTTP thread, except building a
@@ -84,10 +84,10 @@ typedef struct acm_conn {
 	struct acm_conn *wait_prev, *wait_next;
 } acm_conn_t;
 
-/* ---- requests (request.c, reply.c, commit_wait.c) ---------------------- */
+/* ---- requests (intake.c, reply.c, commit_wait.c, request.c) ------------ */
 
 /* Route the request and run its handler; the reply may come later (group
- * commit). conf gets a reference per request. (request.c) */
+ * commit). conf gets a reference per request. (intake.c) */
 void acm_req_handle(acm_req_env_t *env, acm_http_conf_t *conf, acm_conn_t *conn,
                     struct evhttp_request *req);
 
