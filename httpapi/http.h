@@ -91,6 +91,7 @@ extern const acm_route_t acm_routes_v1[];
 extern const acm_route_t acm_routes_admin[];
 extern const acm_route_t acm_routes_zone[];
 extern const acm_route_t acm_routes_health[];
+extern const acm_route_t acm_routes_metrics[];    /* mounted unless http.metrics is off */
 
 /* Request accessors. */
 const acm_http_settings_t *acm_req_settings(const acm_req_t *r);

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * GET /metrics: the HTTP thread's own request counters, and the page that
+ * The HTTP thread's own request counters, and the metrics page that
  * renders them with the DNS workers' counters, the store, group commit,
- * the secondaries and the process in Prometheus text format. Everything
- * here runs on the HTTP thread, which both writes the request counters
- * and reads them, so they are plain numbers.
+ * the secondaries and the process in Prometheus text format (served by
+ * route_metrics.c). Everything here runs on the HTTP thread, which both
+ * writes the request counters and reads them, so they are plain numbers.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -12,7 +12,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "httpapi/auth.h"
 #include "httpapi/server_int.h"
 #include "lib/error.h"
 
@@ -20,7 +19,6 @@
 #define ROUTES_MAX 128
 #define SECONDARIES_MAX 64
 #define NS_PER_S 1e9
-#define CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Keys are compared as pointers: route patterns and method names are
@@ -278,7 +276,7 @@ static void render_process(acm_expo_t *e, acm_metrics_t *metrics)
 	       "When the daemon started, in unix seconds.", acm_metrics_start_time(metrics));
 }
 
-static void render(acm_expo_t *e, acm_req_env_t *env)
+void acm_http_metrics_render(acm_expo_t *e, acm_req_env_t *env)
 {
 	render_process(e, env->metrics);
 	render_dns(e, env->metrics);
@@ -289,24 +287,3 @@ static void render(acm_expo_t *e, acm_req_env_t *env)
 	if (env->status)
 		render_secondaries(e, env->status);
 }
-
-static void get_metrics(acm_req_t *r)
-{
-	acm_expo_t e;
-	if (acm_req_settings(r)->metrics == ACM_METRICS_ADMIN && !acm_auth_admin(r)) {
-		acm_reply_error(r, 401, "unauthorized", NULL);
-		return;
-	}
-	acm_expo_init(&e);
-	render(&e, acm_req_env(r));
-	if (e.oom || !e.buf)
-		acm_reply_error(r, 500, "internal_error", NULL);
-	else
-		acm_reply_raw(r, 200, CONTENT_TYPE, e.buf, e.len);
-	acm_expo_free(&e);
-}
-
-const acm_route_t acm_routes_metrics[] = {
-	{ "GET", "/metrics", get_metrics },
-	{ NULL, NULL, NULL },
-};

@@ -73,7 +73,8 @@ bool acm_lookups_enabled(acm_req_t *r);
 void acm_reply_lookups(acm_req_t *r, const char *sub, size_t limit);
 void acm_reply_lookups_name(acm_req_t *r, const char *name, size_t limit);
 
-/* POST /register and /v1/register (defined in route_acmedns.c). */
+/* POST /register (native false: acme-dns replies) and /v1/register (native
+ * true: /v1 replies, an optional TSIG key): a new account, 201 once durable. */
 void acm_route_register(acm_req_t *r, bool native);
 
 #endif

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * Internals of the HTTP server core, shared by server.c (life cycle,
- * listeners, configuration snapshots, connections), request.c (the request
- * object, routing, replies), tls.c and ratelimit.c. Route files use http.h
- * only.
+ * listeners, configuration snapshots, connections), the request object
+ * (intake.c, router.c, client_addr.c, cors.c, reply.c, commit_wait.c,
+ * park.c, request.c; request_int.h), metrics.c, tls.c and ratelimit.c. Route files use
+ * http.h only, except the core's own route_metrics.c.
  *
  * Threads: everything here runs on the HTTP thread, except building a
  * configuration snapshot (any thread, before it is handed over) and the
@@ -83,22 +84,23 @@ typedef struct acm_conn {
 	struct acm_conn *wait_prev, *wait_next;
 } acm_conn_t;
 
-/* ---- requests (request.c) --------------------------------------------- */
+/* ---- requests (intake.c, reply.c, commit_wait.c, request.c) ------------ */
 
 /* Route the request and run its handler; the reply may come later (group
- * commit). conf gets a reference per request. */
+ * commit). conf gets a reference per request. (intake.c) */
 void acm_req_handle(acm_req_env_t *env, acm_http_conf_t *conf, acm_conn_t *conn,
                     struct evhttp_request *req);
 
 /* Refuse a request before routing (connection cap): a JSON error with
- * Connection: close. */
+ * Connection: close. (reply.c) */
 void acm_req_refuse(const acm_http_conf_t *conf, struct evhttp_request *req, int status,
                     const char *code);
 
-/* The connection closed: its pending requests must not reply through it. */
+/* The connection closed: its pending requests must not reply through it.
+ * (commit_wait.c) */
 void acm_req_conn_closed(acm_conn_t *conn);
 
-/* The server's part of the request, for the core's own routes. */
+/* The server's part of the request, for the core's own routes. (request.c) */
 acm_req_env_t *acm_req_env(const acm_req_t *r);
 
 /* ---- metrics (metrics.c) ---------------------------------------------- */
@@ -112,8 +114,9 @@ void acm_http_metrics_free(acm_http_metrics_t *m);
  * since the request arrived. */
 void acm_http_metrics_record(acm_http_metrics_t *m, const char *route, const char *method,
                              int status, uint64_t ns);
-/* GET /metrics, mounted unless http.metrics is off. */
-extern const acm_route_t acm_routes_metrics[];
+/* Append the metrics page (every counter of env's sources) to e; e->oom
+ * says when memory ran out and the text is incomplete. */
+void acm_http_metrics_render(acm_expo_t *e, acm_req_env_t *env);
 
 /* ---- TLS (tls.c) ------------------------------------------------------ */
 

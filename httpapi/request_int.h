@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The request object (acm_req_t) from the inside: its fields and the few
+ * functions the files that make it up share. intake.c makes it from
+ * libevent's request; router.c matches it to a route; reply.c answers it;
+ * commit_wait.c and park.c keep it alive while it waits for group commit
+ * or for work on another thread; request.c holds its arena, accessors and
+ * end. Calls go one way: intake, router, park, commit_wait, reply, request.
+ * Routes see acm_req_t only through http.h.
+ *
+ * Lifetime: libevent owns the evhttp_request until we reply (or until its
+ * connection is freed, which acm_req_conn_closed reports); acm_req_t lives
+ * until the route has replied and, for writes, until its then() ran, so the
+ * committer thread never sees freed memory.
+ */
+#ifndef ACM_HTTPAPI_REQUEST_INT_H
+#define ACM_HTTPAPI_REQUEST_INT_H
+
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <netinet/in.h>
+#include <stdalign.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "httpapi/server_int.h"
+
+#define PARAMS_MAX 8
+#define LOG_PATH_MAX 128
+
+/* The arena: every allocation a request makes, freed with it. */
+typedef struct block {
+	struct block *next;
+	alignas(max_align_t) unsigned char data[];
+} block_t;
+
+typedef struct {
+	const char *name;           /* into the route pattern, not terminated */
+	size_t namelen;
+	char *value;                /* decoded, in the request's arena */
+} param_t;
+
+struct acm_req {
+	struct evhttp_request *req;    /* NULL once replied or freed by libevent */
+	acm_req_env_t *env;
+	acm_http_conf_t *conf;         /* our reference */
+	acm_conn_t *conn;              /* NULL once the connection closed */
+	acm_req_t *prev, *next;        /* in conn->pending while a commit runs */
+
+	const char *method;
+	const char *route;             /* the matched pattern, for metrics; NULL: none */
+	char log_path[LOG_PATH_MAX];
+	struct timespec start;
+	bool replied;
+
+	size_t nparams;
+	param_t params[PARAMS_MAX];
+	const char *query_text;        /* raw, in the arena; parsed on first use */
+	bool query_parsed;
+	struct evkeyvalq query;
+	uint8_t *body;
+	size_t body_len;
+
+	struct sockaddr_storage client;
+	char client_text[INET6_ADDRSTRLEN];
+	const char *cors_origin;       /* Access-Control-Allow-Origin, or NULL */
+	block_t *arena;
+
+	struct event *commit_ev;
+	acm_op_t *ops;
+	acm_then_fn then;
+	acm_op_t *piggyback;           /* see acm_req_piggyback */
+
+	acm_route_fn route_fn;         /* run again when a parked request wakes */
+	bool parked;                   /* see acm_req_park */
+	struct event *park_ev;
+	acm_park_fn park_ready;
+	void *park_arg;
+	void *auth_state;              /* see acm_req_auth_state */
+};
+
+/* The method's name, a static string ("OTHER" for one we do not know). */
+const char *acm_method_name(enum evhttp_cmd_type cmd);
+
+/* A copy of len bytes of s, NUL-terminated, in the request's arena; NULL
+ * when out of memory. */
+char *acm_req_strndup(acm_req_t *r, const char *s, size_t len);
+
+/* Free the request and everything it holds (arena, events, its reference
+ * to the configuration). Its reply must have been sent or dropped. */
+void acm_req_free(acm_req_t *r);
+
+#endif
