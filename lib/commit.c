@@ -42,6 +42,8 @@ struct acm_commit {
 	bool stopping;
 	struct timespec next_purge;    /* CLOCK_MONOTONIC */
 	acm_commit_stats_t stats;
+	acm_commit_observe_fn observe;
+	void *observe_arg;
 };
 
 /* ---- time ------------------------------------------------------------- */
@@ -378,9 +380,9 @@ static void stats_add_batch(acm_commit_t *c, size_t ops, uint64_t ns)
 	if (ops > c->stats.max_batch)
 		c->stats.max_batch = ops;
 	c->stats.commit_ns_total += ns;
-	c->stats.batch_hist[acm_hist_bucket(acm_m_batch_bounds, ACM_M_BATCH_BOUNDS, ops)]++;
-	c->stats.commit_ns_hist[acm_hist_bucket(acm_m_latency_bounds, ACM_M_LATENCY_BOUNDS, ns)]++;
 	pthread_mutex_unlock(&c->mu);
+	if (c->observe)
+		c->observe(c->observe_arg, ops, ns);
 }
 
 /* Report every submission, in the order they were queued, and free them. */
@@ -564,6 +566,8 @@ int acm_commit_start(acm_store_t *store, const acm_commit_opts_t *opts, acm_comm
 	c->store = store;
 	c->max_batch = opts && opts->max_batch ? opts->max_batch : DEFAULT_MAX_BATCH;
 	c->purge_interval = opts ? opts->purge_interval : 0;
+	c->observe = opts ? opts->observe : NULL;
+	c->observe_arg = opts ? opts->observe_arg : NULL;
 	purge_schedule(c, c->purge_interval);
 	int rc = sync_init(c);
 	if (rc == ACM_OK) {
