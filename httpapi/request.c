@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "httpapi/server_int.h"
+#include "lib/clock.h"
 #include "lib/error.h"
 #include "lib/log.h"
 
@@ -119,13 +120,6 @@ static uint64_t ns_since(const struct timespec *t0)
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	int64_t ns = (int64_t)(t.tv_sec - t0->tv_sec) * 1000000000 + (t.tv_nsec - t0->tv_nsec);
 	return ns > 0 ? (uint64_t)ns : 0;
-}
-
-static uint64_t now_ms(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
 }
 
 /* The path is attacker-chosen: keep log lines one line of printable text. */
@@ -652,7 +646,7 @@ bool acm_req_register_allowed(acm_req_t *r)
 {
 	return acm_ratelimit_register(r->env->ratelimit, acm_req_client(r),
 	                              r->conf->pub.register_rate,
-	                              r->conf->pub.register_rate_global, now_ms());
+	                              r->conf->pub.register_rate_global, acm_mono_ms());
 }
 
 /* ---- group commit ------------------------------------------------------- */

@@ -132,7 +132,20 @@ int acm_commit_run_atomic(acm_commit_t *c, acm_op_t *ops);
 
 void acm_commit_get_stats(acm_commit_t *c, acm_commit_stats_t *out);
 
-/* Finish every submitted operation, then stop the thread and free c. */
+/* Refuse submissions from now on (they return -ESHUTDOWN); what is queued
+ * is still committed. Returns at once; thread-safe. */
+void acm_commit_close(acm_commit_t *c);
+
+/* Close, then wait until every queued operation is finished and the
+ * committer thread has ended. c stays valid until acm_commit_free:
+ * submissions get -ESHUTDOWN, the stats stay readable. One thread only. */
+void acm_commit_drain(acm_commit_t *c);
+
+/* Drain (if not yet) and free c; NULL is ignored. */
+void acm_commit_free(acm_commit_t *c);
+
+/* Finish every submitted operation, then stop the thread and free c
+ * (acm_commit_free). */
 void acm_commit_stop(acm_commit_t *c);
 
 #endif
