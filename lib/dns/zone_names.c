@@ -14,9 +14,25 @@
 
 #define CHALLENGE_TEXT_LEN (sizeof(ACM_CHALLENGE_LABEL) - 1)
 
-void acm_zname_shape(const uint8_t *name, const uint8_t *apex, acm_zname_t *out)
+/* Labels of name above apex, or -1 if it is not at or below it. One walk
+ * over name; the apex is not walked, its length says where it must start. */
+static int depth_under(const uint8_t *name, size_t len, const uint8_t *apex, size_t apex_len)
 {
-	int depth = acm_dname_under(name, apex);
+	size_t at = 0;
+	int depth = 0;
+	while (at < len && len - at > apex_len) {
+		at += 1u + name[at];
+		depth++;
+	}
+	if (at >= len || len - at != apex_len || !acm_dname_equal(name + at, apex))
+		return -1;
+	return depth;
+}
+
+static void shape(const uint8_t *name, size_t len, const uint8_t *apex, size_t apex_len,
+                  acm_zname_t *out)
+{
+	int depth = depth_under(name, len, apex, apex_len);
 	out->depth = depth;
 	out->node = NULL;
 	out->label = NULL;
@@ -35,11 +51,17 @@ void acm_zname_shape(const uint8_t *name, const uint8_t *apex, acm_zname_t *out)
 	}
 }
 
+void acm_zname_shape(const uint8_t *name, const uint8_t *apex, acm_zname_t *out)
+{
+	shape(name, acm_dname_len(name), apex, acm_dname_len(apex), out);
+}
+
 void acm_zname_classify(const acm_zone_t *zone, const uint8_t *name, size_t len,
                         acm_zname_t *out)
 {
 	size_t apex_len;
-	acm_zname_shape(name, acm_zone_apex(zone, &apex_len), out);
+	const uint8_t *apex = acm_zone_apex(zone, &apex_len);
+	shape(name, len, apex, apex_len, out);
 	if (out->kind == ACM_ZNAME_OUTSIDE)
 		return;
 	out->node = acm_zone_find(zone, name, len);
