@@ -14,6 +14,7 @@
 
 #include "cli/cli.h"
 #include "config.h"
+#include "lib/dns/zone_names.h"
 #include "lib/error.h"
 
 #define DEFAULT_CONFIG "/etc/acmens/acmens.yaml"
@@ -154,12 +155,9 @@ void cli_print_json(json_t *v)
 
 void cli_fulldomain(const cli_t *c, const char *subdomain, char *out, size_t len)
 {
-	char apex[ACM_DNAME_TXT_MAX];
-	acm_dname_to_text(c->cfg->apex, apex);
-	size_t alen = strlen(apex);
-	if (alen > 1)
-		apex[alen - 1] = '\0';   /* acme-dns prints names without the final dot */
-	snprintf(out, len, "%s.%s", subdomain, apex);
+	char zone[ACM_DNAME_TXT_MAX];
+	acm_zname_zone_text(c->cfg->apex, zone);
+	acm_zname_fulldomain(zone, subdomain, out, len);
 }
 
 /* The command words; each group's file parses the rest of the line. */

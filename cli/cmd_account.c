@@ -15,7 +15,9 @@
 #include <openssl/crypto.h>
 
 #include "cli/cli.h"
+#include "lib/account_json.h"
 #include "lib/cidr.h"
+#include "lib/dns/zone_names.h"
 #include "lib/error.h"
 #include "lib/keys.h"
 
@@ -54,36 +56,12 @@ static const cli_usage_t account_usage[] = {
 	{ NULL, NULL, NULL },
 };
 
-static json_t *allowfrom_json(const acm_account_t *acc)
-{
-	json_t *allow = json_array();
-	for (size_t i = 0; i < acc->allowfrom_count; i++)
-		json_array_append_new(allow, json_string(acc->allowfrom[i]));
-	return allow;
-}
-
-/* Whether the account has a TSIG key, and its name; never the secret. */
-static json_t *tsig_json(const char *full, const acm_account_t *acc)
-{
-	if (!acc->tsig_alg)
-		return json_null();
-	return json_pack("{s:s, s:s}", "name", full, "algorithm",
-	                 acm_tsig_alg_name((acm_tsig_alg_t)acc->tsig_alg));
-}
-
 /* The shape of GET /v1/admin/accounts/SUB, so scripts can use either. */
 static json_t *account_json(const cli_t *c, const acm_account_t *acc)
 {
-	char full[ACM_DNAME_TXT_MAX + 80];
-	cli_fulldomain(c, acc->subdomain, full, sizeof(full));
-	return json_pack("{s:s, s:s, s:s, s:o, s:I, s:I, s:b, s:s, s:o}", "subdomain", acc->subdomain,
-	                 "fulldomain", full, "username", acc->username, "allowfrom",
-	                 allowfrom_json(acc),
-	                 "created", (json_int_t)acc->created, "updated",
-	                 (json_int_t)acc->updated, "disabled",
-	                 (acc->flags & ACM_ACCOUNT_DISABLED) != 0, "key_scheme",
-	                 acc->key_scheme == ACM_KEY_BCRYPT ? "bcrypt" : "sha256", "tsig",
-	                 tsig_json(full, acc));
+	char zone[ACM_DNAME_TXT_MAX];
+	acm_zname_zone_text(c->cfg->apex, zone);
+	return acm_account_json(zone, acc, true);
 }
 
 static const char *state_of(const acm_account_t *acc)
@@ -145,12 +123,12 @@ static int account_register(cli_t *c, int argc, char **argv)
 	acm_store_close(store);
 	if (rc != ACM_OK)
 		return cli_fail(c, cli_exit_code(rc), "cannot register: %s", acm_strerror(rc));
-	char full[ACM_DNAME_TXT_MAX + 80];
+	char full[ACM_FULLDOMAIN_MAX];
 	cli_fulldomain(c, acc.subdomain, full, sizeof(full));
 	if (c->json) {
 		cli_print_json(json_pack("{s:s, s:s, s:s, s:s, s:o}", "username", acc.username,
 		                         "password", password, "fulldomain", full, "subdomain",
-		                         acc.subdomain, "allowfrom", allowfrom_json(&acc)));
+		                         acc.subdomain, "allowfrom", acm_allowfrom_json(&acc)));
 	} else {
 		printf("username:   %s\npassword:   %s\nsubdomain:  %s\nfulldomain: %s\n", acc.username,
 		       password, acc.subdomain, full);

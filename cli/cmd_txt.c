@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "lib/account_json.h"
 #include "lib/error.h"
 
 static const cli_usage_t txt_usage[] = {
@@ -64,23 +65,23 @@ int cli_values(const cli_t *c, acm_store_t *store, const char *subdomain, json_t
 	if (rc != ACM_OK)
 		return rc;
 	uint64_t now = (uint64_t)time(NULL);
-	json_t *arr = c->json ? json_array() : NULL;
-	if (!c->json && n > 0)
-		printf("%-45s %-20s %s\n", "VALUE", "SET", "EXPIRES");
-	for (size_t i = 0; i < n && i < ACM_RR_COUNT_MAX; i++) {
-		const acm_txt_t *v = &values[i];
-		bool expired = acm_expired(v->expires, now);
-		char set[CLI_TIME_MAX], exp[CLI_TIME_MAX];
-		if (c->json)
-			json_array_append_new(arr, json_pack("{s:s, s:I, s:I, s:b}", "value", v->value,
-			                                     "set", (json_int_t)v->set_time, "expires",
-			                                     (json_int_t)v->expires, "expired", expired));
-		else
-			printf("%-45s %-20s %s%s\n", v->value, cli_time(v->set_time, set, "-"),
-			       cli_time(v->expires, exp, "never"), expired ? " (expired)" : "");
+	if (n > ACM_RR_COUNT_MAX)
+		n = ACM_RR_COUNT_MAX;
+	if (c->json) {
+		size_t live;
+		json_object_set_new(obj, "values", acm_values_json(values, n, now, ACM_VALUES_ALL,
+		                                                   &live));
+		return ACM_OK;
 	}
-	if (c->json)
-		json_object_set_new(obj, "values", arr);
+	if (n > 0)
+		printf("%-45s %-20s %s\n", "VALUE", "SET", "EXPIRES");
+	for (size_t i = 0; i < n; i++) {
+		const acm_txt_t *v = &values[i];
+		char set[CLI_TIME_MAX], exp[CLI_TIME_MAX];
+		printf("%-45s %-20s %s%s\n", v->value, cli_time(v->set_time, set, "-"),
+		       cli_time(v->expires, exp, "never"),
+		       acm_expired(v->expires, now) ? " (expired)" : "");
+	}
 	return ACM_OK;
 }
 

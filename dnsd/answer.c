@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "dnsd/answer.h"
+#include "lib/dns/zone_names.h"
 #include "lib/serial.h"
 #include "lib/store.h"
 #include "lib/wire.h"
@@ -136,24 +137,16 @@ static void fail(reply_t *r)
 	r->aa = false;
 }
 
-/* Accounts are exactly one label below the apex (depth, as the caller's
- * acm_dname_under found it); each may also hold values at
- * _acme-challenge.<account> (see lib/store.h). */
-static bool store_name(const uint8_t *lname, int depth)
-{
-	return depth == 1 ||
-	       (depth == 2 && memcmp(lname, ACM_CHALLENGE_WIRE, ACM_CHALLENGE_WIRE_LEN) == 0);
-}
-
 /* A name in the zone without a static node: an account's TXT values, NODATA
  * for an account without them (or for other types), else NXDOMAIN. owner
  * points at the name in the message. */
 static void answer_account(reply_t *r, const acm_answer_env_t *env, const acm_query_t *q,
-                           const uint8_t *lname, size_t len, int depth, uint16_t owner)
+                           const uint8_t *lname, size_t len, acm_zname_kind_t kind,
+                           uint16_t owner)
 {
 	const uint8_t *rec;
 	size_t reclen;
-	int rc = store_name(lname, depth) ? env->lookup(env->lookup_ctx, lname, len, &rec, &reclen)
+	int rc = acm_zname_in_store(kind) ? env->lookup(env->lookup_ctx, lname, len, &rec, &reclen)
 	                                  : ACM_ENOTFOUND;
 	if (rc == ACM_ENOTFOUND) {
 		r->rcode = ACM_RCODE_NXDOMAIN;
@@ -212,18 +205,19 @@ static void follow_cname(reply_t *r, const acm_answer_env_t *env, const acm_quer
                          const acm_node_t *node, size_t at)
 {
 	const acm_node_t *seen[CNAME_LINKS + 1] = { node };
-	size_t apex_len;
-	const uint8_t *apex = acm_zone_apex(env->zone, &apex_len);
 	for (size_t link = 1; link <= CNAME_LINKS && !r->w.err; link++) {
 		uint8_t name[ACM_DNAME_MAX];
+		acm_zname_t zn;
 		size_t len = cname_target(r, at, name);
-		int depth = len ? acm_dname_under(name, apex) : -1;
-		if (depth < 0 || at + RR_HEAD > PTR_MAX)
+		if (len == 0 || at + RR_HEAD > PTR_MAX)
+			return;
+		acm_zname_classify(env->zone, name, len, &zn);
+		if (zn.kind == ACM_ZNAME_OUTSIDE)
 			return;
 		uint16_t owner = (uint16_t)(0xC000 | (at + RR_HEAD));
-		node = acm_zone_find(env->zone, name, len);
+		node = zn.node;
 		if (!node) {
-			answer_account(r, env, q, name, len, depth, owner);
+			answer_account(r, env, q, name, len, zn.kind, owner);
 			return;
 		}
 		if (answer_set(r, env, q, node, acm_node_rrset(node, q->qtype), owner))
@@ -303,10 +297,9 @@ static void answer_transfer(reply_t *r, const acm_answer_env_t *env, const acm_q
 static void answer_zone(reply_t *r, const acm_answer_env_t *env, const acm_query_t *q,
                         bool tcp, const acm_tsig_ctx_t *ts)
 {
-	size_t apex_len;
-	const uint8_t *apex = acm_zone_apex(env->zone, &apex_len);
-	int depth = acm_dname_under(q->lname, apex);
-	if (depth < 0 || q->qclass != ACM_CLASS_IN) {
+	acm_zname_t zn;
+	acm_zname_classify(env->zone, q->lname, q->qname_len, &zn);
+	if (zn.kind == ACM_ZNAME_OUTSIDE || q->qclass != ACM_CLASS_IN) {
 		r->rcode = ACM_RCODE_REFUSED;
 		return;
 	}
@@ -315,11 +308,10 @@ static void answer_zone(reply_t *r, const acm_answer_env_t *env, const acm_query
 		return;
 	}
 	r->aa = true;
-	const acm_node_t *node = acm_zone_find(env->zone, q->lname, q->qname_len);
-	if (node)
-		answer_static(r, env, q, node);
+	if (zn.node)
+		answer_static(r, env, q, zn.node);
 	else
-		answer_account(r, env, q, q->lname, q->qname_len, depth, QNAME_PTR);
+		answer_account(r, env, q, q->lname, q->qname_len, zn.kind, QNAME_PTR);
 }
 
 static size_t finish(reply_t *r, const acm_query_t *q, const acm_answer_env_t *env)

@@ -27,6 +27,7 @@
 
 #include "dnsd/notify.h"
 #include "lib/cidr.h"
+#include "lib/clock.h"
 #include "lib/error.h"
 #include "lib/log.h"
 #include "lib/soa_probe.h"
@@ -81,19 +82,12 @@ struct acm_notifier {
 	uint64_t dirty_ms;               /* 0: nothing to announce */
 };
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* IDs are the only thing between a spoofed reply and a false "acked". */
 static uint16_t random_id(void)
 {
 	uint16_t id;
 	if (getrandom(&id, sizeof(id), 0) != sizeof(id))
-		id = (uint16_t)(now_ms() * 2654435761u >> 7);
+		id = (uint16_t)(acm_mono_ms() * 2654435761u >> 7);
 	return id;
 }
 
@@ -255,7 +249,7 @@ static void read_serial(acm_notifier_t *n, uint64_t now)
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	acm_notifier_t *n = arg;
-	uint64_t now = now_ms();
+	uint64_t now = acm_mono_ms();
 	(void)fd;
 	(void)what;
 	read_serial(n, now);
@@ -366,7 +360,7 @@ static void take_reload(evutil_socket_t fd, short what, void *arg)
 	if (status_targets(n, &n->targets) != ACM_OK)
 		acm_warn("notify: out of memory; status rows may be stale");
 	if (n->have_serial)
-		announce(n, now_ms());   /* new secondaries learn of us at once */
+		announce(n, acm_mono_ms());   /* new secondaries learn of us at once */
 }
 
 static void end_loop(evutil_socket_t fd, short what, void *arg)

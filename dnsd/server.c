@@ -20,6 +20,7 @@
 #include "dnsd/server.h"
 #include "dnsd/worker.h"
 #include "dnsd/xfr.h"
+#include "lib/dns/zone_names.h"
 #include "lib/error.h"
 #include "lib/health.h"
 #include "lib/log.h"
@@ -89,10 +90,11 @@ int acm_worker_account(acm_worker_t *w, const uint8_t *name, acm_keyrec_buf_t *b
                        const acm_keyrec_t **out)
 {
 	size_t apex_len;
-	const uint8_t *apex = acm_zone_apex(w->zone, &apex_len);
+	acm_zname_t zn;
 	char label[ACM_LABEL_MAX + 1];
 	acm_account_t acc;
-	if (acm_dname_under(name, apex) != 1 || memchr(name + 1, '\0', name[0]))
+	acm_zname_shape(name, acm_zone_apex(w->zone, &apex_len), &zn);
+	if (zn.kind != ACM_ZNAME_ACCOUNT || memchr(name + 1, '\0', name[0]))
 		return ACM_ENOTFOUND;
 	if (w->keys) {
 		*out = acm_keytab_find(w->keys, name + 1, name[0]);

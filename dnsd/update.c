@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "dnsd/update.h"
+#include "lib/dns/zone_names.h"
 #include "lib/error.h"
 #include "lib/rrset.h"
 #include "lib/wire.h"
@@ -237,53 +238,34 @@ static int check_tsig(const acm_update_env_t *env, const request_t *r, acm_updat
 
 static void set_own_names(const acm_zone_t *zone, acm_update_t *u)
 {
-	size_t apex_len, len = strlen(u->sub);
-	const uint8_t *apex = acm_zone_apex(zone, &apex_len);
-
-	u->own[0] = (uint8_t)len;
-	memcpy(u->own + 1, u->sub, len);
-	memcpy(u->own + 1 + len, apex, apex_len);
-	u->own_len = 1 + len + apex_len;
-	if (ACM_CHALLENGE_WIRE_LEN + u->own_len > ACM_DNAME_MAX)
-		return;
-	memcpy(u->challenge, ACM_CHALLENGE_WIRE, ACM_CHALLENGE_WIRE_LEN);
-	memcpy(u->challenge + ACM_CHALLENGE_WIRE_LEN, u->own, u->own_len);
-	u->challenge_len = ACM_CHALLENGE_WIRE_LEN + u->own_len;
+	size_t apex_len;
+	int len = acm_zname_account(u->sub, acm_zone_apex(zone, &apex_len), u->own);
+	u->own_len = len > 0 ? (size_t)len : 0;
+	len = u->own_len ? acm_zname_challenge(u->own, u->own_len, u->challenge) : 0;
+	u->challenge_len = len > 0 ? (size_t)len : 0;
 }
 
 static bool in_zone(const acm_zone_t *zone, const rr_t *rr)
 {
 	size_t apex_len;
-	return acm_dname_under(rr->name, acm_zone_apex(zone, &apex_len)) >= 0;
-}
-
-/* A label of a wire name as a lower-case account label, if it is one. */
-static bool account_label(const uint8_t *label, char *out)
-{
-	memcpy(out, label + 1, label[0]);
-	out[label[0]] = '\0';
-	return acm_label_check(out, label[0]) == ACM_OK;
+	acm_zname_t zn;
+	acm_zname_shape(rr->name, acm_zone_apex(zone, &apex_len), &zn);
+	return zn.kind != ACM_ZNAME_OUTSIDE;
 }
 
 /* As answer.c finds data: a static node first, then the store's TXT
  * names (<label>.<apex> and _acme-challenge.<label>.<apex>). */
 static void locate(const acm_zone_t *zone, const uint8_t *name, size_t len, where_t *w)
 {
-	size_t apex_len;
-	int depth = acm_dname_under(name, acm_zone_apex(zone, &apex_len));
+	acm_zname_t zn;
 	char label[ACM_LABEL_MAX + 1];
 
-	w->node = acm_zone_find(zone, name, len);
+	acm_zname_classify(zone, name, len, &zn);
+	w->node = zn.node;
 	w->kind = w->node ? WHERE_STATIC : WHERE_NONE;
-	if (w->node)
-		return;
-	if (depth == 1 && account_label(name, label)) {
+	if (!w->node && acm_zname_label(&zn, label) == ACM_OK) {
 		w->kind = WHERE_STORE;
-		snprintf(w->sub, sizeof(w->sub), "%s", label);
-	} else if (depth == 2 && memcmp(name, ACM_CHALLENGE_WIRE, ACM_CHALLENGE_WIRE_LEN) == 0 &&
-	           account_label(name + ACM_CHALLENGE_WIRE_LEN, label)) {
-		w->kind = WHERE_STORE;
-		snprintf(w->sub, sizeof(w->sub), "%s.%s", ACM_CHALLENGE_LABEL, label);
+		acm_zname_txt_join(label, zn.kind == ACM_ZNAME_CHALLENGE, w->sub);
 	}
 }
 
@@ -497,9 +479,9 @@ static int update_one(acm_update_t *u, const rr_t *rr)
 	char sub[ACM_TXT_NAME_MAX + 1];
 	acm_txt_t t;
 	if (name_is(rr, u->own, u->own_len))
-		snprintf(sub, sizeof(sub), "%s", u->sub);
+		acm_zname_txt_join(u->sub, false, sub);
 	else if (name_is(rr, u->challenge, u->challenge_len))
-		snprintf(sub, sizeof(sub), "%s.%s", ACM_CHALLENGE_LABEL, u->sub);
+		acm_zname_txt_join(u->sub, true, sub);
 	else
 		return ACM_RCODE_REFUSED;
 	bool txt = rr->type == ACM_RRTYPE_TXT;

@@ -23,6 +23,7 @@
 #include "httpapi/json_util.h"
 #include "httpapi/route_util.h"
 #include "lib/backoff.h"
+#include "lib/clock.h"
 #include "lib/error.h"
 #include "lib/keys.h"
 #include "lib/workpool.h"
@@ -158,14 +159,6 @@ void acm_auth_env_free(acm_auth_env_t *e)
 	free(e);
 }
 
-static uint64_t mono_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
-}
-
 /* ---- bcrypt checks off the HTTP thread --------------------------------- */
 
 /* A pool thread: every check the request queued, then the wake-up, which
@@ -191,7 +184,7 @@ static void run_checks(void *arg)
 static void submit_checks(acm_req_t *r, void *arg)
 {
 	auth_req_t *a = arg;
-	uint64_t now = mono_ms();
+	uint64_t now = acm_mono_ms();
 
 	for (check_t *c = a->checks; c; c = c->next) {
 		if (c->state == CHECK_NEW) {
@@ -230,7 +223,7 @@ static int start_check(acm_req_t *r, auth_req_t *a, const acm_account_t *acc,
 {
 	check_t *c;
 
-	if (acm_backoff_wait(a->env->backoff, acc->username, mono_ms()) > 0)
+	if (acm_backoff_wait(a->env->backoff, acc->username, acm_mono_ms()) > 0)
 		return -EACCES;
 	if (a->n == VERIFY_PER_REQUEST)
 		return -EAGAIN;

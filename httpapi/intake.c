@@ -16,6 +16,7 @@
 #include "httpapi/cors.h"
 #include "httpapi/park.h"
 #include "httpapi/request_int.h"
+#include "lib/clock.h"
 #include "httpapi/router.h"
 #include "lib/error.h"
 
@@ -53,7 +54,7 @@ void acm_req_handle(acm_req_env_t *env, acm_http_conf_t *conf, acm_conn_t *conn,
 		acm_req_refuse(conf, req, 503, "out_of_memory");
 		return;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &r->start);
+	r->start_ns = acm_mono_ns();
 	r->req = req;
 	r->env = env;
 	r->conf = conf;

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "lib/account.h"
+#include "lib/account_json.h"   /* the account and values shapes */
 #include "lib/cidr.h"
 #include "lib/keys.h"
 #include "lib/store.h"
@@ -79,21 +80,5 @@ int acm_field_str(json_t *obj, const char *name, bool required, const char **s,
 /* "expires_in": 1..ACM_EXPIRES_IN_MAX seconds -> *expires = now + it. */
 int acm_field_expires(json_t *obj, uint64_t now, uint64_t *expires,
                       char err[ACM_FIELD_ERR_MAX]);
-
-/* ---- reply shapes ------------------------------------------------------ */
-
-/* "<sub>.<zone>", as acme-dns prints fulldomain. */
-void acm_fulldomain(const char *zone_text, const char *sub, char *out, size_t outlen);
-
-/* {"subdomain","fulldomain","username","allowfrom","created","updated",
- * "disabled"}; never any key material. NULL when out of memory. */
-json_t *acm_account_json(const char *zone_text, const acm_account_t *acc);
-
-/* [{"value","set","expires"}] of the values not expired at now (expires
- * null when never); *live gets their count. NULL when out of memory. */
-json_t *acm_values_json(const acm_txt_t *v, size_t n, uint64_t now, size_t *live);
-
-/* The JSON array of an account's allowfrom entries. */
-json_t *acm_allowfrom_json(const acm_account_t *acc);
 
 #endif

@@ -231,23 +231,25 @@ static void render_store(acm_expo_t *e, acm_store_t *store)
 	acm_expo_u64(e, "acmens_store_bytes", &(acm_label_t){ "kind", "map" }, 1, info.map_size);
 }
 
-static void render_commit(acm_expo_t *e, acm_commit_t *commit)
+static void render_commit(acm_expo_t *e, acm_commit_t *commit, acm_metrics_t *metrics)
 {
 	acm_commit_stats_t st;
+	acm_commit_metrics_t cm;
 	acm_commit_get_stats(commit, &st);
+	acm_metrics_commit_read(metrics, &cm);
 	single(e, "acmens_commit_batches_total", "counter",
-	       "Group-commit write transactions committed.", st.batches);
+	       "Group-commit write transactions committed.", cm.batches);
 	single(e, "acmens_commit_ops_total", "counter",
-	       "Operations applied by group commit.", st.ops);
+	       "Operations applied by group commit.", cm.ops);
 	acm_expo_family(e, "acmens_commit_batch_size", "histogram",
 	                "Operations per group-commit transaction.");
-	acm_expo_histogram(e, "acmens_commit_batch_size", NULL, 0, st.batch_hist,
-	                   acm_m_batch_bounds, ACM_M_BATCH_BOUNDS, 1, st.ops);
+	acm_expo_histogram(e, "acmens_commit_batch_size", NULL, 0, cm.batch_hist,
+	                   acm_m_batch_bounds, ACM_M_BATCH_BOUNDS, 1, cm.ops);
 	acm_expo_family(e, "acmens_commit_seconds", "histogram",
 	                "Time of a group-commit transaction, from begin to durable.");
-	acm_expo_histogram(e, "acmens_commit_seconds", NULL, 0, st.commit_ns_hist,
+	acm_expo_histogram(e, "acmens_commit_seconds", NULL, 0, cm.ns_hist,
 	                   acm_m_latency_bounds, ACM_M_LATENCY_BOUNDS, NS_PER_S,
-	                   st.commit_ns_total);
+	                   cm.ns_total);
 	single(e, "acmens_expired_purged_total", "counter",
 	       "Expired TXT values removed by the expiry sweeps.", st.purged);
 }
@@ -283,7 +285,7 @@ void acm_http_metrics_render(acm_expo_t *e, acm_req_env_t *env)
 	render_http(e, env->http_metrics);
 	render_store(e, env->store);
 	if (env->commit)
-		render_commit(e, env->commit);
+		render_commit(e, env->commit, env->metrics);
 	if (env->status)
 		render_secondaries(e, env->status);
 }

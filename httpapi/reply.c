@@ -14,22 +14,8 @@
 
 #include "httpapi/cors.h"
 #include "httpapi/request_int.h"
+#include "lib/clock.h"
 #include "lib/log.h"
-
-static double ms_since(const struct timespec *t0)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)(t.tv_sec - t0->tv_sec) * 1e3 + (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
-}
-
-static uint64_t ns_since(const struct timespec *t0)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	int64_t ns = (int64_t)(t.tv_sec - t0->tv_sec) * 1000000000 + (t.tv_nsec - t0->tv_nsec);
-	return ns > 0 ? (uint64_t)ns : 0;
-}
 
 static void common_headers(struct evkeyvalq *h, const acm_http_conf_t *conf,
                            const char *cors_origin)
@@ -69,11 +55,12 @@ void acm_reply_raw(acm_req_t *r, int status, const char *content_type, const cha
 		return;
 	}
 	r->replied = true;
+	uint64_t ns = acm_mono_ns() - r->start_ns;
 	acm_http_metrics_record(r->env->http_metrics, r->route ? r->route : "unmatched", r->method,
-	                        status, ns_since(&r->start));
+	                        status, ns);
 	acm_log_kv(ACM_LOG_DEBUG, "http", ACM_KS("client", r->client_text), ACM_KS("method", r->method),
 	           ACM_KS("path", r->log_path), ACM_KS("route", r->route ? r->route : ""),
-	           ACM_KI("status", status), ACM_KF("ms", ms_since(&r->start)),
+	           ACM_KI("status", status), ACM_KF("ms", (double)ns / 1e6),
 	           ACM_KB("client_gone", !r->req));
 	if (!r->req)
 		return;

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "httpapi/request_int.h"
+#include "lib/clock.h"
 
 /* ---- small helpers ----------------------------------------------------- */
 
@@ -29,13 +30,6 @@ const char *acm_method_name(enum evhttp_cmd_type cmd)
 	case EVHTTP_REQ_CONNECT: return "CONNECT";
 	default: return "OTHER";
 	}
-}
-
-static uint64_t now_ms(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
 }
 
 void *acm_req_alloc(acm_req_t *r, size_t size)
@@ -146,7 +140,7 @@ bool acm_req_register_allowed(acm_req_t *r)
 {
 	return acm_ratelimit_register(r->env->ratelimit, acm_req_client(r),
 	                              r->conf->pub.register_rate,
-	                              r->conf->pub.register_rate_global, now_ms());
+	                              r->conf->pub.register_rate_global, acm_mono_ms());
 }
 
 void **acm_req_auth_state(acm_req_t *r)

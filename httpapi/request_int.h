@@ -50,7 +50,7 @@ struct acm_req {
 	const char *method;
 	const char *route;             /* the matched pattern, for metrics; NULL: none */
 	char log_path[LOG_PATH_MAX];
-	struct timespec start;
+	uint64_t start_ns;             /* acm_mono_ns() at arrival */
 	bool replied;
 
 	size_t nparams;

@@ -88,23 +88,6 @@ static bool load_account(acm_req_t *r, acm_account_t *acc)
 	return true;
 }
 
-/* The /v1 account shape plus what only an operator needs. */
-static json_t *admin_account_json(acm_req_t *r, const acm_account_t *acc)
-{
-	json_t *o = acm_account_json(acm_req_settings(r)->zone_text, acc);
-
-	if (o)
-		json_object_set_new(o, "key_scheme",
-		                    json_string(acc->key_scheme == ACM_KEY_BCRYPT ? "bcrypt" : "sha256"));
-	/* Whether the account has a TSIG key, never its secret. */
-	if (o)
-		json_object_set_new(o, "tsig", !acc->tsig_alg ? json_null() :
-		                    json_pack("{s:O, s:s}", "name", json_object_get(o, "fulldomain"),
-		                              "algorithm",
-		                              acm_tsig_alg_name((acm_tsig_alg_t)acc->tsig_alg)));
-	return o;
-}
-
 /* ---- accounts ---------------------------------------------------------- */
 
 typedef struct {
@@ -124,7 +107,7 @@ static int page_account(const acm_account_t *acc, void *ctx)
 		p->more = true;
 		return 1;
 	}
-	if (json_array_append_new(p->list, admin_account_json(p->r, acc)) != 0)
+	if (json_array_append_new(p->list, acm_account_json(acm_req_settings(p->r)->zone_text, acc, true)) != 0)
 		return -ENOMEM;
 	memcpy(p->last, acc->subdomain, sizeof(p->last));
 	p->count++;
@@ -170,8 +153,8 @@ static void route_account(acm_req_t *r)
 		acm_reply_store_error(r, rc);
 		return;
 	}
-	if ((o = admin_account_json(r, &acc)))
-		json_object_set_new(o, "values", acm_values_json(v, n, (uint64_t)time(NULL), &live));
+	if ((o = acm_account_json(acm_req_settings(r)->zone_text, &acc, true)))
+		json_object_set_new(o, "values", acm_values_json(v, n, (uint64_t)time(NULL), 0, &live));
 	acm_reply_json(r, 200, o);
 }
 

@@ -6,7 +6,6 @@
  * name and of _acme-challenge under it, where its values also live.
  */
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <ldns/ldns.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +13,7 @@
 #include <time.h>
 
 #include "httpapi/route_util.h"
+#include "lib/dns/zone_names.h"
 #include "lib/error.h"
 #include "lib/lookup_log.h"
 #include "lib/store.h"
@@ -108,19 +108,8 @@ bool acm_lookups_enabled(acm_req_t *r)
 /* <sub>.<apex> and _acme-challenge.<sub>.<apex> into names[0..2). */
 static bool account_names(acm_req_t *r, const char *sub, uint8_t names[2][ACM_DNAME_MAX])
 {
-	const uint8_t *apex = acm_req_settings(r)->apex;
-	size_t len = strlen(sub), apex_len = acm_dname_len(apex);
-	if (len == 0 || 1 + len + ACM_CHALLENGE_WIRE_LEN + apex_len > ACM_DNAME_MAX)
-		return false;
-	names[0][0] = (uint8_t)len;
-	for (size_t i = 0; i < len; i++)
-		names[0][1 + i] = (uint8_t)tolower((unsigned char)sub[i]);
-	if (acm_label_check((const char *)names[0] + 1, len) != ACM_OK)
-		return false;
-	memcpy(names[0] + 1 + len, apex, apex_len);
-	memcpy(names[1], ACM_CHALLENGE_WIRE, ACM_CHALLENGE_WIRE_LEN);
-	memcpy(names[1] + ACM_CHALLENGE_WIRE_LEN, names[0], 1 + len + apex_len);
-	return true;
+	int len = acm_zname_account(sub, acm_req_settings(r)->apex, names[0]);
+	return len > 0 && acm_zname_challenge(names[0], (size_t)len, names[1]) > 0;
 }
 
 void acm_reply_lookups(acm_req_t *r, const char *sub, size_t limit)

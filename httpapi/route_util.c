@@ -332,11 +332,11 @@ static json_t *tsig_reply(acm_req_t *r, const acm_account_t *acc, const char *fu
 static void register_reply(acm_req_t *r, acm_write_t *w)
 {
 	const acm_account_t *acc = &w->op.account;
-	char full[ACM_LABEL_MAX + ACM_DNAME_TXT_MAX + 2];
+	char full[ACM_FULLDOMAIN_MAX];
 	json_t *o;
 	char *text;
 
-	acm_fulldomain(acm_req_settings(r)->zone_text, acc->subdomain, full, sizeof(full));
+	acm_zname_fulldomain(acm_req_settings(r)->zone_text, acc->subdomain, full, sizeof(full));
 	if (w->compat) {
 		/* The field order of acme-dns's RegResponse struct. */
 		o = json_pack("{s:s, s:s, s:s, s:s, s:o}", "username", acc->username,

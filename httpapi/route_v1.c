@@ -253,8 +253,8 @@ static void route_account(acm_req_t *r)
 		acm_reply_store_error(r, rc);
 		return;
 	}
-	o = acm_account_json(acm_req_settings(r)->zone_text, &acc);
-	vals = acm_values_json(v, n, (uint64_t)time(NULL), &live);
+	o = acm_account_json(acm_req_settings(r)->zone_text, &acc, false);
+	vals = acm_values_json(v, n, (uint64_t)time(NULL), 0, &live);
 	json_decref(vals);
 	if (o)
 		json_object_set_new(o, "values", json_integer((json_int_t)live));
@@ -267,7 +267,7 @@ static void route_txt_list(acm_req_t *r)
 	acm_txt_t *v;
 	size_t n, live;
 	uint32_t serial = 0;
-	char full[ACM_LABEL_MAX + ACM_DNAME_TXT_MAX + 2];
+	char full[ACM_FULLDOMAIN_MAX];
 	int rc;
 
 	if (!v1_auth(r, &acc))
@@ -278,10 +278,10 @@ static void route_txt_list(acm_req_t *r)
 		acm_reply_store_error(r, rc);
 		return;
 	}
-	acm_fulldomain(acm_req_settings(r)->zone_text, acc.subdomain, full, sizeof(full));
+	acm_zname_fulldomain(acm_req_settings(r)->zone_text, acc.subdomain, full, sizeof(full));
 	acm_reply_json(r, 200, json_pack("{s:s, s:s, s:I, s:o}", "subdomain", acc.subdomain,
 	                                 "fulldomain", full, "serial", (json_int_t)serial,
-	                                 "values", acm_values_json(v, n, (uint64_t)time(NULL),
+	                                 "values", acm_values_json(v, n, (uint64_t)time(NULL), 0,
 	                                                           &live)));
 }
 

@@ -31,6 +31,7 @@
 #include "httpapi/auth.h"
 #include "httpapi/server_int.h"
 #include "lib/accept_guard.h"
+#include "lib/dns/zone_names.h"
 #include "lib/error.h"
 #include "lib/log.h"
 
@@ -188,10 +189,7 @@ static int copy_proxy(acm_http_conf_t *c, const acm_config_t *cfg)
 static void copy_settings(acm_http_settings_t *s, const acm_config_t *cfg)
 {
 	memcpy(s->apex, cfg->apex, acm_dname_len(cfg->apex));
-	acm_dname_to_text(cfg->apex, s->zone_text);
-	size_t len = strlen(s->zone_text);
-	if (len > 1 && s->zone_text[len - 1] == '.')
-		s->zone_text[len - 1] = '\0';
+	acm_zname_zone_text(cfg->apex, s->zone_text);
 	s->disable_registration = cfg->http.disable_registration;
 	s->txt_limit = cfg->http.txt_limit;
 	s->txt_expiry = cfg->http.txt_expiry;

@@ -13,6 +13,7 @@
 #include <openssl/crypto.h>
 
 #include "lib/account.h"
+#include "lib/dns/zone_names.h"
 #include "lib/error.h"
 
 int acm_account_check(const acm_account_t *acc, size_t *ulen)
@@ -152,19 +153,14 @@ int acm_account_decode(const void *rec, size_t len, const char *label,
 
 int acm_account_tsig_key(const acm_account_t *acc, const uint8_t *apex, acm_tsig_key_t *out)
 {
-	size_t llen = strnlen(acc->subdomain, sizeof(acc->subdomain));
-	size_t alen = acm_dname_len(apex);
-
 	if (acc->tsig_alg == 0)
 		return ACM_ENOTFOUND;
-	if (llen == 0 || llen > ACM_LABEL_MAX || 1 + llen + alen > ACM_DNAME_MAX)
-		return ACM_EBADNAME;
 	memset(out, 0, sizeof(*out));
-	out->name[0] = (uint8_t)llen;
-	memcpy(out->name + 1, acc->subdomain, llen);
-	memcpy(out->name + 1 + llen, apex, alen);
-	acm_dname_lower(out->name);
-	out->name_len = 1 + llen + alen;
+	/* The key is named as the account: <subdomain>.<apex>. */
+	int len = acm_zname_account(acc->subdomain, apex, out->name);
+	if (len < 0)
+		return ACM_EBADNAME;
+	out->name_len = (size_t)len;
 	out->alg = (acm_tsig_alg_t)acc->tsig_alg;
 	out->secret_len = acc->tsig_secret_len;
 	memcpy(out->secret, acc->tsig_secret, sizeof(out->secret));

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "lib/clock.h"
 #include "lib/commit.h"
 #include "lib/error.h"
 
@@ -40,23 +41,21 @@ struct acm_commit {
 	pthread_cond_t ran;             /* acm_commit_run callers: a batch is done */
 	struct sub *head, *tail;
 	bool stopping;
+	bool joined;                   /* the committer thread has ended */
 	struct timespec next_purge;    /* CLOCK_MONOTONIC */
 	acm_commit_stats_t stats;
+	acm_commit_observe_fn observe;
+	void *observe_arg;
 };
 
 /* ---- time ------------------------------------------------------------- */
 
+/* A timespec, for pthread_cond_timedwait and the purge deadline. */
 static struct timespec mono_now(void)
 {
 	struct timespec t;
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return t;
-}
-
-static uint64_t ns_between(struct timespec a, struct timespec b)
-{
-	int64_t ns = (int64_t)(b.tv_sec - a.tv_sec) * 1000000000 + (b.tv_nsec - a.tv_nsec);
-	return ns > 0 ? (uint64_t)ns : 0;
 }
 
 static bool time_reached(struct timespec deadline, struct timespec now)
@@ -378,9 +377,9 @@ static void stats_add_batch(acm_commit_t *c, size_t ops, uint64_t ns)
 	if (ops > c->stats.max_batch)
 		c->stats.max_batch = ops;
 	c->stats.commit_ns_total += ns;
-	c->stats.batch_hist[acm_hist_bucket(acm_m_batch_bounds, ACM_M_BATCH_BOUNDS, ops)]++;
-	c->stats.commit_ns_hist[acm_hist_bucket(acm_m_latency_bounds, ACM_M_LATENCY_BOUNDS, ns)]++;
 	pthread_mutex_unlock(&c->mu);
+	if (c->observe)
+		c->observe(c->observe_arg, ops, ns);
 }
 
 /* Report every submission, in the order they were queued, and free them. */
@@ -401,12 +400,12 @@ static void batch_finish(struct sub *batch, int rc, uint32_t serial)
 static void batch_run(acm_commit_t *c, struct sub *batch)
 {
 	uint32_t serial = 0;
-	struct timespec t0 = mono_now();
+	uint64_t t0 = acm_mono_ns();
 	int rc = batch_commit(c, batch, &serial);
 	size_t ops = batch_live_ops(batch);
 
 	if (rc == ACM_OK && ops > 0)
-		stats_add_batch(c, ops, ns_between(t0, mono_now()));
+		stats_add_batch(c, ops, acm_mono_ns() - t0);
 	batch_finish(batch, rc, serial);
 }
 
@@ -564,6 +563,8 @@ int acm_commit_start(acm_store_t *store, const acm_commit_opts_t *opts, acm_comm
 	c->store = store;
 	c->max_batch = opts && opts->max_batch ? opts->max_batch : DEFAULT_MAX_BATCH;
 	c->purge_interval = opts ? opts->purge_interval : 0;
+	c->observe = opts ? opts->observe : NULL;
+	c->observe_arg = opts ? opts->observe_arg : NULL;
 	purge_schedule(c, c->purge_interval);
 	int rc = sync_init(c);
 	if (rc == ACM_OK) {
@@ -679,15 +680,33 @@ void acm_commit_get_stats(acm_commit_t *c, acm_commit_stats_t *out)
 	pthread_mutex_unlock(&c->mu);
 }
 
-void acm_commit_stop(acm_commit_t *c)
+void acm_commit_close(acm_commit_t *c)
 {
-	if (!c)
-		return;
 	pthread_mutex_lock(&c->mu);
 	c->stopping = true;
 	pthread_cond_signal(&c->wake);
 	pthread_mutex_unlock(&c->mu);
+}
+
+void acm_commit_drain(acm_commit_t *c)
+{
+	acm_commit_close(c);
+	if (c->joined)
+		return;
 	pthread_join(c->thread, NULL);
+	c->joined = true;
+}
+
+void acm_commit_free(acm_commit_t *c)
+{
+	if (!c)
+		return;
+	acm_commit_drain(c);
 	sync_destroy(c);
 	free(c);
+}
+
+void acm_commit_stop(acm_commit_t *c)
+{
+	acm_commit_free(c);
 }

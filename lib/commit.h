@@ -17,7 +17,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "lib/metrics.h"
 #include "lib/store.h"
 
 typedef enum {
@@ -83,9 +82,16 @@ typedef struct acm_op {
  * is durable (or has failed, when every op's result says why). */
 typedef void (*acm_commit_done_fn)(acm_op_t *first, void *arg);
 
+/* Told of every committed transaction, on the committer thread, with its
+ * operations and the time from begin to durable: how a metrics registry
+ * keeps what it wants of them without the store knowing it. */
+typedef void (*acm_commit_observe_fn)(void *arg, size_t ops, uint64_t ns);
+
 typedef struct {
 	unsigned purge_interval;   /* seconds between sweeps of expired values; 0 = never */
 	size_t max_batch;          /* most operations in one transaction; 0 = 4096 */
+	acm_commit_observe_fn observe;   /* NULL: nobody is told */
+	void *observe_arg;
 } acm_commit_opts_t;
 
 typedef struct {
@@ -95,10 +101,6 @@ typedef struct {
 	uint64_t max_batch;        /* largest transaction so far */
 	uint64_t commit_ns_total;  /* time spent committing (begin to durable) */
 	uint64_t purged;           /* expired values removed by sweeps */
-	/* Per transaction, one count per bucket of lib/metrics.h's bounds
-	 * (acm_m_batch_bounds, acm_m_latency_bounds), the last for larger. */
-	uint64_t batch_hist[ACM_M_BATCH_BOUNDS + 1];
-	uint64_t commit_ns_hist[ACM_M_LATENCY_BOUNDS + 1];
 } acm_commit_stats_t;
 
 typedef struct acm_commit acm_commit_t;
@@ -130,7 +132,20 @@ int acm_commit_run_atomic(acm_commit_t *c, acm_op_t *ops);
 
 void acm_commit_get_stats(acm_commit_t *c, acm_commit_stats_t *out);
 
-/* Finish every submitted operation, then stop the thread and free c. */
+/* Refuse submissions from now on (they return -ESHUTDOWN); what is queued
+ * is still committed. Returns at once; thread-safe. */
+void acm_commit_close(acm_commit_t *c);
+
+/* Close, then wait until every queued operation is finished and the
+ * committer thread has ended. c stays valid until acm_commit_free:
+ * submissions get -ESHUTDOWN, the stats stay readable. One thread only. */
+void acm_commit_drain(acm_commit_t *c);
+
+/* Drain (if not yet) and free c; NULL is ignored. */
+void acm_commit_free(acm_commit_t *c);
+
+/* Finish every submitted operation, then stop the thread and free c
+ * (acm_commit_free). */
 void acm_commit_stop(acm_commit_t *c);
 
 #endif

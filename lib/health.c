@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "lib/clock.h"
 #include "lib/error.h"
 #include "lib/health.h"
 
@@ -12,14 +13,6 @@ struct acm_health {
 	unsigned n;
 	_Atomic uint64_t beat_ms[];     /* 0: never beat */
 };
-
-/* Monotonic, so a clock step neither kills nor revives a worker. */
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 int acm_health_new(unsigned n, acm_health_t **out)
 {
@@ -41,12 +34,12 @@ void acm_health_free(acm_health_t *h)
 void acm_health_beat(acm_health_t *h, unsigned i)
 {
 	if (h && i < h->n)
-		atomic_store_explicit(&h->beat_ms[i], now_ms(), memory_order_relaxed);
+		atomic_store_explicit(&h->beat_ms[i], acm_mono_ms(), memory_order_relaxed);
 }
 
 unsigned acm_health_workers(const acm_health_t *h, unsigned *alive)
 {
-	uint64_t now = now_ms();
+	uint64_t now = acm_mono_ms();
 	*alive = 0;
 	if (!h)
 		return 0;

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/clock.h"
 #include "lib/log.h"
 
 static atomic_int log_level = ACM_LOG_INFO;
@@ -256,9 +257,7 @@ void acm_log_limited_fields(acm_log_limit_t *l, int level, const char *msg, cons
 {
 	if (level > atomic_load(&log_level) || level < 0)
 		return;
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	uint64_t now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	uint64_t now = acm_mono_ns();
 	uint64_t dropped;
 	if (!acm_log_limit_pass(l, now, &dropped))
 		return;

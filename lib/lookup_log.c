@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/dname.h"
 #include "lib/error.h"
 #include "lib/lookup_log.h"
 
@@ -114,27 +115,10 @@ void acm_lookup_set_source(acm_lookup_t *e, const struct sockaddr *sa)
 
 /* ---- readers ------------------------------------------------------------ */
 
-/* Label length bytes are below 64, so folding every byte only folds letters. */
-static bool same_name(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
-{
-	if (alen != blen)
-		return false;
-	for (size_t i = 0; i < alen; i++) {
-		uint8_t x = a[i], y = b[i];
-		if (x >= 'A' && x <= 'Z')
-			x = (uint8_t)(x + 32);
-		if (y >= 'A' && y <= 'Z')
-			y = (uint8_t)(y + 32);
-		if (x != y)
-			return false;
-	}
-	return true;
-}
-
 static bool wanted(const acm_lookup_t *e, const uint8_t *const *names, size_t nnames)
 {
 	for (size_t i = 0; i < nnames; i++)
-		if (same_name(e->qname, e->qname_len, names[i], acm_dname_len(names[i])))
+		if (e->qname_len == acm_dname_len(names[i]) && acm_dname_equal(e->qname, names[i]))
 			return true;
 	return false;
 }

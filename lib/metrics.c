@@ -125,6 +125,7 @@ struct acm_metrics {
 	uint64_t start_time;
 	size_t nblocks;
 	acm_dns_metrics_t **blocks;
+	acm_commit_metrics_t commit;     /* under mu */
 };
 
 int acm_metrics_new(uint64_t start_time, acm_metrics_t **out)
@@ -187,6 +188,25 @@ void acm_metrics_dns_sum(acm_metrics_t *m, acm_dns_metrics_t *out)
 		for (size_t i = 0; i < DNS_COUNTERS; i++)
 			acm_counter_add(&dst[i], acm_counter_get(&src[i]));
 	}
+	pthread_mutex_unlock(&m->mu);
+}
+
+void acm_metrics_commit_observe(void *arg, size_t ops, uint64_t ns)
+{
+	acm_metrics_t *m = arg;
+	pthread_mutex_lock(&m->mu);
+	m->commit.batches++;
+	m->commit.ops += ops;
+	m->commit.ns_total += ns;
+	m->commit.batch_hist[acm_hist_bucket(acm_m_batch_bounds, ACM_M_BATCH_BOUNDS, ops)]++;
+	m->commit.ns_hist[acm_hist_bucket(acm_m_latency_bounds, ACM_M_LATENCY_BOUNDS, ns)]++;
+	pthread_mutex_unlock(&m->mu);
+}
+
+void acm_metrics_commit_read(acm_metrics_t *m, acm_commit_metrics_t *out)
+{
+	pthread_mutex_lock(&m->mu);
+	*out = m->commit;
 	pthread_mutex_unlock(&m->mu);
 }
 

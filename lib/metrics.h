@@ -124,6 +124,24 @@ acm_dns_metrics_t *acm_metrics_dns_block(acm_metrics_t *m);
 /* The sum of every DNS block so far into *out. Thread-safe. */
 void acm_metrics_dns_sum(acm_metrics_t *m, acm_dns_metrics_t *out);
 
+/* Group commit's transactions, as its observer reports them. */
+typedef struct {
+	uint64_t batches;             /* transactions committed */
+	uint64_t ops;                 /* operations in them */
+	uint64_t ns_total;            /* time from begin to durable */
+	uint64_t batch_hist[ACM_M_BATCH_BOUNDS + 1];    /* ops per transaction */
+	uint64_t ns_hist[ACM_M_LATENCY_BOUNDS + 1];     /* nanoseconds per transaction */
+} acm_commit_metrics_t;
+
+/* Count one committed transaction of ops operations that took ns; arg is
+ * the acm_metrics_t. The observer of lib/commit.h's acm_commit_opts_t.
+ * Thread-safe. */
+void acm_metrics_commit_observe(void *arg, size_t ops, uint64_t ns);
+
+/* The transactions counted so far, consistent with each other, into *out.
+ * Thread-safe. */
+void acm_metrics_commit_read(acm_metrics_t *m, acm_commit_metrics_t *out);
+
 /* ---- the text exposition format (version 0.0.4) ----------------------- */
 
 typedef struct {

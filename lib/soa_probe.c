@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/clock.h"
 #include "lib/dname.h"
 #include "lib/error.h"
 #include "lib/soa_probe.h"
@@ -105,22 +106,15 @@ int acm_soa_reply_parse(const uint8_t *msg, size_t len, const uint8_t *apex,
 	return ACM_OK;
 }
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* Wait for the reply with our id from the server; other datagrams (late
  * replies, strangers) are skipped. */
 static int await_reply(int fd, uint16_t id, const uint8_t *apex, unsigned timeout_ms,
                        acm_soa_reply_t *reply)
 {
-	uint64_t deadline = now_ms() + timeout_ms;
+	uint64_t deadline = acm_mono_ms() + timeout_ms;
 	uint8_t buf[4096];
 	for (;;) {
-		uint64_t now = now_ms();
+		uint64_t now = acm_mono_ms();
 		if (now >= deadline)
 			return -ETIMEDOUT;
 		struct pollfd p = { .fd = fd, .events = POLLIN };
@@ -146,7 +140,7 @@ int acm_soa_probe(const struct sockaddr *sa, socklen_t salen, const uint8_t *ape
 	uint8_t msg[ACM_SOA_MSG_MAX];
 	uint16_t id;
 	if (getrandom(&id, sizeof(id), 0) != sizeof(id))
-		id = (uint16_t)(now_ms() ^ (uint64_t)getpid());
+		id = (uint16_t)(acm_mono_ms() ^ (uint64_t)getpid());
 	int len = acm_soa_message(msg, sizeof(msg), id, ACM_OPCODE_QUERY, apex);
 	if (len < 0)
 		return len;

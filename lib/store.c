@@ -4,13 +4,15 @@
  * and schema checks, the LMDB plumbing the other store files share, the
  * per-transaction diff that becomes one serial bump and one journal entry,
  * and write transactions from begin to commit. The operations are in
- * store_txt.c and store_account.c, the audit log in store_audit.c, the reads
- * in store_read.c; the record codecs are lib/account.c and lib/rrset.c.
+ * store_txt.c and store_account.c, the names and records they work on in
+ * store_set.c, the audit log in store_audit.c, the reads in store_read.c;
+ * the record codecs are lib/account.c and lib/rrset.c. This core calls none
+ * of them: they call it (store_int.h), and work a part leaves queued in a
+ * transaction comes back through the hooks it registered (store_queue_t).
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -28,8 +30,6 @@
 /* 4 GiB of address space, only as much disk as is used */
 #define DEFAULT_MAPSIZE ((size_t)1 << (SIZE_MAX > 0xffffffffu ? 32 : 30))
 #define DIFF_HDR 16
-#define DIFF_DEL 0
-#define DIFF_ADD 1
 
 int store_err(int rc)
 {
@@ -332,66 +332,6 @@ static void note_full(acm_store_t *s, bool full)
 	__atomic_store_n(&s->full, full, __ATOMIC_RELAXED);
 }
 
-/* ---- names ------------------------------------------------------------ */
-
-bool store_lower(const char *s, char out[ACM_LABEL_MAX + 1])
-{
-	size_t n = s ? strnlen(s, ACM_LABEL_MAX + 1) : 0;
-	if (n > ACM_LABEL_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		out[i] = s[i] >= 'A' && s[i] <= 'Z' ? (char)(s[i] - 'A' + 'a') : s[i];
-	out[n] = '\0';
-	return true;
-}
-
-int store_name(const acm_store_t *s, const char *sub, store_name_t *n)
-{
-	n->challenge = false;
-	if (!store_lower(sub, n->label))
-		return ACM_EBADNAME;
-	size_t len = strlen(n->label);
-	if (len == 0 || 1 + len + s->apex_len > ACM_DNAME_MAX ||
-	    acm_label_check(n->label, len) != ACM_OK)
-		return ACM_EBADNAME;
-	n->owner[0] = (uint8_t)len;
-	memcpy(n->owner + 1, n->label, len);
-	memcpy(n->owner + 1 + len, s->apex, s->apex_len);
-	n->olen = 1 + len + s->apex_len;
-	return ACM_OK;
-}
-
-#define CHALLENGE_LEN (sizeof(ACM_CHALLENGE_LABEL) - 1)
-
-void store_challenge_name(const store_name_t *n, store_name_t *out)
-{
-	*out = *n;
-	out->challenge = true;
-	memcpy(out->owner, ACM_CHALLENGE_WIRE, ACM_CHALLENGE_WIRE_LEN);
-	memcpy(out->owner + ACM_CHALLENGE_WIRE_LEN, n->owner, n->olen);
-	out->olen = ACM_CHALLENGE_WIRE_LEN + n->olen;
-}
-
-int store_txt_name(const acm_store_t *s, const char *name, store_name_t *n)
-{
-	if (!name || strncasecmp(name, ACM_CHALLENGE_LABEL ".", CHALLENGE_LEN + 1) != 0)
-		return store_name(s, name, n);
-	store_name_t own;
-	int rc = store_name(s, name + CHALLENGE_LEN + 1, &own);
-	if (rc != ACM_OK)
-		return rc;
-	if (ACM_CHALLENGE_WIRE_LEN + own.olen > ACM_DNAME_MAX)
-		return ACM_EBADNAME;
-	store_challenge_name(&own, n);
-	return ACM_OK;
-}
-
-int store_account_exists(const acm_store_t *s, MDB_txn *txn, const store_name_t *n)
-{
-	MDB_val k = store_val(n->label, strlen(n->label)), v;
-	return store_err(mdb_get(txn, s->accounts, &k, &v));
-}
-
 /* ---- cursors ----------------------------------------------------------- */
 
 int store_cursor_after(MDB_cursor *c, const void *key, size_t klen, MDB_val *k,
@@ -494,7 +434,7 @@ int store_trim(MDB_txn *txn, MDB_dbi dbi, size_t max)
 	return store_err(rc);
 }
 
-/* ---- rrset records and the transaction's diff ---------------------------- */
+/* ---- the transaction's diff -------------------------------------------- */
 
 static int diff_reserve(acm_wtxn_t *w, size_t more)
 {
@@ -511,79 +451,21 @@ static int diff_reserve(acm_wtxn_t *w, size_t more)
 	return ACM_OK;
 }
 
-static int diff_entry(acm_wtxn_t *w, uint8_t op, const store_name_t *n,
-                      const acm_txt_ent_t *t)
+int store_diff_add(acm_wtxn_t *w, uint8_t op, const uint8_t *owner, size_t olen,
+                   const acm_txt_ent_t *t)
 {
-	int rc = diff_reserve(w, 1 + n->olen + 2 + 1 + t->len);
+	int rc = diff_reserve(w, 1 + olen + 2 + 1 + t->len);
 	if (rc != ACM_OK)
 		return rc;
 	uint8_t *p = w->diff + w->diff_len;
 	*p++ = op;
-	memcpy(p, n->owner, n->olen);
-	p += n->olen;
+	memcpy(p, owner, olen);
+	p += olen;
 	acm_put_u16(p, (uint16_t)(1 + t->len));
 	p[2] = t->len;
 	memcpy(p + 3, t->val, t->len);
-	w->diff_len += 1 + n->olen + 2 + 1 + t->len;
+	w->diff_len += 1 + olen + 2 + 1 + t->len;
 	return ACM_OK;
-}
-
-/* Deletes for values that left, adds for values that came, old -> cur. */
-static int diff_sets(acm_wtxn_t *w, const store_name_t *n)
-{
-	int rc = ACM_OK;
-	for (unsigned i = 0; rc == ACM_OK && i < w->old.n; i++)
-		if (acm_txt_set_find(&w->cur, w->old.e[i].val, w->old.e[i].len) < 0)
-			rc = diff_entry(w, DIFF_DEL, n, &w->old.e[i]);
-	for (unsigned i = 0; rc == ACM_OK && i < w->cur.n; i++)
-		if (acm_txt_set_find(&w->old, w->cur.e[i].val, w->cur.e[i].len) < 0)
-			rc = diff_entry(w, DIFF_ADD, n, &w->cur.e[i]);
-	return rc;
-}
-
-static int put_set(acm_wtxn_t *w, const store_name_t *n)
-{
-	MDB_val k = store_val(n->owner, n->olen);
-	MDB_val v = store_val(NULL, acm_txt_set_size(&w->cur));
-	int rc = mdb_put(w->txn, w->s->rrsets, &k, &v, MDB_RESERVE);
-	if (rc == 0)
-		acm_txt_set_encode(&w->cur, v.mv_data);
-	return store_err(rc);
-}
-
-int store_set_load(acm_wtxn_t *w, const store_name_t *n)
-{
-	MDB_val k = store_val(n->owner, n->olen), v;
-	int rc = mdb_get(w->txn, w->s->rrsets, &k, &v);
-	if (rc == MDB_NOTFOUND && n->challenge) {
-		w->old.n = 0;
-		return store_account_exists(w->s, w->txn, n);
-	}
-	if (rc)
-		return store_err(rc);
-	return acm_txt_set_decode(v.mv_data, v.mv_size, &w->old);
-}
-
-/*
- * The diff goes first so a failed record write leaves a poisoned
- * transaction rather than a record without its diff.
- */
-int store_set_change(acm_wtxn_t *w, const store_name_t *n, const store_change_t *c)
-{
-	if (!c->remove && !c->force && acm_txt_set_same(&w->old, &w->cur))
-		return ACM_OK;
-	int rc = diff_sets(w, n);
-	/* An emptied challenge name goes back to not existing. */
-	if (rc == ACM_OK && (c->remove || (n->challenge && w->cur.n == 0))) {
-		MDB_val k = store_val(n->owner, n->olen);
-		int r = mdb_del(w->txn, w->s->rrsets, &k, NULL);
-		rc = r == MDB_NOTFOUND && n->challenge ? ACM_OK : store_err(r);
-	} else if (rc == ACM_OK) {
-		rc = put_set(w, n);
-	}
-	if (rc == ACM_OK)
-		rc = store_audit_add(w, c->action, n, NULL, &w->old, &w->cur);
-	return rc;
 }
 
 /* ---- write transactions ---------------------------------------------- */
@@ -635,7 +517,8 @@ void acm_wtxn_set_actor(acm_wtxn_t *w, const char *actor, const char *source)
 
 static void wtxn_free(acm_wtxn_t *w)
 {
-	store_audit_free(w);
+	if (w->queue)
+		w->queue->release(w);
 	free(w->diff);
 	free(w);
 }
@@ -667,7 +550,7 @@ int acm_wtxn_savepoint(acm_wtxn_t *w)
 	w->outer = w->txn;
 	w->txn = child;
 	w->sp_diff_len = w->diff_len;
-	w->sp_audit_len = store_audit_count(w);
+	w->sp_queue_len = w->queue ? w->queue->count(w) : 0;
 	return ACM_OK;
 }
 
@@ -691,7 +574,8 @@ void acm_wtxn_rollback(acm_wtxn_t *w)
 	w->txn = w->outer;
 	w->outer = NULL;
 	w->diff_len = w->sp_diff_len;
-	store_audit_truncate(w, w->sp_audit_len);
+	if (w->queue)
+		w->queue->truncate(w, w->sp_queue_len);
 }
 
 /* Diffs are appended in time order, so the old ones are all at the front.
@@ -768,12 +652,12 @@ int acm_store_write_commit(acm_wtxn_t *w, uint32_t *serial)
 	uint32_t sn = 0;
 	int rc = w->outer ? acm_wtxn_release(w) : ACM_OK;
 	/* An empty commit (a sweep that found nothing) proves no room. */
-	bool stores = w->diff_len > 0 || store_audit_count(w) > 0;
+	bool stores = w->diff_len > 0 || (w->queue && w->queue->count(w) > 0);
 	if (rc == ACM_OK)
 		rc = w->poisoned ? ACM_ESTORE : publish_diff(w, &sn);
 
-	if (rc == ACM_OK)
-		rc = store_audit_flush(w, sn);
+	if (rc == ACM_OK && w->queue)
+		rc = w->queue->flush(w, sn);
 	if (rc == ACM_OK) {
 		rc = store_err(mdb_txn_commit(w->txn));
 	} else {
@@ -823,44 +707,11 @@ int acm_store_sync_static(acm_store_t *store, const uint8_t digest[ACM_STATIC_DI
 
 /* ---- one-operation conveniences ---------------------------------------- */
 
-static int finish(acm_wtxn_t *w, int rc, uint32_t *serial)
+int store_finish(acm_wtxn_t *w, int rc, uint32_t *serial)
 {
 	if (rc != ACM_OK) {
 		acm_store_write_abort(w);
 		return rc;
 	}
 	return acm_store_write_commit(w, serial);
-}
-
-int acm_store_account_create(acm_store_t *store, const acm_account_t *acc,
-                             uint32_t *serial)
-{
-	acm_wtxn_t *w;
-	int rc = acm_store_write_begin(store, &w);
-	return rc ? rc : finish(w, acm_wtxn_account_create(w, acc), serial);
-}
-
-int acm_store_txt_add(acm_store_t *store, const char *subdomain, const char *value,
-                      size_t len, uint64_t expires, uint32_t *serial)
-{
-	acm_wtxn_t *w;
-	int rc = acm_store_write_begin(store, &w);
-	return rc ? rc : finish(w, acm_wtxn_txt_add(w, subdomain, value, len, expires),
-	                        serial);
-}
-
-int acm_store_txt_remove(acm_store_t *store, const char *subdomain,
-                         const char *value, size_t len, uint32_t *serial)
-{
-	acm_wtxn_t *w;
-	int rc = acm_store_write_begin(store, &w);
-	return rc ? rc : finish(w, acm_wtxn_txt_remove(w, subdomain, value, len), serial);
-}
-
-int acm_store_txt_replace(acm_store_t *store, const char *subdomain,
-                          const acm_txt_t *values, size_t n, uint32_t *serial)
-{
-	acm_wtxn_t *w;
-	int rc = acm_store_write_begin(store, &w);
-	return rc ? rc : finish(w, acm_wtxn_txt_replace(w, subdomain, values, n), serial);
 }

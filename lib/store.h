@@ -33,6 +33,7 @@
 
 #include "lib/account.h"    /* acm_account_t and its limits */
 #include "lib/dname.h"
+#include "lib/dns/zone_names.h"
 #include "lib/rrset.h"      /* ACM_TXT_MAX, acm_txt_check, acm_rr_iter_* */
 
 #define ACM_STORE_SCHEMA 1
@@ -40,16 +41,11 @@
 /*
  * Where TXT values live: an account's own name <subdomain>.<apex>, and the
  * name under it where a client certifying that very name (certbot for a
- * name of this zone) writes its challenge, _acme-challenge.<subdomain>.<apex>.
- * The TXT operations and reads below take either as "subdomain":
- * "<subdomain>" or "_acme-challenge.<subdomain>". The second has no record
- * until a value is set there, and goes with the account.
+ * name of this zone) writes its challenge, _acme-challenge.<subdomain>.<apex>
+ * (lib/dns/zone_names.h). The TXT operations and reads below take either
+ * as "subdomain": "<subdomain>" or "_acme-challenge.<subdomain>". The second
+ * has no record until a value is set there, and goes with the account.
  */
-#define ACM_CHALLENGE_LABEL "_acme-challenge"
-#define ACM_TXT_NAME_MAX (sizeof(ACM_CHALLENGE_LABEL) + ACM_LABEL_MAX)   /* without NUL */
-/* The label in wire form, as it leads a challenge name's owner. */
-#define ACM_CHALLENGE_WIRE "\x0f" ACM_CHALLENGE_LABEL
-#define ACM_CHALLENGE_WIRE_LEN (sizeof(ACM_CHALLENGE_WIRE) - 1)
 
 typedef struct {
 	size_t len;

@@ -198,7 +198,8 @@ static int user_delete(acm_wtxn_t *w, const char *username, const char *label)
 static int challenge_delete(acm_wtxn_t *w, const store_name_t *n)
 {
 	store_name_t ch;
-	store_challenge_name(n, &ch);
+	if (store_challenge_name(n, &ch) != ACM_OK)
+		return ACM_OK;   /* too long to exist */
 	MDB_val k = store_val(ch.owner, ch.olen), v;
 	int rc = mdb_get(w->txn, w->s->rrsets, &k, &v);
 	if (rc == MDB_NOTFOUND)
@@ -394,4 +395,20 @@ int acm_store_counts_at(acm_store_t *store, uint64_t now, size_t *accounts, size
 int acm_store_counts(acm_store_t *store, size_t *accounts, size_t *values)
 {
 	return acm_store_counts_at(store, 0, accounts, values, NULL);
+}
+
+int store_account_exists(const acm_store_t *s, MDB_txn *txn, const store_name_t *n)
+{
+	MDB_val k = store_val(n->label, strlen(n->label)), v;
+	return store_err(mdb_get(txn, s->accounts, &k, &v));
+}
+
+/* ---- one-operation conveniences ---------------------------------------- */
+
+int acm_store_account_create(acm_store_t *store, const acm_account_t *acc,
+                             uint32_t *serial)
+{
+	acm_wtxn_t *w;
+	int rc = acm_store_write_begin(store, &w);
+	return rc ? rc : store_finish(w, acm_wtxn_account_create(w, acc), serial);
 }

@@ -29,36 +29,6 @@ static json_t *values_json(const acm_txt_set_t *set)
 	return a;
 }
 
-int store_audit_add(acm_wtxn_t *w, const char *action, const store_name_t *n,
-                    const char *change, const acm_txt_set_t *before,
-                    const acm_txt_set_t *after)
-{
-	const char *label = n->label;
-	if (!w->audit && !(w->audit = json_array()))
-		return -ENOMEM;
-	/* "o" hands over the arrays even when packing fails. */
-	json_t *rec = json_pack("{s:I, s:s, s:s, s:s, s:s, s:o, s:o}",
-	                        "time", (json_int_t)time(NULL),
-	                        "actor", w->actor,
-	                        "source", w->source,
-	                        "action", action,
-	                        "subdomain", label,
-	                        "before", values_json(before),
-	                        "after", values_json(after));
-	if (rec && change && json_object_set_new(rec, "change", json_string(change))) {
-		json_decref(rec);
-		rec = NULL;
-	}
-	/* Values at the challenge name are the account's too: same subdomain,
-	 * and the name says where they were. */
-	if (rec && n->challenge &&
-	    json_object_set_new(rec, "name", json_string(ACM_CHALLENGE_LABEL))) {
-		json_decref(rec);
-		rec = NULL;
-	}
-	return json_array_append_new(w->audit, rec) ? -ENOMEM : ACM_OK;
-}
-
 static int audit_put(acm_wtxn_t *w, json_t *rec, uint64_t seq, uint32_t serial)
 {
 	uint8_t key[8];
@@ -114,7 +84,7 @@ static int audit_trim_age(acm_wtxn_t *w)
 	return rc == MDB_NOTFOUND ? ACM_OK : store_err(rc);
 }
 
-int store_audit_flush(acm_wtxn_t *w, uint32_t serial)
+static int audit_flush(acm_wtxn_t *w, uint32_t serial)
 {
 	size_t n = json_array_size(w->audit);
 	uint64_t seq;
@@ -128,21 +98,60 @@ int store_audit_flush(acm_wtxn_t *w, uint32_t serial)
 	return rc == ACM_OK ? audit_trim_age(w) : rc;
 }
 
-void store_audit_free(acm_wtxn_t *w)
+static void audit_release(acm_wtxn_t *w)
 {
 	json_decref(w->audit);
 	w->audit = NULL;
 }
 
-size_t store_audit_count(const acm_wtxn_t *w)
+static size_t audit_count(const acm_wtxn_t *w)
 {
 	return json_array_size(w->audit);
 }
 
-void store_audit_truncate(acm_wtxn_t *w, size_t n)
+static void audit_truncate(acm_wtxn_t *w, size_t n)
 {
 	while (json_array_size(w->audit) > n)
 		json_array_remove(w->audit, json_array_size(w->audit) - 1);
+}
+
+/* The commit writes the queued records once it knows their serial. */
+static const store_queue_t audit_queue = {
+	.count = audit_count,
+	.truncate = audit_truncate,
+	.flush = audit_flush,
+	.release = audit_release,
+};
+
+int store_audit_add(acm_wtxn_t *w, const char *action, const store_name_t *n,
+                    const char *change, const acm_txt_set_t *before,
+                    const acm_txt_set_t *after)
+{
+	const char *label = n->label;
+	if (!w->audit && !(w->audit = json_array()))
+		return -ENOMEM;
+	w->queue = &audit_queue;
+	/* "o" hands over the arrays even when packing fails. */
+	json_t *rec = json_pack("{s:I, s:s, s:s, s:s, s:s, s:o, s:o}",
+	                        "time", (json_int_t)time(NULL),
+	                        "actor", w->actor,
+	                        "source", w->source,
+	                        "action", action,
+	                        "subdomain", label,
+	                        "before", values_json(before),
+	                        "after", values_json(after));
+	if (rec && change && json_object_set_new(rec, "change", json_string(change))) {
+		json_decref(rec);
+		rec = NULL;
+	}
+	/* Values at the challenge name are the account's too: same subdomain,
+	 * and the name says where they were. */
+	if (rec && n->challenge &&
+	    json_object_set_new(rec, "name", json_string(ACM_CHALLENGE_LABEL))) {
+		json_decref(rec);
+		rec = NULL;
+	}
+	return json_array_append_new(w->audit, rec) ? -ENOMEM : ACM_OK;
 }
 
 /* ---- listing ------------------------------------------------------------ */

@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * Internal to the store (lib/store*.c), never included elsewhere: the
- * handles behind the opaque types of store.h and the helpers the store's
- * files share. The split: store.c opens the environment and runs write
- * transactions (journal, commit); store_txt.c the TXT operations;
- * store_account.c the account operations and reads; store_audit.c the audit
- * log; store_read.c the other reads, the DNS readers, the store's sizes and
- * its backup.
+ * handles behind the opaque types of store.h and the contract between
+ * the store's core and its parts. The core, store.c, opens the environment
+ * and runs transactions: meta (serial, schema), the diff and its journal,
+ * commit. The parts call the core and never the other way round:
+ * store_set.c the names and rrset records operations work on; store_txt.c
+ * the TXT operations; store_account.c the account operations and reads;
+ * store_audit.c the audit log; store_read.c the other reads, the DNS
+ * readers, the store's sizes and its backup. Work a part queues in a
+ * transaction that must end with it comes back through the hooks the part
+ * registers (store_queue_t).
  */
 #ifndef ACM_STORE_INT_H
 #define ACM_STORE_INT_H
@@ -45,15 +49,17 @@ struct acm_wtxn {
 	acm_store_t *s;
 	MDB_txn *txn;               /* the savepoint's nested txn while one is open */
 	MDB_txn *outer;             /* the top-level txn under a savepoint, else NULL */
-	size_t sp_diff_len;         /* diff and audit lengths when the savepoint began */
-	size_t sp_audit_len;
+	size_t sp_diff_len;         /* diff and queue lengths when the savepoint began */
+	size_t sp_queue_len;
 	bool poisoned;
 	bool restart_journal;       /* the zone changed outside the store: bump the
 	                               serial and start the journal afresh */
 	uint8_t *diff;              /* diff entries, without the header */
 	size_t diff_len, diff_cap;
 	acm_txt_set_t old, cur;     /* scratch for one operation: before, after */
-	struct json_t *audit;       /* records waiting for the commit's serial */
+	const struct store_queue *queue;   /* a part's queued work, see below */
+	struct json_t *audit;       /* store_audit.c's records waiting for the
+	                               commit's serial */
 	char actor[STORE_ACTOR_MAX + 1];
 	char source[STORE_SOURCE_MAX + 1];
 };
@@ -67,7 +73,20 @@ typedef struct {
 	bool challenge;
 } store_name_t;
 
-/* ---- store.c: LMDB plumbing --------------------------------------------- */
+/*
+ * Work a part queued in a write transaction, which the core finishes with
+ * the transaction: the part sets w->queue when it queues its first item
+ * (one part at most: the audit log, whose records need the serial that
+ * only the commit knows).
+ */
+typedef struct store_queue {
+	size_t (*count)(const acm_wtxn_t *w);         /* items queued */
+	void (*truncate)(acm_wtxn_t *w, size_t n);    /* back to the first n (rollback) */
+	int (*flush)(acm_wtxn_t *w, uint32_t serial); /* write them, before the commit */
+	void (*release)(acm_wtxn_t *w);               /* free them, committed or not */
+} store_queue_t;
+
+/* ---- store.c: the core ---------------------------------------------------- */
 
 /* The one place where LMDB codes enter the acmens error space. */
 int store_err(int rc);
@@ -80,18 +99,6 @@ int store_get_serial(MDB_txn *txn, MDB_dbi meta, uint32_t *serial);
 /* The accounts generation (see store.c): read it, or move it on. */
 int store_get_accounts_gen(MDB_txn *txn, MDB_dbi meta, uint64_t *gen);
 int store_bump_accounts_gen(MDB_txn *txn, MDB_dbi meta);
-/* Lower-case and check a subdomain label into n, and build its owner. */
-int store_name(const acm_store_t *s, const char *sub, store_name_t *n);
-/* The same for the name of TXT values: a subdomain label, or
- * "_acme-challenge.<label>" (see store.h). */
-int store_txt_name(const acm_store_t *s, const char *name, store_name_t *n);
-/* The challenge name of the account of n. */
-void store_challenge_name(const store_name_t *n, store_name_t *out);
-/* Whether the account of n exists: ACM_OK, ACM_ENOTFOUND, or a failure. */
-int store_account_exists(const acm_store_t *s, MDB_txn *txn, const store_name_t *n);
-/* Copy at most ACM_LABEL_MAX bytes of s lower-cased into out; false if s is
- * longer. */
-bool store_lower(const char *s, char out[ACM_LABEL_MAX + 1]);
 /* A store failure poisons the transaction; logical refusals do not. */
 int store_wtxn_result(acm_wtxn_t *w, int rc);
 /* Position c on the first key after key/klen (klen 0: on the first key);
@@ -119,6 +126,31 @@ int store_next_seq(MDB_txn *txn, MDB_dbi dbi, uint64_t *seq);
 /* Drop the oldest records of a journal-like dbi beyond max. */
 int store_trim(MDB_txn *txn, MDB_dbi dbi, size_t max);
 
+/* Diff entry ops. */
+#define STORE_DIFF_DEL 0
+#define STORE_DIFF_ADD 1
+/* Append one entry to the transaction's diff. ACM_OK or -ENOMEM. */
+int store_diff_add(acm_wtxn_t *w, uint8_t op, const uint8_t *owner, size_t olen,
+                   const acm_txt_ent_t *t);
+/* Commit w if rc is ACM_OK (*serial: the serial it led to), else abort it
+ * and return rc. */
+int store_finish(acm_wtxn_t *w, int rc, uint32_t *serial);
+
+/* ---- store_set.c ------------------------------------------------------ */
+
+/* Lower-case and check a subdomain label into n, and build its owner.
+ * ACM_OK or ACM_EBADNAME. */
+int store_name(const acm_store_t *s, const char *sub, store_name_t *n);
+/* The same for the name of TXT values: a subdomain label, or
+ * "_acme-challenge.<label>" (see store.h). */
+int store_txt_name(const acm_store_t *s, const char *name, store_name_t *n);
+/* The challenge name of the account of n. ACM_OK, or ACM_EBADNAME if it
+ * would be too long to be a name. */
+int store_challenge_name(const store_name_t *n, store_name_t *out);
+/* Copy at most ACM_LABEL_MAX bytes of s lower-cased into out; false if s is
+ * longer. */
+bool store_lower(const char *s, char out[ACM_LABEL_MAX + 1]);
+
 /*
  * The end of every operation that turns w->old into w->cur for name n: the
  * diff (deletes, adds), the rrset record written (or deleted, with remove)
@@ -136,17 +168,17 @@ int store_set_change(acm_wtxn_t *w, const store_name_t *n, const store_change_t 
  * challenge name of an existing account without one is empty). */
 int store_set_load(acm_wtxn_t *w, const store_name_t *n);
 
+/* ---- store_account.c ---------------------------------------------------- */
+
+/* Whether the account of n exists: ACM_OK, ACM_ENOTFOUND, or a failure. */
+int store_account_exists(const acm_store_t *s, MDB_txn *txn, const store_name_t *n);
+
 /* ---- store_audit.c ---------------------------------------------------- */
 
-/* Queue one audit record about n (change may be NULL). */
+/* Queue one audit record about n (change may be NULL); the records are
+ * written at commit with its serial. ACM_OK or -ENOMEM. */
 int store_audit_add(acm_wtxn_t *w, const char *action, const store_name_t *n,
                     const char *change, const acm_txt_set_t *before,
                     const acm_txt_set_t *after);
-/* Write the queued records with the commit's serial, then trim. */
-int store_audit_flush(acm_wtxn_t *w, uint32_t serial);
-void store_audit_free(acm_wtxn_t *w);
-/* How many records are queued; drop those queued after the first n. */
-size_t store_audit_count(const acm_wtxn_t *w);
-void store_audit_truncate(acm_wtxn_t *w, size_t n);
 
 #endif

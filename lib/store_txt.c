@@ -241,3 +241,30 @@ int acm_wtxn_purge_expired(acm_wtxn_t *w, uint64_t now, size_t max, size_t *remo
 		rc = store_err(r);
 	return store_wtxn_result(w, rc);
 }
+
+/* ---- one-operation conveniences ---------------------------------------- */
+
+int acm_store_txt_add(acm_store_t *store, const char *subdomain, const char *value,
+                      size_t len, uint64_t expires, uint32_t *serial)
+{
+	acm_wtxn_t *w;
+	int rc = acm_store_write_begin(store, &w);
+	return rc ? rc : store_finish(w, acm_wtxn_txt_add(w, subdomain, value, len, expires),
+	                        serial);
+}
+
+int acm_store_txt_remove(acm_store_t *store, const char *subdomain,
+                         const char *value, size_t len, uint32_t *serial)
+{
+	acm_wtxn_t *w;
+	int rc = acm_store_write_begin(store, &w);
+	return rc ? rc : store_finish(w, acm_wtxn_txt_remove(w, subdomain, value, len), serial);
+}
+
+int acm_store_txt_replace(acm_store_t *store, const char *subdomain,
+                          const acm_txt_t *values, size_t n, uint32_t *serial)
+{
+	acm_wtxn_t *w;
+	int rc = acm_store_write_begin(store, &w);
+	return rc ? rc : store_finish(w, acm_wtxn_txt_replace(w, subdomain, values, n), serial);
+}

@@ -49,7 +49,7 @@ typedef struct {
 	uint16_t extra_count;
 } acm_rrset_t;
 
-typedef struct {
+typedef struct acm_node {
 	uint8_t owner[ACM_DNAME_MAX];   /* lower case */
 	size_t owner_len;
 	size_t rrset_count;             /* 0: empty non-terminal */

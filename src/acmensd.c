@@ -228,7 +228,10 @@ static int start_commit(daemon_t *d, acm_store_t *store, char *err, size_t errle
 {
 	if (!d->cfg->http.enabled && !d->cfg->update.enabled)
 		return ACM_OK;
-	acm_commit_opts_t co = { .purge_interval = PURGE_INTERVAL };
+	/* The registry keeps the transactions' histograms. */
+	acm_commit_opts_t co = { .purge_interval = PURGE_INTERVAL,
+	                         .observe = acm_metrics_commit_observe,
+	                         .observe_arg = d->metrics };
 	int rc = acm_commit_start(store, &co, &d->commit);
 	if (rc != ACM_OK)
 		snprintf(err, errlen, "cannot start group commit: %s", acm_strerror(rc));

@@ -579,34 +579,37 @@ static void test_stop_drains(void **state)
 	}
 }
 
-static void *stopper(void *arg)
-{
-	acm_commit_stop(arg);
-	return NULL;
-}
-
+/*
+ * Stopping while the committer is busy: a submission made once stopping
+ * began is refused, what was queued before is committed; and once the
+ * committer thread is gone, a submission (or a run, which would otherwise
+ * wait for ever) is refused at once.
+ */
 static void test_submit_after_stop(void **state)
 {
 	struct fx *f = *state;
 	acm_commit_t *c2;
-	acm_op_t gate_op;
+	acm_op_t gate_op, late;
 	struct gate g;
-	pthread_t th;
 
 	make_accounts(f->s, "gate", 1);
 	assert_int_equal(acm_commit_start(f->s, NULL, &c2), ACM_OK);
 	gate_init(&g);
 	g.c = c2;
 	gate_close(&g, c2, &gate_op);
-	assert_int_equal(pthread_create(&th, NULL, stopper, c2), 0);
-	/* acm_commit_stop has no hook to say it began; give it ample time. */
-	sleep_ms(300);
-	gate_release(&g);
-	pthread_join(th, NULL);
+	acm_commit_close(c2);         /* returns once stopping began */
+	gate_release(&g);             /* the callback now submits: refused */
+	acm_commit_drain(c2);         /* the committer is gone, c2 still valid */
+	assert_int_equal(g.resubmit, -ESHUTDOWN);
+	op_txt(&late, ACM_OP_TXT_ADD, "gate-0", "later", 0);
+	assert_int_equal(acm_commit_submit(c2, &late, ignore_done, NULL), -ESHUTDOWN);
+	assert_int_equal(acm_commit_run(c2, &late), -ESHUTDOWN);
+	acm_commit_free(c2);
 	gate_destroy(&g);
 	assert_int_equal(gate_op.result, ACM_OK);
-	assert_int_equal(g.resubmit, -ESHUTDOWN);
+	assert_true(has_value(f->s, "gate-0", "gate"));
 	assert_false(has_value(f->s, "gate-0", "late"));
+	assert_false(has_value(f->s, "gate-0", "later"));
 }
 
 static void test_purge(void **state)

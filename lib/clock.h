@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The monotonic clock, for deadlines, rates and durations: a wall clock
+ * stepped by an operator or NTP must neither expire nor revive anything.
+ * Inline, as the rate limits on the query path read it.
+ */
+#ifndef ACM_CLOCK_H
+#define ACM_CLOCK_H
+
+#include <stdint.h>
+#include <time.h>
+
+/* Nanoseconds of CLOCK_MONOTONIC (from an arbitrary start). */
+static inline uint64_t acm_mono_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+/* Milliseconds of CLOCK_MONOTONIC. */
+static inline uint64_t acm_mono_ms(void)
+{
+	return acm_mono_ns() / 1000000u;
+}
+
+#endif
