@@ -10,20 +10,11 @@
 #include <string.h>
 
 #include "dnsd/answer.h"
+#include "lib/dns/rr.h"
 #include "lib/serial.h"
 #include "lib/store.h"
 #include "lib/wire.h"
 
-#define FLAG_QR 0x8000
-#define FLAG_AA 0x0400
-#define FLAG_TC 0x0200
-#define FLAG_RD 0x0100
-#define FLAG_CD 0x0010
-#define OPT_LEN 11
-#define TCP_MAX 65535
-#define RR_HEAD 12         /* owner pointer, type, class, TTL, rdlength */
-#define PTR_MAX 0x3FFF     /* the largest offset a compression pointer holds */
-#define QNAME_PTR 0xC00C   /* the question name, right after the header */
 #define CNAME_LINKS 8      /* CNAMEs followed after the first, at most */
 /* A TSIG RR: owner, fixed part, then algorithm (at most "hmac-sha512."),
  * times, MAC, IDs, error and BADTIME's other data. */
@@ -60,9 +51,9 @@ static void write_rrset(reply_t *r, const acm_rrset_t *set, uint32_t serial, uin
 		return;
 	if (set->serial_off >= 0)
 		acm_put_u32(r->w.base + at + (size_t)set->serial_off, serial);
-	for (size_t rr = at, i = 0; owner != QNAME_PTR && i < set->count; i++) {
+	for (size_t rr = at, i = 0; owner != ACM_DNS_QNAME_PTR && i < set->count; i++) {
 		acm_put_u16(r->w.base + rr, owner);
-		rr += RR_HEAD + acm_get_u16(r->w.base + rr + RR_HEAD - 2);
+		rr += ACM_RR_PTR_HEAD + acm_get_u16(r->w.base + rr + ACM_RR_PTR_HEAD - 2);
 	}
 	r->an += set->count;
 }
@@ -82,7 +73,7 @@ static void write_negative(reply_t *r, const acm_answer_env_t *env, const acm_qu
 	acm_zone_apex(env->zone, &apex_len);
 	const uint8_t *tail = acm_zone_soa_tail(env->zone, &tail_len, &serial_off);
 	/* The apex is the question name's suffix: point at it. */
-	acm_wire_write_u16(&r->w, (uint16_t)(0xC000 | (ACM_DNS_HEADER + q->qname_len - apex_len)));
+	acm_wire_write_u16(&r->w, (uint16_t)(ACM_DNS_PTR | (ACM_DNS_HEADER + q->qname_len - apex_len)));
 	size_t at = r->w.pos;
 	acm_wire_write(&r->w, tail, tail_len);
 	if (r->w.err)
@@ -175,10 +166,10 @@ static void answer_account(reply_t *r, const acm_answer_env_t *env, const acm_qu
  * returns its length (0 if it cannot be one). */
 static size_t cname_target(const reply_t *r, size_t at, uint8_t *name)
 {
-	size_t len = acm_get_u16(r->w.base + at + RR_HEAD - 2);
+	size_t len = acm_get_u16(r->w.base + at + ACM_RR_PTR_HEAD - 2);
 	if (len == 0 || len > ACM_DNAME_MAX)
 		return 0;
-	memcpy(name, r->w.base + at + RR_HEAD, len);   /* rendered uncompressed */
+	memcpy(name, r->w.base + at + ACM_RR_PTR_HEAD, len);   /* rendered uncompressed */
 	acm_dname_lower(name);
 	return len;
 }
@@ -218,9 +209,9 @@ static void follow_cname(reply_t *r, const acm_answer_env_t *env, const acm_quer
 		uint8_t name[ACM_DNAME_MAX];
 		size_t len = cname_target(r, at, name);
 		int depth = len ? acm_dname_under(name, apex) : -1;
-		if (depth < 0 || at + RR_HEAD > PTR_MAX)
+		if (depth < 0 || at + ACM_RR_PTR_HEAD > ACM_DNS_PTR_MAX)
 			return;
-		uint16_t owner = (uint16_t)(0xC000 | (at + RR_HEAD));
+		uint16_t owner = (uint16_t)(ACM_DNS_PTR | (at + ACM_RR_PTR_HEAD));
 		node = acm_zone_find(env->zone, name, len);
 		if (!node) {
 			answer_account(r, env, q, name, len, depth, owner);
@@ -245,10 +236,10 @@ static void answer_static(reply_t *r, const acm_answer_env_t *env, const acm_que
 		set = &node->rrsets[0];   /* RFC 8482 4.1: one RRset is enough */
 	else
 		set = acm_node_rrset(node, q->qtype);
-	if (answer_set(r, env, q, node, set, QNAME_PTR))
+	if (answer_set(r, env, q, node, set, ACM_DNS_QNAME_PTR))
 		return;
 	size_t at = r->w.pos;
-	write_rrset(r, node->cname, env->serial, QNAME_PTR);
+	write_rrset(r, node->cname, env->serial, ACM_DNS_QNAME_PTR);
 	if (!r->w.err)
 		follow_cname(r, env, q, node, at);
 }
@@ -295,7 +286,7 @@ static void answer_transfer(reply_t *r, const acm_answer_env_t *env, const acm_q
 	const acm_node_t *apex = acm_zone_find(env->zone, apex_name, apex_len);
 	const acm_rrset_t *soa = apex ? acm_node_rrset(apex, ACM_RRTYPE_SOA) : NULL;
 	if (soa && q->qtype == ACM_RRTYPE_IXFR && acm_serial_ge(q->ixfr_serial, env->serial))
-		write_rrset(r, soa, env->serial, QNAME_PTR);
+		write_rrset(r, soa, env->serial, ACM_DNS_QNAME_PTR);
 	else
 		r->tc = true;
 }
@@ -319,7 +310,7 @@ static void answer_zone(reply_t *r, const acm_answer_env_t *env, const acm_query
 	if (node)
 		answer_static(r, env, q, node);
 	else
-		answer_account(r, env, q, q->lname, q->qname_len, depth, QNAME_PTR);
+		answer_account(r, env, q, q->lname, q->qname_len, depth, ACM_DNS_QNAME_PTR);
 }
 
 static size_t finish(reply_t *r, const acm_query_t *q, const acm_answer_env_t *env)
@@ -333,38 +324,33 @@ static size_t finish(reply_t *r, const acm_query_t *q, const acm_answer_env_t *e
 		r->txt_count = 0;
 	}
 	if (q->edns) {
-		r->w.size += OPT_LEN;   /* reserved up front */
+		r->w.size += ACM_EDNS_OPT_LEN;   /* reserved up front */
 		acm_wire_write_u8(&r->w, 0);
 		acm_wire_write_u16(&r->w, ACM_RRTYPE_OPT);
 		acm_wire_write_u16(&r->w, env->udp_payload);
 		acm_wire_write_u8(&r->w, (uint8_t)(r->rcode >> 4));
 		acm_wire_write_u8(&r->w, 0);
-		acm_wire_write_u16(&r->w, q->edns_do ? 0x8000 : 0);
+		acm_wire_write_u16(&r->w, q->edns_do ? ACM_EDNS_DO : 0);
 		acm_wire_write_u16(&r->w, 0);
 		r->ar++;
 	}
-	uint8_t *h = r->w.base;
-	uint16_t flags = (uint16_t)(FLAG_QR | (q->flags & (0x7800 | FLAG_RD | FLAG_CD)) |
-	                            (r->rcode & 0xF));
+	uint16_t flags = (uint16_t)(ACM_FLAG_QR |
+	                            (q->flags & (ACM_OPCODE_MASK | ACM_FLAG_RD | ACM_FLAG_CD)) |
+	                            (r->rcode & ACM_RCODE_MASK));
 	if (r->aa)
-		flags |= FLAG_AA;
+		flags |= ACM_FLAG_AA;
 	if (r->tc)
-		flags |= FLAG_TC;
-	acm_put_u16(h, q->id);
-	acm_put_u16(h + 2, flags);
-	acm_put_u16(h + 4, q->has_question ? 1 : 0);
-	acm_put_u16(h + 6, r->an);
-	acm_put_u16(h + 8, r->ns);
-	acm_put_u16(h + 10, r->ar);
+		flags |= ACM_FLAG_TC;
+	acm_dns_header_put(r->w.base, q->id, flags, q->has_question ? 1 : 0, r->an, r->ns, r->ar);
 	return r->w.pos;
 }
 
 static size_t response_limit(const acm_answer_env_t *env, const acm_query_t *q, bool tcp)
 {
 	if (tcp)
-		return TCP_MAX;
-	if (!q->edns || q->edns_size <= 512)
-		return 512;
+		return ACM_DNS_MSG_MAX;
+	if (!q->edns || q->edns_size <= ACM_DNS_UDP_MIN)
+		return ACM_DNS_UDP_MIN;
 	return q->edns_size < env->udp_payload ? q->edns_size : env->udp_payload;
 }
 
@@ -423,7 +409,7 @@ static size_t answer_body(const acm_answer_env_t *env, const acm_query_t *q, boo
                           acm_answer_info_t *info)
 {
 	reply_t r = { .rcode = q->rcode };
-	r.w = acm_wire_init(out, limit - (q->edns ? OPT_LEN : 0));
+	r.w = acm_wire_init(out, limit - (q->edns ? ACM_EDNS_OPT_LEN : 0));
 	r.w.pos = ACM_DNS_HEADER;   /* the header is written last, by finish() */
 	if (q->has_question)
 		write_question(&r, q);
@@ -471,7 +457,7 @@ size_t acm_answer(const acm_answer_env_t *env, const acm_query_t *q, bool tcp,
 			return answer_body(env, &bad, tcp, out, limit, &ts, info);
 		}
 		size_t room = TSIG_RR_MAX(ts.key.name_len);
-		if (limit <= room + ACM_DNS_HEADER + q->qname_len + 4 + OPT_LEN)
+		if (limit <= room + ACM_DNS_HEADER + q->qname_len + 4 + ACM_EDNS_OPT_LEN)
 			return 0;
 		size_t n = answer_body(env, q, tcp, out, limit - room, &ts, info);
 		if (n == 0)

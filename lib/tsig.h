@@ -12,20 +12,10 @@
 #include <stdint.h>
 
 #include "lib/dname.h"
+#include "lib/dns/consts.h"
 
 #define ACM_TSIG_SECRET_MAX 128     /* bytes of key material */
 #define ACM_TSIG_MAC_MAX 64         /* SHA-512 */
-#define ACM_TSIG_FUDGE 300          /* seconds, RFC 8945 recommendation */
-
-/* TSIG errors (RFC 8945 section 5.2), carried in the TSIG RR's error field
- * and, for a request that fails verification, with RCODE NOTAUTH. */
-enum acm_tsig_error {
-	ACM_TSIG_OK = 0,
-	ACM_TSIG_BADSIG = 16,
-	ACM_TSIG_BADKEY = 17,
-	ACM_TSIG_BADTIME = 18,
-	ACM_TSIG_BADTRUNC = 22,
-};
 
 typedef enum {
 	ACM_TSIG_HMAC_SHA256 = 1,
