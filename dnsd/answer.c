@@ -356,43 +356,20 @@ static size_t response_limit(const acm_answer_env_t *env, const acm_query_t *q, 
 
 /* ---- TSIG (RFC 8945): only queries that carry one pay for it ----------- */
 
-/* Verify the query's TSIG into ts; returns the TSIG error. For BADKEY, ts
- * gets the request's key name and algorithm without a secret, which is all
- * an unsigned error reply needs. */
-static int tsig_check(const acm_answer_env_t *env, const acm_query_t *q, acm_tsig_ctx_t *ts)
+/* Check the query's TSIG into req and ts; returns the TSIG error, or -1
+ * for a TSIG RR that does not parse. */
+static int tsig_check(const acm_answer_env_t *env, const acm_query_t *q,
+                      acm_tsig_request_t *req, acm_tsig_ctx_t *ts)
 {
-	acm_tsig_rr_t t;
-	memset(&ts->key, 0, sizeof(ts->key));
-	ts->present = false;
-	if (acm_tsig_parse(q->msg, q->msg_len, q->tsig_offset, &t) != ACM_OK)
+	if (acm_tsig_request_check(q->msg, q->msg_len, q->tsig_offset, env->now, env->key_lookup,
+	                           env->key_ctx, req) == ACM_EMALF)
 		return -1;
-	memcpy(ts->key.name, t.key_name, t.key_name_len);
-	ts->key.name_len = t.key_name_len;
-	ts->key.alg = t.alg;
-	int err = ACM_TSIG_BADKEY;
-	if (env->key_lookup && env->key_lookup(env->key_ctx, t.key_name, t.key_name_len,
-	                                       &ts->key) == ACM_OK)
-		err = acm_tsig_verify(q->msg, q->msg_len, &t, &ts->key, env->now);
-	if (err == ACM_TSIG_OK || err == ACM_TSIG_BADTIME) {
-		memcpy(ts->mac, t.mac, t.mac_len);
-		ts->mac_len = t.mac_len;
-	} else {
-		ts->mac_len = 0;
-	}
-	ts->present = err == ACM_TSIG_OK;
-	ts->error = err;
-	return err;
-}
-
-/* Append the TSIG RR to the finished response (error: the query's TSIG
- * error, or 0); the response stays unsigned if that cannot be done. */
-static size_t tsig_append(const acm_answer_env_t *env, const acm_query_t *q,
-                          const acm_tsig_ctx_t *ts, uint8_t *out, size_t n, size_t cap,
-                          int error)
-{
-	int len = acm_tsig_sign(out, n, cap, &ts->key, ts->mac, ts->mac_len, false, env->now,
-	                        q->id, (uint16_t)error, NULL, NULL);
-	return len > 0 ? (size_t)len : n;
+	ts->key = req->key;
+	memcpy(ts->mac, req->mac, req->mac_len);
+	ts->mac_len = req->mac_len;
+	ts->present = req->error == ACM_TSIG_OK;
+	ts->error = req->error;
+	return req->error;
 }
 
 static void report_txt(const reply_t *r, acm_answer_info_t *info)
@@ -447,7 +424,8 @@ size_t acm_answer(const acm_answer_env_t *env, const acm_query_t *q, bool tcp,
 	}
 	acm_tsig_ctx_t ts = { .present = false, .error = ACM_TSIG_OK, .mac_len = 0 };
 	if (q->has_tsig && q->rcode == ACM_RCODE_NOERROR) {
-		int terr = tsig_check(env, q, &ts);
+		acm_tsig_request_t req;
+		int terr = tsig_check(env, q, &req, &ts);
 		if (info)
 			info->tsig_error = terr;
 		if (terr < 0) {   /* a TSIG RR that does not parse: FORMERR, unsigned */
@@ -462,7 +440,7 @@ size_t acm_answer(const acm_answer_env_t *env, const acm_query_t *q, bool tcp,
 		size_t n = answer_body(env, q, tcp, out, limit - room, &ts, info);
 		if (n == 0)
 			return 0;
-		return tsig_append(env, q, &ts, out, n, limit, terr);
+		return acm_tsig_answer_sign(&req, out, n, limit, env->now);
 	}
 	return answer_body(env, q, tcp, out, limit, &ts, info);
 }

@@ -40,10 +40,7 @@ struct acm_update {
 	uint8_t zone[ACM_DNAME_MAX + 4];   /* the zone section to echo, or empty */
 	size_t zone_len;
 	bool sign;                          /* the response carries a TSIG */
-	acm_tsig_key_t key;
-	uint8_t mac[ACM_TSIG_MAC_MAX];      /* the request's */
-	size_t mac_len;
-	uint16_t orig_id;
+	acm_tsig_request_t tsig;            /* the request's, and its verdict */
 	char sub[ACM_LABEL_MAX + 1];        /* the key's account */
 	uint8_t own[ACM_DNAME_MAX];         /* <sub>.<apex> */
 	size_t own_len;
@@ -128,7 +125,7 @@ static bool parse_request(const uint8_t *msg, size_t len, request_t *r)
 
 /* ---- the response ----------------------------------------------------- */
 
-static size_t respond(const acm_update_t *u, int rcode, uint16_t tsig_error, uint64_t now,
+static size_t respond(const acm_update_t *u, int rcode, uint64_t now,
                       uint8_t *out, size_t cap)
 {
 	acm_wire_t w = acm_wire_init(out, cap);
@@ -141,42 +138,43 @@ static size_t respond(const acm_update_t *u, int rcode, uint16_t tsig_error, uin
 	acm_wire_write(&w, u->zone, u->zone_len);
 	if (w.err)
 		return 0;
-	if (!u->sign)
-		return w.pos;
-	int n = acm_tsig_sign(out, w.pos, cap, &u->key, u->mac, u->mac_len, false, now,
-	                      u->orig_id, tsig_error, NULL, NULL);
-	/* A key we cannot sign with (an unknown algorithm): answer unsigned. */
-	return n > 0 ? (size_t)n : w.pos;
+	/* The request's TSIG verdict goes with the answer, signed unless the
+	 * key was unknown or the signature wrong. */
+	return u->sign ? acm_tsig_answer_sign(&u->tsig, out, w.pos, cap, now) : w.pos;
 }
 
 /* ---- TSIG --------------------------------------------------------------- */
 
-/* The RCODE, or NOERROR when the request verified with an account's key
- * that may be used from where it came; *tsig_error gets the TSIG error to
- * report and *why the reason of a failure. */
-static int check_tsig(const acm_update_env_t *env, const request_t *r, acm_update_t *u,
-                      uint16_t *tsig_error, acm_update_why_t *why)
+/* The account key lookup, as the TSIG check calls it: the account found
+ * is remembered in the update. */
+typedef struct {
+	const acm_update_env_t *env;
+	acm_update_t *u;
+} key_ctx_t;
+
+static int account_key(void *ctx, const uint8_t *name, size_t len, acm_tsig_key_t *key)
 {
-	acm_tsig_rr_t t;
-	*tsig_error = ACM_TSIG_OK;
+	key_ctx_t *k = ctx;
+	return k->env->key ? k->env->key(k->env->key_ctx, name, len, key, k->u->sub)
+	                   : ACM_ENOTFOUND;
+}
+
+/* The RCODE, or NOERROR when the request verified with an account's key
+ * that may be used from where it came; *why gets the reason of a failure. */
+static int check_tsig(const acm_update_env_t *env, const request_t *r, acm_update_t *u,
+                      acm_update_why_t *why)
+{
+	key_ctx_t k = { env, u };
 	*why = ACM_UPDATE_UNSIGNED;
 	if (!r->has_tsig)
 		return ACM_RCODE_REFUSED;
-	*why = ACM_UPDATE_MALFORMED;
-	if (acm_tsig_parse(r->msg, r->len, r->tsig_pos, &t) != ACM_OK ||
-	    t.mac_len > ACM_TSIG_MAC_MAX)
-		return ACM_RCODE_FORMERR;
-	u->orig_id = t.orig_id;
-	memcpy(u->mac, t.mac, t.mac_len);
-	u->mac_len = t.mac_len;
-	int rc = env->key ? env->key(env->key_ctx, t.key_name, t.key_name_len, &u->key, u->sub)
-	                  : ACM_ENOTFOUND;
-	*why = ACM_UPDATE_STOREFAIL;
-	if (rc != ACM_OK && rc != ACM_ENOTFOUND)
-		return ACM_RCODE_SERVFAIL;
-	int err = acm_tsig_verify(r->msg, r->len, &t, rc == ACM_OK ? &u->key : NULL, env->now);
+	int rc = acm_tsig_request_check(r->msg, r->len, r->tsig_pos, env->now, account_key, &k,
+	                                &u->tsig);
+	*why = rc == ACM_EMALF ? ACM_UPDATE_MALFORMED : ACM_UPDATE_STOREFAIL;
+	if (rc != ACM_OK)
+		return rc == ACM_EMALF ? ACM_RCODE_FORMERR : ACM_RCODE_SERVFAIL;
 	u->sign = true;
-	if (err == ACM_TSIG_OK) {
+	if (u->tsig.error == ACM_TSIG_OK) {
 		/* After the signature, so that nobody learns from the answer
 		 * whether a key exists and where it may be used. */
 		*why = ACM_UPDATE_ALLOWFROM;
@@ -185,17 +183,9 @@ static int check_tsig(const acm_update_env_t *env, const request_t *r, acm_updat
 		*why = ACM_UPDATE_SIGNED;
 		return ACM_RCODE_NOERROR;
 	}
-	*why = err == ACM_TSIG_BADKEY ? ACM_UPDATE_BADKEY
-	       : err == ACM_TSIG_BADTIME ? ACM_UPDATE_BADTIME : ACM_UPDATE_BADSIG;
-	if (err == ACM_TSIG_BADKEY) {
-		/* Name the key the request named, with its algorithm: the
-		 * answer is unsigned, so no secret is needed. */
-		memset(&u->key, 0, sizeof(u->key));
-		memcpy(u->key.name, t.key_name, t.key_name_len);
-		u->key.name_len = t.key_name_len;
-		u->key.alg = t.alg;
-	}
-	*tsig_error = (uint16_t)err;
+	*why = u->tsig.error == ACM_TSIG_BADKEY    ? ACM_UPDATE_BADKEY
+	       : u->tsig.error == ACM_TSIG_BADTIME ? ACM_UPDATE_BADTIME
+	                                           : ACM_UPDATE_BADSIG;
 	return ACM_RCODE_NOTAUTH;
 }
 
@@ -575,19 +565,18 @@ acm_update_why_t acm_update_start(const acm_update_env_t *env, const uint8_t *ms
 	if (!u)
 		return ACM_UPDATE_STOREFAIL;
 	request_t r;
-	uint16_t tsig_error = ACM_TSIG_OK;
 	acm_update_why_t why = ACM_UPDATE_MALFORMED;
 	remember_request(msg, len, u);
 	int rc = parse_request(msg, len, &r) ? ACM_RCODE_NOERROR : ACM_RCODE_FORMERR;
 	if (rc == ACM_RCODE_NOERROR)
-		rc = check_tsig(env, &r, u, &tsig_error, &why);
+		rc = check_tsig(env, &r, u, &why);
 	if (rc == ACM_RCODE_NOERROR)
 		rc = decide(env, &r, u);
 	if (rc == PENDING) {
 		*pending = u;
 		return why;
 	}
-	*out_len = respond(u, rc, tsig_error, env->now, out, cap);
+	*out_len = respond(u, rc, env->now, out, cap);
 	acm_update_free(u);
 	return why;
 }
@@ -622,7 +611,7 @@ static int outcome(const acm_update_t *u)
 size_t acm_update_finish(acm_update_t *u, uint64_t now, uint8_t *out, size_t cap, int *rcode)
 {
 	*rcode = outcome(u);
-	return respond(u, *rcode, ACM_TSIG_OK, now, out, cap);
+	return respond(u, *rcode, now, out, cap);
 }
 
 const char *acm_update_account(const acm_update_t *u)

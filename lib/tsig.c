@@ -475,3 +475,34 @@ int acm_tsig_sign(uint8_t *msg, size_t len, size_t cap, const acm_tsig_key_t *ke
 		*mac_len = maclen;
 	return (int)w.pos;
 }
+
+int acm_tsig_request_check(const uint8_t *msg, size_t len, size_t rr_offset, uint64_t now,
+                           acm_tsig_lookup_fn lookup, void *ctx, acm_tsig_request_t *out)
+{
+	acm_tsig_rr_t t;
+	memset(out, 0, sizeof(*out));
+	if (acm_tsig_parse(msg, len, rr_offset, &t) != ACM_OK || t.mac_len > ACM_TSIG_MAC_MAX)
+		return ACM_EMALF;
+	int rc = lookup ? lookup(ctx, t.key_name, t.key_name_len, &out->key) : ACM_ENOTFOUND;
+	out->error = acm_tsig_verify(msg, len, &t, rc == ACM_OK ? &out->key : NULL, now);
+	out->orig_id = t.orig_id;
+	memcpy(out->mac, t.mac, t.mac_len);
+	out->mac_len = t.mac_len;
+	if (out->error == ACM_TSIG_BADKEY) {
+		/* Name the key the request named, with its algorithm: the
+		 * answer is unsigned, so no secret is needed. */
+		OPENSSL_cleanse(&out->key, sizeof(out->key));
+		memcpy(out->key.name, t.key_name, t.key_name_len);
+		out->key.name_len = t.key_name_len;
+		out->key.alg = t.alg;
+	}
+	return rc == ACM_OK || rc == ACM_ENOTFOUND ? ACM_OK : rc;
+}
+
+size_t acm_tsig_answer_sign(const acm_tsig_request_t *req, uint8_t *msg, size_t len, size_t cap,
+                            uint64_t now)
+{
+	int n = acm_tsig_sign(msg, len, cap, &req->key, req->mac, req->mac_len, false, now,
+	                      req->orig_id, (uint16_t)req->error, NULL, NULL);
+	return n > 0 ? (size_t)n : len;
+}
