@@ -297,11 +297,14 @@ static void answer_zone(reply_t *r, const acm_answer_env_t *env, const acm_query
 	size_t apex_len;
 	const uint8_t *apex = acm_zone_apex(env->zone, &apex_len);
 	int depth = acm_dname_under(q->lname, apex);
-	if (depth < 0 || q->qclass != ACM_CLASS_IN) {
+	/* The zone is class IN; QCLASS ANY asks for it too (RFC 1035 3.2.5),
+	 * as NSD and Knot answer it. A transfer names the zone's own class. */
+	bool xfr = q->qtype == ACM_RRTYPE_AXFR || q->qtype == ACM_RRTYPE_IXFR;
+	if (depth < 0 || (q->qclass != ACM_CLASS_IN && (xfr || q->qclass != ACM_CLASS_ANY))) {
 		r->rcode = ACM_RCODE_REFUSED;
 		return;
 	}
-	if (q->qtype == ACM_RRTYPE_AXFR || q->qtype == ACM_RRTYPE_IXFR) {
+	if (xfr) {
 		answer_transfer(r, env, q, tcp, ts);
 		return;
 	}
