@@ -42,8 +42,10 @@ static void probe(const cli_t *c, const acm_listen_t *l, uint32_t serial, unsign
 	row->address = l->text;
 	row->ok = rc == ACM_OK;
 	row->current = row->ok && acm_serial_ge(row->serial, serial);
+	char rbuf[ACM_DNS_MNEMONIC_MAX];
 	if (rc == ACM_ENOTFOUND)
-		snprintf(row->error, sizeof(row->error), "no SOA in the answer (rcode %d)", rcode);
+		snprintf(row->error, sizeof(row->error), "no SOA in the answer (rcode %s)",
+		         acm_dns_rcode_name(rcode, rbuf));
 	else if (rc == -ETIMEDOUT)
 		snprintf(row->error, sizeof(row->error), "no answer");
 	else if (rc != ACM_OK)

@@ -11,20 +11,11 @@
 
 #include "dnsd/answer.h"
 #include "lib/dns/zone_names.h"
+#include "lib/dns/rr.h"
 #include "lib/serial.h"
 #include "lib/store.h"
 #include "lib/wire.h"
 
-#define FLAG_QR 0x8000
-#define FLAG_AA 0x0400
-#define FLAG_TC 0x0200
-#define FLAG_RD 0x0100
-#define FLAG_CD 0x0010
-#define OPT_LEN 11
-#define TCP_MAX 65535
-#define RR_HEAD 12         /* owner pointer, type, class, TTL, rdlength */
-#define PTR_MAX 0x3FFF     /* the largest offset a compression pointer holds */
-#define QNAME_PTR 0xC00C   /* the question name, right after the header */
 #define CNAME_LINKS 8      /* CNAMEs followed after the first, at most */
 /* A TSIG RR: owner, fixed part, then algorithm (at most "hmac-sha512."),
  * times, MAC, IDs, error and BADTIME's other data. */
@@ -61,9 +52,9 @@ static void write_rrset(reply_t *r, const acm_rrset_t *set, uint32_t serial, uin
 		return;
 	if (set->serial_off >= 0)
 		acm_put_u32(r->w.base + at + (size_t)set->serial_off, serial);
-	for (size_t rr = at, i = 0; owner != QNAME_PTR && i < set->count; i++) {
+	for (size_t rr = at, i = 0; owner != ACM_DNS_QNAME_PTR && i < set->count; i++) {
 		acm_put_u16(r->w.base + rr, owner);
-		rr += RR_HEAD + acm_get_u16(r->w.base + rr + RR_HEAD - 2);
+		rr += ACM_RR_PTR_HEAD + acm_get_u16(r->w.base + rr + ACM_RR_PTR_HEAD - 2);
 	}
 	r->an += set->count;
 }
@@ -83,7 +74,7 @@ static void write_negative(reply_t *r, const acm_answer_env_t *env, const acm_qu
 	acm_zone_apex(env->zone, &apex_len);
 	const uint8_t *tail = acm_zone_soa_tail(env->zone, &tail_len, &serial_off);
 	/* The apex is the question name's suffix: point at it. */
-	acm_wire_write_u16(&r->w, (uint16_t)(0xC000 | (ACM_DNS_HEADER + q->qname_len - apex_len)));
+	acm_wire_write_u16(&r->w, (uint16_t)(ACM_DNS_PTR | (ACM_DNS_HEADER + q->qname_len - apex_len)));
 	size_t at = r->w.pos;
 	acm_wire_write(&r->w, tail, tail_len);
 	if (r->w.err)
@@ -168,10 +159,10 @@ static void answer_account(reply_t *r, const acm_answer_env_t *env, const acm_qu
  * returns its length (0 if it cannot be one). */
 static size_t cname_target(const reply_t *r, size_t at, uint8_t *name)
 {
-	size_t len = acm_get_u16(r->w.base + at + RR_HEAD - 2);
+	size_t len = acm_get_u16(r->w.base + at + ACM_RR_PTR_HEAD - 2);
 	if (len == 0 || len > ACM_DNAME_MAX)
 		return 0;
-	memcpy(name, r->w.base + at + RR_HEAD, len);   /* rendered uncompressed */
+	memcpy(name, r->w.base + at + ACM_RR_PTR_HEAD, len);   /* rendered uncompressed */
 	acm_dname_lower(name);
 	return len;
 }
@@ -209,12 +200,12 @@ static void follow_cname(reply_t *r, const acm_answer_env_t *env, const acm_quer
 		uint8_t name[ACM_DNAME_MAX];
 		acm_zname_t zn;
 		size_t len = cname_target(r, at, name);
-		if (len == 0 || at + RR_HEAD > PTR_MAX)
+		if (len == 0 || at + ACM_RR_PTR_HEAD > ACM_DNS_PTR_MAX)
 			return;
 		acm_zname_classify(env->zone, name, len, &zn);
 		if (zn.kind == ACM_ZNAME_OUTSIDE)
 			return;
-		uint16_t owner = (uint16_t)(0xC000 | (at + RR_HEAD));
+		uint16_t owner = (uint16_t)(ACM_DNS_PTR | (at + ACM_RR_PTR_HEAD));
 		node = zn.node;
 		if (!node) {
 			answer_account(r, env, q, name, len, zn.kind, owner);
@@ -239,10 +230,10 @@ static void answer_static(reply_t *r, const acm_answer_env_t *env, const acm_que
 		set = &node->rrsets[0];   /* RFC 8482 4.1: one RRset is enough */
 	else
 		set = acm_node_rrset(node, q->qtype);
-	if (answer_set(r, env, q, node, set, QNAME_PTR))
+	if (answer_set(r, env, q, node, set, ACM_DNS_QNAME_PTR))
 		return;
 	size_t at = r->w.pos;
-	write_rrset(r, node->cname, env->serial, QNAME_PTR);
+	write_rrset(r, node->cname, env->serial, ACM_DNS_QNAME_PTR);
 	if (!r->w.err)
 		follow_cname(r, env, q, node, at);
 }
@@ -289,7 +280,7 @@ static void answer_transfer(reply_t *r, const acm_answer_env_t *env, const acm_q
 	const acm_node_t *apex = acm_zone_find(env->zone, apex_name, apex_len);
 	const acm_rrset_t *soa = apex ? acm_node_rrset(apex, ACM_RRTYPE_SOA) : NULL;
 	if (soa && q->qtype == ACM_RRTYPE_IXFR && acm_serial_ge(q->ixfr_serial, env->serial))
-		write_rrset(r, soa, env->serial, QNAME_PTR);
+		write_rrset(r, soa, env->serial, ACM_DNS_QNAME_PTR);
 	else
 		r->tc = true;
 }
@@ -299,11 +290,15 @@ static void answer_zone(reply_t *r, const acm_answer_env_t *env, const acm_query
 {
 	acm_zname_t zn;
 	acm_zname_classify(env->zone, q->lname, q->qname_len, &zn);
-	if (zn.kind == ACM_ZNAME_OUTSIDE || q->qclass != ACM_CLASS_IN) {
+	/* The zone is class IN; QCLASS ANY asks for it too (RFC 1035 3.2.5),
+	 * as NSD and Knot answer it. A transfer names the zone's own class. */
+	bool xfr = q->qtype == ACM_RRTYPE_AXFR || q->qtype == ACM_RRTYPE_IXFR;
+	if (zn.kind == ACM_ZNAME_OUTSIDE ||
+	    (q->qclass != ACM_CLASS_IN && (xfr || q->qclass != ACM_CLASS_ANY))) {
 		r->rcode = ACM_RCODE_REFUSED;
 		return;
 	}
-	if (q->qtype == ACM_RRTYPE_AXFR || q->qtype == ACM_RRTYPE_IXFR) {
+	if (xfr) {
 		answer_transfer(r, env, q, tcp, ts);
 		return;
 	}
@@ -311,7 +306,7 @@ static void answer_zone(reply_t *r, const acm_answer_env_t *env, const acm_query
 	if (zn.node)
 		answer_static(r, env, q, zn.node);
 	else
-		answer_account(r, env, q, q->lname, q->qname_len, zn.kind, QNAME_PTR);
+		answer_account(r, env, q, q->lname, q->qname_len, zn.kind, ACM_DNS_QNAME_PTR);
 }
 
 static size_t finish(reply_t *r, const acm_query_t *q, const acm_answer_env_t *env)
@@ -325,80 +320,52 @@ static size_t finish(reply_t *r, const acm_query_t *q, const acm_answer_env_t *e
 		r->txt_count = 0;
 	}
 	if (q->edns) {
-		r->w.size += OPT_LEN;   /* reserved up front */
+		r->w.size += ACM_EDNS_OPT_LEN;   /* reserved up front */
 		acm_wire_write_u8(&r->w, 0);
 		acm_wire_write_u16(&r->w, ACM_RRTYPE_OPT);
 		acm_wire_write_u16(&r->w, env->udp_payload);
 		acm_wire_write_u8(&r->w, (uint8_t)(r->rcode >> 4));
 		acm_wire_write_u8(&r->w, 0);
-		acm_wire_write_u16(&r->w, q->edns_do ? 0x8000 : 0);
+		acm_wire_write_u16(&r->w, q->edns_do ? ACM_EDNS_DO : 0);
 		acm_wire_write_u16(&r->w, 0);
 		r->ar++;
 	}
-	uint8_t *h = r->w.base;
-	uint16_t flags = (uint16_t)(FLAG_QR | (q->flags & (0x7800 | FLAG_RD | FLAG_CD)) |
-	                            (r->rcode & 0xF));
+	uint16_t flags = (uint16_t)(ACM_FLAG_QR |
+	                            (q->flags & (ACM_OPCODE_MASK | ACM_FLAG_RD | ACM_FLAG_CD)) |
+	                            (r->rcode & ACM_RCODE_MASK));
 	if (r->aa)
-		flags |= FLAG_AA;
+		flags |= ACM_FLAG_AA;
 	if (r->tc)
-		flags |= FLAG_TC;
-	acm_put_u16(h, q->id);
-	acm_put_u16(h + 2, flags);
-	acm_put_u16(h + 4, q->has_question ? 1 : 0);
-	acm_put_u16(h + 6, r->an);
-	acm_put_u16(h + 8, r->ns);
-	acm_put_u16(h + 10, r->ar);
+		flags |= ACM_FLAG_TC;
+	acm_dns_header_put(r->w.base, q->id, flags, q->has_question ? 1 : 0, r->an, r->ns, r->ar);
 	return r->w.pos;
 }
 
 static size_t response_limit(const acm_answer_env_t *env, const acm_query_t *q, bool tcp)
 {
 	if (tcp)
-		return TCP_MAX;
-	if (!q->edns || q->edns_size <= 512)
-		return 512;
+		return ACM_DNS_MSG_MAX;
+	if (!q->edns || q->edns_size <= ACM_DNS_UDP_MIN)
+		return ACM_DNS_UDP_MIN;
 	return q->edns_size < env->udp_payload ? q->edns_size : env->udp_payload;
 }
 
 /* ---- TSIG (RFC 8945): only queries that carry one pay for it ----------- */
 
-/* Verify the query's TSIG into ts; returns the TSIG error. For BADKEY, ts
- * gets the request's key name and algorithm without a secret, which is all
- * an unsigned error reply needs. */
-static int tsig_check(const acm_answer_env_t *env, const acm_query_t *q, acm_tsig_ctx_t *ts)
+/* Check the query's TSIG into req and ts; returns the TSIG error, or -1
+ * for a TSIG RR that does not parse. */
+static int tsig_check(const acm_answer_env_t *env, const acm_query_t *q,
+                      acm_tsig_request_t *req, acm_tsig_ctx_t *ts)
 {
-	acm_tsig_rr_t t;
-	memset(&ts->key, 0, sizeof(ts->key));
-	ts->present = false;
-	if (acm_tsig_parse(q->msg, q->msg_len, q->tsig_offset, &t) != ACM_OK)
+	if (acm_tsig_request_check(q->msg, q->msg_len, q->tsig_offset, env->now, env->key_lookup,
+	                           env->key_ctx, req) == ACM_EMALF)
 		return -1;
-	memcpy(ts->key.name, t.key_name, t.key_name_len);
-	ts->key.name_len = t.key_name_len;
-	ts->key.alg = t.alg;
-	int err = ACM_TSIG_BADKEY;
-	if (env->key_lookup && env->key_lookup(env->key_ctx, t.key_name, t.key_name_len,
-	                                       &ts->key) == ACM_OK)
-		err = acm_tsig_verify(q->msg, q->msg_len, &t, &ts->key, env->now);
-	if (err == ACM_TSIG_OK || err == ACM_TSIG_BADTIME) {
-		memcpy(ts->mac, t.mac, t.mac_len);
-		ts->mac_len = t.mac_len;
-	} else {
-		ts->mac_len = 0;
-	}
-	ts->present = err == ACM_TSIG_OK;
-	ts->error = err;
-	return err;
-}
-
-/* Append the TSIG RR to the finished response (error: the query's TSIG
- * error, or 0); the response stays unsigned if that cannot be done. */
-static size_t tsig_append(const acm_answer_env_t *env, const acm_query_t *q,
-                          const acm_tsig_ctx_t *ts, uint8_t *out, size_t n, size_t cap,
-                          int error)
-{
-	int len = acm_tsig_sign(out, n, cap, &ts->key, ts->mac, ts->mac_len, false, env->now,
-	                        q->id, (uint16_t)error, NULL, NULL);
-	return len > 0 ? (size_t)len : n;
+	ts->key = req->key;
+	memcpy(ts->mac, req->mac, req->mac_len);
+	ts->mac_len = req->mac_len;
+	ts->present = req->error == ACM_TSIG_OK;
+	ts->error = req->error;
+	return req->error;
 }
 
 static void report_txt(const reply_t *r, acm_answer_info_t *info)
@@ -415,7 +382,7 @@ static size_t answer_body(const acm_answer_env_t *env, const acm_query_t *q, boo
                           acm_answer_info_t *info)
 {
 	reply_t r = { .rcode = q->rcode };
-	r.w = acm_wire_init(out, limit - (q->edns ? OPT_LEN : 0));
+	r.w = acm_wire_init(out, limit - (q->edns ? ACM_EDNS_OPT_LEN : 0));
 	r.w.pos = ACM_DNS_HEADER;   /* the header is written last, by finish() */
 	if (q->has_question)
 		write_question(&r, q);
@@ -453,7 +420,8 @@ size_t acm_answer(const acm_answer_env_t *env, const acm_query_t *q, bool tcp,
 	}
 	acm_tsig_ctx_t ts = { .present = false, .error = ACM_TSIG_OK, .mac_len = 0 };
 	if (q->has_tsig && q->rcode == ACM_RCODE_NOERROR) {
-		int terr = tsig_check(env, q, &ts);
+		acm_tsig_request_t req;
+		int terr = tsig_check(env, q, &req, &ts);
 		if (info)
 			info->tsig_error = terr;
 		if (terr < 0) {   /* a TSIG RR that does not parse: FORMERR, unsigned */
@@ -463,12 +431,12 @@ size_t acm_answer(const acm_answer_env_t *env, const acm_query_t *q, bool tcp,
 			return answer_body(env, &bad, tcp, out, limit, &ts, info);
 		}
 		size_t room = TSIG_RR_MAX(ts.key.name_len);
-		if (limit <= room + ACM_DNS_HEADER + q->qname_len + 4 + OPT_LEN)
+		if (limit <= room + ACM_DNS_HEADER + q->qname_len + 4 + ACM_EDNS_OPT_LEN)
 			return 0;
 		size_t n = answer_body(env, q, tcp, out, limit - room, &ts, info);
 		if (n == 0)
 			return 0;
-		return tsig_append(env, q, &ts, out, n, limit, terr);
+		return acm_tsig_answer_sign(&req, out, n, limit, env->now);
 	}
 	return answer_body(env, q, tcp, out, limit, &ts, info);
 }

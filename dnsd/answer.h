@@ -21,10 +21,6 @@ struct sockaddr;
 typedef int (*acm_lookup_fn)(void *ctx, const uint8_t *owner, size_t len,
                              const uint8_t **rec, size_t *reclen);
 
-/* Find a TSIG key by lower-case wire name (configured keys and account
- * keys); ACM_OK with *out filled, or ACM_ENOTFOUND. */
-typedef int (*acm_key_fn)(void *ctx, const uint8_t *name, size_t len, acm_tsig_key_t *out);
-
 /* A request's TSIG once verified: its key, and its MAC, which the MAC of
  * the first response covers (then each message's covers the one before). */
 typedef struct {
@@ -39,7 +35,9 @@ typedef struct {
 	const acm_zone_t *zone;
 	acm_lookup_fn lookup;
 	void *lookup_ctx;
-	acm_key_fn key_lookup;    /* NULL: no keys, every TSIG is BADKEY */
+	/* TSIG keys by name (configured keys and account keys); NULL: no
+	 * keys, every TSIG is BADKEY. A key that cannot be read is BADKEY. */
+	acm_tsig_lookup_fn key_lookup;
 	void *key_ctx;
 	const struct sockaddr *client;   /* the peer, for transfer.allow; NULL: none */
 	uint32_t serial;          /* of the store snapshot the lookup reads */

@@ -7,24 +7,17 @@
 #include <string.h>
 
 #include "dnsd/query.h"
-#include "lib/wire.h"
-#include "lib/zone.h"
+#include "lib/dns/rr.h"
 
-#define FLAG_QR 0x8000
-#define OPT_FIXED 10     /* type, class, ttl, rdlength after the root name */
-#define RRTYPE_TSIG 250
-
-static bool parse_question(const uint8_t *msg, size_t len, size_t *pos, acm_query_t *q)
+static bool parse_question(acm_wire_t *w, acm_query_t *q)
 {
-	int n = acm_dname_parse(msg, len, pos, q->qname);
-	if (n < 0 || len - *pos < 4)
+	if (acm_rr_read_question(w, q->qname, &q->qname_len, &q->qtype, &q->qclass) != ACM_OK) {
+		q->qname_len = 0;
+		q->qtype = q->qclass = 0;
 		return false;
-	q->qname_len = (size_t)n;
+	}
 	memcpy(q->lname, q->qname, q->qname_len);
 	acm_dname_lower(q->lname);
-	q->qtype = acm_get_u16(msg + *pos);
-	q->qclass = acm_get_u16(msg + *pos + 2);
-	*pos += 4;
 	q->has_question = true;
 	return true;
 }
@@ -32,78 +25,58 @@ static bool parse_question(const uint8_t *msg, size_t len, size_t *pos, acm_quer
 /* OPT rdata is a list of {code, length, data}; the lengths must add up. */
 static bool options_ok(const uint8_t *p, size_t len)
 {
-	while (len > 0) {
-		if (len < 4)
-			return false;
-		size_t olen = acm_get_u16(p + 2);
-		if (len - 4 < olen)
-			return false;
-		p += 4 + olen;
-		len -= 4 + olen;
+	acm_wire_t w = acm_wire_reader(p, len);
+	while (acm_wire_left(&w) > 0) {
+		uint16_t olen;
+		acm_wire_skip(&w, 2);
+		(void)acm_wire_read_data16(&w, &olen);
 	}
-	return true;
+	return !w.err;
 }
 
 /* Walk the additional section. Only OPT is read, and where a TSIG sits
  * (RFC 8945 5.1: last, or the message is malformed); other records are
  * skipped whole (they must still be well-formed). */
-static bool parse_additional(const uint8_t *msg, size_t len, size_t *pos,
-                             unsigned count, acm_query_t *q)
+static bool parse_additional(acm_wire_t *w, unsigned count, acm_query_t *q)
 {
 	for (unsigned i = 0; i < count; i++) {
-		uint8_t owner[ACM_DNAME_MAX];
-		size_t start = *pos;
-		int olen = acm_dname_parse(msg, len, pos, owner);
-		if (olen < 0 || len - *pos < OPT_FIXED)
+		acm_rr_t rr;
+		if (acm_rr_read(w, &rr) != ACM_OK)
 			return false;
-		const uint8_t *f = msg + *pos;
-		uint16_t type = acm_get_u16(f);
-		size_t rdlen = acm_get_u16(f + 8);
-		*pos += OPT_FIXED;
-		if (len - *pos < rdlen)
-			return false;
-		if (type == ACM_RRTYPE_OPT) {
+		if (rr.type == ACM_RRTYPE_OPT) {
 			/* RFC 6891 6.1.1: one OPT, owned by the root. */
-			if (q->edns || olen != 1 || !options_ok(msg + *pos, rdlen))
+			if (q->edns || rr.owner_len != 1 || !options_ok(rr.rdata, rr.rdlen))
 				return false;
 			q->edns = true;
-			q->edns_size = acm_get_u16(f + 2);
-			q->edns_version = f[5];
-			q->edns_do = (f[6] & 0x80) != 0;
-		} else if (type == RRTYPE_TSIG) {
+			q->edns_size = rr.rclass;   /* 6.1.2: the class is the payload size */
+			q->edns_version = (uint8_t)(rr.ttl >> 16);
+			q->edns_do = (rr.ttl & ACM_EDNS_DO) != 0;
+		} else if (rr.type == ACM_RRTYPE_TSIG) {
 			if (i + 1 != count)
 				return false;
 			q->has_tsig = true;
-			q->tsig_offset = start;
+			q->tsig_offset = rr.start;
 		}
-		*pos += rdlen;
 	}
 	return true;
 }
 
 /* RFC 1995 3: an IXFR carries the client's SOA, owned by the zone, in the
  * authority section; only its serial matters to us. */
-static bool parse_ixfr_soa(const uint8_t *msg, size_t len, size_t *pos, acm_query_t *q)
+static bool parse_ixfr_soa(acm_wire_t *w, acm_query_t *q)
 {
-	uint8_t name[ACM_DNAME_MAX];
-	int olen = acm_dname_parse(msg, len, pos, name);
-	if (olen < 0 || len - *pos < OPT_FIXED)
+	acm_rr_t rr;
+	size_t tail;
+	uint32_t serial;
+	if (acm_rr_read(w, &rr) != ACM_OK)
 		return false;
-	acm_dname_lower(name);
-	uint16_t type = acm_get_u16(msg + *pos);
-	size_t rdlen = acm_get_u16(msg + *pos + 8);
-	*pos += OPT_FIXED;
-	size_t end = *pos + rdlen;
-	if (len - *pos < rdlen || type != ACM_RRTYPE_SOA || (size_t)olen != q->qname_len ||
-	    memcmp(name, q->lname, (size_t)olen) != 0)
+	acm_dname_lower(rr.owner);
+	if (rr.type != ACM_RRTYPE_SOA || rr.owner_len != q->qname_len ||
+	    memcmp(rr.owner, q->lname, rr.owner_len) != 0 ||
+	    acm_rr_soa_serial(q->msg, &rr, &serial, &tail) != ACM_OK || tail != ACM_SOA_FIELDS)
 		return false;
-	size_t p = *pos;
-	if (acm_dname_parse(msg, end, &p, name) < 0 || acm_dname_parse(msg, end, &p, name) < 0 ||
-	    end - p != 20)
-		return false;
-	q->ixfr_serial = acm_get_u32(msg + p);
+	q->ixfr_serial = serial;
 	q->has_ixfr_serial = true;
-	*pos = end;
 	return true;
 }
 
@@ -122,36 +95,36 @@ bool acm_query_parse(const uint8_t *msg, size_t len, acm_query_t *q)
 	q->edns = q->edns_do = false;
 	q->edns_size = 0;
 	q->edns_version = 0;
-	q->id = acm_get_u16(msg);
-	q->flags = acm_get_u16(msg + 2);
-	if (q->flags & FLAG_QR)
+	acm_dns_header_t h = acm_dns_header_get(msg);
+	unsigned qd = h.qd, an = h.an, ns = h.ns, ar = h.ar;
+	q->id = h.id;
+	q->flags = h.flags;
+	if (q->flags & ACM_FLAG_QR)
 		return false;
-	q->opcode = (uint8_t)((q->flags >> 11) & 0xF);
-	unsigned qd = acm_get_u16(msg + 4), an = acm_get_u16(msg + 6);
-	unsigned ns = acm_get_u16(msg + 8), ar = acm_get_u16(msg + 10);
-	size_t pos = ACM_DNS_HEADER;
-	if (q->opcode != 0) {
+	q->opcode = (uint8_t)ACM_DNS_OPCODE(q->flags);
+	acm_wire_t w = acm_wire_reader(msg, len);
+	w.pos = ACM_DNS_HEADER;
+	if (q->opcode != ACM_OPCODE_QUERY) {
 		q->rcode = ACM_RCODE_NOTIMP;
 		if (qd == 1)
-			(void)parse_question(msg, len, &pos, q);
+			(void)parse_question(&w, q);
 		return true;
 	}
 	q->rcode = ACM_RCODE_FORMERR;
-	if (qd != 1 || !parse_question(msg, len, &pos, q))
+	if (qd != 1 || !parse_question(&w, q))
 		return true;
 	/* A query carries nothing in answer or authority, but for IXFR's SOA
 	 * (whose absence answer.c reports only to a client allowed to
 	 * transfer). */
 	if (an != 0 || q->qtype == ACM_RRTYPE_OPT)
 		return true;
-	if (ns > (q->qtype == ACM_RRTYPE_IXFR ? 1u : 0u) ||
-	    (ns == 1 && !parse_ixfr_soa(msg, len, &pos, q)))
+	if (ns > (q->qtype == ACM_RRTYPE_IXFR ? 1u : 0u) || (ns == 1 && !parse_ixfr_soa(&w, q)))
 		return true;
-	if (!parse_additional(msg, len, &pos, ar, q)) {
+	if (!parse_additional(&w, ar, q)) {
 		q->edns = q->has_tsig = false;
 		return true;
 	}
-	if (pos != len)
+	if (w.pos != len)
 		return true;
 	if (q->edns && q->edns_version > 0) {
 		q->rcode = ACM_RCODE_BADVERS;

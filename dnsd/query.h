@@ -12,23 +12,7 @@
 #include <stdint.h>
 
 #include "lib/dname.h"
-
-#define ACM_DNS_HEADER 12
-
-enum acm_rcode {
-	ACM_RCODE_NOERROR = 0,
-	ACM_RCODE_FORMERR = 1,
-	ACM_RCODE_SERVFAIL = 2,
-	ACM_RCODE_NXDOMAIN = 3,
-	ACM_RCODE_NOTIMP = 4,
-	ACM_RCODE_REFUSED = 5,
-	ACM_RCODE_YXDOMAIN = 6,   /* RFC 2136 2.2 */
-	ACM_RCODE_YXRRSET = 7,
-	ACM_RCODE_NXRRSET = 8,
-	ACM_RCODE_NOTAUTH = 9,
-	ACM_RCODE_NOTZONE = 10,
-	ACM_RCODE_BADVERS = 16,   /* extended: needs OPT */
-};
+#include "lib/dns/consts.h"
 
 typedef struct {
 	uint16_t id;

@@ -164,13 +164,12 @@ static void log_refusal(acm_worker_t *w, const acm_query_t *q, const acm_answer_
 	                            : info->tsig_error == ACM_TSIG_BADSIG  ? ACM_M_REFUSED_BADSIG
 	                            : info->tsig_error != ACM_TSIG_OK ? ACM_M_REFUSED_MALFORMED
 	                                                              : ACM_M_REFUSED_TRANSFER;
-	static const char *const tsig[ACM_M_REFUSALS] = {
-		[ACM_M_REFUSED_BADKEY] = "BADKEY", [ACM_M_REFUSED_BADTIME] = "BADTIME",
-		[ACM_M_REFUSED_BADSIG] = "BADSIG", [ACM_M_REFUSED_MALFORMED] = "malformed",
-	};
 	if (reason != ACM_M_REFUSED_TRANSFER) {
+		const char *tsig = reason == ACM_M_REFUSED_MALFORMED
+		                           ? "malformed"
+		                           : acm_dns_tsig_error_name(info->tsig_error);
 		const acm_kv_t kv[] = { ACM_KS("kind", xfr ? "transfer" : "query"),
-			                ACM_KS("qname", name), ACM_KS("tsig", tsig[reason]) };
+			                ACM_KS("qname", name), ACM_KS("tsig", tsig) };
 		acm_worker_refused(w, reason, "TSIG refused", peer, kv, 3);
 	} else {
 		const acm_kv_t kv[] = { ACM_KS("qname", name),

@@ -15,30 +15,12 @@
 
 #include "dnsd/update.h"
 #include "lib/dns/zone_names.h"
+#include "lib/dns/rr.h"
 #include "lib/error.h"
 #include "lib/rrset.h"
 #include "lib/wire.h"
 
-#define HEADER 12
-#define FLAG_QR 0x8000
-#define OPCODE_MASK 0x7800
-#define RR_FIXED 10             /* type, class, TTL, rdlength */
-#define ZONE_RR_HEAD 12         /* a zone RRset's RR: owner pointer, then RR_FIXED */
-#define RRTYPE_TSIG 250
-#define RRTYPE_MAILB 253
-#define RRTYPE_MAILA 254
-#define CLASS_NONE 254
-#define CLASS_ANY 255
-#define PENDING (-1)            /* not an RCODE: the store decides */
-
-typedef struct {
-	uint8_t name[ACM_DNAME_MAX];    /* lower case */
-	size_t name_len;
-	uint16_t type, rclass;
-	uint32_t ttl;
-	const uint8_t *rdata;
-	uint16_t rdlen;
-} rr_t;
+#define PENDING (-1)            /* not a response code: the store decides */
 
 /* Where the sections of a structurally sound request are. */
 typedef struct {
@@ -59,10 +41,7 @@ struct acm_update {
 	uint8_t zone[ACM_DNAME_MAX + 4];   /* the zone section to echo, or empty */
 	size_t zone_len;
 	bool sign;                          /* the response carries a TSIG */
-	acm_tsig_key_t key;
-	uint8_t mac[ACM_TSIG_MAC_MAX];      /* the request's */
-	size_t mac_len;
-	uint16_t orig_id;
+	acm_tsig_request_t tsig;            /* the request's, and its verdict */
 	char sub[ACM_LABEL_MAX + 1];        /* the key's account */
 	uint8_t own[ACM_DNAME_MAX];         /* <sub>.<apex> */
 	size_t own_len;
@@ -73,7 +52,7 @@ struct acm_update {
 	int *fail_rcode;                    /* per op: a prerequisite's RCODE if it fails */
 	size_t nvalues;
 	acm_txt_t *values;
-	rr_t *rrs;                          /* scratch: one section's records */
+	acm_rr_t *rrs;                          /* scratch: one section's records */
 };
 
 /* Where a name's data is: the static zone, the store (TXT values of a
@@ -86,47 +65,35 @@ typedef struct {
 
 bool acm_update_is(const uint8_t *msg, size_t len)
 {
-	if (len < HEADER)
+	if (len < ACM_DNS_HEADER)
 		return false;
-	uint16_t flags = acm_get_u16(msg + 2);
-	return !(flags & FLAG_QR) && ((flags & OPCODE_MASK) >> 11) == ACM_OPCODE_UPDATE;
+	uint16_t flags = acm_get_u16(msg + ACM_DNS_FLAGS_OFF);
+	return !(flags & ACM_FLAG_QR) && ACM_DNS_OPCODE(flags) == ACM_OPCODE_UPDATE;
 }
 
 /* ---- structure -------------------------------------------------------- */
 
-static bool read_rr(const uint8_t *msg, size_t len, size_t *pos, rr_t *rr)
+/* One RR at the cursor, its owner lower-cased for comparisons. */
+static bool read_rr(acm_wire_t *w, acm_rr_t *rr)
 {
-	int n = acm_dname_parse(msg, len, pos, rr->name);
-	if (n < 0 || len - *pos < RR_FIXED)
+	if (acm_rr_read(w, rr) != ACM_OK)
 		return false;
-	rr->name_len = (size_t)n;
-	acm_dname_lower(rr->name);
-	const uint8_t *f = msg + *pos;
-	rr->type = acm_get_u16(f);
-	rr->rclass = acm_get_u16(f + 2);
-	rr->ttl = acm_get_u32(f + 4);
-	rr->rdlen = acm_get_u16(f + 8);
-	*pos += RR_FIXED;
-	if (len - *pos < rr->rdlen)
-		return false;
-	rr->rdata = msg + *pos;
-	*pos += rr->rdlen;
+	acm_dname_lower(rr->owner);
 	return true;
 }
 
-static bool skip_rrs(request_t *r, size_t *pos, unsigned count, bool additional)
+static bool skip_rrs(request_t *r, acm_wire_t *w, unsigned count, bool additional)
 {
-	rr_t rr;
+	acm_rr_t rr;
 	for (unsigned i = 0; i < count; i++) {
-		size_t start = *pos;
-		if (!read_rr(r->msg, r->len, pos, &rr))
+		if (!read_rr(w, &rr))
 			return false;
 		/* RFC 8945 5.1: a TSIG anywhere but last makes the message malformed. */
-		if (rr.type == RRTYPE_TSIG && !(additional && i + 1 == count))
+		if (rr.type == ACM_RRTYPE_TSIG && !(additional && i + 1 == count))
 			return false;
-		if (rr.type == RRTYPE_TSIG) {
+		if (rr.type == ACM_RRTYPE_TSIG) {
 			r->has_tsig = true;
-			r->tsig_pos = start;
+			r->tsig_pos = rr.start;
 		}
 	}
 	return true;
@@ -138,37 +105,33 @@ static bool parse_request(const uint8_t *msg, size_t len, request_t *r)
 	memset(r, 0, sizeof(*r));
 	r->msg = msg;
 	r->len = len;
-	r->zocount = acm_get_u16(msg + 4);
-	r->prcount = acm_get_u16(msg + 6);
-	r->upcount = acm_get_u16(msg + 8);
-	r->adcount = acm_get_u16(msg + 10);
-	size_t pos = HEADER;
-	if (r->zocount != 1)
+	acm_dns_header_t h = acm_dns_header_get(msg);
+	r->zocount = h.qd;
+	r->prcount = h.an;
+	r->upcount = h.ns;
+	r->adcount = h.ar;
+	acm_wire_t w = acm_wire_reader(msg, len);
+	w.pos = ACM_DNS_HEADER;
+	if (r->zocount != 1 ||
+	    acm_rr_read_question(&w, r->zname, &r->zname_len, &r->ztype, &r->zclass) != ACM_OK)
 		return false;
-	int n = acm_dname_parse(msg, len, &pos, r->zname);
-	if (n < 0 || len - pos < 4)
-		return false;
-	r->zname_len = (size_t)n;
 	acm_dname_lower(r->zname);
-	r->ztype = acm_get_u16(msg + pos);
-	r->zclass = acm_get_u16(msg + pos + 2);
-	pos += 4;
-	r->pr_pos = pos;
-	if (!skip_rrs(r, &pos, r->prcount, false))
+	r->pr_pos = w.pos;
+	if (!skip_rrs(r, &w, r->prcount, false))
 		return false;
-	r->up_pos = pos;
-	return skip_rrs(r, &pos, r->upcount, false) && skip_rrs(r, &pos, r->adcount, true) &&
-	       pos == len;
+	r->up_pos = w.pos;
+	return skip_rrs(r, &w, r->upcount, false) && skip_rrs(r, &w, r->adcount, true) &&
+	       w.pos == len;
 }
 
 /* ---- the response ----------------------------------------------------- */
 
-static size_t respond(const acm_update_t *u, int rcode, uint16_t tsig_error, uint64_t now,
+static size_t respond(const acm_update_t *u, int rcode, uint64_t now,
                       uint8_t *out, size_t cap)
 {
 	acm_wire_t w = acm_wire_init(out, cap);
 	acm_wire_write_u16(&w, u->id);
-	acm_wire_write_u16(&w, (uint16_t)(FLAG_QR | u->opcode_bits | (rcode & 0xF)));
+	acm_wire_write_u16(&w, (uint16_t)(ACM_FLAG_QR | u->opcode_bits | (rcode & ACM_RCODE_MASK)));
 	acm_wire_write_u16(&w, u->zone_len ? 1 : 0);
 	acm_wire_write_u16(&w, 0);
 	acm_wire_write_u16(&w, 0);
@@ -176,42 +139,43 @@ static size_t respond(const acm_update_t *u, int rcode, uint16_t tsig_error, uin
 	acm_wire_write(&w, u->zone, u->zone_len);
 	if (w.err)
 		return 0;
-	if (!u->sign)
-		return w.pos;
-	int n = acm_tsig_sign(out, w.pos, cap, &u->key, u->mac, u->mac_len, false, now,
-	                      u->orig_id, tsig_error, NULL, NULL);
-	/* A key we cannot sign with (an unknown algorithm): answer unsigned. */
-	return n > 0 ? (size_t)n : w.pos;
+	/* The request's TSIG verdict goes with the answer, signed unless the
+	 * key was unknown or the signature wrong. */
+	return u->sign ? acm_tsig_answer_sign(&u->tsig, out, w.pos, cap, now) : w.pos;
 }
 
 /* ---- TSIG --------------------------------------------------------------- */
 
-/* The RCODE, or NOERROR when the request verified with an account's key
- * that may be used from where it came; *tsig_error gets the TSIG error to
- * report and *why the reason of a failure. */
-static int check_tsig(const acm_update_env_t *env, const request_t *r, acm_update_t *u,
-                      uint16_t *tsig_error, acm_update_why_t *why)
+/* The account key lookup, as the TSIG check calls it: the account found
+ * is remembered in the update. */
+typedef struct {
+	const acm_update_env_t *env;
+	acm_update_t *u;
+} key_ctx_t;
+
+static int account_key(void *ctx, const uint8_t *name, size_t len, acm_tsig_key_t *key)
 {
-	acm_tsig_rr_t t;
-	*tsig_error = ACM_TSIG_OK;
+	key_ctx_t *k = ctx;
+	return k->env->key ? k->env->key(k->env->key_ctx, name, len, key, k->u->sub)
+	                   : ACM_ENOTFOUND;
+}
+
+/* The RCODE, or NOERROR when the request verified with an account's key
+ * that may be used from where it came; *why gets the reason of a failure. */
+static int check_tsig(const acm_update_env_t *env, const request_t *r, acm_update_t *u,
+                      acm_update_why_t *why)
+{
+	key_ctx_t k = { env, u };
 	*why = ACM_UPDATE_UNSIGNED;
 	if (!r->has_tsig)
 		return ACM_RCODE_REFUSED;
-	*why = ACM_UPDATE_MALFORMED;
-	if (acm_tsig_parse(r->msg, r->len, r->tsig_pos, &t) != ACM_OK ||
-	    t.mac_len > ACM_TSIG_MAC_MAX)
-		return ACM_RCODE_FORMERR;
-	u->orig_id = t.orig_id;
-	memcpy(u->mac, t.mac, t.mac_len);
-	u->mac_len = t.mac_len;
-	int rc = env->key ? env->key(env->key_ctx, t.key_name, t.key_name_len, &u->key, u->sub)
-	                  : ACM_ENOTFOUND;
-	*why = ACM_UPDATE_STOREFAIL;
-	if (rc != ACM_OK && rc != ACM_ENOTFOUND)
-		return ACM_RCODE_SERVFAIL;
-	int err = acm_tsig_verify(r->msg, r->len, &t, rc == ACM_OK ? &u->key : NULL, env->now);
+	int rc = acm_tsig_request_check(r->msg, r->len, r->tsig_pos, env->now, account_key, &k,
+	                                &u->tsig);
+	*why = rc == ACM_EMALF ? ACM_UPDATE_MALFORMED : ACM_UPDATE_STOREFAIL;
+	if (rc != ACM_OK)
+		return rc == ACM_EMALF ? ACM_RCODE_FORMERR : ACM_RCODE_SERVFAIL;
 	u->sign = true;
-	if (err == ACM_TSIG_OK) {
+	if (u->tsig.error == ACM_TSIG_OK) {
 		/* After the signature, so that nobody learns from the answer
 		 * whether a key exists and where it may be used. */
 		*why = ACM_UPDATE_ALLOWFROM;
@@ -220,17 +184,9 @@ static int check_tsig(const acm_update_env_t *env, const request_t *r, acm_updat
 		*why = ACM_UPDATE_SIGNED;
 		return ACM_RCODE_NOERROR;
 	}
-	*why = err == ACM_TSIG_BADKEY ? ACM_UPDATE_BADKEY
-	       : err == ACM_TSIG_BADTIME ? ACM_UPDATE_BADTIME : ACM_UPDATE_BADSIG;
-	if (err == ACM_TSIG_BADKEY) {
-		/* Name the key the request named, with its algorithm: the
-		 * answer is unsigned, so no secret is needed. */
-		memset(&u->key, 0, sizeof(u->key));
-		memcpy(u->key.name, t.key_name, t.key_name_len);
-		u->key.name_len = t.key_name_len;
-		u->key.alg = t.alg;
-	}
-	*tsig_error = (uint16_t)err;
+	*why = u->tsig.error == ACM_TSIG_BADKEY    ? ACM_UPDATE_BADKEY
+	       : u->tsig.error == ACM_TSIG_BADTIME ? ACM_UPDATE_BADTIME
+	                                           : ACM_UPDATE_BADSIG;
 	return ACM_RCODE_NOTAUTH;
 }
 
@@ -245,11 +201,11 @@ static void set_own_names(const acm_zone_t *zone, acm_update_t *u)
 	u->challenge_len = len > 0 ? (size_t)len : 0;
 }
 
-static bool in_zone(const acm_zone_t *zone, const rr_t *rr)
+static bool in_zone(const acm_zone_t *zone, const acm_rr_t *rr)
 {
 	size_t apex_len;
 	acm_zname_t zn;
-	acm_zname_shape(rr->name, acm_zone_apex(zone, &apex_len), &zn);
+	acm_zname_shape(rr->owner, acm_zone_apex(zone, &apex_len), &zn);
 	return zn.kind != ACM_ZNAME_OUTSIDE;
 }
 
@@ -270,7 +226,7 @@ static void locate(const acm_zone_t *zone, const uint8_t *name, size_t len, wher
 }
 
 /* A TXT rdata that is one valid value: copied to t. */
-static bool txt_value(const rr_t *rr, acm_txt_t *t)
+static bool txt_value(const acm_rr_t *rr, acm_txt_t *t)
 {
 	if (rr->rdlen < 2 || rr->rdata[0] + 1u != rr->rdlen ||
 	    acm_txt_check((const char *)rr->rdata + 1, rr->rdata[0]) != ACM_OK)
@@ -322,13 +278,13 @@ static int need_rrset(acm_update_t *u, const where_t *w, uint16_t type, bool exi
 	return has == exists ? ACM_RCODE_NOERROR : fail;
 }
 
-static bool same_name_type(const rr_t *a, const rr_t *b)
+static bool same_name_type(const acm_rr_t *a, const acm_rr_t *b)
 {
-	return a->type == b->type && a->name_len == b->name_len &&
-	       memcmp(a->name, b->name, a->name_len) == 0;
+	return a->type == b->type && a->owner_len == b->owner_len &&
+	       memcmp(a->owner, b->owner, a->owner_len) == 0;
 }
 
-static bool rdata_in_group(const rr_t *rrs, size_t n, const rr_t *lead, const uint8_t *rd,
+static bool rdata_in_group(const acm_rr_t *rrs, size_t n, const acm_rr_t *lead, const uint8_t *rd,
                            size_t rdlen)
 {
 	for (size_t i = 0; i < n; i++)
@@ -340,15 +296,15 @@ static bool rdata_in_group(const rr_t *rrs, size_t n, const rr_t *lead, const ui
 
 /* Compare a static RRset with the group of lead, rdata byte for byte (the
  * zone renders names in rdata uncompressed, in the case written). */
-static bool static_equal(const acm_rrset_t *set, const rr_t *rrs, size_t n, const rr_t *lead)
+static bool static_equal(const acm_rrset_t *set, const acm_rr_t *rrs, size_t n, const acm_rr_t *lead)
 {
 	size_t pos = 0, members = 0;
 	for (uint16_t i = 0; i < set->count; i++) {
 		const uint8_t *rr = set->wire + pos;
-		size_t rdlen = acm_get_u16(rr + ZONE_RR_HEAD - 2);
-		if (!rdata_in_group(rrs, n, lead, rr + ZONE_RR_HEAD, rdlen))
+		size_t rdlen = acm_get_u16(rr + ACM_RR_PTR_HEAD - 2);
+		if (!rdata_in_group(rrs, n, lead, rr + ACM_RR_PTR_HEAD, rdlen))
 			return false;
-		pos += ZONE_RR_HEAD + rdlen;
+		pos += ACM_RR_PTR_HEAD + rdlen;
 	}
 	/* every member of the group must be in the set: count distinct ones */
 	for (size_t i = 0; i < n; i++) {
@@ -366,10 +322,10 @@ static bool static_equal(const acm_rrset_t *set, const rr_t *rrs, size_t n, cons
 
 /* "RRset exists (value dependent)": the group of prerequisites of lead's
  * name and type, rrs[at..n), must equal the RRset. */
-static int need_values(acm_update_t *u, const where_t *w, const rr_t *rrs, size_t n,
+static int need_values(acm_update_t *u, const where_t *w, const acm_rr_t *rrs, size_t n,
                        size_t at)
 {
-	const rr_t *lead = &rrs[at];
+	const acm_rr_t *lead = &rrs[at];
 	if (w->kind == WHERE_STATIC) {
 		const acm_rrset_t *set = acm_node_rrset(w->node, lead->type);
 		return set && static_equal(set, rrs, n, lead) ? ACM_RCODE_NOERROR
@@ -393,7 +349,7 @@ static int need_values(acm_update_t *u, const where_t *w, const rr_t *rrs, size_
 	return ACM_RCODE_NOERROR;
 }
 
-static bool group_seen(const rr_t *rrs, size_t at)
+static bool group_seen(const acm_rr_t *rrs, size_t at)
 {
 	for (size_t j = 0; j < at; j++)
 		if (rrs[j].rclass == ACM_CLASS_IN && same_name_type(&rrs[j], &rrs[at]))
@@ -401,33 +357,35 @@ static bool group_seen(const rr_t *rrs, size_t at)
 	return false;
 }
 
-static int prerequisite(const acm_update_env_t *env, acm_update_t *u, const rr_t *rrs,
+static int prerequisite(const acm_update_env_t *env, acm_update_t *u, const acm_rr_t *rrs,
                         size_t n, size_t i)
 {
-	const rr_t *rr = &rrs[i];
+	const acm_rr_t *rr = &rrs[i];
 	where_t w;
 	if (rr->ttl != 0)
 		return ACM_RCODE_FORMERR;
 	if (!in_zone(env->zone, rr))
 		return ACM_RCODE_NOTZONE;
 	bool any = rr->type == ACM_RRTYPE_ANY;
-	if ((rr->rclass == CLASS_ANY || rr->rclass == CLASS_NONE) && rr->rdlen != 0)
+	if ((rr->rclass == ACM_CLASS_ANY || rr->rclass == ACM_CLASS_NONE) && rr->rdlen != 0)
 		return ACM_RCODE_FORMERR;
 	if (rr->rclass == ACM_CLASS_IN && any)
 		return ACM_RCODE_FORMERR;
-	if (rr->rclass != CLASS_ANY && rr->rclass != CLASS_NONE && rr->rclass != ACM_CLASS_IN)
+	if (rr->rclass != ACM_CLASS_ANY && rr->rclass != ACM_CLASS_NONE && rr->rclass != ACM_CLASS_IN)
 		return ACM_RCODE_FORMERR;
-	locate(env->zone, rr->name, rr->name_len, &w);
-	bool yes = rr->rclass == CLASS_ANY;
+	locate(env->zone, rr->owner, rr->owner_len, &w);
+	bool yes = rr->rclass == ACM_CLASS_ANY;
 	if (rr->rclass != ACM_CLASS_IN)
 		return any ? need_name(u, &w, yes) : need_rrset(u, &w, rr->type, yes);
 	return group_seen(rrs, i) ? ACM_RCODE_NOERROR : need_values(u, &w, rrs, n, i);
 }
 
-static int read_section(const request_t *r, size_t pos, unsigned count, rr_t *rrs)
+static int read_section(const request_t *r, size_t pos, unsigned count, acm_rr_t *rrs)
 {
+	acm_wire_t w = acm_wire_reader(r->msg, r->len);
+	w.pos = pos;
 	for (unsigned i = 0; i < count; i++)
-		if (!read_rr(r->msg, r->len, &pos, &rrs[i]))
+		if (!read_rr(&w, &rrs[i]))
 			return ACM_RCODE_FORMERR;
 	return ACM_RCODE_NOERROR;
 }
@@ -444,23 +402,23 @@ static int prerequisites(const acm_update_env_t *env, const request_t *r, acm_up
 
 static bool meta_type(uint16_t type, bool any_too)
 {
-	return type == ACM_RRTYPE_AXFR || type == ACM_RRTYPE_IXFR || type == RRTYPE_MAILA ||
-	       type == RRTYPE_MAILB || (any_too && type == ACM_RRTYPE_ANY);
+	return type == ACM_RRTYPE_AXFR || type == ACM_RRTYPE_IXFR || type == ACM_RRTYPE_MAILA ||
+	       type == ACM_RRTYPE_MAILB || (any_too && type == ACM_RRTYPE_ANY);
 }
 
 /* 3.4.1: what makes the whole update malformed, checked before any of it
  * is considered. */
-static int prescan(const acm_zone_t *zone, const rr_t *rr)
+static int prescan(const acm_zone_t *zone, const acm_rr_t *rr)
 {
 	if (!in_zone(zone, rr))
 		return ACM_RCODE_NOTZONE;
 	switch (rr->rclass) {
 	case ACM_CLASS_IN:
 		return meta_type(rr->type, true) ? ACM_RCODE_FORMERR : ACM_RCODE_NOERROR;
-	case CLASS_ANY:
+	case ACM_CLASS_ANY:
 		return rr->ttl != 0 || rr->rdlen != 0 || meta_type(rr->type, false)
 		               ? ACM_RCODE_FORMERR : ACM_RCODE_NOERROR;
-	case CLASS_NONE:
+	case ACM_CLASS_NONE:
 		return rr->ttl != 0 || meta_type(rr->type, true) ? ACM_RCODE_FORMERR
 		                                                 : ACM_RCODE_NOERROR;
 	default:
@@ -468,13 +426,13 @@ static int prescan(const acm_zone_t *zone, const rr_t *rr)
 	}
 }
 
-static bool name_is(const rr_t *rr, const uint8_t *name, size_t len)
+static bool name_is(const acm_rr_t *rr, const uint8_t *name, size_t len)
 {
-	return len > 0 && rr->name_len == len && memcmp(rr->name, name, len) == 0;
+	return len > 0 && rr->owner_len == len && memcmp(rr->owner, name, len) == 0;
 }
 
 /* One update RR as an op, if the key may make it (3.3: else REFUSED). */
-static int update_one(acm_update_t *u, const rr_t *rr)
+static int update_one(acm_update_t *u, const acm_rr_t *rr)
 {
 	char sub[ACM_TXT_NAME_MAX + 1];
 	acm_txt_t t;
@@ -485,7 +443,7 @@ static int update_one(acm_update_t *u, const rr_t *rr)
 	else
 		return ACM_RCODE_REFUSED;
 	bool txt = rr->type == ACM_RRTYPE_TXT;
-	if (rr->rclass == CLASS_ANY) {
+	if (rr->rclass == ACM_CLASS_ANY) {
 		if (!txt && rr->type != ACM_RRTYPE_ANY)
 			return ACM_RCODE_REFUSED;
 		op_add(u, ACM_OP_TXT_REPLACE, sub, 0);
@@ -494,7 +452,7 @@ static int update_one(acm_update_t *u, const rr_t *rr)
 	if (!txt)
 		return ACM_RCODE_REFUSED;
 	bool valid = txt_value(rr, &t);
-	if (rr->rclass == CLASS_NONE && !valid)
+	if (rr->rclass == ACM_CLASS_NONE && !valid)
 		return ACM_RCODE_NOERROR;   /* deleting what cannot be there */
 	if (!valid)
 		return ACM_RCODE_REFUSED;
@@ -560,18 +518,21 @@ static int decide(const acm_update_env_t *env, const request_t *r, acm_update_t 
 /* The request's ID, opcode and zone section, for any answer. */
 static void remember_request(const uint8_t *msg, size_t len, acm_update_t *u)
 {
-	u->id = acm_get_u16(msg);
-	u->opcode_bits = acm_get_u16(msg + 2) & OPCODE_MASK;
-	size_t pos = HEADER;
 	uint8_t name[ACM_DNAME_MAX];
-	if (acm_get_u16(msg + 4) != 1)
+	size_t name_len;
+	uint16_t type, rclass;
+	u->id = acm_get_u16(msg + ACM_DNS_ID_OFF);
+	u->opcode_bits = acm_get_u16(msg + ACM_DNS_FLAGS_OFF) & ACM_OPCODE_MASK;
+	acm_wire_t w = acm_wire_reader(msg, len);
+	w.pos = ACM_DNS_HEADER;
+	if (acm_get_u16(msg + ACM_DNS_QDCOUNT_OFF) != 1 ||
+	    acm_rr_read_question(&w, name, &name_len, &type, &rclass) != ACM_OK)
 		return;
-	int n = acm_dname_parse(msg, len, &pos, name);
-	if (n < 0 || len - pos < 4)
-		return;
-	memcpy(u->zone, name, (size_t)n);
-	memcpy(u->zone + n, msg + pos, 4);
-	u->zone_len = (size_t)n + 4;
+	memcpy(u->zone, name, name_len);
+	acm_wire_t z = acm_wire_init(u->zone + name_len, 4);
+	acm_wire_write_u16(&z, type);
+	acm_wire_write_u16(&z, rclass);
+	u->zone_len = name_len + 4;
 }
 
 acm_update_why_t acm_update_start(const acm_update_env_t *env, const uint8_t *msg, size_t len,
@@ -586,19 +547,18 @@ acm_update_why_t acm_update_start(const acm_update_env_t *env, const uint8_t *ms
 	if (!u)
 		return ACM_UPDATE_STOREFAIL;
 	request_t r;
-	uint16_t tsig_error = ACM_TSIG_OK;
 	acm_update_why_t why = ACM_UPDATE_MALFORMED;
 	remember_request(msg, len, u);
 	int rc = parse_request(msg, len, &r) ? ACM_RCODE_NOERROR : ACM_RCODE_FORMERR;
 	if (rc == ACM_RCODE_NOERROR)
-		rc = check_tsig(env, &r, u, &tsig_error, &why);
+		rc = check_tsig(env, &r, u, &why);
 	if (rc == ACM_RCODE_NOERROR)
 		rc = decide(env, &r, u);
 	if (rc == PENDING) {
 		*pending = u;
 		return why;
 	}
-	*out_len = respond(u, rc, tsig_error, env->now, out, cap);
+	*out_len = respond(u, rc, env->now, out, cap);
 	acm_update_free(u);
 	return why;
 }
@@ -633,7 +593,7 @@ static int outcome(const acm_update_t *u)
 size_t acm_update_finish(acm_update_t *u, uint64_t now, uint8_t *out, size_t cap, int *rcode)
 {
 	*rcode = outcome(u);
-	return respond(u, *rcode, ACM_TSIG_OK, now, out, cap);
+	return respond(u, *rcode, now, out, cap);
 }
 
 const char *acm_update_account(const acm_update_t *u)

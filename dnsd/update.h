@@ -27,7 +27,6 @@
 #include "lib/tsig.h"
 #include "lib/zone.h"
 
-#define ACM_OPCODE_UPDATE 5
 #define ACM_UPDATE_RR_MAX 64          /* prerequisites, and updates, per message */
 #define ACM_UPDATE_RESPONSE_MAX 1024  /* header, zone section and TSIG fit */
 

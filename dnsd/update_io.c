@@ -20,6 +20,7 @@
 #include "dnsd/worker.h"
 #include "lib/error.h"
 #include "lib/log.h"
+#include "lib/wire.h"
 
 /* An update between its submission and its answer; on the worker's list
  * until the answer is sent, so a stopping worker can free it. */
@@ -34,14 +35,10 @@ struct acm_pending {
 	uint8_t out[ACM_UPDATE_RESPONSE_MAX];
 };
 
-static const char *rcode_name(int rcode)
+/* The RCODE of the answer in out[0..n), or -1 when there is none. */
+static int answer_rcode(const uint8_t *out, size_t n)
 {
-	static const char *const names[] = {
-		"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED",
-		"YXDOMAIN", "YXRRSET", "NXRRSET", "NOTAUTH", "NOTZONE",
-	};
-	return rcode >= 0 && (size_t)rcode < sizeof(names) / sizeof(names[0]) ? names[rcode]
-	                                                                       : "?";
+	return n >= ACM_DNS_HEADER ? acm_get_u16(out + ACM_DNS_FLAGS_OFF) & ACM_RCODE_MASK : -1;
 }
 
 static void deliver(const acm_peer_t *peer, const uint8_t *msg, size_t len)
@@ -100,8 +97,8 @@ static bool update_allow(void *ctx, const char *sub)
 
 static void count_answer(acm_worker_t *w, const uint8_t *out, size_t n)
 {
-	if (n >= 4)
-		acm_counter_add(&w->metrics->updates[acm_m_rcode_index(out[3] & 0xF)], 1);
+	if (n >= ACM_DNS_HEADER)
+		acm_counter_add(&w->metrics->updates[acm_m_rcode_index(answer_rcode(out, n))], 1);
 }
 
 static void pending_free(struct acm_pending *p)
@@ -121,12 +118,13 @@ static void pending_free(struct acm_pending *p)
 static void answer_ready(evutil_socket_t fd, short what, void *arg)
 {
 	struct acm_pending *p = arg;
-	char who[INET6_ADDRSTRLEN];
+	char who[INET6_ADDRSTRLEN], rbuf[ACM_DNS_MNEMONIC_MAX];
 	(void)fd;
 	(void)what;
 	acm_log_kv(ACM_LOG_INFO, "update",
 	           ACM_KS("client", acm_addr_text((struct sockaddr *)&p->peer.addr, who, sizeof(who))),
-	           ACM_KS("account", acm_update_account(p->u)), ACM_KS("rcode", rcode_name(p->rcode)));
+	           ACM_KS("account", acm_update_account(p->u)),
+	           ACM_KS("rcode", acm_dns_rcode_name(p->rcode, rbuf)));
 	count_answer(p->w, p->out, p->out_len);
 	deliver(&p->peer, p->out, p->out_len);
 	pending_free(p);
@@ -211,14 +209,15 @@ static void log_answer(acm_worker_t *w, acm_update_why_t why, const update_ctx_t
 	};
 	static acm_log_limit_t store_fail = ACM_LOG_LIMIT_INIT(10);
 	const struct sockaddr *peer = (const struct sockaddr *)&c->peer->addr;
-	char who[INET6_ADDRSTRLEN];
+	char who[INET6_ADDRSTRLEN], rbuf[ACM_DNS_MNEMONIC_MAX];
 	const char *account = c->rec ? acm_keyrec_label(c->rec) : "";
 	switch (why) {
 	case ACM_UPDATE_SIGNED:
 		if (n > 0)
 			acm_log_kv(ACM_LOG_INFO, "update",
 			           ACM_KS("client", acm_addr_text(peer, who, sizeof(who))),
-			           ACM_KS("account", account), ACM_KS("rcode", rcode_name(out[3] & 0xF)));
+			           ACM_KS("account", account),
+			           ACM_KS("rcode", acm_dns_rcode_name(answer_rcode(out, n), rbuf)));
 		return;
 	case ACM_UPDATE_STOREFAIL:
 		acm_log_limited_kv(&store_fail, ACM_LOG_ERROR, "update: cannot read the account's key",
@@ -231,7 +230,9 @@ static void log_answer(acm_worker_t *w, acm_update_why_t why, const update_ctx_t
 		return;
 	}
 	default: {
-		const acm_kv_t kv[] = { ACM_KS("rcode", n >= 4 ? rcode_name(out[3] & 0xF) : "none"),
+		const acm_kv_t kv[] = { ACM_KS("rcode", n >= ACM_DNS_HEADER
+			                                           ? acm_dns_rcode_name(answer_rcode(out, n), rbuf)
+			                                           : "none"),
 			                ACM_KS("reason", acm_m_refusal_name(reasons[why])) };
 		acm_worker_refused(w, reasons[why], "update refused", peer, kv, 2);
 		return;

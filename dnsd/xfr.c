@@ -20,19 +20,14 @@
 #include <time.h>
 
 #include "dnsd/xfr.h"
+#include "lib/dns/rr.h"
 #include "lib/error.h"
 #include "lib/log.h"
 #include "lib/serial.h"
 #include "lib/wire.h"
 
-#define FLAG_QR 0x8000
-#define FLAG_AA 0x0400
-#define FLAG_RD 0x0100
 #define MSG_SOFT (16 * 1024)    /* start a new message past this many bytes */
 #define TSIG_ROOM 512           /* what a TSIG RR can take at the end */
-#define OPT_LEN 11
-#define QNAME_PTR 0xC00C
-#define RR_FIXED 10             /* type, class, TTL, rdlength */
 #define DIFF_HDR 16             /* serial_from, serial_to, time */
 #define DIFF_DEL 0
 #define DIFF_ADD 1
@@ -105,7 +100,7 @@ static bool room(msg_t *m, size_t n)
 static void write_owner(acm_wire_t *w, const uint8_t *owner, size_t len, size_t apex_len)
 {
 	acm_wire_write(w, owner, len - apex_len);
-	acm_wire_write_u16(w, QNAME_PTR);
+	acm_wire_write_u16(w, ACM_DNS_QNAME_PTR);
 }
 
 /* body: type, class, TTL, rdlength and rdata as rendered. */
@@ -126,7 +121,7 @@ static bool put_soa(acm_xfr_t *x, msg_t *m, uint32_t serial)
 	size_t at = m->w.pos;
 	if (!room(m, x->soa->wire_len))
 		return false;
-	acm_wire_write(&m->w, x->soa->wire, x->soa->wire_len);   /* owner is 0xC00C */
+	acm_wire_write(&m->w, x->soa->wire, x->soa->wire_len);   /* owned by the question */
 	acm_put_u32(m->w.base + at + (size_t)x->soa->serial_off, serial);
 	m->an++;
 	x->records++;
@@ -136,15 +131,15 @@ static bool put_soa(acm_xfr_t *x, msg_t *m, uint32_t serial)
 static bool put_txt(acm_xfr_t *x, msg_t *m, const uint8_t *owner, size_t olen,
                     const uint8_t *rdata, uint16_t rdlen)
 {
-	uint8_t body[RR_FIXED];
+	uint8_t body[ACM_RR_FIXED];
 	acm_put_u16(body, ACM_RRTYPE_TXT);
 	acm_put_u16(body + 2, ACM_CLASS_IN);
 	acm_put_u32(body + 4, acm_zone_txt_ttl(x->zone));
 	acm_put_u16(body + 8, rdlen);
-	if (!room(m, olen - x->apex_len + 2 + RR_FIXED + rdlen))
+	if (!room(m, olen - x->apex_len + 2 + ACM_RR_FIXED + rdlen))
 		return false;
 	write_owner(&m->w, owner, olen, x->apex_len);
-	acm_wire_write(&m->w, body, RR_FIXED);
+	acm_wire_write(&m->w, body, ACM_RR_FIXED);
 	acm_wire_write(&m->w, rdata, rdlen);
 	m->an++;
 	x->records++;
@@ -163,8 +158,8 @@ static void fill_static(acm_xfr_t *x, msg_t *m)
 			if (set->type == ACM_RRTYPE_SOA)
 				continue;
 			while (x->rr < set->count) {
-				const uint8_t *rr = set->wire + x->rr_off + 2;   /* past 0xC00C */
-				size_t blen = RR_FIXED + acm_get_u16(rr + 8);
+				const uint8_t *rr = set->wire + x->rr_off + 2;   /* past the owner pointer */
+				size_t blen = ACM_RR_FIXED + acm_get_u16(rr + 8);
 				if (!put_rr(x, m, node->owner, node->owner_len, rr, blen))
 					return;
 				x->rr++;
@@ -218,17 +213,19 @@ static int fill_txt(acm_xfr_t *x, msg_t *m)
 /* The entries of op from x->diff_off on; false when the message filled. */
 static int diff_entries(acm_xfr_t *x, msg_t *m, const uint8_t *rec, size_t len, uint8_t op)
 {
-	while (x->diff_off < len) {
-		size_t pos = x->diff_off + 1;
+	acm_wire_t r = acm_wire_reader(rec, len);
+	r.pos = x->diff_off;
+	while (r.pos < len) {
 		uint8_t owner[ACM_DNAME_MAX];
-		int olen = acm_dname_parse(rec, len, &pos, owner);
-		if (olen < 0 || len - pos < 2 || len - pos - 2 < acm_get_u16(rec + pos))
+		uint16_t rdlen;
+		uint8_t entry_op = acm_wire_read_u8(&r);
+		size_t olen = acm_wire_read_dname(&r, owner);
+		const uint8_t *rdata = acm_wire_read_data16(&r, &rdlen);
+		if (r.err)
 			return ACM_ECORRUPT;
-		uint16_t rdlen = acm_get_u16(rec + pos);
-		if (rec[x->diff_off] == op &&
-		    !put_txt(x, m, owner, (size_t)olen, rec + pos + 2, rdlen))
+		if (entry_op == op && !put_txt(x, m, owner, olen, rdata, rdlen))
 			return 1;
-		x->diff_off = pos + 2 + rdlen;
+		x->diff_off = r.pos;
 	}
 	return ACM_OK;
 }
@@ -326,12 +323,9 @@ static void write_question(acm_xfr_t *x, acm_wire_t *w)
 
 static void write_header(acm_xfr_t *x, uint8_t *out, uint16_t an, uint16_t ar)
 {
-	acm_put_u16(out, x->id);
-	acm_put_u16(out + 2, (uint16_t)(FLAG_QR | FLAG_AA | (x->flags & FLAG_RD)));
-	acm_put_u16(out + 4, 1);
-	acm_put_u16(out + 6, an);
-	acm_put_u16(out + 8, 0);
-	acm_put_u16(out + 10, ar);
+	acm_dns_header_put(out, x->id,
+	                   (uint16_t)(ACM_FLAG_QR | ACM_FLAG_AA | (x->flags & ACM_FLAG_RD)), 1, an,
+	                   0, ar);
 }
 
 static int sign(acm_xfr_t *x, uint8_t *out, size_t len, size_t cap)
@@ -368,7 +362,7 @@ int acm_xfr_next(acm_xfr_t *x, uint8_t *out, size_t cap)
 		return x->err;
 	if (x->phase == PH_DONE)
 		return 0;
-	size_t reserve = (x->tsig.present ? TSIG_ROOM : 0) + (x->edns ? OPT_LEN : 0);
+	size_t reserve = (x->tsig.present ? TSIG_ROOM : 0) + (x->edns ? ACM_EDNS_OPT_LEN : 0);
 	if (cap > 65535)
 		cap = 65535;
 	msg_t m = { acm_wire_init(out, cap - reserve), MSG_SOFT, 0, false };

@@ -6,7 +6,6 @@
  * name and of _acme-challenge under it, where its values also live.
  */
 #include <arpa/inet.h>
-#include <ldns/ldns.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,30 +13,11 @@
 
 #include "httpapi/route_util.h"
 #include "lib/dns/zone_names.h"
+#include "lib/dns/consts.h"
 #include "lib/error.h"
 #include "lib/lookup_log.h"
 #include "lib/store.h"
 
-static const char *rcode_name(unsigned rcode, char buf[16])
-{
-	static const char *const names[] = { "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN",
-	                                     "NOTIMP", "REFUSED", "YXDOMAIN", "YXRRSET",
-	                                     "NXRRSET", "NOTAUTH", "NOTZONE" };
-	if (rcode < sizeof(names) / sizeof(names[0]))
-		return names[rcode];
-	if (rcode == 16)
-		return "BADVERS";
-	snprintf(buf, 16, "RCODE%u", rcode);
-	return buf;
-}
-
-static json_t *qtype_json(uint16_t qtype)
-{
-	char *s = ldns_rr_type2str((ldns_rr_type)qtype);
-	json_t *j = s ? json_string(s) : json_sprintf("TYPE%u", (unsigned)qtype);
-	free(s);
-	return j;
-}
 
 /* RFC 3339 in UTC with milliseconds. */
 static json_t *time_json(uint64_t ns)
@@ -61,17 +41,19 @@ static json_t *values_json(const acm_lookup_t *e)
 
 static json_t *lookup_json(const acm_lookup_t *e)
 {
-	char src[INET6_ADDRSTRLEN] = "", qname[ACM_DNAME_TXT_MAX], rbuf[16];
+	char src[INET6_ADDRSTRLEN] = "", qname[ACM_DNAME_TXT_MAX];
+	char rbuf[ACM_DNS_MNEMONIC_MAX], tbuf[ACM_DNS_MNEMONIC_MAX];
 	if (!e->family || !inet_ntop(e->family, e->addr, src, sizeof(src)))
 		snprintf(src, sizeof(src), "?");
 	if (acm_dname_to_text(e->qname, qname) < 0)
 		snprintf(qname, sizeof(qname), "?");
 	/* value_count: how many the answer held, values: the first few */
-	return json_pack("{s:o, s:s, s:i, s:s, s:o, s:o, s:s, s:s, s:o, s:i}", "time",
+	return json_pack("{s:o, s:s, s:i, s:s, s:o, s:s, s:s, s:s, s:o, s:i}", "time",
 	                 time_json(e->time_ns), "source", src, "port", (int)e->port, "transport",
 	                 e->tcp ? "tcp" : "udp", "edns",
 	                 e->edns ? json_integer(e->edns) : json_null(), "qtype",
-	                 qtype_json(e->qtype), "qname", qname, "rcode", rcode_name(e->rcode, rbuf),
+	                 acm_dns_type_name(e->qtype, tbuf), "qname", qname, "rcode",
+	                 acm_dns_rcode_name(e->rcode, rbuf),
 	                 "values", values_json(e), "value_count", (int)e->nvalues);
 }
 

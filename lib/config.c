@@ -685,8 +685,10 @@ struct rec {
 	unsigned line;
 };
 
+/* Parse one record (kept in src for the zone: static records are parsed
+ * once) and check what the zone allows. */
 static int check_one_record(struct loader *ld, const ldns_rdf *origin,
-			    const acm_record_src_t *src, struct rec *out)
+			    acm_record_src_t *src, struct rec *out)
 {
 	const acm_config_t *c = ld->cfg;
 	ldns_rr *rr = NULL;
@@ -724,7 +726,7 @@ static int check_one_record(struct loader *ld, const ldns_rdf *origin,
 		r = acm_cfg_fail(ld, src->line, "zone.records", "CNAME not allowed at the zone apex");
 	}
 out:
-	ldns_rr_free(rr);
+	src->rr = rr;
 	return r;
 }
 
@@ -759,7 +761,7 @@ static int check_cname_conflicts(struct loader *ld, const struct rec *recs, size
 
 static int check_records(struct loader *ld)
 {
-	const acm_config_t *c = ld->cfg;
+	acm_config_t *c = ld->cfg;
 	int r = ACM_OK;
 
 	if (c->record_count == 0)
@@ -883,8 +885,10 @@ void acm_config_free(acm_config_t *cfg)
 {
 	if (!cfg)
 		return;
-	for (size_t i = 0; i < cfg->record_count; i++)
+	for (size_t i = 0; i < cfg->record_count; i++) {
 		free(cfg->records[i].text);
+		ldns_rr_free(cfg->records[i].rr);
+	}
 	free(cfg->records);
 	free(cfg->ns);
 	free(cfg->listen);

@@ -29,9 +29,12 @@ typedef struct {
 	char text[80];                  /* as written, for messages */
 } acm_listen_t;
 
+struct ldns_struct_rr;
+
 typedef struct {
 	char *text;                     /* the record in zone-file syntax */
 	unsigned line;                  /* where it stands in the file */
+	struct ldns_struct_rr *rr;      /* text parsed (origin the apex), owned here */
 } acm_record_src_t;
 
 typedef struct {

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/dns/consts.h"
 #include "lib/error.h"
 #include "lib/metrics.h"
 
@@ -54,43 +55,43 @@ void acm_hist_observe(acm_counter_t *counts, const uint64_t *bounds, size_t n,
 
 /* ---- DNS ------------------------------------------------------------- */
 
-static const struct {
-	uint16_t type;
-	const char *name;
-} qtypes[ACM_M_QTYPES - 1] = {
-	{ 1, "A" }, { 2, "NS" }, { 5, "CNAME" }, { 6, "SOA" }, { 15, "MX" }, { 16, "TXT" },
-	{ 28, "AAAA" }, { 33, "SRV" }, { 257, "CAA" }, { 255, "ANY" }, { 252, "AXFR" },
-	{ 251, "IXFR" },
+/* The query types counted apart; the rest are OTHER. */
+static const uint16_t qtypes[ACM_M_QTYPES - 1] = {
+	ACM_RRTYPE_A, ACM_RRTYPE_NS, ACM_RRTYPE_CNAME, ACM_RRTYPE_SOA, ACM_RRTYPE_MX,
+	ACM_RRTYPE_TXT, ACM_RRTYPE_AAAA, ACM_RRTYPE_SRV, ACM_RRTYPE_CAA, ACM_RRTYPE_ANY,
+	ACM_RRTYPE_AXFR, ACM_RRTYPE_IXFR,
 };
 
-/* By rcode value; the gaps are OTHER. */
-static const char *const rcodes[ACM_M_RCODES] = {
-	"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "NOTAUTH", "OTHER",
+/* The RCODEs counted apart, by index; the rest are OTHER. */
+static const int rcodes[ACM_M_RCODES - 1] = {
+	ACM_RCODE_NOERROR, ACM_RCODE_FORMERR, ACM_RCODE_SERVFAIL, ACM_RCODE_NXDOMAIN,
+	ACM_RCODE_NOTIMP, ACM_RCODE_REFUSED, ACM_RCODE_NOTAUTH,
 };
 
 size_t acm_m_qtype_index(uint16_t qtype)
 {
 	for (size_t i = 0; i < ACM_M_QTYPES - 1; i++)
-		if (qtypes[i].type == qtype)
+		if (qtypes[i] == qtype)
 			return i;
 	return ACM_M_QTYPES - 1;
 }
 
 const char *acm_m_qtype_name(size_t i)
 {
-	return i < ACM_M_QTYPES - 1 ? qtypes[i].name : "OTHER";
+	return i < ACM_M_QTYPES - 1 ? acm_dns_type_name(qtypes[i], NULL) : "OTHER";
 }
 
 size_t acm_m_rcode_index(int rcode)
 {
-	if (rcode >= 0 && rcode <= 5)
-		return (size_t)rcode;
-	return rcode == 9 ? 6 : ACM_M_RCODES - 1;
+	for (size_t i = 0; i < ACM_M_RCODES - 1; i++)
+		if (rcodes[i] == rcode)
+			return i;
+	return ACM_M_RCODES - 1;
 }
 
 const char *acm_m_rcode_name(size_t i)
 {
-	return rcodes[i < ACM_M_RCODES ? i : ACM_M_RCODES - 1];
+	return i < ACM_M_RCODES - 1 ? acm_dns_rcode_name(rcodes[i], NULL) : "OTHER";
 }
 
 const char *acm_m_refusal_name(size_t i)

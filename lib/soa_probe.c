@@ -14,21 +14,17 @@
 
 #include "lib/clock.h"
 #include "lib/dname.h"
+#include "lib/dns/rr.h"
 #include "lib/error.h"
 #include "lib/soa_probe.h"
 #include "lib/wire.h"
 
-#define FLAG_QR 0x8000
-#define FLAG_AA 0x0400
-#define TYPE_SOA 6
-#define CLASS_IN 1
-
 int acm_soa_message(uint8_t *buf, size_t cap, uint16_t id, int opcode, const uint8_t *apex)
 {
 	acm_wire_t w = acm_wire_init(buf, cap);
-	uint16_t flags = (uint16_t)((opcode & 0xF) << 11);
+	uint16_t flags = (uint16_t)((opcode << ACM_OPCODE_SHIFT) & ACM_OPCODE_MASK);
 	if (opcode == ACM_OPCODE_NOTIFY)
-		flags |= FLAG_AA;   /* RFC 1996 3.7: a NOTIFY comes from authority */
+		flags |= ACM_FLAG_AA;   /* RFC 1996 3.7: a NOTIFY comes from authority */
 	acm_wire_write_u16(&w, id);
 	acm_wire_write_u16(&w, flags);
 	acm_wire_write_u16(&w, 1);
@@ -36,41 +32,24 @@ int acm_soa_message(uint8_t *buf, size_t cap, uint16_t id, int opcode, const uin
 	acm_wire_write_u16(&w, 0);
 	acm_wire_write_u16(&w, 0);
 	acm_wire_write(&w, apex, acm_dname_len(apex));
-	acm_wire_write_u16(&w, TYPE_SOA);
-	acm_wire_write_u16(&w, CLASS_IN);
+	acm_wire_write_u16(&w, ACM_RRTYPE_SOA);
+	acm_wire_write_u16(&w, ACM_CLASS_IN);
 	return w.err ? w.err : (int)w.pos;
 }
 
-/* The serial inside SOA rdata at pos: after two possibly compressed names. */
-static bool soa_serial(const uint8_t *msg, size_t len, size_t pos, size_t end, uint32_t *serial)
+/* One resource record at the cursor; notes the apex SOA when in the answer. */
+static bool read_rr(acm_wire_t *w, bool answer, const uint8_t *apex, acm_soa_reply_t *out)
 {
-	uint8_t name[ACM_DNAME_MAX];
-	if (acm_dname_parse(msg, len, &pos, name) < 0 || acm_dname_parse(msg, len, &pos, name) < 0)
+	acm_rr_t rr;
+	size_t tail;
+	if (acm_rr_read(w, &rr) != ACM_OK)
 		return false;
-	if (pos + 20 > end)
-		return false;
-	*serial = acm_get_u32(msg + pos);
-	return true;
-}
-
-/* One resource record at *pos; notes the apex SOA when in the answer. */
-static bool read_rr(const uint8_t *msg, size_t len, size_t *pos, bool answer,
-                    const uint8_t *apex, acm_soa_reply_t *out)
-{
-	uint8_t owner[ACM_DNAME_MAX];
-	if (acm_dname_parse(msg, len, pos, owner) < 0 || len - *pos < 10)
-		return false;
-	uint16_t type = acm_get_u16(msg + *pos);
-	size_t rdlen = acm_get_u16(msg + *pos + 8);
-	*pos += 10;
-	if (len - *pos < rdlen)
-		return false;
-	if (answer && type == TYPE_SOA && !out->has_serial && acm_dname_equal(owner, apex)) {
-		if (!soa_serial(msg, len, *pos, *pos + rdlen, &out->serial))
+	if (answer && rr.type == ACM_RRTYPE_SOA && !out->has_serial &&
+	    acm_dname_equal(rr.owner, apex)) {
+		if (acm_rr_soa_serial(w->base, &rr, &out->serial, &tail) != ACM_OK)
 			return false;
 		out->has_serial = true;
 	}
-	*pos += rdlen;
 	return true;
 }
 
@@ -78,29 +57,30 @@ int acm_soa_reply_parse(const uint8_t *msg, size_t len, const uint8_t *apex,
                         acm_soa_reply_t *out)
 {
 	memset(out, 0, sizeof(*out));
-	if (len < 12)
+	if (len < ACM_DNS_HEADER)
 		return ACM_EMALF;
-	uint16_t flags = acm_get_u16(msg + 2);
-	if (!(flags & FLAG_QR))
+	acm_dns_header_t h = acm_dns_header_get(msg);
+	unsigned qd = h.qd, an = h.an, ns = h.ns, ar = h.ar;
+	if (!(h.flags & ACM_FLAG_QR))
 		return ACM_EMALF;
-	out->id = acm_get_u16(msg);
-	out->opcode = (flags >> 11) & 0xF;
-	out->rcode = flags & 0xF;
-	unsigned qd = acm_get_u16(msg + 4), an = acm_get_u16(msg + 6);
-	unsigned ns = acm_get_u16(msg + 8), ar = acm_get_u16(msg + 10);
-	size_t pos = 12;
+	out->id = h.id;
+	out->opcode = ACM_DNS_OPCODE(h.flags);
+	out->rcode = h.flags & ACM_RCODE_MASK;
+	acm_wire_t w = acm_wire_reader(msg, len);
+	w.pos = ACM_DNS_HEADER;
 	for (unsigned i = 0; i < qd; i++) {
 		uint8_t name[ACM_DNAME_MAX];
-		if (acm_dname_parse(msg, len, &pos, name) < 0 || len - pos < 4)
+		size_t name_len;
+		uint16_t type, rclass;
+		if (acm_rr_read_question(&w, name, &name_len, &type, &rclass) != ACM_OK)
 			return ACM_EMALF;
-		pos += 4;
 	}
 	for (unsigned i = 0; i < an + ns + ar; i++) {
 		if (i >= an + ns) {
 			out->has_additional = true;
-			out->last_rr_offset = pos;
+			out->last_rr_offset = w.pos;
 		}
-		if (!read_rr(msg, len, &pos, i < an, apex, out))
+		if (!read_rr(&w, i < an, apex, out))
 			return ACM_EMALF;
 	}
 	return ACM_OK;

@@ -14,9 +14,10 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#define ACM_OPCODE_QUERY 0
-#define ACM_OPCODE_NOTIFY 4
-#define ACM_SOA_MSG_MAX (12 + 255 + 4)   /* header, apex, type and class */
+#include "lib/dname.h"
+#include "lib/dns/consts.h"
+
+#define ACM_SOA_MSG_MAX (ACM_DNS_HEADER + ACM_DNAME_MAX + 4)   /* header, apex, type and class */
 
 /*
  * A message asking about the apex's SOA: an ordinary query (opcode QUERY,

@@ -16,14 +16,11 @@
 #include <openssl/params.h>
 #include <openssl/rand.h>
 
+#include "lib/dns/rr.h"
 #include "lib/error.h"
 #include "lib/tsig.h"
 #include "lib/wire.h"
 
-#define RRTYPE_TSIG 250
-#define CLASS_ANY 255
-#define HEADER_LEN 12
-#define ARCOUNT_OFF 10
 #define TIME_MAX 0xffffffffffffULL  /* 48 bits */
 
 struct alg_info {
@@ -217,7 +214,7 @@ static int parse_rdata(const uint8_t *msg, size_t len, size_t pos, acm_tsig_rr_t
 	if (n < 0)
 		return ACM_EMALF;
 	out->alg = alg_from_wire(alg, (size_t)n);
-	w = acm_wire_init((uint8_t *)msg, len);
+	w = acm_wire_reader(msg, len);
 	w.pos = pos;
 	out->time_signed = (uint64_t)acm_wire_read_u16(&w) << 32;
 	out->time_signed |= acm_wire_read_u32(&w);
@@ -239,30 +236,25 @@ static int parse_rdata(const uint8_t *msg, size_t len, size_t pos, acm_tsig_rr_t
 int acm_tsig_parse(const uint8_t *msg, size_t len, size_t rr_offset, acm_tsig_rr_t *out)
 {
 	acm_tsig_rr_t t;
-	size_t pos = rr_offset;
-	int n;
+	acm_rr_t rr;
 
-	if (len < HEADER_LEN || rr_offset < HEADER_LEN || rr_offset >= len)
+	if (len < ACM_DNS_HEADER || rr_offset < ACM_DNS_HEADER || rr_offset >= len)
+		return ACM_EMALF;
+	acm_wire_t w = acm_wire_reader(msg, len);
+	w.pos = rr_offset;
+	if (acm_rr_read(&w, &rr) != ACM_OK)
+		return ACM_EMALF;
+	if (rr.type != ACM_RRTYPE_TSIG)
+		return ACM_ENOTFOUND;
+	/* Nothing may follow the TSIG RR: it would not be covered by the MAC. */
+	if (rr.rclass != ACM_CLASS_ANY || w.pos != len)
 		return ACM_EMALF;
 	memset(&t, 0, sizeof(t));
 	t.rr_offset = rr_offset;
-	if ((n = acm_dname_parse(msg, len, &pos, t.key_name)) < 0)
-		return ACM_EMALF;
-	t.key_name_len = (size_t)n;
+	memcpy(t.key_name, rr.owner, rr.owner_len);
+	t.key_name_len = rr.owner_len;
 	acm_dname_lower(t.key_name);
-	if (len - pos < 10)
-		return ACM_EMALF;
-	if (acm_get_u16(msg + pos) != RRTYPE_TSIG)
-		return ACM_ENOTFOUND;
-	uint16_t rdlen = acm_get_u16(msg + pos + 8);
-
-	if (acm_get_u16(msg + pos + 2) != CLASS_ANY)
-		return ACM_EMALF;
-	pos += 10;
-	/* Nothing may follow the TSIG RR: it would not be covered by the MAC. */
-	if (len - pos != rdlen)
-		return ACM_EMALF;
-	if (parse_rdata(msg, len, pos, &t) != ACM_OK)
+	if (parse_rdata(msg, len, rr.rdata_off, &t) != ACM_OK)
 		return ACM_EMALF;
 	*out = t;
 	return ACM_OK;
@@ -351,7 +343,7 @@ static void digest_vars(hmac_t *h, const tsig_vars_t *v)
 		return;
 	}
 	hmac_update(h, v->key->name, v->key->name_len);
-	hmac_u16(h, CLASS_ANY);
+	hmac_u16(h, ACM_CLASS_ANY);
 	hmac_u16(h, 0);         /* TTL, 32 bits of zero */
 	hmac_u16(h, 0);
 	hmac_update(h, v->alg->wire, v->alg->wire_len);
@@ -381,9 +373,9 @@ int acm_tsig_verify_chained(const uint8_t *msg, size_t len, const acm_tsig_rr_t 
 	    memcmp(key->name, t->key_name, key->name_len) != 0)
 		return ACM_TSIG_BADKEY;
 	/* Truncated MACs (RFC 8945 5.2.2.3) are not accepted: full length only. */
-	if (t->mac_len != a->mac_len || t->rr_offset > len || t->rr_offset < HEADER_LEN)
+	if (t->mac_len != a->mac_len || t->rr_offset > len || t->rr_offset < ACM_DNS_HEADER)
 		return ACM_TSIG_BADSIG;
-	uint16_t arcount = acm_get_u16(msg + ARCOUNT_OFF);
+	uint16_t arcount = acm_get_u16(msg + ACM_DNS_ARCOUNT_OFF);
 
 	if (arcount == 0)
 		return ACM_TSIG_BADSIG;
@@ -396,9 +388,9 @@ int acm_tsig_verify_chained(const uint8_t *msg, size_t len, const acm_tsig_rr_t 
 	/* The message as it was before it was signed: the original ID, one
 	 * additional record less, and no TSIG RR. */
 	hmac_u16(&h, t->orig_id);
-	hmac_update(&h, msg + 2, ARCOUNT_OFF - 2);
+	hmac_update(&h, msg + 2, ACM_DNS_ARCOUNT_OFF - 2);
 	hmac_u16(&h, (uint16_t)(arcount - 1));
-	hmac_update(&h, msg + HEADER_LEN, t->rr_offset - HEADER_LEN);
+	hmac_update(&h, msg + ACM_DNS_HEADER, t->rr_offset - ACM_DNS_HEADER);
 	digest_vars(&h, &v);
 	if (hmac_final(&h, mac, a->mac_len) != ACM_OK ||
 	    CRYPTO_memcmp(mac, t->mac, a->mac_len) != 0)
@@ -420,8 +412,8 @@ static void write_rr(acm_wire_t *w, const tsig_vars_t *v, const uint8_t *mac, si
 	size_t rdlen = v->alg->wire_len + 10 + mac_len + 6 + v->other_len;
 
 	acm_wire_write(w, v->key->name, v->key->name_len);
-	acm_wire_write_u16(w, RRTYPE_TSIG);
-	acm_wire_write_u16(w, CLASS_ANY);
+	acm_wire_write_u16(w, ACM_RRTYPE_TSIG);
+	acm_wire_write_u16(w, ACM_CLASS_ANY);
 	acm_wire_write_u32(w, 0);
 	acm_wire_write_u16(w, (uint16_t)rdlen);
 	acm_wire_write(w, v->alg->wire, v->alg->wire_len);
@@ -452,7 +444,7 @@ int acm_tsig_sign(uint8_t *msg, size_t len, size_t cap, const acm_tsig_key_t *ke
 	acm_wire_t w;
 	hmac_t h;
 
-	if (!a || len < HEADER_LEN || len > cap || (prior_len > 0 && !prior_mac) ||
+	if (!a || len < ACM_DNS_HEADER || len > cap || (prior_len > 0 && !prior_mac) ||
 	    prior_len > ACM_TSIG_MAC_MAX)
 		return ACM_EBADVALUE;
 	if (error == ACM_TSIG_BADTIME) {
@@ -476,10 +468,41 @@ int acm_tsig_sign(uint8_t *msg, size_t len, size_t cap, const acm_tsig_key_t *ke
 	write_rr(&w, &v, mac, maclen, orig_id);
 	if (w.err)
 		return ACM_ESPACE;
-	acm_put_u16(msg + ARCOUNT_OFF, (uint16_t)(acm_get_u16(msg + ARCOUNT_OFF) + 1));
+	acm_put_u16(msg + ACM_DNS_ARCOUNT_OFF, (uint16_t)(acm_get_u16(msg + ACM_DNS_ARCOUNT_OFF) + 1));
 	if (mac_out)
 		memcpy(mac_out, mac, maclen);
 	if (mac_len)
 		*mac_len = maclen;
 	return (int)w.pos;
+}
+
+int acm_tsig_request_check(const uint8_t *msg, size_t len, size_t rr_offset, uint64_t now,
+                           acm_tsig_lookup_fn lookup, void *ctx, acm_tsig_request_t *out)
+{
+	acm_tsig_rr_t t;
+	memset(out, 0, sizeof(*out));
+	if (acm_tsig_parse(msg, len, rr_offset, &t) != ACM_OK || t.mac_len > ACM_TSIG_MAC_MAX)
+		return ACM_EMALF;
+	int rc = lookup ? lookup(ctx, t.key_name, t.key_name_len, &out->key) : ACM_ENOTFOUND;
+	out->error = acm_tsig_verify(msg, len, &t, rc == ACM_OK ? &out->key : NULL, now);
+	out->orig_id = t.orig_id;
+	memcpy(out->mac, t.mac, t.mac_len);
+	out->mac_len = t.mac_len;
+	if (out->error == ACM_TSIG_BADKEY) {
+		/* Name the key the request named, with its algorithm: the
+		 * answer is unsigned, so no secret is needed. */
+		OPENSSL_cleanse(&out->key, sizeof(out->key));
+		memcpy(out->key.name, t.key_name, t.key_name_len);
+		out->key.name_len = t.key_name_len;
+		out->key.alg = t.alg;
+	}
+	return rc == ACM_OK || rc == ACM_ENOTFOUND ? ACM_OK : rc;
+}
+
+size_t acm_tsig_answer_sign(const acm_tsig_request_t *req, uint8_t *msg, size_t len, size_t cap,
+                            uint64_t now)
+{
+	int n = acm_tsig_sign(msg, len, cap, &req->key, req->mac, req->mac_len, false, now,
+	                      req->orig_id, (uint16_t)req->error, NULL, NULL);
+	return n > 0 ? (size_t)n : len;
 }

@@ -12,20 +12,10 @@
 #include <stdint.h>
 
 #include "lib/dname.h"
+#include "lib/dns/consts.h"
 
 #define ACM_TSIG_SECRET_MAX 128     /* bytes of key material */
 #define ACM_TSIG_MAC_MAX 64         /* SHA-512 */
-#define ACM_TSIG_FUDGE 300          /* seconds, RFC 8945 recommendation */
-
-/* TSIG errors (RFC 8945 section 5.2), carried in the TSIG RR's error field
- * and, for a request that fails verification, with RCODE NOTAUTH. */
-enum acm_tsig_error {
-	ACM_TSIG_OK = 0,
-	ACM_TSIG_BADSIG = 16,
-	ACM_TSIG_BADKEY = 17,
-	ACM_TSIG_BADTIME = 18,
-	ACM_TSIG_BADTRUNC = 22,
-};
 
 typedef enum {
 	ACM_TSIG_HMAC_SHA256 = 1,
@@ -94,6 +84,43 @@ int acm_tsig_parse(const uint8_t *msg, size_t len, size_t rr_offset, acm_tsig_rr
  */
 int acm_tsig_verify(const uint8_t *msg, size_t len, const acm_tsig_rr_t *t,
                     const acm_tsig_key_t *key, uint64_t now);
+
+/* Find a key by lower-case wire name: ACM_OK with *key filled,
+ * ACM_ENOTFOUND, or another error when the keys cannot be read. */
+typedef int (*acm_tsig_lookup_fn)(void *ctx, const uint8_t *name, size_t len,
+                                  acm_tsig_key_t *key);
+
+/* The verdict on a signed request, and what its answer is signed with. */
+typedef struct {
+	int error;                      /* enum acm_tsig_error: ACM_TSIG_OK when it verified */
+	/* The verified key; for BADKEY the key name and algorithm the request
+	 * named, without a secret (the answer is unsigned, RFC 8945 5.3.2). */
+	acm_tsig_key_t key;
+	uint8_t mac[ACM_TSIG_MAC_MAX];  /* the request's MAC, which the answer's covers */
+	size_t mac_len;
+	uint16_t orig_id;               /* the request's original ID */
+} acm_tsig_request_t;
+
+/*
+ * Check the TSIG of a request (RFC 8945 5.2): parse the TSIG RR at
+ * rr_offset (see acm_tsig_parse), find its key with lookup (NULL: no keys)
+ * and verify. ACM_OK with out->error the verdict (OK, BADKEY, BADSIG or
+ * BADTIME); ACM_EMALF for a malformed TSIG RR, or one whose MAC is longer
+ * than any algorithm's (FORMERR, answered unsigned); or the error of
+ * lookup other than ACM_ENOTFOUND (the keys could not be read), with out
+ * filled as for BADKEY.
+ */
+int acm_tsig_request_check(const uint8_t *msg, size_t len, size_t rr_offset, uint64_t now,
+                           acm_tsig_lookup_fn lookup, void *ctx, acm_tsig_request_t *out);
+
+/*
+ * Sign the answer msg[0..len) (room up to cap) to a request that
+ * acm_tsig_request_check returned ACM_OK for, reporting its verdict.
+ * Returns the new length, or len when the answer cannot carry a TSIG (no
+ * room, an algorithm we do not know): it then goes out unsigned.
+ */
+size_t acm_tsig_answer_sign(const acm_tsig_request_t *req, uint8_t *msg, size_t len, size_t cap,
+                            uint64_t now);
 
 /*
  * Verify a response, or a later message of a multi-message response:

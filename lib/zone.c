@@ -49,22 +49,35 @@ static uint32_t name_hash(const uint8_t *name, size_t len)
 	return h;
 }
 
-static ldns_rdf *apex_rdf(const acm_config_t *cfg)
-{
-	return ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME, acm_dname_len(cfg->apex), cfg->apex);
-}
-
-static int push_text_rr(ldns_rr_list *list, const char *text, uint32_t ttl,
-                        const ldns_rdf *origin, char *err, size_t errlen, const char *what)
+/* The apex SOA and NS, written out from zone.soa and zone.ns. */
+static int push_text_rr(ldns_rr_list *list, const char *text, uint32_t ttl, char *err,
+                        size_t errlen, const char *what)
 {
 	ldns_rr *rr = NULL;
-	ldns_status st = ldns_rr_new_frm_str(&rr, text, ttl, origin, NULL);
+	ldns_status st = ldns_rr_new_frm_str(&rr, text, ttl, NULL, NULL);
 	if (st != LDNS_STATUS_OK) {
 		snprintf(err, errlen, "%s: %s: cannot parse record: %s", what, text,
 		         ldns_get_errorstr_by_id(st));
 		return ACM_ECONFIG;
 	}
 	if (!ldns_rr_list_push_rr(list, rr)) {
+		ldns_rr_free(rr);
+		return -ENOMEM;
+	}
+	return ACM_OK;
+}
+
+/* A record of zone.records, parsed once by the configuration: a copy,
+ * since the list is the caller's to free (and rendering sets TTLs). */
+static int push_parsed_rr(ldns_rr_list *list, const ldns_rr *parsed, char *err, size_t errlen,
+                          const char *what)
+{
+	if (!parsed) {
+		snprintf(err, errlen, "%s: not checked by the configuration loader", what);
+		return ACM_ECONFIG;
+	}
+	ldns_rr *rr = ldns_rr_clone(parsed);
+	if (!rr || !ldns_rr_list_push_rr(list, rr)) {
 		ldns_rr_free(rr);
 		return -ENOMEM;
 	}
@@ -82,13 +95,13 @@ static int push_apex_rrs(const acm_config_t *cfg, uint32_t serial, ldns_rr_list 
 	snprintf(line, sizeof(line), "%s %u IN SOA %s %s %u %u %u %u %u", apex, cfg->soa.ttl,
 	         mname, rname, serial, cfg->soa.refresh, cfg->soa.retry, cfg->soa.expire,
 	         cfg->soa.minimum);
-	int rc = push_text_rr(list, line, cfg->soa.ttl, NULL, err, errlen, "zone.soa");
+	int rc = push_text_rr(list, line, cfg->soa.ttl, err, errlen, "zone.soa");
 	for (size_t i = 0; rc == ACM_OK && i < cfg->ns_count; i++) {
 		char ns[ACM_DNAME_TXT_MAX];
 		if (acm_dname_to_text(cfg->ns[i], ns) < 0)
 			return ACM_EBADNAME;
 		snprintf(line, sizeof(line), "%s %u IN NS %s", apex, cfg->soa.ttl, ns);
-		rc = push_text_rr(list, line, cfg->soa.ttl, NULL, err, errlen, "zone.ns");
+		rc = push_text_rr(list, line, cfg->soa.ttl, err, errlen, "zone.ns");
 	}
 	return rc;
 }
@@ -97,20 +110,15 @@ int acm_zone_static_rrs(const acm_config_t *cfg, uint32_t serial, ldns_rr_list *
                         char *err, size_t errlen)
 {
 	ldns_rr_list *list = ldns_rr_list_new();
-	ldns_rdf *origin = apex_rdf(cfg);
-	if (!list || !origin) {
-		ldns_rr_list_free(list);
-		ldns_rdf_deep_free(origin);
+	if (!list)
 		return -ENOMEM;
-	}
 	int rc = push_apex_rrs(cfg, serial, list, err, errlen);
 	for (size_t i = 0; rc == ACM_OK && i < cfg->record_count; i++) {
 		char what[64];
 		snprintf(what, sizeof(what), "%s:%u: zone.records", cfg->path ? cfg->path : "",
 		         cfg->records[i].line);
-		rc = push_text_rr(list, cfg->records[i].text, cfg->soa.ttl, origin, err, errlen, what);
+		rc = push_parsed_rr(list, cfg->records[i].rr, err, errlen, what);
 	}
-	ldns_rdf_deep_free(origin);
 	if (rc != ACM_OK) {
 		ldns_rr_list_deep_free(list);
 		return rc;
@@ -179,63 +187,72 @@ static int add_nodes(acm_zone_t *z, size_t cap, const uint8_t *owner, size_t len
 	return ACM_OK;
 }
 
-/* Append one RR to buf: owner (pointer or full name), fixed fields, rdata. */
-static int render_rr(ldns_buffer *buf, const ldns_rr *rr, const uint8_t *owner, size_t owner_len)
+static size_t rdata_len(const ldns_rr *rr)
 {
-	if (owner)
-		ldns_buffer_write(buf, owner, owner_len);
-	else
-		ldns_buffer_write_u16(buf, 0xC00C);
-	ldns_buffer_write_u16(buf, (uint16_t)ldns_rr_get_type(rr));
-	ldns_buffer_write_u16(buf, (uint16_t)ldns_rr_get_class(rr));
-	ldns_buffer_write_u32(buf, ldns_rr_ttl(rr));
-	size_t len_at = ldns_buffer_position(buf);
-	ldns_buffer_write_u16(buf, 0);
-	if (ldns_rr_rdata2buffer_wire(buf, rr) != LDNS_STATUS_OK)
-		return ACM_EMALF;
-	size_t rdlen = ldns_buffer_position(buf) - len_at - 2;
-	if (rdlen > 65535 || !ldns_buffer_status_ok(buf))
-		return ACM_ESPACE;
-	ldns_buffer_write_u16_at(buf, len_at, (uint16_t)rdlen);
-	return ACM_OK;
+	size_t len = 0;
+	for (size_t i = 0; i < ldns_rr_rd_count(rr); i++)
+		len += ldns_rdf_size(ldns_rr_rdf(rr, i));
+	return len;
 }
 
-static int buffer_take(ldns_buffer *buf, uint8_t **out, size_t *len)
+/* Append one RR at the cursor: owned by a pointer to the question name,
+ * or (full_owner) by its own name in lower case; then the fixed fields
+ * and the rdata, whose names ldns holds uncompressed. */
+static void render_rr(acm_wire_t *w, const ldns_rr *rr, bool full_owner)
 {
-	*len = ldns_buffer_position(buf);
-	*out = malloc(*len ? *len : 1);
+	uint8_t owner[ACM_DNAME_MAX];
+	if (full_owner)
+		acm_wire_write(w, owner, rr_owner(rr, owner));
+	else
+		acm_wire_write_u16(w, ACM_DNS_QNAME_PTR);
+	acm_wire_write_u16(w, (uint16_t)ldns_rr_get_type(rr));
+	acm_wire_write_u16(w, (uint16_t)ldns_rr_get_class(rr));
+	acm_wire_write_u32(w, ldns_rr_ttl(rr));
+	acm_wire_write_u16(w, (uint16_t)rdata_len(rr));
+	for (size_t i = 0; i < ldns_rr_rd_count(rr); i++)
+		acm_wire_write(w, ldns_rdf_data(ldns_rr_rdf(rr, i)), ldns_rdf_size(ldns_rr_rdf(rr, i)));
+}
+
+/* Render n RRs into a new buffer of exactly their size. ACM_OK, ACM_ESPACE
+ * for rdata longer than a message can carry, or -ENOMEM. */
+static int render_list(ldns_rr *const *rrs, size_t n, bool full_owner, uint8_t **out,
+                       size_t *len)
+{
+	size_t size = 0;
+	for (size_t i = 0; i < n; i++) {
+		uint8_t owner[ACM_DNAME_MAX];
+		size_t rdlen = rdata_len(rrs[i]);
+		if (rdlen > ACM_DNS_MSG_MAX)
+			return ACM_ESPACE;
+		size += (full_owner ? rr_owner(rrs[i], owner) : 2) + ACM_RR_FIXED + rdlen;
+	}
+	*out = malloc(size ? size : 1);
 	if (!*out)
 		return -ENOMEM;
-	memcpy(*out, ldns_buffer_begin(buf), *len);
-	return ACM_OK;
+	acm_wire_t w = acm_wire_init(*out, size);
+	for (size_t i = 0; i < n; i++)
+		render_rr(&w, rrs[i], full_owner);
+	*len = w.pos;
+	return w.err;
 }
 
 static int render_rrset(acm_rrset_t *set, ldns_rr **rrs, size_t n)
 {
-	ldns_buffer *buf = ldns_buffer_new(512);
-	if (!buf)
-		return -ENOMEM;
 	uint32_t ttl = ldns_rr_ttl(rrs[0]);
 	for (size_t i = 1; i < n; i++)   /* RFC 2181 5.2: one TTL per RRset */
 		if (ldns_rr_ttl(rrs[i]) < ttl)
 			ttl = ldns_rr_ttl(rrs[i]);
-	int rc = ACM_OK;
+	for (size_t i = 0; i < n; i++)
+		ldns_rr_set_ttl(rrs[i], ttl);
 	set->type = (uint16_t)ldns_rr_get_type(rrs[0]);
 	set->count = (uint16_t)n;
 	set->serial_off = -1;
-	for (size_t i = 0; rc == ACM_OK && i < n; i++) {
-		ldns_rr_set_ttl(rrs[i], ttl);
-		rc = render_rr(buf, rrs[i], NULL, 0);
-	}
-	if (rc == ACM_OK && set->type == ACM_RRTYPE_SOA) {
+	if (set->type == ACM_RRTYPE_SOA) {
 		const ldns_rr *soa = rrs[0];
-		set->serial_off = (int)(12 + ldns_rdf_size(ldns_rr_rdf(soa, 0)) +
+		set->serial_off = (int)(ACM_RR_PTR_HEAD + ldns_rdf_size(ldns_rr_rdf(soa, 0)) +
 		                        ldns_rdf_size(ldns_rr_rdf(soa, 1)));
 	}
-	if (rc == ACM_OK)
-		rc = buffer_take(buf, &set->wire, &set->wire_len);
-	ldns_buffer_free(buf);
-	return rc;
+	return render_list(rrs, n, false, &set->wire, &set->wire_len);
 }
 
 /* The rdata field of an RR that names a host wanting its address in the
@@ -250,12 +267,20 @@ static const ldns_rdf *target_of(const ldns_rr *rr)
 	}
 }
 
+/* Whether a is an address record of the lower-case name t[0..tlen). */
+static bool address_of(const ldns_rr *a, const uint8_t *t, size_t tlen)
+{
+	ldns_rr_type ty = ldns_rr_get_type(a);
+	uint8_t owner[ACM_DNAME_MAX];
+	return (ty == LDNS_RR_TYPE_A || ty == LDNS_RR_TYPE_AAAA) && rr_owner(a, owner) == tlen &&
+	       memcmp(owner, t, tlen) == 0;
+}
+
 static int render_extra(acm_zone_t *z, acm_rrset_t *set, ldns_rr **rrs, size_t n,
                         const ldns_rr_list *all)
 {
-	ldns_buffer *buf = ldns_buffer_new(256);
-	if (!buf)
-		return -ENOMEM;
+	size_t total = ldns_rr_list_rr_count(all), found = 0, cap = 0;
+	ldns_rr **extra = NULL;
 	int rc = ACM_OK;
 	for (size_t i = 0; rc == ACM_OK && i < n; i++) {
 		const ldns_rdf *t = target_of(rrs[i]);
@@ -267,21 +292,25 @@ static int render_extra(acm_zone_t *z, acm_rrset_t *set, ldns_rr **rrs, size_t n
 		acm_dname_lower(tname);
 		if (acm_dname_under(tname, z->apex) < 0)
 			continue;
-		for (size_t j = 0; rc == ACM_OK && j < ldns_rr_list_rr_count(all); j++) {
-			const ldns_rr *a = ldns_rr_list_rr(all, j);
-			ldns_rr_type ty = ldns_rr_get_type(a);
-			uint8_t owner[ACM_DNAME_MAX];
-			size_t olen = rr_owner(a, owner);
-			if ((ty != LDNS_RR_TYPE_A && ty != LDNS_RR_TYPE_AAAA) || olen != tlen ||
-			    memcmp(owner, tname, tlen) != 0)
+		for (size_t j = 0; rc == ACM_OK && j < total; j++) {
+			ldns_rr *a = ldns_rr_list_rr(all, j);
+			if (!address_of(a, tname, tlen))
 				continue;
-			rc = render_rr(buf, a, owner, olen);
-			set->extra_count++;
+			if (found == cap) {
+				ldns_rr **more = realloc(extra, (cap = cap ? 2 * cap : 8) * sizeof(*more));
+				if (!more) {
+					rc = -ENOMEM;
+					break;
+				}
+				extra = more;
+			}
+			extra[found++] = a;
 		}
 	}
+	set->extra_count = (uint16_t)found;
 	if (rc == ACM_OK)
-		rc = buffer_take(buf, &set->extra, &set->extra_len);
-	ldns_buffer_free(buf);
+		rc = render_list(extra, found, true, &set->extra, &set->extra_len);
+	free(extra);
 	return rc;
 }
 

@@ -17,21 +17,8 @@
 #include <ldns/ldns.h>
 
 #include "lib/config.h"
+#include "lib/dns/consts.h"
 #include "lib/store.h"
-
-#define ACM_RRTYPE_A 1
-#define ACM_RRTYPE_NS 2
-#define ACM_RRTYPE_CNAME 5
-#define ACM_RRTYPE_SOA 6
-#define ACM_RRTYPE_MX 15
-#define ACM_RRTYPE_TXT 16
-#define ACM_RRTYPE_AAAA 28
-#define ACM_RRTYPE_SRV 33
-#define ACM_RRTYPE_OPT 41
-#define ACM_RRTYPE_IXFR 251
-#define ACM_RRTYPE_AXFR 252
-#define ACM_RRTYPE_ANY 255
-#define ACM_CLASS_IN 1
 
 /* One RRset, rendered for the answer section: each RR's owner is the
  * compression pointer 0xC00C (the question name), so the bytes fit any

@@ -310,16 +310,23 @@ def test_static_records(srv, name, rdtype, expect):
     assert sorted(rd.to_text() for rd in r.answer[0]) == expect
 
 
-@pytest.mark.parametrize("rdtype", ["A", "TXT", "CNAME", "AAAA"])
-def test_cname_at_www(srv, rdtype):
+# www is a CNAME to the apex: the chain is followed in the zone (RFC 1034
+# 4.3.2 step 3a): the apex's A comes after the CNAME; the apex has no TXT
+# or AAAA, so those end in NODATA with the SOA; CNAME itself is the CNAME.
+@pytest.mark.parametrize("rdtype, chased", [
+    ("A", [(ZONE, "A", 3600, ["192.0.2.1"])]),
+    ("TXT", []),
+    ("CNAME", []),
+    ("AAAA", []),
+])
+def test_cname_at_www(srv, rdtype, chased):
     r = srv.query("www." + ZONE, rdtype)
     assert r.rcode() == dns.rcode.NOERROR and r.flags & dns.flags.AA
-    assert len(r.answer) >= 1
-    cname = r.answer[0]
-    assert cname.rdtype == dns.rdatatype.CNAME
-    assert cname.name == dns.name.from_text("www." + ZONE)
-    assert cname.ttl == 300
-    assert [str(rd.target) for rd in cname] == [ZONE]
+    got = [(rr.name.to_text(), dns.rdatatype.to_text(rr.rdtype), rr.ttl,
+            sorted(rd.to_text() for rd in rr)) for rr in r.answer]
+    assert got == [("www." + ZONE, "CNAME", 300, [ZONE])] + chased
+    soa = [(rr.name.to_text(), dns.rdatatype.to_text(rr.rdtype)) for rr in r.authority]
+    assert soa == ([] if chased or rdtype == "CNAME" else [(ZONE, "SOA")])
 
 
 def test_mx_with_additional(srv):
@@ -341,13 +348,66 @@ def test_any_at_account_is_the_txt_rrset(srv):
     assert txt_values(r) == sorted([value(50), value(51)])
 
 
-@pytest.mark.parametrize("name", [ZONE, "ns1." + ZONE])
-def test_any_static_is_one_rrset(srv, name):
+# RFC 8482 4.1: one RRset answers ANY; the zone hands out its RRset of the
+# lowest type at the name, A at both.
+@pytest.mark.parametrize("name, expect", [
+    (ZONE, ["192.0.2.1"]),
+    ("ns1." + ZONE, ["127.0.0.1"]),
+])
+def test_any_static_is_one_rrset(srv, name, expect):
     r = srv.query(name, "ANY")
     assert r.rcode() == dns.rcode.NOERROR and r.flags & dns.flags.AA
     assert len(r.answer) == 1
-    assert len(r.answer[0]) >= 1
+    assert r.answer[0].rdtype == dns.rdatatype.A
     assert r.answer[0].name == dns.name.from_text(name)
+    assert sorted(rd.to_text() for rd in r.answer[0]) == expect
+
+
+# --- QCLASS ANY (RFC 1035 3.2.5) ---------------------------------------------
+# The zone is class IN, and a question of class ANY asks for it too: answered
+# as the same question in class IN would be, AA set, as Knot and NSD do
+# (test_knot_diff.py test_qclass_any compares every name and type with Knot).
+
+def test_qclass_any_at_txt_name_is_answered(srv):
+    _, full = account(srv, value(60), value(61))
+    r = srv.query(full, "TXT", rdclass="ANY")
+    assert r.rcode() == dns.rcode.NOERROR and r.flags & dns.flags.AA
+    assert [(q.name.to_text(), q.rdclass) for q in r.question] == [(full, dns.rdataclass.ANY)]
+    assert [rr.rdclass for rr in r.answer] == [dns.rdataclass.IN]
+    assert txt_values(r) == sorted([value(60), value(61)])
+
+
+@pytest.mark.parametrize("name, rdtype, expect", [
+    (ZONE, "SOA", None),
+    (ZONE, "A", ["192.0.2.1"]),
+    ("ns1." + ZONE, "AAAA", ["::1"]),
+    ("mail." + ZONE, "MX", ["10 ns1." + ZONE]),
+])
+def test_qclass_any_static(srv, name, rdtype, expect):
+    r = srv.query(name, rdtype, rdclass="ANY")
+    assert r.rcode() == dns.rcode.NOERROR and r.flags & dns.flags.AA
+    assert len(r.answer) == 1
+    assert r.answer[0].rdclass == dns.rdataclass.IN
+    assert r.answer[0].rdtype == dns.rdatatype.from_text(rdtype)
+    if expect is not None:
+        assert sorted(rd.to_text() for rd in r.answer[0]) == expect
+
+
+def test_qclass_any_negative_answers(srv):
+    r = srv.query("nonexistent." + ZONE, "TXT", rdclass="ANY")
+    assert r.rcode() == dns.rcode.NXDOMAIN and r.flags & dns.flags.AA
+    assert [dns.rdatatype.to_text(rr.rdtype) for rr in r.authority] == ["SOA"]
+    r = srv.query("ns1." + ZONE, "TXT", rdclass="ANY")
+    assert r.rcode() == dns.rcode.NOERROR and r.flags & dns.flags.AA and r.answer == []
+    assert [dns.rdatatype.to_text(rr.rdtype) for rr in r.authority] == ["SOA"]
+
+
+def test_qclass_any_outside_the_zone_and_transfers_refused(srv):
+    r = srv.query("example.net.", "TXT", rdclass="ANY")
+    assert r.rcode() == dns.rcode.REFUSED and not r.flags & dns.flags.AA and r.answer == []
+    q = dns.message.make_query(ZONE, "AXFR", rdclass="ANY")
+    r = dns.message.from_wire(srv.send_raw_tcp(q.to_wire()))
+    assert r.rcode() == dns.rcode.REFUSED and r.answer == []
 
 
 # --- EDNS ---------------------------------------------------------------------
