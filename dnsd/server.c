@@ -3,9 +3,10 @@
  * Worker threads and their sockets. Every worker binds its own UDP and TCP
  * socket on every listen address (SO_REUSEPORT lets the kernel spread
  * packets and connections), runs its own event base, and answers from its
- * own reference to the zone and its own store reader.
+ * own reference to the zone and its own store reader. What a worker does
+ * with each message is dnsd/worker.c's; this file starts, reloads and
+ * stops the threads.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -13,22 +14,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "dnsd/answer.h"
 #include "dnsd/server.h"
+#include "dnsd/tcp.h"
+#include "dnsd/udp.h"
 #include "dnsd/worker.h"
-#include "dnsd/xfr.h"
-#include "lib/dns/zone_names.h"
 #include "lib/error.h"
 #include "lib/health.h"
-#include "lib/log.h"
 
 #define TCP_BACKLOG 1024
 #define UDP_RCVBUF (4 * 1024 * 1024)
-/* Seconds between two log lines of one kind of refusal (acm_worker_refused). */
-#define REFUSAL_LOG_INTERVAL 10
 
 struct acm_server {
 	unsigned count;
@@ -42,212 +38,6 @@ struct acm_server {
 	pthread_cond_t closing_cv;
 	unsigned closed;                /* workers that stopped taking updates */
 };
-
-void acm_worker_batch_begin(acm_worker_t *w)
-{
-	w->snapshot_ok = acm_reader_begin(w->reader, &w->serial) == ACM_OK;
-	w->now = (uint64_t)time(NULL);
-	/* The table is current when it holds every account change this
-	 * snapshot sees; until the rebuild it asks for is published, keys
-	 * come from the store, so a change counts from the next packet. */
-	w->keys = w->snapshot_ok ? acm_keyring_get(w->keyring, &w->keys_held,
-	                                           acm_reader_accounts_gen(w->reader))
-	                         : NULL;
-}
-
-void acm_worker_batch_end(acm_worker_t *w)
-{
-	if (w->snapshot_ok)
-		acm_reader_end(w->reader);
-	w->snapshot_ok = false;
-}
-
-static int worker_lookup(void *ctx, const uint8_t *owner, size_t len, const uint8_t **rec,
-                         size_t *reclen)
-{
-	acm_worker_t *w = ctx;
-	if (!w->snapshot_ok)
-		return ACM_ESTORE;
-	return acm_reader_lookup(w->reader, owner, len, rec, reclen);
-}
-
-const char *acm_addr_text(const struct sockaddr *sa, char *buf, size_t len)
-{
-	const void *addr = NULL;
-	if (sa && sa->sa_family == AF_INET)
-		addr = &((const struct sockaddr_in *)sa)->sin_addr;
-	else if (sa && sa->sa_family == AF_INET6)
-		addr = &((const struct sockaddr_in6 *)sa)->sin6_addr;
-	if (!addr || !inet_ntop(sa->sa_family, addr, buf, (socklen_t)len))
-		snprintf(buf, len, "?");
-	return buf;
-}
-
-/* An account's key is named <subdomain>.<apex>: the first label names the
- * account. acm_tsig_verify compares the whole name, so a label that reads
- * differently as a C string cannot borrow another account's key. */
-int acm_worker_account(acm_worker_t *w, const uint8_t *name, acm_keyrec_buf_t *buf,
-                       const acm_keyrec_t **out)
-{
-	size_t apex_len;
-	acm_zname_t zn;
-	char label[ACM_LABEL_MAX + 1];
-	acm_account_t acc;
-	acm_zname_shape(name, acm_zone_apex(w->zone, &apex_len), &zn);
-	if (zn.kind != ACM_ZNAME_ACCOUNT || memchr(name + 1, '\0', name[0]))
-		return ACM_ENOTFOUND;
-	if (w->keys) {
-		*out = acm_keytab_find(w->keys, name + 1, name[0]);
-		return *out ? ACM_OK : ACM_ENOTFOUND;
-	}
-	memcpy(label, name + 1, name[0]);
-	label[name[0]] = '\0';
-	int rc = acm_store_account_get(w->store, label, &acc);
-	if (rc == ACM_OK)
-		rc = acm_keyrec_from_account(&acc, buf->b, sizeof(buf->b));
-	else if (rc == ACM_EBADNAME)
-		rc = ACM_ENOTFOUND;
-	memset(&acc, 0, sizeof(acc));
-	*out = rc == ACM_OK ? (const acm_keyrec_t *)buf->b : NULL;
-	return rc;
-}
-
-/* TSIG keys: transfer and notify keys from the configuration, then the
- * account whose name the key bears, so that a client holding an account
- * key (certbot's rfc2136 plugin) gets signed answers to its probes. */
-static int worker_key(void *ctx, const uint8_t *name, size_t len, acm_tsig_key_t *out)
-{
-	acm_worker_t *w = ctx;
-	const acm_tsig_key_t *k = acm_zone_tsig_key(w->zone, name, len);
-	if (k) {
-		*out = *k;
-		return ACM_OK;
-	}
-	acm_keyrec_buf_t buf;
-	const acm_keyrec_t *rec;
-	int rc = acm_worker_account(w, name, &buf, &rec);
-	if (rc == ACM_OK)
-		acm_keyrec_key(rec, name, len, out);
-	return rc;
-}
-
-void acm_worker_refused(acm_worker_t *w, enum acm_m_refusal reason, const char *msg,
-                        const struct sockaddr *peer, const acm_kv_t *detail, size_t n)
-{
-#define LIMIT ACM_LOG_LIMIT_INIT(REFUSAL_LOG_INTERVAL)
-	static acm_log_limit_t limits[] = { LIMIT, LIMIT, LIMIT, LIMIT, LIMIT, LIMIT, LIMIT };
-#undef LIMIT
-	_Static_assert(sizeof(limits) / sizeof(limits[0]) == ACM_M_REFUSALS, "one limit per reason");
-	char who[INET6_ADDRSTRLEN];
-	acm_kv_t kv[ACM_REFUSED_DETAIL_MAX + 1];
-	acm_counter_add(&w->metrics->refused[reason], 1);
-	if (n > ACM_REFUSED_DETAIL_MAX)
-		n = ACM_REFUSED_DETAIL_MAX;
-	kv[0] = ACM_KS("client", acm_addr_text(peer, who, sizeof(who)));
-	memcpy(kv + 1, detail, n * sizeof(*detail));
-	acm_log_limited_fields(&limits[reason], ACM_LOG_INFO, msg, kv, n + 1);
-}
-
-/* The query's TSIG failed, or a transfer was refused: counted, and said
- * once in a while, with the client, where the answer ends. */
-static void log_refusal(acm_worker_t *w, const acm_query_t *q, const acm_answer_info_t *info,
-                        const struct sockaddr *peer)
-{
-	char name[ACM_DNAME_TXT_MAX];
-	bool xfr = q->qtype == ACM_RRTYPE_AXFR || q->qtype == ACM_RRTYPE_IXFR;
-	if (info->tsig_error == ACM_TSIG_OK && !info->xfr_refused)
-		return;
-	if (acm_dname_to_text(q->qname, name) < 0)
-		snprintf(name, sizeof(name), "?");
-	enum acm_m_refusal reason = info->tsig_error == ACM_TSIG_BADKEY    ? ACM_M_REFUSED_BADKEY
-	                            : info->tsig_error == ACM_TSIG_BADTIME ? ACM_M_REFUSED_BADTIME
-	                            : info->tsig_error == ACM_TSIG_BADSIG  ? ACM_M_REFUSED_BADSIG
-	                            : info->tsig_error != ACM_TSIG_OK ? ACM_M_REFUSED_MALFORMED
-	                                                              : ACM_M_REFUSED_TRANSFER;
-	if (reason != ACM_M_REFUSED_TRANSFER) {
-		const char *tsig = reason == ACM_M_REFUSED_MALFORMED
-		                           ? "malformed"
-		                           : acm_dns_tsig_error_name(info->tsig_error);
-		const acm_kv_t kv[] = { ACM_KS("kind", xfr ? "transfer" : "query"),
-			                ACM_KS("qname", name), ACM_KS("tsig", tsig) };
-		acm_worker_refused(w, reason, "TSIG refused", peer, kv, 3);
-	} else {
-		const acm_kv_t kv[] = { ACM_KS("qname", name),
-			                ACM_KS("reason", "not in transfer.allow") };
-		acm_worker_refused(w, reason, "transfer refused", peer, kv, 2);
-	}
-}
-
-/* Hand an allowed transfer to the TCP handler, or answer SERVFAIL. */
-static size_t start_xfr(acm_worker_t *w, const acm_answer_env_t *env, const acm_query_t *q,
-                        const acm_answer_info_t *info, const struct sockaddr *peer,
-                        uint8_t *out, size_t outcap, acm_xfr_t **xfr)
-{
-	char who[INET6_ADDRSTRLEN];
-	int rc = acm_xfr_start(w->zone, w->store, q, &info->tsig,
-	                       acm_addr_text(peer, who, sizeof(who)), xfr);
-	if (rc == ACM_OK)
-		return 0;
-	acm_log_kv(ACM_LOG_ERROR, "transfer failed", ACM_KS("client", who),
-	           ACM_KS("error", acm_strerror(rc)));
-	acm_query_t fail = *q;
-	fail.rcode = ACM_RCODE_SERVFAIL;
-	fail.has_tsig = false;
-	return acm_answer(env, &fail, true, out, outcap, NULL);
-}
-
-/* Counted where the query, its answer and the transport meet. A TXT
- * lookup in the zone had values when some were sent, or when they did not
- * fit (only values make a TXT answer that large). */
-static void count_answer(acm_worker_t *w, const acm_query_t *q, const acm_answer_info_t *info,
-                         bool tcp, size_t n)
-{
-	if (n == 0 && !info->xfr)
-		return;   /* no room to sign: nothing was answered */
-	int rcode = !info->xfr ? info->rcode : n > 0 ? ACM_RCODE_SERVFAIL : ACM_RCODE_NOERROR;
-	bool tc = !info->xfr && info->truncated;
-	acm_dns_metrics_answer(w->metrics, tcp, q->qtype, rcode, n, tc);
-	if (q->qtype != ACM_RRTYPE_TXT ||
-	    (rcode != ACM_RCODE_NOERROR && rcode != ACM_RCODE_NXDOMAIN))
-		return;
-	acm_counter_add(info->txt_count > 0 || tc ? &w->metrics->txt_values
-	                                          : &w->metrics->txt_novalues, 1);
-}
-
-size_t acm_worker_answer(acm_worker_t *w, const uint8_t *in, size_t len, bool tcp,
-                         const struct sockaddr *peer, uint8_t *out, size_t outcap,
-                         acm_xfr_t **xfr)
-{
-	acm_query_t q;
-	acm_answer_info_t info;
-	if (!acm_query_parse(in, len, &q)) {
-		acm_counter_add(&w->metrics->dropped[ACM_M_DROP_MALFORMED], 1);
-		return 0;
-	}
-	acm_answer_env_t env = {
-		.zone = w->zone,
-		.lookup = worker_lookup,
-		.lookup_ctx = w,
-		.key_lookup = worker_key,
-		.key_ctx = w,
-		.client = xfr || !tcp ? peer : NULL,
-		.serial = w->serial,
-		.now = w->now,
-		.udp_payload = w->udp_payload,
-	};
-	size_t n = acm_answer(&env, &q, tcp, out, outcap, &info);
-	if (info.xfr) {
-		n = start_xfr(w, &env, &q, &info, peer, out, outcap, xfr);
-		count_answer(w, &q, &info, tcp, n);
-		return n;
-	}
-	count_answer(w, &q, &info, tcp, n);
-	if (q.has_tsig || info.xfr_refused)
-		log_refusal(w, &q, &info, peer);
-	if (w->lookups && n > 0)
-		acm_worker_log_lookup(w, &q, &info, tcp, peer);
-	return n;
-}
 
 static void take_pending_zone(evutil_socket_t fd, short what, void *arg)
 {

@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "dnsd/tcp.h"
 #include "dnsd/update.h"
 #include "dnsd/worker.h"
 #include "dnsd/xfr.h"
@@ -118,17 +119,38 @@ static bool xfr_pump(conn_t *c)
 	return true;
 }
 
-/* An UPDATE is answered when its changes are durable, through
- * acm_tcp_send; the queries after it need not wait (RFC 7766 7). */
+/* Send msg (len 0: nothing) on the connection peer->id, the answer to an
+ * update it was waiting for, if the connection is still open. */
+static void tcp_send(const acm_peer_t *peer, const uint8_t *msg, size_t len)
+{
+	acm_tcp_t *t = peer->ctx;
+	uint64_t conn_id = peer->id;
+	conn_t *c = t->conns;
+	while (c && c->id != conn_id)
+		c = c->next;
+	if (!c)
+		return;   /* closed meanwhile: the answer has nowhere to go */
+	c->waiting--;
+	struct evbuffer *output = bufferevent_get_output(c->bev);
+	if (len > 0) {
+		uint8_t prefix[2];
+		acm_put_u16(prefix, (uint16_t)len);
+		evbuffer_add(output, prefix, 2);
+		evbuffer_add(output, msg, len);
+	} else if (c->closing && !c->waiting && !c->xfr && evbuffer_get_length(output) == 0) {
+		conn_close(c);
+	}
+}
+
+/* An UPDATE is answered when its changes are durable, through tcp_send;
+ * the queries after it need not wait (RFC 7766 7). */
 static bool take_update(conn_t *c, size_t len)
 {
 	if (!acm_update_is(c->t->in, len))
 		return false;
-	acm_peer_t peer = { .fd = -1 };
+	acm_peer_t peer = { .send = tcp_send, .ctx = c->t, .id = c->id };
 	memcpy(&peer.addr, &c->peer, sizeof(c->peer));
 	peer.addrlen = sizeof(c->peer);
-	peer.tcp = c->t;
-	peer.conn_id = c->id;
 	c->waiting++;
 	return acm_worker_update(c->t->w, c->t->in, len, &peer);
 }
@@ -337,25 +359,6 @@ int acm_tcp_open(acm_worker_t *w, int fd, acm_tcp_t **out)
 	}
 	*out = t;
 	return ACM_OK;
-}
-
-void acm_tcp_send(acm_tcp_t *t, uint64_t conn_id, const uint8_t *msg, size_t len)
-{
-	conn_t *c = t->conns;
-	while (c && c->id != conn_id)
-		c = c->next;
-	if (!c)
-		return;   /* closed meanwhile: the answer has nowhere to go */
-	c->waiting--;
-	struct evbuffer *output = bufferevent_get_output(c->bev);
-	if (len > 0) {
-		uint8_t prefix[2];
-		acm_put_u16(prefix, (uint16_t)len);
-		evbuffer_add(output, prefix, 2);
-		evbuffer_add(output, msg, len);
-	} else if (c->closing && !c->waiting && !c->xfr && evbuffer_get_length(output) == 0) {
-		conn_close(c);
-	}
 }
 
 void acm_tcp_close(acm_tcp_t *t)

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "dnsd/udp.h"
 #include "dnsd/update.h"
 #include "dnsd/worker.h"
 #include "lib/error.h"
@@ -110,13 +111,34 @@ static void set_reply_source(const struct msghdr *in, struct msghdr *out, uint8_
 
 _Static_assert(UDP_CMSG_SPACE <= ACM_PEER_CMSG_MAX, "acm_peer_t.cmsg too small");
 
+/* The answer to an UPDATE, sent on its own from the socket it came in on. */
+static void udp_send(const acm_peer_t *peer, const uint8_t *msg, size_t len)
+{
+	const acm_udp_t *u = peer->ctx;
+	if (len == 0)
+		return;
+	acm_peer_t p = *peer;
+	struct iovec iov = { (void *)msg, len };
+	struct msghdr h = {
+		.msg_name = &p.addr,
+		.msg_namelen = p.addrlen,
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = p.cmsg_len ? p.cmsg : NULL,
+		.msg_controllen = p.cmsg_len,
+	};
+	/* A lost answer is a lost datagram: the client asks again, and the
+	 * update's own prerequisites or idempotence make that safe. */
+	(void)sendmsg(u->fd, &h, MSG_DONTWAIT);
+}
+
 /* An UPDATE is answered on its own, once its changes are durable. */
 static bool take_update(acm_udp_t *u, int i)
 {
 	const struct msghdr *h = &u->in[i].msg_hdr;
 	if (!acm_update_is(u->in_buf[i], u->in[i].msg_len))
 		return false;
-	acm_peer_t peer = { .fd = u->fd };
+	acm_peer_t peer = { .send = udp_send, .ctx = u };
 	memcpy(&peer.addr, h->msg_name, h->msg_namelen);
 	peer.addrlen = h->msg_namelen;
 	if (u->wildcard) {

@@ -3,9 +3,9 @@
  * Dynamic updates between a worker and group commit. The worker parses and
  * checks the message (dnsd/update.c) and submits its chain; the committer
  * writes the answer once the chain is durable and wakes the worker, which
- * sends it: on the UDP socket the update came in on, or on its TCP
- * connection if that is still open. The answer never goes out before the
- * commit, and the worker never waits for one.
+ * sends it through the peer, the way the update came in (dnsd/worker.h).
+ * The answer never goes out before the commit, and the worker never waits
+ * for one.
  */
 #include <errno.h>
 #include <event2/event.h>
@@ -39,29 +39,6 @@ struct acm_pending {
 static int answer_rcode(const uint8_t *out, size_t n)
 {
 	return n >= ACM_DNS_HEADER ? acm_get_u16(out + ACM_DNS_FLAGS_OFF) & ACM_RCODE_MASK : -1;
-}
-
-static void deliver(const acm_peer_t *peer, const uint8_t *msg, size_t len)
-{
-	if (peer->tcp) {
-		acm_tcp_send(peer->tcp, peer->conn_id, msg, len);
-		return;
-	}
-	if (len == 0)
-		return;
-	acm_peer_t p = *peer;
-	struct iovec iov = { (void *)msg, len };
-	struct msghdr h = {
-		.msg_name = &p.addr,
-		.msg_namelen = p.addrlen,
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = p.cmsg_len ? p.cmsg : NULL,
-		.msg_controllen = p.cmsg_len,
-	};
-	/* A lost answer is a lost datagram: the client asks again, and the
-	 * update's own prerequisites or idempotence make that safe. */
-	(void)sendmsg(p.fd, &h, MSG_DONTWAIT);
 }
 
 /* What the key and allow callbacks share for one message. */
@@ -126,7 +103,7 @@ static void answer_ready(evutil_socket_t fd, short what, void *arg)
 	           ACM_KS("account", acm_update_account(p->u)),
 	           ACM_KS("rcode", acm_dns_rcode_name(p->rcode, rbuf)));
 	count_answer(p->w, p->out, p->out_len);
-	deliver(&p->peer, p->out, p->out_len);
+	p->peer.send(&p->peer, p->out, p->out_len);
 	pending_free(p);
 }
 
@@ -170,7 +147,7 @@ static void answer_failed(acm_worker_t *w, acm_update_t *u, const acm_peer_t *pe
 	size_t n = acm_update_finish(u, (uint64_t)time(NULL), out, sizeof(out), &rcode);
 	acm_err("update by account %s: %s", acm_update_account(u), acm_strerror(rc));
 	count_answer(w, out, n);
-	deliver(peer, out, n);
+	peer->send(peer, out, n);
 }
 
 static void submit(acm_worker_t *w, acm_update_t *u, const acm_peer_t *peer)
@@ -246,8 +223,7 @@ bool acm_worker_update(acm_worker_t *w, const uint8_t *msg, size_t len, const ac
 		return false;
 	if (w->updates_closed) {
 		/* stopping: group commit takes no more; the client asks again */
-		if (peer->tcp)
-			acm_tcp_send(peer->tcp, peer->conn_id, NULL, 0);
+		peer->send(peer, NULL, 0);
 		return true;
 	}
 	update_ctx_t ctx = { .w = w, .peer = peer };
@@ -269,7 +245,7 @@ bool acm_worker_update(acm_worker_t *w, const uint8_t *msg, size_t len, const ac
 	}
 	log_answer(w, why, &ctx, out, n);
 	count_answer(w, out, n);
-	deliver(peer, out, n);
+	peer->send(peer, out, n);
 	return true;
 }
 

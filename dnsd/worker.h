@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * Internal to dnsd/: one worker thread's state, shared by the UDP and TCP
- * handlers it runs. Everything here is touched by its own thread only,
- * except pending_zone (atomic hand-over from the reloading thread).
+ * Internal to dnsd/: one worker thread's state, and what the UDP and TCP
+ * handlers it runs (udp.h, tcp.h) call for each message they receive
+ * (worker.c, update_io.c, lookup.c). Everything here is touched by its own
+ * thread only, except pending_zone (atomic hand-over from the reloading
+ * thread). Includes no transport: replies go back through the peer.
  */
 #ifndef ACM_DNSD_WORKER_H
 #define ACM_DNSD_WORKER_H
@@ -16,28 +18,15 @@
 
 #include "dnsd/answer.h"
 #include "dnsd/keyring.h"
-#include "lib/config.h"
-#include "lib/conn_limit.h"
 #include "lib/log.h"
 #include "lib/metrics.h"
 #include "lib/store.h"
 #include "lib/tsig.h"
 #include "lib/zone.h"
 
-typedef struct acm_udp acm_udp_t;
-typedef struct acm_tcp acm_tcp_t;
 typedef struct acm_xfr acm_xfr_t;
 typedef struct acm_commit acm_commit_t;
 struct sockaddr;
-
-typedef struct {
-	acm_conn_limit_t *table;        /* open TCP connections, all workers */
-	unsigned max;                   /* dns.tcp_max_clients, fitted to the descriptor limit */
-	unsigned per_client;            /* dns.tcp_max_per_client */
-	unsigned per_network;           /* what one /24 or /48 may hold: max less a reserve */
-	unsigned idle_timeout;          /* seconds between messages */
-	unsigned message_timeout;       /* seconds for one message, once begun */
-} acm_tcp_limits_t;
 
 typedef struct acm_worker {
 	unsigned index;
@@ -64,13 +53,13 @@ typedef struct acm_worker {
 	uint64_t now;
 	bool snapshot_ok;
 	uint16_t udp_payload;
-	acm_tcp_limits_t *tcp_limits;
+	struct acm_tcp_limits *tcp_limits;     /* dnsd/tcp.h */
 	struct acm_lookup_log *lookups;         /* NULL: lookups are not logged */
 	acm_dns_metrics_t *metrics;             /* this worker's own; NULL: not counted */
 	size_t udp_count;
-	acm_udp_t **udp;
+	struct acm_udp **udp;
 	size_t tcp_count;
-	acm_tcp_t **tcp;
+	struct acm_tcp **tcp;
 } acm_worker_t;
 
 /* Open a store snapshot for a batch of queries / close it after the batch. */
@@ -93,21 +82,31 @@ void acm_worker_log_lookup(acm_worker_t *w, const acm_query_t *q, const acm_answ
 /* The address of sa as text, for logs. */
 const char *acm_addr_text(const struct sockaddr *sa, char *buf, size_t len);
 
-/* Where the answer to a dynamic update goes, now or once it is durable. */
+/*
+ * Where the answer to a request goes, now or once it is durable: the
+ * client, and the transport that received the request, which fills in
+ * every field. Others read addr and answer through send, nothing else; ctx,
+ * id and cmsg are the transport's. Copied by value, it stays valid while
+ * its worker runs.
+ */
 #define ACM_PEER_CMSG_MAX 64
-typedef struct {
-	struct sockaddr_storage addr;
+typedef struct acm_peer acm_peer_t;
+struct acm_peer {
+	struct sockaddr_storage addr;           /* the client */
 	socklen_t addrlen;
-	int fd;                                 /* UDP: the socket it came in on */
+	/* Send msg[0..len) to the client; len 0: no answer, the request is
+	 * done with. Called on the worker's thread. */
+	void (*send)(const acm_peer_t *peer, const uint8_t *msg, size_t len);
+	void *ctx;                              /* the handler it came in on */
+	uint64_t id;                            /* TCP: the connection, by its id */
 	uint8_t cmsg[ACM_PEER_CMSG_MAX];        /* UDP: the reply's source address */
 	size_t cmsg_len;
-	acm_tcp_t *tcp;                         /* TCP: the listener, NULL for UDP, */
-	uint64_t conn_id;                       /* and the connection by its id */
-} acm_peer_t;
+};
 
 /* Dynamic update (update_io.c): false if msg is not an UPDATE; else it is
  * taken care of and answered through peer, now or once its changes are
- * durable (TCP: acm_tcp_send is called exactly once, maybe with nothing). */
+ * durable: peer->send is called exactly once, maybe with nothing, unless
+ * the worker stops first (acm_worker_updates_free). */
 bool acm_worker_update(acm_worker_t *w, const uint8_t *msg, size_t len, const acm_peer_t *peer);
 /* Drop the updates still waiting for their answer (the worker is stopping,
  * after group commit stopped). */
@@ -125,20 +124,5 @@ int acm_worker_account(acm_worker_t *w, const uint8_t *name, acm_keyrec_buf_t *b
 #define ACM_REFUSED_DETAIL_MAX 4
 void acm_worker_refused(acm_worker_t *w, enum acm_m_refusal reason, const char *msg,
                         const struct sockaddr *peer, const acm_kv_t *detail, size_t n);
-
-/* UDP (udp.c): a bound socket's handler on this worker's base. */
-int acm_udp_open(acm_worker_t *w, int fd, acm_udp_t **out);
-void acm_udp_close(acm_udp_t *u);
-
-/* TCP (tcp.c): the limits all workers share, from cfg: ACM_OK or -ENOMEM.
- * _fini after every worker stopped. */
-int acm_tcp_limits_init(acm_tcp_limits_t *lim, const acm_config_t *cfg);
-void acm_tcp_limits_fini(acm_tcp_limits_t *lim);
-/* TCP (tcp.c): a listening socket's handler on this worker's base. */
-int acm_tcp_open(acm_worker_t *w, int fd, acm_tcp_t **out);
-void acm_tcp_close(acm_tcp_t *t);
-/* Send msg (len 0: nothing) on the connection conn_id of t, the answer to
- * an update it was waiting for, if the connection is still open. */
-void acm_tcp_send(acm_tcp_t *t, uint64_t conn_id, const uint8_t *msg, size_t len);
 
 #endif
