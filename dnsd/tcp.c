@@ -56,6 +56,7 @@ typedef struct conn {
 struct acm_tcp {
 	acm_worker_t *w;
 	struct evconnlistener *listener;
+	int fd;                 /* ours: closed by acm_tcp_close, not by the listener */
 	acm_accept_guard_t *guard;
 	conn_t *conns;          /* open connections, so a stop can close them */
 	uint64_t next_id;
@@ -347,8 +348,10 @@ int acm_tcp_open(acm_worker_t *w, int fd, acm_tcp_t **out)
 	if (!t)
 		return -ENOMEM;
 	t->w = w;
-	/* Backlog 0: the socket is already listening. */
-	t->listener = evconnlistener_new(w->base, conn_accept, t, LEV_OPT_CLOSE_ON_FREE, 0, fd);
+	t->fd = fd;
+	/* Backlog 0: the socket is already listening. Not LEV_OPT_CLOSE_ON_FREE:
+	 * on failure the caller still owns fd and closes it. */
+	t->listener = evconnlistener_new(w->base, conn_accept, t, 0, 0, fd);
 	int rc = t->listener ? acm_accept_guard_new(t->listener, NULL, on_accept_failed, t, &t->guard)
 	                     : -ENOMEM;
 	if (rc != ACM_OK) {
@@ -369,6 +372,7 @@ void acm_tcp_close(acm_tcp_t *t)
 		conn_close(t->conns);
 	acm_accept_guard_free(t->guard);
 	evconnlistener_free(t->listener);
+	close(t->fd);
 	free(t);
 }
 

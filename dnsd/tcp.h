@@ -28,8 +28,9 @@ int acm_tcp_limits_init(acm_tcp_limits_t *lim, const acm_config_t *cfg);
 void acm_tcp_limits_fini(acm_tcp_limits_t *lim);
 
 /* Accept connections on fd (listening, non-blocking) from w's loop, within
- * w->tcp_limits; the handler owns fd from then on. ACM_OK and *out, or
- * an error code (-ENOMEM). */
+ * w->tcp_limits; on success the handler owns fd (acm_tcp_close closes
+ * it). ACM_OK and *out, or an error code (-ENOMEM) with fd still the
+ * caller's. */
 int acm_tcp_open(acm_worker_t *w, int fd, acm_tcp_t **out);
 /* Close every connection and the listener (NULL: nothing), on w's thread
  * or once it stopped. */
