@@ -46,12 +46,10 @@ void acm_worker_batch_begin(acm_worker_t *w)
 {
 	w->snapshot_ok = acm_reader_begin(w->reader, &w->serial) == ACM_OK;
 	w->now = (uint64_t)time(NULL);
-	/* The table is current when it holds every account change this
-	 * snapshot sees; until the rebuild it asks for is published, keys
-	 * come from the store, so a change counts from the next packet. */
-	w->keys = w->snapshot_ok ? acm_keyring_get(w->keyring, &w->keys_held,
-	                                           acm_reader_accounts_gen(w->reader))
-	                         : NULL;
+	/* Accounts changed after the table's generation, up to this
+	 * snapshot's, are read from the store (acm_worker_account), so a
+	 * change counts from the next packet. */
+	w->keys = w->snapshot_ok ? acm_keyring_view(w->keyring, &w->keyview, w->reader) : NULL;
 }
 
 void acm_worker_batch_end(acm_worker_t *w)
@@ -94,7 +92,7 @@ int acm_worker_account(acm_worker_t *w, const uint8_t *name, acm_keyrec_buf_t *b
 	acm_account_t acc;
 	if (acm_dname_under(name, apex) != 1 || memchr(name + 1, '\0', name[0]))
 		return ACM_ENOTFOUND;
-	if (w->keys) {
+	if (w->keys && !acm_keyview_changed(&w->keyview, name + 1, name[0])) {
 		*out = acm_keytab_find(w->keys, name + 1, name[0]);
 		return *out ? ACM_OK : ACM_ENOTFOUND;
 	}
@@ -464,7 +462,7 @@ static void worker_free(acm_worker_t *w)
 		acm_reader_close(w->reader);
 	acm_zone_unref(atomic_exchange(&w->pending_zone, NULL));
 	acm_zone_unref(w->zone);
-	acm_keytab_unref(w->keys_held);
+	acm_keyview_release(&w->keyview);
 }
 
 static unsigned worker_count(const acm_config_t *cfg)
