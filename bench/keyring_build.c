@@ -7,7 +7,8 @@
  *
  * Opens the store read-only as acmensd would, builds the table REPEATS
  * times (default 5) and prints one JSON line: the entries, the fastest and
- * the median build, and the resident memory the table added.
+ * the median build, the bytes the table holds, and the resident memory the
+ * first build added (the table and the store pages it read).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,7 +81,7 @@ int main(int argc, char **argv)
 
 	double times[REPEATS_MAX];
 	long rss_added = 0;
-	size_t entries = 0;
+	size_t entries = 0, bytes = 0;
 	for (int i = 0; i < repeats; i++) {
 		acm_keyring_t *kr;
 		acm_keytab_t *held = NULL;
@@ -94,6 +95,7 @@ int main(int argc, char **argv)
 			die("generation", rc);
 		const acm_keytab_t *t = acm_keyring_get(kr, &held, gen);
 		entries = t ? acm_keytab_count(t) : 0;
+		bytes = t ? acm_keytab_bytes(t) : 0;
 		if (i == 0)
 			rss_added = rss_bytes() - before;
 		acm_keytab_unref(held);
@@ -101,8 +103,8 @@ int main(int argc, char **argv)
 	}
 	qsort(times, (size_t)repeats, sizeof(times[0]), cmp_double);
 	printf("{\"entries\": %zu, \"build_seconds_min\": %.3f, \"build_seconds_median\": %.3f, "
-	       "\"rss_added_bytes\": %ld}\n",
-	       entries, times[0], times[repeats / 2], rss_added);
+	       "\"table_bytes\": %zu, \"rss_added_bytes\": %ld}\n",
+	       entries, times[0], times[repeats / 2], bytes, rss_added);
 	acm_store_close(store);
 	return 0;
 }

@@ -169,6 +169,11 @@ size_t acm_keytab_count(const acm_keytab_t *t)
 	return t->count;
 }
 
+size_t acm_keytab_bytes(const acm_keytab_t *t)
+{
+	return sizeof(*t) + t->cap + (t->mask + 1) * sizeof(*t->index);
+}
+
 void acm_keytab_unref(acm_keytab_t *t)
 {
 	if (!t || atomic_fetch_sub(&t->refs, 1) != 1)

@@ -100,6 +100,8 @@ void acm_keyview_release(acm_keyview_t *v);
 const acm_keyrec_t *acm_keytab_find(const acm_keytab_t *t, const uint8_t *label, size_t len);
 /* Number of entries. */
 size_t acm_keytab_count(const acm_keytab_t *t);
+/* Bytes the table holds (entries and index). */
+size_t acm_keytab_bytes(const acm_keytab_t *t);
 
 /*
  * The entry of one account, written into buf (cap bytes, 8-aligned;
