@@ -5,7 +5,7 @@
  * identical zone for other servers.
  *
  *   load_store -d DIR -z ZONE -n N [-v VALUES] [-b BATCH] [-s SEED]
- *              [-Z ZONEFILE] [-L NAMESFILE] [-C CREDSFILE]
+ *              [-Z ZONEFILE] [-L NAMESFILE] [-C CREDSFILE] [-k]
  *
  * Every account gets a UUID-style subdomain and username and a 40-character
  * key, and VALUES (default 2) TXT values of 43 base64url characters, all
@@ -16,11 +16,14 @@
  *    record, TTL 1) whose SOA serial is the store's serial after the load.
  * -L writes the subdomain labels, one per line (for query files).
  * -C writes "username key subdomain" per line (for the HTTP benchmarks).
+ * -k gives every account a TSIG key (hmac-sha256, random secret), as
+ *    acmensctl's --tsig does (for the keyring benchmarks).
  *
  * The zone apex must be given as in the acmensd configuration; DIR must
  * hold no store yet (loading twice fails with "exists").
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,7 +89,7 @@ static void b64str(char *out, size_t len)
 static void usage(void)
 {
 	fprintf(stderr, "usage: load_store -d DIR -z ZONE -n N [-v VALUES] [-b BATCH] [-s SEED]\n"
-	                "                  [-Z ZONEFILE] [-L NAMESFILE] [-C CREDSFILE]\n");
+	                "                  [-Z ZONEFILE] [-L NAMESFILE] [-C CREDSFILE] [-k]\n");
 	exit(2);
 }
 
@@ -115,8 +118,9 @@ int main(int argc, char **argv)
 	unsigned long n = 0, batch = 10000, nvalues = 2;
 	unsigned long long seed = 1;
 	int opt;
+	bool tsig = false;
 
-	while ((opt = getopt(argc, argv, "d:z:n:v:b:s:Z:L:C:")) != -1) {
+	while ((opt = getopt(argc, argv, "d:z:n:v:b:s:Z:L:C:k")) != -1) {
 		switch (opt) {
 		case 'd': dir = optarg; break;
 		case 'z': zone = optarg; break;
@@ -127,6 +131,7 @@ int main(int argc, char **argv)
 		case 'Z': zonefile = optarg; break;
 		case 'L': namesfile = optarg; break;
 		case 'C': credsfile = optarg; break;
+		case 'k': tsig = true; break;
 		default: usage();
 		}
 	}
@@ -175,6 +180,8 @@ int main(int argc, char **argv)
 				die("key hash", rc);
 			acc.key_scheme = ACM_KEY_SHA256;
 			acc.created = acc.updated = now;
+			if (tsig && (rc = acm_account_tsig_new(&acc, ACM_TSIG_HMAC_SHA256)) != ACM_OK)
+				die("tsig key", rc);
 			rc = acm_wtxn_account_create(w, &acc);
 			if (rc != ACM_OK)
 				die("account create", rc);

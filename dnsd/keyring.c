@@ -20,6 +20,8 @@
 
 #define EMPTY UINT32_MAX
 #define RETRY_S 1               /* after a failed build */
+#define GAP_FACTOR 2            /* rest after a build, times its duration */
+#define GAP_MIN_MS 200
 
 /* An entry: this header, the label, the secret, then (aligned) the
  * allowfrom ranges that parsed. */
@@ -167,6 +169,11 @@ size_t acm_keytab_count(const acm_keytab_t *t)
 	return t->count;
 }
 
+size_t acm_keytab_bytes(const acm_keytab_t *t)
+{
+	return sizeof(*t) + t->cap + (t->mask + 1) * sizeof(*t->index);
+}
+
 void acm_keytab_unref(acm_keytab_t *t)
 {
 	if (!t || atomic_fetch_sub(&t->refs, 1) != 1)
@@ -262,6 +269,25 @@ static void publish(acm_keyring_t *kr, acm_keytab_t *t)
 	acm_keytab_unref(old);
 }
 
+/* Wait on cv until ms from now or a stop (under mu). */
+static void rest(acm_keyring_t *kr, uint64_t ms)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	uint64_t ns = (uint64_t)until.tv_nsec + ms % 1000 * 1000000;
+	until.tv_sec += (time_t)(ms / 1000 + ns / 1000000000);
+	until.tv_nsec = (long)(ns % 1000000000);
+	while (!kr->stop && pthread_cond_timedwait(&kr->cv, &kr->mu, &until) == 0)
+		;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
 static void *builder_main(void *arg)
 {
 	acm_keyring_t *kr = arg;
@@ -273,17 +299,19 @@ static void *builder_main(void *arg)
 		}
 		pthread_mutex_unlock(&kr->mu);
 		acm_keytab_t *t;
+		uint64_t began = now_ms();
 		int rc = keytab_build(kr->store, &t);
 		if (rc == ACM_OK)
 			publish(kr, t);
+		uint64_t took = now_ms() - began;
 		pthread_mutex_lock(&kr->mu);
-		if (rc != ACM_OK && !kr->stop) {
-			/* workers read the store meanwhile; try again later */
-			struct timespec until;
-			clock_gettime(CLOCK_REALTIME, &until);
-			until.tv_sec += RETRY_S;
-			pthread_cond_timedwait(&kr->cv, &kr->mu, &until);
-		}
+		/* Workers list what changed meanwhile (or, after a failure, read
+		 * the store): rest so that changes arriving all the time cost a
+		 * share of a core, not all of it. */
+		if (rc != ACM_OK)
+			rest(kr, RETRY_S * 1000);
+		else
+			rest(kr, took * GAP_FACTOR > GAP_MIN_MS ? took * GAP_FACTOR : GAP_MIN_MS);
 	}
 	pthread_mutex_unlock(&kr->mu);
 	return NULL;
@@ -329,20 +357,23 @@ void acm_keyring_stop(acm_keyring_t *kr)
 	free(kr);
 }
 
-const acm_keytab_t *acm_keyring_get(acm_keyring_t *kr, acm_keytab_t **held, uint64_t gen)
+/* Replace *held by the published table when that one is newer. */
+static void take_newest(acm_keyring_t *kr, acm_keytab_t **held)
 {
-	if (*held && (*held)->gen >= gen)
-		return *held;
-	if (atomic_load(&kr->published) >= gen) {
-		pthread_mutex_lock(&kr->mu);
-		acm_keytab_t *t = kr->current;
-		atomic_fetch_add(&t->refs, 1);
-		pthread_mutex_unlock(&kr->mu);
-		acm_keytab_unref(*held);
-		*held = t;
-		return t;
-	}
-	/* Ask once per generation: the flag is cheap, the lock is not. */
+	if (*held && atomic_load(&kr->published) <= (*held)->gen)
+		return;
+	pthread_mutex_lock(&kr->mu);
+	acm_keytab_t *t = kr->current;
+	atomic_fetch_add(&t->refs, 1);
+	pthread_mutex_unlock(&kr->mu);
+	acm_keytab_unref(*held);
+	*held = t;
+}
+
+/* Ask for a table at gen or later, once per generation: the flag is
+ * cheap, the lock is not. */
+static void ask_rebuild(acm_keyring_t *kr, uint64_t gen)
+{
 	uint64_t w = atomic_load(&kr->wanted);
 	while (w < gen && !atomic_compare_exchange_weak(&kr->wanted, &w, gen))
 		;
@@ -351,5 +382,90 @@ const acm_keytab_t *acm_keyring_get(acm_keyring_t *kr, acm_keytab_t **held, uint
 		pthread_cond_signal(&kr->cv);
 		pthread_mutex_unlock(&kr->mu);
 	}
+}
+
+const acm_keytab_t *acm_keyring_get(acm_keyring_t *kr, acm_keytab_t **held, uint64_t gen)
+{
+	if (*held && (*held)->gen >= gen)
+		return *held;
+	take_newest(kr, held);
+	if ((*held)->gen >= gen)
+		return *held;
+	ask_rebuild(kr, gen);
 	return NULL;
+}
+
+/* ---- a worker's view ----------------------------------------------------- */
+
+static int list_change(void *ctx, uint64_t gen, const char *label)
+{
+	acm_keyview_t *v = ctx;
+	size_t len = strlen(label);
+	if (v->n == ACM_KEYVIEW_CHANGES)
+		return ACM_ESPACE;
+	struct acm_keyview_change *c = &v->changed[v->n++];
+	c->gen = gen;
+	c->len = (uint8_t)len;
+	c->hash = hash_label((const uint8_t *)label, len);
+	memcpy(c->label, label, len + 1);
+	return ACM_OK;
+}
+
+/* Forget the changes the view's table already holds. */
+static void drop_held_changes(acm_keyview_t *v)
+{
+	uint64_t tgen = v->held->gen;
+	size_t k = 0;
+	for (size_t i = 0; i < v->n; i++)
+		if (v->changed[i].gen > tgen)
+			v->changed[k++] = v->changed[i];
+	v->n = k;
+	if (v->gen < tgen)
+		v->gen = tgen;
+}
+
+const acm_keytab_t *acm_keyring_view(acm_keyring_t *kr, acm_keyview_t *v, acm_reader_t *r)
+{
+	uint64_t gen = acm_reader_accounts_gen(r);
+	take_newest(kr, &v->held);
+	if (v->held->gen >= gen) {
+		v->n = 0;
+		v->gen = v->held->gen;
+		return v->held;
+	}
+	ask_rebuild(kr, gen);
+	if (v->unlisted == v->held->gen + 1)
+		return NULL;                    /* tried already with this table */
+	drop_held_changes(v);
+	if (v->gen < gen) {
+		int rc = acm_reader_account_changes(r, v->gen, list_change, v);
+		if (rc != ACM_OK) {
+			v->n = 0;
+			v->gen = v->held->gen;
+			v->unlisted = v->held->gen + 1;
+			return NULL;
+		}
+		v->gen = gen;
+	}
+	return v->held;
+}
+
+bool acm_keyview_changed(const acm_keyview_t *v, const uint8_t *label, size_t len)
+{
+	uint32_t h = hash_label(label, len);
+	for (size_t i = 0; i < v->n; i++) {
+		const struct acm_keyview_change *c = &v->changed[i];
+		if (c->hash == h && c->len == len && memcmp(c->label, label, len) == 0)
+			return true;
+	}
+	return false;
+}
+
+void acm_keyview_release(acm_keyview_t *v)
+{
+	acm_keytab_unref(v->held);
+	v->held = NULL;
+	v->n = 0;
+	v->gen = 0;
+	v->unlisted = 0;
 }

@@ -3,11 +3,18 @@
  * The accounts' TSIG keys and allowfrom ranges in memory, for the DNS
  * workers. A table (hash by account label; the key of account <label> is
  * named <label>.<apex>) is built from the store by a thread of its own
- * whenever the store's accounts generation moves, and published by a
+ * when the store's accounts generation has moved, and published by a
  * pointer swap; each worker holds a reference to the table it reads. A
  * lookup takes no store read, no allocation and no lock, so a flood of
  * packets signed with unknown keys costs about what an unsigned one does.
  * Only enabled accounts with a TSIG key are in it (about 80 bytes each).
+ *
+ * A full build reads every account (1.5 s at 250,000), so accounts change
+ * while it runs: a worker keeps using the newest table it has and lists,
+ * from the store's change records, the accounts changed since that table's
+ * generation (acm_keyring_view); only those are read from the store until
+ * a newer table holds them. Rebuilds are spaced (twice the last build's
+ * time) so that steady registrations do not keep a core busy.
  */
 #ifndef ACM_DNSD_KEYRING_H
 #define ACM_DNSD_KEYRING_H
@@ -56,10 +63,45 @@ const acm_keytab_t *acm_keyring_get(acm_keyring_t *kr, acm_keytab_t **held, uint
 /* Drop a reference (NULL is ignored). */
 void acm_keytab_unref(acm_keytab_t *t);
 
+/* A worker's view: the table it holds and the accounts changed since that
+ * table's generation, up to its snapshot's. Zeroed to start. */
+#define ACM_KEYVIEW_CHANGES 256
+typedef struct {
+	acm_keytab_t *held;
+	uint64_t gen;                   /* changes listed up to this generation */
+	uint64_t unlisted;              /* held->gen + 1 when they could not be listed, else 0 */
+	size_t n;
+	struct acm_keyview_change {
+		uint64_t gen;
+		uint32_t hash;
+		uint8_t len;
+		char label[ACM_LABEL_MAX + 1];
+	} changed[ACM_KEYVIEW_CHANGES];
+} acm_keyview_t;
+
+/*
+ * The table to read for the snapshot r (begun): the newest table, with the
+ * accounts changed since its generation listed in v (ask
+ * acm_keyview_changed before using an entry). NULL when the changes could
+ * not be listed (more than ACM_KEYVIEW_CHANGES, or older than the store's
+ * change records, or a store failure): read every account from the store
+ * until a newer table is published. Asks for a rebuild when the table is
+ * behind r. Any thread, one view per thread; takes a lock only when a newer
+ * table is taken up.
+ */
+const acm_keytab_t *acm_keyring_view(acm_keyring_t *kr, acm_keyview_t *v, acm_reader_t *r);
+/* Did account label/len change after the view's table was built? Then
+ * read it from the store. */
+bool acm_keyview_changed(const acm_keyview_t *v, const uint8_t *label, size_t len);
+/* Drop the view's table. */
+void acm_keyview_release(acm_keyview_t *v);
+
 /* The entry of the account whose label is label/len (lower case), or NULL. */
 const acm_keyrec_t *acm_keytab_find(const acm_keytab_t *t, const uint8_t *label, size_t len);
 /* Number of entries. */
 size_t acm_keytab_count(const acm_keytab_t *t);
+/* Bytes the table holds (entries and index). */
+size_t acm_keytab_bytes(const acm_keytab_t *t);
 
 /*
  * The entry of one account, written into buf (cap bytes, 8-aligned;

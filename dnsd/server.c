@@ -255,7 +255,7 @@ static void worker_free(acm_worker_t *w)
 		acm_reader_close(w->reader);
 	acm_zone_unref(atomic_exchange(&w->pending_zone, NULL));
 	acm_zone_unref(w->zone);
-	acm_keytab_unref(w->keys_held);
+	acm_keyview_release(&w->keyview);
 }
 
 static unsigned worker_count(const acm_config_t *cfg)

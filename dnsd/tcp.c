@@ -182,9 +182,12 @@ static void conn_arm(conn_t *c, bool new_message)
 
 static void on_timeout(evutil_socket_t fd, short what, void *arg)
 {
+	conn_t *c = arg;
 	(void)fd;
 	(void)what;
-	conn_close(arg);
+	acm_counter_add(&c->t->w->metrics->tcp_closed[c->in_message ? ACM_M_TCP_MESSAGE_TIMEOUT
+	                                                             : ACM_M_TCP_IDLE_TIMEOUT], 1);
+	conn_close(c);
 }
 
 static void conn_read(struct bufferevent *bev, void *arg)
@@ -272,6 +275,14 @@ static void conn_event(struct bufferevent *bev, short what, void *arg)
 		conn_close(c);
 }
 
+static enum acm_m_tcp_close refusal_reason(int verdict)
+{
+	return verdict == ACM_CONN_CLIENT_FULL    ? ACM_M_TCP_MAX_PER_CLIENT
+	       : verdict == ACM_CONN_NETWORK_FULL ? ACM_M_TCP_NETWORK_SHARE
+	       : verdict == ACM_CONN_FULL         ? ACM_M_TCP_MAX_CLIENTS
+	                                          : ACM_M_TCP_NO_MEMORY;
+}
+
 static void log_refused(const struct sockaddr *sa, int verdict)
 {
 	char addr[INET6_ADDRSTRLEN + 8];
@@ -303,6 +314,7 @@ static void conn_accept(struct evconnlistener *l, evutil_socket_t fd,
 	int verdict = acm_conn_limit_take(lim->table, sa, &caps, &slot);
 	if (verdict != ACM_CONN_ADMITTED) {
 		acm_counter_add(&t->w->metrics->tcp_refused, 1);
+		acm_counter_add(&t->w->metrics->tcp_closed[refusal_reason(verdict)], 1);
 		close(fd);
 		log_refused(sa, verdict);
 		return;

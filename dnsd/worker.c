@@ -27,12 +27,10 @@ void acm_worker_batch_begin(acm_worker_t *w)
 {
 	w->snapshot_ok = acm_reader_begin(w->reader, &w->serial) == ACM_OK;
 	w->now = (uint64_t)time(NULL);
-	/* The table is current when it holds every account change this
-	 * snapshot sees; until the rebuild it asks for is published, keys
-	 * come from the store, so a change counts from the next packet. */
-	w->keys = w->snapshot_ok ? acm_keyring_get(w->keyring, &w->keys_held,
-	                                           acm_reader_accounts_gen(w->reader))
-	                         : NULL;
+	/* Accounts changed after the table's generation, up to this
+	 * snapshot's, are read from the store (acm_worker_account), so a
+	 * change counts from the next packet. */
+	w->keys = w->snapshot_ok ? acm_keyring_view(w->keyring, &w->keyview, w->reader) : NULL;
 }
 
 void acm_worker_batch_end(acm_worker_t *w)
@@ -76,7 +74,7 @@ int acm_worker_account(acm_worker_t *w, const uint8_t *name, acm_keyrec_buf_t *b
 	acm_zname_shape(name, acm_zone_apex(w->zone, &apex_len), &zn);
 	if (zn.kind != ACM_ZNAME_ACCOUNT || memchr(name + 1, '\0', name[0]))
 		return ACM_ENOTFOUND;
-	if (w->keys) {
+	if (w->keys && !acm_keyview_changed(&w->keyview, name + 1, name[0])) {
 		*out = acm_keytab_find(w->keys, name + 1, name[0]);
 		return *out ? ACM_OK : ACM_ENOTFOUND;
 	}

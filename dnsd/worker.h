@@ -45,8 +45,8 @@ typedef struct acm_worker {
 	acm_reader_t *reader;
 	acm_store_t *store;                     /* for transfers and account keys */
 	acm_keyring_t *keyring;                 /* the server's accounts' keys */
-	acm_keytab_t *keys_held;                /* this worker's reference */
-	const acm_keytab_t *keys;               /* current for this batch; NULL: read the store */
+	acm_keyview_t keyview;                  /* the table this worker holds, what changed since */
+	const acm_keytab_t *keys;               /* for this batch; NULL: read the store */
 	acm_commit_t *commit;                   /* for dynamic updates; NULL: refused */
 	struct acm_pending *pending;            /* updates waiting for their commit */
 	uint32_t serial;                        /* of the current snapshot */

@@ -40,6 +40,17 @@ struct acm_http_metrics {
 	series_t series[SERIES_MAX];
 	size_t nroutes;
 	latency_t routes[ROUTES_MAX];
+	uint64_t closed[ACM_HTTP_CLOSE_REASONS];
+	uint64_t open;                  /* connections admitted and not gone */
+};
+
+static const char *const close_reasons[ACM_HTTP_CLOSE_REASONS] = {
+	[ACM_HTTP_CLOSE_MAX_CONNECTIONS] = "max_connections",
+	[ACM_HTTP_CLOSE_MAX_PER_CLIENT] = "max_connections_per_client",
+	[ACM_HTTP_CLOSE_NO_MEMORY] = "no_memory",
+	[ACM_HTTP_CLOSE_EVICTED] = "evicted",
+	[ACM_HTTP_CLOSE_REQUEST_TIMEOUT] = "request_timeout",
+	[ACM_HTTP_CLOSE_SHED] = "shed",
 };
 
 /* ---- the request counters ------------------------------------------------ */
@@ -93,7 +104,25 @@ void acm_http_metrics_record(acm_http_metrics_t *m, const char *route, const cha
 	}
 }
 
+void acm_http_metrics_closed(acm_http_metrics_t *m, enum acm_http_close reason, unsigned n)
+{
+	m->closed[reason] += n;
+}
+
+void acm_http_metrics_open(acm_http_metrics_t *m, int delta)
+{
+	m->open += (uint64_t)(int64_t)delta;
+}
+
 /* ---- rendering ------------------------------------------------------------ */
+
+/* One unlabelled sample under its own HELP and TYPE. */
+static void single(acm_expo_t *e, const char *name, const char *type, const char *help,
+                   uint64_t value)
+{
+	acm_expo_family(e, name, type, help);
+	acm_expo_u64(e, name, NULL, 0, value);
+}
 
 static void render_http(acm_expo_t *e, const acm_http_metrics_t *m)
 {
@@ -114,6 +143,12 @@ static void render_http(acm_expo_t *e, const acm_http_metrics_t *m)
 		acm_expo_histogram(e, "acmens_http_request_duration_seconds", &l, 1, r->counts,
 		                   acm_m_latency_bounds, ACM_M_LATENCY_BOUNDS, NS_PER_S, r->sum_ns);
 	}
+	acm_expo_family(e, "acmens_http_connections_closed_total", "counter",
+	                "HTTP connections the server refused or closed, by reason.");
+	for (size_t i = 0; i < ACM_HTTP_CLOSE_REASONS; i++)
+		acm_expo_u64(e, "acmens_http_connections_closed_total",
+		             &(acm_label_t){ "reason", close_reasons[i] }, 1, m->closed[i]);
+	single(e, "acmens_http_connections", "gauge", "Open HTTP connections.", m->open);
 }
 
 static const char *const transports[ACM_M_TRANSPORTS] = { "udp", "tcp" };
@@ -142,14 +177,6 @@ static void render_dns_queries(acm_expo_t *e, const acm_dns_metrics_t *d)
 		                   acm_m_size_bounds, ACM_M_SIZE_BOUNDS, 1,
 		                   acm_counter_get(&d->size_sum[t]));
 	}
-}
-
-/* One unlabelled sample under its own HELP and TYPE. */
-static void single(acm_expo_t *e, const char *name, const char *type, const char *help,
-                   uint64_t value)
-{
-	acm_expo_family(e, name, type, help);
-	acm_expo_u64(e, name, NULL, 0, value);
 }
 
 static void render_dns_other(acm_expo_t *e, const acm_dns_metrics_t *d)
@@ -181,8 +208,14 @@ static void render_dns_other(acm_expo_t *e, const acm_dns_metrics_t *d)
 	acm_expo_u64(e, "acmens_dns_dropped_total", &(acm_label_t){ "reason", "oversize" }, 1,
 	             acm_counter_get(&d->dropped[ACM_M_DROP_OVERSIZE]));
 	single(e, "acmens_dns_tcp_refused_total", "counter",
-	       "TCP connections closed at once because dns.tcp_max_clients were open.",
+	       "DNS TCP connections closed at once at accept: a connection cap was reached.",
 	       acm_counter_get(&d->tcp_refused));
+	acm_expo_family(e, "acmens_dns_tcp_connections_closed_total", "counter",
+	                "DNS TCP connections the server refused or cut off, by reason.");
+	for (size_t i = 0; i < ACM_M_TCP_CLOSES; i++)
+		acm_expo_u64(e, "acmens_dns_tcp_connections_closed_total",
+		             &(acm_label_t){ "reason", acm_m_tcp_close_name(i) }, 1,
+		             acm_counter_get(&d->tcp_closed[i]));
 	/* each worker's count is accepted minus closed, modulo 2^64 */
 	acm_expo_family(e, "acmens_dns_tcp_connections", "gauge", "Open DNS TCP connections.");
 	acm_expo_double(e, "acmens_dns_tcp_connections", NULL, 0,

@@ -323,6 +323,7 @@ static void conn_forget(acm_http_t *h, acm_conn_t *c)
 	conn_unwait(h, c);
 	acm_req_conn_closed(c);
 	acm_conn_limit_release(h->limit, &c->slot);
+	acm_http_metrics_open(h->env.http_metrics, -1);
 	conn_free(c);
 }
 
@@ -349,6 +350,7 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
 	acm_conn_t *c = arg;
 	(void)fd;
 	(void)what;
+	acm_http_metrics_closed(c->server->env.http_metrics, ACM_HTTP_CLOSE_REQUEST_TIMEOUT, 1);
 	conn_drop(c->server, c);
 }
 
@@ -366,6 +368,13 @@ static const char *verdict_code(int verdict)
 	                                       : "too_many_connections";
 }
 
+static enum acm_http_close verdict_reason(int verdict)
+{
+	return verdict == ACM_CONN_CLIENT_FULL ? ACM_HTTP_CLOSE_MAX_PER_CLIENT
+	       : verdict == ACM_CONN_FULL      ? ACM_HTTP_CLOSE_MAX_CONNECTIONS
+	                                       : ACM_HTTP_CLOSE_NO_MEMORY;
+}
+
 /* A refused connection hears why, in the API's terms, when that can be
  * said without TLS and without waiting; then it is closed. */
 static void conn_refuse(acm_http_t *h, struct evhttp_connection *evcon,
@@ -374,6 +383,7 @@ static void conn_refuse(acm_http_t *h, struct evhttp_connection *evcon,
 	char addr[INET6_ADDRSTRLEN] = "";
 	const char *code = verdict_code(verdict);
 
+	acm_http_metrics_closed(h->env.http_metrics, verdict_reason(verdict), 1);
 	if (!h->tls) {
 		char msg[256];
 		char body[64];
@@ -415,6 +425,7 @@ static void conn_admit(acm_http_t *h, acm_conn_t *c, struct evhttp_connection *e
 	}
 	int verdict = acm_conn_limit_take(h->limit, sa, &caps, &c->slot);
 	if (verdict == ACM_CONN_FULL && h->wait_head) {
+		acm_http_metrics_closed(h->env.http_metrics, ACM_HTTP_CLOSE_EVICTED, 1);
 		conn_drop(h, h->wait_head);
 		verdict = acm_conn_limit_take(h->limit, sa, &caps, &c->slot);
 	}
@@ -428,6 +439,7 @@ static void conn_admit(acm_http_t *h, acm_conn_t *c, struct evhttp_connection *e
 	c->hash_next = h->conns[b];
 	h->conns[b] = c;
 	evhttp_connection_set_closecb(evcon, on_conn_close, h);
+	acm_http_metrics_open(h->env.http_metrics, 1);
 	conn_wait(h, c);
 }
 
@@ -526,12 +538,14 @@ static unsigned on_out_of_fds(void *arg, int err)
 		conn_drop(h, h->wait_head);
 		n++;
 	}
+	acm_http_metrics_closed(h->env.http_metrics, ACM_HTTP_CLOSE_EVICTED, n);
 	return n;
 }
 
 static void on_accept_failed(void *arg, int err, unsigned shed, bool paused)
 {
-	(void)arg;
+	acm_http_t *h = arg;
+	acm_http_metrics_closed(h->env.http_metrics, ACM_HTTP_CLOSE_SHED, shed);
 	acm_log_limited_kv(&accept_log, ACM_LOG_WARNING, "http accept failed",
 	                   ACM_KS("error", strerror(err)), ACM_KU("shed", shed),
 	                   ACM_KB("paused", paused));

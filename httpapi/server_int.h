@@ -117,6 +117,21 @@ void acm_http_metrics_record(acm_http_metrics_t *m, const char *route, const cha
 /* Append the metrics page (every counter of env's sources) to e; e->oom
  * says when memory ran out and the text is incomplete. */
 void acm_http_metrics_render(acm_expo_t *e, acm_req_env_t *env);
+/* Why the server closed or refused a connection (label values in
+ * metrics.c). */
+enum acm_http_close {
+	ACM_HTTP_CLOSE_MAX_CONNECTIONS,    /* refused at http.max_connections */
+	ACM_HTTP_CLOSE_MAX_PER_CLIENT,     /* refused at http.max_connections_per_client */
+	ACM_HTTP_CLOSE_NO_MEMORY,          /* refused: no memory to count it */
+	ACM_HTTP_CLOSE_EVICTED,            /* waited longest for a first request, made room */
+	ACM_HTTP_CLOSE_REQUEST_TIMEOUT,    /* http.request_timeout expired */
+	ACM_HTTP_CLOSE_SHED,               /* accepted and closed unserved, out of descriptors */
+	ACM_HTTP_CLOSE_REASONS
+};
+/* n connections closed for reason. */
+void acm_http_metrics_closed(acm_http_metrics_t *m, enum acm_http_close reason, unsigned n);
+/* A connection was admitted (+1) or went away (-1). */
+void acm_http_metrics_open(acm_http_metrics_t *m, int delta);
 
 /* ---- TLS (tls.c) ------------------------------------------------------ */
 

@@ -44,8 +44,10 @@ void acm_conn_limit_free(acm_conn_limit_t *l);
 
 /* Count a new connection from sa if the caps allow it: ACM_CONN_ADMITTED
  * and slot filled (give it back with acm_conn_limit_release), or the cap
- * that refused it (slot not held), or -ENOMEM. An address of another
- * family than IPv4/IPv6 counts as one client. */
+ * that refused it (slot not held), or -ENOMEM. An IPv4-mapped IPv6
+ * address (::ffff:a.b.c.d, how an IPv6 socket sees an IPv4 peer) counts
+ * as that IPv4 client and its /24. An address of another family than
+ * IPv4/IPv6 counts as one client. */
 int acm_conn_limit_take(acm_conn_limit_t *l, const struct sockaddr *sa,
                         const acm_conn_caps_t *caps, acm_conn_slot_t *slot);
 

@@ -102,6 +102,15 @@ const char *acm_m_refusal_name(size_t i)
 	return i < ACM_M_REFUSALS ? names[i] : "?";
 }
 
+const char *acm_m_tcp_close_name(size_t i)
+{
+	static const char *const names[ACM_M_TCP_CLOSES] = {
+		"max_clients", "max_per_client", "network_share", "no_memory",
+		"message_timeout", "idle_timeout",
+	};
+	return i < ACM_M_TCP_CLOSES ? names[i] : "?";
+}
+
 void acm_dns_metrics_answer(acm_dns_metrics_t *m, bool tcp, uint16_t qtype, int rcode,
                             size_t size, bool truncated)
 {

@@ -81,6 +81,19 @@ enum acm_m_refusal {
 /* The reason's label value ("unsigned", "badkey", ...). */
 const char *acm_m_refusal_name(size_t i);
 
+/* TCP connections the server refused at accept or cut off. */
+enum acm_m_tcp_close {
+	ACM_M_TCP_MAX_CLIENTS,        /* refused at dns.tcp_max_clients */
+	ACM_M_TCP_MAX_PER_CLIENT,     /* refused at dns.tcp_max_per_client */
+	ACM_M_TCP_NETWORK_SHARE,      /* refused: the client's network holds its share */
+	ACM_M_TCP_NO_MEMORY,          /* refused: no memory to count it */
+	ACM_M_TCP_MESSAGE_TIMEOUT,    /* a message took longer than dns.tcp_message_timeout */
+	ACM_M_TCP_IDLE_TIMEOUT,       /* silent for dns.tcp_idle_timeout between messages */
+	ACM_M_TCP_CLOSES
+};
+/* The reason's label value ("max_clients", ...). */
+const char *acm_m_tcp_close_name(size_t i);
+
 /* One DNS worker's counters, written by that worker only. Only counters,
  * so that the reader can add blocks up as arrays. */
 typedef struct {
@@ -93,7 +106,8 @@ typedef struct {
 	acm_counter_t dropped[ACM_M_DROPS];
 	acm_counter_t updates[ACM_M_RCODES];     /* UPDATE messages answered, by RCODE */
 	acm_counter_t refused[ACM_M_REFUSALS];
-	acm_counter_t tcp_refused;    /* connections closed at dns.tcp_max_clients */
+	acm_counter_t tcp_refused;    /* connections refused at accept, any cap */
+	acm_counter_t tcp_closed[ACM_M_TCP_CLOSES];
 	acm_counter_t tcp_open;       /* accepted minus closed, modulo 2^64 */
 } acm_dns_metrics_t;
 

@@ -130,10 +130,21 @@ int store_get_accounts_gen(MDB_txn *txn, MDB_dbi meta, uint64_t *gen)
 	return store_err(rc);
 }
 
-int store_bump_accounts_gen(MDB_txn *txn, MDB_dbi meta)
+void store_account_change_key(uint64_t gen, uint8_t key[STORE_CHANGE_KEY_LEN])
+{
+	memcpy(key, STORE_CHANGE_PREFIX, 4);
+	acm_put_u32(key + 4, (uint32_t)(gen >> 32));
+	acm_put_u32(key + 8, (uint32_t)gen);
+}
+
+/* Each generation also records the label it changed, the newest
+ * STORE_CHANGES_KEPT kept: a reader holding the accounts in memory from an
+ * older generation learns which of them changed since without reading
+ * them all again. */
+int store_bump_accounts_gen(MDB_txn *txn, MDB_dbi meta, const char *label)
 {
 	uint64_t gen;
-	uint8_t b[8];
+	uint8_t b[8], ck[STORE_CHANGE_KEY_LEN];
 	int rc = store_get_accounts_gen(txn, meta, &gen);
 	if (rc != ACM_OK)
 		return rc;
@@ -141,7 +152,18 @@ int store_bump_accounts_gen(MDB_txn *txn, MDB_dbi meta)
 	acm_put_u32(b, (uint32_t)(gen >> 32));
 	acm_put_u32(b + 4, (uint32_t)gen);
 	MDB_val k = store_val("accounts", 8), v = store_val(b, 8);
-	return store_err(mdb_put(txn, meta, &k, &v, 0));
+	rc = store_err(mdb_put(txn, meta, &k, &v, 0));
+	store_account_change_key(gen, ck);
+	k = store_val(ck, sizeof(ck));
+	v = store_val(label, strlen(label));
+	if (rc == ACM_OK)
+		rc = store_err(mdb_put(txn, meta, &k, &v, 0));
+	if (rc != ACM_OK || gen <= STORE_CHANGES_KEPT)
+		return rc;
+	store_account_change_key(gen - STORE_CHANGES_KEPT, ck);
+	k = store_val(ck, sizeof(ck));
+	int del = mdb_del(txn, meta, &k, NULL);
+	return del == MDB_NOTFOUND ? ACM_OK : store_err(del);
 }
 
 static int put_u32(MDB_txn *txn, MDB_dbi dbi, const char *key, uint32_t x)

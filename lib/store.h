@@ -313,6 +313,15 @@ int acm_reader_begin(acm_reader_t *r, uint32_t *serial);
 uint64_t acm_reader_accounts_gen(const acm_reader_t *r);
 /* The same, in a read transaction of its own. ACM_OK or a store failure. */
 int acm_store_accounts_gen(acm_store_t *store, uint64_t *gen);
+/* The accounts changed after generation since, up to the snapshot's:
+ * fn(ctx, gen, label) for each generation in order (label lower case,
+ * NUL-terminated, valid during the call). ACM_OK; ACM_ENOTFOUND when the
+ * store does not hold the changes from since + 1 on (it keeps the newest
+ * 4,096, and none from before it kept any); fn's non-zero return, or a
+ * store failure. */
+int acm_reader_account_changes(acm_reader_t *r, uint64_t since,
+                               int (*fn)(void *ctx, uint64_t gen, const char *label),
+                               void *ctx);
 /* End the snapshot; views from it become invalid. */
 void acm_reader_end(acm_reader_t *r);
 /* Find the rrset record of a lower-case owner wire name; *rec points into

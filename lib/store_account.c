@@ -53,7 +53,7 @@ static int account_put(acm_wtxn_t *w, const acm_account_t *acc, const store_name
 	rc = store_err(mdb_put(w->txn, w->s->accounts, &k, &v, flags));
 	free(text);
 	if (rc == ACM_OK)
-		rc = store_bump_accounts_gen(w->txn, w->s->meta);
+		rc = store_bump_accounts_gen(w->txn, w->s->meta, n->label);
 	return rc;
 }
 
@@ -227,7 +227,7 @@ int acm_wtxn_account_delete(acm_wtxn_t *w, const char *subdomain)
 	MDB_val k = store_val(n.label, strlen(n.label));
 	rc = store_err(mdb_del(w->txn, w->s->accounts, &k, NULL));
 	if (rc == ACM_OK)
-		rc = store_bump_accounts_gen(w->txn, w->s->meta);
+		rc = store_bump_accounts_gen(w->txn, w->s->meta, n.label);
 	if (rc == ACM_OK)
 		rc = user_delete(w, acc.username, n.label);
 	if (rc == ACM_OK) {

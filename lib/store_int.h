@@ -98,7 +98,14 @@ int store_read_begin(acm_store_t *s, MDB_txn **txn);
 int store_get_serial(MDB_txn *txn, MDB_dbi meta, uint32_t *serial);
 /* The accounts generation (see store.c): read it, or move it on. */
 int store_get_accounts_gen(MDB_txn *txn, MDB_dbi meta, uint64_t *gen);
-int store_bump_accounts_gen(MDB_txn *txn, MDB_dbi meta);
+/* Move the accounts generation and record that label changed in it. */
+int store_bump_accounts_gen(MDB_txn *txn, MDB_dbi meta, const char *label);
+/* The meta key of generation gen's change record: "achg" and gen, big
+ * endian, so that the records sort by generation. */
+#define STORE_CHANGE_PREFIX "achg"
+#define STORE_CHANGE_KEY_LEN 12
+#define STORE_CHANGES_KEPT 4096
+void store_account_change_key(uint64_t gen, uint8_t key[STORE_CHANGE_KEY_LEN]);
 /* A store failure poisons the transaction; logical refusals do not. */
 int store_wtxn_result(acm_wtxn_t *w, int rc);
 /* Position c on the first key after key/klen (klen 0: on the first key);

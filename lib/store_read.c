@@ -296,6 +296,44 @@ int acm_store_accounts_gen(acm_store_t *store, uint64_t *gen)
 	return rc;
 }
 
+int acm_reader_account_changes(acm_reader_t *r, uint64_t since,
+                               int (*fn)(void *ctx, uint64_t gen, const char *label),
+                               void *ctx)
+{
+	uint8_t key[STORE_CHANGE_KEY_LEN];
+	char label[ACM_LABEL_MAX + 1];
+	MDB_cursor *c;
+	if (!r->active)
+		return ACM_ESTORE;
+	if (since >= r->accounts_gen)
+		return ACM_OK;
+	int rc = store_err(mdb_cursor_open(r->txn, r->s->meta, &c));
+	if (rc != ACM_OK)
+		return rc;
+	store_account_change_key(since + 1, key);
+	MDB_val k = store_val(key, sizeof(key)), v;
+	int op = MDB_SET_KEY;
+	/* one record per generation, none missing: any gap is a record trimmed */
+	for (uint64_t gen = since + 1; rc == ACM_OK && gen <= r->accounts_gen; gen++, op = MDB_NEXT) {
+		int g = mdb_cursor_get(c, &k, &v, op);
+		store_account_change_key(gen, key);
+		if (g == MDB_NOTFOUND || (g == 0 && (k.mv_size != sizeof(key) ||
+		                                     memcmp(k.mv_data, key, sizeof(key)) != 0)))
+			rc = ACM_ENOTFOUND;
+		else if (g != 0)
+			rc = store_err(g);
+		else if (v.mv_size == 0 || v.mv_size > ACM_LABEL_MAX)
+			rc = ACM_ECORRUPT;
+		if (rc != ACM_OK)
+			break;
+		memcpy(label, v.mv_data, v.mv_size);
+		label[v.mv_size] = '\0';
+		rc = fn(ctx, gen, label);
+	}
+	mdb_cursor_close(c);
+	return rc;
+}
+
 void acm_reader_end(acm_reader_t *r)
 {
 	if (r->active)

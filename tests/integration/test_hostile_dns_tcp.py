@@ -4,6 +4,7 @@ is still answered, UDP too; and a message that trickles in slower than
 dns.tcp_message_timeout is cut off."""
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -11,6 +12,7 @@ import time
 
 import dns.message
 import dns.rcode
+import requests
 
 from conftest import ZONE, recv_tcp_msg, tcp_frame
 
@@ -28,9 +30,24 @@ def ask_tcp(s):
     return data is not None and dns.message.from_wire(data).id == q.id
 
 
+def closed_counts(s):
+    """acmens_dns_tcp_connections_closed_total by reason, and
+    acmens_dns_tcp_refused_total."""
+    r = requests.get(s.http_url + "/metrics", timeout=10)
+    assert r.status_code == 200
+    counts, refused = {}, None
+    for line in r.text.splitlines():
+        m = re.match(r'acmens_dns_tcp_connections_closed_total\{reason="(\w+)"\} (\d+)$', line)
+        if m:
+            counts[m.group(1)] = int(m.group(2))
+        elif line.startswith("acmens_dns_tcp_refused_total "):
+            refused = int(line.split()[1])
+    return counts, refused
+
+
 def test_one_network_cannot_take_every_slot(make_server):
     # 64 slots: one address may hold 16, one /24 at most 56
-    s = make_server(tcp_max_clients=64, tcp_idle_timeout=IDLE, extra_dns=EXTRA)
+    s = make_server(tcp_max_clients=64, tcp_idle_timeout=IDLE, extra_dns=EXTRA, http={})
     duration = MESSAGE_TIMEOUT + 3
     proc = subprocess.Popen([sys.executable, os.path.join(HERE, "slow_clients.py"),
                              str(s.port), "dns", "0.5", str(duration),
@@ -55,10 +72,20 @@ def test_one_network_cannot_take_every_slot(make_server):
     assert max(k for k in one["kept"] + net["kept"] if k is not None) < MESSAGE_TIMEOUT + 1.5
     assert len(s.read_log().splitlines()) < 40
     assert ask_tcp(s)
+    # each refusal counted under its cap, and once in the total
+    counts, refused = closed_counts(s)
+    assert counts["max_per_client"] > 0 and counts["network_share"] > 0, counts
+    assert refused == sum(counts[k] for k in ("max_clients", "max_per_client",
+                                              "network_share", "no_memory"))
+    assert refused >= one["connected"] + net["connected"] - held
+    # the held ones, trickling, ended at the message deadline
+    assert counts["message_timeout"] >= held, counts
+    assert counts["idle_timeout"] == 0
 
 
 def test_trickle_slower_than_the_deadline(make_server):
-    s = make_server(tcp_idle_timeout=IDLE, extra_dns=EXTRA)
+    s = make_server(tcp_idle_timeout=IDLE, extra_dns=EXTRA, http={})
+    before, _ = closed_counts(s)
     wire = tcp_frame(dns.message.make_query(ZONE, "SOA").to_wire())
     with socket.create_connection(("127.0.0.1", s.port), timeout=5) as c:
         start = time.monotonic()
@@ -79,4 +106,28 @@ def test_trickle_slower_than_the_deadline(make_server):
         assert closed is not None
         assert MESSAGE_TIMEOUT - 0.5 < closed < MESSAGE_TIMEOUT + 2
     # a complete query on a new connection is answered as always
+    assert ask_tcp(s)
+    after, _ = closed_counts(s)
+    assert {k: after[k] - before[k] for k in after} == {
+        "max_clients": 0, "max_per_client": 0, "network_share": 0, "no_memory": 0,
+        "message_timeout": 1, "idle_timeout": 0}
+
+
+def test_idle_connections_end_counted(make_server):
+    s = make_server(tcp_idle_timeout=1, extra_dns="  tcp_max_per_client: 2\n", http={})
+    before, refused = closed_counts(s)
+    two = [socket.create_connection(("127.0.0.1", s.port), timeout=5,
+                                    source_address=("127.0.8.1", 0)) for _ in range(2)]
+    time.sleep(0.2)
+    with socket.create_connection(("127.0.0.1", s.port), timeout=5,
+                                  source_address=("127.0.8.1", 0)) as third:
+        assert third.recv(1) == b""           # refused at once
+    for c in two:
+        assert c.recv(1) == b""               # silent past dns.tcp_idle_timeout
+        c.close()
+    after, refused_after = closed_counts(s)
+    assert {k: after[k] - before[k] for k in after} == {
+        "max_clients": 0, "max_per_client": 1, "network_share": 0, "no_memory": 0,
+        "message_timeout": 0, "idle_timeout": 2}
+    assert refused_after - refused == 1
     assert ask_tcp(s)

@@ -4,6 +4,8 @@ one address and from many, and accept() out of descriptors. Throughout,
 stays small, and nothing stored is lost."""
 import json
 import os
+import re
+import socket
 import subprocess
 import sys
 import time
@@ -73,6 +75,10 @@ def test_trickling_connections(make_server, monkeypatch):
     check_log(s)
     assert api.txt(acct) == sorted(values[-2:])
     assert requests.get(api.url + "/health", timeout=5).status_code == 200
+    # and the metrics tell why they ended
+    counts, _ = closed_counts(api)
+    assert counts["max_connections_per_client"] > 0
+    assert counts["request_timeout"] > 100
 
 
 def test_out_of_descriptors(make_server):
@@ -88,8 +94,89 @@ def test_out_of_descriptors(make_server):
     assert slowest < ANSWER_WITHIN, slowest
     text = s.read_log()
     assert "http accept failed" in text          # it did run out
+    counts, _ = closed_counts(api)
+    assert counts["evicted"] + counts["shed"] > 0, counts
     check_log(s)
     assert api.txt(acct) == sorted(values[-2:])
     # DNS over TCP has its descriptors back once the clients are gone
     rcode, got = dns_txt(s, acct["fulldomain"], tcp=True)
     assert got == sorted(values[-2:])
+
+
+def closed_counts(api):
+    """acmens_http_connections_closed_total by reason, and the open
+    connections gauge, scraped on a connection the server closes after."""
+    r = requests.get(api.url + "/metrics", headers={"Connection": "close"}, timeout=10)
+    assert r.status_code == 200
+    counts, gauge = {}, None
+    for line in r.text.splitlines():
+        m = re.match(r'acmens_http_connections_closed_total\{reason="(\w+)"\} (\d+)$', line)
+        if m:
+            counts[m.group(1)] = int(m.group(2))
+        elif line.startswith("acmens_http_connections "):
+            gauge = int(line.split()[1])
+    return counts, gauge
+
+
+def connect(api, addr):
+    """A connection from addr that has sent nothing yet."""
+    c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    c.bind((addr, 0))
+    c.settimeout(REQUEST_TIMEOUT + 5)
+    c.connect(("127.0.0.1", api.server.http_port))
+    return c
+
+
+def closed_by_server(c):
+    """Wait for the server to close c; what it said before."""
+    data = b""
+    while True:
+        chunk = c.recv(4096)
+        if not chunk:
+            c.close()
+            return data.decode(errors="replace")
+        data += chunk
+
+
+def health(c):
+    c.sendall(b"GET /health HTTP/1.1\r\nHost: acmens\r\n\r\n")
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = c.recv(4096)
+        assert chunk, data
+        data += chunk
+    assert data.startswith(b"HTTP/1.1 200"), data
+    assert b"Connection: close" not in data
+
+
+def test_closed_connections_are_counted(make_server):
+    cap = 8
+    api = start_http(make_server, request_timeout=REQUEST_TIMEOUT, max_connections=cap,
+                     max_connections_per_client=2)
+    before, _ = closed_counts(api)
+    # a third connection from one address is refused; the two it has,
+    # silent, end at the request deadline
+    two = [connect(api, "127.0.3.1") for _ in range(2)]
+    time.sleep(0.3)
+    third = connect(api, "127.0.3.1")
+    assert "too_many_client_connections" in closed_by_server(third)
+    for c in two:
+        assert closed_by_server(c) == ""
+    # every slot taken by silent clients: a new one evicts the oldest
+    full = [connect(api, f"127.0.4.{i + 1}") for i in range(cap)]
+    time.sleep(0.3)
+    newest = connect(api, "127.0.4.100")
+    assert closed_by_server(full[0]) == ""
+    # every slot held by served clients: a new one is refused
+    held = full[1:] + [newest]
+    for c in held:
+        health(c)
+    assert "too_many_connections" in closed_by_server(connect(api, "127.0.5.1"))
+    # the served ones end at the deadline too
+    for c in held:
+        assert closed_by_server(c) == ""
+    after, gauge = closed_counts(api)
+    moved = {k: after[k] - before.get(k, 0) for k in after}
+    assert moved == {"max_connections": 1, "max_connections_per_client": 1, "no_memory": 0,
+                     "evicted": 1, "request_timeout": 2 + cap, "shed": 0}, moved
+    assert gauge == 1          # this scrape's own connection
