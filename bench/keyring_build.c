@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "dnsd/keyring.h"
-#include "lib/dname.h"
+#include "lib/dns/dname.h"
 #include "lib/error.h"
 
 #define REPEATS_MAX 64

@@ -32,8 +32,8 @@
 #include <unistd.h>
 
 #include "lib/error.h"
-#include "lib/keys.h"
-#include "lib/store.h"
+#include "lib/store/keys.h"
+#include "lib/store/store.h"
 
 #define VALUE_LEN 43
 #define MAX_VALUES 8

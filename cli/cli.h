@@ -9,8 +9,8 @@
 #include <jansson.h>
 #include <stdbool.h>
 
-#include "lib/config.h"
-#include "lib/store.h"
+#include "lib/conf/config.h"
+#include "lib/store/store.h"
 
 /* Exit codes (documented in acmensctl --help and docs). */
 enum {

@@ -15,11 +15,11 @@
 #include <openssl/crypto.h>
 
 #include "cli/cli.h"
-#include "lib/account_json.h"
-#include "lib/cidr.h"
+#include "lib/store/account_json.h"
+#include "lib/conf/cidr.h"
 #include "lib/dns/zone_names.h"
 #include "lib/error.h"
-#include "lib/keys.h"
+#include "lib/store/keys.h"
 
 #define LIST_LIMIT_DEFAULT 100
 #define LIST_LIMIT_MAX 1000000

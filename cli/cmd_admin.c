@@ -10,7 +10,7 @@
 
 #include "cli/cli.h"
 #include "lib/error.h"
-#include "lib/zone.h"
+#include "lib/conf/zone.h"
 
 #define AUDIT_LIMIT_DEFAULT 100
 #define AUDIT_LIMIT_MAX 1000000

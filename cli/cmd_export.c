@@ -12,7 +12,7 @@
 
 #include "cli/cli.h"
 #include "lib/error.h"
-#include "lib/zone.h"
+#include "lib/conf/zone.h"
 
 static const cli_usage_t export_usage[] = {
 	{ "", "export",

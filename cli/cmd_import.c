@@ -15,9 +15,9 @@
 #endif
 
 #include "cli/cli.h"
-#include "lib/cidr.h"
+#include "lib/conf/cidr.h"
 #include "lib/error.h"
-#include "lib/keys.h"
+#include "lib/store/keys.h"
 
 static const cli_usage_t import_usage[] = {
 	{ "", "import-acmedns DB [--dry-run]",

@@ -11,8 +11,8 @@
 
 #include "cli/cli.h"
 #include "lib/error.h"
-#include "lib/serial.h"
-#include "lib/soa_probe.h"
+#include "lib/dns/serial.h"
+#include "lib/rt/soa_probe.h"
 
 #define STATUS_TIMEOUT_MS 1000
 

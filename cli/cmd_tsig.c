@@ -11,7 +11,7 @@
 
 #include "cli/cli.h"
 #include "lib/error.h"
-#include "lib/tsig.h"
+#include "lib/dns/tsig.h"
 
 #define B64_MAX (4 * ((ACM_TSIG_SECRET_MAX + 2) / 3) + 1)
 

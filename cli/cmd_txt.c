@@ -5,7 +5,7 @@
 #include <time.h>
 
 #include "cli/cli.h"
-#include "lib/account_json.h"
+#include "lib/store/account_json.h"
 #include "lib/error.h"
 
 static const cli_usage_t txt_usage[] = {

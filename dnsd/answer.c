@@ -12,9 +12,9 @@
 #include "dnsd/answer.h"
 #include "lib/dns/zone_names.h"
 #include "lib/dns/rr.h"
-#include "lib/serial.h"
-#include "lib/store.h"
-#include "lib/wire.h"
+#include "lib/dns/serial.h"
+#include "lib/store/store.h"
+#include "lib/dns/wire.h"
 
 #define CNAME_LINKS 8      /* CNAMEs followed after the first, at most */
 /* A TSIG RR: owner, fixed part, then algorithm (at most "hmac-sha512."),
@@ -202,7 +202,7 @@ static void follow_cname(reply_t *r, const acm_answer_env_t *env, const acm_quer
 		size_t len = cname_target(r, at, name);
 		if (len == 0 || at + ACM_RR_PTR_HEAD > ACM_DNS_PTR_MAX)
 			return;
-		acm_zname_classify(env->zone, name, len, &zn);
+		acm_zone_classify(env->zone, name, len, &zn);
 		if (zn.kind == ACM_ZNAME_OUTSIDE)
 			return;
 		uint16_t owner = (uint16_t)(ACM_DNS_PTR | (at + ACM_RR_PTR_HEAD));
@@ -289,7 +289,7 @@ static void answer_zone(reply_t *r, const acm_answer_env_t *env, const acm_query
                         bool tcp, const acm_tsig_ctx_t *ts)
 {
 	acm_zname_t zn;
-	acm_zname_classify(env->zone, q->lname, q->qname_len, &zn);
+	acm_zone_classify(env->zone, q->lname, q->qname_len, &zn);
 	/* The zone is class IN; QCLASS ANY asks for it too (RFC 1035 3.2.5),
 	 * as NSD and Knot answer it. A transfer names the zone's own class. */
 	bool xfr = q->qtype == ACM_RRTYPE_AXFR || q->qtype == ACM_RRTYPE_IXFR;

@@ -11,12 +11,12 @@
 #include <stdint.h>
 
 #include "dnsd/query.h"
-#include "lib/tsig.h"
-#include "lib/zone.h"
+#include "lib/dns/tsig.h"
+#include "lib/conf/zone.h"
 
 struct sockaddr;
 
-/* Find the store's rrset record for a lower-case owner (see lib/store.h);
+/* Find the store's rrset record for a lower-case owner (see lib/store/store.h);
  * ACM_OK with *rec set, or ACM_ENOTFOUND. */
 typedef int (*acm_lookup_fn)(void *ctx, const uint8_t *owner, size_t len,
                              const uint8_t **rec, size_t *reclen);

@@ -15,7 +15,7 @@
 #include <time.h>
 
 #include "dnsd/keyring.h"
-#include "lib/cidr.h"
+#include "lib/conf/cidr.h"
 #include "lib/error.h"
 
 #define EMPTY UINT32_MAX

@@ -24,9 +24,9 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "lib/account.h"
-#include "lib/store.h"
-#include "lib/tsig.h"
+#include "lib/store/account.h"
+#include "lib/store/store.h"
+#include "lib/dns/tsig.h"
 
 /* One account's entry: its key and its allowfrom ranges. */
 typedef struct acm_keyrec acm_keyrec_t;

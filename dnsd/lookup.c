@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * Recording an answered query in the lookup log (lib/lookup_log.h): into
+ * Recording an answered query in the lookup log (lib/rt/lookup_log.h): into
  * this worker's own ring, copying bytes only, so the query path takes no
  * lock and allocates nothing.
  */
@@ -8,7 +8,7 @@
 #include <time.h>
 
 #include "dnsd/worker.h"
-#include "lib/lookup_log.h"
+#include "lib/rt/lookup_log.h"
 
 /* The text of each TXT value (its first character-string), cut to what
  * the log keeps. */

@@ -26,13 +26,13 @@
 #include <unistd.h>
 
 #include "dnsd/notify.h"
-#include "lib/cidr.h"
+#include "lib/conf/cidr.h"
 #include "lib/clock.h"
 #include "lib/error.h"
 #include "lib/log.h"
-#include "lib/soa_probe.h"
-#include "lib/tsig.h"
-#include "lib/wire.h"
+#include "lib/rt/soa_probe.h"
+#include "lib/dns/tsig.h"
+#include "lib/dns/wire.h"
 
 #define TICK_MS 100
 #define COALESCE_MS 200

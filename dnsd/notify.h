@@ -12,9 +12,9 @@
 
 #include <stddef.h>
 
-#include "lib/config.h"
-#include "lib/store.h"
-#include "lib/zone_status.h"
+#include "lib/conf/config.h"
+#include "lib/store/store.h"
+#include "lib/rt/zone_status.h"
 
 typedef struct acm_notifier acm_notifier_t;
 

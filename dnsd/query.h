@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "lib/dname.h"
+#include "lib/dns/dname.h"
 #include "lib/dns/consts.h"
 
 typedef struct {

@@ -21,7 +21,7 @@
 #include "dnsd/udp.h"
 #include "dnsd/worker.h"
 #include "lib/error.h"
-#include "lib/health.h"
+#include "lib/rt/health.h"
 
 #define TCP_BACKLOG 1024
 #define UDP_RCVBUF (4 * 1024 * 1024)

@@ -9,13 +9,13 @@
 
 #include <stddef.h>
 
-#include "lib/commit.h"
-#include "lib/config.h"
-#include "lib/health.h"
-#include "lib/lookup_log.h"
-#include "lib/metrics.h"
-#include "lib/store.h"
-#include "lib/zone.h"
+#include "lib/store/commit.h"
+#include "lib/conf/config.h"
+#include "lib/rt/health.h"
+#include "lib/rt/lookup_log.h"
+#include "lib/rt/metrics.h"
+#include "lib/store/store.h"
+#include "lib/conf/zone.h"
 
 typedef struct acm_server acm_server_t;
 

@@ -4,8 +4,8 @@
  * arrive, several per read (pipelining); an idle timeout between messages
  * and a deadline for each message once begun (a byte now and then does not
  * keep a connection); caps on open connections across all workers, per
- * client and per network (lib/conn_limit.h); accept() out of descriptors
- * rests instead of spinning (lib/accept_guard.h); reading pauses while a
+ * client and per network (lib/rt/conn_limit.h); accept() out of descriptors
+ * rests instead of spinning (lib/rt/accept_guard.h); reading pauses while a
  * slow reader lets answers pile up. A zone transfer is sent as its output drains, message
  * by message, and the queries after it wait for its end.
  */
@@ -24,10 +24,10 @@
 #include "dnsd/update.h"
 #include "dnsd/worker.h"
 #include "dnsd/xfr.h"
-#include "lib/accept_guard.h"
+#include "lib/rt/accept_guard.h"
 #include "lib/error.h"
 #include "lib/log.h"
-#include "lib/wire.h"
+#include "lib/dns/wire.h"
 
 #define TCP_MSG_MAX 65535
 #define TCP_OUT_HIGH (256 * 1024)   /* stop reading above this much unsent */

@@ -8,8 +8,8 @@
 #define ACM_DNSD_TCP_H
 
 #include "dnsd/worker.h"
-#include "lib/config.h"
-#include "lib/conn_limit.h"
+#include "lib/conf/config.h"
+#include "lib/rt/conn_limit.h"
 
 typedef struct acm_tcp acm_tcp_t;
 

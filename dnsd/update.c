@@ -17,8 +17,8 @@
 #include "lib/dns/zone_names.h"
 #include "lib/dns/rr.h"
 #include "lib/error.h"
-#include "lib/rrset.h"
-#include "lib/wire.h"
+#include "lib/dns/rrset.h"
+#include "lib/dns/wire.h"
 
 #define PENDING (-1)            /* not a response code: the store decides */
 
@@ -216,7 +216,7 @@ static void locate(const acm_zone_t *zone, const uint8_t *name, size_t len, wher
 	acm_zname_t zn;
 	char label[ACM_LABEL_MAX + 1];
 
-	acm_zname_classify(zone, name, len, &zn);
+	acm_zone_classify(zone, name, len, &zn);
 	w->node = zn.node;
 	w->kind = w->node ? WHERE_STATIC : WHERE_NONE;
 	if (!w->node && acm_zname_label(&zn, label) == ACM_OK) {

@@ -23,9 +23,9 @@
 #include <stdint.h>
 
 #include "dnsd/query.h"
-#include "lib/commit.h"
-#include "lib/tsig.h"
-#include "lib/zone.h"
+#include "lib/store/commit.h"
+#include "lib/dns/tsig.h"
+#include "lib/conf/zone.h"
 
 #define ACM_UPDATE_RR_MAX 64          /* prerequisites, and updates, per message */
 #define ACM_UPDATE_RESPONSE_MAX 1024  /* header, zone section and TSIG fit */

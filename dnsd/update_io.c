@@ -20,7 +20,7 @@
 #include "dnsd/worker.h"
 #include "lib/error.h"
 #include "lib/log.h"
-#include "lib/wire.h"
+#include "lib/dns/wire.h"
 
 /* An update between its submission and its answer; on the worker's list
  * until the answer is sent, so a stopping worker can free it. */

@@ -19,10 +19,10 @@
 #include "dnsd/answer.h"
 #include "dnsd/keyring.h"
 #include "lib/log.h"
-#include "lib/metrics.h"
-#include "lib/store.h"
-#include "lib/tsig.h"
-#include "lib/zone.h"
+#include "lib/rt/metrics.h"
+#include "lib/store/store.h"
+#include "lib/dns/tsig.h"
+#include "lib/conf/zone.h"
 
 typedef struct acm_xfr acm_xfr_t;
 typedef struct acm_commit acm_commit_t;
@@ -35,7 +35,7 @@ typedef struct acm_worker {
 	struct event_base *base;
 	struct event *reload_ev;
 	struct event *stop_ev;                  /* made active to end the loop */
-	struct event *beat_ev;                  /* the heartbeat timer (lib/health.h) */
+	struct event *beat_ev;                  /* the heartbeat timer (lib/rt/health.h) */
 	struct event *close_ev;                 /* made active to stop taking updates */
 	struct acm_server *server;
 	bool updates_closed;                    /* group commit is going away */

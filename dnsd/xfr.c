@@ -23,8 +23,8 @@
 #include "lib/dns/rr.h"
 #include "lib/error.h"
 #include "lib/log.h"
-#include "lib/serial.h"
-#include "lib/wire.h"
+#include "lib/dns/serial.h"
+#include "lib/dns/wire.h"
 
 #define MSG_SOFT (16 * 1024)    /* start a new message past this many bytes */
 #define TSIG_ROOM 512           /* what a TSIG RR can take at the end */

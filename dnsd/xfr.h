@@ -15,8 +15,8 @@
 
 #include "dnsd/answer.h"
 #include "dnsd/query.h"
-#include "lib/store.h"
-#include "lib/zone.h"
+#include "lib/store/store.h"
+#include "lib/conf/zone.h"
 
 typedef struct acm_xfr acm_xfr_t;
 

@@ -8,7 +8,7 @@
  * thread: the request parks (acm_req_park), a small worker pool runs every
  * check the request needs, one per username, and the route runs again with
  * the results kept in the request. A username whose checks keep failing
- * waits longer and longer before it is checked again (lib/backoff.h);
+ * waits longer and longer before it is checked again (lib/rt/backoff.h);
  * until then its requests are refused at once.
  */
 #include <errno.h>
@@ -22,11 +22,11 @@
 #include "httpapi/auth.h"
 #include "httpapi/json_util.h"
 #include "httpapi/route_util.h"
-#include "lib/backoff.h"
+#include "lib/rt/backoff.h"
 #include "lib/clock.h"
 #include "lib/error.h"
-#include "lib/keys.h"
-#include "lib/workpool.h"
+#include "lib/store/keys.h"
+#include "lib/rt/workpool.h"
 
 /* The limits documented in docs/security.md. */
 #define VERIFY_THREADS 2           /* bcrypt checks at once */

@@ -19,13 +19,13 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "lib/commit.h"
-#include "lib/config.h"
-#include "lib/health.h"
-#include "lib/lookup_log.h"
-#include "lib/metrics.h"
-#include "lib/store.h"
-#include "lib/zone_status.h"
+#include "lib/store/commit.h"
+#include "lib/conf/config.h"
+#include "lib/rt/health.h"
+#include "lib/rt/lookup_log.h"
+#include "lib/rt/metrics.h"
+#include "lib/store/store.h"
+#include "lib/rt/zone_status.h"
 
 /* ---- for acmensd ------------------------------------------------------ */
 

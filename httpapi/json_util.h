@@ -3,7 +3,7 @@
  * JSON and input rules shared by the route files: decoding acme-dns bodies
  * the way Go's encoding/json does (so acme-dns clients see no difference),
  * acme-dns's username, key and TXT rules (its allowfrom rule is in
- * lib/cidr.h, which acmensctl shares), strict field access for /v1 bodies,
+ * lib/conf/cidr.h, which acmensctl shares), strict field access for /v1 bodies,
  * and the JSON shapes of accounts and values. No requests here; see
  * route_util.h for those.
  */
@@ -15,11 +15,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "lib/account.h"
-#include "lib/account_json.h"   /* the account and values shapes */
-#include "lib/cidr.h"
-#include "lib/keys.h"
-#include "lib/store.h"
+#include "lib/store/account.h"
+#include "lib/store/account_json.h"   /* the account and values shapes */
+#include "lib/conf/cidr.h"
+#include "lib/store/keys.h"
+#include "lib/store/store.h"
 
 #define ACM_FIELD_ERR_MAX 96     /* room for a message naming a bad field */
 #define ACM_EXPIRES_IN_MAX 31536000u

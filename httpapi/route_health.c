@@ -2,7 +2,7 @@
 /*
  * GET /v1/health: is this server doing its job? The store can be read (and
  * how long durable writes take), the DNS workers' event loops are turning
- * (lib/health.h), and the secondaries have answered. /health stays the
+ * (lib/rt/health.h), and the secondaries have answered. /health stays the
  * acme-dns one (route_acmedns.c); this one is for monitoring.
  *
  * 200 with "ok" or "degraded" (a worker stopped beating, a secondary never
@@ -15,8 +15,8 @@
 
 #include "httpapi/http.h"
 #include "lib/error.h"
-#include "lib/serial.h"
-#include "lib/zone_status.h"
+#include "lib/dns/serial.h"
+#include "lib/rt/zone_status.h"
 
 static json_t *store_json(acm_req_t *r, bool *readable)
 {

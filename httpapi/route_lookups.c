@@ -15,8 +15,8 @@
 #include "lib/dns/zone_names.h"
 #include "lib/dns/consts.h"
 #include "lib/error.h"
-#include "lib/lookup_log.h"
-#include "lib/store.h"
+#include "lib/rt/lookup_log.h"
+#include "lib/store/store.h"
 
 
 /* RFC 3339 in UTC with milliseconds. */

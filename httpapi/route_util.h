@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #include "httpapi/http.h"
-#include "lib/keys.h"
+#include "lib/store/keys.h"
 
 #define ACM_SERIAL_HEADER "X-Acmens-Serial"
 #define ACM_ACTOR_MAX sizeof(((acm_op_t *)0)->actor)

@@ -14,8 +14,8 @@
 
 #include "httpapi/http.h"
 #include "lib/error.h"
-#include "lib/serial.h"
-#include "lib/zone_status.h"
+#include "lib/dns/serial.h"
+#include "lib/rt/zone_status.h"
 
 /* null for 0, the number otherwise: "never" reads better than 1970. */
 static json_t *time_or_null(uint64_t t)

@@ -30,7 +30,7 @@
 
 #include "httpapi/auth.h"
 #include "httpapi/server_int.h"
-#include "lib/accept_guard.h"
+#include "lib/rt/accept_guard.h"
 #include "lib/dns/zone_names.h"
 #include "lib/error.h"
 #include "lib/log.h"

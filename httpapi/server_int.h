@@ -21,8 +21,8 @@
 #include <stdint.h>
 
 #include "httpapi/http.h"
-#include "lib/cidr.h"
-#include "lib/conn_limit.h"
+#include "lib/conf/cidr.h"
+#include "lib/rt/conn_limit.h"
 
 /* ---- configuration snapshots (server.c) -------------------------------- */
 

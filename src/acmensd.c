@@ -29,14 +29,14 @@
 #include "dnsd/notify.h"
 #include "dnsd/server.h"
 #include "httpapi/http.h"
-#include "lib/commit.h"
-#include "lib/config.h"
+#include "lib/store/commit.h"
+#include "lib/conf/config.h"
 #include "lib/error.h"
 #include "lib/log.h"
-#include "lib/metrics.h"
-#include "lib/store.h"
-#include "lib/zone.h"
-#include "lib/zone_status.h"
+#include "lib/rt/metrics.h"
+#include "lib/store/store.h"
+#include "lib/conf/zone.h"
+#include "lib/rt/zone_status.h"
 
 typedef struct {
 	const char *config_path;
@@ -57,6 +57,7 @@ static void sync_static(acm_store_t *store, const acm_zone_t *zone)
 {
 	bool changed;
 	uint32_t serial;
+	_Static_assert(ACM_ZONE_DIGEST_LEN == ACM_STATIC_DIGEST_LEN, "the store keeps the zone's digest");
 	int rc = acm_store_sync_static(store, acm_zone_digest(zone), &changed, &serial);
 	if (rc != ACM_OK)
 		acm_err("cannot record the static zone's state: %s", acm_strerror(rc));

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * The RR reader. Names go through acm_dname_parse (lib/dname.c), which
+ * The RR reader. Names go through acm_dname_parse (lib/dns/dname.c), which
  * owns the compression rules; everything else is fixed-size fields read
  * through the cursor, so one check of its error at the end covers them.
  */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * Reading resource records (and writing message headers) on the wire, through the sticky-error cursor
- * of lib/wire.h: the owner (compression followed, pointers strictly
+ * of lib/dns/wire.h: the owner (compression followed, pointers strictly
  * backwards), type, class, TTL and the rdata's bounds, checked against the
  * end of the message. Every parser of network input (queries, UPDATE,
  * SOA replies) and of the journal's stored records reads RRs here. No
@@ -13,9 +13,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "lib/dname.h"
+#include "lib/dns/dname.h"
 #include "lib/dns/consts.h"
-#include "lib/wire.h"
+#include "lib/dns/wire.h"
 
 typedef struct {
 	size_t start;                   /* where the RR begins in the message */

@@ -10,7 +10,6 @@
 
 #include "lib/dns/zone_names.h"
 #include "lib/error.h"
-#include "lib/zone.h"
 
 #define CHALLENGE_TEXT_LEN (sizeof(ACM_CHALLENGE_LABEL) - 1)
 
@@ -29,8 +28,8 @@ static int depth_under(const uint8_t *name, size_t len, const uint8_t *apex, siz
 	return depth;
 }
 
-static void shape(const uint8_t *name, size_t len, const uint8_t *apex, size_t apex_len,
-                  acm_zname_t *out)
+void acm_zname_shape_len(const uint8_t *name, size_t len, const uint8_t *apex, size_t apex_len,
+                        acm_zname_t *out)
 {
 	int depth = depth_under(name, len, apex, apex_len);
 	out->depth = depth;
@@ -53,22 +52,7 @@ static void shape(const uint8_t *name, size_t len, const uint8_t *apex, size_t a
 
 void acm_zname_shape(const uint8_t *name, const uint8_t *apex, acm_zname_t *out)
 {
-	shape(name, acm_dname_len(name), apex, acm_dname_len(apex), out);
-}
-
-void acm_zname_classify(const acm_zone_t *zone, const uint8_t *name, size_t len,
-                        acm_zname_t *out)
-{
-	size_t apex_len;
-	const uint8_t *apex = acm_zone_apex(zone, &apex_len);
-	shape(name, len, apex, apex_len, out);
-	if (out->kind == ACM_ZNAME_OUTSIDE)
-		return;
-	out->node = acm_zone_find(zone, name, len);
-	if (out->node && out->kind != ACM_ZNAME_APEX) {
-		out->kind = ACM_ZNAME_STATIC;
-		out->label = NULL;
-	}
+	acm_zname_shape_len(name, acm_dname_len(name), apex, acm_dname_len(apex), out);
 }
 
 int acm_zname_label(const acm_zname_t *n, char *out)

@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "lib/dname.h"
+#include "lib/dns/dname.h"
 
 #define ACM_CHALLENGE_LABEL "_acme-challenge"
 /* "_acme-challenge.<label>", the longest name of TXT values, without NUL */
@@ -26,7 +26,6 @@
 /* "<label>.<zone without its final dot>", with NUL */
 #define ACM_FULLDOMAIN_MAX (ACM_LABEL_MAX + 1 + ACM_DNAME_TXT_MAX)
 
-struct acm_zone;
 struct acm_node;
 
 typedef enum {
@@ -62,14 +61,11 @@ static inline bool acm_zname_in_store(acm_zname_kind_t kind)
  * can have finds nothing in the store); acm_zname_label checks it.
  */
 void acm_zname_shape(const uint8_t *name, const uint8_t *apex, acm_zname_t *out);
+/* The same with the lengths of name and apex already known (the query
+ * path has them). */
+void acm_zname_shape_len(const uint8_t *name, size_t len, const uint8_t *apex, size_t apex_len,
+                         acm_zname_t *out);
 
-/*
- * As the DNS answer looks data up: a static node of zone first (its node
- * in out->node; APEX or STATIC), then by shape. name is the lower-case
- * wire name and len its length.
- */
-void acm_zname_classify(const struct acm_zone *zone, const uint8_t *name, size_t len,
-                        acm_zname_t *out);
 
 /*
  * The account label of an ACCOUNT or CHALLENGE name as a C string in out

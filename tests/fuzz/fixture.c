@@ -11,7 +11,7 @@
 #include <ldns/ldns.h>
 
 #include "lib/error.h"
-#include "lib/soa_probe.h"
+#include "lib/rt/soa_probe.h"
 #include "tests/fuzz/fixture.h"
 
 static acm_zone_t *make_zone(void)

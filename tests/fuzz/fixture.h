@@ -11,8 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "lib/tsig.h"
-#include "lib/zone.h"
+#include "lib/dns/tsig.h"
+#include "lib/conf/zone.h"
 
 #define FUZZ_APEX "auth.example.org."
 #define FUZZ_ACCOUNT "d420c923-bbd7-4056-ab64-c3ca54c9b3cf"

@@ -13,7 +13,7 @@
 #include "dnsd/answer.h"
 #include "dnsd/query.h"
 #include "lib/error.h"
-#include "lib/wire.h"
+#include "lib/dns/wire.h"
 #include "tests/fuzz/fixture.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -1,15 +1,15 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * Fuzz target: the parse of a secondary's reply to an SOA query or a
- * NOTIFY (lib/soa_probe.c), and what the notifier does next with a reply
+ * NOTIFY (lib/rt/soa_probe.c), and what the notifier does next with a reply
  * to a signed NOTIFY: the TSIG at the last additional record, verified
  * with the fixture key over the fixture NOTIFY's MAC.
  */
 #include <stdlib.h>
 
 #include "lib/error.h"
-#include "lib/soa_probe.h"
-#include "lib/wire.h"
+#include "lib/rt/soa_probe.h"
+#include "lib/dns/wire.h"
 #include "tests/fuzz/fixture.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

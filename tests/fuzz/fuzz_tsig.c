@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * Fuzz target: TSIG on arbitrary messages (lib/tsig.c). The TSIG RR is
+ * Fuzz target: TSIG on arbitrary messages (lib/dns/tsig.c). The TSIG RR is
  * looked for where the server finds it: the last additional record of a
  * query as acm_query_parse reports it, or of a reply as
  * acm_soa_reply_parse does (the notifier's case). A TSIG that parses is
@@ -14,8 +14,8 @@
 
 #include "dnsd/query.h"
 #include "lib/error.h"
-#include "lib/soa_probe.h"
-#include "lib/wire.h"
+#include "lib/rt/soa_probe.h"
+#include "lib/dns/wire.h"
 #include "tests/fuzz/fixture.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

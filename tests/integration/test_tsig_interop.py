@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: ISC
-"""Messages signed by lib/tsig.c verify in dnspython, an independent TSIG
+"""Messages signed by lib/dns/tsig.c verify in dnspython, an independent TSIG
 implementation: the unit test test_tsig writes every message it signs to
 ACMENS_TSIG_DUMP, and this checks each one (queries, a response chained to
 a request MAC, continuation messages, a BADTIME error)."""

@@ -15,10 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/dname.h"
+#include "lib/dns/dname.h"
 #include "lib/error.h"
-#include "lib/store.h"
-#include "lib/wire.h"
+#include "lib/store/store.h"
+#include "lib/dns/wire.h"
 #include "tests/unit/store_fx.h"
 
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)

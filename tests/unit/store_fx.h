@@ -10,8 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "lib/dname.h"
-#include "lib/store.h"
+#include "lib/dns/dname.h"
+#include "lib/store/store.h"
 
 struct fx {
 	char dir[64];

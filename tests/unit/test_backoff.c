@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "lib/backoff.h"
+#include "lib/rt/backoff.h"
 #include "lib/error.h"
 
 static const acm_backoff_limits_t lim = {

@@ -14,7 +14,7 @@
 #include <cmocka.h>
 #include <netinet/in.h>
 
-#include "lib/cidr.h"
+#include "lib/conf/cidr.h"
 #include "lib/error.h"
 
 /* A client address from text: IPv4 as AF_INET, anything else AF_INET6

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * Unit tests of group commit (lib/commit.c) on a real store: every test
+ * Unit tests of group commit (lib/store/commit.c) on a real store: every test
  * works in its own temporary directory. Callbacks run on the committer
  * thread, where cmocka's asserts must not be used, so they only record what
  * they saw and the test thread checks it.
@@ -21,10 +21,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "lib/commit.h"
-#include "lib/dname.h"
+#include "lib/store/commit.h"
+#include "lib/dns/dname.h"
 #include "lib/error.h"
-#include "lib/store.h"
+#include "lib/store/store.h"
 
 struct fx {
 	char dir[64];

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * Unit tests for lib/config.c: a full configuration, the defaults, and one
+ * Unit tests for lib/conf/config.c: a full configuration, the defaults, and one
  * case per kind of error with its file, line and key.
  */
 #include <setjmp.h>
@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "lib/config.h"
+#include "lib/conf/config.h"
 #include "lib/error.h"
 
 static char *write_tmp(const char *content)

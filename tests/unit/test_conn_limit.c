@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * Connection accounting (lib/conn_limit.c): caps per client (an IPv4
+ * Connection accounting (lib/rt/conn_limit.c): caps per client (an IPv4
  * address, an IPv6 /64), per network (/24, /48) and in all, slots given
  * back, IPv4-mapped IPv6 peers counted as the IPv4 client they are; and
- * the accept guard's shedding (lib/accept_guard.c) with a real listening
+ * the accept guard's shedding (lib/rt/accept_guard.c) with a real listening
  * socket in a child process whose descriptors have run out.
  */
 #include <arpa/inet.h>
@@ -23,8 +23,8 @@
 
 #include <cmocka.h>
 
-#include "lib/accept_guard.h"
-#include "lib/conn_limit.h"
+#include "lib/rt/accept_guard.h"
+#include "lib/rt/conn_limit.h"
 #include "lib/error.h"
 
 static struct sockaddr_storage addr(const char *text)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * Unit tests for lib/dname.c: text and wire forms, escapes, comparison,
+ * Unit tests for lib/dns/dname.c: text and wire forms, escapes, comparison,
  * and parsing of compressed names out of hostile messages.
  */
 #include <setjmp.h>
@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "lib/dname.h"
+#include "lib/dns/dname.h"
 #include "lib/error.h"
 
 /* Wire literals contain NUL bytes, so their length is carried explicitly. */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * The accounts' change records (lib/store_read.c acm_reader_account_changes)
+ * The accounts' change records (lib/store/store_read.c acm_reader_account_changes)
  * and the DNS workers' view of the key table (dnsd/keyring.c): accounts
  * changed after the table was built are listed, and only those, so that
  * a table being rebuilt still serves every other account.

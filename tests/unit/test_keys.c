@@ -15,8 +15,8 @@
 #include <cmocka.h>
 
 #include "lib/error.h"
-#include "lib/account.h"
-#include "lib/keys.h"
+#include "lib/store/account.h"
+#include "lib/store/keys.h"
 
 /* A 40-character key as acmens and acme-dns hand them out, and its hashes
  * from python3-bcrypt: cost 10 as acme-dns makes them ($2a$), and a cheap

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * Unit tests for lib/lookup_log.h: rings wrap and keep the newest, reads
+ * Unit tests for lib/rt/lookup_log.h: rings wrap and keep the newest, reads
  * filter by name (any case) and merge the rings by time, at most max, and
  * a reader racing a writer never gets a torn entry.
  */
@@ -15,7 +15,7 @@
 #include <cmocka.h>
 
 #include "lib/error.h"
-#include "lib/lookup_log.h"
+#include "lib/rt/lookup_log.h"
 
 #define NAME_A "\x01" "a" "\x07" "example" "\x00"
 #define NAME_A_UPPER "\x01" "A" "\x07" "ExAmPlE" "\x00"

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * Unit tests for lib/metrics.h: summing per-worker blocks (a worker's
+ * Unit tests for lib/rt/metrics.h: summing per-worker blocks (a worker's
  * gauge going down included), histogram bucket edges, the label tables,
  * and the exposition text with its escaping.
  */
@@ -13,7 +13,7 @@
 #include <cmocka.h>
 
 #include "lib/error.h"
-#include "lib/metrics.h"
+#include "lib/rt/metrics.h"
 
 static void test_sum_blocks(void **state)
 {

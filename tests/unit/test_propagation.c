@@ -12,11 +12,11 @@
 
 #include <cmocka.h>
 
-#include "lib/dname.h"
+#include "lib/dns/dname.h"
 #include "lib/error.h"
-#include "lib/soa_probe.h"
-#include "lib/wire.h"
-#include "lib/zone_status.h"
+#include "lib/rt/soa_probe.h"
+#include "lib/dns/wire.h"
+#include "lib/rt/zone_status.h"
 
 static uint8_t apex[ACM_DNAME_MAX];
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * Unit tests for lib/serial.h: RFC 1982 comparison and addition, the wrap
+ * Unit tests for lib/dns/serial.h: RFC 1982 comparison and addition, the wrap
  * from 2^32 - 1 to 0, and the undefined half-circle distance.
  */
 #include <setjmp.h>
@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "lib/serial.h"
+#include "lib/dns/serial.h"
 
 struct cmp_case {
 	uint32_t a, b;

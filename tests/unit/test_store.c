@@ -2,7 +2,7 @@
 /*
  * Unit tests of the store's core (lib/store*.c: open, TXT add, remove and
  * replace, account creation, journal, readers) and of account credentials
- * (lib/keys.c): every test works in its own temporary directory. The newer
+ * (lib/store/keys.c): every test works in its own temporary directory. The newer
  * operations and the audit log are in test_store_ops.c.
  */
 #include <setjmp.h>
@@ -20,11 +20,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "lib/dname.h"
+#include "lib/dns/dname.h"
 #include "lib/error.h"
-#include "lib/keys.h"
-#include "lib/store.h"
-#include "lib/wire.h"
+#include "lib/store/keys.h"
+#include "lib/store/store.h"
+#include "lib/dns/wire.h"
 #include "tests/unit/store_fx.h"
 
 /* ---- open ------------------------------------------------------------ */

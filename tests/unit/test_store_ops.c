@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * Unit tests of the store's later operations (lib/store_txt.c,
- * lib/store_account.c, lib/store_audit.c, lib/store_read.c): push, account
+ * Unit tests of the store's later operations (lib/store/store_txt.c,
+ * lib/store/store_account.c, lib/store/store_audit.c, lib/store/store_read.c): push, account
  * update and delete, the sweep of expired values, the audit log, the account
  * list and counts, the store's sizes and its hot backup.
  */
@@ -22,8 +22,8 @@
 #include <jansson.h>
 
 #include "lib/error.h"
-#include "lib/store.h"
-#include "lib/wire.h"
+#include "lib/store/store.h"
+#include "lib/dns/wire.h"
 #include "tests/unit/store_fx.h"
 
 static int push(acm_store_t *s, const char *sub, const char *v, unsigned keep)

@@ -18,8 +18,8 @@
 #include <cmocka.h>
 
 #include "lib/error.h"
-#include "lib/tsig.h"
-#include "lib/wire.h"
+#include "lib/dns/tsig.h"
+#include "lib/dns/wire.h"
 #include "tests/unit/tsig_vectors.h"
 
 struct vec {

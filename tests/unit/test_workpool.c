@@ -12,7 +12,7 @@
 #include <cmocka.h>
 
 #include "lib/error.h"
-#include "lib/workpool.h"
+#include "lib/rt/workpool.h"
 
 static atomic_uint ran;
 

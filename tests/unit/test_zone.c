@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * The zone's policy accessors (lib/zone.c): the TSIG keyring, the transfer
+ * The zone's policy accessors (lib/conf/zone.c): the TSIG keyring, the transfer
  * ACL (address, key, both, several entries, none), update.enabled and the
  * NOTIFY targets, built from a configuration file.
  */
@@ -17,9 +17,9 @@
 
 #include <cmocka.h>
 
-#include "lib/config.h"
+#include "lib/conf/config.h"
 #include "lib/error.h"
-#include "lib/zone.h"
+#include "lib/conf/zone.h"
 
 #define ZONE "zone:\n  name: acme.example.org\n  ns: [ns1.example.org]\n"
 #define KEYS "tsig:\n" \
