@@ -246,8 +246,9 @@ size_t acm_worker_answer(acm_worker_t *w, const uint8_t *in, size_t len, bool tc
 		return n;
 	}
 	/* Only UDP can be spoofed; a verified TSIG cannot be. */
+	bool verified = q.has_tsig && q.rcode == ACM_RCODE_NOERROR && info.tsig_error == ACM_TSIG_OK;
 	enum acm_rrl_action limit = ACM_RRL_SEND;
-	if (!tcp && n > 0 && !info.tsig.present)
+	if (!tcp && n > 0 && !verified)
 		limit = rate_limit(w, &q, &info, peer);
 	if (q.has_tsig || info.xfr_refused)
 		log_refusal(w, &q, &info, peer);
