@@ -115,6 +115,7 @@ def main():
             f.write(f"zone:\n  name: {ZONE}\n  ns: [ns1.example.org.]\n"
                     f"  soa:\n    rname: hostmaster.example.org.\n"
                     f"dns:\n  listen: [\"127.0.0.1:{port}\"]\n  workers: 1\n"
+                    f"  rrl: {{rate: 0}}\n"
                     f"http:\n  listen: [\"127.0.0.1:{http_port}\"]\n  register_rate: 0\n"
                     f"store:\n  path: {args.store or d + '/store'}\n  max_size: 4G\n"
                     f"log:\n  level: warning\n")

@@ -440,3 +440,13 @@ size_t acm_answer(const acm_answer_env_t *env, const acm_query_t *q, bool tcp,
 	}
 	return answer_body(env, q, tcp, out, limit, &ts, info);
 }
+
+size_t acm_answer_slip(const acm_query_t *q, uint8_t *out, size_t len)
+{
+	size_t keep = ACM_DNS_HEADER + (q->has_question ? q->qname_len + 4 : 0);
+	if (len < keep)
+		return len;
+	uint16_t flags = (uint16_t)(acm_get_u16(out + ACM_DNS_FLAGS_OFF) | ACM_FLAG_TC);
+	acm_dns_header_put(out, q->id, flags, q->has_question ? 1 : 0, 0, 0, 0);
+	return keep;
+}

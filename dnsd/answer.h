@@ -76,4 +76,12 @@ typedef struct {
 size_t acm_answer(const acm_answer_env_t *env, const acm_query_t *q, bool tcp,
                   uint8_t *out, size_t outcap, acm_answer_info_t *info);
 
+/*
+ * Cut the response to q in out[0..len) (as acm_answer wrote it) to its
+ * header and question, with TC set and every count but the question's 0:
+ * what a rate-limited client gets, so that it asks again over TCP. Returns
+ * the new length.
+ */
+size_t acm_answer_slip(const acm_query_t *q, uint8_t *out, size_t len);
+
 #endif

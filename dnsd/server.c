@@ -34,6 +34,7 @@ struct acm_server {
 	acm_metrics_t *own_metrics;     /* when the caller passed none */
 	acm_health_t *health;           /* the workers' heartbeats */
 	acm_keyring_t *keyring;         /* the accounts' keys, shared by the workers */
+	acm_rrl_t *rrl;                 /* dns.rrl's table, shared by the workers */
 	pthread_mutex_t closing_mu;
 	pthread_cond_t closing_cv;
 	unsigned closed;                /* workers that stopped taking updates */
@@ -289,6 +290,9 @@ int acm_server_start(const acm_config_t *cfg, acm_store_t *store, acm_zone_t *zo
 		snprintf(err, errlen, "lookup log: %s", acm_strerror(rc));
 	if (rc == ACM_OK && (rc = acm_health_new(n, &srv->health)) != ACM_OK)
 		snprintf(err, errlen, "out of memory");
+	/* Made even with dns.rrl.rate 0, so that a reload can turn it on. */
+	if (rc == ACM_OK && (rc = acm_rrl_new(ACM_RRL_SLOTS_LOG2, NULL, &srv->rrl)) != ACM_OK)
+		snprintf(err, errlen, "rate limit table: %s", acm_strerror(rc));
 	if (rc == ACM_OK && !metrics && (rc = acm_metrics_new(0, &srv->own_metrics)) == ACM_OK)
 		metrics = srv->own_metrics;
 	for (size_t i = 0; rc == ACM_OK && i < cfg->listen_count; i++) {
@@ -303,6 +307,7 @@ int acm_server_start(const acm_config_t *cfg, acm_store_t *store, acm_zone_t *zo
 		srv->workers[i].commit = commit;
 		srv->workers[i].lookups = srv->lookups;
 		srv->workers[i].health = srv->health;
+		srv->workers[i].rrl = srv->rrl;
 		rc = worker_init(srv, &srv->workers[i], cfg, store, zone, metrics, err, errlen);
 	}
 	/* Workers never see signals: the main thread handles them. */
@@ -368,6 +373,7 @@ void acm_server_stop(acm_server_t *srv)
 	free(srv->workers);
 	acm_lookup_log_free(srv->lookups);
 	acm_health_free(srv->health);
+	acm_rrl_free(srv->rrl);
 	acm_metrics_free(srv->own_metrics);
 	acm_tcp_limits_fini(&srv->tcp_limits);
 	free(srv);

@@ -17,6 +17,7 @@
 #include "dnsd/worker.h"
 #include "dnsd/xfr.h"
 #include "lib/dns/zone_names.h"
+#include "lib/clock.h"
 #include "lib/error.h"
 #include "lib/log.h"
 
@@ -27,6 +28,7 @@ void acm_worker_batch_begin(acm_worker_t *w)
 {
 	w->snapshot_ok = acm_reader_begin(w->reader, &w->serial) == ACM_OK;
 	w->now = (uint64_t)time(NULL);
+	w->mono = acm_mono_ns() / 1000000000u;
 	/* Accounts changed after the table's generation, up to this
 	 * snapshot's, are read from the store (acm_worker_account), so a
 	 * change counts from the next packet. */
@@ -192,6 +194,30 @@ static void count_answer(acm_worker_t *w, const acm_query_t *q, const acm_answer
 	                                          : &w->metrics->txt_novalues, 1);
 }
 
+/* The bucket a UDP response counts against (lib/rt/rrl.h): answers per
+ * name (a TXT answer too large for UDP is still an answer), NXDOMAIN and
+ * NODATA per zone, errors and refusals one bucket each. */
+static enum acm_rrl_action rate_limit(acm_worker_t *w, const acm_query_t *q,
+                                      const acm_answer_info_t *info, const struct sockaddr *peer)
+{
+	size_t len;
+	const uint8_t *name = acm_zone_apex(w->zone, &len);
+	enum acm_rrl_class cls = ACM_RRL_NEGATIVE;
+	if (info->rcode == ACM_RCODE_REFUSED)
+		cls = ACM_RRL_REFUSED;
+	else if (info->rcode != ACM_RCODE_NOERROR && info->rcode != ACM_RCODE_NXDOMAIN)
+		cls = ACM_RRL_ERROR;
+	else if (info->rcode == ACM_RCODE_NOERROR && (info->answers > 0 || info->truncated))
+		cls = ACM_RRL_ANSWER, name = q->lname, len = q->qname_len;
+	enum acm_rrl_action a = acm_rrl_check(w->rrl, acm_zone_rrl(w->zone), peer, cls, name, len,
+	                                      w->mono);
+	if (a == ACM_RRL_SLIP)
+		acm_counter_add(&w->metrics->rrl_slipped[cls], 1);
+	else if (a == ACM_RRL_DROP)
+		acm_counter_add(&w->metrics->rrl_dropped[cls], 1);
+	return a;
+}
+
 size_t acm_worker_answer(acm_worker_t *w, const uint8_t *in, size_t len, bool tcp,
                          const struct sockaddr *peer, uint8_t *out, size_t outcap,
                          acm_xfr_t **xfr)
@@ -219,9 +245,21 @@ size_t acm_worker_answer(acm_worker_t *w, const uint8_t *in, size_t len, bool tc
 		count_answer(w, &q, &info, tcp, n);
 		return n;
 	}
-	count_answer(w, &q, &info, tcp, n);
+	/* Only UDP can be spoofed; a verified TSIG cannot be. */
+	bool verified = q.has_tsig && q.rcode == ACM_RCODE_NOERROR && info.tsig_error == ACM_TSIG_OK;
+	enum acm_rrl_action limit = ACM_RRL_SEND;
+	if (!tcp && n > 0 && !verified)
+		limit = rate_limit(w, &q, &info, peer);
 	if (q.has_tsig || info.xfr_refused)
 		log_refusal(w, &q, &info, peer);
+	if (limit == ACM_RRL_DROP)
+		return 0;
+	if (limit == ACM_RRL_SLIP) {
+		n = acm_answer_slip(&q, out, n);
+		acm_dns_metrics_answer(w->metrics, tcp, q.qtype, info.rcode, n, true);
+		return n;
+	}
+	count_answer(w, &q, &info, tcp, n);
 	if (w->lookups && n > 0)
 		acm_worker_log_lookup(w, &q, &info, tcp, peer);
 	return n;

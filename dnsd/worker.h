@@ -20,6 +20,7 @@
 #include "dnsd/keyring.h"
 #include "lib/log.h"
 #include "lib/rt/metrics.h"
+#include "lib/rt/rrl.h"
 #include "lib/store/store.h"
 #include "lib/dns/tsig.h"
 #include "lib/conf/zone.h"
@@ -51,6 +52,8 @@ typedef struct acm_worker {
 	struct acm_pending *pending;            /* updates waiting for their commit */
 	uint32_t serial;                        /* of the current snapshot */
 	uint64_t now;
+	uint64_t mono;                          /* monotonic seconds, for dns.rrl */
+	acm_rrl_t *rrl;                         /* the server's rate limit table */
 	bool snapshot_ok;
 	uint16_t udp_payload;
 	struct acm_tcp_limits *tcp_limits;     /* dnsd/tcp.h */

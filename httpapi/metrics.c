@@ -179,6 +179,27 @@ static void render_dns_queries(acm_expo_t *e, const acm_dns_metrics_t *d)
 	}
 }
 
+/* Limited responses by class, and what was done with them: the second
+ * family splits the first, so neither double counts when summed. */
+static void render_dns_rrl(acm_expo_t *e, const acm_dns_metrics_t *d)
+{
+	acm_expo_family(e, "acmens_dns_rrl_limited_total", "counter",
+	                "UDP responses over dns.rrl.rate, by response class.");
+	for (size_t i = 0; i < ACM_RRL_CLASSES; i++)
+		acm_expo_u64(e, "acmens_dns_rrl_limited_total",
+		             &(acm_label_t){ "class", acm_rrl_class_name(i) }, 1,
+		             acm_counter_get(&d->rrl_slipped[i]) + acm_counter_get(&d->rrl_dropped[i]));
+	acm_expo_family(e, "acmens_dns_rrl_total", "counter",
+	                "UDP responses over dns.rrl.rate, by what was done (slipped: sent "
+	                "truncated; dropped: not sent) and response class.");
+	for (size_t i = 0; i < ACM_RRL_CLASSES; i++) {
+		acm_label_t slipped[] = { { "action", "slipped" }, { "class", acm_rrl_class_name(i) } };
+		acm_label_t dropped[] = { { "action", "dropped" }, { "class", acm_rrl_class_name(i) } };
+		acm_expo_u64(e, "acmens_dns_rrl_total", slipped, 2, acm_counter_get(&d->rrl_slipped[i]));
+		acm_expo_u64(e, "acmens_dns_rrl_total", dropped, 2, acm_counter_get(&d->rrl_dropped[i]));
+	}
+}
+
 static void render_dns_other(acm_expo_t *e, const acm_dns_metrics_t *d)
 {
 	single(e, "acmens_dns_truncated_total", "counter",
@@ -216,6 +237,7 @@ static void render_dns_other(acm_expo_t *e, const acm_dns_metrics_t *d)
 		acm_expo_u64(e, "acmens_dns_tcp_connections_closed_total",
 		             &(acm_label_t){ "reason", acm_m_tcp_close_name(i) }, 1,
 		             acm_counter_get(&d->tcp_closed[i]));
+	render_dns_rrl(e, d);
 	/* each worker's count is accepted minus closed, modulo 2^64 */
 	acm_expo_family(e, "acmens_dns_tcp_connections", "gauge", "Open DNS TCP connections.");
 	acm_expo_double(e, "acmens_dns_tcp_connections", NULL, 0,

@@ -28,6 +28,7 @@ ITEM_FN(listen_item);
 ITEM_FN(record_item);
 ITEM_FN(origin_item);
 ITEM_FN(cidr_item);
+ITEM_FN(network_item);
 
 static const char *const log_levels[] = {
 	[ACM_LOG_ERROR] = "error", [ACM_LOG_WARNING] = "warning",
@@ -87,6 +88,14 @@ static const struct opt schema[] = {
 	UINT("dns.tcp_max_clients", tcp_max_clients, 1, 1000000, 1024),
 	UINT("dns.tcp_max_per_client", tcp_max_per_client, 1, 1000000, 16),
 	UINT("dns.tcp_message_timeout", tcp_message_timeout, 1, 3600, 5),
+	MAP("dns.rrl"),
+	UINT("dns.rrl.rate", rrl.rate, 0, 100000, 20),
+	UINT("dns.rrl.slip", rrl.slip, 0, 10, 2),
+	UINT("dns.rrl.window", rrl.window, 1, 3600, 15),
+	UINT("dns.rrl.ipv4_prefix", rrl.ipv4_prefix, 1, 32, 24),
+	UINT("dns.rrl.ipv6_prefix", rrl.ipv6_prefix, 1, 128, 56),
+	LIST("dns.rrl.exempt", rrl.exempt, rrl.exempt_count, network_item,
+	     "a list of addresses or CIDR ranges"),
 	MAP("http"),
 	{ .path = "http.listen", .type = T_LIST, .required = true, .in_section = true,
 	  .min = 1, .item = listen_item, FIELD(http.listen),
@@ -580,6 +589,18 @@ ITEM_FN(cidr_item)
 	return keep_string(ld, o, text, i, n);
 }
 
+/* A list kept parsed, for matching on the query path. */
+ITEM_FN(network_item)
+{
+	acm_cidr_t *cidr = acm_cfg_list_slot(ld, o, i, n, sizeof(*cidr));
+
+	if (!cidr)
+		return -ENOMEM;
+	if (acm_cidr_parse(text, cidr) != ACM_OK)
+		return acm_cfg_fail(ld, line, o->path, "invalid address or CIDR range \"%.80s\"", text);
+	return ACM_OK;
+}
+
 static void apply_defaults(acm_config_t *c)
 {
 	for (size_t i = 0; i < NOPTS; i++) {
@@ -892,6 +913,7 @@ void acm_config_free(acm_config_t *cfg)
 	free(cfg->records);
 	free(cfg->ns);
 	free(cfg->listen);
+	free(cfg->rrl.exempt);
 	free(cfg->http.listen);
 	free(cfg->http.tls_cert);
 	free(cfg->http.tls_key);

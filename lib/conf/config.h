@@ -31,6 +31,17 @@ typedef struct {
 
 struct ldns_struct_rr;
 
+/* dns.rrl: response rate limiting (lib/rt/rrl.h), UDP only. */
+typedef struct {
+	unsigned rate;                  /* dns.rrl.rate per second per network and class, default 20, 0 = off */
+	unsigned slip;                  /* dns.rrl.slip, 0..10, default 2: every 2nd limited response TC; 0 = drop all */
+	unsigned window;                /* dns.rrl.window seconds, 1..3600, default 15 */
+	unsigned ipv4_prefix;           /* dns.rrl.ipv4_prefix, 1..32, default 24 */
+	unsigned ipv6_prefix;           /* dns.rrl.ipv6_prefix, 1..128, default 56 */
+	size_t exempt_count;            /* dns.rrl.exempt: CIDRs never limited, default none */
+	acm_cidr_t *exempt;
+} acm_rrl_conf_t;
+
 typedef struct {
 	char *text;                     /* the record in zone-file syntax */
 	unsigned line;                  /* where it stands in the file */
@@ -63,6 +74,7 @@ typedef struct {
 	unsigned tcp_max_clients;       /* dns.tcp_max_clients, default 1024 */
 	unsigned tcp_max_per_client;    /* dns.tcp_max_per_client (IPv4 address, IPv6 /64), default 16 */
 	unsigned tcp_message_timeout;   /* dns.tcp_message_timeout seconds, default 5 */
+	acm_rrl_conf_t rrl;             /* dns.rrl */
 
 	/* http: the API is off when the section is absent. */
 	struct {

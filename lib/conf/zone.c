@@ -4,7 +4,8 @@
  * and renders every RRset to wire bytes once, so that the DNS path never
  * formats a record. Lookup is an open-addressing hash over lower-case names.
  * The zone also carries the policy that must change with it on reload: the
- * TSIG keyring, the transfer ACL, NOTIFY targets and whether UPDATE is on.
+ * TSIG keyring, the transfer ACL, NOTIFY targets, whether UPDATE is on,
+ * and the response rate limits.
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -39,6 +40,7 @@ struct acm_zone {
 	acm_listen_t *notify;
 	size_t notify_count;
 	bool update_enabled;
+	acm_rrl_conf_t rrl;     /* exempt is this zone's copy */
 };
 
 static uint32_t name_hash(const uint8_t *name, size_t len)
@@ -455,6 +457,7 @@ static void zone_free(acm_zone_t *z)
 	free(z->keys);
 	free(z->allow);
 	free(z->notify);
+	free(z->rrl.exempt);
 	free(z);
 }
 
@@ -477,7 +480,11 @@ static int copy_policy(acm_zone_t *z, const acm_config_t *cfg)
 	z->key_count = cfg->tsig_count;
 	z->allow_count = cfg->transfer.allow_count;
 	z->notify_count = cfg->transfer.notify_count;
-	if ((rc = copy_array((void **)&z->keys, cfg->tsig, z->key_count, sizeof(*z->keys))) ||
+	z->rrl = cfg->rrl;
+	z->rrl.exempt = NULL;
+	if ((rc = copy_array((void **)&z->rrl.exempt, cfg->rrl.exempt, z->rrl.exempt_count,
+	                     sizeof(*z->rrl.exempt))) ||
+	    (rc = copy_array((void **)&z->keys, cfg->tsig, z->key_count, sizeof(*z->keys))) ||
 	    (rc = copy_array((void **)&z->allow, cfg->transfer.allow, z->allow_count,
 	                     sizeof(*z->allow))) ||
 	    (rc = copy_array((void **)&z->notify, cfg->transfer.notify, z->notify_count,
@@ -616,4 +623,9 @@ size_t acm_zone_notify_targets(const acm_zone_t *z, const acm_listen_t **out)
 {
 	*out = z->notify;
 	return z->notify_count;
+}
+
+const acm_rrl_conf_t *acm_zone_rrl(const acm_zone_t *z)
+{
+	return &z->rrl;
 }

@@ -100,6 +100,8 @@ bool acm_zone_transfer_allowed(const acm_zone_t *z, const struct sockaddr *clien
 bool acm_zone_update_enabled(const acm_zone_t *z);
 /* transfer.notify: the targets (*out valid while the zone is), and their count. */
 size_t acm_zone_notify_targets(const acm_zone_t *z, const acm_listen_t **out);
+/* dns.rrl, valid while the zone is (lib/rt/rrl.h). */
+const acm_rrl_conf_t *acm_zone_rrl(const acm_zone_t *z);
 
 /*
  * All static RRs of the configuration as an ldns list (SOA first with the

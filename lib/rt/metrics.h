@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/rt/rrl.h"
+
 /* ---- counters and histograms ------------------------------------------ */
 
 /* A counter with exactly one writer. Readers on other threads load it
@@ -109,6 +111,8 @@ typedef struct {
 	acm_counter_t tcp_refused;    /* connections refused at accept, any cap */
 	acm_counter_t tcp_closed[ACM_M_TCP_CLOSES];
 	acm_counter_t tcp_open;       /* accepted minus closed, modulo 2^64 */
+	acm_counter_t rrl_slipped[ACM_RRL_CLASSES];   /* UDP responses over dns.rrl.rate sent TC */
+	acm_counter_t rrl_dropped[ACM_RRL_CLASSES];   /* ... and not sent */
 } acm_dns_metrics_t;
 
 /* Label values of the fixed tables. */

@@ -158,8 +158,13 @@ def http_section(http, http_port):
 
 def write_config(path, port, store, records=None, extra_dns="", log_level="info",
                  txt_max_values=8, soa_ttl=3600, minimum=60, tcp_max_clients=64,
-                 tcp_idle_timeout=3, listen=None, http=None, http_port=None, log_extra=None):
+                 tcp_idle_timeout=3, listen=None, http=None, http_port=None, log_extra=None,
+                 rrl="{rate: 0}"):
+    """rrl: the dns.rrl mapping as YAML text, None to leave it out (the
+    defaults). Off unless a test asks: every client of the suite shares
+    127.0.0.0/24, and test_rrl.py is where the limits are tested."""
     records = BASE_RECORDS if records is None else records
+    rrl_text = f"  rrl: {rrl}\n" if rrl is not None else ""
     listen = listen or ["127.0.0.1", "[::1]"]
     listen_text = ", ".join(f'"{a}:{port}"' for a in listen)
     text = f"""zone:
@@ -181,7 +186,7 @@ dns:
   workers: 2
   tcp_idle_timeout: {tcp_idle_timeout}
   tcp_max_clients: {tcp_max_clients}
-{extra_dns}store:
+{rrl_text}{extra_dns}store:
   path: {store}
 log:
   level: {log_level}

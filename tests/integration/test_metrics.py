@@ -69,6 +69,8 @@ def test_families_and_types(api):
         "acmens_dns_tcp_refused": "counter",
         "acmens_dns_tcp_connections": "gauge",
         "acmens_dns_tcp_connections_closed": "counter",
+        "acmens_dns_rrl_limited": "counter",
+        "acmens_dns_rrl": "counter",
         "acmens_http_connections_closed": "counter",
         "acmens_http_connections": "gauge",
         "acmens_http_requests": "counter",

@@ -429,6 +429,23 @@ static const struct err_case err_cases[] = {
 	{ ZONE "dns:\n  tcp_max_per_client: 0\n", 6, "dns.tcp_max_per_client", "from 1 to 1000000" },
 	{ ZONE "dns:\n  tcp_message_timeout: 0\n", 6, "dns.tcp_message_timeout", "from 1 to 3600" },
 	{ ZONE "dns:\n  tcp_message_timeout: 3601\n", 6, "dns.tcp_message_timeout", "from 1 to 3600" },
+	{ ZONE "dns:\n  rrl: 20\n", 6, "dns.rrl", "expected a mapping" },
+	{ ZONE "dns:\n  rrl:\n    rate: 100001\n", 7, "dns.rrl.rate", "from 0 to 100000" },
+	{ ZONE "dns:\n  rrl:\n    rate: -1\n", 7, "dns.rrl.rate", "from 0 to 100000" },
+	{ ZONE "dns:\n  rrl:\n    rate: \"20\"\n", 7, "dns.rrl.rate", "from 0 to 100000" },
+	{ ZONE "dns:\n  rrl: {slip: 11}\n", 6, "dns.rrl.slip", "from 0 to 10" },
+	{ ZONE "dns:\n  rrl: {window: 0}\n", 6, "dns.rrl.window", "from 1 to 3600" },
+	{ ZONE "dns:\n  rrl: {window: 3601}\n", 6, "dns.rrl.window", "from 1 to 3600" },
+	{ ZONE "dns:\n  rrl: {ipv4_prefix: 0}\n", 6, "dns.rrl.ipv4_prefix", "from 1 to 32" },
+	{ ZONE "dns:\n  rrl: {ipv4_prefix: 33}\n", 6, "dns.rrl.ipv4_prefix", "from 1 to 32" },
+	{ ZONE "dns:\n  rrl: {ipv6_prefix: 129}\n", 6, "dns.rrl.ipv6_prefix", "from 1 to 128" },
+	{ ZONE "dns:\n  rrl: {burst: 5}\n", 6, "dns.rrl.burst", "unknown key" },
+	{ ZONE "dns:\n  rrl: {exempt: 10.0.0.0/8}\n", 6, "dns.rrl.exempt",
+	  "expected a list of addresses or CIDR ranges" },
+	{ ZONE "dns:\n  rrl:\n    exempt:\n      - ::1\n      - 192.0.2.1/24\n", 9, "dns.rrl.exempt",
+	  "invalid address or CIDR range \"192.0.2.1/24\"" },
+	{ ZONE "dns:\n  rrl:\n    exempt: [10.0.0.0/8, host.example]\n", 7, "dns.rrl.exempt",
+	  "invalid address or CIDR range \"host.example\"" },
 	{ ZONE "store:\n  max_size: 512K\n", 6, "store.max_size", "at least 1M" },
 	{ ZONE "store:\n  max_size: 1048575\n", 6, "store.max_size", "at least 1M" },
 	{ ZONE "store:\n  max_size: 5X\n", 6, "store.max_size", "at least 1M" },
@@ -658,6 +675,38 @@ static void test_transfer(void **state)
 	acm_config_free(c);
 }
 
+static void test_rrl(void **state)
+{
+	(void)state;
+	acm_config_t *c = load_ok(ZONE);
+	assert_int_equal(c->rrl.rate, 20);
+	assert_int_equal(c->rrl.slip, 2);
+	assert_int_equal(c->rrl.window, 15);
+	assert_int_equal(c->rrl.ipv4_prefix, 24);
+	assert_int_equal(c->rrl.ipv6_prefix, 56);
+	assert_int_equal(c->rrl.exempt_count, 0);
+	acm_config_free(c);
+
+	c = load_ok(ZONE "dns:\n  rrl: {rate: 0, slip: 0, window: 3600, ipv4_prefix: 32, "
+		    "ipv6_prefix: 128, exempt: [192.0.2.0/24, \"2001:db8::1\"]}\n");
+	assert_int_equal(c->rrl.rate, 0);
+	assert_int_equal(c->rrl.slip, 0);
+	assert_int_equal(c->rrl.window, 3600);
+	assert_int_equal(c->rrl.ipv4_prefix, 32);
+	assert_int_equal(c->rrl.ipv6_prefix, 128);
+	assert_int_equal(c->rrl.exempt_count, 2);
+	assert_int_equal(c->rrl.exempt[0].family, AF_INET);
+	assert_int_equal(c->rrl.exempt[0].prefix, 24);
+	assert_int_equal(c->rrl.exempt[1].family, AF_INET6);
+	assert_int_equal(c->rrl.exempt[1].prefix, 128);
+	acm_config_free(c);
+
+	c = load_ok(ZONE "dns:\n  rrl:\n    exempt: []\n");
+	assert_int_equal(c->rrl.exempt_count, 0);
+	assert_int_equal(c->rrl.rate, 20);
+	acm_config_free(c);
+}
+
 static void test_lookups(void **state)
 {
 	(void)state;
@@ -774,6 +823,7 @@ int main(void)
 		cmocka_unit_test(test_transfer),
 		cmocka_unit_test(test_transfer_errors),
 		cmocka_unit_test(test_lookups),
+		cmocka_unit_test(test_rrl),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_no_err_buffer),
 	};
