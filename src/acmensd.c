@@ -132,6 +132,10 @@ static void warn_unreloadable(const acm_config_t *old, const acm_config_t *new)
 		acm_warn("reload: zone.name changed; restart to apply");
 	if (strcmp(old->store_path, new->store_path) != 0)
 		acm_warn("reload: store.path changed; restart to apply");
+	/* The map is remade only with no transaction open in the process,
+	 * and every DNS worker holds a reader. */
+	if (old->store_max_size != new->store_max_size)
+		acm_warn("reload: store.max_size changed; restart to apply");
 	if (listen_differs(old->listen, old->listen_count, new->listen, new->listen_count))
 		acm_warn("reload: dns.listen changed; restart to apply");
 	if (old->workers != new->workers)

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 
 #include <lmdb.h>
@@ -82,6 +83,24 @@ static void probe_env(acm_store_t *s)
 	if (rc == 0)
 		mdb_txn_abort(txn);
 	store_env_err(s, rc);
+}
+
+/*
+ * LMDB reports a short write (what a full filesystem gives) as EIO. After
+ * a commit failed so, a filesystem with less than NOSPACE_BYTES free means
+ * the disk is full: -ENOSPC, so that writers are told to make room, not to
+ * wait for a failing disk.
+ */
+#define NOSPACE_BYTES (1u << 20)
+
+static int commit_err(acm_store_t *s, int rc)
+{
+	const char *path;
+	struct statvfs st;
+
+	if (rc != -EIO || mdb_env_get_path(s->env, &path) != 0 || statvfs(path, &st) != 0)
+		return rc;
+	return (uint64_t)st.f_bavail * st.f_frsize < NOSPACE_BYTES ? -ENOSPC : rc;
 }
 
 /* The disk (not the map) is full: as ACM_ESTOREFULL for the caller's
@@ -734,7 +753,7 @@ int acm_store_write_commit(acm_wtxn_t *w, uint32_t *serial)
 	if (rc == ACM_OK && w->queue)
 		rc = w->queue->flush(w, sn);
 	if (rc == ACM_OK) {
-		rc = store_err(mdb_txn_commit(w->txn));
+		rc = commit_err(w->s, store_err(mdb_txn_commit(w->txn)));
 		/* A failed write or sync of the data pages leaves the old
 		 * state in force; a failed meta page write does not. */
 		if (rc != ACM_OK && rc != ACM_ESTOREFULL)
