@@ -25,13 +25,13 @@ import os
 import shutil
 import signal
 import subprocess
-import time
 
 import dns.flags
 import dns.rcode
 import pytest
 
-from conftest import ACMENSCTL, ACMENSD, ZONE, dns_txt, start_http, value, wait_for
+from conftest import ACMENSCTL, ACMENSD, dns_txt, start_http, value, wait_for
+from test_update import nsupdate
 
 FIU_RUN = "/usr/bin/fiu-run"
 FIU_CTRL = "/usr/bin/fiu-ctrl"
@@ -125,19 +125,6 @@ def start_fiu(make_server, **http):
     return start_http(factory, register_rate=0, register_rate_global=0, **http)
 
 
-def nsupdate(server, key, line):
-    """One signed UPDATE over UDP; the RCODE name nsupdate reports."""
-    script = f"server 127.0.0.1 {server.port}\nzone {ZONE}\n{line}\nsend\n"
-    p = subprocess.run(["nsupdate", "-y", f"hmac-sha256:{key['name']}:{key['secret']}"],
-                       input=script, capture_output=True, text=True, timeout=30)
-    if p.returncode == 0:
-        return "NOERROR"
-    for out in (p.stdout + p.stderr).splitlines():
-        if out.startswith("update failed: "):
-            return out[len("update failed: "):].strip()
-    raise AssertionError(f"nsupdate failed without an RCODE: {p.stdout} {p.stderr}")
-
-
 class Fixture:
     """An account with one acknowledged value, and the ledger of what was
     acknowledged and what was refused."""
@@ -227,7 +214,7 @@ class Fixture:
         self.other_disabled ^= r.status_code == 200
         # RFC 2136: SERVFAIL, and not acknowledged either
         upd = f"upd-{n}"
-        rcode = nsupdate(self.s, self.key, f"update add {self.key['name']} 60 TXT {upd}")
+        rcode = nsupdate(self.s, [f"update add {self.key['name']} 60 TXT {upd}"], self.key)
         assert rcode in ("NOERROR", "SERVFAIL"), rcode
         (self.acked if rcode == "NOERROR" else self.refused).append(upd)
         if rcode == "SERVFAIL":
@@ -244,8 +231,8 @@ class Fixture:
         """Writes are acknowledged again, on every way in."""
         self.add(value(400 + n), 201)
         upd = f"upd-ok-{n}"
-        assert nsupdate(self.s, self.key, f"update add {self.key['name']} 60 TXT {upd}") \
-            == "NOERROR"
+        assert nsupdate(self.s, [f"update add {self.key['name']} 60 TXT {upd}"],
+                        self.key) == "NOERROR"
         self.acked.append(upd)
         assert self.served() == sorted(self.acked)
 
@@ -366,7 +353,7 @@ def test_pwrite_meta_page_fault(make_server, err):
     f.survives_restart()
 
 
-def test_meta_write_fault_in_acmensctl(make_server):
+def test_pwrite_fault_in_acmensctl(make_server):
     """The CLI's environment is its own: it fails, the daemon serves on."""
     api = start_fiu(make_server)
     f = Fixture(api)
@@ -451,7 +438,8 @@ def test_backup_fault(make_server, point, err):
 
 @pytest.fixture
 def tmpfs(tmp_path):
-    """mount(kind, size): a tmpfs of that size, unmounted at the end."""
+    """mount(name, size): a tmpfs of that size, unmounted at the end (ask for
+    it before make_server, so that the daemons stop first)."""
     mounted = []
 
     def mount(name, size):
@@ -480,7 +468,7 @@ def fill_fs(path, leave):
     return filler
 
 
-def test_full_disk(make_server, tmpfs):
+def test_full_disk(tmpfs, make_server):
     """The store on a 2 MiB filesystem with store.max_size 64M: the disk
     fills before the map. Writes and registrations fail with 507, what is
     stored is served, and deleting a file makes room: writes work again
@@ -534,7 +522,7 @@ def test_full_disk(make_server, tmpfs):
     f.survives_restart()
 
 
-def test_backup_to_full_disk(make_server, tmpfs):
+def test_backup_to_full_disk(tmpfs, make_server):
     """acmensctl backup to a filesystem without room for the copy: a clear
     message, a non-zero exit, and no file that looks like a backup; with
     room made, the same command succeeds."""
