@@ -77,6 +77,8 @@ static void route_update(acm_req_t *r)
 	if ((rc = acm_auth_headers(r, &acc)) != ACM_OK) {
 		if (rc == -EBUSY)
 			acm_reply_acmedns_error(r, 503, "busy");
+		else if (acm_store_failure(rc))     /* not the caller's fault */
+			acm_reply_acmedns_error(r, 503, "db_error");
 		else if (rc != -EINPROGRESS)    /* parked: runs again with the verdict */
 			acm_reply_acmedns_error(r, 401, "forbidden");
 		return;

@@ -57,8 +57,16 @@ int acm_store_status(int rc, const char **code)
 		return 400;
 	case ACM_ESTOREFULL:
 	case ACM_EACCOUNTCAP:
+	case -ENOSPC:
+	case -EDQUOT:
 		*code = "insufficient_storage";
 		return 507;
+	case ACM_ESTORE:
+	case ACM_EPANIC:
+	case -EIO:
+	case -EROFS:
+		*code = "store_unavailable";
+		return 503;
 	default:
 		*code = "store_error";
 		return 500;
@@ -74,6 +82,15 @@ const char *acm_store_message(acm_req_t *r, int rc, char buf[ACM_STORE_MSG_MAX])
 		return buf;
 	case ACM_ESTOREFULL:
 		return "the store is full";
+	case -ENOSPC:
+	case -EDQUOT:
+		return "no space left on the store's disk";
+	case ACM_EPANIC:
+		return "the store failed; the server restarts to reopen it, retry shortly";
+	case ACM_ESTORE:
+	case -EIO:
+	case -EROFS:
+		return "the store could not write; nothing was changed, retry shortly";
 	case ACM_EACCOUNTCAP:
 		return "the server holds as many accounts as it may";
 	default:
@@ -81,17 +98,29 @@ const char *acm_store_message(acm_req_t *r, int rc, char buf[ACM_STORE_MSG_MAX])
 	}
 }
 
-/* A full store is the operator's to fix, and every writer would report it:
- * one line per interval. The account cap is a policy, not a fault. */
+bool acm_store_failure(int rc)
+{
+	const char *code;
+	int status = acm_store_status(rc, &code);
+	return status == 503 || (status == 507 && rc != ACM_EACCOUNTCAP);
+}
+
+/* A full or failing store is the operator's to fix, and every writer would
+ * report it: one line per interval. The account cap is a policy, not a
+ * fault. */
 static acm_log_limit_t store_full_log = ACM_LOG_LIMIT_INIT(10);
+static acm_log_limit_t store_fail_log = ACM_LOG_LIMIT_INIT(10);
 
 /* Log a failure of the store the way its kind deserves; the HTTP status. */
 static int store_failure(int rc, const char **code)
 {
 	int status = acm_store_status(rc, code);
 
-	if (rc == ACM_ESTOREFULL)
+	if (status == 507 && rc != ACM_EACCOUNTCAP)
 		acm_log_limited_kv(&store_full_log, ACM_LOG_ERROR, "http: store full, write refused",
+		                   ACM_KS("error", acm_strerror(rc)));
+	else if (status == 503)
+		acm_log_limited_kv(&store_fail_log, ACM_LOG_ERROR, "http: store failed, write refused",
 		                   ACM_KS("error", acm_strerror(rc)));
 	else if (status == 500)
 		acm_err("http: store: %s", acm_strerror(rc));
@@ -136,8 +165,9 @@ acm_write_t *acm_write_new(acm_req_t *r, acm_op_kind_t kind, const char *actor)
 }
 
 /* acme-dns answers every store failure with 500 db_error; a full store is
- * 507 insufficient_storage in its error style, so that clients and
- * monitoring can tell "retry later" from "broken". */
+ * 507 insufficient_storage in its error style, and a store that could not
+ * write 503 db_error, so that clients and monitoring can tell "retry
+ * later" from "broken". */
 static void write_failed(acm_req_t *r, acm_write_t *w, int rc)
 {
 	const char *code;
@@ -148,7 +178,7 @@ static void write_failed(acm_req_t *r, acm_write_t *w, int rc)
 		return;
 	}
 	status = store_failure(rc, &code);
-	acm_reply_acmedns_error(r, status == 507 ? 507 : 500,
+	acm_reply_acmedns_error(r, status == 507 || status == 503 ? status : 500,
 	                        status == 507 ? code : "db_error");
 }
 

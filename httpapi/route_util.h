@@ -22,8 +22,14 @@ void acm_reply_acmedns_error(acm_req_t *r, int status, const char *code);
 
 void acm_reply_serial(acm_req_t *r, uint32_t serial);
 
-/* The HTTP status and /v1 error code of a store result (ACM_OK: 200, NULL). */
+/* The HTTP status and /v1 error code of a store result (ACM_OK: 200, NULL):
+ * 507 insufficient_storage when the map or the disk is full, 503
+ * store_unavailable when the store could not write (I/O error, a failed
+ * environment), 500 store_error for anything unforeseen. */
 int acm_store_status(int rc, const char **code);
+/* Whether a result is a failure of the store itself (the transaction was
+ * not applied, whatever the operation), not a refusal of one operation. */
+bool acm_store_failure(int rc);
 /* The message that goes with a store result's error code, or NULL. */
 #define ACM_STORE_MSG_MAX 96
 const char *acm_store_message(acm_req_t *r, int rc, char buf[ACM_STORE_MSG_MAX]);

@@ -59,8 +59,11 @@ static bool check_caller(acm_req_t *r, const char *user, const char *key, const 
 	if (rc == -EBUSY)
 		return refuse(e, 503, "busy", "too many key checks waiting; retry shortly");
 	if (rc != ACM_OK) {
+		const char *code;
+		int status = acm_store_status(rc, &code);
 		acm_err("http: account lookup: %s", acm_strerror(rc));
-		return refuse(e, 500, "store_error", NULL);
+		return status == 503 ? refuse(e, 503, code, "the store cannot be read; retry shortly")
+		                     : refuse(e, 500, "store_error", NULL);
 	}
 	if (sub && strcasecmp(sub, acc->subdomain) != 0)
 		return refuse(e, 403, "wrong_account", NULL);
@@ -434,7 +437,7 @@ static void batch_done(acm_req_t *r, acm_op_t *ops)
 
 	/* A store failure poisons the whole transaction: nothing was applied. */
 	for (size_t i = 0; i < b->nops; i++) {
-		if (ops[i].result == ACM_ESTORE || ops[i].result == ACM_ESTOREFULL) {
+		if (acm_store_failure(ops[i].result)) {
 			acm_reply_store_error(r, ops[i].result);
 			return;
 		}

@@ -26,6 +26,7 @@ static const char *const own_errors[] = {
 	[ACM_ECRYPTO - ACM_ERROR] = "crypto library failure",
 	[ACM_EUNMET - ACM_ERROR] = "prerequisite not met",
 	[ACM_EACCOUNTCAP - ACM_ERROR] = "account cap reached (raise store.max_accounts)",
+	[ACM_EPANIC - ACM_ERROR] = "store unusable after a failed write (restart to reopen it)",
 };
 
 const char *acm_strerror(int code)

@@ -30,6 +30,7 @@ enum {
 	ACM_ECRYPTO,         /* the crypto library failed */
 	ACM_EUNMET,          /* a prerequisite of an update does not hold */
 	ACM_EACCOUNTCAP,     /* the store holds store.max_accounts accounts */
+	ACM_EPANIC,          /* the store's environment is unusable after a failed write */
 	ACM_ERROR_LAST
 };
 

@@ -49,6 +49,8 @@ typedef struct {
 	acm_metrics_t *metrics;         /* written by the workers, read by the API */
 	acm_store_t *store;
 	struct event_base *base;
+	struct event *store_failed;     /* made active by the store's failure hook */
+	int exit_status;                /* once the loop ends */
 } daemon_t;
 
 /* Static records live in the configuration; when they change, the serial
@@ -130,6 +132,10 @@ static void warn_unreloadable(const acm_config_t *old, const acm_config_t *new)
 		acm_warn("reload: zone.name changed; restart to apply");
 	if (strcmp(old->store_path, new->store_path) != 0)
 		acm_warn("reload: store.path changed; restart to apply");
+	/* The map is remade only with no transaction open in the process,
+	 * and every DNS worker holds a reader. */
+	if (old->store_max_size != new->store_max_size)
+		acm_warn("reload: store.max_size changed; restart to apply");
 	if (listen_differs(old->listen, old->listen_count, new->listen, new->listen_count))
 		acm_warn("reload: dns.listen changed; restart to apply");
 	if (old->workers != new->workers)
@@ -197,6 +203,33 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	notify_systemd("STOPPING=1");
 	acm_log_kv(ACM_LOG_NOTICE, "stopping", ACM_KS("signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"));
 	event_base_loopbreak(d->base);
+}
+
+static const struct timeval STORE_FAILED_GRACE = { 0, 250000 };
+
+/* Any thread: LMDB declared the environment unusable (see
+ * acm_store_failed). Only the main loop may stop the daemon. */
+static void store_failure_hook(void *arg)
+{
+	daemon_t *d = arg;
+	event_active(d->store_failed, 0, 0);
+}
+
+/* Readers and writers alike fail from now on, and a new environment needs
+ * every one of them gone: stop in order and exit non-zero, so that the
+ * service manager starts acmensd again on the file, which holds the last
+ * committed state. The loop runs a moment longer first, so that the
+ * writes in flight get their 503 rather than a closed connection. */
+static void on_store_failed(evutil_socket_t fd, short what, void *arg)
+{
+	daemon_t *d = arg;
+	(void)fd;
+	(void)what;
+	notify_systemd("STOPPING=1");
+	acm_log_kv(ACM_LOG_ERROR, "store failed after a write error; exiting to reopen it",
+	           ACM_KS("store", d->cfg->store_path), ACM_KS("error", acm_strerror(ACM_EPANIC)));
+	d->exit_status = 1;
+	event_base_loopexit(d->base, &STORE_FAILED_GRACE);
 }
 
 static int parse_args(int argc, char **argv, daemon_t *d)
@@ -301,6 +334,14 @@ static int run(daemon_t *d)
 		acm_store_close(store);
 		return 1;
 	}
+	d->store_failed = event_new(d->base, -1, 0, on_store_failed, d);
+	if (!d->store_failed) {
+		acm_err("cannot start: %s", acm_strerror(-ENOMEM));
+		acm_store_close(store);
+		close(lock_fd);
+		return 1;
+	}
+	acm_store_on_failure(store, store_failure_hook, d);
 	rc = acm_zone_build(d->cfg, &zone, err, sizeof(err));
 	d->store = store;
 	if (rc == ACM_OK) {
@@ -368,7 +409,7 @@ static int run(daemon_t *d)
 	acm_store_close(store);
 	close(lock_fd);
 	acm_notice("stopped");
-	return 0;
+	return d->exit_status;
 }
 
 int main(int argc, char **argv)
@@ -390,6 +431,8 @@ int main(int argc, char **argv)
 	d.base = event_base_new();
 	rc = d.base && acm_metrics_new((uint64_t)time(NULL), &d.metrics) == ACM_OK ? run(&d) : 1;
 	acm_metrics_free(d.metrics);
+	if (d.store_failed)
+		event_free(d.store_failed);
 	if (d.base)
 		event_base_free(d.base);
 	/* Freeing the base put back the signals' default actions; the exit

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 
 #include <lmdb.h>
@@ -43,10 +44,70 @@ int store_err(int rc)
 	case MDB_CORRUPTED:
 	case MDB_PAGE_NOTFOUND:
 		return ACM_ECORRUPT;
+	case MDB_PANIC:
+		return ACM_EPANIC;
 	default:
 		/* LMDB passes system failures through as positive errno. */
 		return rc > 0 ? -rc : ACM_ESTORE;
 	}
+}
+
+/*
+ * LMDB marks its environment fatally broken when writing a meta page fails
+ * (the page cache may hold a meta page the disk does not): every
+ * transaction after that, readers' included, gets MDB_PANIC, and only a
+ * new environment on the intact file recovers. That needs every reader of
+ * the process gone, so the store only says so, once, and leaves the
+ * restart to its owner.
+ */
+static void note_failed(acm_store_t *s)
+{
+	if (__atomic_exchange_n(&s->failed, true, __ATOMIC_ACQ_REL))
+		return;
+	if (s->on_failure)
+		s->on_failure(s->failure_arg);
+}
+
+int store_env_err(acm_store_t *s, int rc)
+{
+	if (rc == MDB_PANIC)
+		note_failed(s);
+	return store_err(rc);
+}
+
+/* After a commit failed: whether it left the environment unusable. */
+static void probe_env(acm_store_t *s)
+{
+	MDB_txn *txn;
+	int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
+	if (rc == 0)
+		mdb_txn_abort(txn);
+	store_env_err(s, rc);
+}
+
+/*
+ * LMDB reports a short write (what a full filesystem gives) as EIO. After
+ * a commit failed so, a filesystem with less than NOSPACE_BYTES free means
+ * the disk is full: -ENOSPC, so that writers are told to make room, not to
+ * wait for a failing disk.
+ */
+#define NOSPACE_BYTES (1u << 20)
+
+static int commit_err(acm_store_t *s, int rc)
+{
+	const char *path;
+	struct statvfs st;
+
+	if (rc != -EIO || mdb_env_get_path(s->env, &path) != 0 || statvfs(path, &st) != 0)
+		return rc;
+	return (uint64_t)st.f_bavail * st.f_frsize < NOSPACE_BYTES ? -ENOSPC : rc;
+}
+
+/* The disk (not the map) is full: as ACM_ESTOREFULL for the caller's
+ * purposes, writes fail until space is made. */
+static bool is_nospace(int rc)
+{
+	return rc == -ENOSPC || rc == -EDQUOT;
 }
 
 /* Refusals that are checked before anything is written. */
@@ -84,7 +145,7 @@ static int txn_begin(acm_store_t *s, unsigned flags, MDB_txn **txn)
 
 int store_read_begin(acm_store_t *s, MDB_txn **txn)
 {
-	return store_err(txn_begin(s, MDB_RDONLY, txn));
+	return store_env_err(s, txn_begin(s, MDB_RDONLY, txn));
 }
 
 MDB_val store_val(const void *p, size_t n)
@@ -348,6 +409,17 @@ bool acm_store_full(const acm_store_t *store)
 	return __atomic_load_n(&store->full, __ATOMIC_RELAXED);
 }
 
+bool acm_store_failed(const acm_store_t *store)
+{
+	return __atomic_load_n(&store->failed, __ATOMIC_ACQUIRE);
+}
+
+void acm_store_on_failure(acm_store_t *store, void (*fn)(void *arg), void *arg)
+{
+	store->on_failure = fn;
+	store->failure_arg = arg;
+}
+
 /* Remember whether the store ran out of space, for monitoring. */
 static void note_full(acm_store_t *s, bool full)
 {
@@ -496,7 +568,7 @@ int store_wtxn_result(acm_wtxn_t *w, int rc)
 {
 	if (rc < 0 && !is_refusal(rc))
 		w->poisoned = true;
-	if (rc == ACM_ESTOREFULL)
+	if (rc == ACM_ESTOREFULL || is_nospace(rc))
 		note_full(w->s, true);
 	return rc;
 }
@@ -511,7 +583,7 @@ int acm_store_write_begin(acm_store_t *store, acm_wtxn_t **out)
 		return -ENOMEM;
 	w->s = store;
 	acm_wtxn_set_actor(w, NULL, NULL);
-	int rc = store_err(txn_begin(store, 0, &w->txn));
+	int rc = store_env_err(store, txn_begin(store, 0, &w->txn));
 	if (rc != ACM_OK) {
 		free(w);
 		return rc;
@@ -681,12 +753,17 @@ int acm_store_write_commit(acm_wtxn_t *w, uint32_t *serial)
 	if (rc == ACM_OK && w->queue)
 		rc = w->queue->flush(w, sn);
 	if (rc == ACM_OK) {
-		rc = store_err(mdb_txn_commit(w->txn));
+		rc = commit_err(w->s, store_err(mdb_txn_commit(w->txn)));
+		/* A failed write or sync of the data pages leaves the old
+		 * state in force; a failed meta page write does not. */
+		if (rc != ACM_OK && rc != ACM_ESTOREFULL)
+			probe_env(w->s);
 	} else {
 		mdb_txn_abort(w->txn);
 	}
-	if (rc == ACM_ESTOREFULL || (rc == ACM_OK && stores))
-		note_full(w->s, rc == ACM_ESTOREFULL);
+	bool no_room = rc == ACM_ESTOREFULL || is_nospace(rc);
+	if (no_room || (rc == ACM_OK && stores))
+		note_full(w->s, no_room);
 	wtxn_free(w);
 	if (rc == ACM_OK && serial)
 		*serial = sn;

@@ -96,6 +96,23 @@ void acm_store_set_max_accounts(acm_store_t *store, unsigned max);
  */
 bool acm_store_full(const acm_store_t *store);
 
+/*
+ * Whether LMDB declared this handle's environment unusable (MDB_PANIC,
+ * after a commit whose meta page write failed): every transaction, reads
+ * included, fails with ACM_EPANIC from then on. The file holds the last
+ * committed state; closing the store and opening it again recovers. Any
+ * thread.
+ */
+bool acm_store_failed(const acm_store_t *store);
+
+/*
+ * Have fn(arg) called once, from whichever thread first sees the
+ * environment fail (a committer, a DNS worker). fn must be async-safe in
+ * the sense of doing little: wake the owner, who closes the store. Set
+ * before other threads use the store.
+ */
+void acm_store_on_failure(acm_store_t *store, void (*fn)(void *arg), void *arg);
+
 /* ---- writes ---------------------------------------------------------- */
 
 /* Begin a write transaction (waits for other writers, in any process). */
@@ -293,8 +310,10 @@ int acm_store_info(acm_store_t *store, acm_store_info_t *info);
  * snapshot, taken in a read transaction, so writers (in any process) go on
  * meanwhile, and holding every write committed before the call. dest_dir is
  * created (mode 0700, with its parents) if missing and must be empty
- * otherwise. The copy is synced to disk and made mode 0600 before ACM_OK;
- * after a failure, what was written (and a directory made here) is removed.
+ * otherwise. The copy is written as data.mdb.partial (mode 0600), synced,
+ * and renamed to data.mdb, so that data.mdb is there only when complete;
+ * after a failure (a full disk: -ENOSPC), what was written (and a directory
+ * made here) is removed.
  * Works on a read-only handle. Returns ACM_OK, ACM_EEXIST (dest_dir is not
  * empty), -ENOTDIR, ACM_ESTOREFULL/ACM_ESTORE, or -errno.
  */

@@ -43,6 +43,9 @@ struct acm_store {
 	bool has_audit;             /* false only read-only, on an older store */
 	unsigned max_accounts;      /* 0: no cap; atomic: a reload may change it */
 	bool full;                  /* atomic: see acm_store_full */
+	bool failed;                /* atomic: see acm_store_failed */
+	void (*on_failure)(void *); /* see acm_store_on_failure */
+	void *failure_arg;
 };
 
 struct acm_wtxn {
@@ -90,6 +93,10 @@ typedef struct store_queue {
 
 /* The one place where LMDB codes enter the acmens error space. */
 int store_err(int rc);
+/* store_err for a code from an operation on s's environment: MDB_PANIC
+ * (an earlier commit failed past the point of return) also marks the store
+ * failed, once, and calls its failure hook (see acm_store_failed). */
+int store_env_err(acm_store_t *s, int rc);
 MDB_val store_val(const void *p, size_t n);
 /* mkdir -p with mode 0700 for what it creates. ACM_OK or -errno. */
 int store_mkdir_p(const char *path);

@@ -176,26 +176,47 @@ static int dir_empty(const char *dir)
 	return empty;
 }
 
-/* LMDB neither syncs the copy nor narrows its mode, and a backup is only
- * worth having once it is on disk; it holds key hashes, so only the owner
- * may read it. */
-static int fsync_path(const char *path, int flags, bool private)
+/* fsync a directory, so that a rename in it lasts. */
+static int fsync_dir(const char *path)
 {
-	int rc = ACM_OK, fd = open(path, flags | O_CLOEXEC);
-	if (fd < 0 || (private && fchmod(fd, 0600) != 0) || fsync(fd) != 0)
+	int rc = ACM_OK, fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) != 0)
 		rc = -errno;
 	if (fd >= 0)
 		close(fd);
 	return rc;
 }
 
+/* The compacted copy into a new file of its own, on disk before this
+ * returns. LMDB does not sync the copy; the file is 0600 from the start
+ * (it holds key hashes). */
+static int copy_to(acm_store_t *store, const char *tmp)
+{
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	int rc = store_err(mdb_env_copyfd2(store->env, fd, MDB_CP_COMPACT));
+	if (rc == ACM_OK && fsync(fd) != 0)
+		rc = -errno;
+	if (close(fd) != 0 && rc == ACM_OK)
+		rc = -errno;
+	return rc;
+}
+
+/*
+ * The copy is written under a name LMDB does not open (data.mdb.partial)
+ * and renamed to data.mdb only once it is complete and synced, so a full
+ * disk, an I/O error or a crash never leaves a data.mdb that looks like a
+ * backup and is not one.
+ */
 int acm_store_backup(acm_store_t *store, const char *dest_dir)
 {
-	char file[PATH_MAX];
-	bool made = false;
+	char file[PATH_MAX], tmp[PATH_MAX];
+	bool made = false, renamed = false;
 	int rc;
 
-	if ((size_t)snprintf(file, sizeof(file), "%s/data.mdb", dest_dir) >= sizeof(file))
+	if ((size_t)snprintf(file, sizeof(file), "%s/data.mdb", dest_dir) >= sizeof(file) ||
+	    (size_t)snprintf(tmp, sizeof(tmp), "%s/data.mdb.partial", dest_dir) >= sizeof(tmp))
 		return -ENAMETOOLONG;
 	rc = dir_empty(dest_dir);
 	if (rc == -ENOENT) {
@@ -206,15 +227,16 @@ int acm_store_backup(acm_store_t *store, const char *dest_dir)
 	}
 	if (rc <= 0)
 		return rc == 0 ? ACM_EEXIST : rc;
-	rc = store_err(mdb_env_copy2(store->env, dest_dir, MDB_CP_COMPACT));
+	rc = copy_to(store, tmp);
 	if (rc == ACM_OK)
-		rc = fsync_path(file, O_RDONLY, true);
+		rc = rename(tmp, file) == 0 ? ACM_OK : -errno;
+	renamed = rc == ACM_OK;
 	if (rc == ACM_OK)
-		rc = fsync_path(dest_dir, O_RDONLY | O_DIRECTORY, false);
+		rc = fsync_dir(dest_dir);
 	if (rc != ACM_OK) {
 		/* Someone else's file, if a racing copy got there first. */
 		if (rc != -EEXIST)
-			unlink(file);
+			unlink(renamed ? file : tmp);
 		if (made)
 			rmdir(dest_dir);
 	}
@@ -259,7 +281,7 @@ int acm_reader_begin(acm_reader_t *r, uint32_t *serial)
 		rc = mdb_txn_renew(r->txn);
 	}
 	if (rc)
-		return store_err(rc);
+		return store_env_err(r->s, rc);
 	r->active = true;
 	/* Most batches see the same snapshot as the one before: the serial
 	 * only needs reading again when a write has committed since. */
