@@ -16,6 +16,7 @@
 #include "config.h"
 #include "lib/dns/zone_names.h"
 #include "lib/error.h"
+#include "lib/store/store_file.h"
 
 #define DEFAULT_CONFIG "/etc/acmens/acmens.yaml"
 
@@ -82,10 +83,13 @@ int cli_open_store(cli_t *c, bool read_only, acm_store_t **out)
 	                        .audit_max_age = c->cfg->audit_max_age,
 	                        .max_accounts = c->cfg->store_max_accounts,
 	                        .read_only = read_only };
-	rc = acm_store_open(c->cfg->store_path, c->cfg->apex, &so, out);
-	if (rc != ACM_OK)
-		return cli_fail(c, CLI_STORE, "cannot open store %s: %s", c->cfg->store_path,
-		                acm_strerror(rc));
+	acm_store_fault_t fault;
+	rc = acm_store_open_ex(c->cfg->store_path, c->cfg->apex, &so, out, &fault);
+	if (rc != ACM_OK) {
+		char why[1024];
+		return cli_fail(c, CLI_STORE, "%s", acm_store_fault_text(&fault, rc,
+		                c->cfg->store_path, why, sizeof(why)));
+	}
 	return CLI_OK;
 }
 

@@ -30,6 +30,8 @@ enum {
 	ACM_ECRYPTO,         /* the crypto library failed */
 	ACM_EUNMET,          /* a prerequisite of an update does not hold */
 	ACM_EACCOUNTCAP,     /* the store holds store.max_accounts accounts */
+	ACM_ETRUNCATED,      /* the store's data file is shorter than its pages */
+	ACM_EDAMAGED,        /* the store's data file is not a sound LMDB file */
 	ACM_ERROR_LAST
 };
 
