@@ -44,6 +44,7 @@ static void usage(FILE *f)
 	        "  stats                                    counts, serial, store size\n"
 	        "  audit [--subdomain S] [--after SEQ] [--limit N]   the audit log\n"
 	        "  backup DEST                              hot compacted copy of the store\n"
+	        "  check-store                              check every record; exit 3 if damaged\n"
 	        "  tsig-keygen NAME [--algorithm ALG]       a new TSIG key for acmens.yaml\n"
 	        "  status [--timeout MS]                    serials the secondaries serve\n"
 	        "  lookups NAME [--limit N]                 recent DNS lookups (asks acmensd)\n"
@@ -174,6 +175,7 @@ static const cli_command_t cli_commands[] = {
 	{ "stats", cmd_stats },
 	{ "audit", cmd_audit },
 	{ "backup", cmd_backup },
+	{ "check-store", cmd_check_store },
 	{ "tsig-keygen", cmd_tsig_keygen },
 	{ "status", cmd_status },
 	{ "lookups", cmd_lookups },
