@@ -29,6 +29,7 @@
 #include "dnsd/notify.h"
 #include "dnsd/server.h"
 #include "httpapi/http.h"
+#include "lib/clock.h"
 #include "lib/store/commit.h"
 #include "lib/conf/config.h"
 #include "lib/error.h"
@@ -291,6 +292,7 @@ static int run(daemon_t *d)
 	                        .audit_max_age = d->cfg->audit_max_age,
 	                        .max_accounts = d->cfg->store_max_accounts };
 	acm_store_fault_t fault;
+	acm_expiry_now();      /* the expiry clock starts with the daemon */
 	int rc = acm_store_open_ex(d->cfg->store_path, d->cfg->apex, &so, &store, &fault);
 	if (rc != ACM_OK) {
 		char why[1024];
