@@ -16,6 +16,7 @@
 #include "config.h"
 #include "lib/dns/zone_names.h"
 #include "lib/error.h"
+#include "lib/store/store_file.h"
 
 #define DEFAULT_CONFIG "/etc/acmens/acmens.yaml"
 
@@ -43,6 +44,7 @@ static void usage(FILE *f)
 	        "  stats                                    counts, serial, store size\n"
 	        "  audit [--subdomain S] [--after SEQ] [--limit N]   the audit log\n"
 	        "  backup DEST                              hot compacted copy of the store\n"
+	        "  check-store                              check every record; exit 3 if damaged\n"
 	        "  tsig-keygen NAME [--algorithm ALG]       a new TSIG key for acmens.yaml\n"
 	        "  status [--timeout MS]                    serials the secondaries serve\n"
 	        "  lookups NAME [--limit N]                 recent DNS lookups (asks acmensd)\n"
@@ -82,10 +84,13 @@ int cli_open_store(cli_t *c, bool read_only, acm_store_t **out)
 	                        .audit_max_age = c->cfg->audit_max_age,
 	                        .max_accounts = c->cfg->store_max_accounts,
 	                        .read_only = read_only };
-	rc = acm_store_open(c->cfg->store_path, c->cfg->apex, &so, out);
-	if (rc != ACM_OK)
-		return cli_fail(c, CLI_STORE, "cannot open store %s: %s", c->cfg->store_path,
-		                acm_strerror(rc));
+	acm_store_fault_t fault;
+	rc = acm_store_open_ex(c->cfg->store_path, c->cfg->apex, &so, out, &fault);
+	if (rc != ACM_OK) {
+		char why[1024];
+		return cli_fail(c, CLI_STORE, "%s", acm_store_fault_text(&fault, rc,
+		                c->cfg->store_path, why, sizeof(why)));
+	}
 	return CLI_OK;
 }
 
@@ -170,6 +175,7 @@ static const cli_command_t cli_commands[] = {
 	{ "stats", cmd_stats },
 	{ "audit", cmd_audit },
 	{ "backup", cmd_backup },
+	{ "check-store", cmd_check_store },
 	{ "tsig-keygen", cmd_tsig_keygen },
 	{ "status", cmd_status },
 	{ "lookups", cmd_lookups },

@@ -109,6 +109,7 @@ int cmd_serial(cli_t *c, int argc, char **argv);
 int cmd_stats(cli_t *c, int argc, char **argv);
 int cmd_audit(cli_t *c, int argc, char **argv);
 int cmd_backup(cli_t *c, int argc, char **argv);
+int cmd_check_store(cli_t *c, int argc, char **argv);
 int cmd_status(cli_t *c, int argc, char **argv);
 int cmd_tsig_keygen(cli_t *c, int argc, char **argv);
 int cmd_lookups(cli_t *c, int argc, char **argv);

@@ -105,7 +105,7 @@ static void write_txt(reply_t *r, const acm_answer_env_t *env, const uint8_t *re
 	if (acm_rr_iter_init(&it, rec, len) != ACM_OK)
 		return;
 	while (acm_rr_iter_next(&it, &e) == 1) {
-		if (acm_expired(e.expires, env->now))
+		if (acm_expired(e.expires, env->expiry_now))
 			continue;
 		acm_wire_write_u16(&r->w, owner);
 		acm_wire_write_u16(&r->w, ACM_RRTYPE_TXT);

@@ -41,7 +41,8 @@ typedef struct {
 	void *key_ctx;
 	const struct sockaddr *client;   /* the peer, for transfer.allow; NULL: none */
 	uint32_t serial;          /* of the store snapshot the lookup reads */
-	uint64_t now;             /* unix seconds, for value expiry */
+	uint64_t now;             /* unix seconds of the wall clock (TSIG) */
+	uint64_t expiry_now;      /* acm_expiry_now(), for value expiry */
 	uint16_t udp_payload;     /* our largest UDP response (dns.udp_payload) */
 } acm_answer_env_t;
 

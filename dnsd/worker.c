@@ -16,8 +16,8 @@
 #include "dnsd/answer.h"
 #include "dnsd/worker.h"
 #include "dnsd/xfr.h"
-#include "lib/dns/zone_names.h"
 #include "lib/clock.h"
+#include "lib/dns/zone_names.h"
 #include "lib/error.h"
 #include "lib/log.h"
 
@@ -29,6 +29,7 @@ void acm_worker_batch_begin(acm_worker_t *w)
 	w->snapshot_ok = acm_reader_begin(w->reader, &w->serial) == ACM_OK;
 	w->now = (uint64_t)time(NULL);
 	w->mono = acm_mono_ns() / 1000000000u;
+	w->expiry_now = acm_expiry_now();
 	/* Accounts changed after the table's generation, up to this
 	 * snapshot's, are read from the store (acm_worker_account), so a
 	 * change counts from the next packet. */
@@ -237,6 +238,7 @@ size_t acm_worker_answer(acm_worker_t *w, const uint8_t *in, size_t len, bool tc
 		.client = xfr || !tcp ? peer : NULL,
 		.serial = w->serial,
 		.now = w->now,
+		.expiry_now = w->expiry_now,
 		.udp_payload = w->udp_payload,
 	};
 	size_t n = acm_answer(&env, &q, tcp, out, outcap, &info);

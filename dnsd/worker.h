@@ -51,7 +51,8 @@ typedef struct acm_worker {
 	acm_commit_t *commit;                   /* for dynamic updates; NULL: refused */
 	struct acm_pending *pending;            /* updates waiting for their commit */
 	uint32_t serial;                        /* of the current snapshot */
-	uint64_t now;
+	uint64_t now;                           /* wall clock, for TSIG */
+	uint64_t expiry_now;                    /* acm_expiry_now(), for expiry */
 	uint64_t mono;                          /* monotonic seconds, for dns.rrl */
 	acm_rrl_t *rrl;                         /* the server's rate limit table */
 	bool snapshot_ok;

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "httpapi/server_int.h"
+#include "lib/clock.h"
 #include "lib/error.h"
 
 #define SERIES_MAX 512     /* route x method x status; the tables hold far fewer */
@@ -266,7 +267,7 @@ static void render_store(acm_expo_t *e, acm_store_t *store)
 	acm_store_info_t info;
 	if (acm_store_serial(store, &serial) == ACM_OK)
 		single(e, "acmens_zone_serial", "gauge", "The zone's SOA serial.", serial);
-	if (acm_store_counts_at(store, (uint64_t)time(NULL), &accounts, &values, &expired) ==
+	if (acm_store_counts_at(store, acm_expiry_now(), &accounts, &values, &expired) ==
 	    ACM_OK) {
 		single(e, "acmens_accounts", "gauge", "Accounts in the store.", accounts);
 		single(e, "acmens_txt_values", "gauge",

@@ -14,6 +14,7 @@
 #include "httpapi/auth.h"
 #include "httpapi/json_util.h"
 #include "httpapi/route_util.h"
+#include "lib/clock.h"
 #include "lib/error.h"
 
 /* ---- registration ------------------------------------------------------ */
@@ -54,7 +55,7 @@ static void queue_push(acm_req_t *r, const acm_account_t *acc, const char *txt)
 	memcpy(w->op.value, txt, ACM_ACME_TXT_LEN);
 	w->op.len = ACM_ACME_TXT_LEN;
 	w->op.keep = set->txt_limit;
-	w->op.expires = set->txt_expiry ? acm_expiry_after((uint64_t)time(NULL), set->txt_expiry) : 0;
+	w->op.expires = set->txt_expiry ? acm_expiry_after(acm_expiry_now(), set->txt_expiry) : 0;
 	acm_write_submit(r, w, update_reply);
 }
 

@@ -13,6 +13,7 @@
 #include "httpapi/auth.h"
 #include "httpapi/json_util.h"
 #include "httpapi/route_util.h"
+#include "lib/clock.h"
 #include "lib/error.h"
 
 #define ADMIN_LIMIT_DEFAULT 100
@@ -154,7 +155,7 @@ static void route_account(acm_req_t *r)
 		return;
 	}
 	if ((o = acm_account_json(acm_req_settings(r)->zone_text, &acc, true)))
-		json_object_set_new(o, "values", acm_values_json(v, n, (uint64_t)time(NULL), 0, &live));
+		json_object_set_new(o, "values", acm_values_json(v, n, acm_expiry_now(), 0, &live));
 	acm_reply_json(r, 200, o);
 }
 

@@ -15,6 +15,7 @@
 #include "httpapi/auth.h"
 #include "httpapi/json_util.h"
 #include "httpapi/route_util.h"
+#include "lib/clock.h"
 #include "lib/error.h"
 #include "lib/log.h"
 
@@ -110,7 +111,7 @@ static bool json_values(acm_req_t *r, json_t *obj, uint64_t expires, acm_op_t *o
                         v1_err_t *e)
 {
 	json_t *arr = json_object_get(obj, "values"), *v;
-	uint64_t now = (uint64_t)time(NULL);
+	uint64_t now = acm_expiry_now();
 	acm_txt_t *out;
 	size_t i, n = 0, cap;
 	char buf[ACM_STORE_MSG_MAX];
@@ -156,7 +157,7 @@ static bool op_from_json(acm_req_t *r, json_t *obj, const char *sub, acm_op_t *o
                          v1_err_t *e)
 {
 	const acm_http_settings_t *set = acm_req_settings(r);
-	uint64_t now = (uint64_t)time(NULL);
+	uint64_t now = acm_expiry_now();
 
 	snprintf(op->subdomain, sizeof(op->subdomain), "%s", sub);
 	if (op->kind == ACM_OP_TXT_PUSH) {
@@ -257,7 +258,7 @@ static void route_account(acm_req_t *r)
 		return;
 	}
 	o = acm_account_json(acm_req_settings(r)->zone_text, &acc, false);
-	vals = acm_values_json(v, n, (uint64_t)time(NULL), 0, &live);
+	vals = acm_values_json(v, n, acm_expiry_now(), 0, &live);
 	json_decref(vals);
 	if (o)
 		json_object_set_new(o, "values", json_integer((json_int_t)live));
@@ -284,7 +285,7 @@ static void route_txt_list(acm_req_t *r)
 	acm_zname_fulldomain(acm_req_settings(r)->zone_text, acc.subdomain, full, sizeof(full));
 	acm_reply_json(r, 200, json_pack("{s:s, s:s, s:I, s:o}", "subdomain", acc.subdomain,
 	                                 "fulldomain", full, "serial", (json_int_t)serial,
-	                                 "values", acm_values_json(v, n, (uint64_t)time(NULL), 0,
+	                                 "values", acm_values_json(v, n, acm_expiry_now(), 0,
 	                                                           &live)));
 }
 

@@ -24,4 +24,16 @@ static inline uint64_t acm_mono_ms(void)
 	return acm_mono_ns() / 1000000u;
 }
 
+/*
+ * The clock value expiry is judged by (lib/clock.c), in unix seconds: the
+ * earlier of the wall clock and the wall clock at this process's first
+ * call plus the time elapsed since (CLOCK_BOOTTIME: steps do not move it,
+ * a suspend does). A value is expired only once both have passed its
+ * expiry, so a wall clock stepped forward expires nothing early, and one
+ * stepped back by S keeps a value at most S longer (docs/operations.md,
+ * "Clock"). Values set while the clock is stepped back get their expiry
+ * from it too, and live exactly as long as asked. Any thread.
+ */
+uint64_t acm_expiry_now(void);
+
 #endif

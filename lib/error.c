@@ -27,6 +27,8 @@ static const char *const own_errors[] = {
 	[ACM_EUNMET - ACM_ERROR] = "prerequisite not met",
 	[ACM_EACCOUNTCAP - ACM_ERROR] = "account cap reached (raise store.max_accounts)",
 	[ACM_EPANIC - ACM_ERROR] = "store unusable after a failed write (restart to reopen it)",
+	[ACM_ETRUNCATED - ACM_ERROR] = "store data file is truncated",
+	[ACM_EDAMAGED - ACM_ERROR] = "store data file is damaged (bad LMDB meta page)",
 };
 
 const char *acm_strerror(int code)

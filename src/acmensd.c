@@ -29,12 +29,14 @@
 #include "dnsd/notify.h"
 #include "dnsd/server.h"
 #include "httpapi/http.h"
+#include "lib/clock.h"
 #include "lib/store/commit.h"
 #include "lib/conf/config.h"
 #include "lib/error.h"
 #include "lib/log.h"
 #include "lib/rt/metrics.h"
 #include "lib/store/store.h"
+#include "lib/store/store_file.h"
 #include "lib/conf/zone.h"
 #include "lib/rt/zone_status.h"
 
@@ -322,9 +324,12 @@ static int run(daemon_t *d)
 	                        .audit_max = d->cfg->audit_max_entries,
 	                        .audit_max_age = d->cfg->audit_max_age,
 	                        .max_accounts = d->cfg->store_max_accounts };
-	int rc = acm_store_open(d->cfg->store_path, d->cfg->apex, &so, &store);
+	acm_store_fault_t fault;
+	acm_expiry_now();      /* the expiry clock starts with the daemon */
+	int rc = acm_store_open_ex(d->cfg->store_path, d->cfg->apex, &so, &store, &fault);
 	if (rc != ACM_OK) {
-		acm_err("cannot open store %s: %s", d->cfg->store_path, acm_strerror(rc));
+		char why[1024];
+		acm_err("%s", acm_store_fault_text(&fault, rc, d->cfg->store_path, why, sizeof(why)));
 		return 1;
 	}
 	rc = lock_store(d->cfg->store_path, &lock_fd);

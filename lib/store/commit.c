@@ -190,7 +190,7 @@ static int apply_expect(acm_wtxn_t *w, const acm_op_t *op)
 		return rc;
 	if (n > ACM_RR_COUNT_MAX)
 		return ACM_ECORRUPT;
-	uint64_t now = (uint64_t)time(NULL);
+	uint64_t now = acm_expiry_now();
 	bool met;
 	switch (op->expect) {
 	case ACM_EXPECT_SOME:
@@ -441,7 +441,7 @@ static size_t purge_once(acm_commit_t *c)
 	if (acm_store_write_begin(c->store, &w) != ACM_OK)
 		return 0;
 	acm_wtxn_set_actor(w, "expiry", "local");
-	int rc = acm_wtxn_purge_expired(w, (uint64_t)time(NULL), PURGE_MAX, &n);
+	int rc = acm_wtxn_purge_expired(w, acm_expiry_now(), PURGE_MAX, &n);
 	if (rc != ACM_OK) {
 		acm_store_write_abort(w);
 		return 0;

@@ -22,6 +22,7 @@
 #include "lib/error.h"
 #include "lib/dns/rrset.h"
 #include "lib/store/store.h"
+#include "lib/store/store_file.h"
 #include "lib/store/store_int.h"
 #include "lib/dns/wire.h"
 
@@ -46,6 +47,8 @@ int store_err(int rc)
 		return ACM_ECORRUPT;
 	case MDB_PANIC:
 		return ACM_EPANIC;
+	case MDB_INVALID:
+		return ACM_EDAMAGED;
 	default:
 		/* LMDB passes system failures through as positive errno. */
 		return rc > 0 ? -rc : ACM_ESTORE;
@@ -291,17 +294,36 @@ static int init_meta(acm_store_t *s, MDB_txn *txn)
 	return store_err(mdb_put(txn, s->meta, &k, &v, 0));
 }
 
-static int check_meta(acm_store_t *s, MDB_txn *txn)
+/*
+ * The layout version in meta, "schema". A store without one is new (no
+ * serial either: initialised here) or from a release that did not record
+ * it, whose layout is version 1: a writer records it, a reader takes it.
+ * Any other version is refused, with the version found in *fault.
+ */
+static int check_schema(acm_store_t *s, MDB_txn *txn, acm_store_fault_t *fault)
 {
-	MDB_val k = store_val("schema", 6), v;
+	MDB_val k = store_val("schema", 6), v, sk = store_val("serial", 6), sv;
 	int rc = mdb_get(txn, s->meta, &k, &v);
 
-	if (rc == MDB_NOTFOUND)
+	if (rc == MDB_NOTFOUND && mdb_get(txn, s->meta, &sk, &sv) == MDB_NOTFOUND)
 		return s->read_only ? ACM_ESCHEMA : init_meta(s, txn);
+	if (rc == MDB_NOTFOUND)
+		return s->read_only ? ACM_OK : put_u32(txn, s->meta, "schema", ACM_STORE_SCHEMA);
 	if (rc)
 		return store_err(rc);
-	if (v.mv_size != 4 || acm_get_u32(v.mv_data) != ACM_STORE_SCHEMA)
-		return ACM_ESCHEMA;
+	if (v.mv_size == 4 && acm_get_u32(v.mv_data) == ACM_STORE_SCHEMA)
+		return ACM_OK;
+	fault->schema_unknown = v.mv_size != 4;
+	fault->schema_found = v.mv_size == 4 ? acm_get_u32(v.mv_data) : 0;
+	return ACM_ESCHEMA;
+}
+
+static int check_meta(acm_store_t *s, MDB_txn *txn, acm_store_fault_t *fault)
+{
+	MDB_val v;
+	int rc = check_schema(s, txn, fault);
+	if (rc)
+		return rc;
 	if ((rc = meta_get(txn, s->meta, "zone", &v)))
 		return rc;
 	if (v.mv_size != s->apex_len || memcmp(v.mv_data, s->apex, s->apex_len))
@@ -321,6 +343,10 @@ static int env_open(acm_store_t *s, const char *path, size_t mapsize)
 	    (rc = mdb_env_set_maxreaders(s->env, 256)) ||
 	    (rc = mdb_env_open(s->env, path, fl, 0600)))
 		return store_err(rc);
+	/* Reader slots of processes that died (kill -9) would pin old pages
+	 * and fill the table: free them before the first transaction. */
+	int dead;
+	mdb_reader_check(s->env, &dead);
 	return ACM_OK;
 }
 
@@ -340,12 +366,20 @@ static void set_limits(acm_store_t *s, const acm_store_opts_t *o)
 int acm_store_open(const char *path, const uint8_t *apex,
                    const acm_store_opts_t *opts, acm_store_t **out)
 {
+	acm_store_fault_t fault;
+	return acm_store_open_ex(path, apex, opts, out, &fault);
+}
+
+int acm_store_open_ex(const char *path, const uint8_t *apex, const acm_store_opts_t *opts,
+                      acm_store_t **out, acm_store_fault_t *fault)
+{
 	acm_store_opts_t none = { 0 };
 	const acm_store_opts_t *o = opts ? opts : &none;
 	size_t alen = acm_dname_len(apex);
 	int rc;
 
 	*out = NULL;
+	memset(fault, 0, sizeof(*fault));
 	if (alen == 0 || alen > ACM_DNAME_MAX)
 		return ACM_EBADNAME;
 	if (!o->read_only && (rc = store_mkdir_p(path)) != ACM_OK)
@@ -358,14 +392,17 @@ int acm_store_open(const char *path, const uint8_t *apex,
 	s->apex_len = alen;
 	set_limits(s, o);
 
-	rc = env_open(s, path, o->mapsize ? o->mapsize : DEFAULT_MAPSIZE);
+	/* Before LMDB maps the file: a truncated one would be a SIGBUS. */
+	rc = acm_store_file_check(path, fault);
+	if (rc == ACM_OK)
+		rc = env_open(s, path, o->mapsize ? o->mapsize : DEFAULT_MAPSIZE);
 	MDB_txn *txn = NULL;
 	if (rc == ACM_OK)
 		rc = store_err(txn_begin(s, s->read_only ? MDB_RDONLY : 0, &txn));
 	if (rc == ACM_OK) {
 		rc = open_dbis(s, txn);
 		if (rc == ACM_OK)
-			rc = check_meta(s, txn);
+			rc = check_meta(s, txn, fault);
 		/* Committing also keeps the dbi handles for the environment. */
 		if (rc == ACM_OK)
 			rc = store_err(mdb_txn_commit(txn));
@@ -373,6 +410,7 @@ int acm_store_open(const char *path, const uint8_t *apex,
 			mdb_txn_abort(txn);
 	}
 	if (rc != ACM_OK) {
+		fault->problem = rc;
 		acm_store_close(s);
 		return rc;
 	}

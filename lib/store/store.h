@@ -36,6 +36,10 @@
 #include "lib/dns/zone_names.h"
 #include "lib/dns/rrset.h"      /* ACM_TXT_MAX, acm_txt_check, acm_rr_iter_* */
 
+/* The store's layout version, kept in meta as "schema" and checked at every
+ * open (docs/operations.md, "Damaged store"): a store with another version
+ * is refused; one without (from before it was recorded) is layout 1 and is
+ * given the version by the first writer that opens it. */
 #define ACM_STORE_SCHEMA 1
 
 /*
@@ -77,6 +81,13 @@ typedef struct acm_reader acm_reader_t;
  */
 int acm_store_open(const char *path, const uint8_t *apex,
                    const acm_store_opts_t *opts, acm_store_t **out);
+/* The same, and fault gets what is known about a refusal, for
+ * acm_store_fault_text (lib/store/store_file.h): besides the codes above,
+ * ACM_ETRUNCATED and ACM_EDAMAGED (the data file checked before it is
+ * mapped), and ACM_ECORRUPT (meta records that do not decode). */
+struct acm_store_fault;
+int acm_store_open_ex(const char *path, const uint8_t *apex, const acm_store_opts_t *opts,
+                      acm_store_t **out, struct acm_store_fault *fault);
 void acm_store_close(acm_store_t *store);
 
 /* The apex the store was opened with, and the limit on values per name. */

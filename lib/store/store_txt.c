@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "lib/clock.h"
 #include "lib/error.h"
 #include "lib/dns/rrset.h"
 #include "lib/store/store.h"
@@ -66,7 +67,7 @@ int acm_wtxn_txt_add(acm_wtxn_t *w, const char *subdomain, const char *value,
 	if (rc != ACM_OK)
 		return store_wtxn_result(w, rc);
 
-	uint64_t now = (uint64_t)time(NULL);
+	uint64_t now = acm_expiry_now();
 	keep_live(w, now, SIZE_MAX);
 	if (acm_txt_set_find(&w->cur, value, len) >= 0)
 		return ACM_EEXIST;
@@ -112,7 +113,7 @@ int acm_wtxn_txt_replace(acm_wtxn_t *w, const char *subdomain,
 	if (rc != ACM_OK)
 		return store_wtxn_result(w, rc);
 
-	uint64_t now = (uint64_t)time(NULL);
+	uint64_t now = acm_expiry_now();
 	w->cur.n = 0;
 	for (size_t i = 0; i < n; i++) {
 		const acm_txt_t *v = &values[i];
@@ -152,7 +153,7 @@ int acm_wtxn_txt_push(acm_wtxn_t *w, const char *subdomain, const char *value,
 	if (rc != ACM_OK)
 		return store_wtxn_result(w, rc);
 
-	uint64_t now = (uint64_t)time(NULL);
+	uint64_t now = acm_expiry_now();
 	unsigned room = keep < w->s->max_values ? keep : w->s->max_values;
 	if (room == 0)
 		room = 1;
