@@ -6,14 +6,14 @@ and what each write's reply proved.
 Each TXT name has exactly one writer, so its writes are sequential: after
 every reply its state is known, and when acmensd dies only the one write in
 flight is in doubt (it may or may not have been committed). A write is
-acknowledged by its success reply only; anything else that ends it
-(connection refused or reset, timeout) leaves it in doubt."""
+acknowledged by its success reply only; what ends it once acmensd is being
+killed (connection refused or reset, timeout) leaves it in doubt, and
+before that is an error."""
 
 import json
 import subprocess
 import threading
 
-import dns.exception
 import dns.message
 import dns.query
 import dns.rcode
@@ -23,9 +23,6 @@ import requests
 
 from conftest import ACMENSCTL, ZONE, value
 
-# what ends a write without a reply: the daemon died under it
-NO_REPLY = (requests.ConnectionError, requests.Timeout, dns.exception.Timeout,
-            ConnectionError, EOFError, OSError)
 
 
 class Name:
@@ -75,6 +72,15 @@ class Ledger:
         self.max_serial = 0
         self.queries = 0
         self.errors = []         # replies that are neither success nor a dead daemon
+        self.killed = threading.Event()     # set just before the SIGKILL
+
+    def died(self, who, exc):
+        """A client's exception: expected once acmensd is being killed
+        (True), an error before."""
+        if self.killed.is_set():
+            return True
+        self.error(f"{who}: {type(exc).__name__}: {exc}")
+        return False
 
     def acked(self, serial):
         with self.lock:
@@ -123,8 +129,11 @@ class Writer(threading.Thread):
                     return       # an error, recorded; the round fails
                 name.state, name.pending = name.pending, None
                 self.ledger.acked(serial)
-        except NO_REPLY:
-            self.ledger.add("doubt")
+        except Exception as e:   # the ledger tells a dead daemon from an error
+            if self.ledger.died(self.kind, e):
+                self.ledger.add("doubt")
+            else:
+                self.stop.set()
         finally:
             self.teardown()
 
@@ -291,12 +300,13 @@ class Reader(threading.Thread):
                     (self.owners[i % len(self.owners)], "TXT")
                 i += 1
                 r = dns.query.udp(dns.message.make_query(qname, rdtype), "127.0.0.1",
-                                  port=self.port, timeout=1)
+                                  port=self.port, timeout=3)
                 ok = (dns.rcode.NOERROR, dns.rcode.NXDOMAIN) \
                     if qname.startswith("_acme-challenge.") else (dns.rcode.NOERROR,)
                 if r.rcode() not in ok:
                     self.ledger.error(f"query {qname} {rdtype}: {dns.rcode.to_text(r.rcode())}")
                     self.stop.set()
                 self.ledger.add("queries")
-        except NO_REPLY:
-            pass
+        except Exception as e:   # the ledger tells a dead daemon from an error
+            if not self.ledger.died("query", e):
+                self.stop.set()

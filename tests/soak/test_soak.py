@@ -146,15 +146,16 @@ class Transfers(threading.Thread):
         except AssertionError as e:
             self.ledger.error(f"IXFR: {e}")
             self.stop.set()
-        except Exception:   # the daemon died mid-transfer
-            pass
+        except Exception as e:   # the ledger tells a dead daemon from an error
+            if not self.ledger.died("IXFR", e):
+                self.stop.set()
 
 
 # --- the run -------------------------------------------------------------------
 
 class Soak:
-    def __init__(self, api, knot, rng):
-        self.api, self.srv, self.knot, self.rng = api, api.server, knot, rng
+    def __init__(self, api, knot, rng, load):
+        self.api, self.srv, self.knot, self.rng, self.load = api, api.server, knot, rng, load
         http = [api.register() for _ in range(2 * ACCOUNTS)]
         self.acme, self.v1 = http[:ACCOUNTS], http[ACCOUNTS:]
         self.keys = []
@@ -191,7 +192,8 @@ class Soak:
         threads.append(xfr)
         for t in threads:
             t.start()
-        stop.wait(float(LOAD) if LOAD else self.rng.uniform(2.0, 4.0))
+        stop.wait(self.load or self.rng.uniform(2.0, 4.0))
+        ledger.killed.set()
         self.srv.proc.kill()
         self.srv.proc.wait(10)
         stop.set()
@@ -273,7 +275,10 @@ def report(rows, out):
         f"median {conv[len(conv) // 2]:.2f} s, max {conv[-1]:.2f} s")
 
 
-def test_soak_kill_9_under_mixed_load(make_server, tmp_path, capsys):
+def run_soak(make_server, tmp_path, rounds, load, out):
+    """rounds rounds (load: seconds of load each, None: 2 to 4 at random);
+    out(text) gets a line per round and the totals. Fails at the first
+    round that loses anything."""
     knot_port = free_port()
     api = start_http(make_server, admin_token=None, register_rate=0, txt_limit=TXT_LIMIT,
                      zone={"txt_max_values": 16,
@@ -281,15 +286,20 @@ def test_soak_kill_9_under_mixed_load(make_server, tmp_path, capsys):
                                         + transfer_config([knot_port], JOURNAL)})
     knot = KnotSecondary(tmp_path / "knotd", knot_port, api.server.port).start(timeout=30)
     try:
-        soak = Soak(api, knot, random.Random(SEED))
-        for rnd in range(ROUNDS):
+        soak = Soak(api, knot, random.Random(SEED), load)
+        for rnd in range(rounds):
             row = soak.round(rnd)
-            with capsys.disabled():
-                print(f"\nround {rnd}: " + " ".join(
-                    f"{k}={v:.2f}" if isinstance(v, float) else f"{k}={v}"
-                    for k, v in row.items() if k != "round"), flush=True)
+            out(f"round {rnd}: " + " ".join(
+                f"{k}={v:.2f}" if isinstance(v, float) else f"{k}={v}"
+                for k, v in row.items() if k != "round"))
         assert sum(r["doubt"] for r in soak.rows) > 0, "no write was ever in flight at a kill"
-        with capsys.disabled():
-            report(soak.rows, lambda s: print("\n" + s, flush=True))
+        report(soak.rows, out)
     finally:
         knot.stop()
+
+
+def test_soak_kill_9_under_mixed_load(make_server, tmp_path, capsys):
+    def out(text):
+        with capsys.disabled():
+            print("\n" + text, flush=True)
+    run_soak(make_server, tmp_path, ROUNDS, float(LOAD) if LOAD else None, out)
