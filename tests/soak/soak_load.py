@@ -143,26 +143,50 @@ class Writer(threading.Thread):
     def teardown(self):
         pass
 
+    def cycle(self, name, every, replace, remove, add):
+        """The next write of a writer that adds values up to the cap, then
+        removes the oldest, and every `every`th time replaces the whole set
+        with two new values: (the state it leads to, the function that
+        sends it: replace(values), remove(value) or add(value))."""
+        if self.n % every == every - 1:
+            vals = [self.fresh(), self.fresh()]
+            return vals, lambda: replace(vals)
+        if len(name.state) >= self.cap:
+            old = name.state[0]
+            self.n += 1
+            return name.state[1:], lambda: remove(old)
+        v = self.fresh()
+        return name.state + (v,), lambda: add(v)
+
     def fail(self, what):
         self.ledger.error(f"{self.kind}: {what}")
         self.stop.set()
         return False
 
 
-class AcmeDnsWriter(Writer):
-    """POST /update: acme-dns push, the newest txt_limit values stay."""
+class HttpWriter(Writer):
+    """A writer through the API: accts are the accounts (the /register
+    replies plus "headers"), one name each, on one keep-alive session."""
 
-    kind = "/update"
-
-    def __init__(self, url, accts, limit, **kw):
+    def __init__(self, url, accts, **kw):
         super().__init__([Name(a["fulldomain"] + ".") for a in accts], **kw)
-        self.url, self.accts, self.limit = url, accts, limit
+        self.url, self.accts = url, accts
 
     def setup(self):
         self.session = requests.Session()
 
     def teardown(self):
         self.session.close()
+
+
+class AcmeDnsWriter(HttpWriter):
+    """POST /update: acme-dns push, the newest txt_limit values stay."""
+
+    kind = "/update"
+
+    def __init__(self, url, accts, limit, **kw):
+        super().__init__(url, accts, **kw)
+        self.limit = limit
 
     def step(self, name):
         acct = self.accts[self.names.index(name)]
@@ -177,38 +201,21 @@ class AcmeDnsWriter(Writer):
         return (name.state + (v,))[-self.limit:], send
 
 
-class V1Writer(Writer):
+class V1Writer(HttpWriter):
     """/v1: add until the cap, then remove the oldest; every fifth write
     replaces the whole set with two new values."""
 
     kind = "/v1"
 
-    def __init__(self, url, accts, **kw):
-        super().__init__([Name(a["fulldomain"] + ".") for a in accts], **kw)
-        self.url, self.accts = url, accts
-
-    def setup(self):
-        self.session = requests.Session()
-
-    def teardown(self):
-        self.session.close()
-
     def step(self, name):
         acct = self.accts[self.names.index(name)]
         url = f"{self.url}/v1/accounts/{acct['subdomain']}/txt"
-        hdr = acct["headers"]
-        if self.n % 5 == 4:
-            vals = [self.fresh(), self.fresh()]
-            return vals, lambda: self.reply(self.session.put(url, json={"values": vals},
-                                                             headers=hdr, timeout=10), 200)
-        if len(name.state) >= self.cap:
-            old = name.state[0]
-            self.n += 1
-            return name.state[1:], lambda: self.reply(self.session.delete(
-                f"{url}/{old}", headers=hdr, timeout=10), 200)
-        v = self.fresh()
-        return name.state + (v,), lambda: self.reply(self.session.post(
-            url, json={"value": v}, headers=hdr, timeout=10), 201)
+        kw = dict(headers=acct["headers"], timeout=10)
+        return self.cycle(
+            name, 5,
+            lambda vals: self.reply(self.session.put(url, json={"values": vals}, **kw), 200),
+            lambda old: self.reply(self.session.delete(f"{url}/{old}", **kw), 200),
+            lambda v: self.reply(self.session.post(url, json={"value": v}, **kw), 201))
 
     def reply(self, r, want):
         if r.status_code != want:
@@ -262,15 +269,9 @@ class CtlWriter(Writer):
 
     def step(self, name):
         sub = self.subs[self.names.index(name)]
-        if self.n % 7 == 6:
-            vals = [self.fresh(), self.fresh()]
-            return vals, lambda: self.ctl("set", sub, "--", *vals)
-        if len(name.state) >= self.cap:
-            old = name.state[0]
-            self.n += 1
-            return name.state[1:], lambda: self.ctl("remove", sub, old)
-        v = self.fresh()
-        return name.state + (v,), lambda: self.ctl("add", sub, v)
+        return self.cycle(name, 7, lambda vals: self.ctl("set", sub, "--", *vals),
+                          lambda old: self.ctl("remove", sub, old),
+                          lambda v: self.ctl("add", sub, v))
 
     def ctl(self, *args):
         p = subprocess.run([ACMENSCTL, "-c", self.config, "--json", "txt", *args],
