@@ -8,11 +8,8 @@ current serial.
 
 Skipped when knotd or nsd is not installed."""
 
-import base64
 import json
-import os
 import re
-import shutil
 import time
 
 import dns.message
@@ -20,134 +17,18 @@ import dns.query
 import dns.rcode
 import pytest
 
-from conftest import ZONE, Daemon, free_port, knot_server_conf, start_http, value
+from conftest import (HAVE_KNOTD, HAVE_NSD, KnotSecondary, NsdSecondary, free_port, start_http,
+                      transfer_config, value)
 
-KNOTD = shutil.which("knotd") or "/usr/sbin/knotd"
-NSD = shutil.which("nsd") or "/usr/sbin/nsd"
-HAVE = os.access(KNOTD, os.X_OK) and os.access(NSD, os.X_OK)
+HAVE = HAVE_KNOTD and HAVE_NSD
 pytestmark = pytest.mark.skipif(not HAVE, reason="knotd or nsd not installed")
 
-SECRET = base64.b64encode(b"k" * 32).decode()
 SYNC_TIMEOUT = 10.0
-
-
-def soa_serial(port):
-    r = dns.query.udp(dns.message.make_query(ZONE, "SOA"), "127.0.0.1", port=port, timeout=0.5)
-    if r.rcode() != dns.rcode.NOERROR or not r.answer:
-        return None
-    return r.answer[0][0].serial
 
 
 def txt_values(port, name):
     r = dns.query.udp(dns.message.make_query(name, "TXT"), "127.0.0.1", port=port, timeout=0.5)
     return sorted(b"".join(rd.strings).decode() for rrset in r.answer for rd in rrset)
-
-
-class Secondary(Daemon):
-    """A secondary of our zone on 127.0.0.1:port, primary at 127.0.0.1:primary."""
-
-    def __init__(self, tmpdir, port, primary):
-        super().__init__(tmpdir)
-        self.port = port
-        self.primary = primary
-        self.write_config()
-
-    def ready(self):
-        return soa_serial(self.port) is not None
-
-    def serial(self):
-        try:
-            return soa_serial(self.port)
-        except Exception:   # not answering (yet)
-            return None
-
-
-class KnotSecondary(Secondary):
-    name = "knotd"
-
-    def write_config(self):
-        self.conf = os.path.join(self.dir, "knot.conf")
-        with open(self.conf, "w") as f:
-            f.write(knot_server_conf(self.dir, self.port) + f"""key:
-  - id: xfr-key
-    algorithm: hmac-sha256
-    secret: {SECRET}
-remote:
-  - id: primary
-    address: 127.0.0.1@{self.primary}
-    key: xfr-key
-acl:
-  - id: notify_from_primary
-    address: 127.0.0.1
-    key: xfr-key
-    action: notify
-database:
-    storage: {self.dir}
-template:
-  - id: default
-    storage: {self.dir}
-    zonefile-sync: -1
-    zonefile-load: none
-    journal-content: all
-    semantic-checks: off
-zone:
-  - domain: {ZONE}
-    master: primary
-    acl: notify_from_primary
-""")
-
-    def argv(self):
-        return [KNOTD, "-c", self.conf, "-s", os.path.join(self.dir, "knot.sock")]
-
-
-class NsdSecondary(Secondary):
-    name = "nsd"
-
-    def write_config(self):
-        self.conf = os.path.join(self.dir, "nsd.conf")
-        with open(self.conf, "w") as f:
-            f.write(f"""server:
-    ip-address: 127.0.0.1@{self.port}
-    port: {self.port}
-    zonesdir: "{self.dir}"
-    xfrdfile: "{self.dir}/xfrd.state"
-    xfrdir: "{self.dir}"
-    zonelistfile: "{self.dir}/zone.list"
-    pidfile: "{self.dir}/nsd.pid"
-    database: ""
-    username: ""
-    chroot: ""
-    verbosity: 2
-    rrl-ratelimit: 0
-    server-count: 1
-remote-control:
-    control-enable: no
-key:
-    name: xfr-key
-    algorithm: hmac-sha256
-    secret: "{SECRET}"
-zone:
-    name: {ZONE}
-    zonefile: "{self.dir}/zone.db"
-    allow-notify: 127.0.0.1 xfr-key
-    request-xfr: 127.0.0.1@{self.primary} xfr-key
-""")
-
-    def argv(self):
-        return [NSD, "-d", "-c", self.conf]
-
-
-def transfer_config(ports, journal):
-    notify = ", ".join(f'"127.0.0.1:{p}"' for p in ports)
-    return f"""tsig:
-  - {{name: xfr-key., algorithm: hmac-sha256, secret: "{SECRET}"}}
-transfer:
-  allow:
-    - {{address: 127.0.0.1/32, key: xfr-key.}}
-  notify: [{notify}]
-  journal:
-    max_entries: {journal}
-"""
 
 
 class Setup:

@@ -3,6 +3,7 @@
 per test, its store in a temporary directory, and acmensctl against the same
 configuration. Every process a test starts is stopped by the test."""
 
+import base64
 import json
 import os
 import re
@@ -642,6 +643,134 @@ def knot_server_conf(directory, port):
 log:
   - target: stderr
     any: info
+"""
+
+
+# --- secondaries of our zone -------------------------------------------------
+#
+# Knot DNS and NSD transferring the zone from acmensd with TSIG (the key
+# xfr-key.), driven by NOTIFY: the end-to-end propagation tests and the soak.
+
+NSD = shutil.which("nsd") or "/usr/sbin/nsd"
+HAVE_NSD = os.access(NSD, os.X_OK)
+SECONDARY_SECRET = base64.b64encode(b"k" * 32).decode()
+
+
+def soa_serial(port):
+    r = dns.query.udp(dns.message.make_query(ZONE, "SOA"), "127.0.0.1", port=port, timeout=0.5)
+    if r.rcode() != dns.rcode.NOERROR or not r.answer:
+        return None
+    return r.answer[0][0].serial
+
+
+class Secondary(Daemon):
+    """A secondary of our zone on 127.0.0.1:port, primary at 127.0.0.1:primary."""
+
+    def __init__(self, tmpdir, port, primary):
+        super().__init__(tmpdir)
+        self.port = port
+        self.primary = primary
+        self.write_config()
+
+    def ready(self):
+        return soa_serial(self.port) is not None
+
+    def serial(self):
+        try:
+            return soa_serial(self.port)
+        except Exception:   # not answering (yet)
+            return None
+
+
+class KnotSecondary(Secondary):
+    name = "knotd"
+
+    def write_config(self):
+        self.conf = os.path.join(self.dir, "knot.conf")
+        with open(self.conf, "w") as f:
+            f.write(knot_server_conf(self.dir, self.port) + f"""key:
+  - id: xfr-key
+    algorithm: hmac-sha256
+    secret: {SECONDARY_SECRET}
+remote:
+  - id: primary
+    address: 127.0.0.1@{self.primary}
+    key: xfr-key
+acl:
+  - id: notify_from_primary
+    address: 127.0.0.1
+    key: xfr-key
+    action: notify
+  - id: transfer_to_tests
+    address: 127.0.0.1
+    key: xfr-key
+    action: transfer
+database:
+    storage: {self.dir}
+template:
+  - id: default
+    storage: {self.dir}
+    zonefile-sync: -1
+    zonefile-load: none
+    journal-content: all
+    semantic-checks: off
+zone:
+  - domain: {ZONE}
+    master: primary
+    acl: [notify_from_primary, transfer_to_tests]
+""")
+
+    def argv(self):
+        return [KNOTD, "-c", self.conf, "-s", os.path.join(self.dir, "knot.sock")]
+
+
+class NsdSecondary(Secondary):
+    name = "nsd"
+
+    def write_config(self):
+        self.conf = os.path.join(self.dir, "nsd.conf")
+        with open(self.conf, "w") as f:
+            f.write(f"""server:
+    ip-address: 127.0.0.1@{self.port}
+    port: {self.port}
+    zonesdir: "{self.dir}"
+    xfrdfile: "{self.dir}/xfrd.state"
+    xfrdir: "{self.dir}"
+    zonelistfile: "{self.dir}/zone.list"
+    pidfile: "{self.dir}/nsd.pid"
+    database: ""
+    username: ""
+    chroot: ""
+    verbosity: 2
+    rrl-ratelimit: 0
+    server-count: 1
+remote-control:
+    control-enable: no
+key:
+    name: xfr-key
+    algorithm: hmac-sha256
+    secret: "{SECONDARY_SECRET}"
+zone:
+    name: {ZONE}
+    zonefile: "{self.dir}/zone.db"
+    allow-notify: 127.0.0.1 xfr-key
+    request-xfr: 127.0.0.1@{self.primary} xfr-key
+""")
+
+    def argv(self):
+        return [NSD, "-d", "-c", self.conf]
+
+
+def transfer_config(ports, journal):
+    notify = ", ".join(f'"127.0.0.1:{p}"' for p in ports)
+    return f"""tsig:
+  - {{name: xfr-key., algorithm: hmac-sha256, secret: "{SECONDARY_SECRET}"}}
+transfer:
+  allow:
+    - {{address: 127.0.0.1/32, key: xfr-key.}}
+  notify: [{notify}]
+  journal:
+    max_entries: {journal}
 """
 
 
