@@ -45,7 +45,10 @@ static void usage(FILE *f)
 	        "  audit [--subdomain S] [--after SEQ] [--limit N]   the audit log\n"
 	        "  backup DEST                              hot compacted copy of the store\n"
 	        "  check-store                              check every record; exit 3 if damaged\n"
-	        "  tsig-keygen NAME [--algorithm ALG]       a new TSIG key for acmens.yaml\n"
+	        "  tsig-keygen NAME [--algorithm ALG] [--format acmens|bind|knot|nsd]\n"
+	        "                                           a new TSIG key for acmens.yaml\n"
+	        "  secondary-config knot|nsd|bind --primary ADDRESS[:PORT] --key NAME [--dir DIR]\n"
+	        "                                           a secondary's configuration\n"
 	        "  status [--timeout MS]                    serials the secondaries serve\n"
 	        "  lookups NAME [--limit N]                 recent DNS lookups (asks acmensd)\n"
 	        "  import-acmedns DB [--dry-run]            copy an acme-dns SQLite database in\n"
@@ -177,6 +180,7 @@ static const cli_command_t cli_commands[] = {
 	{ "backup", cmd_backup },
 	{ "check-store", cmd_check_store },
 	{ "tsig-keygen", cmd_tsig_keygen },
+	{ "secondary-config", cmd_secondary_config },
 	{ "status", cmd_status },
 	{ "lookups", cmd_lookups },
 	{ "import-acmedns", cmd_import },

@@ -8,6 +8,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "lib/conf/config.h"
 #include "lib/store/store.h"
@@ -113,6 +114,7 @@ int cmd_check_store(cli_t *c, int argc, char **argv);
 int cmd_status(cli_t *c, int argc, char **argv);
 int cmd_tsig_keygen(cli_t *c, int argc, char **argv);
 int cmd_lookups(cli_t *c, int argc, char **argv);
+int cmd_secondary_config(cli_t *c, int argc, char **argv);
 
 /* ---- http_client.c: asking the running daemon -------------------------- */
 
@@ -121,13 +123,28 @@ int cmd_lookups(cli_t *c, int argc, char **argv);
  * JSON body. CLI_OK, or an exit code after an error message. */
 int cli_admin_get(const cli_t *c, const char *path, int *status, json_t **body);
 
-/* ---- cmd_tsig.c: TSIG keys as account tsig-key and tsig-keygen print them */
+/* ---- cmd_tsig.c: TSIG keys as account tsig-key, tsig-keygen and
+ * secondary-config print them ------------------------------------------- */
+
+/* The syntaxes a key is printed in: acmens.yaml's tsig: list, BIND's
+ * named.conf, knot.conf, nsd.conf. */
+typedef enum { CLI_KEY_ACMENS, CLI_KEY_BIND, CLI_KEY_KNOT, CLI_KEY_NSD } cli_key_format_t;
 
 /* --algorithm's value (NULL: hmac-sha256). CLI_OK or CLI_USAGE (reported). */
 int cli_tsig_alg(const cli_t *c, const char *text, acm_tsig_alg_t *out);
+/* "acmens" (only when acmens is true), "bind", "knot" or "nsd" as a format;
+ * what names the word in the error. CLI_OK or CLI_USAGE (reported). */
+int cli_key_format(const cli_t *c, const char *what, const char *text, bool acmens,
+                   cli_key_format_t *out);
+/* The key's name as text without the final dot, as key files write it. */
+void cli_tsig_name(const acm_tsig_key_t *key, char out[ACM_DNAME_TXT_MAX]);
+/* Whether that name is letters, digits, '-', '_' and '.' only, which BIND,
+ * Knot and NSD all take as is; other names are refused there. */
+bool cli_tsig_name_plain(const acm_tsig_key_t *key);
 /* {"name", "algorithm", "secret"}; the name without the final dot. */
 json_t *cli_tsig_json(const acm_tsig_key_t *key);
-/* The key as a BIND/Knot key block on stdout, each line after prefix. */
-void cli_tsig_block(const acm_tsig_key_t *key, const char *prefix);
+/* The key in format fmt on f, each line after prefix. */
+void cli_tsig_print(FILE *f, const acm_tsig_key_t *key, cli_key_format_t fmt,
+                    const char *prefix);
 
 #endif

@@ -412,7 +412,7 @@ static int account_tsig(cli_t *c, int argc, char **argv)
 	if (c->json)
 		cli_print_json(cli_tsig_json(&key));
 	else
-		cli_tsig_block(&key, "");
+		cli_tsig_print(stdout, &key, CLI_KEY_BIND, "");
 	OPENSSL_cleanse(&key, sizeof(key));
 	return CLI_OK;
 }

@@ -532,6 +532,11 @@ static const char *parse_listen(const char *s, uint16_t default_port, acm_listen
 	return NULL;
 }
 
+int acm_listen_parse(const char *text, uint16_t default_port, acm_listen_t *out)
+{
+	return parse_listen(text, default_port, out) ? ACM_EBADVALUE : ACM_OK;
+}
+
 void *acm_cfg_list_slot(struct loader *ld, const struct opt *o, size_t i, size_t n, size_t size)
 {
 	void **array = (void **)((char *)ld->cfg + o->off);

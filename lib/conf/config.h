@@ -150,6 +150,11 @@ typedef struct {
 	int log_target;                 /* log.target: stderr|syslog, default stderr */
 } acm_config_t;
 
+/* An address as dns.listen and transfer.notify take it: "IPv4[:port]",
+ * "[IPv6][:port]" or a bare IPv6 address, default_port when none is given.
+ * ACM_OK, or ACM_EBADVALUE for anything else (host names too). */
+int acm_listen_parse(const char *text, uint16_t default_port, acm_listen_t *out);
+
 /*
  * Load and check the file at path. On success *out is a new config.
  * On failure returns ACM_ECONFIG (or -errno if the file cannot be read)
