@@ -663,6 +663,28 @@ def soa_serial(port):
     return r.answer[0][0].serial
 
 
+def nsd_server_conf(directory, port):
+    """The server and remote-control sections of an nsd.conf on
+    127.0.0.1:port, every file it writes in directory."""
+    return f"""server:
+    ip-address: 127.0.0.1@{port}
+    port: {port}
+    zonesdir: "{directory}"
+    xfrdfile: "{directory}/xfrd.state"
+    xfrdir: "{directory}"
+    zonelistfile: "{directory}/zone.list"
+    pidfile: "{directory}/nsd.pid"
+    database: ""
+    username: ""
+    chroot: ""
+    verbosity: 2
+    rrl-ratelimit: 0
+    server-count: 1
+remote-control:
+    control-enable: no
+"""
+
+
 class Secondary(Daemon):
     """A secondary of our zone on 127.0.0.1:port, primary at 127.0.0.1:primary."""
 
@@ -730,23 +752,7 @@ class NsdSecondary(Secondary):
     def write_config(self):
         self.conf = os.path.join(self.dir, "nsd.conf")
         with open(self.conf, "w") as f:
-            f.write(f"""server:
-    ip-address: 127.0.0.1@{self.port}
-    port: {self.port}
-    zonesdir: "{self.dir}"
-    xfrdfile: "{self.dir}/xfrd.state"
-    xfrdir: "{self.dir}"
-    zonelistfile: "{self.dir}/zone.list"
-    pidfile: "{self.dir}/nsd.pid"
-    database: ""
-    username: ""
-    chroot: ""
-    verbosity: 2
-    rrl-ratelimit: 0
-    server-count: 1
-remote-control:
-    control-enable: no
-key:
+            f.write(nsd_server_conf(self.dir, self.port) + f"""key:
     name: xfr-key
     algorithm: hmac-sha256
     secret: "{SECONDARY_SECRET}"
