@@ -582,6 +582,8 @@ def test_missing_store_is_3(srv, tmp_path, args):
     ("audit", "--after", "-1"), ("audit", "--limit", "0"), ("audit", "--limit", "1000001"),
     ("backup",), ("backup", "a", "b"), ("export", "x"), ("account", "tsig-key"),
     ("account", "tsig-key", "a", "b"), ("tsig-keygen",), ("tsig-keygen", "a", "b"),
+    ("secondary-config",), ("secondary-config", "knot", "--primary", "127.0.0.1"),
+    ("secondary-config", "knot", "nsd", "--primary", "127.0.0.1", "--key", "k"),
 ], ids=lambda a: "-".join(a))
 def test_usage_errors_are_1(srv, args):
     rc, _, p = ctl(srv.config, *args, json_out=False)
@@ -597,7 +599,7 @@ HELP = [
     ("account", "disable"), ("account", "enable"), ("account", "delete"),
     ("account", "rotate-key"), ("txt",), ("txt", "add"), ("txt", "remove"), ("txt", "set"),
     ("txt", "list"), ("export",), ("check-config",), ("serial",), ("stats",), ("audit",),
-    ("backup",), ("account", "tsig-key"), ("tsig-keygen",),
+    ("backup",), ("account", "tsig-key"), ("tsig-keygen",), ("secondary-config",),
 ]
 
 
