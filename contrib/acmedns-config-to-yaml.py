@@ -381,12 +381,6 @@ def convert_proxy(out, api, trusted):
     out.comment(2, "api.use_header = true, api.header_name")
     out.key(2, "proxy_header", header)
     if trusted:
-        for t in trusted:
-            try:
-                ipaddress.ip_network(t)
-            except ValueError:
-                raise ConvertError(f"--trusted-proxy {t!r}: expected an address or a "
-                                   "CIDR range with host bits zero") from None
         out.comment(2, "--trusted-proxy: the proxies whose header is believed")
         out.key(2, "trusted_proxies")
         out.items(4, trusted)
@@ -463,6 +457,12 @@ def unknown_keys(out, cfg):
 
 
 def convert(cfg, source, trusted):
+    for t in trusted:
+        try:
+            ipaddress.ip_network(t)
+        except ValueError:
+            raise ConvertError(f"--trusted-proxy {t!r}: expected an address or a "
+                               "CIDR range with host bits zero") from None
     out = Out()
     out.comment(0, f"acmens.yaml converted from {source} by acmensctl "
                    "convert-acmedns-config.\n"
