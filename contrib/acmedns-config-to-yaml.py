@@ -94,6 +94,12 @@ class Out:
         for v in values:
             self.lines.append(" " * indent + "- " + q(v))
 
+    def seq(self, indent, source, name, values):
+        """A list key, after a comment naming the acme-dns keys it came from."""
+        self.comment(indent, source)
+        self.key(indent, name)
+        self.items(indent + 2, values)
+
     def warn(self, text):
         self.warnings.append(text)
 
@@ -170,8 +176,9 @@ def listen_addresses(host, port, family, what):
     return [hostport(address(host, what), port)]
 
 
-RECORD_RE = re.compile(r"^\s*(\S+)((?:\s+(?:\d+|IN|CH|HS|CS|CLASS\d+))*)\s+([A-Za-z][A-Za-z0-9]*)\b\s*(.*?)\s*$",
-                       re.IGNORECASE)
+# owner, then TTL and class in either order, then the type and the RDATA.
+RECORD_RE = re.compile(r"^\s*(\S+)((?:\s+(?:\d+|IN|CH|HS|CS|CLASS\d+))*)"
+                       r"\s+([A-Za-z][A-Za-z0-9]*)\b\s*(.*?)\s*$", re.IGNORECASE)
 
 
 def split_record(text):
@@ -238,17 +245,13 @@ def convert_general(out, gen, api):
     out.comment(2, "general.domain")
     out.key(2, "name", zone)
     if ns:
-        out.comment(2, "general.records: the NS records at the apex")
-        out.key(2, "ns")
-        out.items(4, ns)
+        out.seq(2, "general.records: the NS records at the apex", "ns", ns)
     else:
         if not nsname:
             raise ConvertError("general.records has no NS record for the apex and "
                                "general.nsname is missing: acmens needs zone.ns")
-        out.comment(2, "general.records has no NS record for the apex; acmens needs one:\n"
-                       "general.nsname")
-        out.key(2, "ns")
-        out.items(4, [absolute(nsname)])
+        out.seq(2, "general.records has no NS record for the apex; acmens needs one:\n"
+                   "general.nsname", "ns", [absolute(nsname)])
     if nsname or nsadmin:
         out.key(2, "soa")
         if nsname:
@@ -262,9 +265,8 @@ def convert_general(out, gen, api):
     out.comment(2, "TXT values are served with TTL 1, as acme-dns serves them.")
     out.key(2, "txt_ttl", 1)
     if keep:
-        out.comment(2, "general.records (owners and names absolute, as acme-dns read them)")
-        out.key(2, "records")
-        out.items(4, keep)
+        out.seq(2, "general.records (owners and names absolute, as acme-dns read them)",
+                "records", keep)
     for text, why in dropped:
         out.comment(2, f"general.records {text!r} is left out: {why}")
         out.warn(f"general.records {text!r} left out: {why}")
@@ -284,12 +286,11 @@ def convert_dns_listen(out, gen):
         raise ConvertError(f"general.listen = {listen!r}: the port must be 1 to 65535")
     family = 4 if proto.endswith("4") else 6 if proto.endswith("6") else None
     out.key(0, "dns")
-    out.comment(2, f"general.listen = {listen!r}, general.protocol = {proto!r}")
+    why = f"general.listen = {listen!r}, general.protocol = {proto!r}"
     if not proto.startswith("both"):
-        out.comment(2, f"acme-dns answered over {proto[:3].upper()} only; acmens serves "
-                       "UDP and TCP on every address")
-    out.key(2, "listen")
-    out.items(4, listen_addresses(host, port, family, "general.listen"))
+        why += (f"\nacme-dns answered over {proto[:3].upper()} only; acmens serves UDP and "
+                "TCP on every address")
+    out.seq(2, why, "listen", listen_addresses(host, port, family, "general.listen"))
 
 
 def convert_api(out, api, gen, trusted):
@@ -300,9 +301,8 @@ def convert_api(out, api, gen, trusted):
     tls = choice(get_str(api, "api", "tls", "none") or "none", TLS_MODES, "api.tls")
 
     out.key(0, "http")
-    out.comment(2, f"api.ip = {ip!r}, api.port = {port!r}")
-    out.key(2, "listen")
-    out.items(4, listen_addresses(ip, port, None, "api.ip"))
+    out.seq(2, f"api.ip = {ip!r}, api.port = {port!r}", "listen",
+            listen_addresses(ip, port, None, "api.ip"))
 
     if tls == "cert":
         cert = get_str(api, "api", "tls_cert_fullchain")
@@ -349,9 +349,7 @@ def convert_api(out, api, gen, trusted):
 
     origins = get_list(api, "api", "corsorigins")
     if origins:
-        out.comment(2, "api.corsorigins")
-        out.key(2, "cors_origins")
-        out.items(4, origins)
+        out.seq(2, "api.corsorigins", "cors_origins", origins)
 
     convert_proxy(out, api, trusted)
 
@@ -381,19 +379,14 @@ def convert_proxy(out, api, trusted):
     out.comment(2, "api.use_header = true, api.header_name")
     out.key(2, "proxy_header", header)
     if trusted:
-        out.comment(2, "--trusted-proxy: the proxies whose header is believed")
-        out.key(2, "trusted_proxies")
-        out.items(4, trusted)
+        out.seq(2, "--trusted-proxy: the proxies whose header is believed",
+                "trusted_proxies", trusted)
         return
-    out.comment(2, "CHECK: acme-dns believed the header from any peer; acmens believes it "
-                   "only\n"
-                   "from http.trusted_proxies (required with proxy_header). The placeholder "
-                   "below\n"
-                   "is a proxy on this host; put your proxies' addresses here (or rerun "
-                   "with\n"
-                   "--trusted-proxy CIDR). See docs/api.md, \"Behind a proxy\".")
-    out.key(2, "trusted_proxies")
-    out.items(4, ["127.0.0.1/32", "::1/128"])
+    out.seq(2, "CHECK: acme-dns believed the header from any peer; acmens believes it only\n"
+               "from http.trusted_proxies (required with proxy_header). The placeholder below\n"
+               "is a proxy on this host; put your proxies' addresses here (or rerun with\n"
+               "--trusted-proxy CIDR). See docs/api.md, \"Behind a proxy\".",
+            "trusted_proxies", ["127.0.0.1/32", "::1/128"])
     out.warn("api.use_header = true: http.trusted_proxies is a placeholder (this host); "
              "put your proxies' addresses there")
 
