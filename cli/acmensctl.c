@@ -52,6 +52,7 @@ static void usage(FILE *f)
 	        "  status [--timeout MS]                    serials the secondaries serve\n"
 	        "  lookups NAME [--limit N]                 recent DNS lookups (asks acmensd)\n"
 	        "  import-acmedns DB [--dry-run]            copy an acme-dns SQLite database in\n"
+	        "  convert-acmedns-config CONFIG.CFG        acme-dns's config.cfg as acmens.yaml\n"
 	        "\n"
 	        "options:\n"
 	        "  -c, --config FILE   configuration (default " DEFAULT_CONFIG ")\n"
@@ -184,6 +185,7 @@ static const cli_command_t cli_commands[] = {
 	{ "status", cmd_status },
 	{ "lookups", cmd_lookups },
 	{ "import-acmedns", cmd_import },
+	{ "convert-acmedns-config", cmd_convert },
 	{ NULL, NULL },
 };
 
