@@ -112,8 +112,9 @@ static int static_names_free(cli_t *c, const char *label)
 	int chal_len = own_len < 0 ? own_len : acm_zname_challenge(own, (size_t)own_len, chal);
 	const acm_node_t *node = own_len < 0 ? NULL : acm_zone_find(zone, own, (size_t)own_len);
 	bool chal_static = chal_len >= 0 && acm_zone_find(zone, chal, (size_t)chal_len);
-	bool own_clash = node && (node->cname || acm_node_rrset(node, ACM_RRTYPE_TXT));
-	acm_zone_unref(zone);
+	const char *own_clash = !node ? NULL : node->cname ? "CNAME"
+	                        : acm_node_rrset(node, ACM_RRTYPE_TXT) ? "TXT" : NULL;
+	acm_zone_unref(zone);       /* node goes with it */
 	cli_fulldomain(c, label, full, sizeof(full));
 	if (own_len < 0 || chal_len < 0)
 		return cli_fail(c, CLI_REJECTED, "--subdomain %s: the name %s would be too long",
@@ -124,8 +125,7 @@ static int static_names_free(cli_t *c, const char *label)
 		                "account's values", label, full);
 	if (own_clash)
 		return cli_fail(c, CLI_REJECTED, "--subdomain %s: zone.records has a %s at %s, which "
-		                "would shadow the account's own name", label,
-		                node->cname ? "CNAME" : "TXT", full);
+		                "would shadow the account's own name", label, own_clash, full);
 	return CLI_OK;
 }
 
