@@ -22,16 +22,14 @@ import os
 import shutil
 import socket
 import ssl
-import subprocess
 
 import dns.rcode
 import pytest
 
-from conftest import (ACMENSCTL, BASE_RECORDS, OPENSSL, PEBBLE, UNBOUND, ZONE, Pebble, Unbound,
-                      have, wait_for)
+from conftest import (ACMENSCTL, BASE_RECORDS, CERTBOT, OPENSSL, PEBBLE, UNBOUND, ZONE, Pebble,
+                      Unbound, have, run_certbot, wait_for)
 from test_lego_acmedns import sans
 
-CERTBOT = shutil.which("certbot") or "/usr/bin/certbot"
 HOOK = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
                     "contrib", "acmens-certbot-hook")
 NAME = "api." + ZONE.rstrip(".")
@@ -79,33 +77,14 @@ def test_api_certificate_through_acmens(tmp_path, make_server, daemons, test_ca)
     assert unbound.query(chal, "TXT").rcode() == dns.rcode.NXDOMAIN
     pebble = daemons(Pebble(tmp_path / "pebble", test_ca, unbound.port))
 
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy",
-                                "ACMENS_", "CERTBOT_"))}
-    env.update(REQUESTS_CA_BUNDLE=test_ca.ca_cert, ACMENS_CONFIG=srv.config,
-               ACMENSCTL=ACMENSCTL, ACMENS_TLS_CERT=str(cert), ACMENS_TLS_KEY=str(key),
-               ACMENS_PIDFILE=os.path.join(srv.store, "acmensd.lock"))
-    cmd = [CERTBOT, "certonly", "--non-interactive", "--agree-tos", "--no-eff-email",
-           "-m", "t@example.test", "--server", pebble.directory,
-           "--config-dir", str(tmp_path / "config"), "--work-dir", str(tmp_path / "work"),
-           "--logs-dir", str(tmp_path / "logs"),
-           "--manual", "--preferred-challenges", "dns",
-           "--manual-auth-hook", f"{HOOK} auth",
-           "--manual-cleanup-hook", f"{HOOK} cleanup",
-           "--deploy-hook", f"{HOOK} deploy", "-d", NAME]
-
-    def logs():
-        log = tmp_path / "logs" / "letsencrypt.log"
-        text = log.read_text()[-8000:] if log.exists() else ""
-        return (f"\n--- certbot log:\n{text}" +
-                "".join(f"\n--- {n}:\n{d.read_log()[-6000:]}" for n, d in
-                        (("pebble", pebble), ("unbound", unbound), ("acmensd", srv))))
-
-    try:
-        p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=180)
-    except subprocess.TimeoutExpired as e:
-        pytest.fail(f"certbot did not finish in 180 s:\n{e.stdout}\n{e.stderr}{logs()}")
-    assert p.returncode == 0, f"certbot failed:\n{p.stdout}\n{p.stderr}{logs()}"
+    env = dict(ACMENS_CONFIG=srv.config, ACMENSCTL=ACMENSCTL, ACMENS_TLS_CERT=str(cert),
+               ACMENS_TLS_KEY=str(key), ACMENS_PIDFILE=os.path.join(srv.store, "acmensd.lock"))
+    logs = run_certbot(tmp_path, test_ca, pebble,
+                       ["--manual", "--preferred-challenges", "dns",
+                        "--manual-auth-hook", f"{HOOK} auth",
+                        "--manual-cleanup-hook", f"{HOOK} cleanup",
+                        "--deploy-hook", f"{HOOK} deploy", "-d", NAME],
+                       (("pebble", pebble), ("unbound", unbound), ("acmensd", srv)), env)
     issued = tmp_path / "config" / "live" / NAME / "fullchain.pem"
     assert sans(str(issued)) == [NAME]
 
