@@ -17,6 +17,8 @@
 #include "cli/cli.h"
 #include "lib/store/account_json.h"
 #include "lib/conf/cidr.h"
+#include "lib/conf/zone.h"
+#include "lib/dns/consts.h"
 #include "lib/dns/zone_names.h"
 #include "lib/error.h"
 #include "lib/store/keys.h"
@@ -25,10 +27,15 @@
 #define LIST_LIMIT_MAX 1000000
 
 static const cli_usage_t account_usage[] = {
-	{ "register", "account register [--allowfrom CIDR]...",
+	{ "register", "account register [--subdomain NAME] [--allowfrom CIDR]...",
 	  "  Creates an account and prints its username, key, subdomain and\n"
 	  "  fulldomain; the key is shown only this once. --allowfrom (up to 16)\n"
-	  "  limits where it may update from (HTTP API and RFC 2136).\n" },
+	  "  limits where it may update from (HTTP API and RFC 2136).\n"
+	  "  --subdomain chooses the label (a-z, 0-9, '-') instead of a random one,\n"
+	  "  e.g. \"api\" so that _acme-challenge.api.<zone> takes the challenge\n"
+	  "  for a certificate of api.<zone>; refused when an account has it or\n"
+	  "  zone.records has a TXT or CNAME at <NAME>.<zone> or anything at\n"
+	  "  _acme-challenge.<NAME>.<zone>.\n" },
 	{ "list", "account list [--search TEXT] [--after SUBDOMAIN] [--limit N]",
 	  "  Lists accounts in subdomain order: SUBDOMAIN USERNAME CREATED VALUES STATE.\n"
 	  "  --search keeps those whose subdomain or username holds TEXT (any case);\n"
@@ -87,10 +94,66 @@ static int create_op(acm_wtxn_t *w, void *arg)
 	return acm_wtxn_account_create(w, arg);
 }
 
+/* Whether zone.records leaves label's names to an account: static records
+ * at _acme-challenge.<label> (or below it, which makes it a node) would
+ * answer instead of the account's challenge values, and a TXT or CNAME at
+ * <label> would shadow or redirect its own name. Other records there (the
+ * address of a host named <label>.<zone>) may stay: they answer beside the
+ * challenge name, which is how a host of the zone gets its certificate. */
+static int static_names_free(cli_t *c, const char *label)
+{
+	char err[ACM_CONFIG_ERR_MAX] = "", full[ACM_FULLDOMAIN_MAX];
+	uint8_t own[ACM_DNAME_MAX], chal[ACM_DNAME_MAX];
+	acm_zone_t *zone;
+	int rc = acm_zone_build(c->cfg, &zone, err, sizeof(err));
+	if (rc != ACM_OK)
+		return cli_fail(c, CLI_STORE, "%s: %s", c->config_path, err[0] ? err : acm_strerror(rc));
+	int own_len = acm_zname_account(label, c->cfg->apex, own);
+	int chal_len = own_len < 0 ? own_len : acm_zname_challenge(own, (size_t)own_len, chal);
+	const acm_node_t *node = own_len < 0 ? NULL : acm_zone_find(zone, own, (size_t)own_len);
+	bool chal_static = chal_len >= 0 && acm_zone_find(zone, chal, (size_t)chal_len);
+	const char *own_clash = !node ? NULL : node->cname ? "CNAME"
+	                        : acm_node_rrset(node, ACM_RRTYPE_TXT) ? "TXT" : NULL;
+	acm_zone_unref(zone);       /* node goes with it */
+	cli_fulldomain(c, label, full, sizeof(full));
+	if (own_len < 0 || chal_len < 0)
+		return cli_fail(c, CLI_REJECTED, "--subdomain %s: the name %s would be too long",
+		                label, full);
+	if (chal_static)
+		return cli_fail(c, CLI_REJECTED, "--subdomain %s: zone.records has names at or below "
+		                ACM_CHALLENGE_LABEL ".%s, which would answer instead of the "
+		                "account's values", label, full);
+	if (own_clash)
+		return cli_fail(c, CLI_REJECTED, "--subdomain %s: zone.records has a %s at %s, which "
+		                "would shadow the account's own name", label, own_clash, full);
+	return CLI_OK;
+}
+
+/* A chosen account label: one DNS label as accounts have them, and not
+ * taken by zone.records (the store refuses one an account has). */
+static int take_subdomain(cli_t *c, const char *label, acm_account_t *acc)
+{
+	size_t len = strlen(label);
+	for (size_t i = 0; i < len; i++)
+		if (label[i] >= 'A' && label[i] <= 'Z')
+			return cli_fail(c, CLI_REJECTED, "--subdomain %s: must be lower case", label);
+	if (acm_label_check(label, len) != ACM_OK)
+		return cli_fail(c, CLI_REJECTED, "--subdomain '%s': not a label an account can have "
+		                "(1 to %d of a-z, 0-9 and '-', not starting or ending with '-')",
+		                label, ACM_LABEL_MAX);
+	int rc = cli_load_config(c);
+	if (rc == CLI_OK)
+		rc = static_names_free(c, label);
+	if (rc == CLI_OK)
+		snprintf(acc->subdomain, sizeof(acc->subdomain), "%s", label);
+	return rc;
+}
+
 static int account_register(cli_t *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "allowfrom", required_argument, NULL, 'a' },
+		{ "subdomain", required_argument, NULL, 's' },
 		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -100,10 +163,12 @@ static int account_register(cli_t *c, int argc, char **argv)
 	if (rc != ACM_OK)
 		return cli_fail(c, CLI_STORE, "cannot create credentials: %s", acm_strerror(rc));
 	int opt;
+	const char *subdomain = NULL;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		acm_cidr_t cidr;
-		if (opt == 'j') {
-			c->json = true;
+		if (opt == 'j' || opt == 's') {
+			c->json |= opt == 'j';
+			subdomain = opt == 's' ? optarg : subdomain;
 			continue;
 		}
 		if (opt != 'a')
@@ -116,11 +181,16 @@ static int account_register(cli_t *c, int argc, char **argv)
 	}
 	if (optind != argc)
 		return cli_usage(c, account_usage, "register");
+	if (subdomain && (rc = take_subdomain(c, subdomain, &acc)) != CLI_OK)
+		return rc;
 	acm_store_t *store;
 	if ((rc = cli_open_store(c, false, &store)) != CLI_OK)
 		return rc;
 	rc = cli_write(store, create_op, &acc, NULL);
 	acm_store_close(store);
+	if (rc == ACM_EEXIST && subdomain)
+		return cli_fail(c, cli_exit_code(rc), "cannot register: an account has the subdomain %s",
+		                subdomain);
 	if (rc != ACM_OK)
 		return cli_fail(c, cli_exit_code(rc), "cannot register: %s", acm_strerror(rc));
 	char full[ACM_FULLDOMAIN_MAX];

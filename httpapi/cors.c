@@ -5,9 +5,26 @@
  * every reply, refusals and preflights included.
  */
 #include <event2/http.h>
+#include <string.h>
 #include <strings.h>
 
 #include "httpapi/cors.h"
+
+/* As rs/cors (acme-dns's CORS) does: a pattern with one "*" is a prefix
+ * and a suffix, and an origin matches when it holds both without their
+ * overlapping; letters compare without case. The loader refuses a second
+ * "*", so the suffix never holds one. */
+bool acm_cors_origin_matches(const char *pattern, const char *origin)
+{
+	const char *star = strchr(pattern, '*');
+	size_t olen = strlen(origin);
+
+	if (!star)
+		return strcasecmp(pattern, origin) == 0;
+	size_t plen = (size_t)(star - pattern), slen = strlen(star + 1);
+	return olen >= plen + slen && strncasecmp(origin, pattern, plen) == 0 &&
+	       strcasecmp(origin + olen - slen, star + 1) == 0;
+}
 
 const char *acm_cors_allow_origin(const acm_http_conf_t *conf, const char *origin)
 {
@@ -16,7 +33,7 @@ const char *acm_cors_allow_origin(const acm_http_conf_t *conf, const char *origi
 	if (conf->cors_any)
 		return "*";
 	for (size_t i = 0; i < conf->cors_count; i++)
-		if (strcasecmp(conf->cors_origins[i], origin) == 0)
+		if (acm_cors_origin_matches(conf->cors_origins[i], origin))
 			return origin;
 	return NULL;
 }

@@ -109,7 +109,7 @@ static const struct opt schema[] = {
 	UINT("http.txt_limit", http.txt_limit, 1, 64, 2),
 	UINT("http.txt_expiry", http.txt_expiry, 0, EXPIRY_MAX, 604800),
 	LIST("http.cors_origins", http.cors_origins, http.cors_count, origin_item,
-	     "a list of origins (\"*\" or scheme://host[:port])"),
+	     "a list of origins (\"*\" or scheme://host[:port], with at most one \"*\")"),
 	STR("http.proxy_header", http.proxy_header),
 	LIST("http.trusted_proxies", http.trusted_proxies, http.trusted_proxy_count, cidr_item,
 	     "a list of addresses or CIDR ranges"),
@@ -572,15 +572,31 @@ static int keep_string(struct loader *ld, const struct opt *o, const char *text,
 }
 
 /* An Origin header is "scheme://host[:port]"; anything else never matches,
- * so a bare host name is a mistake worth reporting. */
-ITEM_FN(origin_item)
+ * so a bare host name is a mistake worth reporting. One "*" stands for
+ * any run of characters, as in acme-dns (rs/cors); leading the entry it
+ * may stand for the scheme too ("*.example.org"). */
+static bool origin_shape_ok(const char *text)
 {
 	const char *rest = strstr(text, "://");
-	bool ok = strcmp(text, "*") == 0 ||
-		  (rest && rest > text && rest[3] && !strchr(rest + 3, '/') &&
-		   strcspn(text, " \t\r\n,") == strlen(text));
 
-	if (!ok)
+	if (strcspn(text, " \t\r\n,") != strlen(text))
+		return false;
+	if (!rest)
+		return text[0] == '*' && text[1] && !strchr(text, '/');
+	return rest > text && rest[3] && !strchr(rest + 3, '/');
+}
+
+/* rs/cors splits on the first "*" and takes a second one literally, so
+ * such an entry would never match what its author meant: refused. */
+ITEM_FN(origin_item)
+{
+	const char *star = strchr(text, '*');
+
+	if (star && strchr(star + 1, '*'))
+		return acm_cfg_fail(ld, line, o->path,
+		                    "origin \"%.80s\" has more than one \"*\" (one wildcard per entry)",
+		                    text);
+	if (strcmp(text, "*") != 0 && !origin_shape_ok(text))
 		return acm_cfg_fail(ld, line, o->path, "invalid origin \"%.80s\"", text);
 	return keep_string(ld, o, text, i, n);
 }

@@ -197,6 +197,38 @@ class Pebble(Daemon):
         return requests.get(self.directory, verify=self.ca.ca_cert, timeout=1).status_code == 200
 
 
+# --- certbot -----------------------------------------------------------------
+
+CERTBOT = shutil.which("certbot") or "/usr/bin/certbot"
+
+
+def run_certbot(tmp_path, ca, pebble, args, logged, env=None):
+    """`certbot certonly` against pebble (trusting ca) with its directories
+    under tmp_path and args for the challenge and domains; fails the test,
+    with certbot's log and each (name, daemon) in logged, unless it succeeds
+    within 180 s. env adds to a copy of the environment without proxies."""
+    full_env = {k: v for k, v in os.environ.items()
+                if not k.startswith(("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"))}
+    full_env.update(env or {}, REQUESTS_CA_BUNDLE=ca.ca_cert)
+    cmd = [CERTBOT, "certonly", "--non-interactive", "--agree-tos", "--no-eff-email",
+           "-m", "t@example.test", "--server", pebble.directory,
+           "--config-dir", str(tmp_path / "config"), "--work-dir", str(tmp_path / "work"),
+           "--logs-dir", str(tmp_path / "logs"), *args]
+
+    def logs():
+        log = tmp_path / "logs" / "letsencrypt.log"
+        text = log.read_text()[-8000:] if log.exists() else ""
+        return f"\n--- certbot log:\n{text}" + "".join(
+            f"\n--- {n}:\n{d.read_log()[-6000:]}" for n, d in logged)
+
+    try:
+        p = subprocess.run(cmd, env=full_env, capture_output=True, text=True, timeout=180)
+    except subprocess.TimeoutExpired as e:
+        pytest.fail(f"certbot did not finish in 180 s:\n{e.stdout}\n{e.stderr}{logs()}")
+    assert p.returncode == 0, f"certbot failed:\n{p.stdout}\n{p.stderr}{logs()}"
+    return logs
+
+
 # --- fixtures ----------------------------------------------------------------
 
 @pytest.fixture

@@ -17,18 +17,14 @@ Skipped when certbot (with python3-certbot-dns-rfc2136), unbound, pebble or
 openssl is missing (scripts/dev installs them)."""
 
 import json
-import os
-import shutil
 import subprocess
 
 import dns.rcode
 import pytest
 
-from conftest import OPENSSL, PEBBLE, UNBOUND, ZONE, Pebble, Unbound, have, update_account
+from conftest import (CERTBOT, OPENSSL, PEBBLE, UNBOUND, ZONE, Pebble, Unbound, have,
+                      run_certbot, update_account)
 from test_lego_acmedns import sans, txt_strings
-
-CERTBOT = shutil.which("certbot") or "/usr/bin/certbot"
-
 
 def plugin_installed():
     p = subprocess.run([CERTBOT, "plugins", "--text"], capture_output=True, text=True,
@@ -57,28 +53,10 @@ def test_certbot_rfc2136(tmp_path, make_server, daemons, test_ca):
                    f"dns_rfc2136_secret = {key['secret']}\n"
                    f"dns_rfc2136_algorithm = HMAC-SHA256\n")
     ini.chmod(0o600)
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"))}
-    env["REQUESTS_CA_BUNDLE"] = test_ca.ca_cert
-    cmd = [CERTBOT, "certonly", "--non-interactive", "--agree-tos", "--no-eff-email",
-           "-m", "t@example.test", "--server", pebble.directory,
-           "--config-dir", str(tmp_path / "config"), "--work-dir", str(tmp_path / "work"),
-           "--logs-dir", str(tmp_path / "logs"),
-           "--dns-rfc2136", "--dns-rfc2136-credentials", str(ini),
-           "--dns-rfc2136-propagation-seconds", "1", "-d", name]
-
-    def logs():
-        log = tmp_path / "logs" / "letsencrypt.log"
-        text = log.read_text()[-8000:] if log.exists() else ""
-        return (f"\n--- certbot log:\n{text}" +
-                "".join(f"\n--- {n}:\n{d.read_log()[-6000:]}" for n, d in
-                        (("pebble", pebble), ("unbound", unbound), ("acmensd", srv))))
-
-    try:
-        p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=180)
-    except subprocess.TimeoutExpired as e:
-        pytest.fail(f"certbot did not finish in 180 s:\n{e.stdout}\n{e.stderr}{logs()}")
-    assert p.returncode == 0, f"certbot failed:\n{p.stdout}\n{p.stderr}{logs()}"
+    logs = run_certbot(tmp_path, test_ca, pebble,
+                       ["--dns-rfc2136", "--dns-rfc2136-credentials", str(ini),
+                        "--dns-rfc2136-propagation-seconds", "1", "-d", name],
+                       (("pebble", pebble), ("unbound", unbound), ("acmensd", srv)))
     cert = tmp_path / "config" / "live" / name / "fullchain.pem"
     assert cert.exists(), logs()
     assert sans(str(cert)) == [name]

@@ -336,6 +336,21 @@ static void test_http(void **state)
 	acm_config_free(c);
 }
 
+/* Entries with one "*" as acme-dns (rs/cors) takes them, kept as written. */
+static void test_http_cors_wildcards(void **state)
+{
+	(void)state;
+	acm_config_t *c = load_ok(ZONE "http:\n  listen: [192.0.2.1]\n"
+	                          "  cors_origins: [\"https://*.example.org\", \"*.example.net\",\n"
+	                          "                 \"http://localhost:*\", \"https://*\"]\n");
+	assert_int_equal(c->http.cors_count, 4);
+	assert_string_equal(c->http.cors_origins[0], "https://*.example.org");
+	assert_string_equal(c->http.cors_origins[1], "*.example.net");
+	assert_string_equal(c->http.cors_origins[2], "http://localhost:*");
+	assert_string_equal(c->http.cors_origins[3], "https://*");
+	acm_config_free(c);
+}
+
 static void test_http_defaults(void **state)
 {
 	(void)state;
@@ -508,6 +523,18 @@ static const struct err_case err_cases[] = {
 	{ ZONE HTTP "  cors_origins: [\"https://a.example/\"]\n", 7, "http.cors_origins",
 	  "invalid origin" },
 	{ ZONE HTTP "  cors_origins:\n    - \"*\"\n    - \"https://\"\n", 9, "http.cors_origins",
+	  "invalid origin" },
+	{ ZONE HTTP "  cors_origins: [\"https://*.*.example.org\"]\n", 7, "http.cors_origins",
+	  "has more than one \"*\"" },
+	{ ZONE HTTP "  cors_origins: [\"**\"]\n", 7, "http.cors_origins",
+	  "has more than one \"*\"" },
+	{ ZONE HTTP "  cors_origins: [\"https://*.example.org/\"]\n", 7, "http.cors_origins",
+	  "invalid origin \"https://*.example.org/\"" },
+	{ ZONE HTTP "  cors_origins: [\"a.*.example.org\"]\n", 7, "http.cors_origins",
+	  "invalid origin \"a.*.example.org\"" },
+	{ ZONE HTTP "  cors_origins: [\"*/x\"]\n", 7, "http.cors_origins",
+	  "invalid origin \"*/x\"" },
+	{ ZONE HTTP "  cors_origins: [\"https://* .example.org\"]\n", 7, "http.cors_origins",
 	  "invalid origin" },
 	{ ZONE HTTP "  proxy_header: \"\"\n", 7, "http.proxy_header", "non-empty string" },
 	{ ZONE HTTP "  trusted_proxies: [10.0.0.1/8]\n", 7, "http.trusted_proxies",
@@ -819,6 +846,7 @@ int main(void)
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_http),
 		cmocka_unit_test(test_http_defaults),
+		cmocka_unit_test(test_http_cors_wildcards),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_transfer),
 		cmocka_unit_test(test_transfer_errors),
