@@ -206,6 +206,7 @@ class Server:
     """A running acmensd and the means to talk to it."""
 
     argv_prefix = []    # e.g. ["prlimit", "--nofile=1024", "--"]: run under limits
+    acmensd = ACMENSD   # the binary (tests/package runs the installed one)
 
     def __init__(self, tmpdir, **cfg):
         self.dir = str(tmpdir)
@@ -229,7 +230,7 @@ class Server:
             register_secrets_text(f.read())
         ACMENSD_LOGS.append(self.log_path)
         self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(self.argv_prefix + [ACMENSD, "-c", self.config],
+        self.proc = subprocess.Popen(self.argv_prefix + [self.acmensd, "-c", self.config],
                                      stdout=self.log,
                                      stderr=subprocess.STDOUT)
         if wait:
