@@ -24,13 +24,15 @@ typedef struct {
 	import_src_t src;
 	sqlite3 *db;
 	sqlite3_stmt *st;
+	int first;              /* the first step's result, not handed out yet; 0 after */
 } sqlite_src_t;
 
 static int sqlite_next(import_src_t *src, import_row_t *row)
 {
 	sqlite_src_t *s = (sqlite_src_t *)src;
-	int rc = sqlite3_step(s->st);
+	int rc = s->first ? s->first : sqlite3_step(s->st);
 
+	s->first = 0;
 	if (rc == SQLITE_DONE)
 		return 0;
 	if (rc != SQLITE_ROW) {
@@ -92,6 +94,9 @@ int import_sqlite_open(const char *path, import_src_t **out, char *err, size_t c
 		sqlite_close(&s->src);
 		return IMPORT_SRC_ESCHEMA;
 	}
+	/* The first step sorts the whole database: here, before the import
+	 * holds the store's write lock, not in its first transaction. */
+	s->first = sqlite3_step(s->st);
 	*out = &s->src;
 	return IMPORT_SRC_OK;
 }
