@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: ISC
-"""Large acme-dns SQLite databases, fast: accounts nobody will log in with
+"""acme-dns's schema, and large acme-dns SQLite databases made fast: accounts nobody will log in with
 get well-formed bcrypt strings that match no key (hashing each would take
 minutes); a few real ones can be mixed in. Used by the bulk import tests
 and bench/import_acmedns.py."""
@@ -10,20 +10,35 @@ import sqlite3
 import sys
 
 BCRYPT_ALPHABET = "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS acmedns(Name TEXT, Value TEXT);
+# acme-dns's tables as its db.go creates them: the same for both engines
+# but txt, which on PostgreSQL has a SERIAL rowid (SQLite has its own).
+ACMEDNS_TABLE = """
+CREATE TABLE IF NOT EXISTS acmedns(
+    Name TEXT,
+    Value TEXT
+);"""
+RECORDS_TABLE = """
 CREATE TABLE IF NOT EXISTS records(
     Username TEXT UNIQUE NOT NULL PRIMARY KEY,
     Password TEXT UNIQUE NOT NULL,
     Subdomain TEXT UNIQUE NOT NULL,
     AllowFrom TEXT
-);
+);"""
+TXT_TABLE = """
 CREATE TABLE IF NOT EXISTS txt(
     Subdomain TEXT NOT NULL,
     Value   TEXT NOT NULL DEFAULT '',
     LastUpdate INT
-);
-"""
+);"""
+TXT_TABLE_PG = """
+CREATE TABLE IF NOT EXISTS txt(
+    rowid SERIAL,
+    Subdomain TEXT NOT NULL,
+    Value   TEXT NOT NULL DEFAULT '',
+    LastUpdate INT
+);"""
+SCHEMA = ACMEDNS_TABLE + RECORDS_TABLE + TXT_TABLE
+PG_SCHEMA = ACMEDNS_TABLE + RECORDS_TABLE + TXT_TABLE_PG
 
 
 def bulk_value(i):

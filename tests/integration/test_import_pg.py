@@ -16,6 +16,7 @@ import time
 
 import pytest
 
+from acmedns_bulk import PG_SCHEMA
 from conftest import ZONE, dns_txt, free_port, start_http, value
 from test_import import acmedns_account, update
 
@@ -24,9 +25,10 @@ PG_BINS = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
 PG_USER = "nobody"
 PG_PASSWORD = "acme-dns-pw-" + "q" * 12
 
-# acme-dns's tables for its postgres engine (db.go): records as for
-# SQLite, txt with a SERIAL rowid, names unquoted (so lower-case).
-ACMEDNS_PG_SCHEMA = """
+# acme-dns's tables for its postgres engine (names unquoted, so lower-case).
+ACMEDNS_PG_SCHEMA = PG_SCHEMA + """
+INSERT INTO acmedns (Name, Value) values('db_version', '1');
+"""
 CREATE TABLE IF NOT EXISTS acmedns(
     Name TEXT,
     Value TEXT
