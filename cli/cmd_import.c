@@ -45,6 +45,9 @@ static const cli_usage_t import_usage[] = {
 #define CHUNK_ACCOUNTS 1000
 #define CHUNK_NS (50 * 1000000ull)
 #define PROGRESS_NS (500 * 1000000ull)
+/* The store's write lock is not fair: taken again at once, it can pass a
+ * waiting acmensd by for many chunks in a row. A pause lets it in. */
+#define CHUNK_PAUSE_NS (2 * 1000000L)
 
 typedef struct {
 	const char *location;
@@ -380,16 +383,20 @@ static void counts_text(const import_counts_t *n, char *out, size_t cap)
 /* The one audit record of the import, in its last transaction. */
 static int audit_summary(acm_wtxn_t *w, const import_t *im, const char *from)
 {
-	char text[512], change[1024];
-	json_t *detail = counts_json(&im->n);
+	const import_counts_t *n = &im->n;
+	char change[1536];
+	json_t *detail = counts_json(n);
 
-	counts_text(&im->n, text, sizeof(text));
-	for (char *p = text; (p = strchr(p, '\n'));)
-		*p = p[1] ? ';' : '\0';
-	snprintf(change, sizeof(change), "import from %s: %s", from, text);
+	snprintf(change, sizeof(change),
+	         "import from %s: %zu accounts imported, %zu already present, %zu conflicting, "
+	         "%zu invalid; %zu values imported, %zu skipped",
+	         from, n->imported, n->skipped[SKIP_PRESENT], n->skipped[SKIP_CONFLICT],
+	         n->skipped[SKIP_INVALID], n->values, sum(n->vskipped, VSKIP_VALUES));
 	if (json_object_set_new(detail, "from", json_string(from)) ||
-	    json_object_set_new(detail, "change", json_string(change)))
+	    json_object_set_new(detail, "change", json_string(change))) {
+		json_decref(detail);
 		return -ENOMEM;
+	}
 	return acm_wtxn_audit_note(w, "import", detail);
 }
 
@@ -497,10 +504,13 @@ static int run_import(cli_t *c, const import_args_t *a, import_t *im, const char
 	im->max_values = acm_store_max_values(store);
 	im->expiry = c->cfg->http.txt_expiry;
 	im->started = im->shown = acm_mono_ns();
-	do {
+	for (;;) {
 		stored = im->n.imported;
 		rc = a->dry_run ? run_dry_chunk(store, &ck) : cli_write(store, import_chunk, &ck, &serial);
-	} while (rc == ACM_OK && !ck.end);
+		if (rc != ACM_OK || ck.end)
+			break;
+		nanosleep(&(struct timespec){ .tv_nsec = CHUNK_PAUSE_NS }, NULL);
+	}
 	if (rc == ACM_OK && a->dry_run)
 		rc = acm_store_serial(store, &serial);
 	acm_store_close(store);

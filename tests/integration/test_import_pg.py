@@ -29,24 +29,6 @@ PG_PASSWORD = "acme-dns-pw-" + "q" * 12
 ACMEDNS_PG_SCHEMA = PG_SCHEMA + """
 INSERT INTO acmedns (Name, Value) values('db_version', '1');
 """
-CREATE TABLE IF NOT EXISTS acmedns(
-    Name TEXT,
-    Value TEXT
-);
-CREATE TABLE IF NOT EXISTS records(
-    Username TEXT UNIQUE NOT NULL PRIMARY KEY,
-    Password TEXT UNIQUE NOT NULL,
-    Subdomain TEXT UNIQUE NOT NULL,
-    AllowFrom TEXT
-);
-CREATE TABLE IF NOT EXISTS txt(
-    rowid SERIAL,
-    Subdomain TEXT NOT NULL,
-    Value   TEXT NOT NULL DEFAULT '',
-    LastUpdate INT
-);
-INSERT INTO acmedns (Name, Value) values('db_version', '1');
-"""
 
 
 def sql_text(s):
