@@ -201,6 +201,24 @@ int acm_wtxn_purge_expired(acm_wtxn_t *w, uint64_t now, size_t max, size_t *remo
 void acm_wtxn_set_actor(acm_wtxn_t *w, const char *actor, const char *source);
 
 /*
+ * Whether the operations that follow queue their own audit records (on by
+ * default). A bulk import turns them off and records what it did once,
+ * with acm_wtxn_audit_note.
+ */
+void acm_wtxn_set_audit(acm_wtxn_t *w, bool on);
+
+/*
+ * Queue one audit record of `action` that is about no single account
+ * ("subdomain": ""), under the current actor, whatever acm_wtxn_set_audit
+ * says; the members of detail (a JSON object, taken over even on failure)
+ * are added to it, and a "change" string among them is what acmensctl
+ * audit prints as its detail. It alone makes the commit store something.
+ * ACM_OK, -EINVAL if detail is not an object, or -ENOMEM.
+ */
+struct json_t;
+int acm_wtxn_audit_note(acm_wtxn_t *w, const char *action, struct json_t *detail);
+
+/*
  * A savepoint (one level): the operations after acm_wtxn_savepoint can be
  * undone together by acm_wtxn_rollback, or kept by acm_wtxn_release, without
  * touching what the transaction did before. Backed by an LMDB nested

@@ -128,6 +128,8 @@ int store_audit_add(acm_wtxn_t *w, const char *action, const store_name_t *n,
                     const acm_txt_set_t *after)
 {
 	const char *label = n->label;
+	if (w->audit_off)
+		return ACM_OK;
 	if (!w->audit && !(w->audit = json_array()))
 		return -ENOMEM;
 	w->queue = &audit_queue;
@@ -151,6 +153,37 @@ int store_audit_add(acm_wtxn_t *w, const char *action, const store_name_t *n,
 		json_decref(rec);
 		rec = NULL;
 	}
+	return json_array_append_new(w->audit, rec) ? -ENOMEM : ACM_OK;
+}
+
+void acm_wtxn_set_audit(acm_wtxn_t *w, bool on)
+{
+	w->audit_off = !on;
+}
+
+int acm_wtxn_audit_note(acm_wtxn_t *w, const char *action, json_t *detail)
+{
+	json_t *rec;
+
+	if (!json_is_object(detail)) {
+		json_decref(detail);
+		return -EINVAL;
+	}
+	if (!w->audit && !(w->audit = json_array())) {
+		json_decref(detail);
+		return -ENOMEM;
+	}
+	w->queue = &audit_queue;
+	/* "subdomain" stays a string: a listing for one account reads it. */
+	rec = json_pack("{s:I, s:s, s:s, s:s, s:s, s:[], s:[]}", "time", (json_int_t)time(NULL),
+	                "actor", w->actor, "source", w->source, "action", action,
+	                "subdomain", "", "before", "after");
+	if (!rec || json_object_update(rec, detail)) {
+		json_decref(rec);
+		json_decref(detail);
+		return -ENOMEM;
+	}
+	json_decref(detail);
 	return json_array_append_new(w->audit, rec) ? -ENOMEM : ACM_OK;
 }
 

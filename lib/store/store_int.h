@@ -65,6 +65,7 @@ struct acm_wtxn {
 	                               commit's serial */
 	char actor[STORE_ACTOR_MAX + 1];
 	char source[STORE_SOURCE_MAX + 1];
+	bool audit_off;             /* see acm_wtxn_set_audit */
 };
 
 /* The name one operation works on: its account's label and its owner

@@ -14,31 +14,13 @@ import uuid
 import dns.rcode
 import pytest
 
+from acmedns_bulk import SCHEMA as ACMEDNS_SCHEMA
 from conftest import ZONE, dns_txt, start_http, value
 
 bcrypt = pytest.importorskip("bcrypt")
 
 APEX = ZONE.rstrip(".")
 FORBIDDEN = b'{"error": "forbidden"}'
-
-# acme-dns's tables (db.go, SQLite flavour), as it creates them.
-ACMEDNS_SCHEMA = """
-CREATE TABLE IF NOT EXISTS acmedns(
-    Name TEXT,
-    Value TEXT
-);
-CREATE TABLE IF NOT EXISTS records(
-    Username TEXT UNIQUE NOT NULL PRIMARY KEY,
-    Password TEXT UNIQUE NOT NULL,
-    Subdomain TEXT UNIQUE NOT NULL,
-    AllowFrom TEXT
-);
-CREATE TABLE IF NOT EXISTS txt(
-    Subdomain TEXT NOT NULL,
-    Value   TEXT NOT NULL DEFAULT '',
-    LastUpdate INT
-);
-"""
 
 
 def acmedns_account(allowfrom=(), values=(), blob=False):

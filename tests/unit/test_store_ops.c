@@ -425,6 +425,50 @@ static void test_audit_update_changes(void **state)
 	audits_free(&as);
 }
 
+/* A bulk import: no record per change, one note for all of it, which
+ * alone makes a commit store something but bumps no serial. */
+static void test_audit_off_and_note(void **state)
+{
+	struct fx *f = *state;
+	struct audits as = { 0 };
+	acm_account_t a = { .key_scheme = ACM_KEY_SHA256 };
+	acm_txt_t v = txt("v", 0);
+	acm_wtxn_t *w;
+	uint32_t sn;
+
+	fx_open(f, NULL);
+	strcpy(a.subdomain, "im");
+	strcpy(a.username, "ui");
+	assert_int_equal(acm_store_write_begin(f->s, &w), ACM_OK);
+	acm_wtxn_set_actor(w, "cli:root", NULL);
+	acm_wtxn_set_audit(w, false);
+	assert_int_equal(acm_wtxn_account_create(w, &a), ACM_OK);
+	assert_int_equal(acm_wtxn_txt_replace(w, "im", &v, 1), ACM_OK);
+	assert_int_equal(acm_wtxn_audit_note(w, "import", json_array()), -EINVAL);
+	assert_int_equal(acm_wtxn_audit_note(w, "import", json_pack("{s:s, s:i}", "change",
+	                                                           "import from x", "n", 1)),
+	                 ACM_OK);
+	assert_int_equal(acm_store_write_commit(w, &sn), ACM_OK);
+	assert_int_equal(sn, 2);
+	assert_int_equal(acm_store_write_begin(f->s, &w), ACM_OK);
+	assert_int_equal(acm_wtxn_audit_note(w, "import", json_object()), ACM_OK);
+	assert_int_equal(acm_store_write_commit(w, &sn), ACM_OK);
+	assert_int_equal(sn, 2);                 /* no DNS change, no new serial */
+
+	assert_int_equal(acm_store_audit_list(f->s, 0, NULL, 0, collect_audit, &as), ACM_OK);
+	assert_int_equal(as.n, 2);
+	assert_audit(as.rec[0], "import", "", "", "", 2);
+	assert_audit(as.rec[1], "import", "", "", "", 2);
+	assert_actor(as.rec[0], "cli:root", "local");
+	assert_string_equal(field(as.rec[0], "change"), "import from x");
+	assert_int_equal(json_integer_value(json_object_get(as.rec[0], "n")), 1);
+	audits_free(&as);
+	/* Listing one account's records reads past the note. */
+	assert_int_equal(acm_store_audit_list(f->s, 0, "im", 0, collect_audit, &as), ACM_OK);
+	assert_int_equal(as.n, 0);
+	audits_free(&as);
+}
+
 static void test_audit_trim_filter(void **state)
 {
 	struct fx *f = *state;
@@ -939,6 +983,7 @@ int main(void)
 		T(test_audit_records),
 		T(test_audit_update_changes),
 		T(test_audit_trim_filter),
+		T(test_audit_off_and_note),
 		T(test_account_list),
 		T(test_counts),
 		T(test_info),
