@@ -27,6 +27,7 @@ static const char *const own_errors[] = {
 	[ACM_EUNMET - ACM_ERROR] = "prerequisite not met",
 	[ACM_EACCOUNTCAP - ACM_ERROR] = "account cap reached (raise store.max_accounts)",
 	[ACM_EPANIC - ACM_ERROR] = "store unusable after a failed write (restart to reopen it)",
+	[ACM_EREMAP - ACM_ERROR] = "another process grew the store past this process's store.max_size (restart to map it whole)",
 	[ACM_ETRUNCATED - ACM_ERROR] = "store data file is truncated",
 	[ACM_EDAMAGED - ACM_ERROR] = "store data file is damaged (bad LMDB meta page)",
 };

@@ -31,6 +31,7 @@ enum {
 	ACM_EUNMET,          /* a prerequisite of an update does not hold */
 	ACM_EACCOUNTCAP,     /* the store holds store.max_accounts accounts */
 	ACM_EPANIC,          /* the store's environment is unusable after a failed write */
+	ACM_EREMAP,          /* another process grew the store's map past this process's */
 	ACM_ETRUNCATED,      /* the store's data file is shorter than its pages */
 	ACM_EDAMAGED,        /* the store's data file is not a sound LMDB file */
 	ACM_ERROR_LAST

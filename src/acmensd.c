@@ -228,8 +228,11 @@ static void on_store_failed(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	notify_systemd("STOPPING=1");
-	acm_log_kv(ACM_LOG_ERROR, "store failed after a write error; exiting to reopen it",
-	           ACM_KS("store", d->cfg->store_path), ACM_KS("error", acm_strerror(ACM_EPANIC)));
+	int why = acm_store_failed_code(d->store);
+	acm_log_kv(ACM_LOG_ERROR,
+	           why == ACM_EREMAP ? "store grown by another process; exiting to map it whole"
+	                             : "store failed after a write error; exiting to reopen it",
+	           ACM_KS("store", d->cfg->store_path), ACM_KS("error", acm_strerror(why)));
 	d->exit_status = 1;
 	event_base_loopexit(d->base, &STORE_FAILED_GRACE);
 }

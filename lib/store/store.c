@@ -63,8 +63,11 @@ int store_err(int rc)
  * the process gone, so the store only says so, once, and leaves the
  * restart to its owner.
  */
-static void note_failed(acm_store_t *s)
+static void note_failed(acm_store_t *s, int code)
 {
+	int none = 0;
+	__atomic_compare_exchange_n(&s->failed_code, &none, code, false, __ATOMIC_ACQ_REL,
+	                            __ATOMIC_ACQUIRE);
 	if (__atomic_exchange_n(&s->failed, true, __ATOMIC_ACQ_REL))
 		return;
 	if (s->on_failure)
@@ -74,7 +77,7 @@ static void note_failed(acm_store_t *s)
 int store_env_err(acm_store_t *s, int rc)
 {
 	if (rc == MDB_PANIC)
-		note_failed(s);
+		note_failed(s, ACM_EPANIC);
 	return store_err(rc);
 }
 
@@ -122,6 +125,22 @@ static bool is_refusal(int rc)
 }
 
 /*
+ * Another process (acmensctl with a larger store.max_size) grew the file
+ * past our map. mdb_env_set_mapsize() may only remap while no transaction
+ * of this process is open, which a process with other threads reading
+ * (the daemon, which has a failure hook) cannot promise: it is told to
+ * restart instead, which maps the file whole. A single-threaded process
+ * remaps.
+ */
+bool store_remap_refused(acm_store_t *s)
+{
+	if (!s->on_failure)
+		return false;
+	note_failed(s, ACM_EREMAP);
+	return true;
+}
+
+/*
  * Begin a transaction, recovering once from a full reader table (slots of
  * dead processes) and from a map another process grew.
  */
@@ -138,6 +157,8 @@ static int txn_begin(acm_store_t *s, unsigned flags, MDB_txn **txn)
 			continue;
 		}
 		if (rc == MDB_MAP_RESIZED && !resized) {
+			if (store_remap_refused(s))
+				return rc;
 			resized = true;
 			mdb_env_set_mapsize(s->env, 0);
 			continue;
@@ -445,6 +466,13 @@ void acm_store_set_max_accounts(acm_store_t *store, unsigned max)
 bool acm_store_full(const acm_store_t *store)
 {
 	return __atomic_load_n(&store->full, __ATOMIC_RELAXED);
+}
+
+int acm_store_failed_code(const acm_store_t *store)
+{
+	return __atomic_load_n(&store->failed, __ATOMIC_ACQUIRE)
+	               ? __atomic_load_n(&store->failed_code, __ATOMIC_ACQUIRE)
+	               : ACM_OK;
 }
 
 bool acm_store_failed(const acm_store_t *store)

@@ -115,6 +115,11 @@ bool acm_store_full(const acm_store_t *store);
  * thread.
  */
 bool acm_store_failed(const acm_store_t *store);
+/* Why the store failed: ACM_EPANIC (above), or ACM_EREMAP when another
+ * process (acmensctl with a larger store.max_size) grew the file past this
+ * handle's map while it has a failure hook (other threads may be reading,
+ * so it cannot remap in place); ACM_OK while it has not failed. */
+int acm_store_failed_code(const acm_store_t *store);
 
 /*
  * Have fn(arg) called once, from whichever thread first sees the

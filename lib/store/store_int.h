@@ -44,6 +44,7 @@ struct acm_store {
 	unsigned max_accounts;      /* 0: no cap; atomic: a reload may change it */
 	bool full;                  /* atomic: see acm_store_full */
 	bool failed;                /* atomic: see acm_store_failed */
+	int failed_code;            /* why: ACM_EPANIC or ACM_EREMAP (set before failed) */
 	void (*on_failure)(void *); /* see acm_store_on_failure */
 	void *failure_arg;
 };
@@ -98,6 +99,11 @@ int store_err(int rc);
  * (an earlier commit failed past the point of return) also marks the store
  * failed, once, and calls its failure hook (see acm_store_failed). */
 int store_env_err(acm_store_t *s, int rc);
+/* LMDB says another process grew the map (MDB_MAP_RESIZED): true when this
+ * process may not remap now (it has a failure hook, i.e. other threads may
+ * be reading), after marking the store failed with ACM_EREMAP; false when
+ * the caller may call mdb_env_set_mapsize(env, 0) and retry. */
+bool store_remap_refused(acm_store_t *s);
 MDB_val store_val(const void *p, size_t n);
 /* mkdir -p with mode 0700 for what it creates. ACM_OK or -errno. */
 int store_mkdir_p(const char *path);

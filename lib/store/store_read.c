@@ -276,7 +276,7 @@ int acm_reader_begin(acm_reader_t *r, uint32_t *serial)
 	if (r->active)
 		acm_reader_end(r);
 	int rc = mdb_txn_renew(r->txn);
-	if (rc == MDB_MAP_RESIZED) {
+	if (rc == MDB_MAP_RESIZED && !store_remap_refused(r->s)) {
 		mdb_env_set_mapsize(r->s->env, 0);
 		rc = mdb_txn_renew(r->txn);
 	}

@@ -580,3 +580,52 @@ def test_max_size_change_needs_restart(make_server):
     s.start()
     assert api.call("POST", "/v1/register", {}).status_code == 201
     assert health_full(api) is False
+
+
+def test_map_grown_by_another_process(make_server, tmp_path):
+    """acmensctl with a larger store.max_size grows the file past the
+    daemon's map. LMDB may remap only while no transaction of the process is
+    open, which the DNS workers' readers never allow: instead of remapping
+    under them (a crash waiting to happen), acmensd exits with the reason and
+    a status for the service manager, and its restart maps the file whole
+    and serves what acmensctl wrote."""
+    import time
+    from acmedns_bulk import write_bulk_db
+    api = start_http(make_server, register_rate=0, register_rate_global=0)
+    s = api.server
+    acct = api.register()
+    assert api.call("POST", f"/v1/accounts/{acct['subdomain']}/txt", {"value": value(1)},
+                    acct["headers"]).status_code == 201
+    s.stop()
+    with open(s.config) as fh:
+        text = fh.read()
+    with open(s.config, "w") as fh:
+        fh.write(text.replace(f"  path: {s.store}\n", f"  path: {s.store}\n  max_size: 1M\n"))
+    bigger = str(tmp_path / "bigger.yaml")
+    with open(bigger, "w") as fh:
+        fh.write(text.replace(f"  path: {s.store}\n", f"  path: {s.store}\n  max_size: 8M\n"))
+    s.start()
+    assert dns_txt(s, acct["fulldomain"]) == (dns.rcode.NOERROR, [value(1)])
+    db = str(tmp_path / "many.db")
+    write_bulk_db(db, 3000, int(time.time()))
+    p = subprocess.run([ACMENSCTL, "-c", bigger, "import-acmedns", db], capture_output=True,
+                       text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert os.path.getsize(os.path.join(s.store, "data.mdb")) > 1 << 20
+    # the next batch of queries meets the grown map
+    for _ in range(50):
+        if s.proc.poll() is not None:
+            break
+        try:
+            dns_txt(s, acct["fulldomain"])
+        except Exception:       # the daemon is going
+            break
+    assert s.proc.wait(timeout=20) == 1
+    log = s.read_log()
+    assert "store grown by another process; exiting to map it whole" in log, log[-2000:]
+    assert "sanitizer" not in log.lower(), log[-2000:]
+    s.stop()
+    s.start()
+    assert dns_txt(s, acct["fulldomain"]) == (dns.rcode.NOERROR, [value(1)])
+    listed = s.ctl("account", "list", "--limit", "10000")
+    assert listed.stdout.count('"subdomain"') == 3001, listed.stdout[-500:]
