@@ -52,18 +52,6 @@ static int worker_lookup(void *ctx, const uint8_t *owner, size_t len, const uint
 	return acm_reader_lookup(w->reader, owner, len, rec, reclen);
 }
 
-const char *acm_addr_text(const struct sockaddr *sa, char *buf, size_t len)
-{
-	const void *addr = NULL;
-	if (sa && sa->sa_family == AF_INET)
-		addr = &((const struct sockaddr_in *)sa)->sin_addr;
-	else if (sa && sa->sa_family == AF_INET6)
-		addr = &((const struct sockaddr_in6 *)sa)->sin6_addr;
-	if (!addr || !inet_ntop(sa->sa_family, addr, buf, (socklen_t)len))
-		snprintf(buf, len, "?");
-	return buf;
-}
-
 /* An account's key is named <subdomain>.<apex>: the first label names the
  * account. acm_tsig_verify compares the whole name, so a label that reads
  * differently as a C string cannot borrow another account's key. */

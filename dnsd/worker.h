@@ -83,8 +83,6 @@ size_t acm_worker_answer(acm_worker_t *w, const uint8_t *in, size_t len, bool tc
 void acm_worker_log_lookup(acm_worker_t *w, const acm_query_t *q, const acm_answer_info_t *info,
                            bool tcp, const struct sockaddr *peer);
 
-/* The address of sa as text, for logs. */
-const char *acm_addr_text(const struct sockaddr *sa, char *buf, size_t len);
 
 /*
  * Where the answer to a request goes, now or once it is durable: the

@@ -380,7 +380,7 @@ static enum acm_http_close verdict_reason(int verdict)
 static void conn_refuse(acm_http_t *h, struct evhttp_connection *evcon,
                         const struct sockaddr *sa, int verdict)
 {
-	char addr[INET6_ADDRSTRLEN] = "";
+	char addr[INET6_ADDRSTRLEN];
 	const char *code = verdict_code(verdict);
 
 	acm_http_metrics_closed(h->env.http_metrics, verdict_reason(verdict), 1);
@@ -396,13 +396,9 @@ static void conn_refuse(acm_http_t *h, struct evhttp_connection *evcon,
 		if (fd >= 0 && n > 0 && (size_t)n < sizeof(msg))
 			(void)!send(fd, msg, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
 	}
-	if (sa && sa->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, addr, sizeof(addr));
-	else if (sa && sa->sa_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, addr,
-		          sizeof(addr));
 	acm_log_limited_kv(&refused_log, ACM_LOG_NOTICE, "http connection refused",
-	                   ACM_KS("client", addr), ACM_KS("error", code));
+	                   ACM_KS("client", acm_addr_text(sa, addr, sizeof(addr))),
+	                   ACM_KS("error", code));
 	evhttp_connection_free(evcon);
 }
 

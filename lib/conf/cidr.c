@@ -14,6 +14,7 @@
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -181,4 +182,16 @@ int acm_allowfrom_entry(const char *stored, acm_cidr_t *out)
 	const char *slash = strchr(stored, '/');
 
 	return slash ? parse_go_cidr(stored, slash, out) : acm_cidr_parse(stored, out);
+}
+
+const char *acm_addr_text(const struct sockaddr *sa, char *buf, size_t len)
+{
+	const void *addr = NULL;
+	if (sa && sa->sa_family == AF_INET)
+		addr = &((const struct sockaddr_in *)sa)->sin_addr;
+	else if (sa && sa->sa_family == AF_INET6)
+		addr = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+	if (!addr || !inet_ntop(sa->sa_family, addr, buf, (socklen_t)len))
+		snprintf(buf, len, "?");
+	return buf;
 }

@@ -48,4 +48,8 @@ int acm_allowfrom_parse(const char *text, size_t len, char clean[ACM_CIDR_MAX + 
  * address (as acmensctl stores it). */
 int acm_allowfrom_entry(const char *stored, acm_cidr_t *out);
 
+/* The address of sa (AF_INET or AF_INET6) as text, for logs: buf, holding
+ * "?" for another family or NULL. */
+const char *acm_addr_text(const struct sockaddr *sa, char *buf, size_t len);
+
 #endif

@@ -495,6 +495,24 @@ def start_http(factory, admin_token=ADMIN_TOKEN, zone=None, **http):
     return HttpApi(s, admin_token)
 
 
+
+def closed_by_reason(url, family, single, headers=None):
+    """From GET url/metrics: {reason: count} of the counter family
+    `family{reason="..."}`, and the value of the unlabelled metric single
+    (None if absent)."""
+    import requests
+    r = requests.get(url + "/metrics", headers=headers or {}, timeout=10)
+    assert r.status_code == 200
+    counts, value = {}, None
+    pattern = re.compile(re.escape(family) + r'\{reason="(\w+)"\} (\d+)$')
+    for line in r.text.splitlines():
+        m = pattern.match(line)
+        if m:
+            counts[m.group(1)] = int(m.group(2))
+        elif line.startswith(single + " "):
+            value = int(line.split()[1])
+    return counts, value
+
 def dns_txt(server, name, tcp=True):
     """(rcode, sorted TXT values) of name (absolute or relative to the zone)."""
     if not name.endswith("."):

@@ -4,7 +4,6 @@ is still answered, UDP too; and a message that trickles in slower than
 dns.tcp_message_timeout is cut off."""
 import json
 import os
-import re
 import socket
 import subprocess
 import sys
@@ -12,9 +11,8 @@ import time
 
 import dns.message
 import dns.rcode
-import requests
 
-from conftest import ZONE, recv_tcp_msg, tcp_frame
+from conftest import ZONE, closed_by_reason, recv_tcp_msg, tcp_frame
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MESSAGE_TIMEOUT = 2
@@ -33,16 +31,8 @@ def ask_tcp(s):
 def closed_counts(s):
     """acmens_dns_tcp_connections_closed_total by reason, and
     acmens_dns_tcp_refused_total."""
-    r = requests.get(s.http_url + "/metrics", timeout=10)
-    assert r.status_code == 200
-    counts, refused = {}, None
-    for line in r.text.splitlines():
-        m = re.match(r'acmens_dns_tcp_connections_closed_total\{reason="(\w+)"\} (\d+)$', line)
-        if m:
-            counts[m.group(1)] = int(m.group(2))
-        elif line.startswith("acmens_dns_tcp_refused_total "):
-            refused = int(line.split()[1])
-    return counts, refused
+    return closed_by_reason(s.http_url, "acmens_dns_tcp_connections_closed_total",
+                            "acmens_dns_tcp_refused_total")
 
 
 def test_one_network_cannot_take_every_slot(make_server):

@@ -4,7 +4,6 @@ one address and from many, and accept() out of descriptors. Throughout,
 stays small, and nothing stored is lost."""
 import json
 import os
-import re
 import socket
 import subprocess
 import sys
@@ -12,7 +11,7 @@ import time
 
 import requests
 
-from conftest import Server, dns_txt, start_http, value
+from conftest import Server, closed_by_reason, dns_txt, start_http, value
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REQUEST_TIMEOUT = 3
@@ -106,16 +105,8 @@ def test_out_of_descriptors(make_server):
 def closed_counts(api):
     """acmens_http_connections_closed_total by reason, and the open
     connections gauge, scraped on a connection the server closes after."""
-    r = requests.get(api.url + "/metrics", headers={"Connection": "close"}, timeout=10)
-    assert r.status_code == 200
-    counts, gauge = {}, None
-    for line in r.text.splitlines():
-        m = re.match(r'acmens_http_connections_closed_total\{reason="(\w+)"\} (\d+)$', line)
-        if m:
-            counts[m.group(1)] = int(m.group(2))
-        elif line.startswith("acmens_http_connections "):
-            gauge = int(line.split()[1])
-    return counts, gauge
+    return closed_by_reason(api.url, "acmens_http_connections_closed_total",
+                            "acmens_http_connections", {"Connection": "close"})
 
 
 def connect(api, addr):
