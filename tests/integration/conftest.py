@@ -293,8 +293,13 @@ class Server:
         return self.send(q, tcp=tcp, timeout=timeout, addr=addr)
 
     def send(self, msg, tcp=False, timeout=2.0, addr="127.0.0.1"):
-        fn = dns.query.tcp if tcp else dns.query.udp
-        return fn(msg, addr, port=self.port, timeout=timeout)
+        if tcp:
+            return dns.query.tcp(msg, addr, port=self.port, timeout=timeout)
+        # A datagram from another port (a NOTIFY or late reply of another
+        # server of the run that reused this ephemeral port) is not the
+        # answer: wait for the server's own, as a resolver does.
+        return dns.query.udp(msg, addr, port=self.port, timeout=timeout,
+                             ignore_unexpected=True)
 
     def send_raw_udp(self, data, timeout=1.0, addr="127.0.0.1"):
         """Send bytes; return the raw reply or None if none came."""
