@@ -124,17 +124,22 @@ int acm_store_file_check(const char *dir, acm_store_fault_t *f)
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT ? ACM_OK : -errno;
-	int rc = fstat(fd, &st) == 0 ? ACM_OK : -errno;
 	f->exists = true;
-	f->file_size = (uint64_t)st.st_size;
 	meta_t m[2];
-	int got0 = rc == ACM_OK ? read_meta(fd, 0, &m[0]) : rc;
+	int got0 = read_meta(fd, 0, &m[0]);
 	/* Page 1 starts one page in: by page 0's word when it is sound, else
 	 * at the system's page size, which LMDB takes for a new file. */
 	long sys = sysconf(_SC_PAGESIZE);
 	uint64_t p1 = got0 == 1 && m[0].sound ? m[0].page_size : (uint64_t)(sys > 0 ? sys : 4096);
 	int got1 = got0 == 1 ? read_meta(fd, p1, &m[1]) : 0;
+	/* The size after the meta pages: a writer (another process) extends
+	 * the file before it writes the meta page that counts the new pages,
+	 * so a size taken first could miss pages a meta read later counts. */
+	int rc = fstat(fd, &st) == 0 ? ACM_OK : -errno;
+	f->file_size = (uint64_t)st.st_size;
 	close(fd);
+	if (rc != ACM_OK)
+		return f->problem = rc;
 	if (got0 < 0 || got1 < 0)
 		rc = got0 < 0 ? got0 : got1;
 	else if (f->file_size == 0)
