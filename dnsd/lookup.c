@@ -5,7 +5,6 @@
  * lock and allocates nothing.
  */
 #include <string.h>
-#include <time.h>
 
 #include "dnsd/worker.h"
 #include "lib/rt/lookup_log.h"
@@ -38,9 +37,7 @@ void acm_worker_log_lookup(acm_worker_t *w, const acm_query_t *q, const acm_answ
 	acm_lookup_t *e = acm_lookup_log_begin(w->lookups, w->index);
 	if (!e)
 		return;
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	e->time_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	e->time_ns = w->wall_ns;
 	acm_lookup_set_source(e, peer);
 	e->tcp = tcp;
 	e->edns = q->edns ? q->edns_size : 0;

@@ -2,10 +2,12 @@
 /*
  * Worker threads and their sockets. Every worker binds its own UDP and TCP
  * socket on every listen address (SO_REUSEPORT lets the kernel spread
- * packets and connections), runs its own event base, and answers from its
- * own reference to the zone and its own store reader. What a worker does
- * with each message is dnsd/worker.c's; this file starts, reloads and
- * stops the threads.
+ * packets and connections) and runs two threads: a UDP thread polling its
+ * UDP sockets (dnsd/udp_loop.c), and an event loop for its TCP sockets,
+ * timers, reloads and UPDATE commits. Each thread answers from its own
+ * reference to the zone and its own store reader. What a worker does with
+ * each message is dnsd/worker.c's; this file starts, reloads and stops the
+ * threads.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -19,6 +21,7 @@
 #include "dnsd/server.h"
 #include "dnsd/tcp.h"
 #include "dnsd/udp.h"
+#include "dnsd/udp_loop.h"
 #include "dnsd/worker.h"
 #include "lib/error.h"
 #include "lib/rt/health.h"
@@ -192,24 +195,20 @@ static int open_listener(acm_worker_t *w, const acm_listen_t *l, int type, char 
 	return ACM_OK;
 }
 
-static int worker_init(acm_server_t *srv, acm_worker_t *w, const acm_config_t *cfg,
+/* What a thread answers from: every worker has two, its event loop's and
+ * its UDP thread's. */
+static int answer_init(acm_server_t *srv, acm_worker_t *w, const acm_config_t *cfg,
                        acm_store_t *store, acm_zone_t *zone, acm_metrics_t *metrics,
                        char *err, size_t errlen)
 {
-	w->metrics = acm_metrics_dns_block(metrics);
-	w->base = event_base_new();
-	w->reload_ev = w->base ? event_new(w->base, -1, 0, take_pending_zone, w) : NULL;
-	w->stop_ev = w->base ? event_new(w->base, -1, 0, end_loop, w) : NULL;
-	w->beat_ev = w->base ? event_new(w->base, -1, EV_PERSIST, beat, w) : NULL;
-	w->close_ev = w->base ? event_new(w->base, -1, 0, close_updates, w) : NULL;
 	w->server = srv;
-	const struct timeval every = { ACM_HEALTH_BEAT_MS / 1000, 0 };
-	if (w->beat_ev)
-		event_add(w->beat_ev, &every);
+	w->lookups = srv->lookups;
+	w->health = srv->health;
+	w->rrl = srv->rrl;
+	w->metrics = acm_metrics_dns_block(metrics);
 	w->udp = calloc(cfg->listen_count, sizeof(*w->udp));
 	w->tcp = calloc(cfg->listen_count, sizeof(*w->tcp));
-	if (!w->metrics || !w->reload_ev || !w->stop_ev || !w->beat_ev || !w->close_ev || !w->udp ||
-	    !w->tcp) {
+	if (!w->metrics || !w->udp || !w->tcp) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
@@ -222,26 +221,64 @@ static int worker_init(acm_server_t *srv, acm_worker_t *w, const acm_config_t *c
 	}
 	acm_zone_ref(zone);
 	w->zone = zone;
-	atomic_init(&w->pending_zone, NULL);
 	w->udp_payload = (uint16_t)cfg->udp_payload;
 	w->tcp_limits = &srv->tcp_limits;
+	return ACM_OK;
+}
+
+static int worker_init(acm_server_t *srv, acm_worker_t *w, const acm_config_t *cfg,
+                       acm_store_t *store, acm_zone_t *zone, acm_metrics_t *metrics,
+                       char *err, size_t errlen)
+{
+	atomic_init(&w->pending_zone, NULL);
+	w->base = event_base_new();
+	w->reload_ev = w->base ? event_new(w->base, -1, 0, take_pending_zone, w) : NULL;
+	w->stop_ev = w->base ? event_new(w->base, -1, 0, end_loop, w) : NULL;
+	w->beat_ev = w->base ? event_new(w->base, -1, EV_PERSIST, beat, w) : NULL;
+	w->close_ev = w->base ? event_new(w->base, -1, 0, close_updates, w) : NULL;
+	const struct timeval every = { ACM_HEALTH_BEAT_MS / 1000, 0 };
+	if (w->beat_ev)
+		event_add(w->beat_ev, &every);
+	if (!w->reload_ev || !w->stop_ev || !w->beat_ev || !w->close_ev ||
+	    acm_udp_loop_new(w, &w->udp_loop) != ACM_OK) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	acm_worker_t *u = acm_udp_loop_worker(w->udp_loop);
+	u->index = srv->count + w->index;   /* its own lookup-log ring and heartbeat */
+	int rc = answer_init(srv, w, cfg, store, zone, metrics, err, errlen);
+	if (rc == ACM_OK)
+		rc = answer_init(srv, u, cfg, store, zone, metrics, err, errlen);
 	for (size_t i = 0; rc == ACM_OK && i < cfg->listen_count; i++) {
-		rc = open_listener(w, &cfg->listen[i], SOCK_DGRAM, err, errlen);
+		rc = open_listener(u, &cfg->listen[i], SOCK_DGRAM, err, errlen);
 		if (rc == ACM_OK)
 			rc = open_listener(w, &cfg->listen[i], SOCK_STREAM, err, errlen);
 	}
 	return rc;
 }
 
-static void worker_free(acm_worker_t *w)
+static void answer_free(acm_worker_t *w)
 {
-	acm_worker_updates_free(w);
 	for (size_t i = 0; i < w->udp_count; i++)
 		acm_udp_close(w->udp[i]);
 	for (size_t i = 0; i < w->tcp_count; i++)
 		acm_tcp_close(w->tcp[i]);
 	free(w->udp);
 	free(w->tcp);
+	if (w->reader)
+		acm_reader_close(w->reader);
+	acm_zone_unref(atomic_exchange(&w->pending_zone, NULL));
+	acm_zone_unref(w->zone);
+	acm_keyview_release(&w->keyview);
+}
+
+static void worker_free(acm_worker_t *w)
+{
+	acm_worker_updates_free(w);
+	if (w->udp_loop)
+		answer_free(acm_udp_loop_worker(w->udp_loop));
+	acm_udp_loop_free(w->udp_loop);
+	answer_free(w);
 	if (w->reload_ev)
 		event_free(w->reload_ev);
 	if (w->stop_ev)
@@ -252,11 +289,6 @@ static void worker_free(acm_worker_t *w)
 		event_free(w->close_ev);
 	if (w->base)
 		event_base_free(w->base);
-	if (w->reader)
-		acm_reader_close(w->reader);
-	acm_zone_unref(atomic_exchange(&w->pending_zone, NULL));
-	acm_zone_unref(w->zone);
-	acm_keyview_release(&w->keyview);
 }
 
 static unsigned worker_count(const acm_config_t *cfg)
@@ -285,10 +317,10 @@ int acm_server_start(const acm_config_t *cfg, acm_store_t *store, acm_zone_t *zo
 	if (rc != ACM_OK)
 		snprintf(err, errlen, "TCP connection table: %s", acm_strerror(rc));
 	if (rc == ACM_OK && cfg->lookups.enabled &&
-	    (rc = acm_lookup_log_new(n, cfg->lookups.total, cfg->lookups.per_name, &srv->lookups)) !=
+	    (rc = acm_lookup_log_new(2 * n, cfg->lookups.total, cfg->lookups.per_name, &srv->lookups)) !=
 	            ACM_OK)
 		snprintf(err, errlen, "lookup log: %s", acm_strerror(rc));
-	if (rc == ACM_OK && (rc = acm_health_new(n, &srv->health)) != ACM_OK)
+	if (rc == ACM_OK && (rc = acm_health_new(n, 2, &srv->health)) != ACM_OK)
 		snprintf(err, errlen, "out of memory");
 	/* Made even with dns.rrl.rate 0, so that a reload can turn it on. */
 	if (rc == ACM_OK && (rc = acm_rrl_new(ACM_RRL_SLOTS_LOG2, NULL, &srv->rrl)) != ACM_OK)
@@ -305,9 +337,6 @@ int acm_server_start(const acm_config_t *cfg, acm_store_t *store, acm_zone_t *zo
 	for (unsigned i = 0; rc == ACM_OK && i < n; i++) {
 		srv->workers[i].index = i;
 		srv->workers[i].commit = commit;
-		srv->workers[i].lookups = srv->lookups;
-		srv->workers[i].health = srv->health;
-		srv->workers[i].rrl = srv->rrl;
 		rc = worker_init(srv, &srv->workers[i], cfg, store, zone, metrics, err, errlen);
 	}
 	/* Workers never see signals: the main thread handles them. */
@@ -317,9 +346,11 @@ int acm_server_start(const acm_config_t *cfg, acm_store_t *store, acm_zone_t *zo
 	for (unsigned i = 0; rc == ACM_OK && i < n; i++) {
 		acm_worker_t *w = &srv->workers[i];
 		rc = -pthread_create(&w->thread, NULL, worker_main, w);
+		w->started = rc == ACM_OK;
+		if (rc == ACM_OK)
+			rc = acm_udp_loop_start(w->udp_loop);
 		if (rc != ACM_OK)
 			snprintf(err, errlen, "cannot start worker thread: %s", strerror(-rc));
-		w->started = rc == ACM_OK;
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc != ACM_OK) {
@@ -349,9 +380,12 @@ void acm_server_set_zone(acm_server_t *srv, acm_zone_t *zone)
 {
 	for (unsigned i = 0; i < srv->count; i++) {
 		acm_worker_t *w = &srv->workers[i];
+		acm_worker_t *u = acm_udp_loop_worker(w->udp_loop);
 		acm_zone_ref(zone);
 		acm_zone_unref(atomic_exchange(&w->pending_zone, zone));
 		event_active(w->reload_ev, 0, 0);
+		acm_zone_ref(zone);   /* the UDP thread takes it at the top of its loop */
+		acm_zone_unref(atomic_exchange(&u->pending_zone, zone));
 	}
 }
 
@@ -359,6 +393,9 @@ void acm_server_stop(acm_server_t *srv)
 {
 	if (!srv)
 		return;
+	/* The UDP threads first: they hand UPDATEs to the event loops. */
+	for (unsigned i = 0; i < srv->count; i++)
+		acm_udp_loop_stop(srv->workers[i].udp_loop);
 	for (unsigned i = 0; i < srv->count; i++)
 		if (srv->workers[i].started)
 			event_active(srv->workers[i].stop_ev, 0, 0);

@@ -204,7 +204,7 @@ static void conn_read(struct bufferevent *bev, void *arg)
 		size_t len = acm_get_u16(prefix);
 		if (len == 0) {   /* nothing can follow a zero-length message */
 			if (began)
-				acm_worker_batch_end(t->w);
+				acm_worker_batch_end(t->w, false);
 			conn_finish(c);
 			return;
 		}
@@ -225,7 +225,7 @@ static void conn_read(struct bufferevent *bev, void *arg)
 			evbuffer_add(output, t->out, n + 2);
 		}
 		if (c->xfr) {
-			acm_worker_batch_end(t->w);
+			acm_worker_batch_end(t->w, false);
 			bufferevent_disable(bev, EV_READ);
 			evtimer_del(c->timer);
 			xfr_pump(c);
@@ -237,7 +237,7 @@ static void conn_read(struct bufferevent *bev, void *arg)
 		}
 	}
 	if (began)
-		acm_worker_batch_end(t->w);
+		acm_worker_batch_end(t->w, false);
 	conn_arm(c, began);
 }
 

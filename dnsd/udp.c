@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * UDP: a worker drains its socket in batches with recvmmsg, answers every
- * datagram of the batch from one store snapshot into preallocated buffers,
- * and sends the answers back with one sendmmsg.
+ * UDP: a worker's UDP thread (udp_loop.c) drains a socket in batches with
+ * recvmmsg, answers every datagram of the batch from one store snapshot
+ * into preallocated buffers, and sends the answers back with one sendmmsg.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "dnsd/udp.h"
+#include "dnsd/udp_loop.h"
 #include "dnsd/update.h"
 #include "dnsd/worker.h"
 #include "lib/error.h"
@@ -19,7 +20,7 @@
 #define UDP_BATCH 32
 #define UDP_IN_MAX 4096     /* larger queries are not queries we answer */
 #define UDP_OUT_MAX 4096    /* dns.udp_payload is at most this */
-#define UDP_ROUNDS 8        /* batches per wake-up before yielding to other events */
+#define UDP_ROUNDS 8        /* batches per wake-up before the other sockets' turn */
 
 /* Room for one IP_PKTINFO or IPV6_PKTINFO control message. */
 #define UDP_CMSG_SPACE CMSG_SPACE(sizeof(struct in6_pktinfo))
@@ -28,7 +29,6 @@ struct acm_udp {
 	acm_worker_t *w;
 	int fd;
 	bool wildcard;      /* bound to 0.0.0.0 or ::, so replies need a source */
-	struct event *ev;
 	struct mmsghdr in[UDP_BATCH];
 	struct mmsghdr out[UDP_BATCH];
 	struct iovec in_iov[UDP_BATCH];
@@ -132,7 +132,8 @@ static void udp_send(const acm_peer_t *peer, const uint8_t *msg, size_t len)
 	(void)sendmsg(u->fd, &h, MSG_DONTWAIT);
 }
 
-/* An UPDATE is answered on its own, once its changes are durable. */
+/* An UPDATE is answered on its own, once its changes are durable, by the
+ * worker's event loop. */
 static bool take_update(acm_udp_t *u, int i)
 {
 	const struct msghdr *h = &u->in[i].msg_hdr;
@@ -146,7 +147,8 @@ static bool take_update(acm_udp_t *u, int i)
 		set_reply_source(h, &o, peer.cmsg);
 		peer.cmsg_len = o.msg_controllen;
 	}
-	return acm_worker_update(u->w, u->in_buf[i], u->in[i].msg_len, &peer);
+	acm_udp_loop_update(u->w->udp_loop, u->in_buf[i], u->in[i].msg_len, &peer);
+	return true;
 }
 
 /* Answer n received datagrams; returns how many answers were queued. */
@@ -179,7 +181,7 @@ static int answer_batch(acm_udp_t *u, int n)
 			set_reply_source(h, o, u->out_cmsg[queued]);
 		queued++;
 	}
-	acm_worker_batch_end(u->w);
+	acm_worker_batch_end(u->w, true);
 	return queued;
 }
 
@@ -200,21 +202,25 @@ static void send_batch(acm_udp_t *u, int n)
 	}
 }
 
-static void udp_ready(evutil_socket_t fd, short what, void *arg)
+bool acm_udp_drain(acm_udp_t *u)
 {
-	acm_udp_t *u = arg;
-	(void)what;
 	for (int round = 0; round < UDP_ROUNDS; round++) {
-		int n = recvmmsg(fd, u->in, UDP_BATCH, MSG_DONTWAIT, NULL);
+		int n = recvmmsg(u->fd, u->in, UDP_BATCH, MSG_DONTWAIT, NULL);
 		if (n <= 0)
-			return;
+			return round > 0;
 		int queued = answer_batch(u, n);
 		rearm_receive(u, n);
 		if (queued > 0)
 			send_batch(u, queued);
 		if (n < UDP_BATCH)
-			return;
+			return true;
 	}
+	return true;
+}
+
+int acm_udp_fd(const acm_udp_t *u)
+{
+	return u->fd;
 }
 
 static bool bound_to_wildcard(int fd)
@@ -243,13 +249,6 @@ int acm_udp_open(acm_worker_t *w, int fd, acm_udp_t **out)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one));
 	}
 	prepare_receive(u);
-	u->ev = event_new(w->base, fd, EV_READ | EV_PERSIST, udp_ready, u);
-	if (!u->ev || event_add(u->ev, NULL) != 0) {
-		if (u->ev)
-			event_free(u->ev);
-		free(u);
-		return -ENOMEM;
-	}
 	*out = u;
 	return ACM_OK;
 }
@@ -258,7 +257,6 @@ void acm_udp_close(acm_udp_t *u)
 {
 	if (!u)
 		return;
-	event_free(u->ev);
 	close(u->fd);
 	free(u);
 }

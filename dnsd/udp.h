@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * Internal to dnsd/: the UDP handler of one bound socket on a worker's
- * event base (udp.c). Started and stopped by dnsd/server.c.
+ * Internal to dnsd/: the UDP handler of one bound socket, run by a
+ * worker's UDP thread (udp.c, udp_loop.c). Opened and closed by
+ * dnsd/server.c.
  */
 #ifndef ACM_DNSD_UDP_H
 #define ACM_DNSD_UDP_H
@@ -10,12 +11,16 @@
 
 typedef struct acm_udp acm_udp_t;
 
-/* Answer what arrives on fd (bound, non-blocking) from w's loop; the
- * handler owns fd from then on. ACM_OK and *out, or -ENOMEM (fd is left
- * to the caller). */
+/* Answer what arrives on fd (bound, non-blocking) with w, the answer
+ * context of a UDP thread (w->udp_loop set); the handler owns fd from then
+ * on. ACM_OK and *out, or -ENOMEM (fd is left to the caller). */
 int acm_udp_open(acm_worker_t *w, int fd, acm_udp_t **out);
-/* Stop and close the socket (NULL: nothing), on w's thread or once it
- * stopped. */
+/* On w's thread: answer what the socket holds, a few batches at most.
+ * True when at least one batch was read (w's batch clocks are its). */
+bool acm_udp_drain(acm_udp_t *u);
+/* The socket, to poll. */
+int acm_udp_fd(const acm_udp_t *u);
+/* Close the socket (NULL: nothing), on w's thread or once it stopped. */
 void acm_udp_close(acm_udp_t *u);
 
 #endif

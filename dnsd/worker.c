@@ -26,19 +26,25 @@
 
 void acm_worker_batch_begin(acm_worker_t *w)
 {
+	acm_clocks_t c;
 	w->snapshot_ok = acm_reader_begin(w->reader, &w->serial) == ACM_OK;
-	w->now = (uint64_t)time(NULL);
-	w->mono = acm_mono_ns() / 1000000000u;
-	w->expiry_now = acm_expiry_now();
+	acm_clocks_read(&c);
+	w->now = (uint64_t)c.wall.tv_sec;
+	w->wall_ns = w->now * 1000000000u + (uint64_t)c.wall.tv_nsec;
+	w->batch_ms = acm_clocks_boot_ms(&c);
+	w->mono = (uint64_t)c.boot.tv_sec;
+	w->expiry_now = acm_expiry_at(&c);
 	/* Accounts changed after the table's generation, up to this
 	 * snapshot's, are read from the store (acm_worker_account), so a
 	 * change counts from the next packet. */
 	w->keys = w->snapshot_ok ? acm_keyring_view(w->keyring, &w->keyview, w->reader) : NULL;
 }
 
-void acm_worker_batch_end(acm_worker_t *w)
+void acm_worker_batch_end(acm_worker_t *w, bool hold)
 {
-	if (w->snapshot_ok)
+	if (w->snapshot_ok && hold)
+		acm_reader_hold(w->reader);
+	else if (w->snapshot_ok)
 		acm_reader_end(w->reader);
 	w->snapshot_ok = false;
 }

@@ -2,7 +2,8 @@
 /*
  * Internal to dnsd/: one worker thread's state, and what the UDP and TCP
  * handlers it runs (udp.h, tcp.h) call for each message they receive
- * (worker.c, update_io.c, lookup.c). Everything here is touched by its own
+ * (worker.c, update_io.c, lookup.c). A worker has two: its event loop's
+ * and its UDP thread's (udp_loop.h). Everything here is touched by its own
  * thread only, except pending_zone (atomic hand-over from the reloading
  * thread). Includes no transport: replies go back through the peer.
  */
@@ -51,9 +52,12 @@ typedef struct acm_worker {
 	acm_commit_t *commit;                   /* for dynamic updates; NULL: refused */
 	struct acm_pending *pending;            /* updates waiting for their commit */
 	uint32_t serial;                        /* of the current snapshot */
+	/* The batch's clocks, read once for all its messages. */
 	uint64_t now;                           /* wall clock, for TSIG */
+	uint64_t wall_ns;                       /* the same in ns, for the lookup log */
 	uint64_t expiry_now;                    /* acm_expiry_now(), for expiry */
-	uint64_t mono;                          /* monotonic seconds, for dns.rrl */
+	uint64_t mono;                          /* CLOCK_BOOTTIME seconds, for dns.rrl */
+	uint64_t batch_ms;                      /* CLOCK_BOOTTIME ms */
 	acm_rrl_t *rrl;                         /* the server's rate limit table */
 	bool snapshot_ok;
 	uint16_t udp_payload;
@@ -62,13 +66,16 @@ typedef struct acm_worker {
 	acm_dns_metrics_t *metrics;             /* this worker's own; NULL: not counted */
 	size_t udp_count;
 	struct acm_udp **udp;
+	struct acm_udp_loop *udp_loop;          /* the UDP thread this context is (udp_loop.h) */
 	size_t tcp_count;
 	struct acm_tcp **tcp;
 } acm_worker_t;
 
-/* Open a store snapshot for a batch of queries / close it after the batch. */
+/* Open a store snapshot for a batch of queries / close it after the batch,
+ * or with hold keep it for the next batch (acm_reader_hold), for a thread
+ * that ends it once idle. */
 void acm_worker_batch_begin(acm_worker_t *w);
-void acm_worker_batch_end(acm_worker_t *w);
+void acm_worker_batch_end(acm_worker_t *w, bool hold);
 
 /* Answer one message from peer received inside a batch. Returns the
  * response length, or 0 when the message is dropped without a reply or,
@@ -78,8 +85,9 @@ size_t acm_worker_answer(acm_worker_t *w, const uint8_t *in, size_t len, bool tc
                          const struct sockaddr *peer, uint8_t *out, size_t outcap,
                          acm_xfr_t **xfr);
 
-/* Record an answered query in w->lookups (dnsd/lookup.c); the caller
- * checks that there is one. info's TXT pointers must still be valid. */
+/* Record an answered query in w->lookups (dnsd/lookup.c), at the batch's
+ * time; the caller checks that there is one. info's TXT pointers must
+ * still be valid. */
 void acm_worker_log_lookup(acm_worker_t *w, const acm_query_t *q, const acm_answer_info_t *info,
                            bool tcp, const struct sockaddr *peer);
 

@@ -22,12 +22,31 @@ static void anchor(void)
 	clock_gettime(CLOCK_BOOTTIME, &anchor_boot);
 }
 
+void acm_clocks_read(acm_clocks_t *c)
+{
+	pthread_once(&anchor_once, anchor);   /* never after the reading */
+	clock_gettime(CLOCK_REALTIME, &c->wall);
+	clock_gettime(CLOCK_BOOTTIME, &c->boot);
+}
+
+uint64_t acm_boot_ms(void)
+{
+	acm_clocks_t c;
+	clock_gettime(CLOCK_BOOTTIME, &c.boot);
+	return acm_clocks_boot_ms(&c);
+}
+
 uint64_t acm_expiry_now(void)
 {
-	struct timespec wall, boot;
+	acm_clocks_t c;
+	acm_clocks_read(&c);
+	return acm_expiry_at(&c);
+}
+
+uint64_t acm_expiry_at(const acm_clocks_t *c)
+{
+	const struct timespec wall = c->wall, boot = c->boot;
 	pthread_once(&anchor_once, anchor);
-	clock_gettime(CLOCK_REALTIME, &wall);
-	clock_gettime(CLOCK_BOOTTIME, &boot);
 	/* Elapsed, in whole seconds (rounded down: never ahead). */
 	int64_t el_ns = ((int64_t)boot.tv_sec - anchor_boot.tv_sec) * 1000000000 +
 	                (boot.tv_nsec - anchor_boot.tv_nsec);

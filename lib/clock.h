@@ -36,4 +36,23 @@ static inline uint64_t acm_mono_ms(void)
  */
 uint64_t acm_expiry_now(void);
 
+/* One reading of the wall clock and CLOCK_BOOTTIME, for what a batch of
+ * queries needs of both (acm_clocks_read). */
+typedef struct {
+	struct timespec wall;
+	struct timespec boot;
+} acm_clocks_t;
+
+void acm_clocks_read(acm_clocks_t *c);
+/* acm_expiry_now() as of the reading c. */
+uint64_t acm_expiry_at(const acm_clocks_t *c);
+
+/* Milliseconds of a reading's CLOCK_BOOTTIME, and of the clock now. */
+static inline uint64_t acm_clocks_boot_ms(const acm_clocks_t *c)
+{
+	return (uint64_t)c->boot.tv_sec * 1000u + (uint64_t)c->boot.tv_nsec / 1000000u;
+}
+
+uint64_t acm_boot_ms(void);
+
 #endif

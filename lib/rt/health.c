@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
-/* The worker heartbeat table: one monotonic timestamp per worker. */
+/* The worker heartbeat table: one monotonic timestamp per worker thread. */
 #include <errno.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -10,17 +11,19 @@
 #include "lib/rt/health.h"
 
 struct acm_health {
-	unsigned n;
+	unsigned n;                     /* workers */
+	unsigned slots;                 /* n times the threads of each */
 	_Atomic uint64_t beat_ms[];     /* 0: never beat */
 };
 
-int acm_health_new(unsigned n, acm_health_t **out)
+int acm_health_new(unsigned n, unsigned threads, acm_health_t **out)
 {
-	acm_health_t *h = calloc(1, sizeof(*h) + n * sizeof(h->beat_ms[0]));
+	acm_health_t *h = calloc(1, sizeof(*h) + n * threads * sizeof(h->beat_ms[0]));
 	if (!h)
 		return -ENOMEM;
 	h->n = n;
-	for (unsigned i = 0; i < n; i++)
+	h->slots = n * threads;
+	for (unsigned i = 0; i < h->slots; i++)
 		atomic_init(&h->beat_ms[i], 0);
 	*out = h;
 	return ACM_OK;
@@ -33,7 +36,7 @@ void acm_health_free(acm_health_t *h)
 
 void acm_health_beat(acm_health_t *h, unsigned i)
 {
-	if (h && i < h->n)
+	if (h && i < h->slots)
 		atomic_store_explicit(&h->beat_ms[i], acm_mono_ms(), memory_order_relaxed);
 }
 
@@ -44,11 +47,14 @@ unsigned acm_health_workers(const acm_health_t *h, unsigned *alive)
 	if (!h)
 		return 0;
 	for (unsigned i = 0; i < h->n; i++) {
-		/* relaxed is enough: a slightly stale reading only delays the verdict */
-		uint64_t t = atomic_load_explicit(&((acm_health_t *)h)->beat_ms[i],
-		                                  memory_order_relaxed);
-		if (t && now - t <= ACM_HEALTH_WINDOW_MS)
-			(*alive)++;
+		bool up = true;
+		for (unsigned s = i; up && s < h->slots; s += h->n) {
+			/* relaxed is enough: a slightly stale reading only delays the verdict */
+			uint64_t t = atomic_load_explicit(&((acm_health_t *)h)->beat_ms[s],
+			                                  memory_order_relaxed);
+			up = t && now - t <= ACM_HEALTH_WINDOW_MS;
+		}
+		*alive += up;
 	}
 	return h->n;
 }

@@ -377,6 +377,14 @@ int acm_reader_account_changes(acm_reader_t *r, uint64_t since,
                                void *ctx);
 /* End the snapshot; views from it become invalid. */
 void acm_reader_end(acm_reader_t *r);
+/* End a batch but keep its snapshot open: the next acm_reader_begin takes
+ * it up again when no write has committed since (any process), and starts
+ * a new one otherwise. Views become invalid as with acm_reader_end. A held
+ * snapshot keeps LMDB from reusing the pages freed after it: the caller
+ * ends it (acm_reader_end) once it is idle. */
+void acm_reader_hold(acm_reader_t *r);
+/* A snapshot is held (acm_reader_hold) and not yet ended. */
+bool acm_reader_held(const acm_reader_t *r);
 /* Find the rrset record of a lower-case owner wire name; *rec points into
  * the map and stays valid until acm_reader_end. ACM_OK or ACM_ENOTFOUND. */
 int acm_reader_lookup(acm_reader_t *r, const uint8_t *owner, size_t owner_len,

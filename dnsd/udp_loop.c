@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * A worker's UDP thread: poll() over the worker's UDP sockets and an
+ * eventfd that stops it, nothing else between two batches. It answers from
+ * an answer context of its own (store reader, keyring view, metrics block,
+ * lookup-log ring, heartbeat slot), so it shares no state with its
+ * worker's event loop; a reloaded zone is taken over from an atomic
+ * pointer every round. It keeps its store snapshot from batch to batch
+ * while nothing commits, and ends it once idle, so LMDB can reuse the
+ * pages freed since. A DNS UPDATE is not answered here: it goes to the
+ * worker's event loop through a locked queue, to be submitted to group
+ * commit and answered from there (dnsd/update_io.c).
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "dnsd/udp.h"
+#include "dnsd/udp_loop.h"
+#include "lib/clock.h"
+#include "lib/error.h"
+#include "lib/rt/health.h"
+
+/* How long an idle thread keeps its store snapshot. */
+#define UDP_IDLE_MS 50
+
+/* An UPDATE on its way to the event loop. */
+struct handoff {
+	struct handoff *next;
+	acm_peer_t peer;
+	size_t len;
+	uint8_t msg[];
+};
+
+struct acm_udp_loop {
+	acm_worker_t w;                 /* this thread's answer context */
+	acm_worker_t *events;           /* the worker whose event loop takes the UPDATEs */
+	pthread_t thread;
+	bool started;
+	int stop_fd;                    /* eventfd: readable once the thread must end */
+	struct event *update_ev;        /* on events->base: the queue has UPDATEs */
+	pthread_mutex_t mu;
+	struct handoff *head;           /* the queue, under mu */
+	struct handoff **tail;
+};
+
+/* On the event loop: answer what the UDP thread queued. */
+static void take_updates(evutil_socket_t fd, short what, void *arg)
+{
+	acm_udp_loop_t *l = arg;
+	(void)fd;
+	(void)what;
+	pthread_mutex_lock(&l->mu);
+	struct handoff *h = l->head;
+	l->head = NULL;
+	l->tail = &l->head;
+	pthread_mutex_unlock(&l->mu);
+	if (!h)
+		return;
+	/* A batch of the event loop's own: the accounts' keys as of now. */
+	acm_worker_batch_begin(l->events);
+	while (h) {
+		struct handoff *next = h->next;
+		acm_worker_update(l->events, h->msg, h->len, &h->peer);
+		free(h);
+		h = next;
+	}
+	acm_worker_batch_end(l->events, false);
+}
+
+void acm_udp_loop_update(acm_udp_loop_t *l, const uint8_t *msg, size_t len,
+                         const acm_peer_t *peer)
+{
+	struct handoff *h = malloc(sizeof(*h) + len);
+	if (!h)
+		return;   /* a lost datagram: the client asks again */
+	h->next = NULL;
+	h->peer = *peer;
+	h->len = len;
+	memcpy(h->msg, msg, len);
+	pthread_mutex_lock(&l->mu);
+	*l->tail = h;
+	l->tail = &h->next;
+	pthread_mutex_unlock(&l->mu);
+	event_active(l->update_ev, 0, 0);
+}
+
+static void take_zone(acm_worker_t *w)
+{
+	if (!atomic_load_explicit(&w->pending_zone, memory_order_relaxed))
+		return;
+	acm_zone_t *z = atomic_exchange(&w->pending_zone, NULL);
+	if (z) {
+		acm_zone_unref(w->zone);
+		w->zone = z;
+	}
+}
+
+/* Answer every socket poll found readable; the time of the last batch
+ * answered, or a reading of the clock when there was none. */
+static uint64_t drain(acm_worker_t *w, const struct pollfd *pfd)
+{
+	bool answered = false;
+	for (size_t i = 0; i < w->udp_count; i++)
+		if (pfd[i].revents && acm_udp_drain(w->udp[i]))
+			answered = true;
+	return answered ? w->batch_ms : acm_boot_ms();
+}
+
+static void *loop_main(void *arg)
+{
+	acm_udp_loop_t *l = arg;
+	acm_worker_t *w = &l->w;
+	size_t n = w->udp_count;
+	struct pollfd *pfd = calloc(n + 1, sizeof(*pfd));
+	if (!pfd)
+		return NULL;   /* its heartbeat stops: /v1/health says so */
+	for (size_t i = 0; i < n; i++)
+		pfd[i] = (struct pollfd){ .fd = acm_udp_fd(w->udp[i]), .events = POLLIN };
+	pfd[n] = (struct pollfd){ .fd = l->stop_fd, .events = POLLIN };
+	uint64_t beat = acm_boot_ms();
+	acm_health_beat(w->health, w->index);
+	for (;;) {
+		bool held = acm_reader_held(w->reader);
+		int r = poll(pfd, n + 1, held ? UDP_IDLE_MS : ACM_HEALTH_BEAT_MS);
+		if (pfd[n].revents)
+			break;
+		/* After the wait: the packet that ended it sees a reload done
+		 * before it arrived. */
+		take_zone(w);
+		uint64_t now = r > 0 ? drain(w, pfd) : acm_boot_ms();
+		if (r == 0 && held)
+			acm_reader_end(w->reader);
+		/* Timed by the batches' clock; the heartbeat reads its own. */
+		if (now - beat >= ACM_HEALTH_BEAT_MS) {
+			acm_health_beat(w->health, w->index);
+			beat = now;
+		}
+	}
+	acm_reader_end(w->reader);
+	free(pfd);
+	return NULL;
+}
+
+int acm_udp_loop_new(acm_worker_t *events, acm_udp_loop_t **out)
+{
+	acm_udp_loop_t *l = calloc(1, sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	l->events = events;
+	l->w.udp_loop = l;
+	l->tail = &l->head;
+	pthread_mutex_init(&l->mu, NULL);
+	atomic_init(&l->w.pending_zone, NULL);
+	l->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	l->update_ev = event_new(events->base, -1, 0, take_updates, l);
+	if (l->stop_fd < 0 || !l->update_ev) {
+		int rc = l->stop_fd < 0 ? -errno : -ENOMEM;
+		acm_udp_loop_free(l);
+		return rc;
+	}
+	*out = l;
+	return ACM_OK;
+}
+
+acm_worker_t *acm_udp_loop_worker(acm_udp_loop_t *l)
+{
+	return &l->w;
+}
+
+int acm_udp_loop_start(acm_udp_loop_t *l)
+{
+	int rc = -pthread_create(&l->thread, NULL, loop_main, l);
+	l->started = rc == ACM_OK;
+	return rc;
+}
+
+void acm_udp_loop_stop(acm_udp_loop_t *l)
+{
+	if (!l || !l->started)
+		return;
+	uint64_t one = 1;
+	while (write(l->stop_fd, &one, sizeof(one)) < 0 && errno == EINTR)
+		;
+	pthread_join(l->thread, NULL);
+	l->started = false;
+}
+
+void acm_udp_loop_free(acm_udp_loop_t *l)
+{
+	if (!l)
+		return;
+	acm_udp_loop_stop(l);
+	while (l->head) {
+		struct handoff *h = l->head;
+		l->head = h->next;
+		free(h);
+	}
+	if (l->update_ev)
+		event_free(l->update_ev);
+	if (l->stop_fd >= 0)
+		close(l->stop_fd);
+	pthread_mutex_destroy(&l->mu);
+	free(l);
+}
