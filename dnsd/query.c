@@ -11,13 +11,12 @@
 
 static bool parse_question(acm_wire_t *w, acm_query_t *q)
 {
-	if (acm_rr_read_question(w, q->qname, &q->qname_len, &q->qtype, &q->qclass) != ACM_OK) {
+	if (acm_rr_read_question_lower(w, q->qname, q->lname, &q->qname_len, &q->qtype,
+	                               &q->qclass) != ACM_OK) {
 		q->qname_len = 0;
 		q->qtype = q->qclass = 0;
 		return false;
 	}
-	memcpy(q->lname, q->qname, q->qname_len);
-	acm_dname_lower(q->lname);
 	q->has_question = true;
 	return true;
 }

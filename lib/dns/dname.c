@@ -198,6 +198,23 @@ int acm_dname_under(const uint8_t *name, const uint8_t *apex)
 
 int acm_dname_parse(const uint8_t *msg, size_t msglen, size_t *pos, uint8_t *out)
 {
+	return acm_dname_parse_lower(msg, msglen, pos, out, NULL);
+}
+
+/* One label of length b at src, into out and, folded, into lower. */
+static inline void copy_label(uint8_t *out, uint8_t *lower, const uint8_t *src, uint8_t b)
+{
+	memcpy(out, src, (size_t)b + 1);
+	if (!lower)
+		return;
+	lower[0] = b;
+	for (size_t k = 1; k <= b; k++)
+		lower[k] = fold(src[k]);
+}
+
+int acm_dname_parse_lower(const uint8_t *msg, size_t msglen, size_t *pos, uint8_t *out,
+                          uint8_t *lower)
+{
 	size_t p = *pos;
 	size_t limit = p;     /* pointers must land strictly before this */
 	size_t next = 0;      /* where *pos goes once a pointer was followed */
@@ -211,6 +228,8 @@ int acm_dname_parse(const uint8_t *msg, size_t msglen, size_t *pos, uint8_t *out
 		switch (b & 0xC0) {
 		case 0x00:
 			if (b == 0) {
+				if (lower)
+					lower[n] = 0;
 				out[n++] = 0;
 				*pos = next ? next : p + 1;
 				return (int)n;
@@ -218,7 +237,7 @@ int acm_dname_parse(const uint8_t *msg, size_t msglen, size_t *pos, uint8_t *out
 			/* label plus the root still to come must fit */
 			if (msglen - p - 1 < b || n + 1 + b + 1 > ACM_DNAME_MAX)
 				return ACM_EMALF;
-			memcpy(out + n, msg + p, (size_t)b + 1);
+			copy_label(out + n, lower ? lower + n : NULL, msg + p, b);
 			n += (size_t)b + 1;
 			p += (size_t)b + 1;
 			break;

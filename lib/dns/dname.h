@@ -52,6 +52,10 @@ int acm_dname_under(const uint8_t *name, const uint8_t *apex);
  * backwards, which rules out loops. Returns the wire length, or ACM_EMALF.
  */
 int acm_dname_parse(const uint8_t *msg, size_t msglen, size_t *pos, uint8_t *out);
+/* The same, and (lower not NULL) the name lower-cased into lower in the
+ * same pass, for the query path. */
+int acm_dname_parse_lower(const uint8_t *msg, size_t msglen, size_t *pos, uint8_t *out,
+                          uint8_t *lower);
 
 /*
  * Check a label as a subdomain label for accounts: 1..63 bytes of

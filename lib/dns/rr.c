@@ -7,16 +7,21 @@
 #include "lib/dns/rr.h"
 #include "lib/error.h"
 
-size_t acm_wire_read_dname(acm_wire_t *w, uint8_t *out)
+static size_t read_dname(acm_wire_t *w, uint8_t *out, uint8_t *lower)
 {
 	if (w->err)
 		return 0;
-	int n = acm_dname_parse(w->base, w->size, &w->pos, out);
+	int n = acm_dname_parse_lower(w->base, w->size, &w->pos, out, lower);
 	if (n < 0) {
 		w->err = ACM_EMALF;
 		return 0;
 	}
 	return (size_t)n;
+}
+
+size_t acm_wire_read_dname(acm_wire_t *w, uint8_t *out)
+{
+	return read_dname(w, out, NULL);
 }
 
 const uint8_t *acm_wire_read_data16(acm_wire_t *w, uint16_t *len)
@@ -30,7 +35,13 @@ const uint8_t *acm_wire_read_data16(acm_wire_t *w, uint16_t *len)
 int acm_rr_read_question(acm_wire_t *w, uint8_t *name, size_t *name_len, uint16_t *type,
                          uint16_t *rclass)
 {
-	*name_len = acm_wire_read_dname(w, name);
+	return acm_rr_read_question_lower(w, name, NULL, name_len, type, rclass);
+}
+
+int acm_rr_read_question_lower(acm_wire_t *w, uint8_t *name, uint8_t *lower, size_t *name_len,
+                               uint16_t *type, uint16_t *rclass)
+{
+	*name_len = read_dname(w, name, lower);
 	*type = acm_wire_read_u16(w);
 	*rclass = acm_wire_read_u16(w);
 	return w->err ? ACM_EMALF : ACM_OK;

@@ -84,6 +84,9 @@ const uint8_t *acm_wire_read_data16(acm_wire_t *w, uint16_t *len);
  */
 int acm_rr_read_question(acm_wire_t *w, uint8_t *name, size_t *name_len, uint16_t *type,
                          uint16_t *rclass);
+/* The same, and the name lower-cased into lower in the same pass. */
+int acm_rr_read_question_lower(acm_wire_t *w, uint8_t *name, uint8_t *lower, size_t *name_len,
+                               uint16_t *type, uint16_t *rclass);
 
 /*
  * Read one RR at the cursor into rr and move past its rdata. Returns

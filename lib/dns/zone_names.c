@@ -14,8 +14,10 @@
 #define CHALLENGE_TEXT_LEN (sizeof(ACM_CHALLENGE_LABEL) - 1)
 
 /* Labels of name above apex, or -1 if it is not at or below it. One walk
- * over name; the apex is not walked, its length says where it must start. */
-static int depth_under(const uint8_t *name, size_t len, const uint8_t *apex, size_t apex_len)
+ * over name; the apex is not walked, its length says where it must start.
+ * folded: name is lower case as the apex is, so bytes compare as they are. */
+static int depth_under(const uint8_t *name, size_t len, const uint8_t *apex, size_t apex_len,
+                       bool folded)
 {
 	size_t at = 0;
 	int depth = 0;
@@ -23,15 +25,15 @@ static int depth_under(const uint8_t *name, size_t len, const uint8_t *apex, siz
 		at += 1u + name[at];
 		depth++;
 	}
-	if (at >= len || len - at != apex_len || !acm_dname_equal(name + at, apex))
+	if (at >= len || len - at != apex_len)
+		return -1;
+	if (folded ? memcmp(name + at, apex, apex_len) != 0 : !acm_dname_equal(name + at, apex))
 		return -1;
 	return depth;
 }
 
-void acm_zname_shape_len(const uint8_t *name, size_t len, const uint8_t *apex, size_t apex_len,
-                        acm_zname_t *out)
+static void shape_at(const uint8_t *name, int depth, acm_zname_t *out)
 {
-	int depth = depth_under(name, len, apex, apex_len);
 	out->depth = depth;
 	out->node = NULL;
 	out->label = NULL;
@@ -50,9 +52,16 @@ void acm_zname_shape_len(const uint8_t *name, size_t len, const uint8_t *apex, s
 	}
 }
 
+void acm_zname_shape_len(const uint8_t *name, size_t len, const uint8_t *apex, size_t apex_len,
+                        acm_zname_t *out)
+{
+	shape_at(name, depth_under(name, len, apex, apex_len, true), out);
+}
+
 void acm_zname_shape(const uint8_t *name, const uint8_t *apex, acm_zname_t *out)
 {
-	acm_zname_shape_len(name, acm_dname_len(name), apex, acm_dname_len(apex), out);
+	shape_at(name, depth_under(name, acm_dname_len(name), apex, acm_dname_len(apex), false),
+	         out);
 }
 
 int acm_zname_label(const acm_zname_t *n, char *out)

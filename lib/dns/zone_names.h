@@ -61,8 +61,9 @@ static inline bool acm_zname_in_store(acm_zname_kind_t kind)
  * can have finds nothing in the store); acm_zname_label checks it.
  */
 void acm_zname_shape(const uint8_t *name, const uint8_t *apex, acm_zname_t *out);
-/* The same with the lengths of name and apex already known (the query
- * path has them). */
+/* The same with the lengths of name and apex already known, for a name
+ * already lower case like the apex (the query path has all three), whose
+ * apex is then compared byte for byte. */
 void acm_zname_shape_len(const uint8_t *name, size_t len, const uint8_t *apex, size_t apex_len,
                          acm_zname_t *out);
 
