@@ -33,6 +33,10 @@ struct acm_zone {
 	size_t node_count;
 	uint32_t *slots;        /* node index + 1, 0 = empty */
 	size_t slot_mask;
+	/* Bit len: some node's owner is len bytes long. Account names are
+	 * all of a few lengths no static name has, so most queries skip the
+	 * hash. */
+	uint64_t owner_lens[(ACM_DNAME_MAX + 63) / 64];
 	acm_tsig_key_t *keys;   /* copies of the config's tsig keys */
 	size_t key_count;
 	struct acm_transfer_allow *allow;
@@ -170,6 +174,7 @@ static int node_add(acm_zone_t *z, size_t cap, const uint8_t *owner, size_t len)
 	while (z->slots[h])
 		h = (h + 1) & (uint32_t)z->slot_mask;
 	z->slots[h] = (uint32_t)++z->node_count;
+	z->owner_lens[len / 64] |= UINT64_C(1) << (len % 64);
 	return ACM_OK;
 }
 
@@ -551,6 +556,8 @@ const uint8_t *acm_zone_soa_tail(const acm_zone_t *zone, size_t *len, size_t *se
 
 const acm_node_t *acm_zone_find(const acm_zone_t *zone, const uint8_t *owner, size_t len)
 {
+	if (len > ACM_DNAME_MAX || !(zone->owner_lens[len / 64] >> (len % 64) & 1))
+		return NULL;
 	uint32_t h = name_hash(owner, len) & (uint32_t)zone->slot_mask;
 	for (uint32_t idx; (idx = zone->slots[h]) != 0; h = (h + 1) & (uint32_t)zone->slot_mask) {
 		const acm_node_t *n = &zone->nodes[idx - 1];

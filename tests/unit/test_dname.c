@@ -320,6 +320,33 @@ static void test_parse_compression(void **state)
 	assert_memory_equal(out, "\2Ab\0", 4);
 }
 
+/* Every byte value, in labels long enough for the eight-at-a-time fold
+ * and its tail, against the bytewise ASCII fold; the case-kept copy too. */
+static void test_parse_lower(void **state)
+{
+	(void)state;
+	uint8_t m[300], out[ACM_DNAME_MAX], lower[ACM_DNAME_MAX], want[ACM_DNAME_MAX];
+	for (unsigned first = 0; first < 256; first += 60) {
+		size_t n = 0;
+		for (unsigned c = first; c < first + 60; c += 20) {
+			m[n++] = 20;
+			for (unsigned k = c; k < c + 20; k++)
+				m[n++] = (uint8_t)k;
+		}
+		m[n++] = 0;
+		for (size_t i = 0; i < n; i++) {
+			uint8_t c = m[i];
+			bool label_len = i % 21 == 0;
+			want[i] = !label_len && c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c;
+		}
+		size_t pos = 0;
+		assert_int_equal(acm_dname_parse_lower(m, n, &pos, out, lower), (int)n);
+		assert_int_equal(pos, n);
+		assert_memory_equal(out, m, n);
+		assert_memory_equal(lower, want, n);
+	}
+}
+
 static void expect_malf(const uint8_t *m, size_t len, size_t start)
 {
 	uint8_t out[ACM_DNAME_MAX];
@@ -488,6 +515,7 @@ int main(void)
 		cmocka_unit_test(test_parse_compression),
 		cmocka_unit_test(test_parse_pointers_bad),
 		cmocka_unit_test(test_parse_too_long),
+		cmocka_unit_test(test_parse_lower),
 		cmocka_unit_test(test_parse_truncated),
 		cmocka_unit_test(test_label_check),
 	};
