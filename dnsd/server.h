@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * The DNS server: worker threads, each with its own event base and its own
- * SO_REUSEPORT UDP and TCP sockets on every dns.listen address, answering
- * from a zone and a store snapshot renewed for every batch of packets.
+ * The DNS server: workers, each with its own SO_REUSEPORT UDP and TCP
+ * sockets on every dns.listen address, a UDP thread and an event-loop
+ * thread, answering from a zone and a store snapshot checked at every
+ * batch of packets.
  */
 #ifndef ACM_DNSD_SERVER_H
 #define ACM_DNSD_SERVER_H
