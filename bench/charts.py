@@ -18,6 +18,7 @@ import matplotlib
 
 matplotlib.use("Agg")   # files only, no display
 import matplotlib.pyplot as plt   # noqa: E402
+from matplotlib.ticker import FuncFormatter   # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import summarize   # noqa: E402
@@ -30,6 +31,15 @@ PERCENTILES = (("p50_ms", "p50"), ("p90_ms", "p90"), ("p99_ms", "p99"), ("p99.9_
 
 plt.rcParams.update({"svg.fonttype": "none", "font.size": 9, "axes.titlesize": 10,
                      "figure.titlesize": 11, "svg.hashsalt": "acmens"})
+
+
+THOUSANDS = FuncFormatter(lambda y, _: f"{y:,.0f}" if y >= 1 or y == 0 else f"{y:g}")
+
+
+def goal_line(ax, y, text):
+    """A dashed line at a goal's value, named in the legend (a label on
+    the plot would cross the bars)."""
+    ax.axhline(y, color="#b22222", linestyle="--", linewidth=0.8, label=text)
 
 
 def run_info(records):
@@ -72,9 +82,9 @@ def grouped_bars(ax, groups, servers, value, fmt="{:,.0f}"):
                 xs.append(g + (i - (len(servers) - 1) / 2) * width)
                 ys.append(v)
         bars = ax.bar(xs, ys, width, label=LABEL[s], color=COLOUR[s])
-        if ax.get_yscale() == "linear":
-            ax.bar_label(bars, labels=[fmt.format(y) for y in ys], fontsize=6, padding=1, rotation=90)
+        ax.bar_label(bars, labels=[fmt.format(y) for y in ys], fontsize=6, padding=1, rotation=90)
     ax.set_xticks(range(len(groups)))
+    ax.yaxis.set_major_formatter(THOUSANDS)
     ax.grid(axis="y", color="#dddddd", linewidth=0.6)
     ax.set_axisbelow(True)
 
@@ -115,7 +125,9 @@ def chart_latency(records, outdir, footer):
         rows = {r["server"]: r for r in lat if r["names"] == n}
         ax.set_yscale("log")
         grouped_bars(ax, PERCENTILES, servers,
-                     lambda p, s: (rows.get(s) or {}).get(p[0]) or None)
+                     lambda p, s: (rows.get(s) or {}).get(p[0]) or None, fmt="{:g}")
+        goal_line(ax, 1.0, "goal: acmens p99 < 1 ms")
+        ax.margins(y=0.3)
         ax.set_xticklabels([p[1] for p in PERCENTILES])
         rate = next(iter(rows.values()))["rate"]
         ax.set_title(f"{names_label(n)}, {rate:,} q/s")
@@ -125,8 +137,10 @@ def chart_latency(records, outdir, footer):
     return save(fig, outdir, "latency.svg")
 
 
-def line(ax, rows, key, label, unit):
+def line(ax, rows, key, label, unit, goal=None):
     rows = sorted(rows, key=lambda r: r["clients"])
+    if goal:
+        goal_line(ax, *goal)
     xs, ys = [r["clients"] for r in rows], [r.get(key, 0) for r in rows]
     ax.plot(xs, ys, marker="o", color=COLOUR["acmens"], label=label)
     for x, y in zip(xs, ys):
@@ -137,7 +151,8 @@ def line(ax, rows, key, label, unit):
     ax.set_xticklabels([str(x) for x in xs])
     ax.set_xlabel("concurrent clients (log scale)")
     ax.set_ylabel(unit)
-    ax.set_ylim(bottom=0, top=max(ys + [1]) * 1.2)
+    ax.set_ylim(bottom=0, top=max(ys + [goal[0] if goal else 1]) * 1.2)
+    ax.yaxis.set_major_formatter(THOUSANDS)
     ax.grid(color="#dddddd", linewidth=0.6)
     ax.legend(loc="lower right", fontsize=8)
 
@@ -152,7 +167,8 @@ def chart_http(records, outdir, footer):
         line(axes[0], upd, "rps", "acmens /update (wrk, keep-alive)", "requests per second")
         axes[0].set_title("/update: requests per second")
     if batch:
-        line(axes[1], batch, "values_per_s", "acmens /v1/batch (1,000 adds each)", "values per second")
+        line(axes[1], batch, "values_per_s", "acmens /v1/batch (1,000 adds each)", "values per second",
+             (50000, "goal: 50,000 with 4 clients"))
         axes[1].set_title("/v1/batch: values per second")
     return save(fig, outdir, "http.svg")
 
@@ -175,6 +191,7 @@ def chart_profile(records, outdir, footer):
         ax.set_xlabel("transport and query set")
         ax.set_ylabel("instructions per query")
         ax.margins(y=0.25)
+        goal_line(ax, 2500, "goal: acmens UDP hits <= 2,500")
     axes[0].legend(loc="upper left", fontsize=8)
     return save(fig, outdir, "profile.svg")
 
