@@ -166,18 +166,16 @@ def profile_md(prof):
             continue
         what = f"{r['server']}, N={fmt(r.get('names'))}, {r.get('proto', 'udp').upper()} {r.get('mix', 'hits')}"
         q = r["queries"] or 0
-        if r.get("by_object"):
-            md.append(f"\n{what}: own instructions per object (program, libraries)\n")
-            md.append("| share | instructions/query | object |")
+        for field, key, label, title, rows in (
+                ("by_object", "object", "object", "own instructions per object (program, libraries)", 8),
+                ("top_self", "fn", "function", "top functions by own instructions", 10)):
+            if not r.get(field):
+                continue
+            md.append(f"\n{what}: {title}\n")
+            md.append(f"| share | instructions/query | {label} |")
             md.append("|---|---|---|")
-            for t in r["by_object"][:8]:
-                md.append(f"| {t['share']}% | {t['ir'] / q if q else 0:,.0f} | `{t['object']}` |")
-        if r.get("top_self"):
-            md.append(f"\n{what}: top functions by own instructions\n")
-            md.append("| share | instructions/query | function |")
-            md.append("|---|---|---|")
-            for t in r["top_self"][:10]:
-                md.append(f"| {t['share']:.1f}% | {t['ir'] / q if q else 0:,.0f} | `{t['fn']}` |")
+            for t in r[field][:rows]:
+                md.append(f"| {float(t['share'] or 0):.1f}% | {t['ir'] / q if q else 0:,.0f} | `{t[key]}` |")
     return md
 
 

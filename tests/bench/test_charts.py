@@ -105,6 +105,10 @@ def test_summary_tables(resdir):
     assert "| acmens UDP mix q/CPU-s vs Knot, N=5,000 | >= 1.2x | 1.15x Knot (100,000); acmens 115,000 | MISSED |" in md
     assert "| acmens instructions per UDP TXT hit, N=1,000,000 | <= 2,500 | – | not measured |" in md
     assert "| 5,000 | TCP | hits | 3,600 (1,000) | 9,000 (1,000) | 8,000 (1,000) |" in md
+    assert "acmens, N=5,000, TCP hits: own instructions per object" in md
+    assert "| 60.0% | 2,160 | `acmensd` |" in md and "| 10.0% | 240 | `udp_ready` |" in md
+    # the others' details only for UDP hits
+    assert "nsd, N=5,000, UDP hits: top functions" in md and "nsd, N=5,000, TCP" not in md
     # the profile's own start is not a first-answer figure
     assert "profile-5000" not in md
 
