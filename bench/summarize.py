@@ -57,6 +57,14 @@ def dns_medians(records):
     return dns
 
 
+def update_ok_rps(r):
+    """/update requests per second answered 2xx: wrk's own rate counts
+    refusals (503 at a connection cap) as requests too."""
+    if not r.get("requests") or not r.get("seconds"):
+        return 0 if r.get("errors_status") else r.get("rps", 0)
+    return (r["requests"] - r.get("errors_status", 0)) / r["seconds"]
+
+
 # ---- goals ----------------------------------------------------------------------
 
 GOAL_NAMES = (5000, 1000000)   # the data sizes the project states its goals at
@@ -131,9 +139,9 @@ def check_goals(byk, prof, starts, lat, upd, batch):
             goal(f"acmens p99 latency at 50% of peak UDP load, N={r['names']:,} ({r['rate']:,} q/s)",
                  "< 1 ms", f"{r['p99_ms']} ms", r["p99_ms"] is not None and r["p99_ms"] < 1.0)
     if upd:
-        best = max(upd, key=lambda r: r.get("rps", 0))
-        goal("durable /update per second (best client count)", ">= 5,000",
-             f"{fmt(float(best.get('rps', 0)))} ({best['clients']} clients)", best.get("rps", 0) >= 5000)
+        best = max(upd, key=update_ok_rps)
+        goal("durable /update answered per second (best client count)", ">= 5,000",
+             f"{fmt(float(update_ok_rps(best)))} ({best['clients']} clients)", update_ok_rps(best) >= 5000)
     b4 = next((r for r in batch if r["clients"] == 4), None)
     goal("values per second by /v1/batch, 4 clients", ">= 50,000",
          fmt(float(b4["values_per_s"])) if b4 else "–", (b4["values_per_s"] >= 50000) if b4 else None)
@@ -276,11 +284,11 @@ def main(resdir):
     if upd or ss or batch:
         md.append("\n### HTTP API (durable: every reply after fsync)\n")
         if upd:
-            md.append("| /update clients (keep-alive) | requests/s | p50 ms | p90 ms | p99 ms | errors | acmensd CPU per 1000 updates (s) |")
+            md.append("| /update clients (keep-alive) | answered (2xx) requests/s | p50 ms | p90 ms | p99 ms | errors | acmensd CPU per 1000 updates (s) |")
             md.append("|---|---|---|---|---|---|---|")
             for r in upd:
                 per = r["cpu_s"] / r["requests"] * 1000 if r.get("requests") else None
-                md.append(f"| {r['clients']} | {fmt(r.get('rps'))} | {r.get('p50_ms')} | {r.get('p90_ms')} | "
+                md.append(f"| {r['clients']} | {fmt(float(update_ok_rps(r)))} | {r.get('p50_ms')} | {r.get('p90_ms')} | "
                           f"{r.get('p99_ms')} | {r.get('errors_status', 0) + r.get('errors_socket', 0)} | "
                           f"{fmt(per, 3)} |")
         for r in ss:

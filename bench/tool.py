@@ -332,47 +332,59 @@ def _dump_total(path):
     return 0
 
 
-def _annotate(dumps, inclusive):
+def _annotate(dump, inclusive):
     return subprocess.run(["callgrind_annotate", f"--inclusive={inclusive}", "--auto=no",
-                           "--threshold=100"] + dumps, capture_output=True, text=True).stdout
+                           "--threshold=100", dump], capture_output=True, text=True).stdout
+
+
+def _functions(report):
+    """(instructions, share of its dump in %, function) of every function
+    line of one callgrind_annotate report."""
+    for line in report.splitlines():
+        m = re.match(r"\s*([\d,]+)\s+\(\s*([\d.]+)%\)\s+(.*)$", line)
+        if m and "PROGRAM TOTALS" not in line:
+            yield int(m.group(1).replace(",", "")), float(m.group(2)), m.group(3)
 
 
 def cmd_profile(dumpdir, perf, prefix):
     """Instructions per answered query from the callgrind dumps of one
     query set (every process of the server's tree), the top functions by
     own instructions and the cost per object; writes PREFIX-annotate-self.txt
-    and PREFIX-annotate-inclusive.txt. Answered = dnsperf's "Queries
-    completed", which over TCP counts answers, not connections."""
+    and PREFIX-annotate-inclusive.txt (one report per dump: callgrind_annotate
+    reads one file). Answered = dnsperf's "Queries completed", which over
+    TCP counts answers, not connections."""
     # Dumps made by callgrind_control -d end in .N; the final dump at exit
     # holds only what ran after it (shutdown) and is not here.
     dumps = sorted(f for f in glob.glob(f"{dumpdir}/callgrind.out.*") if re.search(r"\.\d+\.\d+$", f))
     total = sum(_dump_total(f) for f in dumps)
     completed = parse_dnsperf(perf).get("completed", 0)
-    rep = ""
-    if dumps:
-        rep = _annotate(dumps, "no")
-        with open(f"{prefix}-annotate-self.txt", "w") as f:
-            f.write(rep)
-        with open(f"{prefix}-annotate-inclusive.txt", "w") as f:
-            f.write(_annotate(dumps, "yes"))
-    # Switching instrumentation on while frames are live leaves those frames
-    # (thread start, main loop) with nearly the whole total as "self" cost:
-    # an artefact, skipped (no real function has 90%). Cost is also summed
-    # per object (program, each library); libraries without symbols show
-    # as ???.
-    top, objs = [], {}
-    for line in rep.splitlines():
-        m = re.match(r"\s*([\d,]+)\s+\(\s*([\d.]+)%\)\s+(.*)$", line)
-        if not m or "PROGRAM TOTALS" in line or float(m.group(2)) >= 90:
+    fns, objs = {}, {}
+    for kind, inclusive in (("self", "no"), ("inclusive", "yes")):
+        reports = [_annotate(f, inclusive) for f in dumps]
+        with open(f"{prefix}-annotate-{kind}.txt", "w") as f:
+            f.write("\n".join(reports))
+        if kind != "self":
             continue
-        ir, fn = int(m.group(1).replace(",", "")), m.group(3)
-        o = re.search(r"\[([^\]]+)\]\s*$", fn)
-        obj = os.path.basename(o.group(1)) if o else "(inlined, program)"
-        objs[obj] = objs.get(obj, 0) + ir
-        if len(top) < 15:
-            top.append({"ir": ir, "share": float(m.group(2)), "fn": fn})
-    by_obj = sorted(({"object": k, "ir": v, "share": round(100.0 * v / total, 1) if total else None}
-                     for k, v in objs.items()), key=lambda x: -x["ir"])
+        for rep in reports:
+            # Switching instrumentation on while frames are live leaves those
+            # frames (thread start, main loop) with nearly their dump's whole
+            # total as "self" cost: an artefact, skipped (no real function
+            # has 90%). Cost is also summed per object (program, each
+            # library); libraries without symbols show as ???.
+            for ir, share, fn in _functions(rep):
+                if share >= 90:
+                    continue
+                fns[fn] = fns.get(fn, 0) + ir
+                o = re.search(r"\[([^\]]+)\]\s*$", fn)
+                obj = os.path.basename(o.group(1)) if o else "(inlined, program)"
+                objs[obj] = objs.get(obj, 0) + ir
+
+    def share(ir):
+        return round(100.0 * ir / total, 1) if total else None
+    top = [{"ir": ir, "share": share(ir), "fn": fn}
+           for fn, ir in sorted(fns.items(), key=lambda x: -x[1])[:15]]
+    by_obj = [{"object": k, "ir": v, "share": share(v)}
+              for k, v in sorted(objs.items(), key=lambda x: -x[1])]
     print(json.dumps({"kind": "profile", "dumps": len(dumps), "ir_total": total,
                       "queries": completed,
                       "ir_per_query": round(total / completed) if completed else None,
