@@ -151,3 +151,26 @@ def test_charts_of_a_partial_run(tmp_path):
     written = charts.main(str(tmp_path))
     assert sorted(os.path.basename(p) for p in written) == ["dns-qps-per-cpu.svg", "latency.svg"]
     assert "acmens unknown" in svg_text(tmp_path / "charts" / "latency.svg")
+
+
+def test_publish(tmp_path):
+    """bench/publish draws what a bare records.jsonl lacks, replaces an
+    earlier run's charts, and prints the links for docs/PERFORMANCE.md."""
+    import subprocess
+    res, dest = tmp_path / "run", tmp_path / "perf"
+    res.mkdir()
+    dest.mkdir()
+    (dest / "old-chart.svg").write_text("<svg/>")
+    with open(res / "records.jsonl", "w") as f:
+        for r in records():
+            f.write(json.dumps(r) + "\n")
+    publish = os.path.join(BENCH, "publish")
+    p = subprocess.run([publish, str(res), str(dest)], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert sorted(os.listdir(dest)) == ["dns-qps-per-cpu.svg", "http.svg", "latency.svg",
+                                        "profile.svg", "summary.md"]
+    assert "![callgrind instructions per query](perf/profile.svg)" in p.stdout.splitlines()
+    assert "| values per second by /v1/batch, 4 clients | >= 50,000 | 55,000 | met |" in \
+        (dest / "summary.md").read_text()
+    p = subprocess.run([publish, str(tmp_path)], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 2 and "usage: bench/publish RESULTDIR" in p.stderr
