@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """Helpers for bench/run: query files, process-tree CPU and memory, the
 first-answer poller, latency percentiles from dnsperf -v, the set->served
 loop and the /v1/batch load. Standard library plus python3-requests.
@@ -12,10 +13,14 @@ loop and the /v1/batch load. Standard library plus python3-requests.
     tool.py dnsperf DNSPERF_OUTPUT
     tool.py set-served API DNSPORT ZONE CREDS ITERATIONS
     tool.py batch API CREDS BATCHES BATCHSIZE CLIENTS
+    tool.py profile DUMPDIR DNSPERF_OUTPUT ANNOTATE_PREFIX
 """
+import glob
 import json
 import os
 import random
+import re
+import subprocess
 import socket
 import struct
 import sys
@@ -317,6 +322,75 @@ def cmd_batch(api, creds, batches, size, clients):
                       "first_errors": errors[:3]}))
 
 
+# ---- callgrind -------------------------------------------------------------------
+
+def _dump_total(path):
+    with open(path) as f:
+        for line in f:
+            if line.startswith("summary:") or line.startswith("totals:"):
+                return int(line.split()[1])
+    return 0
+
+
+def _annotate(dump, inclusive):
+    return subprocess.run(["callgrind_annotate", f"--inclusive={inclusive}", "--auto=no",
+                           "--threshold=100", dump], capture_output=True, text=True).stdout
+
+
+def _functions(report):
+    """(instructions, share of its dump in %, function) of every function
+    line of one callgrind_annotate report."""
+    for line in report.splitlines():
+        m = re.match(r"\s*([\d,]+)\s+\(\s*([\d.]+)%\)\s+(.*)$", line)
+        if m and "PROGRAM TOTALS" not in line:
+            yield int(m.group(1).replace(",", "")), float(m.group(2)), m.group(3)
+
+
+def cmd_profile(dumpdir, perf, prefix):
+    """Instructions per answered query from the callgrind dumps of one
+    query set (every process of the server's tree), the top functions by
+    own instructions and the cost per object; writes PREFIX-annotate-self.txt
+    and PREFIX-annotate-inclusive.txt (one report per dump: callgrind_annotate
+    reads one file). Answered = dnsperf's "Queries completed", which over
+    TCP counts answers, not connections."""
+    # Dumps made by callgrind_control -d end in .N; the final dump at exit
+    # holds only what ran after it (shutdown) and is not here.
+    dumps = sorted(f for f in glob.glob(f"{dumpdir}/callgrind.out.*") if re.search(r"\.\d+\.\d+$", f))
+    total = sum(_dump_total(f) for f in dumps)
+    completed = parse_dnsperf(perf).get("completed", 0)
+    fns, objs = {}, {}
+    for kind, inclusive in (("self", "no"), ("inclusive", "yes")):
+        reports = [_annotate(f, inclusive) for f in dumps]
+        with open(f"{prefix}-annotate-{kind}.txt", "w") as f:
+            f.write("\n".join(reports))
+        if kind != "self":
+            continue
+        for rep in reports:
+            # Switching instrumentation on while frames are live leaves those
+            # frames (thread start, main loop) with nearly their dump's whole
+            # total as "self" cost: an artefact, skipped (no real function
+            # has 90%). Cost is also summed per object (program, each
+            # library); libraries without symbols show as ???.
+            for ir, share, fn in _functions(rep):
+                if share >= 90:
+                    continue
+                fns[fn] = fns.get(fn, 0) + ir
+                o = re.search(r"\[([^\]]+)\]\s*$", fn)
+                obj = os.path.basename(o.group(1)) if o else "(inlined, program)"
+                objs[obj] = objs.get(obj, 0) + ir
+
+    def share(ir):
+        return round(100.0 * ir / total, 1) if total else None
+    top = [{"ir": ir, "share": share(ir), "fn": fn}
+           for fn, ir in sorted(fns.items(), key=lambda x: -x[1])[:15]]
+    by_obj = [{"object": k, "ir": v, "share": share(v)}
+              for k, v in sorted(objs.items(), key=lambda x: -x[1])]
+    print(json.dumps({"kind": "profile", "dumps": len(dumps), "ir_total": total,
+                      "queries": completed,
+                      "ir_per_query": round(total / completed) if completed else None,
+                      "top_self": top, "by_object": by_obj}))
+
+
 def cmd_ports(k):
     """K distinct loopback ports, each free for both TCP and UDP right now."""
     found, held = [], []
@@ -357,7 +431,7 @@ def cmd_show(records):
 COMMANDS = {
     "show": cmd_show, "ports": cmd_ports, "queries": cmd_queries, "tree": cmd_tree, "wait-answer": cmd_wait_answer,
     "dnsperf": cmd_dnsperf, "latency": cmd_latency, "set-served": cmd_set_served,
-    "batch": cmd_batch,
+    "batch": cmd_batch, "profile": cmd_profile,
 }
 
 if __name__ == "__main__":
