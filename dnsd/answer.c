@@ -83,16 +83,28 @@ static void write_negative(reply_t *r, const acm_answer_env_t *env, const acm_qu
 	r->ns = 1;
 }
 
-/* Where the rdata just written lies, so the lookup log can copy it. */
-static void note_txt(reply_t *r, uint16_t rdlen)
+/* One TXT RR owned by a pointer, its room checked once for the whole RR;
+ * where its rdata lies is noted, so the lookup log can copy it. */
+static void write_txt_rr(reply_t *r, uint16_t owner, uint32_t ttl, const acm_rr_entry_t *e)
 {
-	if (r->w.err)
+	if (acm_wire_left(&r->w) < ACM_RR_PTR_HEAD + (size_t)e->rdlen) {
+		r->w.err = ACM_ESPACE;
 		return;
+	}
+	uint8_t *p = r->w.base + r->w.pos;
+	acm_put_u16(p, owner);
+	acm_put_u16(p + 2, ACM_RRTYPE_TXT);
+	acm_put_u16(p + 4, ACM_CLASS_IN);
+	acm_put_u32(p + 6, ttl);
+	acm_put_u16(p + 10, e->rdlen);
+	memcpy(p + ACM_RR_PTR_HEAD, e->rdata, e->rdlen);
+	r->w.pos += ACM_RR_PTR_HEAD + (size_t)e->rdlen;
 	if (r->txt_count < ACM_ANSWER_TXT_KEEP) {
-		r->txt_at[r->txt_count] = r->w.pos - rdlen;
-		r->txt_len[r->txt_count] = rdlen;
+		r->txt_at[r->txt_count] = r->w.pos - e->rdlen;
+		r->txt_len[r->txt_count] = e->rdlen;
 	}
 	r->txt_count++;
+	r->an++;
 }
 
 /* TXT values of a store record, skipping expired ones. */
@@ -104,18 +116,9 @@ static void write_txt(reply_t *r, const acm_answer_env_t *env, const uint8_t *re
 	uint32_t ttl = acm_zone_txt_ttl(env->zone);
 	if (acm_rr_iter_init(&it, rec, len) != ACM_OK)
 		return;
-	while (acm_rr_iter_next(&it, &e) == 1) {
-		if (acm_expired(e.expires, env->expiry_now))
-			continue;
-		acm_wire_write_u16(&r->w, owner);
-		acm_wire_write_u16(&r->w, ACM_RRTYPE_TXT);
-		acm_wire_write_u16(&r->w, ACM_CLASS_IN);
-		acm_wire_write_u32(&r->w, ttl);
-		acm_wire_write_u16(&r->w, e.rdlen);
-		acm_wire_write(&r->w, e.rdata, e.rdlen);
-		note_txt(r, e.rdlen);
-		r->an++;
-	}
+	while (!r->w.err && acm_rr_iter_next(&it, &e) == 1)
+		if (!acm_expired(e.expires, env->expiry_now))
+			write_txt_rr(r, owner, ttl, &e);
 }
 
 /* A store lookup failed: no answer at all, SERVFAIL. */
