@@ -384,7 +384,10 @@ static size_t answer_body(const acm_answer_env_t *env, const acm_query_t *q, boo
                           uint8_t *out, size_t limit, const acm_tsig_ctx_t *ts,
                           acm_answer_info_t *info)
 {
-	reply_t r = { .rcode = q->rcode };
+	reply_t r;   /* txt_at and txt_len are read only up to txt_count */
+	r.rcode = q->rcode;
+	r.an = r.ns = r.ar = r.txt_count = 0;
+	r.aa = r.tc = r.xfr = r.xfr_refused = false;
 	r.w = acm_wire_init(out, limit - (q->edns ? ACM_EDNS_OPT_LEN : 0));
 	r.w.pos = ACM_DNS_HEADER;   /* the header is written last, by finish() */
 	if (q->has_question)
@@ -421,8 +424,10 @@ size_t acm_answer(const acm_answer_env_t *env, const acm_query_t *q, bool tcp,
 		info->tsig_error = ACM_TSIG_OK;
 		info->txt_count = 0;
 	}
-	acm_tsig_ctx_t ts = { .present = false, .error = ACM_TSIG_OK, .mac_len = 0 };
+	/* An unsigned query's: not built anew for each. */
+	static const acm_tsig_ctx_t unsigned_ts = { .present = false, .error = ACM_TSIG_OK };
 	if (q->has_tsig && q->rcode == ACM_RCODE_NOERROR) {
+		acm_tsig_ctx_t ts = { .present = false, .error = ACM_TSIG_OK, .mac_len = 0 };
 		acm_tsig_request_t req;
 		int terr = tsig_check(env, q, &req, &ts);
 		if (info)
@@ -441,7 +446,7 @@ size_t acm_answer(const acm_answer_env_t *env, const acm_query_t *q, bool tcp,
 			return 0;
 		return acm_tsig_answer_sign(&req, out, n, limit, env->now);
 	}
-	return answer_body(env, q, tcp, out, limit, &ts, info);
+	return answer_body(env, q, tcp, out, limit, &unsigned_ts, info);
 }
 
 size_t acm_answer_slip(const acm_query_t *q, uint8_t *out, size_t len)

@@ -225,6 +225,14 @@ static void fold_name(uint8_t *lower, const uint8_t *src, size_t n)
 		x = fold8(x);
 		memcpy(lower + k, &x, 8);
 	}
+	if (k < n && n >= 8) {
+		/* the last eight bytes again: folding twice changes nothing */
+		uint64_t x;
+		memcpy(&x, src + n - 8, 8);
+		x = fold8(x);
+		memcpy(lower + n - 8, &x, 8);
+		return;
+	}
 	for (; k < n; k++)
 		lower[k] = fold(src[k]);
 }
