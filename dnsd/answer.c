@@ -83,16 +83,28 @@ static void write_negative(reply_t *r, const acm_answer_env_t *env, const acm_qu
 	r->ns = 1;
 }
 
-/* Where the rdata just written lies, so the lookup log can copy it. */
-static void note_txt(reply_t *r, uint16_t rdlen)
+/* One TXT RR owned by a pointer, its room checked once for the whole RR;
+ * where its rdata lies is noted, so the lookup log can copy it. */
+static void write_txt_rr(reply_t *r, uint16_t owner, uint32_t ttl, const acm_rr_entry_t *e)
 {
-	if (r->w.err)
+	if (acm_wire_left(&r->w) < ACM_RR_PTR_HEAD + (size_t)e->rdlen) {
+		r->w.err = ACM_ESPACE;
 		return;
+	}
+	uint8_t *p = r->w.base + r->w.pos;
+	acm_put_u16(p, owner);
+	acm_put_u16(p + 2, ACM_RRTYPE_TXT);
+	acm_put_u16(p + 4, ACM_CLASS_IN);
+	acm_put_u32(p + 6, ttl);
+	acm_put_u16(p + 10, e->rdlen);
+	memcpy(p + ACM_RR_PTR_HEAD, e->rdata, e->rdlen);
+	r->w.pos += ACM_RR_PTR_HEAD + (size_t)e->rdlen;
 	if (r->txt_count < ACM_ANSWER_TXT_KEEP) {
-		r->txt_at[r->txt_count] = r->w.pos - rdlen;
-		r->txt_len[r->txt_count] = rdlen;
+		r->txt_at[r->txt_count] = r->w.pos - e->rdlen;
+		r->txt_len[r->txt_count] = e->rdlen;
 	}
 	r->txt_count++;
+	r->an++;
 }
 
 /* TXT values of a store record, skipping expired ones. */
@@ -104,18 +116,9 @@ static void write_txt(reply_t *r, const acm_answer_env_t *env, const uint8_t *re
 	uint32_t ttl = acm_zone_txt_ttl(env->zone);
 	if (acm_rr_iter_init(&it, rec, len) != ACM_OK)
 		return;
-	while (acm_rr_iter_next(&it, &e) == 1) {
-		if (acm_expired(e.expires, env->expiry_now))
-			continue;
-		acm_wire_write_u16(&r->w, owner);
-		acm_wire_write_u16(&r->w, ACM_RRTYPE_TXT);
-		acm_wire_write_u16(&r->w, ACM_CLASS_IN);
-		acm_wire_write_u32(&r->w, ttl);
-		acm_wire_write_u16(&r->w, e.rdlen);
-		acm_wire_write(&r->w, e.rdata, e.rdlen);
-		note_txt(r, e.rdlen);
-		r->an++;
-	}
+	while (!r->w.err && acm_rr_iter_next(&it, &e) == 1)
+		if (!acm_expired(e.expires, env->expiry_now))
+			write_txt_rr(r, owner, ttl, &e);
 }
 
 /* A store lookup failed: no answer at all, SERVFAIL. */
@@ -381,7 +384,10 @@ static size_t answer_body(const acm_answer_env_t *env, const acm_query_t *q, boo
                           uint8_t *out, size_t limit, const acm_tsig_ctx_t *ts,
                           acm_answer_info_t *info)
 {
-	reply_t r = { .rcode = q->rcode };
+	reply_t r;   /* txt_at and txt_len are read only up to txt_count */
+	r.rcode = q->rcode;
+	r.an = r.ns = r.ar = r.txt_count = 0;
+	r.aa = r.tc = r.xfr = r.xfr_refused = false;
 	r.w = acm_wire_init(out, limit - (q->edns ? ACM_EDNS_OPT_LEN : 0));
 	r.w.pos = ACM_DNS_HEADER;   /* the header is written last, by finish() */
 	if (q->has_question)
@@ -418,8 +424,10 @@ size_t acm_answer(const acm_answer_env_t *env, const acm_query_t *q, bool tcp,
 		info->tsig_error = ACM_TSIG_OK;
 		info->txt_count = 0;
 	}
-	acm_tsig_ctx_t ts = { .present = false, .error = ACM_TSIG_OK, .mac_len = 0 };
+	/* An unsigned query's: not built anew for each. */
+	static const acm_tsig_ctx_t unsigned_ts = { .present = false, .error = ACM_TSIG_OK };
 	if (q->has_tsig && q->rcode == ACM_RCODE_NOERROR) {
+		acm_tsig_ctx_t ts = { .present = false, .error = ACM_TSIG_OK, .mac_len = 0 };
 		acm_tsig_request_t req;
 		int terr = tsig_check(env, q, &req, &ts);
 		if (info)
@@ -438,7 +446,7 @@ size_t acm_answer(const acm_answer_env_t *env, const acm_query_t *q, bool tcp,
 			return 0;
 		return acm_tsig_answer_sign(&req, out, n, limit, env->now);
 	}
-	return answer_body(env, q, tcp, out, limit, &ts, info);
+	return answer_body(env, q, tcp, out, limit, &unsigned_ts, info);
 }
 
 size_t acm_answer_slip(const acm_query_t *q, uint8_t *out, size_t len)

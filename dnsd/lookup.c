@@ -9,22 +9,23 @@
 #include "dnsd/worker.h"
 #include "lib/rt/lookup_log.h"
 
-/* The text of each TXT value (its first character-string), cut to what
- * the log keeps. */
+/* The text of each TXT value kept (its first character-string), cut to
+ * what the log keeps; the slots after them read as empty. */
 static void copy_values(acm_lookup_t *e, const acm_answer_info_t *info)
 {
+	_Static_assert(ACM_LOOKUP_VALUES <= ACM_ANSWER_TXT_KEEP, "values the answer keeps");
+	size_t n = info->txt_count < ACM_LOOKUP_VALUES ? info->txt_count : ACM_LOOKUP_VALUES;
 	e->nvalues = info->txt_count > UINT8_MAX ? UINT8_MAX : (uint8_t)info->txt_count;
-	for (size_t i = 0; i < ACM_LOOKUP_VALUES; i++) {
-		size_t len = 0;
-		if (i < info->txt_count && i < ACM_ANSWER_TXT_KEEP && info->txt_len[i] > 0) {
-			len = info->txt[i][0];
-			if (len > (size_t)info->txt_len[i] - 1)
-				len = (size_t)info->txt_len[i] - 1;
-		}
+	memset(e->value_len, 0, sizeof(e->value_len));
+	memset(e->value_cut, 0, sizeof(e->value_cut));
+	for (size_t i = 0; i < n; i++) {
+		/* rdata is never empty (acm_rr_iter_next checks it) */
+		size_t len = info->txt[i][0];
+		if (len > (size_t)info->txt_len[i] - 1)
+			len = (size_t)info->txt_len[i] - 1;
 		e->value_cut[i] = len > ACM_LOOKUP_VALUE_MAX;
 		e->value_len[i] = (uint8_t)(len > ACM_LOOKUP_VALUE_MAX ? ACM_LOOKUP_VALUE_MAX : len);
-		if (e->value_len[i])
-			memcpy(e->values[i], info->txt[i] + 1, e->value_len[i]);
+		memcpy(e->values[i], info->txt[i] + 1, e->value_len[i]);
 	}
 }
 

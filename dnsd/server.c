@@ -299,6 +299,32 @@ static unsigned worker_count(const acm_config_t *cfg)
 	return n > 0 ? (unsigned)n : 1;
 }
 
+/* Shares of lookups.total by where the traffic goes: a worker's event loop
+ * (ring i) takes TCP only, its UDP thread (ring n + i) nearly every query.
+ * The TCP rings share a sixteenth, each at least LOOKUP_TCP_FLOOR entries
+ * but never more than an equal share; the UDP rings share the rest. */
+#define LOOKUP_TCP_SHARE 16
+#define LOOKUP_TCP_FLOOR 64
+static int lookup_log_new(unsigned n, size_t total, unsigned per_name, acm_lookup_log_t **out)
+{
+	size_t tcp = total / LOOKUP_TCP_SHARE / n;
+	if (tcp < LOOKUP_TCP_FLOOR)
+		tcp = LOOKUP_TCP_FLOOR;
+	if (tcp > total / (2 * n))
+		tcp = total / (2 * n);
+	size_t udp = (total - tcp * n) / n;
+	size_t *caps = malloc(2 * n * sizeof(*caps));
+	if (!caps)
+		return -ENOMEM;
+	for (unsigned i = 0; i < n; i++) {
+		caps[i] = tcp;
+		caps[n + i] = udp;
+	}
+	int rc = acm_lookup_log_new_caps(2 * n, caps, per_name, out);
+	free(caps);
+	return rc;
+}
+
 int acm_server_start(const acm_config_t *cfg, acm_store_t *store, acm_zone_t *zone,
                      acm_commit_t *commit, acm_metrics_t *metrics, acm_server_t **out,
                      char *err, size_t errlen)
@@ -317,7 +343,7 @@ int acm_server_start(const acm_config_t *cfg, acm_store_t *store, acm_zone_t *zo
 	if (rc != ACM_OK)
 		snprintf(err, errlen, "TCP connection table: %s", acm_strerror(rc));
 	if (rc == ACM_OK && cfg->lookups.enabled &&
-	    (rc = acm_lookup_log_new(2 * n, cfg->lookups.total, cfg->lookups.per_name, &srv->lookups)) !=
+	    (rc = lookup_log_new(n, cfg->lookups.total, cfg->lookups.per_name, &srv->lookups)) !=
 	            ACM_OK)
 		snprintf(err, errlen, "lookup log: %s", acm_strerror(rc));
 	if (rc == ACM_OK && (rc = acm_health_new(n, 2, &srv->health)) != ACM_OK)

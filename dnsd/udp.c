@@ -40,10 +40,16 @@ struct acm_udp {
 	uint8_t out_buf[UDP_BATCH][UDP_OUT_MAX];
 };
 
-/* Point every receive header at its buffers, once per socket. */
-static void prepare_receive(acm_udp_t *u)
+/* Point every header at its buffers, once per socket: per answer, only
+ * the client, the length and (wildcard sockets) the source change. */
+static void prepare_headers(acm_udp_t *u)
 {
 	for (int i = 0; i < UDP_BATCH; i++) {
+		u->out_iov[i].iov_base = u->out_buf[i];
+		struct msghdr *o = &u->out[i].msg_hdr;
+		memset(o, 0, sizeof(*o));
+		o->msg_iov = &u->out_iov[i];
+		o->msg_iovlen = 1;
 		u->in_iov[i].iov_base = u->in_buf[i];
 		u->in_iov[i].iov_len = UDP_IN_MAX;
 		struct msghdr *h = &u->in[i].msg_hdr;
@@ -169,16 +175,15 @@ static int answer_batch(acm_udp_t *u, int n)
 		                               UDP_OUT_MAX, NULL);
 		if (len == 0)
 			continue;
-		u->out_iov[queued].iov_base = u->out_buf[queued];
 		u->out_iov[queued].iov_len = len;
 		struct msghdr *o = &u->out[queued].msg_hdr;
-		memset(o, 0, sizeof(*o));
 		o->msg_name = h->msg_name;
 		o->msg_namelen = h->msg_namelen;
-		o->msg_iov = &u->out_iov[queued];
-		o->msg_iovlen = 1;
-		if (u->wildcard)
+		if (u->wildcard) {
+			o->msg_control = NULL;
+			o->msg_controllen = 0;
 			set_reply_source(h, o, u->out_cmsg[queued]);
+		}
 		queued++;
 	}
 	acm_worker_batch_end(u->w, true);
@@ -248,7 +253,7 @@ int acm_udp_open(acm_worker_t *w, int fd, acm_udp_t **out)
 		setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
 		setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one));
 	}
-	prepare_receive(u);
+	prepare_headers(u);
 	*out = u;
 	return ACM_OK;
 }

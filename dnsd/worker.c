@@ -24,6 +24,10 @@
 /* Seconds between two log lines of one kind of refusal (acm_worker_refused). */
 #define REFUSAL_LOG_INTERVAL 10
 
+static int worker_lookup(void *ctx, const uint8_t *owner, size_t len, const uint8_t **rec,
+                         size_t *reclen);
+static int worker_key(void *ctx, const uint8_t *name, size_t len, acm_tsig_key_t *out);
+
 void acm_worker_batch_begin(acm_worker_t *w)
 {
 	acm_clocks_t c;
@@ -38,6 +42,17 @@ void acm_worker_batch_begin(acm_worker_t *w)
 	 * snapshot's, are read from the store (acm_worker_account), so a
 	 * change counts from the next packet. */
 	w->keys = w->snapshot_ok ? acm_keyring_view(w->keyring, &w->keyview, w->reader) : NULL;
+	w->env = (acm_answer_env_t){
+		.zone = w->zone,
+		.lookup = worker_lookup,
+		.lookup_ctx = w,
+		.key_lookup = worker_key,
+		.key_ctx = w,
+		.serial = w->serial,
+		.now = w->now,
+		.expiry_now = w->expiry_now,
+		.udp_payload = w->udp_payload,
+	};
 }
 
 void acm_worker_batch_end(acm_worker_t *w, bool hold)
@@ -223,21 +238,10 @@ size_t acm_worker_answer(acm_worker_t *w, const uint8_t *in, size_t len, bool tc
 		acm_counter_add(&w->metrics->dropped[ACM_M_DROP_MALFORMED], 1);
 		return 0;
 	}
-	acm_answer_env_t env = {
-		.zone = w->zone,
-		.lookup = worker_lookup,
-		.lookup_ctx = w,
-		.key_lookup = worker_key,
-		.key_ctx = w,
-		.client = xfr || !tcp ? peer : NULL,
-		.serial = w->serial,
-		.now = w->now,
-		.expiry_now = w->expiry_now,
-		.udp_payload = w->udp_payload,
-	};
-	size_t n = acm_answer(&env, &q, tcp, out, outcap, &info);
+	w->env.client = xfr || !tcp ? peer : NULL;
+	size_t n = acm_answer(&w->env, &q, tcp, out, outcap, &info);
 	if (info.xfr) {
-		n = start_xfr(w, &env, &q, &info, peer, out, outcap, xfr);
+		n = start_xfr(w, &w->env, &q, &info, peer, out, outcap, xfr);
 		count_answer(w, &q, &info, tcp, n);
 		return n;
 	}

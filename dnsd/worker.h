@@ -58,6 +58,7 @@ typedef struct acm_worker {
 	uint64_t expiry_now;                    /* acm_expiry_now(), for expiry */
 	uint64_t mono;                          /* CLOCK_BOOTTIME seconds, for dns.rrl */
 	uint64_t batch_ms;                      /* CLOCK_BOOTTIME ms */
+	acm_answer_env_t env;                   /* the batch's, but for its client */
 	acm_rrl_t *rrl;                         /* the server's rate limit table */
 	bool snapshot_ok;
 	uint16_t udp_payload;

@@ -214,27 +214,58 @@ static inline uint64_t fold8(uint64_t x)
 	return x | ((ge_a & ~gt_z & ~x & BYTES(0x80)) >> 2);
 }
 
-/* One label of length b at src, into out and, folded, into lower. */
-static inline void copy_label(uint8_t *out, uint8_t *lower, const uint8_t *src, uint8_t b)
+/* fold8 over a whole name: its length bytes (below 64) come out as they
+ * went in, so the name is folded in eight-byte steps, labels or not. */
+static void fold_name(uint8_t *lower, const uint8_t *src, size_t n)
 {
-	memcpy(out, src, (size_t)b + 1);
-	if (!lower)
-		return;
-	lower[0] = b;
-	size_t k = 1;
-	for (; k + 8 <= (size_t)b + 1; k += 8) {
+	size_t k = 0;
+	for (; k + 8 <= n; k += 8) {
 		uint64_t x;
 		memcpy(&x, src + k, 8);
 		x = fold8(x);
 		memcpy(lower + k, &x, 8);
 	}
-	for (; k <= b; k++)
+	if (k < n && n >= 8) {
+		/* the last eight bytes again: folding twice changes nothing */
+		uint64_t x;
+		memcpy(&x, src + n - 8, 8);
+		x = fold8(x);
+		memcpy(lower + n - 8, &x, 8);
+		return;
+	}
+	for (; k < n; k++)
 		lower[k] = fold(src[k]);
+}
+
+/* The common shape, a name without pointers: find its end, then copy (and
+ * fold) it whole. Returns its length, or 0 for anything else, which the
+ * label-by-label parse below then reads or rejects. */
+static size_t parse_flat(const uint8_t *msg, size_t msglen, size_t p, uint8_t *out,
+                         uint8_t *lower)
+{
+	size_t end = p;
+	while (end < msglen && msg[end] != 0) {
+		if (msg[end] & 0xC0)
+			return 0;
+		end += (size_t)msg[end] + 1;
+	}
+	size_t n = end + 1 - p;
+	if (end >= msglen || n > ACM_DNAME_MAX)
+		return 0;
+	memcpy(out, msg + p, n);
+	if (lower)
+		fold_name(lower, msg + p, n);
+	return n;
 }
 
 int acm_dname_parse_lower(const uint8_t *msg, size_t msglen, size_t *pos, uint8_t *out,
                           uint8_t *lower)
 {
+	size_t flat = parse_flat(msg, msglen, *pos, out, lower);
+	if (flat) {
+		*pos += flat;
+		return (int)flat;
+	}
 	size_t p = *pos;
 	size_t limit = p;     /* pointers must land strictly before this */
 	size_t next = 0;      /* where *pos goes once a pointer was followed */
@@ -257,7 +288,9 @@ int acm_dname_parse_lower(const uint8_t *msg, size_t msglen, size_t *pos, uint8_
 			/* label plus the root still to come must fit */
 			if (msglen - p - 1 < b || n + 1 + b + 1 > ACM_DNAME_MAX)
 				return ACM_EMALF;
-			copy_label(out + n, lower ? lower + n : NULL, msg + p, b);
+			memcpy(out + n, msg + p, (size_t)b + 1);
+			if (lower)
+				fold_name(lower + n, msg + p, (size_t)b + 1);
 			n += (size_t)b + 1;
 			p += (size_t)b + 1;
 			break;

@@ -29,8 +29,8 @@ struct acm_lookup_log {
 	ring_t *rings;
 };
 
-int acm_lookup_log_new(unsigned writers, size_t total, unsigned per_name,
-                       acm_lookup_log_t **out)
+int acm_lookup_log_new_caps(unsigned writers, const size_t *caps, unsigned per_name,
+                            acm_lookup_log_t **out)
 {
 	acm_lookup_log_t *log = calloc(1, sizeof(*log));
 	if (!log || writers == 0 ||
@@ -43,19 +43,35 @@ int acm_lookup_log_new(unsigned writers, size_t total, unsigned per_name,
 	log->per_name = per_name ? per_name : 1;
 	/* Pages calloc hands out stay untouched until written: a quiet
 	 * server does not pay for the whole log. */
-	size_t cap = total / writers;
-	for (unsigned i = 0; cap && i < writers; i++) {
+	for (unsigned i = 0; i < writers; i++) {
 		ring_t *r = &log->rings[i];
-		r->seq = calloc(cap, sizeof(*r->seq));
-		r->slots = calloc(cap, sizeof(*r->slots));
+		if (caps[i] == 0)
+			continue;
+		r->seq = calloc(caps[i], sizeof(*r->seq));
+		r->slots = calloc(caps[i], sizeof(*r->slots));
 		if (!r->seq || !r->slots) {
 			acm_lookup_log_free(log);
 			return -ENOMEM;
 		}
-		r->cap = cap;
+		r->cap = caps[i];
 	}
 	*out = log;
 	return ACM_OK;
+}
+
+int acm_lookup_log_new(unsigned writers, size_t total, unsigned per_name,
+                       acm_lookup_log_t **out)
+{
+	if (writers == 0)
+		return -EINVAL;
+	size_t *caps = malloc(writers * sizeof(*caps));
+	if (!caps)
+		return -ENOMEM;
+	for (unsigned i = 0; i < writers; i++)
+		caps[i] = total / writers;
+	int rc = acm_lookup_log_new_caps(writers, caps, per_name, out);
+	free(caps);
+	return rc;
 }
 
 void acm_lookup_log_free(acm_lookup_log_t *log)

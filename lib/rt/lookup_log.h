@@ -7,8 +7,9 @@
  * thread) scan every ring and merge by time.
  *
  * Bounds: lookups.total entries across all rings (older entries of every
- * name are pushed out by the traffic of all names), and at most per_name
- * entries returned for a name.
+ * name are pushed out by the traffic of all names, on the same ring), and
+ * at most per_name entries returned for a name. The daemon sizes each
+ * ring for the traffic it takes (dnsd/server.c lookup_caps).
  */
 #ifndef ACM_LOOKUP_LOG_H
 #define ACM_LOOKUP_LOG_H
@@ -42,10 +43,15 @@ typedef struct {
 
 typedef struct acm_lookup_log acm_lookup_log_t;
 
-/* A log of writers rings sharing total entries; per_name (>= 1) is what
- * acm_lookup_log_find returns at most by default. ACM_OK or -ENOMEM. */
+/* A log of writers rings sharing total entries equally; per_name (>= 1)
+ * is what acm_lookup_log_find returns at most by default. ACM_OK, -EINVAL
+ * (no writers) or -ENOMEM. */
 int acm_lookup_log_new(unsigned writers, size_t total, unsigned per_name,
                        acm_lookup_log_t **out);
+/* The same with caps[i] entries for ring i (0: it keeps nothing), for
+ * writers that see unequal shares of the traffic. */
+int acm_lookup_log_new_caps(unsigned writers, const size_t *caps, unsigned per_name,
+                            acm_lookup_log_t **out);
 void acm_lookup_log_free(acm_lookup_log_t *log);
 unsigned acm_lookup_log_per_name(const acm_lookup_log_t *log);
 

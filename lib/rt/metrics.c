@@ -56,9 +56,10 @@ void acm_hist_observe(acm_counter_t *counts, const uint64_t *bounds, size_t n,
 /* ---- DNS ------------------------------------------------------------- */
 
 /* The query types counted apart; the rest are OTHER. */
+#define QTYPE_TXT 5
 static const uint16_t qtypes[ACM_M_QTYPES - 1] = {
 	ACM_RRTYPE_A, ACM_RRTYPE_NS, ACM_RRTYPE_CNAME, ACM_RRTYPE_SOA, ACM_RRTYPE_MX,
-	ACM_RRTYPE_TXT, ACM_RRTYPE_AAAA, ACM_RRTYPE_SRV, ACM_RRTYPE_CAA, ACM_RRTYPE_ANY,
+	[QTYPE_TXT] = ACM_RRTYPE_TXT, ACM_RRTYPE_AAAA, ACM_RRTYPE_SRV, ACM_RRTYPE_CAA, ACM_RRTYPE_ANY,
 	ACM_RRTYPE_AXFR, ACM_RRTYPE_IXFR,
 };
 
@@ -70,6 +71,8 @@ static const int rcodes[ACM_M_RCODES - 1] = {
 
 size_t acm_m_qtype_index(uint16_t qtype)
 {
+	if (qtype == ACM_RRTYPE_TXT)   /* nearly every query: no search */
+		return QTYPE_TXT;
 	for (size_t i = 0; i < ACM_M_QTYPES - 1; i++)
 		if (qtypes[i] == qtype)
 			return i;
@@ -83,6 +86,8 @@ const char *acm_m_qtype_name(size_t i)
 
 size_t acm_m_rcode_index(int rcode)
 {
+	if (rcode == ACM_RCODE_NOERROR)
+		return 0;
 	for (size_t i = 0; i < ACM_M_RCODES - 1; i++)
 		if (rcodes[i] == rcode)
 			return i;

@@ -4,6 +4,7 @@
  * filter by name (any case) and merge the rings by time, at most max, and
  * a reader racing a writer never gets a torn entry.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -97,6 +98,28 @@ static void test_empty(void **state)
 	acm_lookup_log_free(log);
 }
 
+static void test_unequal_caps(void **state)
+{
+	(void)state;
+	acm_lookup_log_t *log;
+	acm_lookup_t out[16];
+	const size_t caps[3] = { 2, 0, 6 };
+	assert_int_equal(acm_lookup_log_new_caps(3, caps, 20, &log), ACM_OK);
+	assert_null(acm_lookup_log_begin(log, 1));   /* a ring of 0 keeps nothing */
+	for (uint64_t k = 1; k <= 10; k++) {
+		put(log, 0, NAME_A, k);
+		put(log, 2, NAME_A, 100 + k);
+	}
+	/* ring 2's last six and ring 0's last two, newest first */
+	assert_int_equal(find(log, NAME_A, out, 16), 8);
+	assert_int_equal(out[0].time_ns, 110);
+	assert_int_equal(out[5].time_ns, 105);
+	assert_int_equal(out[6].time_ns, 10);
+	assert_int_equal(out[7].time_ns, 9);
+	acm_lookup_log_free(log);
+	assert_int_equal(acm_lookup_log_new_caps(0, caps, 1, &log), -EINVAL);
+}
+
 typedef struct {
 	acm_lookup_log_t *log;
 	atomic_bool stop;
@@ -154,6 +177,7 @@ int main(void)
 		cmocka_unit_test(test_wraparound),
 		cmocka_unit_test(test_filter_and_merge),
 		cmocka_unit_test(test_empty),
+		cmocka_unit_test(test_unequal_caps),
 		cmocka_unit_test(test_no_torn_reads),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
