@@ -212,6 +212,7 @@ static void txt_write(acm_req_t *r, acm_op_kind_t kind, acm_write_fn reply)
 	acm_account_actor(&acc, actor);
 	if (!(w = acm_write_new(r, kind, actor)))
 		return;
+	acm_auth_stamp(r, &acc, &w->op);
 	w->status = 200;
 	if (kind == ACM_OP_TXT_REMOVE) {
 		snprintf(w->op.subdomain, sizeof(w->op.subdomain), "%s", acc.subdomain);
@@ -391,6 +392,7 @@ static void batch_one(acm_req_t *r, batch_t *b, json_t *obj, batch_res_t *res)
 	}
 	acm_account_actor(&acc, actor);
 	acm_op_init(r, op, batch_kinds[k].kind, actor);
+	acm_auth_stamp(r, &acc, op);
 	if (!op_from_json(r, obj, acc.subdomain, op, e))
 		return;
 	res->ok_status = batch_kinds[k].ok_status;
