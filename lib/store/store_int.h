@@ -62,8 +62,8 @@ struct acm_wtxn {
 	size_t diff_len, diff_cap;
 	acm_txt_set_t old, cur;     /* scratch for one operation: before, after */
 	const struct store_queue *queue;   /* a part's queued work, see below */
-	struct json_t *audit;       /* store_audit.c's records waiting for the
-	                               commit's serial */
+	struct store_audit_q *audit;   /* store_audit.c's records waiting for
+	                                  the commit's serial */
 	char actor[STORE_ACTOR_MAX + 1];
 	char source[STORE_SOURCE_MAX + 1];
 	bool audit_off;             /* see acm_wtxn_set_audit */
