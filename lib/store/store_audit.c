@@ -67,19 +67,23 @@ static void q_str(struct store_audit_q *q, const char *s, size_t n)
 	*o++ = '"';
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+			*o++ = (char)c;
+			continue;
+		}
 		const char *esc = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : c == '\b' ? "\\b" :
 		                  c == '\f' ? "\\f" : c == '\n' ? "\\n" : c == '\r' ? "\\r" :
 		                  c == '\t' ? "\\t" : NULL;
 		if (esc) {
 			*o++ = esc[0];
 			*o++ = esc[1];
-		} else if (c < 0x20 || c > 0x7f) {
+		} else if (c == 0x7f) {
+			*o++ = (char)c;          /* as jansson writes it */
+		} else {
 			memcpy(o, "\\u00", 4);
 			o[4] = hex[c >> 4];
 			o[5] = hex[c & 15];
 			o += 6;
-		} else {
-			*o++ = (char)c;
 		}
 	}
 	*o++ = '"';
