@@ -7,6 +7,8 @@
  * zone serial it produced.
  */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -444,17 +446,22 @@ static void batch_one_scanned(acm_req_t *r, batch_t *b, const acm_batch_item_t *
 		batch_queue(b, res, k);
 }
 
-static json_t *batch_result(acm_req_t *r, const batch_res_t *res)
+/* One result as JSON text (malloc'd), or NULL when out of memory. A
+ * success is {"status":NNN}, written as is; a refusal carries a code and
+ * a message to escape, which jansson writes. */
+static char *batch_result(acm_req_t *r, const batch_res_t *res)
 {
-	char buf[ACM_STORE_MSG_MAX];
+	char buf[ACM_STORE_MSG_MAX], ok[24];
 	const char *code = res->err.code;
 	const char *message = res->err.message[0] ? res->err.message : NULL;
 	int status = res->err.status;
 	json_t *o;
 
 	if (res->op && res->op->result == ACM_OK) {
-		status = res->ok_status;
-	} else if (res->op) {
+		snprintf(ok, sizeof(ok), "{\"status\":%d}", res->ok_status);
+		return strdup(ok);
+	}
+	if (res->op) {
 		status = acm_store_status(res->op->result, &code);
 		message = acm_store_message(r, res->op->result, buf);
 	}
@@ -464,18 +471,57 @@ static json_t *batch_result(acm_req_t *r, const batch_res_t *res)
 		json_object_set_new(o, "error", json_string(code));
 	if (code && message)
 		json_object_set_new(o, "message", json_string(message));
-	return o;
+	char *text = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return text;
 }
 
+/* Append text (freed here) and then tail to the reply in *out. */
+static bool reply_append(char **out, size_t *len, size_t *cap, char *text, const char *tail)
+{
+	size_t n = text ? strlen(text) : 0, t = strlen(tail);
+
+	if (text && n + t > *cap - *len) {
+		size_t grown = 2 * *cap + n + t;
+		char *p = realloc(*out, grown);
+		if (p) {
+			*out = p;
+			*cap = grown;
+		}
+	}
+	if (!text || n + t > *cap - *len) {
+		free(text);
+		return false;
+	}
+	memcpy(*out + *len, text, n);
+	memcpy(*out + *len + n, tail, t);
+	*len += n + t;
+	free(text);
+	return true;
+}
+
+/* {"serial":N,"results":[...]}, as jansson would write it, built as text:
+ * a tree of a thousand results and its dump cost more than the rest of
+ * the reply. */
 static void batch_reply(acm_req_t *r, batch_t *b, uint32_t serial)
 {
-	json_t *results = json_array();
+	size_t len, cap = 64 + 16 * b->n;
+	char *out = malloc(cap);
+	bool ok = out != NULL;
 
-	for (size_t i = 0; results && i < b->n; i++)
-		json_array_append_new(results, batch_result(r, &b->res[i]));
 	acm_reply_serial(r, serial);
-	acm_reply_json(r, 200, json_pack("{s:I, s:o}", "serial", (json_int_t)serial,
-	                                 "results", results));
+	if (ok)
+		len = (size_t)snprintf(out, cap, "{\"serial\":%" PRIu32 ",\"results\":[", serial);
+	for (size_t i = 0; ok && i < b->n; i++)
+		ok = reply_append(&out, &len, &cap, batch_result(r, &b->res[i]),
+		                  i + 1 < b->n ? "," : "]}");
+	if (ok && b->n == 0)
+		ok = reply_append(&out, &len, &cap, strdup(""), "]}");
+	if (ok)
+		acm_reply_raw(r, 200, "application/json", out, len);
+	else
+		acm_reply_error(r, 500, "out_of_memory", NULL);
+	free(out);
 }
 
 static void batch_done(acm_req_t *r, acm_op_t *ops)

@@ -737,6 +737,17 @@ def test_batch_unusual_bodies_are_decoded(api, fields, status, stored):
     assert_error(api.call("POST", "/v1/batch", text + " x"), 400, "malformed_json")
 
 
+def test_batch_empty(api):
+    """No operations: nothing to commit, the current serial, no results."""
+    a = api.register()
+    snap = Unchanged(api, a)
+    r = api.call("POST", "/v1/batch", {"operations": []})
+    assert r.status_code == 200, r.text
+    assert r.text == '{"serial":%d,"results":[]}' % snap.serial
+    assert r.headers["X-Acmens-Serial"] == str(snap.serial)
+    snap.check()
+
+
 def test_batch_too_many_operations(api):
     a = api.register()
     assert add(api, a, "kept").status_code == 201
