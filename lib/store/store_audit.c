@@ -33,17 +33,10 @@ struct store_audit_q {
 
 static bool q_reserve(struct store_audit_q *q, size_t more)
 {
-	if (more <= q->cap - q->len)
-		return true;
-	size_t cap = q->cap ? q->cap : 4096;
-	while (cap - q->len < more)
-		cap *= 2;
-	char *t = realloc(q->text, cap);
-	if (!t)
-		return false;
-	q->text = t;
-	q->cap = cap;
-	return true;
+	void *text = q->text;
+	int rc = store_reserve(&text, &q->cap, q->len, more, 4096);
+	q->text = text;
+	return rc == ACM_OK;
 }
 
 static void q_raw(struct store_audit_q *q, const char *s, size_t n)

@@ -93,6 +93,10 @@ typedef struct store_queue {
 
 /* ---- store.c: the core ---------------------------------------------------- */
 
+/* Make room for more bytes after the len used of *buf (*cap allocated,
+ * first when nothing is yet), doubling. ACM_OK or -ENOMEM (*buf kept). */
+int store_reserve(void **buf, size_t *cap, size_t len, size_t more, size_t first);
+
 /* The one place where LMDB codes enter the acmens error space. */
 int store_err(int rc);
 /* store_err for a code from an operation on s's environment: MDB_PANIC

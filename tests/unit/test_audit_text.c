@@ -40,6 +40,25 @@ static int collect(uint64_t seq, const char *json, size_t len, void *ctx)
 	return 0;
 }
 
+/* A fresh store with the account sub, and a write transaction on it. */
+static acm_wtxn_t *begin_with(struct fx *f, const char *sub)
+{
+	acm_wtxn_t *w;
+	fx_open(f, NULL);
+	make_account(f->s, sub, "u1");
+	assert_int_equal(acm_store_write_begin(f->s, &w), ACM_OK);
+	return w;
+}
+
+/* Commit w, then every audit record into t; the commit's serial. */
+static uint32_t commit_and_list(struct fx *f, acm_wtxn_t *w, struct texts *t)
+{
+	uint32_t serial = 0;
+	assert_int_equal(acm_store_write_commit(w, &serial), ACM_OK);
+	assert_int_equal(acm_store_audit_list(f->s, 0, NULL, 0, collect, t), ACM_OK);
+	return serial;
+}
+
 /* The record's "time", which the test cannot know beforehand. */
 static long long time_of(const char *rec)
 {
@@ -59,18 +78,13 @@ static void test_record_text(void **state)
 {
 	struct fx *f = *state;
 	struct texts t = { 0 };
-	acm_wtxn_t *w;
+	acm_wtxn_t *w = begin_with(f, "au");
 	char want[512];
 
-	fx_open(f, NULL);
-	make_account(f->s, "au", "u1");
-	assert_int_equal(acm_store_write_begin(f->s, &w), ACM_OK);
 	acm_wtxn_set_actor(w, "account:\"x\"\\", "192.0.2.1");
 	assert_int_equal(acm_wtxn_txt_add(w, "au", "q\"b\\s/", 6, 0), ACM_OK);
 	assert_int_equal(acm_wtxn_txt_add(w, "_acme-challenge.au", "c", 1, 0), ACM_OK);
-	uint32_t serial = 0;
-	assert_int_equal(acm_store_write_commit(w, &serial), ACM_OK);
-	assert_int_equal(acm_store_audit_list(f->s, 0, NULL, 0, collect, &t), ACM_OK);
+	uint32_t serial = commit_and_list(f, w, &t);
 	assert_int_equal(t.n, 3);
 	snprintf(want, sizeof(want), ",\"actor\":\"account:\\\"x\\\"\\\\\",\"source\":\"192.0.2.1\","
 	         "\"action\":\"add\",\"subdomain\":\"au\",\"before\":[],"
@@ -87,11 +101,8 @@ static void test_rollback(void **state)
 {
 	struct fx *f = *state;
 	struct texts t = { 0 };
-	acm_wtxn_t *w;
+	acm_wtxn_t *w = begin_with(f, "rb");
 
-	fx_open(f, NULL);
-	make_account(f->s, "rb", "u1");
-	assert_int_equal(acm_store_write_begin(f->s, &w), ACM_OK);
 	assert_int_equal(acm_wtxn_txt_add(w, "rb", "kept", 4, 0), ACM_OK);
 	assert_int_equal(acm_wtxn_savepoint(w), ACM_OK);
 	assert_int_equal(acm_wtxn_txt_add(w, "rb", "gone1", 5, 0), ACM_OK);
@@ -120,8 +131,7 @@ static void test_note(void **state)
 	                 -EINVAL);
 	assert_int_equal(acm_wtxn_audit_note(w, "import", json_pack("{s:s, s:i}", "change",
 	                                                           "a\tb", "n", 2)), ACM_OK);
-	assert_int_equal(acm_store_write_commit(w, &serial), ACM_OK);
-	assert_int_equal(acm_store_audit_list(f->s, 0, NULL, 0, collect, &t), ACM_OK);
+	serial = commit_and_list(f, w, &t);
 	assert_int_equal(t.n, 1);
 	snprintf(want, sizeof(want), ",\"actor\":\"admin\",\"source\":\"local\",\"action\":\"import\","
 	         "\"subdomain\":\"\",\"before\":[],\"after\":[],\"change\":\"a\\tb\",\"n\":2,"
