@@ -575,14 +575,16 @@ static bool batch_scanned(acm_req_t *r)
 {
 	size_t len, n, max = acm_req_settings(r)->batch_max;
 	const uint8_t *body = acm_req_body(r, &len);
+	/* An operation the reader takes is at least {"op":"","value":""}. */
+	size_t fits = len / 20 + 1 < max ? len / 20 + 1 : max;
 	char *text = acm_req_alloc(r, len + 1);
-	acm_batch_item_t *items = acm_req_alloc(r, (max ? max : 1) * sizeof(*items));
+	acm_batch_item_t *items = acm_req_alloc(r, (fits ? fits : 1) * sizeof(*items));
 	batch_t *b;
 
 	if (!text || !items || len == 0)
 		return false;
 	memcpy(text, body, len);
-	if (!acm_batch_scan(text, len, items, max, &n) || !(b = batch_new(r, n)))
+	if (!acm_batch_scan(text, len, items, fits, &n) || !(b = batch_new(r, n)))
 		return false;
 	for (size_t i = 0; i < n; i++)
 		batch_one_scanned(r, b, &items[i], &b->res[i]);
