@@ -790,91 +790,6 @@ static void test_update_if_bcrypt(void **state)
 	assert_string_equal(got.key_hash, op[1].account.key_hash);
 }
 
-/* ---- credentials checked before the commit -------------------------------- */
-
-/* A TXT add stamped with the credentials checked for sub's key key_hash,
- * whose SHA-256 is key_sha. */
-static void op_stamped(acm_op_t *op, const char *sub, const char *value, const char *key_hash,
-                       const char *key_sha)
-{
-	op_txt(op, ACM_OP_TXT_ADD, sub, value, 0);
-	snprintf(op->cred.account, sizeof(op->cred.account), "%s", sub);
-	snprintf(op->cred.key_hash, sizeof(op->cred.key_hash), "%s", key_hash);
-	snprintf(op->cred.key_sha, sizeof(op->cred.key_sha), "%s", key_sha);
-}
-
-static int update_one(struct fx *f, const char *sub, unsigned fields, const char *key_hash,
-                      uint32_t flags)
-{
-	acm_op_t op;
-	memset(&op, 0, sizeof(op));
-	op.kind = ACM_OP_ACCOUNT_UPDATE;
-	op.account = account(sub);
-	op.fields = fields;
-	op.account.flags = flags;
-	snprintf(op.account.key_hash, sizeof(op.account.key_hash), "%s", key_hash);
-	assert_int_equal(acm_commit_run(f->c, &op), ACM_OK);
-	return op.result;
-}
-
-/* Credentials checked, then a key rotation, a disable or a delete commits
- * first: the stamped write is refused, in the same batch or a later one. */
-static void test_cred_race(void **state)
-{
-	struct fx *f = *state;
-	acm_op_t op[3];
-
-	make_accounts(f->s, "cr", 3);
-	/* Still the key that was checked: applied. */
-	op_stamped(&op[0], "cr-0", "ok", "00", "00");
-	assert_int_equal(acm_commit_run(f->c, &op[0]), ACM_OK);
-	assert_int_equal(op[0].result, ACM_OK);
-
-	/* Rotated in the same transaction, before the write. */
-	memset(op, 0, sizeof(op));
-	op[0].kind = ACM_OP_ACCOUNT_UPDATE;
-	op[0].account = account("cr-0");
-	op[0].fields = ACM_FIELD_KEY;
-	strcpy(op[0].account.key_hash, "11");
-	op_stamped(&op[1], "cr-0", "late", "00", "00");
-	op_stamped(&op[2], "cr-1", "other", "00", "00");
-	chain(op, 3);
-	assert_int_equal(acm_commit_run(f->c, op), ACM_OK);
-	assert_int_equal(op[0].result, ACM_OK);
-	assert_int_equal(op[1].result, ACM_ECREDS);
-	assert_int_equal(op[2].result, ACM_OK);
-	assert_false(has_value(f->s, "cr-0", "late"));
-	assert_true(has_value(f->s, "cr-1", "other"));
-
-	/* Disabled, then deleted, between the check and the commit. */
-	assert_int_equal(update_one(f, "cr-1", ACM_FIELD_FLAGS, "00", ACM_ACCOUNT_DISABLED), ACM_OK);
-	op_stamped(&op[0], "cr-1", "off", "00", "00");
-	assert_int_equal(acm_commit_run(f->c, &op[0]), ACM_OK);
-	assert_int_equal(op[0].result, ACM_ECREDS);
-	memset(&op[0], 0, sizeof(op[0]));
-	op[0].kind = ACM_OP_ACCOUNT_DELETE;
-	strcpy(op[0].subdomain, "cr-1");
-	assert_int_equal(acm_commit_run(f->c, &op[0]), ACM_OK);
-	op_stamped(&op[0], "cr-1", "gone", "00", "00");
-	assert_int_equal(acm_commit_run(f->c, &op[0]), ACM_OK);
-	assert_int_equal(op[0].result, ACM_ENOTFOUND);
-
-	/* An imported account checked with bcrypt and upgraded meanwhile (by
-	 * another request) to the key's SHA-256: still the caller's key. */
-	assert_int_equal(update_one(f, "cr-2", ACM_FIELD_KEY, "$2a$10$bcrypt", 0), ACM_OK);
-	assert_int_equal(update_one(f, "cr-2", ACM_FIELD_KEY, "22", 0), ACM_OK);
-	op_stamped(&op[0], "cr-2", "upgraded", "$2a$10$bcrypt", "22");
-	assert_int_equal(acm_commit_run(f->c, &op[0]), ACM_OK);
-	assert_int_equal(op[0].result, ACM_OK);
-	op_stamped(&op[0], "cr-2", "other-key", "$2a$10$bcrypt", "33");
-	assert_int_equal(acm_commit_run(f->c, &op[0]), ACM_OK);
-	assert_int_equal(op[0].result, ACM_ECREDS);
-	/* An op without credentials (an operator's) is not checked. */
-	op_txt(&op[0], ACM_OP_TXT_ADD, "cr-2", "admin", 0);
-	assert_int_equal(acm_commit_run(f->c, &op[0]), ACM_OK);
-	assert_int_equal(op[0].result, ACM_OK);
-}
-
 /* ---- atomic chains --------------------------------------------------------- */
 
 static void op_expect(acm_op_t *op, const char *sub, int expect, const acm_txt_t *values,
@@ -1058,7 +973,7 @@ int main(void)
 		T(test_update_fields),
 		T(test_update_tsig),
 		T(test_update_if_bcrypt),
-		T(test_cred_race),
+
 		T(test_atomic_order),
 		T(test_atomic_rollback),
 		T(test_atomic_expect),
