@@ -40,11 +40,12 @@ static void report(void *ctx, const char *db, const char *key, const char *probl
 static void summary(const cli_t *c, const acm_store_check_t *st, json_t *list)
 {
 	if (c->json) {
-		cli_print_json(json_pack("{s:b, s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+		cli_print_json(json_pack("{s:b, s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
 		                         "ok", st->problems == 0, "schema", (json_int_t)st->schema,
 		                         "problem_count",
 		                         (json_int_t)st->problems, "problems", list,
 		                         "accounts", (json_int_t)st->accounts,
+		                         "accounts_json", (json_int_t)st->accounts_json,
 		                         "rrsets", (json_int_t)st->rrsets,
 		                         "values", (json_int_t)st->values,
 		                         "journal", (json_int_t)st->journal,
@@ -53,11 +54,12 @@ static void summary(const cli_t *c, const acm_store_check_t *st, json_t *list)
 		                         "used_bytes", (json_int_t)st->used_bytes));
 		return;
 	}
-	printf("%s: %zu problem%s; layout version %u; %zu accounts, %zu names with %zu values, %zu diffs, "
+	printf("%s: %zu problem%s; layout version %u; %zu accounts (%zu in the old JSON form), "
+	       "%zu names with %zu values, %zu diffs, "
 	       "%zu audit records; data.mdb %llu bytes, %llu in use\n",
 	       st->problems ? "damaged" : "ok", st->problems, st->problems == 1 ? "" : "s",
 	       (unsigned)st->schema,
-	       st->accounts, st->rrsets, st->values, st->journal, st->audit,
+	       st->accounts, st->accounts_json, st->rrsets, st->values, st->journal, st->audit,
 	       (unsigned long long)st->file_bytes, (unsigned long long)st->used_bytes);
 }
 

@@ -319,6 +319,19 @@ int acm_auth_account(acm_req_t *r, const char *user, const char *key, acm_accoun
 	return rc;
 }
 
+void acm_auth_stamp(acm_req_t *r, const acm_account_t *acc, acm_op_t *op)
+{
+	acm_op_cred_t *c = &op->cred;
+	/* A SHA-256 account's hash is the key's; an imported one's upgrade,
+	 * queued by the check, holds it (without one, none is accepted). */
+	const acm_account_t *cur = current_key(r, acc);
+
+	memcpy(c->account, acc->subdomain, sizeof(c->account));
+	memcpy(c->key_hash, acc->key_hash, sizeof(c->key_hash));
+	if (cur->key_scheme == ACM_KEY_SHA256)
+		memcpy(c->key_sha, cur->key_hash, sizeof(c->key_sha) - 1);
+}
+
 int acm_auth_headers(acm_req_t *r, acm_account_t *out)
 {
 	return acm_auth_account(r, acm_req_header(r, "X-Api-User"),

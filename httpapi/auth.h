@@ -37,6 +37,11 @@ int acm_auth_account(acm_req_t *r, const char *user, const char *key, acm_accoun
 /* The same with the request's X-Api-User and X-Api-Key headers. */
 int acm_auth_headers(acm_req_t *r, acm_account_t *out);
 
+/* Stamp op with the credentials acm_auth_account just accepted for acc, so
+ * that the committer refuses it if the key changes, or the account is
+ * disabled or deleted, before it commits (see acm_op_cred_t). */
+void acm_auth_stamp(acm_req_t *r, const acm_account_t *acc, acm_op_t *op);
+
 /* The worker pool and failure table behind the bcrypt checks, one per
  * server (the HTTP thread's). ACM_OK, -ENOMEM or a thread error. Free
  * (NULL is a no-op) once no request is parked: it waits for checks

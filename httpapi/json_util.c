@@ -235,10 +235,17 @@ int acm_uuid_parse_go(const char *s, size_t len, char out[ACM_UUID_LEN + 1])
 			if (!hex_byte(s + at[i], &b[i]))
 				return ACM_EMALF;
 	}
-	snprintf(out, ACM_UUID_LEN + 1,
-	         "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-	         b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11],
-	         b[12], b[13], b[14], b[15]);
+	/* By hand: every authenticated request comes through here, and a
+	 * batch does a thousand times. */
+	static const char hex[] = "0123456789abcdef";
+	char *o = out;
+	for (size_t i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			*o++ = '-';
+		*o++ = hex[b[i] >> 4];
+		*o++ = hex[b[i] & 15];
+	}
+	*o = '\0';
 	return ACM_OK;
 }
 

@@ -51,6 +51,7 @@ static void queue_push(acm_req_t *r, const acm_account_t *acc, const char *txt)
 	if (!(w = acm_write_new(r, ACM_OP_TXT_PUSH, actor)))
 		return;
 	w->compat = true;
+	acm_auth_stamp(r, acc, &w->op);
 	snprintf(w->op.subdomain, sizeof(w->op.subdomain), "%s", acc->subdomain);
 	memcpy(w->op.value, txt, ACM_ACME_TXT_LEN);
 	w->op.len = ACM_ACME_TXT_LEN;

@@ -55,6 +55,9 @@ int acm_store_status(int rc, const char **code)
 	case ACM_EBADNAME:
 		*code = "bad_request";
 		return 400;
+	case ACM_ECREDS:
+		*code = "forbidden";
+		return 401;
 	case ACM_ESTOREFULL:
 	case ACM_EACCOUNTCAP:
 	case -ENOSPC:
@@ -178,8 +181,13 @@ static void write_failed(acm_req_t *r, acm_write_t *w, int rc)
 		return;
 	}
 	status = store_failure(rc, &code);
-	acm_reply_acmedns_error(r, status == 507 || status == 503 ? status : 500,
-	                        status == 507 ? code : "db_error");
+	/* Credentials that stopped holding before the commit: the refusal
+	 * acme-dns gives bad credentials. */
+	if (rc == ACM_ECREDS)
+		acm_reply_acmedns_error(r, 401, "forbidden");
+	else
+		acm_reply_acmedns_error(r, status == 507 || status == 503 ? status : 500,
+		                        status == 507 ? code : "db_error");
 }
 
 static void write_done(acm_req_t *r, acm_op_t *ops)

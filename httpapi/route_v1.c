@@ -7,12 +7,15 @@
  * zone serial it produced.
  */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 
 #include "httpapi/auth.h"
+#include "httpapi/batch_scan.h"
 #include "httpapi/json_util.h"
 #include "httpapi/route_util.h"
 #include "lib/clock.h"
@@ -153,17 +156,23 @@ static bool json_values(acm_req_t *r, json_t *obj, uint64_t expires, acm_op_t *o
  * for add, remove and push, "values" for replace, "expires_in" for all but
  * remove. push defaults to the acme-dns expiry and keeps txt_limit values.
  */
-static bool op_from_json(acm_req_t *r, json_t *obj, const char *sub, acm_op_t *op,
-                         v1_err_t *e)
+static void op_defaults(acm_req_t *r, const char *sub, acm_op_t *op, uint64_t now)
 {
 	const acm_http_settings_t *set = acm_req_settings(r);
-	uint64_t now = acm_expiry_now();
 
 	snprintf(op->subdomain, sizeof(op->subdomain), "%s", sub);
 	if (op->kind == ACM_OP_TXT_PUSH) {
 		op->keep = set->txt_limit;
 		op->expires = set->txt_expiry ? acm_expiry_after(now, set->txt_expiry) : 0;
 	}
+}
+
+static bool op_from_json(acm_req_t *r, json_t *obj, const char *sub, acm_op_t *op,
+                         v1_err_t *e)
+{
+	uint64_t now = acm_expiry_now();
+
+	op_defaults(r, sub, op, now);
 	if (op->kind != ACM_OP_TXT_REMOVE &&
 	    acm_field_expires(obj, now, &op->expires, e->message) != ACM_OK)
 		return refuse(e, 400, "bad_request", e->message);
@@ -212,6 +221,7 @@ static void txt_write(acm_req_t *r, acm_op_kind_t kind, acm_write_fn reply)
 	acm_account_actor(&acc, actor);
 	if (!(w = acm_write_new(r, kind, actor)))
 		return;
+	acm_auth_stamp(r, &acc, &w->op);
 	w->status = 200;
 	if (kind == ACM_OP_TXT_REMOVE) {
 		snprintf(w->op.subdomain, sizeof(w->op.subdomain), "%s", acc.subdomain);
@@ -358,57 +368,100 @@ static const struct {
 	{ "push", ACM_OP_TXT_PUSH, 200 },
 };
 
-/* Check one operation on its own and queue it; refusals go to res. */
-static void batch_one(acm_req_t *r, batch_t *b, json_t *obj, batch_res_t *res)
+/*
+ * What every operation goes through, whichever reader found its fields (f:
+ * op, username, key, subdomain): the caller's credentials, then its kind.
+ * The next op of b is initialised for it and *k is its batch_kinds entry;
+ * false when refused (res says why).
+ */
+static bool batch_start(acm_req_t *r, batch_t *b, const acm_batch_item_t *f,
+                        batch_res_t *res, acm_account_t *acc, size_t *k)
 {
-	const char *user = NULL, *key = NULL, *sub = NULL, *kind = NULL;
-	size_t len;
-	acm_account_t acc;
 	char actor[ACM_ACTOR_MAX];
 	acm_op_t *op = &b->ops[b->nops];
+
+	if (!check_caller(r, f->username, f->key, f->subdomain, acc, &res->err))
+		return false;
+	for (*k = 0; *k < sizeof(batch_kinds) / sizeof(batch_kinds[0]); (*k)++)
+		if (strcmp(f->op, batch_kinds[*k].name) == 0)
+			break;
+	if (*k == sizeof(batch_kinds) / sizeof(batch_kinds[0]))
+		return refuse(&res->err, 400, "bad_request", "op must be add, remove, set or push");
+	acm_account_actor(acc, actor);
+	acm_op_init(r, op, batch_kinds[*k].kind, actor);
+	acm_auth_stamp(r, acc, op);
+	return true;
+}
+
+/* The op batch_start began is complete: queue it. */
+static void batch_queue(batch_t *b, batch_res_t *res, size_t k)
+{
+	res->ok_status = batch_kinds[k].ok_status;
+	res->op = &b->ops[b->nops];
+	b->nops++;
+}
+
+/* Check one decoded operation on its own and queue it; refusals go to res. */
+static void batch_one(acm_req_t *r, batch_t *b, json_t *obj, batch_res_t *res)
+{
+	acm_batch_item_t f = { 0 };
+	size_t len, k;
+	acm_account_t acc;
 	v1_err_t *e = &res->err;
-	size_t k;
 
 	if (!json_is_object(obj)) {
 		refuse(e, 400, "bad_request", "an operation must be an object");
 		return;
 	}
-	if (acm_field_str(obj, "username", false, &user, &len, e->message) != ACM_OK ||
-	    acm_field_str(obj, "key", false, &key, &len, e->message) != ACM_OK ||
-	    acm_field_str(obj, "subdomain", false, &sub, &len, e->message) != ACM_OK ||
-	    acm_field_str(obj, "op", true, &kind, &len, e->message) != ACM_OK) {
+	if (acm_field_str(obj, "username", false, &f.username, &len, e->message) != ACM_OK ||
+	    acm_field_str(obj, "key", false, &f.key, &len, e->message) != ACM_OK ||
+	    acm_field_str(obj, "subdomain", false, &f.subdomain, &len, e->message) != ACM_OK ||
+	    acm_field_str(obj, "op", true, &f.op, &len, e->message) != ACM_OK) {
 		refuse(e, 400, "bad_request", e->message);
 		return;
 	}
-	if (!check_caller(r, user, key, sub, &acc, e))
-		return;
-	for (k = 0; k < sizeof(batch_kinds) / sizeof(batch_kinds[0]); k++)
-		if (strcmp(kind, batch_kinds[k].name) == 0)
-			break;
-	if (k == sizeof(batch_kinds) / sizeof(batch_kinds[0])) {
-		refuse(e, 400, "bad_request", "op must be add, remove, set or push");
-		return;
-	}
-	acm_account_actor(&acc, actor);
-	acm_op_init(r, op, batch_kinds[k].kind, actor);
-	if (!op_from_json(r, obj, acc.subdomain, op, e))
-		return;
-	res->ok_status = batch_kinds[k].ok_status;
-	res->op = op;
-	b->nops++;
+	if (batch_start(r, b, &f, res, &acc, &k) &&
+	    op_from_json(r, obj, acc.subdomain, &b->ops[b->nops], e))
+		batch_queue(b, res, k);
 }
 
-static json_t *batch_result(acm_req_t *r, const batch_res_t *res)
+/* The same for an operation the quick reader found (see batch_scan.h). */
+static void batch_one_scanned(acm_req_t *r, batch_t *b, const acm_batch_item_t *f,
+                              batch_res_t *res)
 {
-	char buf[ACM_STORE_MSG_MAX];
+	acm_account_t acc;
+	acm_op_t *op = &b->ops[b->nops];
+	uint64_t now = acm_expiry_now();
+	size_t k;
+
+	if (!batch_start(r, b, f, res, &acc, &k))
+		return;
+	op_defaults(r, acc.subdomain, op, now);
+	if (op->kind != ACM_OP_TXT_REMOVE && f->expires_in)
+		op->expires = acm_expiry_after(now, f->expires_in);
+	/* A "set" here has no "values" (the reader declines them): refused
+	 * as the decoded one is. */
+	if (op->kind == ACM_OP_TXT_REPLACE ? json_values(r, NULL, op->expires, op, &res->err)
+	                                   : take_value(op, f->value, f->value_len, &res->err))
+		batch_queue(b, res, k);
+}
+
+/* One result as JSON text (malloc'd), or NULL when out of memory. A
+ * success is {"status":NNN}, written as is; a refusal carries a code and
+ * a message to escape, which jansson writes. */
+static char *batch_result(acm_req_t *r, const batch_res_t *res)
+{
+	char buf[ACM_STORE_MSG_MAX], ok[24];
 	const char *code = res->err.code;
 	const char *message = res->err.message[0] ? res->err.message : NULL;
 	int status = res->err.status;
 	json_t *o;
 
 	if (res->op && res->op->result == ACM_OK) {
-		status = res->ok_status;
-	} else if (res->op) {
+		snprintf(ok, sizeof(ok), "{\"status\":%d}", res->ok_status);
+		return strdup(ok);
+	}
+	if (res->op) {
 		status = acm_store_status(res->op->result, &code);
 		message = acm_store_message(r, res->op->result, buf);
 	}
@@ -418,18 +471,57 @@ static json_t *batch_result(acm_req_t *r, const batch_res_t *res)
 		json_object_set_new(o, "error", json_string(code));
 	if (code && message)
 		json_object_set_new(o, "message", json_string(message));
-	return o;
+	char *text = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return text;
 }
 
+/* Append text (freed here) and then tail to the reply in *out. */
+static bool reply_append(char **out, size_t *len, size_t *cap, char *text, const char *tail)
+{
+	size_t n = text ? strlen(text) : 0, t = strlen(tail);
+
+	if (text && n + t > *cap - *len) {
+		size_t grown = 2 * *cap + n + t;
+		char *p = realloc(*out, grown);
+		if (p) {
+			*out = p;
+			*cap = grown;
+		}
+	}
+	if (!text || n + t > *cap - *len) {
+		free(text);
+		return false;
+	}
+	memcpy(*out + *len, text, n);
+	memcpy(*out + *len + n, tail, t);
+	*len += n + t;
+	free(text);
+	return true;
+}
+
+/* {"serial":N,"results":[...]}, as jansson would write it, built as text:
+ * a tree of a thousand results and its dump cost more than the rest of
+ * the reply. */
 static void batch_reply(acm_req_t *r, batch_t *b, uint32_t serial)
 {
-	json_t *results = json_array();
+	size_t len, cap = 64 + 16 * b->n;
+	char *out = malloc(cap);
+	bool ok = out != NULL;
 
-	for (size_t i = 0; results && i < b->n; i++)
-		json_array_append_new(results, batch_result(r, &b->res[i]));
 	acm_reply_serial(r, serial);
-	acm_reply_json(r, 200, json_pack("{s:I, s:o}", "serial", (json_int_t)serial,
-	                                 "results", results));
+	if (ok)
+		len = (size_t)snprintf(out, cap, "{\"serial\":%" PRIu32 ",\"results\":[", serial);
+	for (size_t i = 0; ok && i < b->n; i++)
+		ok = reply_append(&out, &len, &cap, batch_result(r, &b->res[i]),
+		                  i + 1 < b->n ? "," : "]}");
+	if (ok && b->n == 0)
+		ok = reply_append(&out, &len, &cap, strdup(""), "]}");
+	if (ok)
+		acm_reply_raw(r, 200, "application/json", out, len);
+	else
+		acm_reply_error(r, 500, "out_of_memory", NULL);
+	free(out);
 }
 
 static void batch_done(acm_req_t *r, acm_op_t *ops)
@@ -477,13 +569,38 @@ static void batch_submit(acm_req_t *r, batch_t *b)
 		acm_reply_store_error(r, rc);
 }
 
+/* The common shape of a batch, read without jansson (batch_scan.h); false
+ * when the body is not of it, and nothing was done. */
+static bool batch_scanned(acm_req_t *r)
+{
+	size_t len, n, max = acm_req_settings(r)->batch_max;
+	const uint8_t *body = acm_req_body(r, &len);
+	/* An operation the reader takes is at least {"op":"","value":""}. */
+	size_t fits = len / 20 + 1 < max ? len / 20 + 1 : max;
+	char *text = acm_req_alloc(r, len + 1);
+	acm_batch_item_t *items = acm_req_alloc(r, (fits ? fits : 1) * sizeof(*items));
+	batch_t *b;
+
+	if (!text || !items || len == 0)
+		return false;
+	memcpy(text, body, len);
+	if (!acm_batch_scan(text, len, items, fits, &n) || !(b = batch_new(r, n)))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		batch_one_scanned(r, b, &items[i], &b->res[i]);
+	/* Parked for a bcrypt check: all of it runs again afterwards. */
+	if (!acm_req_parked(r))
+		batch_submit(r, b);
+	return true;
+}
+
 static void route_batch(acm_req_t *r)
 {
-	json_t *body = acm_v1_body(r, false), *list, *obj;
+	json_t *body, *list, *obj;
 	batch_t *b;
 	size_t i;
 
-	if (!body)
+	if (batch_scanned(r) || !(body = acm_v1_body(r, false)))
 		return;
 	list = json_object_get(body, "operations");
 	if (!json_is_array(list)) {

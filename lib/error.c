@@ -30,6 +30,7 @@ static const char *const own_errors[] = {
 	[ACM_EREMAP - ACM_ERROR] = "another process grew the store past this process's store.max_size (restart to map it whole)",
 	[ACM_ETRUNCATED - ACM_ERROR] = "store data file is truncated",
 	[ACM_EDAMAGED - ACM_ERROR] = "store data file is damaged (bad LMDB meta page)",
+	[ACM_ECREDS - ACM_ERROR] = "the account's key was changed or the account disabled since the credentials were checked",
 };
 
 const char *acm_strerror(int code)

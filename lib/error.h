@@ -34,6 +34,7 @@ enum {
 	ACM_EREMAP,          /* another process grew the store's map past this process's */
 	ACM_ETRUNCATED,      /* the store's data file is shorter than its pages */
 	ACM_EDAMAGED,        /* the store's data file is not a sound LMDB file */
+	ACM_ECREDS,          /* the account's key or state changed since its credentials were checked */
 	ACM_ERROR_LAST
 };
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * The account record codec (see account.h): acm_account_t to and from the
- * stored JSON, the checks an account passes before it is stored, and the
+ * The account record codec (see account.h): the JSON form of the record
+ * (read from stores written before the binary form, account_bin.c), the
+ * dispatch between the two, the checks an account passes before it is stored, and the
  * account's TSIG key.
  */
 #include <errno.h>
@@ -75,7 +76,7 @@ static json_t *account_to_json(const acm_account_t *acc)
 	return o;
 }
 
-int acm_account_encode(const acm_account_t *acc, char **text)
+int acm_account_encode_json(const acm_account_t *acc, char **text)
 {
 	json_t *o = account_to_json(acc);
 	*text = o ? json_dumps(o, JSON_COMPACT) : NULL;
@@ -139,16 +140,23 @@ int acm_account_decode(const void *rec, size_t len, const char *label,
 {
 	if (strnlen(label, ACM_LABEL_MAX + 1) > ACM_LABEL_MAX)
 		return ACM_EBADNAME;
+	memset(out, 0, sizeof(*out));
+	strcpy(out->subdomain, label);
+	if (acm_account_rec_is_bin(rec, len))
+		return acm_account_decode_bin(rec, len, out);
 	json_t *o = json_loadb(rec, len, JSON_REJECT_DUPLICATES, NULL);
 	if (!json_is_object(o)) {
 		json_decref(o);
 		return ACM_ECORRUPT;
 	}
-	memset(out, 0, sizeof(*out));
-	strcpy(out->subdomain, label);
 	int rc = account_from_json(o, out);
 	json_decref(o);
 	return rc;
+}
+
+bool acm_account_rec_is_bin(const void *rec, size_t len)
+{
+	return len > 0 && *(const uint8_t *)rec == ACM_ACCOUNT_REC_V1;
 }
 
 int acm_account_tsig_key(const acm_account_t *acc, const uint8_t *apex, acm_tsig_key_t *out)

@@ -1,14 +1,18 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * Accounts: the in-memory account and the codec of the account record, the
- * value of the store's accounts database (a JSON object keyed by the
- * subdomain label, which is not repeated inside it). No LMDB, no logging.
+ * value of the store's accounts database keyed by the subdomain label
+ * (which is not repeated inside it). Records are written in a compact
+ * binary form whose first byte is its version (account_bin.c); stores from
+ * before it hold JSON objects, which are still read, and which a record's
+ * next write turns binary. No LMDB, no logging.
  *
  * Functions return ACM_OK or a negative code from lib/error.h.
  */
 #ifndef ACM_ACCOUNT_H
 #define ACM_ACCOUNT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -56,21 +60,44 @@ typedef struct {
  */
 int acm_account_check(const acm_account_t *acc, size_t *ulen);
 
+/* The first byte of a binary record: its version. A JSON record starts
+ * with '{' (or white space), never with a byte above 0x7f. */
+#define ACM_ACCOUNT_REC_V1 0x81
+/* The longest binary record (an account that passes acm_account_check). */
+#define ACM_ACCOUNT_REC_MAX (1 + (1 + ACM_USERNAME_MAX) + 4 + (1 + ACM_KEYHASH_MAX) + 1 + \
+                             ACM_ALLOWFROM_MAX * (1 + ACM_CIDR_MAX) + 8 + 8 + 4 + 1 + 1 + \
+                             ACM_TSIG_SECRET_MAX)
+
 /*
- * Encode acc as an account record (compact JSON, without the subdomain).
- * *text gets a NUL-terminated string from malloc that the caller frees.
- * ACM_OK or -ENOMEM.
+ * Encode acc (checked with acm_account_check) as a binary account record
+ * into buf (cap bytes; ACM_ACCOUNT_REC_MAX always do), without the
+ * subdomain; *len gets its size. ACM_OK or ACM_ESPACE.
  */
-int acm_account_encode(const acm_account_t *acc, char **text);
+int acm_account_encode(const acm_account_t *acc, uint8_t *buf, size_t cap, size_t *len);
+
+/*
+ * The record's JSON form, as stores wrote it before the binary one (and
+ * as tests make such stores). *text gets a NUL-terminated string from
+ * malloc that the caller frees. ACM_OK or -ENOMEM.
+ */
+int acm_account_encode_json(const acm_account_t *acc, char **text);
 
 /*
  * Decode the account record rec/len stored under label (at most
- * ACM_LABEL_MAX bytes, already lower case) into *out. ACM_OK, ACM_EBADNAME
- * for a label too long, or ACM_ECORRUPT if the record does not decode or
- * holds more than acm_account_t can (*out is then partly filled).
+ * ACM_LABEL_MAX bytes, already lower case) into *out, whichever its form.
+ * ACM_OK, ACM_EBADNAME for a label too long, or ACM_ECORRUPT if the record
+ * does not decode or holds more than acm_account_t can (*out is then
+ * partly filled).
  */
 int acm_account_decode(const void *rec, size_t len, const char *label,
                        acm_account_t *out);
+
+/* Whether a stored record is in the binary form (for acmensctl check-store). */
+bool acm_account_rec_is_bin(const void *rec, size_t len);
+
+/* The binary form's decoder, behind acm_account_decode: every field but
+ * the subdomain, into *out (zeroed by the caller). ACM_OK or ACM_ECORRUPT. */
+int acm_account_decode_bin(const void *rec, size_t len, acm_account_t *out);
 
 /*
  * The account's TSIG key, named <subdomain>.<apex> (apex: the zone's

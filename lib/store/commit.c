@@ -79,7 +79,10 @@ static bool terminated(const char *s, size_t cap)
 static int op_check(const acm_op_t *op)
 {
 	if (!terminated(op->actor, sizeof(op->actor)) ||
-	    !terminated(op->source, sizeof(op->source)))
+	    !terminated(op->source, sizeof(op->source)) ||
+	    !terminated(op->cred.account, sizeof(op->cred.account)) ||
+	    !terminated(op->cred.key_hash, sizeof(op->cred.key_hash)) ||
+	    !terminated(op->cred.key_sha, sizeof(op->cred.key_sha)))
 		return -EINVAL;
 	switch (op->kind) {
 	case ACM_OP_ACCOUNT_CREATE:
@@ -206,8 +209,33 @@ static int apply_expect(acm_wtxn_t *w, const acm_op_t *op)
 	return met ? ACM_OK : ACM_EUNMET;
 }
 
+static bool is_txt_op(acm_op_kind_t kind)
+{
+	return kind != ACM_OP_ACCOUNT_CREATE && kind != ACM_OP_ACCOUNT_UPDATE &&
+	       kind != ACM_OP_ACCOUNT_DELETE;
+}
+
+/* Do the credentials the submitter checked still hold, as this transaction
+ * sees the account? See acm_op_cred_t for why a compare is enough. */
+static int cred_check(acm_wtxn_t *w, const acm_op_cred_t *cred)
+{
+	acm_account_t cur;
+	int rc;
+
+	if ((rc = acm_wtxn_account_get(w, cred->account, &cur)) != ACM_OK)
+		return rc;
+	bool same = strcmp(cur.key_hash, cred->key_hash) == 0 ||
+	            (cur.key_scheme == ACM_KEY_SHA256 && strcmp(cur.key_hash, cred->key_sha) == 0);
+	return same && !(cur.flags & ACM_ACCOUNT_DISABLED) ? ACM_OK : ACM_ECREDS;
+}
+
 static int op_dispatch(acm_wtxn_t *w, const acm_op_t *op)
 {
+	if (op->cred.account[0] && is_txt_op(op->kind)) {
+		int rc = cred_check(w, &op->cred);
+		if (rc != ACM_OK)
+			return rc;
+	}
 	switch (op->kind) {
 	case ACM_OP_ACCOUNT_CREATE:
 		return acm_wtxn_account_create(w, &op->account);
@@ -232,7 +260,7 @@ static int op_dispatch(acm_wtxn_t *w, const acm_op_t *op)
 
 /*
  * The store's refusals (lib/store/store.h) leave the transaction usable; ERANGE is
- * the account check's refusal. Anything unknown counts as poisoning: that
+ * the account check's refusal, ECREDS the credentials'. Anything unknown counts as poisoning: that
  * costs one submission a retry at worst, while the opposite mistake would
  * fail the whole batch at commit.
  */
@@ -240,7 +268,8 @@ static bool is_refusal(int rc)
 {
 	return rc == ACM_EEXIST || rc == ACM_ENOTFOUND || rc == ACM_EFULL ||
 	       rc == ACM_EABSENT || rc == ACM_EBADVALUE || rc == ACM_EBADNAME ||
-	       rc == ACM_ERANGE || rc == ACM_EUNMET || rc == ACM_EACCOUNTCAP;
+	       rc == ACM_ERANGE || rc == ACM_EUNMET || rc == ACM_EACCOUNTCAP ||
+	       rc == ACM_ECREDS;
 }
 
 static const char *or_default(const char *s, const char *dflt)

@@ -9,7 +9,9 @@
  * inside one transaction: a batch is atomic in the sense that its
  * operations share one commit, but each operation succeeds or fails on its
  * own (see the refusals in lib/store/store.h) — unless the chain is submitted
- * atomic, when it is all or nothing.
+ * atomic, when it is all or nothing. A TXT op carrying credentials fails
+ * with ACM_ECREDS (or ACM_ENOTFOUND) if they no longer hold when it is
+ * applied (see acm_op_cred_t).
  */
 #ifndef ACM_COMMIT_H
 #define ACM_COMMIT_H
@@ -55,8 +57,27 @@ enum acm_op_fields {
 	ACM_FIELD_TSIG = 1u << 4,        /* tsig_alg, tsig_secret and its length */
 };
 
+/*
+ * The credentials a submitter checked before it queued an op on an
+ * account's behalf. Keys are hashed (and bcrypt run) off the committer,
+ * so between the check and the commit the key may be rotated, the account
+ * disabled or deleted by another request. The committer therefore reads
+ * the account as its transaction sees it and compares the stored key hash
+ * with the one the key matched: a string compare, never a hash. Either
+ * hash below is accepted: the one checked, or the SHA-256 of the key,
+ * which is what an imported account's bcrypt hash becomes when a request
+ * (this one, or a concurrent one) upgrades it. An op whose account has an
+ * empty name here is not checked (operators, UPDATE with TSIG).
+ */
+typedef struct {
+	char account[ACM_LABEL_MAX + 1];    /* the account's subdomain label */
+	char key_hash[ACM_KEYHASH_MAX + 1]; /* the stored hash the key matched */
+	char key_sha[65];                   /* hex SHA-256 of the key */
+} acm_op_cred_t;
+
 typedef struct acm_op {
 	acm_op_kind_t kind;
+	acm_op_cred_t cred;                 /* see acm_op_cred_t; TXT ops only */
 	unsigned fields;                    /* enum acm_op_fields, ACCOUNT_UPDATE only */
 	char actor[128];                    /* for the audit log, see acm_wtxn_set_actor */
 	char source[64];

@@ -5,6 +5,7 @@
  * libcrypt for accounts imported from acme-dns).
  */
 #include <crypt.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -72,12 +73,23 @@ int acm_password_new(char out[ACM_PASSWORD_LEN + 1])
 	return ACM_OK;
 }
 
+/* SHA-256 fetched once per process, as lib/dns/tsig.c does HMAC: a batch
+ * checks a thousand keys, and EVP_sha256() alone fetches it every time. */
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void sha256_fetch(void)
+{
+	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
 int acm_key_hash(const char *key, size_t len, char out[65])
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 
-	if (EVP_Digest(key, len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32)
+	pthread_once(&sha256_once, sha256_fetch);
+	if (!sha256_md || EVP_Digest(key, len, md, &mdlen, sha256_md, NULL) != 1 || mdlen != 32)
 		return ACM_ECRYPTO;
 	to_hex(md, mdlen, out);
 	return ACM_OK;

@@ -596,25 +596,27 @@ int store_trim(MDB_txn *txn, MDB_dbi dbi, size_t max)
 
 /* ---- the transaction's diff -------------------------------------------- */
 
-static int diff_reserve(acm_wtxn_t *w, size_t more)
+int store_reserve(void **buf, size_t *cap, size_t len, size_t more, size_t first)
 {
-	if (w->diff_cap - w->diff_len >= more)
+	if (*cap - len >= more)
 		return ACM_OK;
-	size_t cap = w->diff_cap ? w->diff_cap : 1024;
-	while (cap - w->diff_len < more)
-		cap *= 2;
-	uint8_t *p = realloc(w->diff, cap);
+	size_t grown = *cap ? *cap : first;
+	while (grown - len < more)
+		grown *= 2;
+	void *p = realloc(*buf, grown);
 	if (!p)
 		return -ENOMEM;
-	w->diff = p;
-	w->diff_cap = cap;
+	*buf = p;
+	*cap = grown;
 	return ACM_OK;
 }
 
 int store_diff_add(acm_wtxn_t *w, uint8_t op, const uint8_t *owner, size_t olen,
                    const acm_txt_ent_t *t)
 {
-	int rc = diff_reserve(w, 1 + olen + 2 + 1 + t->len);
+	void *diff = w->diff;
+	int rc = store_reserve(&diff, &w->diff_cap, w->diff_len, 1 + olen + 2 + 1 + t->len, 1024);
+	w->diff = diff;
 	if (rc != ACM_OK)
 		return rc;
 	uint8_t *p = w->diff + w->diff_len;

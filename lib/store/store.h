@@ -218,7 +218,8 @@ void acm_wtxn_set_audit(acm_wtxn_t *w, bool on);
  * says; the members of detail (a JSON object, taken over even on failure)
  * are added to it, and a "change" string among them is what acmensctl
  * audit prints as its detail. It alone makes the commit store something.
- * ACM_OK, -EINVAL if detail is not an object, or -ENOMEM.
+ * ACM_OK, -EINVAL if detail is not an object or has a "serial" (the
+ * commit's own member), or -ENOMEM.
  */
 struct json_t;
 int acm_wtxn_audit_note(acm_wtxn_t *w, const char *action, struct json_t *detail);

@@ -45,13 +45,13 @@ static int account_check(const acm_wtxn_t *w, const acm_account_t *acc, store_na
 static int account_put(acm_wtxn_t *w, const acm_account_t *acc, const store_name_t *n,
                        unsigned flags)
 {
-	char *text;
-	int rc = acm_account_encode(acc, &text);
+	uint8_t rec[ACM_ACCOUNT_REC_MAX];
+	size_t len;
+	int rc = acm_account_encode(acc, rec, sizeof(rec), &len);
 	if (rc != ACM_OK)
 		return rc;
-	MDB_val k = store_val(n->label, strlen(n->label)), v = store_val(text, strlen(text));
+	MDB_val k = store_val(n->label, strlen(n->label)), v = store_val(rec, len);
 	rc = store_err(mdb_put(w->txn, w->s->accounts, &k, &v, flags));
-	free(text);
 	if (rc == ACM_OK)
 		rc = store_bump_accounts_gen(w->txn, w->s->meta, n->label);
 	return rc;

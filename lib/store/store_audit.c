@@ -5,6 +5,8 @@
  * lead to is known, trimmed to audit_max and audit_max_age, and listed.
  */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -16,32 +18,131 @@
 #include "lib/store/store_int.h"
 #include "lib/dns/wire.h"
 
-static json_t *values_json(const acm_txt_set_t *set)
+/*
+ * The records a transaction queued, as JSON text without the closing
+ * brace: the commit appends the serial, which only it knows. One buffer
+ * for them all, so that a batch of thousands of writes costs a few
+ * allocations instead of a JSON tree per record.
+ */
+struct store_audit_q {
+	char *text;
+	size_t len, cap;
+	size_t *ends;               /* ends[i]: where record i's text ends */
+	size_t n, ends_cap;
+};
+
+static bool q_reserve(struct store_audit_q *q, size_t more)
 {
-	json_t *a = json_array();
-	for (unsigned i = 0; a && i < set->n; i++) {
-		const acm_txt_ent_t *t = &set->e[i];
-		if (json_array_append_new(a, json_stringn((const char *)t->val, t->len))) {
-			json_decref(a);
-			return NULL;
-		}
-	}
-	return a;
+	void *text = q->text;
+	int rc = store_reserve(&text, &q->cap, q->len, more, 4096);
+	q->text = text;
+	return rc == ACM_OK;
 }
 
-static int audit_put(acm_wtxn_t *w, json_t *rec, uint64_t seq, uint32_t serial)
+static void q_raw(struct store_audit_q *q, const char *s, size_t n)
 {
+	memcpy(q->text + q->len, s, n);
+	q->len += n;
+}
+
+/* The longest text q_str writes for n bytes: every byte as \u00XX. */
+#define STR_MAX(n) (6 * (n) + 2)
+
+/* A JSON string as jansson writes it (JSON_COMPACT): quote and backslash
+ * escaped, control characters as \b \f \n \r \t or \u00XX. Audit text
+ * is ASCII (actors and sources are kept printable, values and labels are);
+ * any other byte is written as \u00XX rather than as invalid UTF-8. */
+static void q_str(struct store_audit_q *q, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char *o = q->text + q->len;
+
+	*o++ = '"';
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+			*o++ = (char)c;
+			continue;
+		}
+		const char *esc = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : c == '\b' ? "\\b" :
+		                  c == '\f' ? "\\f" : c == '\n' ? "\\n" : c == '\r' ? "\\r" :
+		                  c == '\t' ? "\\t" : NULL;
+		if (esc) {
+			*o++ = esc[0];
+			*o++ = esc[1];
+		} else if (c == 0x7f) {
+			*o++ = (char)c;          /* as jansson writes it */
+		} else {
+			memcpy(o, "\\u00", 4);
+			o[4] = hex[c >> 4];
+			o[5] = hex[c & 15];
+			o += 6;
+		}
+	}
+	*o++ = '"';
+	q->len = (size_t)(o - q->text);
+}
+
+static size_t set_text_max(const acm_txt_set_t *set)
+{
+	size_t n = 2;
+	for (unsigned i = 0; i < set->n; i++)
+		n += STR_MAX(set->e[i].len) + 1;
+	return n;
+}
+
+static void q_set(struct store_audit_q *q, const acm_txt_set_t *set)
+{
+	q_raw(q, "[", 1);
+	for (unsigned i = 0; i < set->n; i++) {
+		if (i)
+			q_raw(q, ",", 1);
+		q_str(q, (const char *)set->e[i].val, set->e[i].len);
+	}
+	q_raw(q, "]", 1);
+}
+
+/* A field "name":"text" after the first. */
+static void q_field(struct store_audit_q *q, const char *name, const char *text)
+{
+	q_raw(q, ",\"", 2);
+	q_raw(q, name, strlen(name));
+	q_raw(q, "\":", 2);
+	q_str(q, text, strlen(text));
+}
+
+static int q_end(struct store_audit_q *q)
+{
+	if (q->n == q->ends_cap) {
+		size_t cap = q->ends_cap ? 2 * q->ends_cap : 256;
+		size_t *e = realloc(q->ends, cap * sizeof(*e));
+		if (!e)
+			return -ENOMEM;
+		q->ends = e;
+		q->ends_cap = cap;
+	}
+	q->ends[q->n++] = q->len;
+	return ACM_OK;
+}
+
+static int audit_put(acm_wtxn_t *w, size_t i, uint64_t seq, uint32_t serial)
+{
+	struct store_audit_q *q = w->audit;
+	size_t from = i ? q->ends[i - 1] : 0, n = q->ends[i] - from;
+	char tail[32];
+	int tn = snprintf(tail, sizeof(tail), ",\"serial\":%" PRIu32 "}", serial);
+	char *rec = malloc(n + (size_t)tn);
 	uint8_t key[8];
-	if (json_object_set_new(rec, "serial", json_integer(serial)))
+
+	if (!rec)
 		return -ENOMEM;
-	char *text = json_dumps(rec, JSON_COMPACT);
-	if (!text)
-		return -ENOMEM;
+	memcpy(rec, q->text + from, n);
+	memcpy(rec + n, tail, (size_t)tn);
 	acm_put_u64(key, seq);
-	MDB_val k = store_val(key, 8), v = store_val(text, strlen(text));
+	MDB_val k = store_val(key, 8), v = store_val(rec, n + (size_t)tn);
 	/* Sequences only grow: appending fills pages instead of splitting them. */
 	int rc = store_err(mdb_put(w->txn, w->s->audit, &k, &v, MDB_APPEND));
-	free(text);
+	free(rec);
 	return rc;
 }
 
@@ -86,13 +187,13 @@ static int audit_trim_age(acm_wtxn_t *w)
 
 static int audit_flush(acm_wtxn_t *w, uint32_t serial)
 {
-	size_t n = json_array_size(w->audit);
+	size_t n = w->audit ? w->audit->n : 0;
 	uint64_t seq;
 	if (n == 0)
 		return ACM_OK;
 	int rc = store_next_seq(w->txn, w->s->audit, &seq);
 	for (size_t i = 0; rc == ACM_OK && i < n; i++)
-		rc = audit_put(w, json_array_get(w->audit, i), seq + i, serial);
+		rc = audit_put(w, i, seq + i, serial);
 	if (rc == ACM_OK)
 		rc = store_trim(w->txn, w->s->audit, w->s->audit_max);
 	return rc == ACM_OK ? audit_trim_age(w) : rc;
@@ -100,19 +201,26 @@ static int audit_flush(acm_wtxn_t *w, uint32_t serial)
 
 static void audit_release(acm_wtxn_t *w)
 {
-	json_decref(w->audit);
+	if (w->audit) {
+		free(w->audit->text);
+		free(w->audit->ends);
+		free(w->audit);
+	}
 	w->audit = NULL;
 }
 
 static size_t audit_count(const acm_wtxn_t *w)
 {
-	return json_array_size(w->audit);
+	return w->audit ? w->audit->n : 0;
 }
 
 static void audit_truncate(acm_wtxn_t *w, size_t n)
 {
-	while (json_array_size(w->audit) > n)
-		json_array_remove(w->audit, json_array_size(w->audit) - 1);
+	struct store_audit_q *q = w->audit;
+	if (!q || q->n <= n)
+		return;
+	q->n = n;
+	q->len = n ? q->ends[n - 1] : 0;
 }
 
 /* The commit writes the queued records once it knows their serial. */
@@ -123,37 +231,59 @@ static const store_queue_t audit_queue = {
 	.release = audit_release,
 };
 
+/* The queue, begun with the transaction's first record. */
+static struct store_audit_q *audit_q(acm_wtxn_t *w)
+{
+	if (!w->audit)
+		w->audit = calloc(1, sizeof(*w->audit));
+	if (w->audit)
+		w->queue = &audit_queue;
+	return w->audit;
+}
+
+/* The fields every record starts with, "{" to "subdomain". */
+static void q_head(struct store_audit_q *q, const acm_wtxn_t *w, const char *action,
+                   const char *subdomain)
+{
+	char num[32];
+	int n = snprintf(num, sizeof(num), "{\"time\":%lld", (long long)time(NULL));
+
+	q_raw(q, num, (size_t)n);
+	q_field(q, "actor", w->actor);
+	q_field(q, "source", w->source);
+	q_field(q, "action", action);
+	q_field(q, "subdomain", subdomain);
+}
+
+/* The record's text, key for key in the order it always had:
+ * time, actor, source, action, subdomain, before, after, then change and
+ * name when there are. */
 int store_audit_add(acm_wtxn_t *w, const char *action, const store_name_t *n,
                     const char *change, const acm_txt_set_t *before,
                     const acm_txt_set_t *after)
 {
-	const char *label = n->label;
+	struct store_audit_q *q;
 	if (w->audit_off)
 		return ACM_OK;
-	if (!w->audit && !(w->audit = json_array()))
+	size_t max = 160 + STR_MAX(strlen(w->actor)) + STR_MAX(strlen(w->source)) +
+	             STR_MAX(strlen(action)) + STR_MAX(strlen(n->label)) +
+	             set_text_max(before) + set_text_max(after) +
+	             (change ? 16 + STR_MAX(strlen(change)) : 0) +
+	             STR_MAX(sizeof(ACM_CHALLENGE_LABEL)) + 16;
+	if (!(q = audit_q(w)) || !q_reserve(q, max))
 		return -ENOMEM;
-	w->queue = &audit_queue;
-	/* "o" hands over the arrays even when packing fails. */
-	json_t *rec = json_pack("{s:I, s:s, s:s, s:s, s:s, s:o, s:o}",
-	                        "time", (json_int_t)time(NULL),
-	                        "actor", w->actor,
-	                        "source", w->source,
-	                        "action", action,
-	                        "subdomain", label,
-	                        "before", values_json(before),
-	                        "after", values_json(after));
-	if (rec && change && json_object_set_new(rec, "change", json_string(change))) {
-		json_decref(rec);
-		rec = NULL;
-	}
+	q_head(q, w, action, n->label);
+	q_raw(q, ",\"before\":", 10);
+	q_set(q, before);
+	q_raw(q, ",\"after\":", 9);
+	q_set(q, after);
+	if (change)
+		q_field(q, "change", change);
 	/* Values at the challenge name are the account's too: same subdomain,
 	 * and the name says where they were. */
-	if (rec && n->challenge &&
-	    json_object_set_new(rec, "name", json_string(ACM_CHALLENGE_LABEL))) {
-		json_decref(rec);
-		rec = NULL;
-	}
-	return json_array_append_new(w->audit, rec) ? -ENOMEM : ACM_OK;
+	if (n->challenge)
+		q_field(q, "name", ACM_CHALLENGE_LABEL);
+	return q_end(q);
 }
 
 void acm_wtxn_set_audit(acm_wtxn_t *w, bool on)
@@ -161,30 +291,44 @@ void acm_wtxn_set_audit(acm_wtxn_t *w, bool on)
 	w->audit_off = !on;
 }
 
+/* Copy a record built by jansson into the queue, without its closing
+ * brace (the serial goes there). */
+static int q_json(struct store_audit_q *q, json_t *rec)
+{
+	char *text = json_dumps(rec, JSON_COMPACT);
+	size_t n = text ? strlen(text) : 0;
+	int rc = -ENOMEM;
+
+	if (n >= 2 && text[n - 1] == '}' && q_reserve(q, n)) {
+		q_raw(q, text, n - 1);
+		rc = q_end(q);
+	}
+	free(text);
+	return rc;
+}
+
 int acm_wtxn_audit_note(acm_wtxn_t *w, const char *action, json_t *detail)
 {
+	struct store_audit_q *q;
 	json_t *rec;
+	int rc;
 
-	if (!json_is_object(detail)) {
+	if (!json_is_object(detail) || json_object_get(detail, "serial")) {
 		json_decref(detail);
 		return -EINVAL;
 	}
-	if (!w->audit && !(w->audit = json_array())) {
+	if (!(q = audit_q(w))) {
 		json_decref(detail);
 		return -ENOMEM;
 	}
-	w->queue = &audit_queue;
 	/* "subdomain" stays a string: a listing for one account reads it. */
 	rec = json_pack("{s:I, s:s, s:s, s:s, s:s, s:[], s:[]}", "time", (json_int_t)time(NULL),
 	                "actor", w->actor, "source", w->source, "action", action,
 	                "subdomain", "", "before", "after");
-	if (!rec || json_object_update(rec, detail)) {
-		json_decref(rec);
-		json_decref(detail);
-		return -ENOMEM;
-	}
+	rc = !rec || json_object_update(rec, detail) ? -ENOMEM : q_json(q, rec);
+	json_decref(rec);
 	json_decref(detail);
-	return json_array_append_new(w->audit, rec) ? -ENOMEM : ACM_OK;
+	return rc;
 }
 
 /* ---- listing ------------------------------------------------------------ */

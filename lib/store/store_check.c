@@ -62,6 +62,8 @@ static int check_account(const MDB_val *k, const MDB_val *v, void *p)
 		problem(c, k, "the key is not a subdomain label");
 	else if (acm_account_decode(v->mv_data, v->mv_size, label, &acc) != ACM_OK)
 		problem(c, k, "the account record does not decode");
+	else if (!acm_account_rec_is_bin(v->mv_data, v->mv_size))
+		c->out->accounts_json++;
 	return 0;
 }
 

@@ -14,6 +14,7 @@
 typedef struct {
 	size_t problems;        /* records (or the file) found wrong */
 	size_t accounts, rrsets, values, journal, audit;   /* records read */
+	size_t accounts_json;   /* account records still in the JSON form (see account.h) */
 	uint64_t file_bytes;    /* size of data.mdb */
 	uint64_t used_bytes;    /* (last page in use + 1) * page size */
 	uint32_t schema;        /* the layout version recorded; 0: none */

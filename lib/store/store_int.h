@@ -62,8 +62,8 @@ struct acm_wtxn {
 	size_t diff_len, diff_cap;
 	acm_txt_set_t old, cur;     /* scratch for one operation: before, after */
 	const struct store_queue *queue;   /* a part's queued work, see below */
-	struct json_t *audit;       /* store_audit.c's records waiting for the
-	                               commit's serial */
+	struct store_audit_q *audit;   /* store_audit.c's records waiting for
+	                                  the commit's serial */
 	char actor[STORE_ACTOR_MAX + 1];
 	char source[STORE_SOURCE_MAX + 1];
 	bool audit_off;             /* see acm_wtxn_set_audit */
@@ -92,6 +92,10 @@ typedef struct store_queue {
 } store_queue_t;
 
 /* ---- store.c: the core ---------------------------------------------------- */
+
+/* Make room for more bytes after the len used of *buf (*cap allocated,
+ * first when nothing is yet), doubling. ACM_OK or -ENOMEM (*buf kept). */
+int store_reserve(void **buf, size_t *cap, size_t len, size_t more, size_t first);
 
 /* The one place where LMDB codes enter the acmens error space. */
 int store_err(int rc);

@@ -4,6 +4,7 @@
 (run once; the fuzzer adds the inputs it finds interesting next to them).
 The key, the clock and the NOTIFY ID are those of tests/fuzz/fixture.h, so
 the signed seeds verify in the targets: make_seeds.py [CORPUS_ROOT]."""
+import base64
 import hashlib
 import os
 import sys
@@ -174,7 +175,36 @@ def soa_probe_seeds():
     return replies() + [bytes.fromhex("abcd8000000000000000000000")[:12]]
 
 
-TARGETS = {"query": query_seeds, "update": update_seeds, "tsig": tsig_seeds,
+def account_record(user, scheme, key_hash, allowfrom, created, updated, flags, tsig=None):
+    """A binary account record, version 1 (lib/store/account_bin.c)."""
+    def text(t):
+        return bytes([len(t)]) + t.encode()
+    rec = b"\x81" + text(user) + scheme.to_bytes(4, "big") + text(key_hash)
+    rec += bytes([len(allowfrom)]) + b"".join(text(a) for a in allowfrom)
+    rec += created.to_bytes(8, "big") + updated.to_bytes(8, "big") + flags.to_bytes(4, "big")
+    if not tsig:
+        return rec + b"\0"
+    return rec + bytes([tsig[0], len(tsig[1])]) + tsig[1]
+
+
+def account_seeds():
+    user = "d420c923-bbd7-4056-ab64-c3ca54c9b3cf"
+    sha = hashlib.sha256(b"k" * 40).hexdigest()
+    bcrypt = "$2a$10$" + "a" * 53
+    old = ('{"username":"%s","key_scheme":1,"key_hash":"%s","allowfrom":["192.0.2.0/24"],'
+           '"created":1767225600,"updated":1767225601,"flags":0}' % (user, sha))
+    return [
+        account_record(user, 1, sha, [], NOW, NOW, 0),
+        account_record(user, 2, bcrypt, ["192.0.2.0/24", "2001:db8::/32"], NOW, NOW + 1, 1),
+        account_record(user, 1, sha, ["10.0.0.1"], NOW, NOW, 0, (3, bytes(range(64)))),
+        account_record(user, 1, sha, [], NOW, NOW, 0, (1, bytes(32)))[:-5],
+        old.encode(),
+        old[:-1].encode() + b',"tsig":{"algorithm":"hmac-sha256","secret":"' +
+        base64.b64encode(bytes(32)) + b'"}}',
+    ]
+
+
+TARGETS = {"account": account_seeds, "query": query_seeds, "update": update_seeds, "tsig": tsig_seeds,
            "soa_probe": soa_probe_seeds}
 
 root = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "corpus")

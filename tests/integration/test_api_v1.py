@@ -676,6 +676,78 @@ def test_batch_all_refused_changes_nothing(api):
     snap.check()
 
 
+def batch_of_each_refusal(api):
+    """Operations in the shape batch clients send (flat objects of strings),
+    one of each outcome, on two fresh accounts; and what they leave."""
+    a, b = api.register(), api.register()
+    assert add(api, a, "dup").status_code == 201
+    ops = [op(a, "add", value="ok1", subdomain=a["subdomain"]),
+           dict(op(a, "add", value="bad-creds"), key=b["password"]),
+           op(a, "add", value="dup"),
+           op(a, "add", value="x", subdomain=b["subdomain"]),
+           op(a, "add", value=""),
+           op(a, "add", value="x" * 256),
+           op(b, "remove", value="absent"),
+           op(a, "frobnicate", value="x"),
+           op(b, "set", value="no-values"),
+           op(b, "add", value="ok2", expires_in=600),
+           op(b, "push", value="LPsIwTo7o8BoG0-vjCyGQGBWSVIPxI-i_X336eUOQZo"),
+           dict(op(a, "add", value="no-user"), username="nobody"),
+           op(a, "remove", value="dup")]
+    return a, b, ops
+
+
+def test_batch_quick_reader_matches_decoder(api):
+    """The common body shape is read without a JSON tree; the same
+    operations in a body only the JSON decoder takes (an extra top-level
+    member) give the very same results."""
+    got = []
+    for extra in ({}, {"comment": "decoded"}):
+        a, b, ops = batch_of_each_refusal(api)
+        r = api.call("POST", "/v1/batch", dict({"operations": ops}, **extra))
+        assert r.status_code == 200, r.text
+        got.append((r.json()["results"], api.txt(a), api.txt(b)))
+    assert got[0] == got[1]
+    results, txt_a, txt_b = got[0]
+    assert [(x["status"], x.get("error")) for x in results] == [
+        (201, None), (401, "forbidden"), (409, "exists"), (403, "wrong_account"),
+        (400, "bad_value"), (400, "bad_value"), (404, "not_found"), (400, "bad_request"),
+        (400, "bad_request"), (201, None), (200, None), (401, "forbidden"), (200, None)]
+    assert txt_a == ["ok1"]
+    assert txt_b == ["LPsIwTo7o8BoG0-vjCyGQGBWSVIPxI-i_X336eUOQZo", "ok2"]
+
+
+@pytest.mark.parametrize("fields,status,stored", [
+    ('"value":"v","value":"w"', 201, ["w"]),          # repeated: the last one counts
+    ('"value":"v\\u0041"', 201, ["vA"]),                # an escape
+    ('"value":"v","expires_in":1.5', 400, []),
+    ('"value":"v","expires_in":0', 400, []),
+    ('"value":"v","subdomain":null', 201, ["v"]),
+    ('"value":"v","comment":"unknown fields are ignored"', 201, ["v"]),
+])
+def test_batch_unusual_bodies_are_decoded(api, fields, status, stored):
+    """Operations the quick reader declines get the JSON decoder's answer."""
+    a = api.register()
+    text = ('{"operations":[{"op":"add","username":"%s","key":"%s",%s}]}'
+            % (a["username"], a["password"], fields))
+    r = api.call("POST", "/v1/batch", text)
+    assert r.status_code == 200, r.text
+    assert r.json()["results"][0]["status"] == status
+    assert api.txt(a) == stored
+    assert_error(api.call("POST", "/v1/batch", text + " x"), 400, "malformed_json")
+
+
+def test_batch_empty(api):
+    """No operations: nothing to commit, the current serial, no results."""
+    a = api.register()
+    snap = Unchanged(api, a)
+    r = api.call("POST", "/v1/batch", {"operations": []})
+    assert r.status_code == 200, r.text
+    assert r.text == '{"serial":%d,"results":[]}' % snap.serial
+    assert r.headers["X-Acmens-Serial"] == str(snap.serial)
+    snap.check()
+
+
 def test_batch_too_many_operations(api):
     a = api.register()
     assert add(api, a, "kept").status_code == 201

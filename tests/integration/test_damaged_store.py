@@ -156,8 +156,13 @@ def test_check_store_reports_a_damaged_record(made):
     assert q.returncode == 0, q.stderr
     out = json.loads(q.stdout)
     assert out["ok"] and out["accounts"] == 2 and out["values"] == 2 and out["schema"] == 1
-    # Every account record is JSON holding "username"; break its quote.
-    replace_bytes(data_path(s), b'"username"', b'\x01username"')
+    assert out["accounts_json"] == 0
+    # Every account record is binary: its version byte (0x81), then the
+    # username's length and bytes. Give each an unknown version.
+    for a in accts:
+        user = a["username"].encode()
+        replace_bytes(data_path(s), b"\x81" + bytes([len(user)]) + user,
+                      b"\x82" + bytes([len(user)]) + user)
     q = ctl(s, "--json", "check-store")
     assert q.returncode == 3, q.stdout
     out = json.loads(q.stdout)

@@ -973,6 +973,7 @@ int main(void)
 		T(test_update_fields),
 		T(test_update_tsig),
 		T(test_update_if_bcrypt),
+
 		T(test_atomic_order),
 		T(test_atomic_rollback),
 		T(test_atomic_expect),

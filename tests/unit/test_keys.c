@@ -108,13 +108,13 @@ static void test_account_tsig_codec(void **state)
 	/* Records from before TSIG have no key, and encode as they were. */
 	assert_int_equal(acm_account_decode(old_record, strlen(old_record), "sub", &a), ACM_OK);
 	assert_int_equal(a.tsig_alg, 0);
-	assert_int_equal(acm_account_encode(&a, &text), ACM_OK);
+	assert_int_equal(acm_account_encode_json(&a, &text), ACM_OK);
 	assert_string_equal(text, old_record);
 	free(text);
 
 	assert_int_equal(acm_account_tsig_new(&a, ACM_TSIG_HMAC_SHA512), ACM_OK);
 	assert_int_equal(a.tsig_secret_len, 64);
-	assert_int_equal(acm_account_encode(&a, &text), ACM_OK);
+	assert_int_equal(acm_account_encode_json(&a, &text), ACM_OK);
 	assert_non_null(strstr(text, "\"tsig\":{\"algorithm\":\"hmac-sha512\",\"secret\":\""));
 	assert_int_equal(acm_account_decode(text, strlen(text), "sub", &b), ACM_OK);
 	free(text);

@@ -23,6 +23,7 @@
 #include "lib/dns/dname.h"
 #include "lib/error.h"
 #include "lib/store/keys.h"
+#include "lib/store/store_check.h"
 #include "lib/store/store.h"
 #include "lib/dns/wire.h"
 #include "tests/unit/store_fx.h"
@@ -93,6 +94,55 @@ static void test_schema_mismatch(void **state)
 	raw_patch(f, "meta", "schema", 6, 0, two, 4);
 	assert_int_equal(acm_store_open(f->dir, f->apex, NULL, &s), ACM_ESCHEMA);
 	assert_null(s);
+}
+
+static void no_problem(void *ctx, const char *db, const char *key, const char *problem)
+{
+	(void)ctx;
+	fail_msg("%s %s: %s", db, key, problem);
+}
+
+static size_t json_accounts(acm_store_t *s)
+{
+	acm_store_check_t st;
+	assert_int_equal(acm_store_check(s, no_problem, NULL, &st), ACM_OK);
+	assert_int_equal(st.problems, 0);
+	return st.accounts_json;
+}
+
+/* An account record in the JSON form of older stores is read as before,
+ * counted by the check, and stored binary by its next write. */
+static void test_json_record_upgraded(void **state)
+{
+	struct fx *f = *state;
+	acm_account_t a, got;
+	acm_wtxn_t *w;
+	char *text;
+
+	fx_open(f, NULL);
+	make_account(f->s, "old", "u-old");
+	assert_int_equal(json_accounts(f->s), 0);
+	assert_int_equal(acm_store_account_get(f->s, "old", &a), ACM_OK);
+	a.allowfrom_count = 1;
+	strcpy(a.allowfrom[0], "192.0.2.1");
+	acm_store_close(f->s);
+	f->s = NULL;
+	/* Longer than the binary record it replaces, so it covers it whole. */
+	assert_int_equal(acm_account_encode_json(&a, &text), ACM_OK);
+	raw_patch(f, "accounts", "old", 3, 0, text, strlen(text));
+	free(text);
+
+	fx_open(f, NULL);
+	assert_int_equal(json_accounts(f->s), 1);
+	assert_int_equal(acm_store_account_by_user(f->s, "u-old", &got), ACM_OK);
+	assert_memory_equal(&got, &a, sizeof(a));
+	got.flags = ACM_ACCOUNT_DISABLED;
+	assert_int_equal(acm_store_write_begin(f->s, &w), ACM_OK);
+	assert_int_equal(acm_wtxn_account_update(w, &got), ACM_OK);
+	assert_int_equal(acm_store_write_commit(w, NULL), ACM_OK);
+	assert_int_equal(json_accounts(f->s), 0);
+	assert_int_equal(acm_store_account_get(f->s, "old", &a), ACM_OK);
+	assert_memory_equal(&got, &a, sizeof(a));
 }
 
 /* A damaged record is reported, not trusted. */
@@ -902,6 +952,7 @@ int main(void)
 		T(test_reopen_other_zone),
 		T(test_schema_mismatch),
 		T(test_corrupt_record),
+		T(test_json_record_upgraded),
 		T(test_account_create),
 		T(test_account_bad_label),
 		T(test_txt_add_list),
