@@ -12,6 +12,7 @@ import re
 import socket
 import struct
 import subprocess
+import threading
 import time
 
 import dns.flags
@@ -606,6 +607,43 @@ def test_tcp_pipelining(srv):
             assert r.rcode() == dns.rcode.NXDOMAIN
         else:
             assert txt_values(r) == [value(60)]
+
+
+def test_tcp_busy_connections_see_every_write(srv):
+    """Connections kept busy keep a worker's store snapshot open from one
+    read to the next: a write committed meanwhile is served by the next
+    query all the same."""
+    sub, full = account(srv)
+    stop = threading.Event()
+    failures = []
+
+    def keep_busy(conns):
+        q = dns.message.make_query(ZONE, "SOA")
+        try:
+            while not stop.is_set():
+                for c in conns:
+                    c.sendall(tcp_frame(q.to_wire()))
+                    assert recv_tcp_msg(c) is not None
+                time.sleep(0.002)
+        except (AssertionError, OSError) as e:
+            failures.append(e)
+
+    # several, so that every worker (SO_REUSEPORT) holds some
+    conns = [srv.tcp_connect(timeout=5) for _ in range(8)]
+    keeper = threading.Thread(target=keep_busy, args=(conns,))
+    keeper.start()
+    try:
+        expected = []
+        for i in range(5):
+            expected.append(value(170 + i))
+            srv.ctl("txt", "add", sub, expected[-1])
+            assert txt_values(srv.query(full, "TXT", tcp=True)) == sorted(expected)
+    finally:
+        stop.set()
+        keeper.join()
+        for c in conns:
+            c.close()
+    assert not failures
 
 
 def test_tcp_query_split_across_segments(srv):
