@@ -323,12 +323,69 @@ static void conn_ended(conn_t *c, int err)
 		c->broken = true;
 }
 
+/* ---- one callback of a connection ------------------------------------------------------------ */
+
+/* Between batches the snapshot stays open while nothing commits (the next
+ * one takes it up, dnsd/worker.h), until SNAPSHOT_IDLE_MS without one, so
+ * LMDB can reuse the pages freed since. The timer is set once per idle
+ * period, not per batch. */
+static void snapshot_hold(acm_tcp_t *t)
+{
+	acm_worker_batch_end(t->w, true);
+	t->batch = false;
+	t->held_at = tcp_now(t);
+	if (!t->release_armed) {
+		struct timeval tv = { 0, SNAPSHOT_IDLE_MS * 1000 };
+		t->release_armed = evtimer_add(t->release, &tv) == 0;
+	}
+}
+
+static void on_release(evutil_socket_t fd, short what, void *arg)
+{
+	acm_tcp_t *t = arg;
+	(void)fd;
+	(void)what;
+	uint64_t idle = acm_boot_ms() - t->held_at;
+	t->release_armed = false;
+	if (idle < SNAPSHOT_IDLE_MS) {
+		struct timeval tv = { 0, (suseconds_t)(SNAPSHOT_IDLE_MS - idle) * 1000 };
+		t->release_armed = evtimer_add(t->release, &tv) == 0;
+	} else if (acm_reader_held(t->w->reader)) {
+		acm_reader_end(t->w->reader);
+	}
+}
+
+static void conn_enter(conn_t *c)
+{
+	c->t->cur = c;
+	c->t->now = 0;
+}
+
+/* Send what was gathered, close the snapshot, then close the connection
+ * if it is done, else set its timer. */
+static void conn_leave(conn_t *c)
+{
+	acm_tcp_t *t = c->t;
+	out_flush(t);
+	if (t->batch)
+		snapshot_hold(t);
+	t->cur = NULL;
+	if (c->broken || (c->closing && !c->xfr && !c->waiting && queued(c) == 0)) {
+		conn_close(c);
+		return;
+	}
+	if (c->in_len == 0) {   /* between messages a connection holds no input buffer */
+		free(c->in);
+		c->in = NULL;
+		c->in_cap = 0;
+	}
+	conn_arm(c);
+}
+
 /* ---- messages -------------------------------------------------------------------------------- */
 
 /* Send msg (len 0: nothing) on the connection peer->id, the answer to an
  * update it was waiting for, if the connection is still open. */
-static void conn_enter(conn_t *c);
-static void conn_leave(conn_t *c);
 static void tcp_send(const acm_peer_t *peer, const uint8_t *msg, size_t len)
 {
 	acm_tcp_t *t = peer->ctx;
@@ -455,63 +512,6 @@ static void conn_run(conn_t *c)
 }
 
 /* ---- callbacks ------------------------------------------------------------------------------- */
-
-/* Between batches the snapshot stays open while nothing commits (the next
- * one takes it up, dnsd/worker.h), until SNAPSHOT_IDLE_MS without one, so
- * LMDB can reuse the pages freed since. The timer is set once per idle
- * period, not per batch. */
-static void snapshot_hold(acm_tcp_t *t)
-{
-	acm_worker_batch_end(t->w, true);
-	t->batch = false;
-	t->held_at = tcp_now(t);
-	if (!t->release_armed) {
-		struct timeval tv = { 0, SNAPSHOT_IDLE_MS * 1000 };
-		t->release_armed = evtimer_add(t->release, &tv) == 0;
-	}
-}
-
-static void on_release(evutil_socket_t fd, short what, void *arg)
-{
-	acm_tcp_t *t = arg;
-	(void)fd;
-	(void)what;
-	uint64_t idle = acm_boot_ms() - t->held_at;
-	t->release_armed = false;
-	if (idle < SNAPSHOT_IDLE_MS) {
-		struct timeval tv = { 0, (suseconds_t)(SNAPSHOT_IDLE_MS - idle) * 1000 };
-		t->release_armed = evtimer_add(t->release, &tv) == 0;
-	} else if (acm_reader_held(t->w->reader)) {
-		acm_reader_end(t->w->reader);
-	}
-}
-
-static void conn_enter(conn_t *c)
-{
-	c->t->cur = c;
-	c->t->now = 0;
-}
-
-/* Send what was gathered, close the snapshot, then close the connection
- * if it is done, else set its timer. */
-static void conn_leave(conn_t *c)
-{
-	acm_tcp_t *t = c->t;
-	out_flush(t);
-	if (t->batch)
-		snapshot_hold(t);
-	t->cur = NULL;
-	if (c->broken || (c->closing && !c->xfr && !c->waiting && queued(c) == 0)) {
-		conn_close(c);
-		return;
-	}
-	if (c->in_len == 0) {   /* between messages a connection holds no input buffer */
-		free(c->in);
-		c->in = NULL;
-		c->in_cap = 0;
-	}
-	conn_arm(c);
-}
 
 /* Most reads hold whole messages: they are answered where they lie, and
  * only a message's start is kept. A message begun before is completed
