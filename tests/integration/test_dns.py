@@ -556,6 +556,25 @@ def test_tcp_pipelining_past_the_output_high_water_mark(big_server, big_account)
         assert read_answers(s, 200) == list(range(200))
 
 
+def test_tcp_slow_reader_with_a_small_window(big_server, big_account):
+    """1,200 answers (7.7 MB, more than the socket buffers take) to a peer
+    with a receive window of a few KB: the daemon holds answers, stops
+    reading at its high-water mark, answers the queries it had read once
+    the peer drains them, and reads again."""
+    queries = big_queries(big_account, 1200)
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.settimeout(5)
+    with s:
+        s.connect(("127.0.0.1", big_server.port))
+        s.sendall(b"".join(tcp_frame(q.to_wire()) for q in queries))
+        time.sleep(0.5)
+        assert read_answers(s, 1200) == list(range(1200))
+        q = dns.message.make_query(ZONE, "SOA")
+        s.sendall(tcp_frame(q.to_wire()))
+        assert dns.message.from_wire(recv_tcp_msg(s)).id == q.id
+
+
 def test_tcp_half_close_still_gets_every_answer(big_server, big_account):
     queries = big_queries(big_account, 100)
     with big_server.tcp_connect(timeout=5) as s:
