@@ -6,15 +6,26 @@
  * keep a connection); caps on open connections across all workers, per
  * client and per network (lib/rt/conn_limit.h); accept() out of descriptors
  * rests instead of spinning (lib/rt/accept_guard.h); reading pauses while a
- * slow reader lets answers pile up. A zone transfer is sent as its output drains, message
- * by message, and the queries after it wait for its end.
+ * slow reader lets answers pile up. A zone transfer is sent as its output
+ * drains, message by message, and the queries after it wait for its end.
+ *
+ * What a query costs is most of what a connection does, so the common case
+ * copies nothing it need not: a read lands in the handler's buffer, whole
+ * messages are answered where they lie into the handler's output buffer,
+ * and that goes out in one send() when the socket takes it. Only what is
+ * left over stays with the connection: the start of a message still
+ * arriving (or the messages not yet read while reading pauses) in c->in,
+ * the answers the socket did not take in c->out. Deadlines are timestamps;
+ * the connection's timer is moved only when a deadline comes earlier than
+ * the one it is set for, and when it fires early it sets itself again.
  */
 #include <errno.h>
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
+#include <event2/event.h>
 #include <event2/listener.h>
 #include <netinet/in.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -24,33 +35,51 @@
 #include "dnsd/update.h"
 #include "dnsd/worker.h"
 #include "dnsd/xfr.h"
+#include "lib/clock.h"
 #include "lib/rt/accept_guard.h"
 #include "lib/error.h"
 #include "lib/log.h"
 #include "lib/dns/wire.h"
 
 #define TCP_MSG_MAX 65535
+#define TCP_FRAME_MAX (2 + TCP_MSG_MAX)   /* a message and its length prefix */
 #define TCP_OUT_HIGH (256 * 1024)   /* stop reading above this much unsent */
+#define TCP_OUT_LOW (TCP_OUT_HIGH / 2)   /* read again, or go on with a transfer, below it */
+#define TCP_READ_MAX (32 * 1024)    /* what one read may take */
 #define FD_SHARE_PERCENT 25         /* of RLIMIT_NOFILE DNS connections may take */
 #define NETWORK_RESERVE_DIV 8       /* this share of the slots no one network can take */
 #define LOG_INTERVAL_S 10
+#define NO_DEADLINE UINT64_MAX
+#define SNAPSHOT_IDLE_MS 50         /* how long an idle handler keeps its store snapshot */
 
 /* Outsiders cause these at will: one line per interval (lib/log.h). */
 static acm_log_limit_t refused_log = ACM_LOG_LIMIT_INIT(LOG_INTERVAL_S);
 static acm_log_limit_t accept_log = ACM_LOG_LIMIT_INIT(LOG_INTERVAL_S);
 
 typedef struct conn {
-	struct bufferevent *bev;
+	struct event *rd;       /* the socket is readable; added while reading */
+	struct event *wr;       /* the socket is writable; added while out holds bytes */
+	struct event *timer;    /* the earliest deadline, or one before it */
 	struct conn *prev, *next;
 	acm_tcp_t *t;
-	bool closing;           /* the peer is done sending: flush, then close */
+	evutil_socket_t fd;
 	struct sockaddr_storage peer;
-	acm_xfr_t *xfr;         /* a transfer being sent; reading waits for it */
 	uint64_t id;            /* how an update's late answer finds it */
-	unsigned waiting;       /* updates not answered yet: keep it open */
 	acm_conn_slot_t slot;
-	struct event *timer;    /* idle, or the message deadline */
+	uint8_t *in;            /* input not answered yet, from a message's start */
+	size_t in_len, in_cap;
+	struct evbuffer *out;   /* answers the socket has not taken yet; NULL: none so far */
+	acm_xfr_t *xfr;         /* a transfer being sent; reading waits for it */
+	unsigned waiting;       /* updates not answered yet: keep it open */
+	bool reading;           /* rd is added */
 	bool in_message;        /* part of a message has arrived */
+	bool closing;           /* the peer is done sending: flush, then close */
+	bool broken;            /* close at the end of this callback */
+	/* Deadlines, from CLOCK_BOOTTIME milliseconds. */
+	uint64_t idle_from;     /* the last message ended, or the connection began */
+	uint64_t message_from;  /* the message in progress began */
+	uint64_t write_from;    /* out last took or gave bytes */
+	uint64_t armed;         /* when the timer fires; 0: it is not set */
 } conn_t;
 
 struct acm_tcp {
@@ -60,9 +89,34 @@ struct acm_tcp {
 	acm_accept_guard_t *guard;
 	conn_t *conns;          /* open connections, so a stop can close them */
 	uint64_t next_id;
-	uint8_t in[TCP_MSG_MAX];
-	uint8_t out[2 + TCP_MSG_MAX];
+	/* One connection's callback at a time: */
+	conn_t *cur;            /* whose answers out[] gathers */
+	bool batch;             /* a store snapshot is open */
+	struct event *release;  /* ends the snapshot held between batches once idle */
+	bool release_armed;
+	uint64_t held_at;       /* ms: the last batch ended */
+	uint64_t now;           /* ms, read once; 0: not read yet */
+	size_t out_len;
+	uint8_t out[2 * TCP_FRAME_MAX];
+	uint8_t in[TCP_READ_MAX];
 };
+
+static uint64_t tcp_now(acm_tcp_t *t)
+{
+	if (!t->now)
+		t->now = acm_boot_ms();
+	return t->now;
+}
+
+static size_t queued(const conn_t *c)
+{
+	return c->out ? evbuffer_get_length(c->out) : 0;
+}
+
+static bool retry_later(int err)
+{
+	return err == EAGAIN || err == EWOULDBLOCK || err == EINTR;
+}
 
 static void conn_close(conn_t *c)
 {
@@ -74,110 +128,440 @@ static void conn_close(conn_t *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	acm_xfr_free(c->xfr);
-	bufferevent_free(c->bev);
-	event_free(c->timer);
+	if (c->rd)
+		event_free(c->rd);
+	if (c->wr)
+		event_free(c->wr);
+	if (c->timer)
+		event_free(c->timer);
+	if (c->out)
+		evbuffer_free(c->out);
+	free(c->in);
+	close(c->fd);
 	acm_conn_limit_release(t->w->tcp_limits->table, &c->slot);
 	free(c);
 	acm_counter_add(&t->w->metrics->tcp_open, UINT64_MAX);   /* minus one, modulo 2^64 */
+}
+
+/* ---- output ---------------------------------------------------------------------------------- */
+
+/* Give the socket data[0..len), behind what it has not taken yet; what it
+ * does not take now waits in c->out until it drains. */
+static void conn_write(conn_t *c, const uint8_t *data, size_t len)
+{
+	size_t sent = 0;
+	if (c->broken || len == 0)
+		return;
+	if (queued(c) == 0) {
+		ssize_t n = send(c->fd, data, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && !retry_later(errno)) {
+			c->broken = true;
+			return;
+		}
+		sent = n > 0 ? (size_t)n : 0;
+		if (sent == len)
+			return;
+		c->write_from = tcp_now(c->t);
+		if (event_add(c->wr, NULL) != 0)
+			c->broken = true;
+	}
+	if (!c->out)
+		c->out = evbuffer_new();
+	if (!c->out || evbuffer_add(c->out, data + sent, len - sent) != 0)
+		c->broken = true;
+}
+
+static void out_flush(acm_tcp_t *t)
+{
+	if (t->out_len > 0)
+		conn_write(t->cur, t->out, t->out_len);
+	t->out_len = 0;
+}
+
+/* Where the next message of t->cur goes: room for the largest, after its
+ * length prefix. out_commit() says how long it came out. */
+static uint8_t *out_slot(acm_tcp_t *t)
+{
+	if (sizeof(t->out) - t->out_len < TCP_FRAME_MAX)
+		out_flush(t);
+	return t->out + t->out_len + 2;
+}
+
+static void out_commit(acm_tcp_t *t, size_t n)
+{
+	acm_put_u16(t->out + t->out_len, (uint16_t)n);
+	t->out_len += 2 + n;
+}
+
+/* ---- deadlines ------------------------------------------------------------------------------- */
+
+/* Between messages a client may stay silent for dns.tcp_idle_timeout;
+ * once a message has begun, all of it must arrive within
+ * dns.tcp_message_timeout, however it trickles in. While reading pauses,
+ * neither runs; answers the peer does not take for dns.tcp_idle_timeout
+ * end the connection too. */
+static uint64_t read_deadline(const conn_t *c)
+{
+	const acm_tcp_limits_t *lim = c->t->w->tcp_limits;
+	if (!c->reading)
+		return NO_DEADLINE;
+	return c->in_message ? c->message_from + 1000u * (uint64_t)lim->message_timeout
+	                     : c->idle_from + 1000u * (uint64_t)lim->idle_timeout;
+}
+
+static uint64_t write_deadline(const conn_t *c)
+{
+	if (queued(c) == 0)
+		return NO_DEADLINE;
+	return c->write_from + 1000u * (uint64_t)c->t->w->tcp_limits->idle_timeout;
+}
+
+/* Set the timer when the earliest deadline comes before it (deadlines
+ * that move later leave it: it fires, finds time left, and is set again). */
+static void conn_arm(conn_t *c)
+{
+	uint64_t d = read_deadline(c), wd = write_deadline(c);
+	if (wd < d)
+		d = wd;
+	if (d == NO_DEADLINE) {
+		if (c->armed)
+			evtimer_del(c->timer);
+		c->armed = 0;
+		return;
+	}
+	if (c->armed && c->armed <= d)
+		return;
+	uint64_t now = tcp_now(c->t), ms = d > now ? d - now : 0;
+	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
+	evtimer_add(c->timer, &tv);
+	c->armed = d;
+}
+
+/* After messages were taken (used bytes) with left bytes still there. */
+static void conn_after(conn_t *c, size_t used, size_t left)
+{
+	if (left == 0) {
+		c->in_message = false;
+		c->idle_from = tcp_now(c->t);
+	} else if (used > 0 || !c->in_message) {
+		c->in_message = true;
+		c->message_from = tcp_now(c->t);
+	}
+}
+
+static void conn_reading(conn_t *c, bool on)
+{
+	if (on == c->reading)
+		return;
+	if ((on ? event_add(c->rd, NULL) : event_del(c->rd)) != 0) {
+		c->broken = true;
+		return;
+	}
+	c->reading = on;
+	if (on)
+		conn_after(c, 1, c->in_len);   /* the clocks start again */
+}
+
+/* ---- input ----------------------------------------------------------------------------------- */
+
+static bool in_reserve(conn_t *c, size_t cap)
+{
+	if (c->in_cap >= cap)
+		return true;
+	uint8_t *p = realloc(c->in, cap);
+	if (!p)
+		return false;
+	c->in = p;
+	c->in_cap = cap;
+	return true;
+}
+
+static bool in_whole(const conn_t *c)
+{
+	return c->in_len >= 2 && c->in_len >= 2 + (size_t)acm_get_u16(c->in);
+}
+
+/* Read the rest of the message begun in c->in, no further: 1 once it is
+ * whole, 0 when the socket holds no more yet, -1 at the end of the stream
+ * (errno 0) or on a failure. */
+static int in_fill(conn_t *c)
+{
+	for (;;) {
+		size_t frame = c->in_len < 2 ? 2 : 2 + (size_t)acm_get_u16(c->in);
+		if (c->in_len >= frame)
+			return 1;
+		if (!in_reserve(c, frame)) {
+			errno = ENOMEM;
+			return -1;
+		}
+		ssize_t n = read(c->fd, c->in + c->in_len, frame - c->in_len);
+		if (n > 0) {
+			c->in_len += (size_t)n;
+			continue;
+		}
+		if (n == 0)
+			errno = 0;
+		return n < 0 && retry_later(errno) ? 0 : -1;
+	}
 }
 
 /* No more queries will come: send the answers already made, then close
  * (the idle timeout still bounds a peer that stops reading). */
 static void conn_finish(conn_t *c)
 {
-	struct bufferevent *bev = c->bev;
-	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0 && !c->xfr && !c->waiting) {
+	c->closing = true;
+	conn_reading(c, false);
+}
+
+/* The stream ended (err 0) or failed. A peer that half-closes after its
+ * queries still gets the answers already made. */
+static void conn_ended(conn_t *c, int err)
+{
+	if (err == 0 && !c->closing)
+		conn_finish(c);
+	else
+		c->broken = true;
+}
+
+/* ---- one callback of a connection ------------------------------------------------------------ */
+
+/* Between batches the snapshot stays open while nothing commits (the next
+ * one takes it up, dnsd/worker.h), until SNAPSHOT_IDLE_MS without one, so
+ * LMDB can reuse the pages freed since. The timer is set once per idle
+ * period, not per batch. */
+static void snapshot_hold(acm_tcp_t *t)
+{
+	acm_worker_batch_end(t->w, true);
+	t->batch = false;
+	t->held_at = tcp_now(t);
+	if (!t->release_armed) {
+		struct timeval tv = { 0, SNAPSHOT_IDLE_MS * 1000 };
+		t->release_armed = evtimer_add(t->release, &tv) == 0;
+	}
+}
+
+static void on_release(evutil_socket_t fd, short what, void *arg)
+{
+	acm_tcp_t *t = arg;
+	(void)fd;
+	(void)what;
+	uint64_t idle = acm_boot_ms() - t->held_at;
+	t->release_armed = false;
+	if (idle < SNAPSHOT_IDLE_MS) {
+		struct timeval tv = { 0, (suseconds_t)(SNAPSHOT_IDLE_MS - idle) * 1000 };
+		t->release_armed = evtimer_add(t->release, &tv) == 0;
+	} else if (acm_reader_held(t->w->reader)) {
+		acm_reader_end(t->w->reader);
+	}
+}
+
+static void conn_enter(conn_t *c)
+{
+	c->t->cur = c;
+	c->t->now = 0;
+}
+
+/* Send what was gathered, close the snapshot, then close the connection
+ * if it is done, else set its timer. */
+static void conn_leave(conn_t *c)
+{
+	acm_tcp_t *t = c->t;
+	out_flush(t);
+	if (t->batch)
+		snapshot_hold(t);
+	t->cur = NULL;
+	if (c->broken || (c->closing && !c->xfr && !c->waiting && queued(c) == 0)) {
 		conn_close(c);
 		return;
 	}
-	c->closing = true;
-	evtimer_del(c->timer);
-	bufferevent_disable(bev, EV_READ);
-	bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
+	if (c->in_len == 0) {   /* between messages a connection holds no input buffer */
+		free(c->in);
+		c->in = NULL;
+		c->in_cap = 0;
+	}
+	conn_arm(c);
 }
 
-/* Queue transfer messages until the output holds TCP_OUT_HIGH bytes or
- * the transfer ends. False when the transfer failed and the connection
- * was closed: a broken stream tells the client more than a short one. */
-static bool xfr_pump(conn_t *c)
-{
-	acm_tcp_t *t = c->t;
-	struct evbuffer *output = bufferevent_get_output(c->bev);
-	while (c->xfr && evbuffer_get_length(output) < TCP_OUT_HIGH) {
-		int n = acm_xfr_next(c->xfr, t->out + 2, TCP_MSG_MAX);
-		if (n < 0) {
-			conn_close(c);
-			return false;
-		}
-		if (n == 0) {
-			acm_xfr_free(c->xfr);
-			c->xfr = NULL;
-			break;
-		}
-		acm_put_u16(t->out, (uint16_t)n);
-		evbuffer_add(output, t->out, (size_t)n + 2);
-	}
-	return true;
-}
+/* ---- messages -------------------------------------------------------------------------------- */
 
 /* Send msg (len 0: nothing) on the connection peer->id, the answer to an
  * update it was waiting for, if the connection is still open. */
 static void tcp_send(const acm_peer_t *peer, const uint8_t *msg, size_t len)
 {
 	acm_tcp_t *t = peer->ctx;
-	uint64_t conn_id = peer->id;
 	conn_t *c = t->conns;
-	while (c && c->id != conn_id)
+	while (c && c->id != peer->id)
 		c = c->next;
 	if (!c)
 		return;   /* closed meanwhile: the answer has nowhere to go */
 	c->waiting--;
-	struct evbuffer *output = bufferevent_get_output(c->bev);
-	if (len > 0) {
+	if (t->cur && t->cur != c) {   /* not expected: keep out[] for its owner */
 		uint8_t prefix[2];
 		acm_put_u16(prefix, (uint16_t)len);
-		evbuffer_add(output, prefix, 2);
-		evbuffer_add(output, msg, len);
-	} else if (c->closing && !c->waiting && !c->xfr && evbuffer_get_length(output) == 0) {
-		conn_close(c);
+		if (len > 0) {
+			conn_write(c, prefix, 2);
+			conn_write(c, msg, len);
+		}
+		return;
 	}
+	bool outside = !t->cur;   /* a late answer, not one while reading */
+	if (outside)
+		conn_enter(c);
+	if (len > 0) {
+		memcpy(out_slot(t), msg, len);
+		out_commit(t, len);
+	}
+	if (outside)
+		conn_leave(c);
 }
 
 /* An UPDATE is answered when its changes are durable, through tcp_send;
  * the queries after it need not wait (RFC 7766 7). */
-static bool take_update(conn_t *c, size_t len)
+static void conn_answer(conn_t *c, const uint8_t *msg, size_t len)
 {
-	if (!acm_update_is(c->t->in, len))
-		return false;
-	acm_peer_t peer = { .send = tcp_send, .ctx = c->t, .id = c->id };
-	memcpy(&peer.addr, &c->peer, sizeof(c->peer));
-	peer.addrlen = sizeof(c->peer);
-	c->waiting++;
-	return acm_worker_update(c->t->w, c->t->in, len, &peer);
-}
-
-/* Between messages a client may stay silent for dns.tcp_idle_timeout;
- * once a message has begun, all of it must arrive within
- * dns.tcp_message_timeout, however it trickles in. new_message: the
- * bytes waiting, if any, begin a message (the one before was complete). */
-static void conn_arm(conn_t *c, bool new_message)
-{
-	const acm_tcp_limits_t *lim = c->t->w->tcp_limits;
-	struct timeval tv = { 0, 0 };
-	if (!(bufferevent_get_enabled(c->bev) & EV_READ)) {
-		evtimer_del(c->timer);   /* the write timeout bounds what follows */
+	acm_tcp_t *t = c->t;
+	if (!t->batch) {
+		acm_worker_batch_begin(t->w);
+		t->batch = true;
+		t->now = t->w->batch_ms;
+	}
+	if (acm_update_is(msg, len)) {
+		acm_peer_t peer = { .send = tcp_send, .ctx = t, .id = c->id };
+		memcpy(&peer.addr, &c->peer, sizeof(c->peer));
+		peer.addrlen = sizeof(c->peer);
+		c->waiting++;
+		acm_worker_update(t->w, msg, len, &peer);
 		return;
 	}
-	if (evbuffer_get_length(bufferevent_get_input(c->bev)) == 0) {
-		c->in_message = false;
-		tv.tv_sec = (time_t)lim->idle_timeout;
-	} else if (!c->in_message || new_message) {
-		c->in_message = true;
-		tv.tv_sec = (time_t)lim->message_timeout;
-	} else {
-		return;                  /* the message's deadline stands */
+	size_t n = acm_worker_answer(t->w, msg, len, true, (struct sockaddr *)&c->peer, out_slot(t),
+	                             TCP_MSG_MAX, &c->xfr);
+	if (n > 0)
+		out_commit(t, n);
+}
+
+/* Answer the whole messages at the start of buf[0..len) until one stops
+ * the reading (a transfer, the end, answers piling up). Returns the bytes
+ * taken. */
+static size_t conn_take(conn_t *c, const uint8_t *buf, size_t len)
+{
+	size_t off = 0;
+	while (len - off >= 2 && !c->broken) {
+		size_t n = acm_get_u16(buf + off);
+		if (n == 0) {   /* nothing can follow a zero-length message */
+			conn_finish(c);
+			return len;
+		}
+		if (len - off - 2 < n)
+			break;
+		conn_answer(c, buf + off + 2, n);
+		off += 2 + n;
+		if (c->xfr || queued(c) + c->t->out_len > TCP_OUT_HIGH)
+			break;
 	}
-	evtimer_add(c->timer, &tv);
+	return off;
+}
+
+/* Queue transfer messages until TCP_OUT_HIGH bytes wait or the transfer
+ * ends. A transfer that fails closes the connection: a broken stream
+ * tells the client more than a short one. */
+static void xfr_pump(conn_t *c)
+{
+	acm_tcp_t *t = c->t;
+	if (t->batch) {   /* the transfer reads a snapshot of its own */
+		acm_worker_batch_end(t->w, false);
+		t->batch = false;
+	}
+	while (c->xfr && !c->broken && queued(c) < TCP_OUT_HIGH) {
+		int n = acm_xfr_next(c->xfr, out_slot(t), TCP_MSG_MAX);
+		if (n < 0) {
+			c->broken = true;
+		} else if (n == 0) {
+			acm_xfr_free(c->xfr);
+			c->xfr = NULL;
+		} else {
+			out_commit(t, (size_t)n);
+		}
+	}
+	out_flush(t);
+}
+
+/* Go on as far as the output lets: the transfer, then the messages that
+ * waited in c->in; then read again, or wait for the peer to drain. */
+static void conn_run(conn_t *c)
+{
+	acm_tcp_t *t = c->t;
+	while (!c->broken && !c->closing) {
+		out_flush(t);
+		if (c->xfr) {
+			if (queued(c) > TCP_OUT_LOW)
+				break;
+			xfr_pump(c);
+			if (c->xfr)
+				break;
+			continue;
+		}
+		if (queued(c) > (c->reading ? TCP_OUT_HIGH : TCP_OUT_LOW) || !in_whole(c))
+			break;
+		size_t used = conn_take(c, c->in, c->in_len);
+		c->in_len -= used;
+		memmove(c->in, c->in + used, c->in_len);
+		conn_after(c, used, c->in_len);
+	}
+	conn_reading(c, !c->broken && !c->closing && !c->xfr &&
+	                   queued(c) <= (c->reading ? TCP_OUT_HIGH : TCP_OUT_LOW));
+}
+
+/* ---- callbacks ------------------------------------------------------------------------------- */
+
+/* Most reads hold whole messages: they are answered where they lie, and
+ * only a message's start is kept. A message begun before is completed
+ * first, read into its own buffer. */
+static void on_read(evutil_socket_t fd, short what, void *arg)
+{
+	conn_t *c = arg;
+	acm_tcp_t *t = c->t;
+	(void)what;
+	conn_enter(c);
+	if (c->in_len > 0) {
+		if (in_fill(c) < 0)
+			conn_ended(c, errno);
+	} else {
+		ssize_t n = read(fd, t->in, sizeof(t->in));
+		if (n > 0) {
+			size_t used = conn_take(c, t->in, (size_t)n), left = (size_t)n - used;
+			if (left > 0 && !c->closing && !c->broken) {
+				if (in_reserve(c, left)) {
+					memcpy(c->in, t->in + used, left);
+					c->in_len = left;
+				} else {
+					c->broken = true;
+				}
+			}
+			conn_after(c, used, left);
+		} else if (n == 0 || !retry_later(errno)) {
+			conn_ended(c, n == 0 ? 0 : errno);
+		}
+	}
+	conn_run(c);
+	conn_leave(c);
+}
+
+/* The peer takes answers again: go on with a transfer, or with the
+ * messages that waited. */
+static void on_write(evutil_socket_t fd, short what, void *arg)
+{
+	conn_t *c = arg;
+	(void)what;
+	conn_enter(c);
+	int n = evbuffer_write(c->out, fd);
+	if (n < 0 && !retry_later(errno))
+		c->broken = true;
+	else if (n > 0)
+		c->write_from = tcp_now(c->t);
+	if (queued(c) == 0)
+		event_del(c->wr);
+	conn_run(c);
+	conn_leave(c);
 }
 
 static void on_timeout(evutil_socket_t fd, short what, void *arg)
@@ -185,95 +569,20 @@ static void on_timeout(evutil_socket_t fd, short what, void *arg)
 	conn_t *c = arg;
 	(void)fd;
 	(void)what;
-	acm_counter_add(&c->t->w->metrics->tcp_closed[c->in_message ? ACM_M_TCP_MESSAGE_TIMEOUT
-	                                                             : ACM_M_TCP_IDLE_TIMEOUT], 1);
-	conn_close(c);
-}
-
-static void conn_read(struct bufferevent *bev, void *arg)
-{
-	conn_t *c = arg;
-	acm_tcp_t *t = c->t;
-	struct evbuffer *input = bufferevent_get_input(bev);
-	struct evbuffer *output = bufferevent_get_output(bev);
-	bool began = false;
-	for (;;) {
-		uint8_t prefix[2];
-		if (evbuffer_copyout(input, prefix, 2) != 2)
-			break;
-		size_t len = acm_get_u16(prefix);
-		if (len == 0) {   /* nothing can follow a zero-length message */
-			if (began)
-				acm_worker_batch_end(t->w, false);
-			conn_finish(c);
-			return;
-		}
-		if (evbuffer_get_length(input) < 2 + len)
-			break;
-		evbuffer_drain(input, 2);
-		evbuffer_remove(input, t->in, len);
-		if (!began) {
-			acm_worker_batch_begin(t->w);
-			began = true;
-		}
-		if (take_update(c, len))
-			continue;
-		size_t n = acm_worker_answer(t->w, t->in, len, true, (struct sockaddr *)&c->peer,
-		                             t->out + 2, TCP_MSG_MAX, &c->xfr);
-		if (n > 0) {
-			acm_put_u16(t->out, (uint16_t)n);
-			evbuffer_add(output, t->out, n + 2);
-		}
-		if (c->xfr) {
-			acm_worker_batch_end(t->w, false);
-			bufferevent_disable(bev, EV_READ);
-			evtimer_del(c->timer);
-			xfr_pump(c);
-			return;
-		}
-		if (evbuffer_get_length(output) > TCP_OUT_HIGH) {
-			bufferevent_disable(bev, EV_READ);
-			break;
-		}
+	conn_enter(c);
+	c->armed = 0;
+	uint64_t now = tcp_now(c->t);
+	if (read_deadline(c) <= now) {
+		acm_counter_add(&c->t->w->metrics->tcp_closed[c->in_message ? ACM_M_TCP_MESSAGE_TIMEOUT
+		                                                             : ACM_M_TCP_IDLE_TIMEOUT], 1);
+		c->broken = true;
+	} else if (write_deadline(c) <= now) {
+		c->broken = true;
 	}
-	if (began)
-		acm_worker_batch_end(t->w, false);
-	conn_arm(c, began);
+	conn_leave(c);
 }
 
-/* The peer drained its answers: read again. Queries that arrived before the
- * pause may already sit in the input buffer, and no read event will announce
- * them, so answer those now. */
-static void conn_write(struct bufferevent *bev, void *arg)
-{
-	conn_t *c = arg;
-	if (c->xfr && (!xfr_pump(c) || c->xfr))
-		return;
-	if (c->closing) {
-		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0 && !c->waiting)
-			conn_close(c);
-		return;
-	}
-	if (bufferevent_get_enabled(bev) & EV_READ)
-		return;
-	bufferevent_enable(bev, EV_READ);
-	if (evbuffer_get_length(bufferevent_get_input(bev)) > 0)
-		conn_read(bev, arg);
-	else
-		conn_arm(c, true);
-}
-
-static void conn_event(struct bufferevent *bev, short what, void *arg)
-{
-	conn_t *c = arg;
-	(void)bev;
-	/* A peer that half-closes after its queries still gets the answers
-	 * already made. Errors and timeouts end the connection at once. */
-	if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) && !c->closing)
-		conn_finish(c);
-	else
-		conn_close(c);
-}
+/* ---- listening ------------------------------------------------------------------------------- */
 
 static enum acm_m_tcp_close refusal_reason(int verdict)
 {
@@ -303,6 +612,18 @@ static void on_accept_failed(void *arg, int err, unsigned shed, bool paused)
 	                   ACM_KB("paused", paused));
 }
 
+/* The connection's events, reading from now on. */
+static int conn_events(conn_t *c, struct event_base *base)
+{
+	c->rd = event_new(base, c->fd, EV_READ | EV_PERSIST, on_read, c);
+	c->wr = event_new(base, c->fd, EV_WRITE | EV_PERSIST, on_write, c);
+	c->timer = evtimer_new(base, on_timeout, c);
+	if (!c->rd || !c->wr || !c->timer)
+		return -ENOMEM;
+	conn_reading(c, true);
+	return c->broken ? -ENOMEM : ACM_OK;
+}
+
 static void conn_accept(struct evconnlistener *l, evutil_socket_t fd,
                         struct sockaddr *sa, int salen, void *arg)
 {
@@ -320,40 +641,27 @@ static void conn_accept(struct evconnlistener *l, evutil_socket_t fd,
 		return;
 	}
 	conn_t *c = calloc(1, sizeof(*c));
-	struct bufferevent *bev = c ? bufferevent_socket_new(t->w->base, fd, BEV_OPT_CLOSE_ON_FREE)
-	                            : NULL;
-	struct event *timer = bev ? evtimer_new(t->w->base, on_timeout, c) : NULL;
-	if (!timer) {
-		if (bev)
-			bufferevent_free(bev);
-		else
-			close(fd);
-		free(c);
+	if (!c) {
+		close(fd);
 		acm_conn_limit_release(lim->table, &slot);
 		return;
 	}
+	c->fd = fd;
 	c->slot = slot;
-	c->timer = timer;
-	c->bev = bev;
 	c->t = t;
 	c->id = ++t->next_id;
-	acm_counter_add(&t->w->metrics->tcp_open, 1);
 	if (salen > 0 && (size_t)salen <= sizeof(c->peer))
 		memcpy(&c->peer, sa, (size_t)salen);
 	c->next = t->conns;
 	if (t->conns)
 		t->conns->prev = c;
 	t->conns = c;
-	struct timeval idle = { (time_t)lim->idle_timeout, 0 };
-	bufferevent_setcb(bev, conn_read, conn_write, conn_event, c);
-	bufferevent_setwatermark(bev, EV_WRITE, TCP_OUT_HIGH / 2, 0);
-	/* reading has its own clock (conn_arm): libevent's would restart on
-	 * every byte */
-	bufferevent_set_timeouts(bev, NULL, &idle);
-	bufferevent_enable(bev, EV_READ);
-	conn_arm(c, true);
+	acm_counter_add(&t->w->metrics->tcp_open, 1);
+	conn_enter(c);
+	if (conn_events(c, t->w->base) != ACM_OK)
+		c->broken = true;
+	conn_leave(c);
 }
-
 int acm_tcp_open(acm_worker_t *w, int fd, acm_tcp_t **out)
 {
 	acm_tcp_t *t = calloc(1, sizeof(*t));
@@ -363,12 +671,15 @@ int acm_tcp_open(acm_worker_t *w, int fd, acm_tcp_t **out)
 	t->fd = fd;
 	/* Backlog 0: the socket is already listening. Not LEV_OPT_CLOSE_ON_FREE:
 	 * on failure the caller still owns fd and closes it. */
-	t->listener = evconnlistener_new(w->base, conn_accept, t, 0, 0, fd);
+	t->release = evtimer_new(w->base, on_release, t);
+	t->listener = t->release ? evconnlistener_new(w->base, conn_accept, t, 0, 0, fd) : NULL;
 	int rc = t->listener ? acm_accept_guard_new(t->listener, NULL, on_accept_failed, t, &t->guard)
 	                     : -ENOMEM;
 	if (rc != ACM_OK) {
 		if (t->listener)
 			evconnlistener_free(t->listener);
+		if (t->release)
+			event_free(t->release);
 		free(t);
 		return rc;
 	}
@@ -384,6 +695,9 @@ void acm_tcp_close(acm_tcp_t *t)
 		conn_close(t->conns);
 	acm_accept_guard_free(t->guard);
 	evconnlistener_free(t->listener);
+	event_free(t->release);
+	if (t->w->reader && acm_reader_held(t->w->reader))
+		acm_reader_end(t->w->reader);
 	close(t->fd);
 	free(t);
 }

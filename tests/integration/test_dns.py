@@ -12,6 +12,7 @@ import re
 import socket
 import struct
 import subprocess
+import threading
 import time
 
 import dns.flags
@@ -555,6 +556,25 @@ def test_tcp_pipelining_past_the_output_high_water_mark(big_server, big_account)
         assert read_answers(s, 200) == list(range(200))
 
 
+def test_tcp_slow_reader_with_a_small_window(big_server, big_account):
+    """1,200 answers (7.7 MB, more than the socket buffers take) to a peer
+    with a receive window of a few KB: the daemon holds answers, stops
+    reading at its high-water mark, answers the queries it had read once
+    the peer drains them, and reads again."""
+    queries = big_queries(big_account, 1200)
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.settimeout(5)
+    with s:
+        s.connect(("127.0.0.1", big_server.port))
+        s.sendall(b"".join(tcp_frame(q.to_wire()) for q in queries))
+        time.sleep(0.5)
+        assert read_answers(s, 1200) == list(range(1200))
+        q = dns.message.make_query(ZONE, "SOA")
+        s.sendall(tcp_frame(q.to_wire()))
+        assert dns.message.from_wire(recv_tcp_msg(s)).id == q.id
+
+
 def test_tcp_half_close_still_gets_every_answer(big_server, big_account):
     queries = big_queries(big_account, 100)
     with big_server.tcp_connect(timeout=5) as s:
@@ -606,6 +626,43 @@ def test_tcp_pipelining(srv):
             assert r.rcode() == dns.rcode.NXDOMAIN
         else:
             assert txt_values(r) == [value(60)]
+
+
+def test_tcp_busy_connections_see_every_write(srv):
+    """Connections kept busy keep a worker's store snapshot open from one
+    read to the next: a write committed meanwhile is served by the next
+    query all the same."""
+    sub, full = account(srv)
+    stop = threading.Event()
+    failures = []
+
+    def keep_busy(conns):
+        q = dns.message.make_query(ZONE, "SOA")
+        try:
+            while not stop.is_set():
+                for c in conns:
+                    c.sendall(tcp_frame(q.to_wire()))
+                    assert recv_tcp_msg(c) is not None
+                time.sleep(0.002)
+        except (AssertionError, OSError) as e:
+            failures.append(e)
+
+    # several, so that every worker (SO_REUSEPORT) holds some
+    conns = [srv.tcp_connect(timeout=5) for _ in range(8)]
+    keeper = threading.Thread(target=keep_busy, args=(conns,))
+    keeper.start()
+    try:
+        expected = []
+        for i in range(5):
+            expected.append(value(170 + i))
+            srv.ctl("txt", "add", sub, expected[-1])
+            assert txt_values(srv.query(full, "TXT", tcp=True)) == sorted(expected)
+    finally:
+        stop.set()
+        keeper.join()
+        for c in conns:
+            c.close()
+    assert not failures
 
 
 def test_tcp_query_split_across_segments(srv):

@@ -1,7 +1,8 @@
 """Hostile DNS-over-TCP clients: one address, then one network, try to
 take every connection slot by trickling bytes; another client's TCP query
-is still answered, UDP too; and a message that trickles in slower than
-dns.tcp_message_timeout is cut off."""
+is still answered, UDP too; a message that trickles in slower than
+dns.tcp_message_timeout is cut off; a peer that stops reading its answers
+is closed."""
 import json
 import os
 import socket
@@ -120,4 +121,33 @@ def test_idle_connections_end_counted(make_server):
         "max_clients": 0, "max_per_client": 1, "network_share": 0, "no_memory": 0,
         "message_timeout": 0, "idle_timeout": 2}
     assert refused_after - refused == 1
+    assert ask_tcp(s)
+
+
+def test_a_peer_that_stops_reading_is_closed(make_server):
+    """Queries whose answers (7.7 MB) the peer never takes: once the
+    socket and the daemon's high-water mark are full and nothing drains
+    for dns.tcp_idle_timeout, the connection ends (reset: queries were
+    left unread), long before all the answers."""
+    from conftest import value
+    s = make_server(tcp_idle_timeout=1, txt_max_values=32)
+    sub = s.register()["subdomain"]
+    s.ctl("txt", "set", sub, *[(value(i) * 5)[:200] for i in range(30)])
+    n = 1200
+    wire = b"".join(tcp_frame(dns.message.make_query(f"{sub}.{ZONE}", "TXT").to_wire())
+                    for _ in range(n))
+    c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    c.settimeout(5)
+    with c:
+        c.connect(("127.0.0.1", s.port))
+        c.sendall(wire)
+        time.sleep(2.5)
+        got = 0
+        try:
+            while recv_tcp_msg(c) is not None:
+                got += 1
+        except ConnectionResetError:
+            pass
+    assert got < n
     assert ask_tcp(s)

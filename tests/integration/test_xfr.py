@@ -15,6 +15,7 @@ import re
 import shutil
 import struct
 import subprocess
+import time
 
 import dns.flags
 import dns.message
@@ -342,3 +343,37 @@ def test_queries_after_a_transfer_on_one_connection(srv):
             if ids[-1] == b.id:
                 break
         assert len(ids) >= 2 and set(ids[:-1]) == {a.id}
+
+
+def test_axfr_to_a_slow_reader_follows_the_drain(make_server):
+    """A transfer (4.5 MB) larger than the socket buffers, to a peer with a
+    window of a few KB that waits before reading: the daemon queues it as
+    the output drains, and the query after it is answered after its last
+    message."""
+    import socket
+    from conftest import recv_tcp_msg, tcp_frame
+    s = make_server(extra_dns=TRANSFER_CONFIG, txt_max_values=32)
+    accounts, values = 600, 30
+    for a in range(accounts):
+        sub = s.register()["subdomain"]
+        s.ctl("txt", "set", sub, "--", *[(value(1000 * a + i) * 6)[:250] for i in range(values)])
+    axfr = dns.message.make_query(ZONE, "AXFR")
+    soa = dns.message.make_query(ZONE, "SOA")
+    soa.id = (axfr.id + 1) & 0xFFFF
+    c = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    c.settimeout(10)
+    with c:
+        c.connect(("::1", s.port))
+        c.sendall(tcp_frame(axfr.to_wire()) + tcp_frame(soa.to_wire()))
+        time.sleep(0.5)
+        txt = 0
+        while True:
+            data = recv_tcp_msg(c)
+            assert data is not None
+            m = dns.message.from_wire(data)
+            if m.id == soa.id:
+                break
+            assert m.id == axfr.id and m.rcode() == dns.rcode.NOERROR
+            txt += sum(len(r) for r in m.answer if r.rdtype == dns.rdatatype.TXT)
+        assert txt == accounts * values
