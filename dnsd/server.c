@@ -246,6 +246,7 @@ static int worker_init(acm_server_t *srv, acm_worker_t *w, const acm_config_t *c
 	}
 	acm_worker_t *u = acm_udp_loop_worker(w->udp_loop);
 	u->index = srv->count + w->index;   /* its own lookup-log ring and heartbeat */
+	u->commit = w->commit;              /* UPDATEs are checked there, submitted here */
 	int rc = answer_init(srv, w, cfg, store, zone, metrics, err, errlen);
 	if (rc == ACM_OK)
 		rc = answer_init(srv, u, cfg, store, zone, metrics, err, errlen);

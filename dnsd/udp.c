@@ -138,8 +138,9 @@ static void udp_send(const acm_peer_t *peer, const uint8_t *msg, size_t len)
 	(void)sendmsg(u->fd, &h, MSG_DONTWAIT);
 }
 
-/* An UPDATE is answered on its own, once its changes are durable, by the
- * worker's event loop. */
+/* An UPDATE is answered on its own: at once when it is refused or
+ * malformed (in the order of the socket's messages), else once its changes
+ * are durable, by the worker's event loop. */
 static bool take_update(acm_udp_t *u, int i)
 {
 	const struct msghdr *h = &u->in[i].msg_hdr;
@@ -153,8 +154,7 @@ static bool take_update(acm_udp_t *u, int i)
 		set_reply_source(h, &o, peer.cmsg);
 		peer.cmsg_len = o.msg_controllen;
 	}
-	acm_udp_loop_update(u->w->udp_loop, u->in_buf[i], u->in[i].msg_len, &peer);
-	return true;
+	return acm_worker_update(u->w, u->in_buf[i], u->in[i].msg_len, &peer);
 }
 
 /* Answer n received datagrams; returns how many answers were queued. */

@@ -7,9 +7,10 @@
  * worker's event loop; a reloaded zone is taken over from an atomic
  * pointer every round. It keeps its store snapshot from batch to batch
  * while nothing commits, and ends it once idle, so LMDB can reuse the
- * pages freed since. A DNS UPDATE is not answered here: it goes to the
- * worker's event loop through a locked queue, to be submitted to group
- * commit and answered from there (dnsd/update_io.c).
+ * pages freed since. A DNS UPDATE is checked here (and refused here, in
+ * the order of the socket's messages); one to commit goes to the worker's
+ * event loop through a locked queue, to be submitted to group commit and
+ * answered from there once durable (dnsd/update_io.c).
  */
 #include <errno.h>
 #include <poll.h>
@@ -19,6 +20,7 @@
 #include <unistd.h>
 
 #include "dnsd/udp.h"
+#include "dnsd/update.h"
 #include "dnsd/udp_loop.h"
 #include "lib/clock.h"
 #include "lib/error.h"
@@ -27,12 +29,11 @@
 /* How long an idle thread keeps its store snapshot. */
 #define UDP_IDLE_MS 50
 
-/* An UPDATE on its way to the event loop. */
+/* A checked UPDATE on its way to group commit through the event loop. */
 struct handoff {
 	struct handoff *next;
 	acm_peer_t peer;
-	size_t len;
-	uint8_t msg[];
+	acm_update_t *u;
 };
 
 struct acm_udp_loop {
@@ -58,29 +59,24 @@ static void take_updates(evutil_socket_t fd, short what, void *arg)
 	l->head = NULL;
 	l->tail = &l->head;
 	pthread_mutex_unlock(&l->mu);
-	if (!h)
-		return;
-	/* A batch of the event loop's own: the accounts' keys as of now. */
-	acm_worker_batch_begin(l->events);
 	while (h) {
 		struct handoff *next = h->next;
-		acm_worker_update(l->events, h->msg, h->len, &h->peer);
+		acm_worker_update_submit(l->events, h->u, &h->peer);
 		free(h);
 		h = next;
 	}
-	acm_worker_batch_end(l->events, false);
 }
 
-void acm_udp_loop_update(acm_udp_loop_t *l, const uint8_t *msg, size_t len,
-                         const acm_peer_t *peer)
+void acm_udp_loop_submit(acm_udp_loop_t *l, acm_update_t *u, const acm_peer_t *peer)
 {
-	struct handoff *h = malloc(sizeof(*h) + len);
-	if (!h)
+	struct handoff *h = malloc(sizeof(*h));
+	if (!h) {
+		acm_update_free(u);
 		return;   /* a lost datagram: the client asks again */
+	}
 	h->next = NULL;
 	h->peer = *peer;
-	h->len = len;
-	memcpy(h->msg, msg, len);
+	h->u = u;
 	pthread_mutex_lock(&l->mu);
 	*l->tail = h;
 	l->tail = &h->next;
@@ -197,6 +193,7 @@ void acm_udp_loop_free(acm_udp_loop_t *l)
 	while (l->head) {
 		struct handoff *h = l->head;
 		l->head = h->next;
+		acm_update_free(h->u);
 		free(h);
 	}
 	if (l->update_ev)

@@ -26,9 +26,9 @@ void acm_udp_loop_stop(acm_udp_loop_t *l);
  * answer context's contents are the caller's, freed before. */
 void acm_udp_loop_free(acm_udp_loop_t *l);
 
-/* On the UDP thread: hand the UPDATE msg to the event loop, which
- * answers it through peer (acm_worker_update). */
-void acm_udp_loop_update(acm_udp_loop_t *l, const uint8_t *msg, size_t len,
-                        const acm_peer_t *peer);
+/* On the UDP thread: hand an update checked there (acm_worker_update) to
+ * the event loop, which submits it to group commit and answers it through
+ * peer once durable (acm_worker_update_submit). Takes u. */
+void acm_udp_loop_submit(acm_udp_loop_t *l, acm_update_t *u, const acm_peer_t *peer);
 
 #endif

@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "dnsd/udp_loop.h"
 #include "dnsd/update.h"
 #include "dnsd/worker.h"
 #include "lib/error.h"
@@ -239,14 +240,26 @@ bool acm_worker_update(acm_worker_t *w, const uint8_t *msg, size_t len, const ac
 	size_t n;
 	acm_update_t *u;
 	acm_update_why_t why = acm_update_start(&env, msg, len, out, sizeof(out), &n, &u);
-	if (u) {
+	if (u && w->udp_loop)
+		acm_udp_loop_submit(w->udp_loop, u, peer);
+	else if (u)
 		submit(w, u, peer);
+	if (u)
 		return true;
-	}
 	log_answer(w, why, &ctx, out, n);
 	count_answer(w, out, n);
 	peer->send(peer, out, n);
 	return true;
+}
+
+void acm_worker_update_submit(acm_worker_t *w, acm_update_t *u, const acm_peer_t *peer)
+{
+	if (w->updates_closed) {
+		acm_update_free(u);
+		peer->send(peer, NULL, 0);
+		return;
+	}
+	submit(w, u, peer);
 }
 
 void acm_worker_updates_free(acm_worker_t *w)

@@ -27,6 +27,7 @@
 #include "lib/conf/zone.h"
 
 typedef struct acm_xfr acm_xfr_t;
+typedef struct acm_update acm_update_t;
 typedef struct acm_commit acm_commit_t;
 struct sockaddr;
 
@@ -117,8 +118,14 @@ struct acm_peer {
 /* Dynamic update (update_io.c): false if msg is not an UPDATE; else it is
  * taken care of and answered through peer, now or once its changes are
  * durable: peer->send is called exactly once, maybe with nothing, unless
- * the worker stops first (acm_worker_updates_free). */
+ * the worker stops first (acm_worker_updates_free). Inside a batch. On a
+ * UDP thread (w->udp_loop set) an answer known at once is sent at once, in
+ * the order of the socket's messages; an update to commit goes to the
+ * worker's event loop (acm_udp_loop_submit), which submits it. */
 bool acm_worker_update(acm_worker_t *w, const uint8_t *msg, size_t len, const acm_peer_t *peer);
+/* On the event loop: submit an update checked by acm_worker_update on the
+ * UDP thread (taking u), and answer through peer once it is durable. */
+void acm_worker_update_submit(acm_worker_t *w, acm_update_t *u, const acm_peer_t *peer);
 /* Drop the updates still waiting for their answer (the worker is stopping,
  * after group commit stopped). */
 void acm_worker_updates_free(acm_worker_t *w);
