@@ -64,7 +64,7 @@ static int add(const uint8_t *owner, const uint8_t *rec, size_t len, void *ctx)
 	struct build *b = ctx;
 	if (atomic_load_explicit(&b->n->stop, memory_order_relaxed))
 		return -ECANCELED;
-	return acm_name_table_add(b->t, owner, acm_dname_len(owner), rec, len);
+	return acm_name_table_add(&b->t, owner, acm_dname_len(owner), rec, len);
 }
 
 /* The whole index from the snapshot; the old one serves until it is done. */

@@ -201,9 +201,17 @@ void acm_name_table_free(acm_name_table_t *t)
 }
 
 /* A table not yet published: grown in place of the old one. */
-int acm_name_table_add(acm_name_table_t *t, const uint8_t *name, size_t len, const uint8_t *rec,
-                       size_t reclen)
+int acm_name_table_add(acm_name_table_t **tp, const uint8_t *name, size_t len,
+                       const uint8_t *rec, size_t reclen)
 {
+	acm_name_table_t *t = *tp;
+	if (table_full(t)) {
+		acm_name_table_t *n = table_regrow(t);
+		if (!n)
+			return -ENOMEM;
+		free(t);
+		*tp = t = n;
+	}
 	rec_t *r = rec_new(name, len, rec, reclen);
 	if (!r)
 		return -ENOMEM;

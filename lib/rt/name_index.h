@@ -67,7 +67,9 @@ uint64_t acm_name_index_applied(const acm_name_index_t *ix);
 
 /* A table built aside (a rebuild) and swapped in whole. */
 int acm_name_table_new(acm_name_table_t **out);
-int acm_name_table_add(acm_name_table_t *t, const uint8_t *name, size_t len,
+/* Add (or set again) one name; *t may be replaced by a bigger table.
+ * ACM_OK or -ENOMEM (*t stays whole). */
+int acm_name_table_add(acm_name_table_t **t, const uint8_t *name, size_t len,
                        const uint8_t *rec, size_t reclen);
 void acm_name_table_free(acm_name_table_t *t);
 /* Publish t (taken over) as holding snapshot applied; the old table goes. */
