@@ -6,7 +6,9 @@
  * change log of rrsets owners (lib/store/store_read.c
  * acm_reader_rrset_changes) and its window.
  */
+#include <pthread.h>
 #include <setjmp.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -212,6 +214,65 @@ static void test_no_index(void **state)
 	acm_name_index_leave(&r);
 }
 
+/* Readers on threads of their own while the writer replaces, removes,
+ * grows and publishes: every record read is whole and its own name's (for
+ * ASan, TSan and helgrind to judge the rest). */
+enum { RACE_NAMES = 3000, RACE_ROUNDS = 30, RACE_READERS = 2 };
+
+struct race {
+	acm_name_index_t *ix;
+	atomic_bool done;
+	atomic_size_t hits;
+};
+
+static void *race_reader(void *arg)
+{
+	struct race *rc = arg;
+	acm_name_reader_t r;
+	char buf[64], want[16];
+	assert_int_equal(acm_name_index_join(rc->ix, &r), ACM_OK);
+	while (!atomic_load(&rc->done)) {
+		if (acm_name_index_begin(&r, 1)) {
+			for (unsigned i = 0; i < RACE_NAMES; i += 7) {
+				int n = snprintf(want, sizeof(want), "v%u:", i);
+				if (*get(&r, i, buf)) {
+					assert_memory_equal(buf, want, (size_t)n);
+					atomic_fetch_add(&rc->hits, 1);
+				}
+			}
+		}
+		acm_name_index_end(&r);
+	}
+	acm_name_index_leave(&r);
+	return NULL;
+}
+
+static void test_readers_race_the_writer(void **state)
+{
+	(void)state;
+	struct race rc = { 0 };
+	pthread_t th[RACE_READERS];
+	char v[32];
+	assert_int_equal(acm_name_index_new(&rc.ix), ACM_OK);
+	for (int i = 0; i < RACE_READERS; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, race_reader, &rc), 0);
+	for (unsigned round = 1; round <= RACE_ROUNDS; round++) {
+		for (unsigned i = 0; i < RACE_NAMES; i++) {
+			snprintf(v, sizeof(v), "v%u:%u", i, round);
+			if ((i + round) % 5 == 0)
+				drop(rc.ix, i);
+			else
+				set(rc.ix, i, v);
+		}
+		acm_name_index_publish(rc.ix, round);
+	}
+	atomic_store(&rc.done, true);
+	for (int i = 0; i < RACE_READERS; i++)
+		pthread_join(th[i], NULL);
+	assert_true(atomic_load(&rc.hits) > 0);
+	acm_name_index_free(rc.ix);
+}
+
 /* ---- the store's change log of rrsets owners -------------------------- */
 
 struct owners {
@@ -302,6 +363,7 @@ int main(void)
 		cmocka_unit_test(test_reclaim_waits_for_reader),
 		cmocka_unit_test(test_swap),
 		cmocka_unit_test(test_no_index),
+		cmocka_unit_test(test_readers_race_the_writer),
 		cmocka_unit_test_setup_teardown(test_change_log, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_change_log_window, fx_setup, fx_teardown),
 	};
