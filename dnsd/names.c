@@ -14,7 +14,9 @@
 #include <stdlib.h>
 
 #include "dnsd/names.h"
+#include "lib/clock.h"
 #include "lib/error.h"
+#include "lib/log.h"
 
 struct acm_names {
 	acm_store_t *store;
@@ -71,16 +73,25 @@ static int add(const uint8_t *owner, const uint8_t *rec, size_t len, void *ctx)
 static int rebuild(acm_names_t *n, uint64_t txnid, uint64_t gen)
 {
 	struct build b = { n, NULL };
+	uint64_t began = acm_mono_ns();
 	int rc = acm_name_table_new(&b.t);
 	if (rc == ACM_OK)
 		rc = acm_reader_rrsets_from(n->reader, NULL, 0, add, &b);
 	if (rc != ACM_OK) {
 		acm_name_table_free(b.t);
+		static acm_log_limit_t failed = ACM_LOG_LIMIT_INIT(60);
+		const acm_kv_t kv[] = { ACM_KS("error", acm_strerror(rc)) };
+		if (rc != -ECANCELED)
+			acm_log_limited_fields(&failed, ACM_LOG_WARNING,
+			                       "name index build failed; answering from the store", kv, 1);
 		return rc;
 	}
 	acm_name_index_swap(n->ix, b.t, txnid);
 	n->gen = gen;
 	n->built = true;
+	acm_log_kv(ACM_LOG_INFO, "name index built", ACM_KU("names", acm_name_index_count(n->ix)),
+	           ACM_KU("bytes", acm_name_index_bytes(n->ix)),
+	           ACM_KU("ms", (acm_mono_ns() - began) / 1000000));
 	if (n->metrics)
 		acm_counter_add(&n->metrics->rebuilds, 1);
 	return ACM_OK;

@@ -158,7 +158,7 @@ static void table_place(acm_name_table_t *t, struct slot *s, rec_t *r)
 static acm_name_table_t *table_regrow(const acm_name_table_t *t)
 {
 	size_t slots = MIN_SLOTS;
-	while (slots * 7 < (t->live + 1) * 20)          /* at most 35 % full */
+	while (slots < (t->live + 1) * 2)               /* at most half full */
 		slots *= 2;
 	acm_name_table_t *n = table_alloc(slots);
 	if (!n)
