@@ -21,6 +21,7 @@
 #include "dnsd/server.h"
 #include "dnsd/tcp.h"
 #include "dnsd/udp.h"
+#include "dnsd/names.h"
 #include "dnsd/udp_loop.h"
 #include "dnsd/worker.h"
 #include "lib/error.h"
@@ -37,6 +38,7 @@ struct acm_server {
 	acm_metrics_t *own_metrics;     /* when the caller passed none */
 	acm_health_t *health;           /* the workers' heartbeats */
 	acm_keyring_t *keyring;         /* the accounts' keys, shared by the workers */
+	acm_names_t *names;             /* the name index; NULL: dns.name_index false */
 	acm_rrl_t *rrl;                 /* dns.rrl's table, shared by the workers */
 	pthread_mutex_t closing_mu;
 	pthread_cond_t closing_cv;
@@ -215,6 +217,8 @@ static int answer_init(acm_server_t *srv, acm_worker_t *w, const acm_config_t *c
 	w->store = store;
 	w->keyring = srv->keyring;
 	int rc = acm_reader_open(store, &w->reader);
+	if (rc == ACM_OK)
+		rc = acm_name_index_join(acm_names_index(srv->names), &w->names);
 	if (rc != ACM_OK) {
 		snprintf(err, errlen, "store reader: %s", acm_strerror(rc));
 		return rc;
@@ -271,6 +275,7 @@ static void answer_free(acm_worker_t *w)
 	acm_zone_unref(atomic_exchange(&w->pending_zone, NULL));
 	acm_zone_unref(w->zone);
 	acm_keyview_release(&w->keyview);
+	acm_name_index_leave(&w->names);
 }
 
 static void worker_free(acm_worker_t *w)
@@ -361,6 +366,8 @@ int acm_server_start(const acm_config_t *cfg, acm_store_t *store, acm_zone_t *zo
 	}
 	if (rc == ACM_OK && (rc = acm_keyring_start(store, &srv->keyring)) != ACM_OK)
 		snprintf(err, errlen, "accounts' keys: %s", acm_strerror(rc));
+	if (rc == ACM_OK && cfg->name_index && (rc = acm_names_start(store, metrics, &srv->names)))
+		snprintf(err, errlen, "name index: %s", acm_strerror(rc));
 	for (unsigned i = 0; rc == ACM_OK && i < n; i++) {
 		srv->workers[i].index = i;
 		srv->workers[i].commit = commit;
@@ -432,6 +439,7 @@ void acm_server_stop(acm_server_t *srv)
 	for (unsigned i = 0; i < srv->count; i++)
 		worker_free(&srv->workers[i]);
 	acm_keyring_stop(srv->keyring);
+	acm_names_stop(srv->names);
 	pthread_cond_destroy(&srv->closing_cv);
 	pthread_mutex_destroy(&srv->closing_mu);
 	free(srv->workers);

@@ -32,6 +32,7 @@ void acm_worker_batch_begin(acm_worker_t *w)
 {
 	acm_clocks_t c;
 	w->snapshot_ok = acm_reader_begin(w->reader, &w->serial) == ACM_OK;
+	w->names_ok = w->snapshot_ok && acm_name_index_begin(&w->names, acm_reader_txnid(w->reader));
 	acm_clocks_read(&c);
 	w->now = (uint64_t)c.wall.tv_sec;
 	w->wall_ns = w->now * 1000000000u + (uint64_t)c.wall.tv_nsec;
@@ -62,14 +63,20 @@ void acm_worker_batch_end(acm_worker_t *w, bool hold)
 	else if (w->snapshot_ok)
 		acm_reader_end(w->reader);
 	w->snapshot_ok = false;
+	acm_name_index_end(&w->names);
+	w->names_ok = false;
 }
 
 static int worker_lookup(void *ctx, const uint8_t *owner, size_t len, const uint8_t **rec,
                          size_t *reclen)
 {
 	acm_worker_t *w = ctx;
+	if (w->names_ok)
+		return acm_name_index_get(&w->names, owner, len, rec, reclen);
 	if (!w->snapshot_ok)
 		return ACM_ESTORE;
+	if (w->names.ix && w->metrics)
+		acm_counter_add(&w->metrics->index_lagged, 1);
 	return acm_reader_lookup(w->reader, owner, len, rec, reclen);
 }
 

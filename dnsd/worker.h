@@ -21,6 +21,7 @@
 #include "dnsd/keyring.h"
 #include "lib/log.h"
 #include "lib/rt/metrics.h"
+#include "lib/rt/name_index.h"
 #include "lib/rt/rrl.h"
 #include "lib/store/store.h"
 #include "lib/dns/tsig.h"
@@ -46,6 +47,8 @@ typedef struct acm_worker {
 	acm_zone_t *zone;                       /* this worker's reference */
 	_Atomic(acm_zone_t *) pending_zone;     /* set by a reload */
 	acm_reader_t *reader;
+	acm_name_reader_t names;                /* the name index (dnsd/names.h) */
+	bool names_ok;                          /* usable for this batch */
 	acm_store_t *store;                     /* for transfers and account keys */
 	acm_keyring_t *keyring;                 /* the server's accounts' keys */
 	acm_keyview_t keyview;                  /* the table this worker holds, what changed since */

@@ -255,6 +255,17 @@ static void render_dns(acm_expo_t *e, acm_metrics_t *metrics)
 	acm_metrics_dns_sum(metrics, d);
 	render_dns_queries(e, d);
 	render_dns_other(e, d);
+	const acm_names_metrics_t *n = acm_metrics_names(metrics);
+	single(e, "acmens_dns_name_index_entries", "gauge",
+	       "Names in the DNS name index.", acm_counter_get(&n->entries));
+	single(e, "acmens_dns_name_index_bytes", "gauge",
+	       "Bytes the DNS name index holds (table and records).", acm_counter_get(&n->bytes));
+	single(e, "acmens_dns_name_index_rebuilds_total", "counter",
+	       "Whole builds of the DNS name index from the store.",
+	       acm_counter_get(&n->rebuilds));
+	single(e, "acmens_dns_name_index_lagged_total", "counter",
+	       "Lookups read from the store because the name index lagged behind it.",
+	       acm_counter_get(&d->index_lagged));
 	free(d);
 }
 

@@ -142,6 +142,8 @@ static void warn_unreloadable(const acm_config_t *old, const acm_config_t *new)
 		acm_warn("reload: dns.listen changed; restart to apply");
 	if (old->workers != new->workers)
 		acm_warn("reload: dns.workers changed; restart to apply");
+	if (old->name_index != new->name_index)
+		acm_warn("reload: dns.name_index changed; restart to apply");
 	if (old->lookups.enabled != new->lookups.enabled || old->lookups.total != new->lookups.total ||
 	    old->lookups.per_name != new->lookups.per_name)
 		acm_warn("reload: lookups changed; restart to apply");

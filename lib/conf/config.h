@@ -75,6 +75,7 @@ typedef struct {
 	unsigned tcp_max_per_client;    /* dns.tcp_max_per_client (IPv4 address, IPv6 /64), default 16 */
 	unsigned tcp_message_timeout;   /* dns.tcp_message_timeout seconds, default 5 */
 	acm_rrl_conf_t rrl;             /* dns.rrl */
+	bool name_index;                /* dns.name_index, default true */
 
 	/* http: the API is off when the section is absent. */
 	struct {

@@ -141,7 +141,13 @@ struct acm_metrics {
 	size_t nblocks;
 	acm_dns_metrics_t **blocks;
 	acm_commit_metrics_t commit;     /* under mu */
+	acm_names_metrics_t names;
 };
+
+acm_names_metrics_t *acm_metrics_names(acm_metrics_t *m)
+{
+	return &m->names;
+}
 
 int acm_metrics_new(uint64_t start_time, acm_metrics_t **out)
 {

@@ -113,6 +113,7 @@ typedef struct {
 	acm_counter_t tcp_open;       /* accepted minus closed, modulo 2^64 */
 	acm_counter_t rrl_slipped[ACM_RRL_CLASSES];   /* UDP responses over dns.rrl.rate sent TC */
 	acm_counter_t rrl_dropped[ACM_RRL_CLASSES];   /* ... and not sent */
+	acm_counter_t index_lagged;   /* lookups read from the store: the name index lagged */
 } acm_dns_metrics_t;
 
 /* Label values of the fixed tables. */
@@ -159,6 +160,16 @@ void acm_metrics_commit_observe(void *arg, size_t ops, uint64_t ns);
 /* The transactions counted so far, consistent with each other, into *out.
  * Thread-safe. */
 void acm_metrics_commit_read(acm_metrics_t *m, acm_commit_metrics_t *out);
+
+/* The DNS name index (lib/rt/name_index.h), as its maintainer sets it. */
+typedef struct {
+	acm_counter_t entries;        /* names it holds */
+	acm_counter_t bytes;          /* table and records */
+	acm_counter_t rebuilds;       /* whole builds from the store */
+} acm_names_metrics_t;
+
+/* The registry's name index block (zero until a maintainer writes it). */
+acm_names_metrics_t *acm_metrics_names(acm_metrics_t *m);
 
 /* ---- the text exposition format (version 0.0.4) ----------------------- */
 

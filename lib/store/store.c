@@ -197,13 +197,25 @@ int store_get_serial(MDB_txn *txn, MDB_dbi meta, uint32_t *serial)
 	return rc;
 }
 
-/* "accounts" in meta: a count of the write transactions that changed an
- * account, so that a reader keeping accounts in memory knows when to read
- * them again (an account change does not always move the serial). A store
- * from before it has none: 0. */
-int store_get_accounts_gen(MDB_txn *txn, MDB_dbi meta, uint64_t *gen)
+/*
+ * A change log in meta: a counter (8 bytes, big endian; a store from before
+ * it has none: 0) that moves with every change, and per generation one
+ * record of what changed, under the log's prefix and the generation (big
+ * endian, so that the records sort by generation), the newest log->kept
+ * kept. A reader holding the data in memory from an older generation
+ * learns what changed since without reading it all again.
+ *
+ * "accounts"/"achg": one per write of an account (an account change does
+ * not always move the serial), the label. "rrsets"/"rchg": one per write
+ * of an rrsets record, its owner wire name.
+ */
+const store_log_t store_accounts_log = { "accounts", STORE_CHANGE_PREFIX, STORE_CHANGES_KEPT };
+const store_log_t store_rrsets_log = { "rrsets", STORE_RRSET_CHANGE_PREFIX,
+	                               STORE_RRSET_CHANGES_KEPT };
+
+int store_log_gen(MDB_txn *txn, MDB_dbi meta, const store_log_t *log, uint64_t *gen)
 {
-	MDB_val k = store_val("accounts", 8), v;
+	MDB_val k = store_val(log->counter, strlen(log->counter)), v;
 	int rc = mdb_get(txn, meta, &k, &v);
 	*gen = 0;
 	if (rc == MDB_NOTFOUND)
@@ -215,37 +227,34 @@ int store_get_accounts_gen(MDB_txn *txn, MDB_dbi meta, uint64_t *gen)
 	return store_err(rc);
 }
 
-void store_account_change_key(uint64_t gen, uint8_t key[STORE_CHANGE_KEY_LEN])
+void store_log_key(const store_log_t *log, uint64_t gen, uint8_t key[STORE_CHANGE_KEY_LEN])
 {
-	memcpy(key, STORE_CHANGE_PREFIX, 4);
+	memcpy(key, log->prefix, 4);
 	acm_put_u32(key + 4, (uint32_t)(gen >> 32));
 	acm_put_u32(key + 8, (uint32_t)gen);
 }
 
-/* Each generation also records the label it changed, the newest
- * STORE_CHANGES_KEPT kept: a reader holding the accounts in memory from an
- * older generation learns which of them changed since without reading
- * them all again. */
-int store_bump_accounts_gen(MDB_txn *txn, MDB_dbi meta, const char *label)
+int store_log_append(MDB_txn *txn, MDB_dbi meta, const store_log_t *log, const void *what,
+                     size_t len)
 {
 	uint64_t gen;
 	uint8_t b[8], ck[STORE_CHANGE_KEY_LEN];
-	int rc = store_get_accounts_gen(txn, meta, &gen);
+	int rc = store_log_gen(txn, meta, log, &gen);
 	if (rc != ACM_OK)
 		return rc;
 	gen++;
 	acm_put_u32(b, (uint32_t)(gen >> 32));
 	acm_put_u32(b + 4, (uint32_t)gen);
-	MDB_val k = store_val("accounts", 8), v = store_val(b, 8);
+	MDB_val k = store_val(log->counter, strlen(log->counter)), v = store_val(b, 8);
 	rc = store_err(mdb_put(txn, meta, &k, &v, 0));
-	store_account_change_key(gen, ck);
+	store_log_key(log, gen, ck);
 	k = store_val(ck, sizeof(ck));
-	v = store_val(label, strlen(label));
+	v = store_val(what, len);
 	if (rc == ACM_OK)
 		rc = store_err(mdb_put(txn, meta, &k, &v, 0));
-	if (rc != ACM_OK || gen <= STORE_CHANGES_KEPT)
+	if (rc != ACM_OK || gen <= log->kept)
 		return rc;
-	store_account_change_key(gen - STORE_CHANGES_KEPT, ck);
+	store_log_key(log, gen - log->kept, ck);
 	k = store_val(ck, sizeof(ck));
 	int del = mdb_del(txn, meta, &k, NULL);
 	return del == MDB_NOTFOUND ? ACM_OK : store_err(del);

@@ -376,6 +376,20 @@ int acm_store_accounts_gen(acm_store_t *store, uint64_t *gen);
 int acm_reader_account_changes(acm_reader_t *r, uint64_t since,
                                int (*fn)(void *ctx, uint64_t gen, const char *label),
                                void *ctx);
+/* The LMDB transaction id of the snapshot begun last (0 when none is):
+ * a snapshot with a larger one holds every commit of a smaller one. */
+uint64_t acm_reader_txnid(const acm_reader_t *r);
+/* The rrsets generation of the snapshot: it moves with every write of an
+ * rrsets record, in any process. ACM_OK or a store failure. */
+int acm_reader_rrsets_gen(acm_reader_t *r, uint64_t *gen);
+/* The owners whose rrsets record was written after generation since, up
+ * to upto (at most the snapshot's): fn(ctx, gen, owner, len) for each
+ * generation in order (an owner may come more than once). ACM_OK;
+ * ACM_ENOTFOUND when the store does not hold them all (it keeps the newest
+ * 65,536); fn's non-zero return, or a store failure. */
+typedef int (*acm_owner_change_fn)(void *ctx, uint64_t gen, const uint8_t *owner, size_t len);
+int acm_reader_rrset_changes(acm_reader_t *r, uint64_t since, uint64_t upto,
+                             acm_owner_change_fn fn, void *ctx);
 /* End the snapshot; views from it become invalid. */
 void acm_reader_end(acm_reader_t *r);
 /* End a batch but keep its snapshot open: the next acm_reader_begin takes

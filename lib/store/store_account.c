@@ -53,7 +53,8 @@ static int account_put(acm_wtxn_t *w, const acm_account_t *acc, const store_name
 	MDB_val k = store_val(n->label, strlen(n->label)), v = store_val(rec, len);
 	rc = store_err(mdb_put(w->txn, w->s->accounts, &k, &v, flags));
 	if (rc == ACM_OK)
-		rc = store_bump_accounts_gen(w->txn, w->s->meta, n->label);
+		rc = store_log_append(w->txn, w->s->meta, &store_accounts_log, n->label,
+		                      strlen(n->label));
 	return rc;
 }
 
@@ -227,7 +228,8 @@ int acm_wtxn_account_delete(acm_wtxn_t *w, const char *subdomain)
 	MDB_val k = store_val(n.label, strlen(n.label));
 	rc = store_err(mdb_del(w->txn, w->s->accounts, &k, NULL));
 	if (rc == ACM_OK)
-		rc = store_bump_accounts_gen(w->txn, w->s->meta, n.label);
+		rc = store_log_append(w->txn, w->s->meta, &store_accounts_log, n.label,
+		                      strlen(n.label));
 	if (rc == ACM_OK)
 		rc = user_delete(w, acc.username, n.label);
 	if (rc == ACM_OK) {

@@ -148,7 +148,7 @@ static const struct {
 	const char *key;
 	size_t size;
 } meta_keys[] = {
-	{ "schema", 4 }, { "serial", 4 }, { "zone", 0 }, { "accounts", 8 },
+	{ "schema", 4 }, { "serial", 4 }, { "zone", 0 }, { "accounts", 8 }, { "rrsets", 8 },
 	{ "static", ACM_STATIC_DIGEST_LEN },
 };
 
@@ -159,6 +159,12 @@ static int check_meta_rec(const MDB_val *k, const MDB_val *v, void *p)
 		char label[ACM_LABEL_MAX + 1];
 		if (!key_label(v, label))
 			problem(c, k, "an account change record holds no label");
+		return 0;
+	}
+	if (k->mv_size == STORE_CHANGE_KEY_LEN &&
+	    memcmp(k->mv_data, STORE_RRSET_CHANGE_PREFIX, 4) == 0) {
+		if (v->mv_size == 0 || v->mv_size > ACM_DNAME_MAX)
+			problem(c, k, "an rrset change record holds no owner");
 		return 0;
 	}
 	for (size_t i = 0; i < sizeof(meta_keys) / sizeof(meta_keys[0]); i++) {

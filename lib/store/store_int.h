@@ -114,16 +114,27 @@ int store_mkdir_p(const char *path);
 /* A read transaction, recovering from stale reader slots and a grown map. */
 int store_read_begin(acm_store_t *s, MDB_txn **txn);
 int store_get_serial(MDB_txn *txn, MDB_dbi meta, uint32_t *serial);
-/* The accounts generation (see store.c): read it, or move it on. */
-int store_get_accounts_gen(MDB_txn *txn, MDB_dbi meta, uint64_t *gen);
-/* Move the accounts generation and record that label changed in it. */
-int store_bump_accounts_gen(MDB_txn *txn, MDB_dbi meta, const char *label);
-/* The meta key of generation gen's change record: "achg" and gen, big
- * endian, so that the records sort by generation. */
-#define STORE_CHANGE_PREFIX "achg"
+/* A change log in meta (see store.c): its counter's key, its records'
+ * prefix (4 bytes) and how many records it keeps. */
+typedef struct {
+	const char *counter;
+	const char *prefix;
+	uint64_t kept;
+} store_log_t;
 #define STORE_CHANGE_KEY_LEN 12
+#define STORE_CHANGE_PREFIX "achg"
 #define STORE_CHANGES_KEPT 4096
-void store_account_change_key(uint64_t gen, uint8_t key[STORE_CHANGE_KEY_LEN]);
+#define STORE_RRSET_CHANGE_PREFIX "rchg"
+#define STORE_RRSET_CHANGES_KEPT 65536
+extern const store_log_t store_accounts_log;   /* labels of accounts written */
+extern const store_log_t store_rrsets_log;     /* owners of rrsets records written */
+/* The log's generation: the number of changes it was told of. */
+int store_log_gen(MDB_txn *txn, MDB_dbi meta, const store_log_t *log, uint64_t *gen);
+/* Move the generation on and record what/len as its change. */
+int store_log_append(MDB_txn *txn, MDB_dbi meta, const store_log_t *log, const void *what,
+                     size_t len);
+/* The meta key of generation gen's record. */
+void store_log_key(const store_log_t *log, uint64_t gen, uint8_t key[STORE_CHANGE_KEY_LEN]);
 /* A store failure poisons the transaction; logical refusals do not. */
 int store_wtxn_result(acm_wtxn_t *w, int rc);
 /* Position c on the first key after key/klen (klen 0: on the first key);

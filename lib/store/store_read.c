@@ -312,7 +312,7 @@ int acm_reader_begin(acm_reader_t *r, uint32_t *serial)
 	}
 	rc = store_get_serial(r->txn, r->s->meta, serial);
 	if (rc == ACM_OK)
-		rc = store_get_accounts_gen(r->txn, r->s->meta, &r->accounts_gen);
+		rc = store_log_gen(r->txn, r->s->meta, &store_accounts_log, &r->accounts_gen);
 	if (rc != ACM_OK) {
 		acm_reader_end(r);
 		return rc;
@@ -333,47 +333,88 @@ int acm_store_accounts_gen(acm_store_t *store, uint64_t *gen)
 	int rc = store_read_begin(store, &txn);
 	if (rc != ACM_OK)
 		return rc;
-	rc = store_get_accounts_gen(txn, store->meta, gen);
+	rc = store_log_gen(txn, store->meta, &store_accounts_log, gen);
 	mdb_txn_abort(txn);
 	return rc;
+}
+
+/* The records of log after generation since up to upto, each handed to
+ * fn with its value (at most max bytes, at least one). */
+typedef int (*log_fn)(void *ctx, uint64_t gen, const uint8_t *v, size_t len);
+
+static int log_walk(acm_reader_t *r, const store_log_t *log, uint64_t since, uint64_t upto,
+                    size_t max, log_fn fn, void *ctx)
+{
+	uint8_t key[STORE_CHANGE_KEY_LEN];
+	MDB_cursor *c;
+	if (!r->active)
+		return ACM_ESTORE;
+	if (since >= upto)
+		return ACM_OK;
+	int rc = store_err(mdb_cursor_open(r->txn, r->s->meta, &c));
+	if (rc != ACM_OK)
+		return rc;
+	store_log_key(log, since + 1, key);
+	MDB_val k = store_val(key, sizeof(key)), v;
+	int op = MDB_SET_KEY;
+	/* one record per generation, none missing: any gap is a record trimmed */
+	for (uint64_t gen = since + 1; rc == ACM_OK && gen <= upto; gen++, op = MDB_NEXT) {
+		int g = mdb_cursor_get(c, &k, &v, op);
+		store_log_key(log, gen, key);
+		if (g == MDB_NOTFOUND || (g == 0 && (k.mv_size != sizeof(key) ||
+		                                     memcmp(k.mv_data, key, sizeof(key)) != 0)))
+			rc = ACM_ENOTFOUND;
+		else if (g != 0)
+			rc = store_err(g);
+		else if (v.mv_size == 0 || v.mv_size > max)
+			rc = ACM_ECORRUPT;
+		if (rc == ACM_OK)
+			rc = fn(ctx, gen, v.mv_data, v.mv_size);
+	}
+	mdb_cursor_close(c);
+	return rc;
+}
+
+struct label_walk {
+	int (*fn)(void *ctx, uint64_t gen, const char *label);
+	void *ctx;
+};
+
+static int label_change(void *ctx, uint64_t gen, const uint8_t *v, size_t len)
+{
+	const struct label_walk *lw = ctx;
+	char label[ACM_LABEL_MAX + 1];
+	memcpy(label, v, len);
+	label[len] = '\0';
+	return lw->fn(lw->ctx, gen, label);
 }
 
 int acm_reader_account_changes(acm_reader_t *r, uint64_t since,
                                int (*fn)(void *ctx, uint64_t gen, const char *label),
                                void *ctx)
 {
-	uint8_t key[STORE_CHANGE_KEY_LEN];
-	char label[ACM_LABEL_MAX + 1];
-	MDB_cursor *c;
+	struct label_walk lw = { fn, ctx };
+	return log_walk(r, &store_accounts_log, since, r->accounts_gen, ACM_LABEL_MAX,
+	                label_change, &lw);
+}
+
+uint64_t acm_reader_txnid(const acm_reader_t *r)
+{
+	return r->active ? r->last_txnid : 0;
+}
+
+int acm_reader_rrsets_gen(acm_reader_t *r, uint64_t *gen)
+{
+	*gen = 0;
 	if (!r->active)
 		return ACM_ESTORE;
-	if (since >= r->accounts_gen)
-		return ACM_OK;
-	int rc = store_err(mdb_cursor_open(r->txn, r->s->meta, &c));
-	if (rc != ACM_OK)
-		return rc;
-	store_account_change_key(since + 1, key);
-	MDB_val k = store_val(key, sizeof(key)), v;
-	int op = MDB_SET_KEY;
-	/* one record per generation, none missing: any gap is a record trimmed */
-	for (uint64_t gen = since + 1; rc == ACM_OK && gen <= r->accounts_gen; gen++, op = MDB_NEXT) {
-		int g = mdb_cursor_get(c, &k, &v, op);
-		store_account_change_key(gen, key);
-		if (g == MDB_NOTFOUND || (g == 0 && (k.mv_size != sizeof(key) ||
-		                                     memcmp(k.mv_data, key, sizeof(key)) != 0)))
-			rc = ACM_ENOTFOUND;
-		else if (g != 0)
-			rc = store_err(g);
-		else if (v.mv_size == 0 || v.mv_size > ACM_LABEL_MAX)
-			rc = ACM_ECORRUPT;
-		if (rc != ACM_OK)
-			break;
-		memcpy(label, v.mv_data, v.mv_size);
-		label[v.mv_size] = '\0';
-		rc = fn(ctx, gen, label);
-	}
-	mdb_cursor_close(c);
-	return rc;
+	return store_log_gen(r->txn, r->s->meta, &store_rrsets_log, gen);
+}
+
+int acm_reader_rrset_changes(acm_reader_t *r, uint64_t since, uint64_t upto,
+                             acm_owner_change_fn fn, void *ctx)
+{
+	return log_walk(r, &store_rrsets_log, since, upto, ACM_DNAME_MAX, fn, ctx);
 }
 
 void acm_reader_hold(acm_reader_t *r)

@@ -117,6 +117,8 @@ int store_set_change(acm_wtxn_t *w, const store_name_t *n, const store_change_t 
 		rc = put_set(w, n);
 	}
 	if (rc == ACM_OK)
+		rc = store_log_append(w->txn, w->s->meta, &store_rrsets_log, n->owner, n->olen);
+	if (rc == ACM_OK)
 		rc = store_audit_add(w, c->action, n, NULL, &w->old, &w->cur);
 	return rc;
 }

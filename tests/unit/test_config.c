@@ -357,6 +357,11 @@ static void test_http_defaults(void **state)
 	acm_config_t *c = load_ok(ZONE);
 	assert_false(c->http.enabled);
 	assert_int_equal(c->http.listen_count, 0);
+	assert_true(c->name_index);
+	acm_config_free(c);
+
+	c = load_ok(ZONE "dns:\n  name_index: false\n");
+	assert_false(c->name_index);
 	acm_config_free(c);
 
 	c = load_ok(ZONE "http:\n  listen: [192.0.2.1]\n");
@@ -498,6 +503,7 @@ static const struct err_case err_cases[] = {
 	{ ZONE "dns:\n  listen:\n    - 1.2.3.4:99999999999999999999999\n", 7, "dns.listen",
 	  "invalid port" },
 
+	{ ZONE "dns:\n  name_index: 1\n", 6, "dns.name_index", "expected true or false" },
 	/* the http section */
 	{ ZONE "http:\n", 5, "http", "expected a mapping" },
 	{ ZONE "http:\n  listen: []\n", 6, "http.listen", "at least 1" },
