@@ -70,7 +70,7 @@ static int add(const uint8_t *owner, const uint8_t *rec, size_t len, void *ctx)
 }
 
 /* The whole index from the snapshot; the old one serves until it is done. */
-static int rebuild(acm_names_t *n, uint64_t txnid, uint64_t gen)
+static int rebuild(acm_names_t *n, uint64_t txnid, uint64_t gen, uint32_t serial)
 {
 	struct build b = { n, NULL };
 	uint64_t began = acm_mono_ns();
@@ -86,7 +86,7 @@ static int rebuild(acm_names_t *n, uint64_t txnid, uint64_t gen)
 			                       "name index build failed; answering from the store", kv, 1);
 		return rc;
 	}
-	acm_name_index_swap(n->ix, b.t, txnid);
+	acm_name_index_swap(n->ix, b.t, txnid, serial);
 	n->gen = gen;
 	n->built = true;
 	acm_log_kv(ACM_LOG_INFO, "name index built", ACM_KU("names", acm_name_index_count(n->ix)),
@@ -97,7 +97,7 @@ static int rebuild(acm_names_t *n, uint64_t txnid, uint64_t gen)
 	return ACM_OK;
 }
 
-static void round_in(acm_names_t *n)
+static void round_in(acm_names_t *n, uint32_t serial)
 {
 	uint64_t txnid = acm_reader_txnid(n->reader), gen;
 	if (txnid == acm_name_index_applied(n->ix))
@@ -110,9 +110,9 @@ static void round_in(acm_names_t *n)
 	                               : ACM_ENOTFOUND;
 	if (rc == ACM_OK) {
 		n->gen = gen;
-		acm_name_index_publish(n->ix, txnid);
+		acm_name_index_publish(n->ix, txnid, serial);
 	} else if (rc == ACM_ENOTFOUND) {
-		rebuild(n, txnid, gen);
+		rebuild(n, txnid, gen, serial);
 	}
 	count(n);
 }
@@ -123,7 +123,7 @@ static void *names_main(void *arg)
 	uint32_t serial;
 	while (!atomic_load(&n->stop)) {
 		if (acm_reader_begin(n->reader, &serial) == ACM_OK) {
-			round_in(n);
+			round_in(n, serial);
 			acm_reader_end(n->reader);
 		}
 		acm_name_index_wait(n->ix, ACM_NAMES_POLL_MS);

@@ -50,7 +50,6 @@
 #define NETWORK_RESERVE_DIV 8       /* this share of the slots no one network can take */
 #define LOG_INTERVAL_S 10
 #define NO_DEADLINE UINT64_MAX
-#define SNAPSHOT_IDLE_MS 50         /* how long an idle handler keeps its store snapshot */
 
 /* Outsiders cause these at will: one line per interval (lib/log.h). */
 static acm_log_limit_t refused_log = ACM_LOG_LIMIT_INIT(LOG_INTERVAL_S);
@@ -91,10 +90,7 @@ struct acm_tcp {
 	uint64_t next_id;
 	/* One connection's callback at a time: */
 	conn_t *cur;            /* whose answers out[] gathers */
-	bool batch;             /* a store snapshot is open */
-	struct event *release;  /* ends the snapshot held between batches once idle */
-	bool release_armed;
-	uint64_t held_at;       /* ms: the last batch ended */
+	bool batch;             /* a batch is open (dnsd/worker.h) */
 	uint64_t now;           /* ms, read once; 0: not read yet */
 	size_t out_len;
 	uint8_t out[2 * TCP_FRAME_MAX];
@@ -325,34 +321,12 @@ static void conn_ended(conn_t *c, int err)
 
 /* ---- one callback of a connection ------------------------------------------------------------ */
 
-/* Between batches the snapshot stays open while nothing commits (the next
- * one takes it up, dnsd/worker.h), until SNAPSHOT_IDLE_MS without one, so
- * LMDB can reuse the pages freed since. The timer is set once per idle
- * period, not per batch. */
-static void snapshot_hold(acm_tcp_t *t)
+/* A batch ends with each callback: no store snapshot is kept while the
+ * loop waits (dnsd/worker.h). */
+static void batch_end(acm_tcp_t *t)
 {
-	acm_worker_batch_end(t->w, true);
+	acm_worker_batch_end(t->w);
 	t->batch = false;
-	t->held_at = tcp_now(t);
-	if (!t->release_armed) {
-		struct timeval tv = { 0, SNAPSHOT_IDLE_MS * 1000 };
-		t->release_armed = evtimer_add(t->release, &tv) == 0;
-	}
-}
-
-static void on_release(evutil_socket_t fd, short what, void *arg)
-{
-	acm_tcp_t *t = arg;
-	(void)fd;
-	(void)what;
-	uint64_t idle = acm_boot_ms() - t->held_at;
-	t->release_armed = false;
-	if (idle < SNAPSHOT_IDLE_MS) {
-		struct timeval tv = { 0, (suseconds_t)(SNAPSHOT_IDLE_MS - idle) * 1000 };
-		t->release_armed = evtimer_add(t->release, &tv) == 0;
-	} else if (acm_reader_held(t->w->reader)) {
-		acm_reader_end(t->w->reader);
-	}
 }
 
 static void conn_enter(conn_t *c)
@@ -368,7 +342,7 @@ static void conn_leave(conn_t *c)
 	acm_tcp_t *t = c->t;
 	out_flush(t);
 	if (t->batch)
-		snapshot_hold(t);
+		batch_end(t);
 	t->cur = NULL;
 	if (c->broken || (c->closing && !c->xfr && !c->waiting && queued(c) == 0)) {
 		conn_close(c);
@@ -467,10 +441,8 @@ static size_t conn_take(conn_t *c, const uint8_t *buf, size_t len)
 static void xfr_pump(conn_t *c)
 {
 	acm_tcp_t *t = c->t;
-	if (t->batch) {   /* the transfer reads a snapshot of its own */
-		acm_worker_batch_end(t->w, false);
-		t->batch = false;
-	}
+	if (t->batch)   /* the transfer reads a snapshot of its own */
+		batch_end(t);
 	while (c->xfr && !c->broken && queued(c) < TCP_OUT_HIGH) {
 		int n = acm_xfr_next(c->xfr, out_slot(t), TCP_MSG_MAX);
 		if (n < 0) {
@@ -671,15 +643,12 @@ int acm_tcp_open(acm_worker_t *w, int fd, acm_tcp_t **out)
 	t->fd = fd;
 	/* Backlog 0: the socket is already listening. Not LEV_OPT_CLOSE_ON_FREE:
 	 * on failure the caller still owns fd and closes it. */
-	t->release = evtimer_new(w->base, on_release, t);
-	t->listener = t->release ? evconnlistener_new(w->base, conn_accept, t, 0, 0, fd) : NULL;
+	t->listener = evconnlistener_new(w->base, conn_accept, t, 0, 0, fd);
 	int rc = t->listener ? acm_accept_guard_new(t->listener, NULL, on_accept_failed, t, &t->guard)
 	                     : -ENOMEM;
 	if (rc != ACM_OK) {
 		if (t->listener)
 			evconnlistener_free(t->listener);
-		if (t->release)
-			event_free(t->release);
 		free(t);
 		return rc;
 	}
@@ -695,9 +664,6 @@ void acm_tcp_close(acm_tcp_t *t)
 		conn_close(t->conns);
 	acm_accept_guard_free(t->guard);
 	evconnlistener_free(t->listener);
-	event_free(t->release);
-	if (t->w->reader && acm_reader_held(t->w->reader))
-		acm_reader_end(t->w->reader);
 	close(t->fd);
 	free(t);
 }

@@ -186,7 +186,7 @@ static int answer_batch(acm_udp_t *u, int n)
 		}
 		queued++;
 	}
-	acm_worker_batch_end(u->w, true);
+	acm_worker_batch_end(u->w);
 	return queued;
 }
 

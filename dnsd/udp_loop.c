@@ -5,9 +5,7 @@
  * an answer context of its own (store reader, keyring view, metrics block,
  * lookup-log ring, heartbeat slot), so it shares no state with its
  * worker's event loop; a reloaded zone is taken over from an atomic
- * pointer every round. It keeps its store snapshot from batch to batch
- * while nothing commits, and ends it once idle, so LMDB can reuse the
- * pages freed since. A DNS UPDATE is checked here (and refused here, in
+ * pointer every round. A DNS UPDATE is checked here (and refused here, in
  * the order of the socket's messages); one to commit goes to the worker's
  * event loop through a locked queue, to be submitted to group commit and
  * answered from there once durable (dnsd/update_io.c).
@@ -26,8 +24,6 @@
 #include "lib/error.h"
 #include "lib/rt/health.h"
 
-/* How long an idle thread keeps its store snapshot. */
-#define UDP_IDLE_MS 50
 
 /* A checked UPDATE on its way to group commit through the event loop. */
 struct handoff {
@@ -120,23 +116,19 @@ static void *loop_main(void *arg)
 	uint64_t beat = acm_boot_ms();
 	acm_health_beat(w->health, w->index);
 	for (;;) {
-		bool held = acm_reader_held(w->reader);
-		int r = poll(pfd, n + 1, held ? UDP_IDLE_MS : ACM_HEALTH_BEAT_MS);
+		int r = poll(pfd, n + 1, ACM_HEALTH_BEAT_MS);
 		if (pfd[n].revents)
 			break;
 		/* After the wait: the packet that ended it sees a reload done
 		 * before it arrived. */
 		take_zone(w);
 		uint64_t now = r > 0 ? drain(w, pfd) : acm_boot_ms();
-		if (r == 0 && held)
-			acm_reader_end(w->reader);
 		/* Timed by the batches' clock; the heartbeat reads its own. */
 		if (now - beat >= ACM_HEALTH_BEAT_MS) {
 			acm_health_beat(w->health, w->index);
 			beat = now;
 		}
 	}
-	acm_reader_end(w->reader);
 	free(pfd);
 	return NULL;
 }

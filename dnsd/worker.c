@@ -28,21 +28,51 @@ static int worker_lookup(void *ctx, const uint8_t *owner, size_t len, const uint
                          size_t *reclen);
 static int worker_key(void *ctx, const uint8_t *name, size_t len, acm_tsig_key_t *out);
 
+/* The batch's store snapshot, once: the name index answers most batches
+ * alone, so only a batch that needs the store pays for opening one. */
+static bool batch_snapshot(acm_worker_t *w)
+{
+	if (!w->snapshot_tried) {
+		uint32_t serial;
+		w->snapshot_tried = true;
+		w->snapshot_ok = acm_reader_begin(w->reader, &serial) == ACM_OK;
+		if (w->snapshot_ok && !w->names_ok)
+			w->serial = w->env.serial = serial;
+	}
+	return w->snapshot_ok;
+}
+
+/* The accounts' keys as of this batch, from its first TSIG on: accounts
+ * changed after the table's generation, up to the snapshot's, are read
+ * from the store (acm_worker_account), so a change counts from the next
+ * packet. */
+static const acm_keytab_t *batch_keys(acm_worker_t *w)
+{
+	if (!w->keys_tried) {
+		w->keys_tried = true;
+		w->keys = batch_snapshot(w) ? acm_keyring_view(w->keyring, &w->keyview, w->reader)
+		                            : NULL;
+	}
+	return w->keys;
+}
+
 void acm_worker_batch_begin(acm_worker_t *w)
 {
 	acm_clocks_t c;
-	w->snapshot_ok = acm_reader_begin(w->reader, &w->serial) == ACM_OK;
-	w->names_ok = w->snapshot_ok && acm_name_index_begin(&w->names, acm_reader_txnid(w->reader));
+	w->snapshot_tried = w->snapshot_ok = w->keys_tried = false;
+	w->keys = NULL;
+	/* Current when it holds the newest commit of any process: then the
+	 * batch needs no snapshot of the store. */
+	uint64_t newest = acm_store_last_txnid(w->store);
+	w->names_ok = newest && acm_name_index_begin(&w->names, newest, &w->serial);
+	if (!w->names_ok)
+		(void)batch_snapshot(w);
 	acm_clocks_read(&c);
 	w->now = (uint64_t)c.wall.tv_sec;
 	w->wall_ns = w->now * 1000000000u + (uint64_t)c.wall.tv_nsec;
 	w->batch_ms = acm_clocks_boot_ms(&c);
 	w->mono = (uint64_t)c.boot.tv_sec;
 	w->expiry_now = acm_expiry_at(&c);
-	/* Accounts changed after the table's generation, up to this
-	 * snapshot's, are read from the store (acm_worker_account), so a
-	 * change counts from the next packet. */
-	w->keys = w->snapshot_ok ? acm_keyring_view(w->keyring, &w->keyview, w->reader) : NULL;
 	w->env = (acm_answer_env_t){
 		.zone = w->zone,
 		.lookup = worker_lookup,
@@ -56,13 +86,11 @@ void acm_worker_batch_begin(acm_worker_t *w)
 	};
 }
 
-void acm_worker_batch_end(acm_worker_t *w, bool hold)
+void acm_worker_batch_end(acm_worker_t *w)
 {
-	if (w->snapshot_ok && hold)
-		acm_reader_hold(w->reader);
-	else if (w->snapshot_ok)
+	if (w->snapshot_ok)
 		acm_reader_end(w->reader);
-	w->snapshot_ok = false;
+	w->snapshot_ok = w->snapshot_tried = false;
 	acm_name_index_end(&w->names);
 	w->names_ok = false;
 }
@@ -93,7 +121,7 @@ int acm_worker_account(acm_worker_t *w, const uint8_t *name, acm_keyrec_buf_t *b
 	acm_zname_shape(name, acm_zone_apex(w->zone, &apex_len), &zn);
 	if (zn.kind != ACM_ZNAME_ACCOUNT || memchr(name + 1, '\0', name[0]))
 		return ACM_ENOTFOUND;
-	if (w->keys && !acm_keyview_changed(&w->keyview, name + 1, name[0])) {
+	if (batch_keys(w) && !acm_keyview_changed(&w->keyview, name + 1, name[0])) {
 		*out = acm_keytab_find(w->keys, name + 1, name[0]);
 		return *out ? ACM_OK : ACM_ENOTFOUND;
 	}

@@ -64,7 +64,9 @@ typedef struct acm_worker {
 	uint64_t batch_ms;                      /* CLOCK_BOOTTIME ms */
 	acm_answer_env_t env;                   /* the batch's, but for its client */
 	acm_rrl_t *rrl;                         /* the server's rate limit table */
-	bool snapshot_ok;
+	bool snapshot_tried;                    /* the batch asked for its snapshot */
+	bool snapshot_ok;                       /* and has it */
+	bool keys_tried;                        /* keys is this batch's */
 	uint16_t udp_payload;
 	struct acm_tcp_limits *tcp_limits;     /* dnsd/tcp.h */
 	struct acm_lookup_log *lookups;         /* NULL: lookups are not logged */
@@ -76,11 +78,11 @@ typedef struct acm_worker {
 	struct acm_tcp **tcp;
 } acm_worker_t;
 
-/* Open a store snapshot for a batch of queries / close it after the batch,
- * or with hold keep it for the next batch (acm_reader_hold), for a thread
- * that ends it once idle. */
+/* Begin a batch of messages (from the name index when it is current,
+ * else from a store snapshot taken now) / end it, closing any snapshot:
+ * none is kept between batches, so LMDB can reuse the pages freed since. */
 void acm_worker_batch_begin(acm_worker_t *w);
-void acm_worker_batch_end(acm_worker_t *w, bool hold);
+void acm_worker_batch_end(acm_worker_t *w);
 
 /* Answer one message from peer received inside a batch. Returns the
  * response length, or 0 when the message is dropped without a reply or,

@@ -60,6 +60,7 @@ struct retired {
 struct acm_name_index {
 	_Atomic(acm_name_table_t *) tab;
 	_Atomic uint64_t applied;
+	_Atomic uint32_t serial;        /* the zone's serial in snapshot applied */
 	_Atomic uint64_t epoch;
 	_Atomic bool woken;
 	_Atomic size_t count, bytes;    /* of the published table, for other threads */
@@ -331,7 +332,7 @@ bool acm_name_index_wait(acm_name_index_t *ix, int timeout_ms)
  * and the writer fences between unlinking and reading the epochs: either
  * the writer sees this reader active, or the reader sees the unlink.
  */
-bool acm_name_index_begin(acm_name_reader_t *r, uint64_t snapshot)
+bool acm_name_index_begin(acm_name_reader_t *r, uint64_t snapshot, uint32_t *serial)
 {
 	acm_name_index_t *ix = r->ix;
 	r->tab = NULL;
@@ -344,6 +345,7 @@ bool acm_name_index_begin(acm_name_reader_t *r, uint64_t snapshot)
 		acm_name_index_wake(ix);
 		return false;
 	}
+	*serial = atomic_load_explicit(&ix->serial, memory_order_relaxed);
 	r->tab = atomic_load_explicit(&ix->tab, memory_order_acquire);
 	return r->tab != NULL;
 }
@@ -467,21 +469,25 @@ void acm_name_index_remove(acm_name_index_t *ix, const uint8_t *name, size_t len
 	counts(ix, t);
 }
 
-void acm_name_index_publish(acm_name_index_t *ix, uint64_t applied)
+void acm_name_index_publish(acm_name_index_t *ix, uint64_t applied, uint32_t serial)
 {
+	/* the serial first: a reader that sees the new mark sees it, or a
+	 * later one, as the table it reads may be later too */
+	atomic_store_explicit(&ix->serial, serial, memory_order_relaxed);
 	atomic_store_explicit(&ix->applied, applied, memory_order_release);
 	reclaim(ix);
 }
 
 /* The table before the applied mark: a reader that sees the new mark sees
  * the new table. */
-void acm_name_index_swap(acm_name_index_t *ix, acm_name_table_t *t, uint64_t applied)
+void acm_name_index_swap(acm_name_index_t *ix, acm_name_table_t *t, uint64_t applied,
+                         uint32_t serial)
 {
 	acm_name_table_t *old = atomic_exchange(&ix->tab, t);
 	if (old)
 		retire(ix, old, RET_TABLE);
 	counts(ix, t);
-	acm_name_index_publish(ix, applied);
+	acm_name_index_publish(ix, applied, serial);
 }
 
 uint64_t acm_name_index_applied(const acm_name_index_t *ix)

@@ -42,10 +42,11 @@ void acm_name_index_free(acm_name_index_t *ix);
 int acm_name_index_join(acm_name_index_t *ix, acm_name_reader_t *r);
 void acm_name_index_leave(acm_name_reader_t *r);
 /* Begin a batch read against store snapshot `snapshot` (its transaction
- * id): true when the index holds that snapshot or a newer one, and gets
- * may be used until acm_name_index_end. False: read the store; the
- * maintainer is woken. Either way, end the batch. */
-bool acm_name_index_begin(acm_name_reader_t *r, uint64_t snapshot);
+ * id): true when the index holds that snapshot or a newer one, with
+ * *serial the zone's serial in it, and gets may be used until
+ * acm_name_index_end. False: read the store; the maintainer is woken.
+ * Either way, end the batch. */
+bool acm_name_index_begin(acm_name_reader_t *r, uint64_t snapshot, uint32_t *serial);
 /* The record of owner name/len inside a usable batch: ACM_OK with *rec
  * valid until acm_name_index_end, or ACM_ENOTFOUND. */
 int acm_name_index_get(const acm_name_reader_t *r, const uint8_t *name, size_t len,
@@ -59,9 +60,9 @@ void acm_name_index_end(acm_name_reader_t *r);
 int acm_name_index_set(acm_name_index_t *ix, const uint8_t *name, size_t len,
                        const uint8_t *rec, size_t reclen);
 void acm_name_index_remove(acm_name_index_t *ix, const uint8_t *name, size_t len);
-/* Say that the index now holds snapshot `applied`, and free what no
- * reader can still see. */
-void acm_name_index_publish(acm_name_index_t *ix, uint64_t applied);
+/* Say that the index now holds snapshot `applied`, whose zone serial is
+ * serial, and free what no reader can still see. */
+void acm_name_index_publish(acm_name_index_t *ix, uint64_t applied, uint32_t serial);
 /* The snapshot published last (0: none yet). */
 uint64_t acm_name_index_applied(const acm_name_index_t *ix);
 
@@ -73,7 +74,8 @@ int acm_name_table_add(acm_name_table_t **t, const uint8_t *name, size_t len,
                        const uint8_t *rec, size_t reclen);
 void acm_name_table_free(acm_name_table_t *t);
 /* Publish t (taken over) as holding snapshot applied; the old table goes. */
-void acm_name_index_swap(acm_name_index_t *ix, acm_name_table_t *t, uint64_t applied);
+void acm_name_index_swap(acm_name_index_t *ix, acm_name_table_t *t, uint64_t applied,
+                         uint32_t serial);
 
 /* Names and bytes (slots and records) of the published table. */
 size_t acm_name_index_count(const acm_name_index_t *ix);

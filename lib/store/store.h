@@ -376,6 +376,10 @@ int acm_store_accounts_gen(acm_store_t *store, uint64_t *gen);
 int acm_reader_account_changes(acm_reader_t *r, uint64_t since,
                                int (*fn)(void *ctx, uint64_t gen, const char *label),
                                void *ctx);
+/* The transaction id of the newest commit (any process), read without a
+ * snapshot: cheap, to tell whether a copy kept elsewhere is current. 0 if
+ * it cannot be read. */
+uint64_t acm_store_last_txnid(acm_store_t *store);
 /* The LMDB transaction id of the snapshot begun last (0 when none is):
  * a snapshot with a larger one holds every commit of a smaller one. */
 uint64_t acm_reader_txnid(const acm_reader_t *r);
@@ -392,14 +396,6 @@ int acm_reader_rrset_changes(acm_reader_t *r, uint64_t since, uint64_t upto,
                              acm_owner_change_fn fn, void *ctx);
 /* End the snapshot; views from it become invalid. */
 void acm_reader_end(acm_reader_t *r);
-/* End a batch but keep its snapshot open: the next acm_reader_begin takes
- * it up again when no write has committed since (any process), and starts
- * a new one otherwise. Views become invalid as with acm_reader_end. A held
- * snapshot keeps LMDB from reusing the pages freed after it: the caller
- * ends it (acm_reader_end) once it is idle. */
-void acm_reader_hold(acm_reader_t *r);
-/* A snapshot is held (acm_reader_hold) and not yet ended. */
-bool acm_reader_held(const acm_reader_t *r);
 /* Find the rrset record of a lower-case owner wire name; *rec points into
  * the map and stays valid until acm_reader_end. ACM_OK or ACM_ENOTFOUND. */
 int acm_reader_lookup(acm_reader_t *r, const uint8_t *owner, size_t owner_len,

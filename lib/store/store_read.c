@@ -28,7 +28,6 @@ struct acm_reader {
 	acm_store_t *s;
 	MDB_txn *txn;
 	bool active;
-	bool held;                  /* txn kept open between batches (acm_reader_hold) */
 	size_t last_txnid;          /* snapshot the cached serial belongs to; 0 = none */
 	uint32_t last_serial;
 	uint64_t accounts_gen;      /* of that snapshot */
@@ -272,29 +271,16 @@ void acm_reader_close(acm_reader_t *r)
 	free(r);
 }
 
-/* A held snapshot is as good as a new one while no write has committed
- * since: reusing it skips the renew, and LMDB's refresh of every named
- * database that comes with it. */
-static bool held_current(acm_reader_t *r)
+uint64_t acm_store_last_txnid(acm_store_t *store)
 {
 	MDB_envinfo ei;
-	r->held = false;
-	if (mdb_env_info(r->s->env, &ei) == 0 && ei.me_last_txnid == mdb_txn_id(r->txn)) {
-		r->active = true;
-		return true;
-	}
-	mdb_txn_reset(r->txn);
-	return false;
+	return mdb_env_info(store->env, &ei) == 0 ? (uint64_t)ei.me_last_txnid : 0;
 }
 
 int acm_reader_begin(acm_reader_t *r, uint32_t *serial)
 {
 	if (r->active)
 		acm_reader_end(r);
-	if (r->held && held_current(r)) {
-		*serial = r->last_serial;
-		return ACM_OK;
-	}
 	int rc = mdb_txn_renew(r->txn);
 	if (rc == MDB_MAP_RESIZED && !store_remap_refused(r->s)) {
 		mdb_env_set_mapsize(r->s->env, 0);
@@ -417,22 +403,11 @@ int acm_reader_rrset_changes(acm_reader_t *r, uint64_t since, uint64_t upto,
 	return log_walk(r, &store_rrsets_log, since, upto, ACM_DNAME_MAX, fn, ctx);
 }
 
-void acm_reader_hold(acm_reader_t *r)
-{
-	r->held = r->active || r->held;
-	r->active = false;
-}
-
 void acm_reader_end(acm_reader_t *r)
 {
-	if (r->active || r->held)
+	if (r->active)
 		mdb_txn_reset(r->txn);
-	r->active = r->held = false;
-}
-
-bool acm_reader_held(const acm_reader_t *r)
-{
-	return r->held;
+	r->active = false;
 }
 
 int acm_reader_lookup(acm_reader_t *r, const uint8_t *owner, size_t owner_len,

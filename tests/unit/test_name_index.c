@@ -58,6 +58,7 @@ static void drop(acm_name_index_t *ix, unsigned i)
 
 static void test_set_replace_remove(void **state)
 {
+	uint32_t serial;
 	(void)state;
 	acm_name_index_t *ix;
 	acm_name_reader_t r;
@@ -65,27 +66,28 @@ static void test_set_replace_remove(void **state)
 	assert_int_equal(acm_name_index_new(&ix), ACM_OK);
 	assert_int_equal(acm_name_index_join(ix, &r), ACM_OK);
 	/* Nothing published yet: no snapshot is held. */
-	assert_false(acm_name_index_begin(&r, 1));
+	assert_false(acm_name_index_begin(&r, 1, &serial));
 	acm_name_index_end(&r);
 	set(ix, 1, "one");
 	set(ix, 2, "two");
 	set(ix, 1, "uno");
 	drop(ix, 2);
 	drop(ix, 3);
-	acm_name_index_publish(ix, 7);
-	assert_false(acm_name_index_begin(&r, 8));     /* a newer snapshot: lagging */
+	acm_name_index_publish(ix, 7, (uint32_t)(7) + 100);
+	assert_false(acm_name_index_begin(&r, 8, &serial));     /* a newer snapshot: lagging */
 	acm_name_index_end(&r);
-	assert_true(acm_name_index_begin(&r, 7));
+	assert_true(acm_name_index_begin(&r, 7, &serial));
+	assert_int_equal(serial, 107);                 /* the serial published with it */
 	assert_string_equal(get(&r, 1, buf), "uno");
 	assert_string_equal(get(&r, 2, buf), "");
 	assert_string_equal(get(&r, 3, buf), "");
 	acm_name_index_end(&r);
-	assert_true(acm_name_index_begin(&r, 5));      /* an older one: the index is newer */
+	assert_true(acm_name_index_begin(&r, 5, &serial));      /* an older one: the index is newer */
 	acm_name_index_end(&r);
 	assert_int_equal(acm_name_index_count(ix), 1);
 	/* A removed name comes back in a slot of its own. */
 	set(ix, 2, "deux");
-	assert_true(acm_name_index_begin(&r, 7));
+	assert_true(acm_name_index_begin(&r, 7, &serial));
 	assert_string_equal(get(&r, 2, buf), "deux");
 	acm_name_index_end(&r);
 	acm_name_index_leave(&r);
@@ -96,6 +98,7 @@ static void test_set_replace_remove(void **state)
  * count, so churn without growth also gets a fresh table. */
 static void test_growth(void **state)
 {
+	uint32_t serial;
 	(void)state;
 	enum { N = 20000 };
 	acm_name_index_t *ix;
@@ -114,10 +117,10 @@ static void test_growth(void **state)
 			set(ix, i, "back");
 			drop(ix, i);
 		}
-	acm_name_index_publish(ix, 1);
+	acm_name_index_publish(ix, 1, (uint32_t)(1) + 100);
 	assert_int_equal(acm_name_index_count(ix), N - (N + 2) / 3);
 	assert_true(acm_name_index_bytes(ix) < (size_t)N * 100);
-	assert_true(acm_name_index_begin(&r, 1));
+	assert_true(acm_name_index_begin(&r, 1, &serial));
 	for (unsigned i = 0; i < N; i++) {
 		snprintf(want, sizeof(want), "v%u", i);
 		assert_string_equal(get(&r, i, buf), i % 3 ? want : "");
@@ -132,6 +135,7 @@ static void test_growth(void **state)
  * tell when they are not). */
 static void test_reclaim_waits_for_reader(void **state)
 {
+	uint32_t serial;
 	(void)state;
 	acm_name_index_t *ix;
 	acm_name_reader_t r, late;
@@ -143,25 +147,25 @@ static void test_reclaim_waits_for_reader(void **state)
 	assert_int_equal(acm_name_index_join(ix, &r), ACM_OK);
 	assert_int_equal(acm_name_index_join(ix, &late), ACM_OK);
 	set(ix, 1, "old");
-	acm_name_index_publish(ix, 1);
-	assert_true(acm_name_index_begin(&r, 1));
+	acm_name_index_publish(ix, 1, (uint32_t)(1) + 100);
+	assert_true(acm_name_index_begin(&r, 1, &serial));
 	assert_int_equal(acm_name_index_get(&r, name, nlen, &rec, &len), ACM_OK);
 	set(ix, 1, "new");
 	for (unsigned i = 2; i < 1000; i++)            /* outgrow the table r holds */
 		set(ix, i, "x");
-	acm_name_index_publish(ix, 2);
-	acm_name_index_publish(ix, 3);
+	acm_name_index_publish(ix, 2, (uint32_t)(2) + 100);
+	acm_name_index_publish(ix, 3, (uint32_t)(3) + 100);
 	assert_int_equal(len, 3);
 	assert_memory_equal(rec, "old", 3);
 	/* r's table is the old one, still whole. */
 	char buf[64];
 	assert_string_equal(get(&r, 1, buf), "new");
-	assert_true(acm_name_index_begin(&late, 3));
+	assert_true(acm_name_index_begin(&late, 3, &serial));
 	assert_string_equal(get(&late, 999, buf), "x");
 	acm_name_index_end(&late);
 	acm_name_index_end(&r);
-	acm_name_index_publish(ix, 4);                 /* now freed */
-	assert_true(acm_name_index_begin(&r, 4));
+	acm_name_index_publish(ix, 4, (uint32_t)(4) + 100);                 /* now freed */
+	assert_true(acm_name_index_begin(&r, 4, &serial));
 	assert_string_equal(get(&r, 1, buf), "new");
 	acm_name_index_end(&r);
 	acm_name_index_leave(&late);
@@ -172,6 +176,7 @@ static void test_reclaim_waits_for_reader(void **state)
 /* A table built aside replaces the published one whole, with its snapshot. */
 static void test_swap(void **state)
 {
+	uint32_t serial;
 	(void)state;
 	acm_name_index_t *ix;
 	acm_name_table_t *t;
@@ -181,18 +186,18 @@ static void test_swap(void **state)
 	assert_int_equal(acm_name_index_new(&ix), ACM_OK);
 	assert_int_equal(acm_name_index_join(ix, &r), ACM_OK);
 	set(ix, 1, "gone");
-	acm_name_index_publish(ix, 1);
+	acm_name_index_publish(ix, 1, (uint32_t)(1) + 100);
 	assert_int_equal(acm_name_table_new(&t), ACM_OK);
 	for (unsigned i = 2; i < 500; i++)
 		assert_int_equal(acm_name_table_add(&t, name, name_of(i, name), (const uint8_t *)"t", 1),
 		                 ACM_OK);
 	assert_int_equal(acm_name_table_add(&t, name, name_of(2, name), (const uint8_t *)"2", 1),
 	                 ACM_OK);
-	assert_true(acm_name_index_begin(&r, 1));
-	acm_name_index_swap(ix, t, 9);
+	assert_true(acm_name_index_begin(&r, 1, &serial));
+	acm_name_index_swap(ix, t, 9, (uint32_t)(9) + 100);
 	assert_string_equal(get(&r, 1, buf), "gone"); /* the batch keeps its table */
 	acm_name_index_end(&r);
-	assert_true(acm_name_index_begin(&r, 9));
+	assert_true(acm_name_index_begin(&r, 9, &serial));
 	assert_string_equal(get(&r, 1, buf), "");
 	assert_string_equal(get(&r, 2, buf), "2");
 	assert_string_equal(get(&r, 499, buf), "t");
@@ -206,10 +211,11 @@ static void test_swap(void **state)
 /* A reader that never joined an index (dns.name_index false) never uses one. */
 static void test_no_index(void **state)
 {
+	uint32_t serial;
 	(void)state;
 	acm_name_reader_t r;
 	assert_int_equal(acm_name_index_join(NULL, &r), ACM_OK);
-	assert_false(acm_name_index_begin(&r, 0));
+	assert_false(acm_name_index_begin(&r, 0, &serial));
 	acm_name_index_end(&r);
 	acm_name_index_leave(&r);
 }
@@ -227,12 +233,13 @@ struct race {
 
 static void *race_reader(void *arg)
 {
+	uint32_t serial;
 	struct race *rc = arg;
 	acm_name_reader_t r;
 	char buf[64], want[16];
 	assert_int_equal(acm_name_index_join(rc->ix, &r), ACM_OK);
 	while (!atomic_load(&rc->done)) {
-		if (acm_name_index_begin(&r, 1)) {
+		if (acm_name_index_begin(&r, 1, &serial)) {
 			for (unsigned i = 0; i < RACE_NAMES; i += 7) {
 				int n = snprintf(want, sizeof(want), "v%u:", i);
 				if (*get(&r, i, buf)) {
@@ -264,7 +271,7 @@ static void test_readers_race_the_writer(void **state)
 			else
 				set(rc.ix, i, v);
 		}
-		acm_name_index_publish(rc.ix, round);
+		acm_name_index_publish(rc.ix, round, (uint32_t)(round) + 100);
 	}
 	atomic_store(&rc.done, true);
 	for (int i = 0; i < RACE_READERS; i++)
