@@ -49,7 +49,7 @@ struct acm_keyring {
 	acm_store_t *store;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	acm_keytab_t *current;          /* under mu */
+	acm_keytab_t *current;          /* under mu; NULL until the first build */
 	_Atomic uint64_t published;     /* current->gen */
 	_Atomic uint64_t wanted;        /* the newest generation asked for */
 	bool stop;                      /* under mu */
@@ -293,7 +293,7 @@ static void *builder_main(void *arg)
 	acm_keyring_t *kr = arg;
 	pthread_mutex_lock(&kr->mu);
 	while (!kr->stop) {
-		if (atomic_load(&kr->wanted) <= atomic_load(&kr->published)) {
+		if (kr->current && atomic_load(&kr->wanted) <= atomic_load(&kr->published)) {
 			pthread_cond_wait(&kr->cv, &kr->mu);
 			continue;
 		}
@@ -317,7 +317,7 @@ static void *builder_main(void *arg)
 	return NULL;
 }
 
-int acm_keyring_start(acm_store_t *store, acm_keyring_t **out)
+static int start(acm_store_t *store, bool build_first, acm_keyring_t **out)
 {
 	acm_keyring_t *kr = calloc(1, sizeof(*kr));
 	if (!kr)
@@ -325,10 +325,11 @@ int acm_keyring_start(acm_store_t *store, acm_keyring_t **out)
 	kr->store = store;
 	pthread_mutex_init(&kr->mu, NULL);
 	pthread_cond_init(&kr->cv, NULL);
-	int rc = keytab_build(store, &kr->current);
+	int rc = build_first ? keytab_build(store, &kr->current) : ACM_OK;
 	if (rc == ACM_OK) {
-		atomic_init(&kr->published, kr->current->gen);
-		atomic_init(&kr->wanted, kr->current->gen);
+		uint64_t gen = kr->current ? kr->current->gen : 0;
+		atomic_init(&kr->published, gen);
+		atomic_init(&kr->wanted, gen);
 		rc = -pthread_create(&kr->thread, NULL, builder_main, kr);
 	}
 	if (rc != ACM_OK) {
@@ -340,6 +341,16 @@ int acm_keyring_start(acm_store_t *store, acm_keyring_t **out)
 	}
 	*out = kr;
 	return ACM_OK;
+}
+
+int acm_keyring_start(acm_store_t *store, acm_keyring_t **out)
+{
+	return start(store, true, out);
+}
+
+int acm_keyring_start_background(acm_store_t *store, acm_keyring_t **out)
+{
+	return start(store, false, out);
 }
 
 void acm_keyring_stop(acm_keyring_t *kr)
@@ -364,8 +375,11 @@ static void take_newest(acm_keyring_t *kr, acm_keytab_t **held)
 		return;
 	pthread_mutex_lock(&kr->mu);
 	acm_keytab_t *t = kr->current;
-	atomic_fetch_add(&t->refs, 1);
+	if (t)
+		atomic_fetch_add(&t->refs, 1);
 	pthread_mutex_unlock(&kr->mu);
+	if (!t)
+		return;   /* none built yet */
 	acm_keytab_unref(*held);
 	*held = t;
 }
@@ -389,7 +403,7 @@ const acm_keytab_t *acm_keyring_get(acm_keyring_t *kr, acm_keytab_t **held, uint
 	if (*held && (*held)->gen >= gen)
 		return *held;
 	take_newest(kr, held);
-	if ((*held)->gen >= gen)
+	if (*held && (*held)->gen >= gen)
 		return *held;
 	ask_rebuild(kr, gen);
 	return NULL;
@@ -428,6 +442,8 @@ const acm_keytab_t *acm_keyring_view(acm_keyring_t *kr, acm_keyview_t *v, acm_re
 {
 	uint64_t gen = acm_reader_accounts_gen(r);
 	take_newest(kr, &v->held);
+	if (!v->held)
+		return NULL;                    /* the first table is being built */
 	if (v->held->gen >= gen) {
 		v->n = 0;
 		v->gen = v->held->gen;

@@ -47,6 +47,10 @@ typedef struct {
  * failure; nothing is left running on failure.
  */
 int acm_keyring_start(acm_store_t *store, acm_keyring_t **out);
+/* The same, but the thread builds the first table: start-up does not wait
+ * for it (a million accounts take a second or more), and until it is
+ * published every view is NULL (keys are read from the store). */
+int acm_keyring_start_background(acm_store_t *store, acm_keyring_t **out);
 /* Stop the thread and drop the published table (workers drop their own
  * references with acm_keytab_unref). */
 void acm_keyring_stop(acm_keyring_t *kr);

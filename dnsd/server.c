@@ -364,7 +364,7 @@ int acm_server_start(const acm_config_t *cfg, acm_store_t *store, acm_zone_t *zo
 		if (rc == ACM_OK)
 			rc = probe_free(&cfg->listen[i], SOCK_STREAM, err, errlen);
 	}
-	if (rc == ACM_OK && (rc = acm_keyring_start(store, &srv->keyring)) != ACM_OK)
+	if (rc == ACM_OK && (rc = acm_keyring_start_background(store, &srv->keyring)) != ACM_OK)
 		snprintf(err, errlen, "accounts' keys: %s", acm_strerror(rc));
 	if (rc == ACM_OK && cfg->name_index && (rc = acm_names_start(store, metrics, &srv->names)))
 		snprintf(err, errlen, "name index: %s", acm_strerror(rc));

@@ -179,6 +179,39 @@ static void test_view_lists_only_the_changed(void **state)
 	free(v);
 }
 
+/* Started in the background: no table (keys from the store) until the
+ * thread has built the first, then the table with every account. */
+static void test_background_start(void **state)
+{
+	struct fx *f = *state;
+	const char *const first[] = { "alpha", "bravo", NULL };
+	acm_keyring_t *kr;
+	acm_reader_t *r;
+	acm_keyview_t *v = calloc(1, sizeof(*v));
+	acm_keytab_t *held = NULL;
+	uint32_t serial;
+	fx_open(f, NULL);
+	write_all(f->s, CREATE, first);
+	assert_int_equal(acm_keyring_start_background(f->s, &kr), ACM_OK);
+	assert_int_equal(acm_reader_open(f->s, &r), ACM_OK);
+	const acm_keytab_t *t = NULL;
+	for (int i = 0; i < 500 && !t; i++) {
+		assert_int_equal(acm_reader_begin(r, &serial), ACM_OK);
+		t = acm_keyring_view(kr, v, r);
+		acm_reader_end(r);
+		if (!t)
+			usleep(10000);
+	}
+	assert_non_null(t);
+	assert_int_equal(acm_keytab_count(t), 2);
+	assert_non_null(acm_keyring_get(kr, &held, 0));
+	acm_keytab_unref(held);
+	acm_keyview_release(v);
+	acm_reader_close(r);
+	acm_keyring_stop(kr);
+	free(v);
+}
+
 /* More changes than a view lists: no table, every key from the store. */
 static void test_view_overflows_to_the_store(void **state)
 {
@@ -226,6 +259,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_change_records_trimmed, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_view_lists_only_the_changed, fx_setup,
 		                                fx_teardown),
+		cmocka_unit_test_setup_teardown(test_background_start, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_view_overflows_to_the_store, fx_setup,
 		                                fx_teardown),
 	};
