@@ -24,7 +24,9 @@
 #include "dnsd/names.h"
 #include "dnsd/udp_loop.h"
 #include "dnsd/worker.h"
+#include "lib/clock.h"
 #include "lib/error.h"
+#include "lib/rt/fdtimer.h"
 #include "lib/rt/health.h"
 
 #define TCP_BACKLOG 1024
@@ -94,11 +96,9 @@ void acm_server_close_updates(acm_server_t *srv)
 	pthread_mutex_unlock(&srv->closing_mu);
 }
 
-static void beat(evutil_socket_t fd, short what, void *arg)
+static void beat(void *arg)
 {
 	acm_worker_t *w = arg;
-	(void)fd;
-	(void)what;
 	acm_health_beat(w->health, w->index);
 }
 
@@ -231,7 +231,9 @@ static int answer_init(acm_server_t *srv, acm_worker_t *w, const acm_config_t *c
 
 /* Only the worker's thread touches its base; other threads post mail
  * (lib/rt/mailbox.h). So the base takes no lock, which saves a lock and
- * an unlock at every turn of the loop and around every event call. */
+ * an unlock at every turn of the loop and around every event call. Its
+ * timers are descriptors (lib/rt/fdtimer.h): with none in its heap, a
+ * turn of the loop reads no clock. */
 static struct event_base *base_new(void)
 {
 	struct event_config *cfg = event_config_new();
@@ -252,11 +254,9 @@ static int worker_init(acm_server_t *srv, acm_worker_t *w, const acm_config_t *c
 	acm_mail_init(&w->stop_mail, end_loop, w);
 	acm_mail_init(&w->close_mail, close_updates, w);
 	w->base = base_new();
-	w->beat_ev = w->base ? event_new(w->base, -1, EV_PERSIST, beat, w) : NULL;
-	const struct timeval every = { ACM_HEALTH_BEAT_MS / 1000, 0 };
-	if (w->beat_ev)
-		event_add(w->beat_ev, &every);
-	if (!w->beat_ev || acm_mailbox_new(w->base, &w->mailbox) != ACM_OK ||
+	if (!w->base || acm_fdtimer_new(w->base, beat, w, &w->beat) != ACM_OK ||
+	    acm_fdtimer_set(w->beat, acm_boot_ms() + ACM_HEALTH_BEAT_MS, ACM_HEALTH_BEAT_MS) ||
+	    acm_mailbox_new(w->base, &w->mailbox) != ACM_OK ||
 	    acm_udp_loop_new(w, &w->udp_loop) != ACM_OK) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
@@ -300,8 +300,7 @@ static void worker_free(acm_worker_t *w)
 		answer_free(acm_udp_loop_worker(w->udp_loop));
 	acm_udp_loop_free(w->udp_loop);
 	answer_free(w);
-	if (w->beat_ev)
-		event_free(w->beat_ev);
+	acm_fdtimer_free(w->beat);
 	if (w->base)
 		event_base_free(w->base);
 }

@@ -43,7 +43,7 @@ typedef struct acm_worker {
 	acm_mail_t reload_mail;                 /* take pending_zone */
 	acm_mail_t stop_mail;                   /* end the loop */
 	acm_mail_t close_mail;                  /* stop taking updates */
-	struct event *beat_ev;                  /* the heartbeat timer (lib/rt/health.h) */
+	struct acm_fdtimer *beat;               /* the heartbeat timer (lib/rt/health.h) */
 	struct acm_server *server;
 	bool updates_closed;                    /* group commit is going away */
 	struct acm_health *health;              /* the server's heartbeat table */
