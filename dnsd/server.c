@@ -232,13 +232,15 @@ static int answer_init(acm_server_t *srv, acm_worker_t *w, const acm_config_t *c
 /* Only the worker's thread touches its base; other threads post mail
  * (lib/rt/mailbox.h). So the base takes no lock, which saves a lock and
  * an unlock at every turn of the loop and around every event call. Its
- * timers are descriptors (lib/rt/fdtimer.h): with none in its heap, a
- * turn of the loop reads no clock. */
+ * timers are descriptors (lib/rt/fdtimer.h): with none in its heap, and
+ * no time cached (nothing here asks for it), a turn of the loop reads no
+ * clock. */
 static struct event_base *base_new(void)
 {
 	struct event_config *cfg = event_config_new();
 	struct event_base *base = NULL;
-	if (cfg && event_config_set_flag(cfg, EVENT_BASE_FLAG_NOLOCK) == 0)
+	if (cfg && event_config_set_flag(cfg, EVENT_BASE_FLAG_NOLOCK) == 0 &&
+	    event_config_set_flag(cfg, EVENT_BASE_FLAG_NO_CACHE_TIME) == 0)
 		base = event_base_new_with_config(cfg);
 	if (cfg)
 		event_config_free(cfg);
