@@ -30,6 +30,19 @@ static void fired(evutil_socket_t fd, short what, void *arg)
 		t->fn(t->arg);
 }
 
+int acm_fd_watch(struct event_base *base, int fd, event_callback_fn fn, void *arg,
+                 struct event **out)
+{
+	struct event *ev = event_new(base, fd, EV_READ | EV_PERSIST, fn, arg);
+	if (!ev || event_add(ev, NULL) != 0) {
+		if (ev)
+			event_free(ev);
+		return -ENOMEM;
+	}
+	*out = ev;
+	return ACM_OK;
+}
+
 int acm_fdtimer_new(struct event_base *base, acm_fdtimer_fn fn, void *arg, acm_fdtimer_t **out)
 {
 	acm_fdtimer_t *t = calloc(1, sizeof(*t));
@@ -38,10 +51,7 @@ int acm_fdtimer_new(struct event_base *base, acm_fdtimer_fn fn, void *arg, acm_f
 	t->fn = fn;
 	t->arg = arg;
 	t->fd = timerfd_create(CLOCK_BOOTTIME, TFD_NONBLOCK | TFD_CLOEXEC);
-	int rc = t->fd < 0 ? -errno : ACM_OK;
-	if (rc == ACM_OK && (!(t->ev = event_new(base, t->fd, EV_READ | EV_PERSIST, fired, t)) ||
-	                     event_add(t->ev, NULL) != 0))
-		rc = -ENOMEM;
+	int rc = t->fd < 0 ? -errno : acm_fd_watch(base, t->fd, fired, t, &t->ev);
 	if (rc != ACM_OK) {
 		acm_fdtimer_free(t);
 		return rc;

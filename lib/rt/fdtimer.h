@@ -25,4 +25,10 @@ int acm_fdtimer_set(acm_fdtimer_t *t, uint64_t at, uint64_t every_ms);
 /* NULL: nothing. */
 void acm_fdtimer_free(acm_fdtimer_t *t);
 
+/* What such a timer, or a mailbox (lib/rt/mailbox.h), is to its loop: an
+ * event on base calling fn whenever fd is readable, added. ACM_OK and
+ * *out, or -ENOMEM. */
+int acm_fd_watch(struct event_base *base, int fd, event_callback_fn fn, void *arg,
+                 struct event **out);
+
 #endif

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "lib/error.h"
+#include "lib/rt/fdtimer.h"
 #include "lib/rt/mailbox.h"
 
 struct acm_mailbox {
@@ -80,10 +81,7 @@ int acm_mailbox_new(struct event_base *base, acm_mailbox_t **out)
 	mb->tail = &mb->head;
 	pthread_mutex_init(&mb->mu, NULL);
 	mb->fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	int rc = mb->fd < 0 ? -errno : ACM_OK;
-	if (rc == ACM_OK && (!(mb->ev = event_new(base, mb->fd, EV_READ | EV_PERSIST, take_mail, mb)) ||
-	                     event_add(mb->ev, NULL) != 0))
-		rc = -ENOMEM;
+	int rc = mb->fd < 0 ? -errno : acm_fd_watch(base, mb->fd, take_mail, mb, &mb->ev);
 	if (rc != ACM_OK) {
 		acm_mailbox_free(mb);
 		return rc;

@@ -2,7 +2,8 @@
 /* An event loop's mailbox: mails run on the loop in the order posted, a
  * mail posted again while queued runs once, a break leaves the rest
  * queued for the free to drop, and a post from another thread wakes the
- * loop. */
+ * loop. And its descriptor timers (lib/rt/fdtimer.h): they fire at their
+ * boot millisecond, at once when it is past, and not once disarmed. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +13,8 @@
 
 #include <cmocka.h>
 
+#include "lib/clock.h"
+#include "lib/rt/fdtimer.h"
 #include "lib/rt/mailbox.h"
 #include "lib/error.h"
 
@@ -126,12 +129,52 @@ static void test_post_from_thread(void **state)
 	fx_fini(&fx);
 }
 
+typedef struct {
+	struct event_base *base;
+	unsigned fired;
+	uint64_t at;                    /* boot ms when it last fired */
+} tick_t;
+
+static void on_tick(void *arg)
+{
+	tick_t *k = arg;
+	k->fired++;
+	k->at = acm_boot_ms();
+	event_base_loopbreak(k->base);
+}
+
+static void test_fdtimer(void **state)
+{
+	tick_t k = { 0 };
+	acm_fdtimer_t *t;
+	(void)state;
+	k.base = event_base_new();
+	assert_int_equal(acm_fdtimer_new(k.base, on_tick, &k, &t), ACM_OK);
+	uint64_t start = acm_boot_ms();
+	assert_int_equal(acm_fdtimer_set(t, start + 30, 0), ACM_OK);
+	event_base_loop(k.base, 0);
+	assert_int_equal(k.fired, 1);
+	assert_true(k.at >= start + 30);
+	assert_int_equal(acm_fdtimer_set(t, 1, 0), ACM_OK);   /* long past */
+	event_base_loop(k.base, 0);
+	assert_int_equal(k.fired, 2);
+	assert_int_equal(acm_fdtimer_set(t, acm_boot_ms() + 10, 0), ACM_OK);
+	assert_int_equal(acm_fdtimer_set(t, 0, 0), ACM_OK);   /* disarmed before it fires */
+	struct timeval wait = { 0, 50000 };
+	event_base_loopexit(k.base, &wait);
+	event_base_loop(k.base, 0);
+	assert_int_equal(k.fired, 2);
+	acm_fdtimer_free(t);
+	event_base_free(k.base);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_order_and_once),
 		cmocka_unit_test(test_break_leaves_rest),
 		cmocka_unit_test(test_post_from_thread),
+		cmocka_unit_test(test_fdtimer),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
