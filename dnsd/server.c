@@ -24,7 +24,9 @@
 #include "dnsd/names.h"
 #include "dnsd/udp_loop.h"
 #include "dnsd/worker.h"
+#include "lib/clock.h"
 #include "lib/error.h"
+#include "lib/rt/fdtimer.h"
 #include "lib/rt/health.h"
 
 #define TCP_BACKLOG 1024
@@ -45,11 +47,11 @@ struct acm_server {
 	unsigned closed;                /* workers that stopped taking updates */
 };
 
-static void take_pending_zone(evutil_socket_t fd, short what, void *arg)
+static void take_pending_zone(void *arg, bool deliver)
 {
 	acm_worker_t *w = arg;
-	(void)fd;
-	(void)what;
+	if (!deliver)
+		return;   /* answer_free drops it */
 	acm_zone_t *z = atomic_exchange(&w->pending_zone, NULL);
 	if (z) {
 		acm_zone_unref(w->zone);
@@ -57,23 +59,22 @@ static void take_pending_zone(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* Breaking the loop from inside it: an event made active before the loop
- * starts still runs once it does, where a loopbreak from outside would be
+/* Breaking the loop from inside it: mail posted before the loop starts
+ * still runs once it does, where a loopbreak from outside would be
  * forgotten. */
-static void end_loop(evutil_socket_t fd, short what, void *arg)
+static void end_loop(void *arg, bool deliver)
 {
 	acm_worker_t *w = arg;
-	(void)fd;
-	(void)what;
-	event_base_loopbreak(w->base);
+	if (deliver)
+		event_base_loopbreak(w->base);
 }
 
 /* On the worker, between two callbacks: no update is half submitted. */
-static void close_updates(evutil_socket_t fd, short what, void *arg)
+static void close_updates(void *arg, bool deliver)
 {
 	acm_worker_t *w = arg;
-	(void)fd;
-	(void)what;
+	if (!deliver)
+		return;   /* only a started worker is asked, and waited for */
 	w->updates_closed = true;
 	pthread_mutex_lock(&w->server->closing_mu);
 	w->server->closed++;
@@ -86,7 +87,7 @@ void acm_server_close_updates(acm_server_t *srv)
 	unsigned started = 0;
 	for (unsigned i = 0; i < srv->count; i++)
 		if (srv->workers[i].started) {
-			event_active(srv->workers[i].close_ev, 0, 0);
+			acm_mailbox_post(srv->workers[i].mailbox, &srv->workers[i].close_mail);
 			started++;
 		}
 	pthread_mutex_lock(&srv->closing_mu);
@@ -95,11 +96,9 @@ void acm_server_close_updates(acm_server_t *srv)
 	pthread_mutex_unlock(&srv->closing_mu);
 }
 
-static void beat(evutil_socket_t fd, short what, void *arg)
+static void beat(void *arg)
 {
 	acm_worker_t *w = arg;
-	(void)fd;
-	(void)what;
 	acm_health_beat(w->health, w->index);
 }
 
@@ -230,20 +229,36 @@ static int answer_init(acm_server_t *srv, acm_worker_t *w, const acm_config_t *c
 	return ACM_OK;
 }
 
+/* Only the worker's thread touches its base; other threads post mail
+ * (lib/rt/mailbox.h). So the base takes no lock, which saves a lock and
+ * an unlock at every turn of the loop and around every event call. Its
+ * timers are descriptors (lib/rt/fdtimer.h): with none in its heap, and
+ * no time cached (nothing here asks for it), a turn of the loop reads no
+ * clock. */
+static struct event_base *base_new(void)
+{
+	struct event_config *cfg = event_config_new();
+	struct event_base *base = NULL;
+	if (cfg && event_config_set_flag(cfg, EVENT_BASE_FLAG_NOLOCK) == 0 &&
+	    event_config_set_flag(cfg, EVENT_BASE_FLAG_NO_CACHE_TIME) == 0)
+		base = event_base_new_with_config(cfg);
+	if (cfg)
+		event_config_free(cfg);
+	return base;
+}
+
 static int worker_init(acm_server_t *srv, acm_worker_t *w, const acm_config_t *cfg,
                        acm_store_t *store, acm_zone_t *zone, acm_metrics_t *metrics,
                        char *err, size_t errlen)
 {
 	atomic_init(&w->pending_zone, NULL);
-	w->base = event_base_new();
-	w->reload_ev = w->base ? event_new(w->base, -1, 0, take_pending_zone, w) : NULL;
-	w->stop_ev = w->base ? event_new(w->base, -1, 0, end_loop, w) : NULL;
-	w->beat_ev = w->base ? event_new(w->base, -1, EV_PERSIST, beat, w) : NULL;
-	w->close_ev = w->base ? event_new(w->base, -1, 0, close_updates, w) : NULL;
-	const struct timeval every = { ACM_HEALTH_BEAT_MS / 1000, 0 };
-	if (w->beat_ev)
-		event_add(w->beat_ev, &every);
-	if (!w->reload_ev || !w->stop_ev || !w->beat_ev || !w->close_ev ||
+	acm_mail_init(&w->reload_mail, take_pending_zone, w);
+	acm_mail_init(&w->stop_mail, end_loop, w);
+	acm_mail_init(&w->close_mail, close_updates, w);
+	w->base = base_new();
+	if (!w->base || acm_fdtimer_new(w->base, beat, w, &w->beat) != ACM_OK ||
+	    acm_fdtimer_set(w->beat, acm_boot_ms() + ACM_HEALTH_BEAT_MS, ACM_HEALTH_BEAT_MS) ||
+	    acm_mailbox_new(w->base, &w->mailbox) != ACM_OK ||
 	    acm_udp_loop_new(w, &w->udp_loop) != ACM_OK) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
@@ -280,19 +295,14 @@ static void answer_free(acm_worker_t *w)
 
 static void worker_free(acm_worker_t *w)
 {
+	/* First: a dropped answer's mail lies in the update it answers. */
+	acm_mailbox_free(w->mailbox);
 	acm_worker_updates_free(w);
 	if (w->udp_loop)
 		answer_free(acm_udp_loop_worker(w->udp_loop));
 	acm_udp_loop_free(w->udp_loop);
 	answer_free(w);
-	if (w->reload_ev)
-		event_free(w->reload_ev);
-	if (w->stop_ev)
-		event_free(w->stop_ev);
-	if (w->beat_ev)
-		event_free(w->beat_ev);
-	if (w->close_ev)
-		event_free(w->close_ev);
+	acm_fdtimer_free(w->beat);
 	if (w->base)
 		event_base_free(w->base);
 }
@@ -417,7 +427,7 @@ void acm_server_set_zone(acm_server_t *srv, acm_zone_t *zone)
 		acm_worker_t *u = acm_udp_loop_worker(w->udp_loop);
 		acm_zone_ref(zone);
 		acm_zone_unref(atomic_exchange(&w->pending_zone, zone));
-		event_active(w->reload_ev, 0, 0);
+		acm_mailbox_post(w->mailbox, &w->reload_mail);
 		acm_zone_ref(zone);   /* the UDP thread takes it at the top of its loop */
 		acm_zone_unref(atomic_exchange(&u->pending_zone, zone));
 	}
@@ -432,7 +442,7 @@ void acm_server_stop(acm_server_t *srv)
 		acm_udp_loop_stop(srv->workers[i].udp_loop);
 	for (unsigned i = 0; i < srv->count; i++)
 		if (srv->workers[i].started)
-			event_active(srv->workers[i].stop_ev, 0, 0);
+			acm_mailbox_post(srv->workers[i].mailbox, &srv->workers[i].stop_mail);
 	for (unsigned i = 0; i < srv->count; i++)
 		if (srv->workers[i].started)
 			pthread_join(srv->workers[i].thread, NULL);

@@ -16,8 +16,10 @@
  * left over stays with the connection: the start of a message still
  * arriving (or the messages not yet read while reading pauses) in c->in,
  * the answers the socket did not take in c->out. Deadlines are timestamps;
- * the connection's timer is moved only when a deadline comes earlier than
- * the one it is set for, and when it fires early it sets itself again.
+ * one timer serves all the connections of a socket (a descriptor, outside
+ * the loop's timer heap: lib/rt/fdtimer.h), moved only when a deadline
+ * comes earlier than the one it is set for; when it fires it closes the
+ * connections past theirs and sets itself for the earliest left.
  */
 #include <errno.h>
 #include <event2/buffer.h>
@@ -37,6 +39,7 @@
 #include "dnsd/xfr.h"
 #include "lib/clock.h"
 #include "lib/rt/accept_guard.h"
+#include "lib/rt/fdtimer.h"
 #include "lib/error.h"
 #include "lib/log.h"
 #include "lib/dns/wire.h"
@@ -58,7 +61,6 @@ static acm_log_limit_t accept_log = ACM_LOG_LIMIT_INIT(LOG_INTERVAL_S);
 typedef struct conn {
 	struct event *rd;       /* the socket is readable; added while reading */
 	struct event *wr;       /* the socket is writable; added while out holds bytes */
-	struct event *timer;    /* the earliest deadline, or one before it */
 	struct conn *prev, *next;
 	acm_tcp_t *t;
 	evutil_socket_t fd;
@@ -78,7 +80,6 @@ typedef struct conn {
 	uint64_t idle_from;     /* the last message ended, or the connection began */
 	uint64_t message_from;  /* the message in progress began */
 	uint64_t write_from;    /* out last took or gave bytes */
-	uint64_t armed;         /* when the timer fires; 0: it is not set */
 } conn_t;
 
 struct acm_tcp {
@@ -87,6 +88,8 @@ struct acm_tcp {
 	int fd;                 /* ours: closed by acm_tcp_close, not by the listener */
 	acm_accept_guard_t *guard;
 	conn_t *conns;          /* open connections, so a stop can close them */
+	acm_fdtimer_t *timer;   /* the earliest deadline of any, or one before it */
+	uint64_t armed;         /* when the timer fires; 0: it is not set */
 	uint64_t next_id;
 	/* One connection's callback at a time: */
 	conn_t *cur;            /* whose answers out[] gathers */
@@ -128,8 +131,6 @@ static void conn_close(conn_t *c)
 		event_free(c->rd);
 	if (c->wr)
 		event_free(c->wr);
-	if (c->timer)
-		event_free(c->timer);
 	if (c->out)
 		evbuffer_free(c->out);
 	free(c->in);
@@ -212,25 +213,21 @@ static uint64_t write_deadline(const conn_t *c)
 	return c->write_from + 1000u * (uint64_t)c->t->w->tcp_limits->idle_timeout;
 }
 
-/* Set the timer when the earliest deadline comes before it (deadlines
- * that move later leave it: it fires, finds time left, and is set again). */
-static void conn_arm(conn_t *c)
+static uint64_t conn_deadline(const conn_t *c)
 {
 	uint64_t d = read_deadline(c), wd = write_deadline(c);
-	if (wd < d)
-		d = wd;
-	if (d == NO_DEADLINE) {
-		if (c->armed)
-			evtimer_del(c->timer);
-		c->armed = 0;
+	return wd < d ? wd : d;
+}
+
+/* One timer for all the connections: set it when a deadline comes before
+ * it (deadlines that move later leave it: it fires, finds time left, and
+ * is set for the earliest then). */
+static void tcp_arm(acm_tcp_t *t, uint64_t d)
+{
+	if (d == NO_DEADLINE || (t->armed && t->armed <= d))
 		return;
-	}
-	if (c->armed && c->armed <= d)
-		return;
-	uint64_t now = tcp_now(c->t), ms = d > now ? d - now : 0;
-	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
-	evtimer_add(c->timer, &tv);
-	c->armed = d;
+	if (acm_fdtimer_set(t->timer, d, 0) == ACM_OK)
+		t->armed = d;
 }
 
 /* After messages were taken (used bytes) with left bytes still there. */
@@ -353,7 +350,7 @@ static void conn_leave(conn_t *c)
 		c->in = NULL;
 		c->in_cap = 0;
 	}
-	conn_arm(c);
+	tcp_arm(t, conn_deadline(c));
 }
 
 /* ---- messages -------------------------------------------------------------------------------- */
@@ -536,22 +533,35 @@ static void on_write(evutil_socket_t fd, short what, void *arg)
 	conn_leave(c);
 }
 
-static void on_timeout(evutil_socket_t fd, short what, void *arg)
+/* Close the connection if a deadline of its has passed. */
+static void conn_expire(conn_t *c, uint64_t now)
 {
-	conn_t *c = arg;
-	(void)fd;
-	(void)what;
-	conn_enter(c);
-	c->armed = 0;
-	uint64_t now = tcp_now(c->t);
 	if (read_deadline(c) <= now) {
 		acm_counter_add(&c->t->w->metrics->tcp_closed[c->in_message ? ACM_M_TCP_MESSAGE_TIMEOUT
 		                                                             : ACM_M_TCP_IDLE_TIMEOUT], 1);
-		c->broken = true;
+		conn_close(c);
 	} else if (write_deadline(c) <= now) {
-		c->broken = true;
+		conn_close(c);
 	}
-	conn_leave(c);
+}
+
+/* The earliest deadline it was set for has come: close every connection
+ * past one of its own, and set it for the earliest left. */
+static void on_timeout(void *arg)
+{
+	acm_tcp_t *t = arg;
+	uint64_t now = acm_boot_ms(), next = NO_DEADLINE;
+	t->armed = 0;
+	for (conn_t *c = t->conns, *after; c; c = after) {
+		after = c->next;
+		conn_expire(c, now);
+	}
+	for (conn_t *c = t->conns; c; c = c->next) {
+		uint64_t d = conn_deadline(c);
+		if (d < next)
+			next = d;
+	}
+	tcp_arm(t, next);
 }
 
 /* ---- listening ------------------------------------------------------------------------------- */
@@ -589,8 +599,7 @@ static int conn_events(conn_t *c, struct event_base *base)
 {
 	c->rd = event_new(base, c->fd, EV_READ | EV_PERSIST, on_read, c);
 	c->wr = event_new(base, c->fd, EV_WRITE | EV_PERSIST, on_write, c);
-	c->timer = evtimer_new(base, on_timeout, c);
-	if (!c->rd || !c->wr || !c->timer)
+	if (!c->rd || !c->wr)
 		return -ENOMEM;
 	conn_reading(c, true);
 	return c->broken ? -ENOMEM : ACM_OK;
@@ -646,7 +655,10 @@ int acm_tcp_open(acm_worker_t *w, int fd, acm_tcp_t **out)
 	t->listener = evconnlistener_new(w->base, conn_accept, t, 0, 0, fd);
 	int rc = t->listener ? acm_accept_guard_new(t->listener, NULL, on_accept_failed, t, &t->guard)
 	                     : -ENOMEM;
+	if (rc == ACM_OK)
+		rc = acm_fdtimer_new(w->base, on_timeout, t, &t->timer);
 	if (rc != ACM_OK) {
+		acm_accept_guard_free(t->guard);
 		if (t->listener)
 			evconnlistener_free(t->listener);
 		free(t);
@@ -662,6 +674,7 @@ void acm_tcp_close(acm_tcp_t *t)
 		return;
 	while (t->conns)
 		conn_close(t->conns);
+	acm_fdtimer_free(t->timer);
 	acm_accept_guard_free(t->guard);
 	evconnlistener_free(t->listener);
 	close(t->fd);

@@ -7,8 +7,8 @@
  * worker's event loop; a reloaded zone is taken over from an atomic
  * pointer every round. A DNS UPDATE is checked here (and refused here, in
  * the order of the socket's messages); one to commit goes to the worker's
- * event loop through a locked queue, to be submitted to group commit and
- * answered from there once durable (dnsd/update_io.c).
+ * event loop as mail (lib/rt/mailbox.h), to be submitted to group commit
+ * and answered from there once durable (dnsd/update_io.c).
  */
 #include <errno.h>
 #include <poll.h>
@@ -27,7 +27,8 @@
 
 /* A checked UPDATE on its way to group commit through the event loop. */
 struct handoff {
-	struct handoff *next;
+	acm_mail_t mail;                /* posted to the event loop's mailbox */
+	acm_worker_t *events;
 	acm_peer_t peer;
 	acm_update_t *u;
 };
@@ -38,29 +39,17 @@ struct acm_udp_loop {
 	pthread_t thread;
 	bool started;
 	int stop_fd;                    /* eventfd: readable once the thread must end */
-	struct event *update_ev;        /* on events->base: the queue has UPDATEs */
-	pthread_mutex_t mu;
-	struct handoff *head;           /* the queue, under mu */
-	struct handoff **tail;
 };
 
-/* On the event loop: answer what the UDP thread queued. */
-static void take_updates(evutil_socket_t fd, short what, void *arg)
+/* On the event loop: submit it (or drop it, the loop being done). */
+static void take_update(void *arg, bool deliver)
 {
-	acm_udp_loop_t *l = arg;
-	(void)fd;
-	(void)what;
-	pthread_mutex_lock(&l->mu);
-	struct handoff *h = l->head;
-	l->head = NULL;
-	l->tail = &l->head;
-	pthread_mutex_unlock(&l->mu);
-	while (h) {
-		struct handoff *next = h->next;
-		acm_worker_update_submit(l->events, h->u, &h->peer);
-		free(h);
-		h = next;
-	}
+	struct handoff *h = arg;
+	if (deliver)
+		acm_worker_update_submit(h->events, h->u, &h->peer);
+	else
+		acm_update_free(h->u);
+	free(h);
 }
 
 void acm_udp_loop_submit(acm_udp_loop_t *l, acm_update_t *u, const acm_peer_t *peer)
@@ -70,14 +59,11 @@ void acm_udp_loop_submit(acm_udp_loop_t *l, acm_update_t *u, const acm_peer_t *p
 		acm_update_free(u);
 		return;   /* a lost datagram: the client asks again */
 	}
-	h->next = NULL;
+	acm_mail_init(&h->mail, take_update, h);
+	h->events = l->events;
 	h->peer = *peer;
 	h->u = u;
-	pthread_mutex_lock(&l->mu);
-	*l->tail = h;
-	l->tail = &h->next;
-	pthread_mutex_unlock(&l->mu);
-	event_active(l->update_ev, 0, 0);
+	acm_mailbox_post(l->events->mailbox, &h->mail);
 }
 
 static void take_zone(acm_worker_t *w)
@@ -140,13 +126,10 @@ int acm_udp_loop_new(acm_worker_t *events, acm_udp_loop_t **out)
 		return -ENOMEM;
 	l->events = events;
 	l->w.udp_loop = l;
-	l->tail = &l->head;
-	pthread_mutex_init(&l->mu, NULL);
 	atomic_init(&l->w.pending_zone, NULL);
 	l->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	l->update_ev = event_new(events->base, -1, 0, take_updates, l);
-	if (l->stop_fd < 0 || !l->update_ev) {
-		int rc = l->stop_fd < 0 ? -errno : -ENOMEM;
+	if (l->stop_fd < 0) {
+		int rc = -errno;
 		acm_udp_loop_free(l);
 		return rc;
 	}
@@ -182,16 +165,7 @@ void acm_udp_loop_free(acm_udp_loop_t *l)
 	if (!l)
 		return;
 	acm_udp_loop_stop(l);
-	while (l->head) {
-		struct handoff *h = l->head;
-		l->head = h->next;
-		acm_update_free(h->u);
-		free(h);
-	}
-	if (l->update_ev)
-		event_free(l->update_ev);
 	if (l->stop_fd >= 0)
 		close(l->stop_fd);
-	pthread_mutex_destroy(&l->mu);
 	free(l);
 }

@@ -12,8 +12,8 @@
 
 typedef struct acm_udp_loop acm_udp_loop_t;
 
-/* A stopped UDP thread of the worker events (whose event base takes its
- * UPDATEs). ACM_OK and *out, or -errno. */
+/* A stopped UDP thread of the worker events (whose mailbox, made
+ * already, takes its UPDATEs). ACM_OK and *out, or -errno. */
 int acm_udp_loop_new(acm_worker_t *events, acm_udp_loop_t **out);
 /* The thread's answer context, for the caller to fill before the start:
  * its store reader, zone reference, sockets (dnsd/udp.h) and the rest. */
@@ -22,8 +22,9 @@ acm_worker_t *acm_udp_loop_worker(acm_udp_loop_t *l);
 int acm_udp_loop_start(acm_udp_loop_t *l);
 /* Stop the thread if it runs and wait for it (NULL: nothing). */
 void acm_udp_loop_stop(acm_udp_loop_t *l);
-/* Stop, then free what the loop holds, with the UPDATEs still queued; its
- * answer context's contents are the caller's, freed before. */
+/* Stop, then free what the loop holds (UPDATEs the event loop has not
+ * taken are its mailbox's to drop); its answer context's contents are
+ * the caller's, freed before. */
 void acm_udp_loop_free(acm_udp_loop_t *l);
 
 /* On the UDP thread: hand an update checked there (acm_worker_update) to

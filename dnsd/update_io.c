@@ -28,7 +28,7 @@
 struct acm_pending {
 	struct acm_pending *prev, *next;
 	acm_worker_t *w;
-	struct event *ev;           /* made active by the committer: answer ready */
+	acm_mail_t ready;           /* posted by the committer: the answer is ready */
 	acm_update_t *u;
 	acm_peer_t peer;
 	int rcode;
@@ -87,18 +87,18 @@ static void pending_free(struct acm_pending *p)
 		p->w->pending = p->next;
 	if (p->next)
 		p->next->prev = p->prev;
-	event_free(p->ev);
 	acm_update_free(p->u);
 	free(p);
 }
 
-/* On the worker: the answer is ready. */
-static void answer_ready(evutil_socket_t fd, short what, void *arg)
+/* On the worker: the answer is ready. Not delivered: the worker stops,
+ * and acm_worker_updates_free frees p. */
+static void answer_ready(void *arg, bool deliver)
 {
 	struct acm_pending *p = arg;
 	char who[INET6_ADDRSTRLEN], rbuf[ACM_DNS_MNEMONIC_MAX];
-	(void)fd;
-	(void)what;
+	if (!deliver)
+		return;
 	acm_log_kv(ACM_LOG_INFO, "update",
 	           ACM_KS("client", acm_addr_text((struct sockaddr *)&p->peer.addr, who, sizeof(who))),
 	           ACM_KS("account", acm_update_account(p->u)),
@@ -115,7 +115,7 @@ static void chain_done(acm_op_t *first, void *arg)
 	(void)first;
 	p->out_len = acm_update_finish(p->u, (uint64_t)time(NULL), p->out, sizeof(p->out),
 	                               &p->rcode);
-	event_active(p->ev, 0, 0);
+	acm_mailbox_post(p->w->mailbox, &p->ready);
 }
 
 static struct acm_pending *pending_new(acm_worker_t *w, acm_update_t *u, const acm_peer_t *peer)
@@ -123,11 +123,7 @@ static struct acm_pending *pending_new(acm_worker_t *w, acm_update_t *u, const a
 	struct acm_pending *p = calloc(1, sizeof(*p));
 	if (!p)
 		return NULL;
-	p->ev = event_new(w->base, -1, 0, answer_ready, p);
-	if (!p->ev) {
-		free(p);
-		return NULL;
-	}
+	acm_mail_init(&p->ready, answer_ready, p);
 	p->w = w;
 	p->u = u;
 	p->peer = *peer;

@@ -5,7 +5,8 @@
  * (worker.c, update_io.c, lookup.c). A worker has two: its event loop's
  * and its UDP thread's (udp_loop.h). Everything here is touched by its own
  * thread only, except pending_zone (atomic hand-over from the reloading
- * thread). Includes no transport: replies go back through the peer.
+ * thread) and the mailbox: the event base takes no lock, so other threads
+ * reach the loop only by posting mail (lib/rt/mailbox.h). Includes no transport: replies go back through the peer.
  */
 #ifndef ACM_DNSD_WORKER_H
 #define ACM_DNSD_WORKER_H
@@ -20,6 +21,7 @@
 #include "dnsd/answer.h"
 #include "dnsd/keyring.h"
 #include "lib/log.h"
+#include "lib/rt/mailbox.h"
 #include "lib/rt/metrics.h"
 #include "lib/rt/name_index.h"
 #include "lib/rt/rrl.h"
@@ -37,10 +39,11 @@ typedef struct acm_worker {
 	pthread_t thread;
 	bool started;
 	struct event_base *base;
-	struct event *reload_ev;
-	struct event *stop_ev;                  /* made active to end the loop */
-	struct event *beat_ev;                  /* the heartbeat timer (lib/rt/health.h) */
-	struct event *close_ev;                 /* made active to stop taking updates */
+	struct acm_mailbox *mailbox;            /* how other threads reach the loop */
+	acm_mail_t reload_mail;                 /* take pending_zone */
+	acm_mail_t stop_mail;                   /* end the loop */
+	acm_mail_t close_mail;                  /* stop taking updates */
+	struct acm_fdtimer *beat;               /* the heartbeat timer (lib/rt/health.h) */
 	struct acm_server *server;
 	bool updates_closed;                    /* group commit is going away */
 	struct acm_health *health;              /* the server's heartbeat table */
