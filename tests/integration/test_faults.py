@@ -19,6 +19,7 @@ acknowledged write is there and no refused one is.
 The full-disk tests put the store (or a backup's destination) on a tmpfs
 the test mounts, smaller than store.max_size."""
 
+import ctypes
 import errno
 import json
 import os
@@ -309,6 +310,29 @@ def test_pwrite_data_page_fault(make_server, err):
     f.survives_restart()
 
 
+class PinnedSnapshot:
+    """An LMDB read transaction on the store, held by this process through
+    liblmdb itself: no page freed after it can be reused, so every commit
+    meanwhile writes its pages at the end of the file (writev), and its
+    first pwrite is its meta page."""
+
+    RDONLY = 0x20000
+
+    def __init__(self, store):
+        self.lib = ctypes.CDLL("liblmdb.so.0")
+        self.env, self.txn = ctypes.c_void_p(), ctypes.c_void_p()
+        assert self.lib.mdb_env_create(ctypes.byref(self.env)) == 0
+        assert self.lib.mdb_env_set_maxdbs(self.env, 16) == 0
+        rc = self.lib.mdb_env_open(self.env, store.encode(), self.RDONLY, 0o600)
+        assert rc == 0, rc
+        rc = self.lib.mdb_txn_begin(self.env, None, self.RDONLY, ctypes.byref(self.txn))
+        assert rc == 0, rc
+
+    def close(self):
+        self.lib.mdb_txn_abort(self.txn)
+        self.lib.mdb_env_close(self.env)
+
+
 @pytest.mark.parametrize("err", [errno.EIO, errno.ENOSPC], ids=["EIO", "ENOSPC"])
 def test_pwrite_meta_page_fault(make_server, err):
     """pwrite of the meta page failing leaves LMDB's environment unusable
@@ -319,6 +343,7 @@ def test_pwrite_meta_page_fault(make_server, err):
     import requests
     api = start_fiu(make_server)
     f = Fixture(api)
+    pin = PinnedSnapshot(f.s.store)
     fiu_ctrl(f.s, on_commit("posix/io/rw/pwrite", err))
     panicked = False
     for n in range(10):
@@ -344,6 +369,7 @@ def test_pwrite_meta_page_fault(make_server, err):
         assert served == sorted(f.acked)
     assert panicked, "no commit reached its meta page"
     assert f.s.proc.wait(timeout=20) == 1
+    pin.close()
     log = f.s.read_log()
     assert STORE_FAILED in log and "restart to reopen it" in log, log[-2000:]
     f.s.stop()
