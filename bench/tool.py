@@ -8,6 +8,7 @@ loop and the /v1/batch load. Standard library plus python3-requests.
     tool.py ports K                     # K ports free for both UDP and TCP
     tool.py queries NAMES ZONE OUTDIR [COUNT]
     tool.py tree PID                    # {"cpu_s":…, "rss_kb":…, "anon_kb":…, "pids":[…]}
+    tool.py wait-idle PID [QUIET_S [TIMEOUT_S]]   # until the tree used no CPU for QUIET_S
     tool.py wait-answer PORT QNAME READYFILE [TIMEOUT [QTYPE]]
     tool.py latency DNSPERF_V_OUTPUT
     tool.py dnsperf DNSPERF_OUTPUT
@@ -106,6 +107,23 @@ def tree(pid):
 
 def cmd_tree(pid):
     print(json.dumps(tree(pid)))
+
+
+def cmd_wait_idle(pid, quiet="2", timeout="600"):
+    """Wait until the process tree of pid has used no CPU for `quiet`
+    seconds (a server's work after start, such as building in-memory
+    tables on threads of its own, is over), at most `timeout` seconds;
+    print the seconds waited."""
+    t0 = time.monotonic()
+    last, still_since = tree(pid)["cpu_s"], time.monotonic()
+    while time.monotonic() - t0 < float(timeout):
+        time.sleep(0.25)
+        now = tree(pid)["cpu_s"]
+        if now - last > 0.02:
+            last, still_since = now, time.monotonic()
+        elif time.monotonic() - still_since >= float(quiet):
+            break
+    print(round(time.monotonic() - t0, 1))
 
 
 # ---- DNS wire -----------------------------------------------------------------
@@ -429,7 +447,7 @@ def cmd_show(records):
 
 
 COMMANDS = {
-    "show": cmd_show, "ports": cmd_ports, "queries": cmd_queries, "tree": cmd_tree, "wait-answer": cmd_wait_answer,
+    "show": cmd_show, "ports": cmd_ports, "queries": cmd_queries, "tree": cmd_tree, "wait-idle": cmd_wait_idle, "wait-answer": cmd_wait_answer,
     "dnsperf": cmd_dnsperf, "latency": cmd_latency, "set-served": cmd_set_served,
     "batch": cmd_batch, "profile": cmd_profile,
 }
