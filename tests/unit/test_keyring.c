@@ -179,6 +179,21 @@ static void test_view_lists_only_the_changed(void **state)
 	free(v);
 }
 
+/* The view's table once the builder has published one (up to 5 s). */
+static const acm_keytab_t *table_soon(acm_keyring_t *kr, acm_keyview_t *v, acm_reader_t *r)
+{
+	const acm_keytab_t *t = NULL;
+	uint32_t serial;
+	for (int i = 0; i < 500 && !t; i++) {
+		assert_int_equal(acm_reader_begin(r, &serial), ACM_OK);
+		t = acm_keyring_view(kr, v, r);
+		acm_reader_end(r);
+		if (!t)
+			usleep(10000);
+	}
+	return t;
+}
+
 /* Started in the background: no table (keys from the store) until the
  * thread has built the first, then the table with every account. */
 static void test_background_start(void **state)
@@ -189,19 +204,11 @@ static void test_background_start(void **state)
 	acm_reader_t *r;
 	acm_keyview_t *v = calloc(1, sizeof(*v));
 	acm_keytab_t *held = NULL;
-	uint32_t serial;
 	fx_open(f, NULL);
 	write_all(f->s, CREATE, first);
 	assert_int_equal(acm_keyring_start_background(f->s, &kr), ACM_OK);
 	assert_int_equal(acm_reader_open(f->s, &r), ACM_OK);
-	const acm_keytab_t *t = NULL;
-	for (int i = 0; i < 500 && !t; i++) {
-		assert_int_equal(acm_reader_begin(r, &serial), ACM_OK);
-		t = acm_keyring_view(kr, v, r);
-		acm_reader_end(r);
-		if (!t)
-			usleep(10000);
-	}
+	const acm_keytab_t *t = table_soon(kr, v, r);
 	assert_non_null(t);
 	assert_int_equal(acm_keytab_count(t), 2);
 	assert_non_null(acm_keyring_get(kr, &held, 0));
@@ -236,14 +243,7 @@ static void test_view_overflows_to_the_store(void **state)
 	assert_null(acm_keyring_view(kr, v, r));
 	acm_reader_end(r);
 	/* the rebuild it asked for is published soon: then the table is back */
-	const acm_keytab_t *t = NULL;
-	for (int i = 0; i < 500 && !t; i++) {
-		assert_int_equal(acm_reader_begin(r, &serial), ACM_OK);
-		t = acm_keyring_view(kr, v, r);
-		acm_reader_end(r);
-		if (!t)
-			usleep(10000);
-	}
+	const acm_keytab_t *t = table_soon(kr, v, r);
 	assert_non_null(t);
 	assert_int_equal(acm_keytab_count(t), N + 1);
 	acm_keyview_release(v);
