@@ -37,7 +37,7 @@ static bool batch_snapshot(acm_worker_t *w)
 		w->snapshot_tried = true;
 		w->snapshot_ok = acm_reader_begin(w->reader, &serial) == ACM_OK;
 		if (w->snapshot_ok && !w->names_ok)
-			w->serial = w->env.serial = serial;
+			w->env.serial = serial;
 	}
 	return w->snapshot_ok;
 }
@@ -59,31 +59,29 @@ static const acm_keytab_t *batch_keys(acm_worker_t *w)
 void acm_worker_batch_begin(acm_worker_t *w)
 {
 	acm_clocks_t c;
-	w->snapshot_tried = w->snapshot_ok = w->keys_tried = false;
-	w->keys = NULL;
-	/* Current when it holds the newest commit of any process: then the
-	 * batch needs no snapshot of the store. */
-	uint64_t newest = acm_store_last_txnid(w->store);
-	w->names_ok = newest && acm_name_index_begin(&w->names, newest, &w->serial);
-	if (!w->names_ok)
-		(void)batch_snapshot(w);
+	uint32_t serial = w->env.serial;   /* the last one known, until this batch's */
 	acm_clocks_read(&c);
-	w->now = (uint64_t)c.wall.tv_sec;
-	w->wall_ns = w->now * 1000000000u + (uint64_t)c.wall.tv_nsec;
+	w->wall_ns = (uint64_t)c.wall.tv_sec * 1000000000u + (uint64_t)c.wall.tv_nsec;
 	w->batch_ms = acm_clocks_boot_ms(&c);
-	w->mono = (uint64_t)c.boot.tv_sec;
-	w->expiry_now = acm_expiry_at(&c);
 	w->env = (acm_answer_env_t){
 		.zone = w->zone,
 		.lookup = worker_lookup,
 		.lookup_ctx = w,
 		.key_lookup = worker_key,
 		.key_ctx = w,
-		.serial = w->serial,
-		.now = w->now,
-		.expiry_now = w->expiry_now,
+		.serial = serial,
+		.now = (uint64_t)c.wall.tv_sec,
+		.expiry_now = acm_expiry_at(&c),
 		.udp_payload = w->udp_payload,
 	};
+	w->snapshot_tried = w->snapshot_ok = w->keys_tried = false;
+	w->keys = NULL;
+	/* Current when it holds the newest commit of any process: then the
+	 * batch needs no snapshot of the store. */
+	uint64_t newest = acm_store_last_txnid(w->store);
+	w->names_ok = newest && acm_name_index_begin(&w->names, newest, &w->env.serial);
+	if (!w->names_ok)
+		(void)batch_snapshot(w);
 }
 
 void acm_worker_batch_end(acm_worker_t *w)
@@ -255,7 +253,7 @@ static enum acm_rrl_action rate_limit(acm_worker_t *w, const acm_query_t *q,
 	else if (info->rcode == ACM_RCODE_NOERROR && (info->answers > 0 || info->truncated))
 		cls = ACM_RRL_ANSWER, name = q->lname, len = q->qname_len;
 	enum acm_rrl_action a = acm_rrl_check(w->rrl, acm_zone_rrl(w->zone), peer, cls, name, len,
-	                                      w->mono);
+	                                      w->batch_ms / 1000);
 	if (a == ACM_RRL_SLIP)
 		acm_counter_add(&w->metrics->rrl_slipped[cls], 1);
 	else if (a == ACM_RRL_DROP)

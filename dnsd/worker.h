@@ -58,13 +58,9 @@ typedef struct acm_worker {
 	const acm_keytab_t *keys;               /* for this batch; NULL: read the store */
 	acm_commit_t *commit;                   /* for dynamic updates; NULL: refused */
 	struct acm_pending *pending;            /* updates waiting for their commit */
-	uint32_t serial;                        /* of the current snapshot */
 	/* The batch's clocks, read once for all its messages. */
-	uint64_t now;                           /* wall clock, for TSIG */
-	uint64_t wall_ns;                       /* the same in ns, for the lookup log */
-	uint64_t expiry_now;                    /* acm_expiry_now(), for expiry */
-	uint64_t mono;                          /* CLOCK_BOOTTIME seconds, for dns.rrl */
-	uint64_t batch_ms;                      /* CLOCK_BOOTTIME ms */
+	uint64_t wall_ns;                       /* the wall clock in ns, for the lookup log */
+	uint64_t batch_ms;                      /* CLOCK_BOOTTIME ms (dns.rrl counts its seconds) */
 	acm_answer_env_t env;                   /* the batch's, but for its client */
 	acm_rrl_t *rrl;                         /* the server's rate limit table */
 	bool snapshot_tried;                    /* the batch asked for its snapshot */
