@@ -12,7 +12,6 @@
 #include <unistd.h>
 
 #include "dnsd/udp.h"
-#include "dnsd/udp_loop.h"
 #include "dnsd/update.h"
 #include "dnsd/worker.h"
 #include "lib/error.h"

@@ -17,6 +17,7 @@
 #include <openssl/evp.h>
 
 #include "lib/error.h"
+#include "lib/dns/dname.h"
 #include "lib/dns/wire.h"
 #include "lib/conf/zone.h"
 
@@ -46,14 +47,6 @@ struct acm_zone {
 	bool update_enabled;
 	acm_rrl_conf_t rrl;     /* exempt is this zone's copy */
 };
-
-static uint32_t name_hash(const uint8_t *name, size_t len)
-{
-	uint32_t h = 2166136261u;   /* FNV-1a: short keys, good enough spread */
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ name[i]) * 16777619u;
-	return h;
-}
 
 /* The apex SOA and NS, written out from zone.soa and zone.ns. */
 static int push_text_rr(ldns_rr_list *list, const char *text, uint32_t ttl, char *err,
@@ -170,7 +163,7 @@ static int node_add(acm_zone_t *z, size_t cap, const uint8_t *owner, size_t len)
 	acm_node_t *n = &z->nodes[z->node_count];
 	memcpy(n->owner, owner, len);
 	n->owner_len = len;
-	uint32_t h = name_hash(owner, len) & (uint32_t)z->slot_mask;
+	uint32_t h = acm_dname_hash(owner, len) & (uint32_t)z->slot_mask;
 	while (z->slots[h])
 		h = (h + 1) & (uint32_t)z->slot_mask;
 	z->slots[h] = (uint32_t)++z->node_count;
@@ -558,7 +551,7 @@ const acm_node_t *acm_zone_find(const acm_zone_t *zone, const uint8_t *owner, si
 {
 	if (len > ACM_DNAME_MAX || !(zone->owner_lens[len / 64] >> (len % 64) & 1))
 		return NULL;
-	uint32_t h = name_hash(owner, len) & (uint32_t)zone->slot_mask;
+	uint32_t h = acm_dname_hash(owner, len) & (uint32_t)zone->slot_mask;
 	for (uint32_t idx; (idx = zone->slots[h]) != 0; h = (h + 1) & (uint32_t)zone->slot_mask) {
 		const acm_node_t *n = &zone->nodes[idx - 1];
 		if (n->owner_len == len && memcmp(n->owner, owner, len) == 0)

@@ -326,3 +326,21 @@ int acm_label_check(const char *label, size_t len)
 	}
 	return ACM_OK;
 }
+
+/* 64 bits at a time, multiply and fold: names are short, and most of
+ * their length is the apex, shared by all. */
+uint32_t acm_dname_hash(const uint8_t *p, size_t len)
+{
+	uint64_t h = 0x9e3779b97f4a7c15u ^ len;
+	uint64_t w;
+	for (; len >= 8; p += 8, len -= 8) {
+		memcpy(&w, p, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdu;
+		h ^= h >> 32;
+	}
+	w = 0;
+	memcpy(&w, p, len);
+	h = (h ^ w) * 0xc4ceb9fe1a85ec53u;
+	h ^= h >> 29;
+	return (uint32_t)h;
+}

@@ -35,6 +35,9 @@ size_t acm_dname_len(const uint8_t *wire);
 
 /* Fold ASCII upper case to lower case in place. */
 void acm_dname_lower(uint8_t *wire);
+/* A hash of len bytes of a name (lower-cased by the caller when case must
+ * not matter), for the tables that find names: 64 bits at a time. */
+uint32_t acm_dname_hash(const uint8_t *p, size_t len);
 
 /* Case-insensitive equality of two valid uncompressed names. */
 bool acm_dname_equal(const uint8_t *a, const uint8_t *b);

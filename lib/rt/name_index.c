@@ -18,6 +18,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "lib/dns/dname.h"
 #include "lib/error.h"
 #include "lib/rt/name_index.h"
 
@@ -73,24 +74,6 @@ struct acm_name_index {
 
 #define MIN_SLOTS 64
 
-/* 64 bits at a time, multiply and fold: names are short, and most of
- * their length is the apex, shared by all. */
-static uint32_t name_hash(const uint8_t *p, size_t len)
-{
-	uint64_t h = 0x9e3779b97f4a7c15u ^ len;
-	uint64_t w;
-	for (; len >= 8; p += 8, len -= 8) {
-		memcpy(&w, p, 8);
-		h = (h ^ w) * 0xff51afd7ed558ccdu;
-		h ^= h >> 32;
-	}
-	w = 0;
-	memcpy(&w, p, len);
-	h = (h ^ w) * 0xc4ceb9fe1a85ec53u;
-	h ^= h >> 29;
-	return (uint32_t)h;
-}
-
 static size_t rec_size(const rec_t *r)
 {
 	return sizeof(*r) + r->len + r->reclen;
@@ -103,7 +86,7 @@ static rec_t *rec_new(const uint8_t *name, size_t len, const uint8_t *rec, size_
 	rec_t *r = malloc(sizeof(*r) + len + reclen);
 	if (!r)
 		return NULL;
-	r->hash = name_hash(name, len);
+	r->hash = acm_dname_hash(name, len);
 	r->len = (uint16_t)len;
 	r->reclen = (uint32_t)reclen;
 	memcpy(r->b, name, len);
@@ -354,7 +337,7 @@ int acm_name_index_get(const acm_name_reader_t *r, const uint8_t *name, size_t l
                        const uint8_t **rec, size_t *reclen)
 {
 	rec_t *x;
-	table_slot(r->tab, name_hash(name, len), name, len, &x);
+	table_slot(r->tab, acm_dname_hash(name, len), name, len, &x);
 	if (!x)
 		return ACM_ENOTFOUND;
 	*rec = x->b + x->len;
@@ -459,7 +442,7 @@ void acm_name_index_remove(acm_name_index_t *ix, const uint8_t *name, size_t len
 	if (!t)
 		return;
 	rec_t *old;
-	struct slot *s = table_slot(t, name_hash(name, len), name, len, &old);
+	struct slot *s = table_slot(t, acm_dname_hash(name, len), name, len, &old);
 	if (!old)
 		return;
 	atomic_store_explicit(&s->rec, TOMB, memory_order_release);
