@@ -5,10 +5,12 @@
  * into preallocated buffers, and sends the answers back with one sendmmsg.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "dnsd/udp.h"
@@ -206,20 +208,56 @@ static void send_batch(acm_udp_t *u, int n)
 	}
 }
 
+/* Answer and send back the n datagrams one recvmmsg brought. */
+static void serve(acm_udp_t *u, int n)
+{
+	int queued = answer_batch(u, n);
+	rearm_receive(u, n);
+	if (queued > 0)
+		send_batch(u, queued);
+}
+
 bool acm_udp_drain(acm_udp_t *u)
 {
 	for (int round = 0; round < UDP_ROUNDS; round++) {
 		int n = recvmmsg(u->fd, u->in, UDP_BATCH, MSG_DONTWAIT, NULL);
 		if (n <= 0)
 			return round > 0;
-		int queued = answer_batch(u, n);
-		rearm_receive(u, n);
-		if (queued > 0)
-			send_batch(u, queued);
+		serve(u, n);
 		if (n < UDP_BATCH)
 			return true;
 	}
 	return true;
+}
+
+int acm_udp_block(acm_udp_t *u, unsigned timeout_ms)
+{
+	struct timeval tv = { .tv_sec = timeout_ms / 1000,
+	                      .tv_usec = (timeout_ms % 1000) * 1000 };
+	int flags = fcntl(u->fd, F_GETFL);
+	if (flags < 0 || fcntl(u->fd, F_SETFL, flags & ~O_NONBLOCK) != 0 ||
+	    setsockopt(u->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0)
+		return -errno;
+	return ACM_OK;
+}
+
+bool acm_udp_wait(acm_udp_t *u)
+{
+	int n;
+	do
+		n = recvmmsg(u->fd, u->in, UDP_BATCH, MSG_WAITFORONE, NULL);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		return false;
+	serve(u, n);
+	return true;
+}
+
+void acm_udp_wake(acm_udp_t *u)
+{
+	/* A receiver blocked on the socket returns at once, and every later
+	 * receive without data too; sending is left as it was. */
+	(void)shutdown(u->fd, SHUT_RD);
 }
 
 int acm_udp_fd(const acm_udp_t *u)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * A worker's UDP thread: poll() over the worker's UDP sockets and an
- * eventfd that stops it, nothing else between two batches. It answers from
+ * A worker's UDP thread: with one UDP socket it waits in recvmmsg itself
+ * (two system calls per batch: receive, send); with several, poll() over
+ * them and an eventfd that stops it. Nothing else between two batches. It answers from
  * an answer context of its own (store reader, keyring view, metrics block,
  * lookup-log ring, heartbeat slot), so it shares no state with its
  * worker's event loop; a reloaded zone is taken over from an atomic
@@ -38,6 +39,7 @@ struct acm_udp_loop {
 	acm_worker_t *events;           /* the worker whose event loop takes the UPDATEs */
 	pthread_t thread;
 	bool started;
+	atomic_bool stopping;           /* the one-socket loop looks after each wait */
 	int stop_fd;                    /* eventfd: readable once the thread must end */
 };
 
@@ -88,19 +90,36 @@ static uint64_t drain(acm_worker_t *w, const struct pollfd *pfd)
 	return answered ? w->batch_ms : acm_boot_ms();
 }
 
-static void *loop_main(void *arg)
+/* Beat when the batches' clock (or, idle, the boot clock) says so. */
+static void beat_if_due(acm_worker_t *w, uint64_t now, uint64_t *beat)
 {
-	acm_udp_loop_t *l = arg;
+	if (now - *beat >= ACM_HEALTH_BEAT_MS) {
+		acm_health_beat(w->health, w->index);
+		*beat = now;
+	}
+}
+
+/* One socket: the wait is the receive. */
+static void loop_one(acm_udp_loop_t *l, uint64_t beat)
+{
+	acm_worker_t *w = &l->w;
+	acm_udp_t *u = w->udp[0];
+	for (;;) {
+		bool read = acm_udp_wait(u);
+		if (atomic_load_explicit(&l->stopping, memory_order_acquire))
+			break;
+		/* The next batch sees a reload done while this one was
+		 * answered; the first after an idle wait may still answer
+		 * from the zone before it, as a poll() wake-up would. */
+		take_zone(w);
+		beat_if_due(w, read ? w->batch_ms : acm_boot_ms(), &beat);
+	}
+}
+
+static void loop_many(acm_udp_loop_t *l, struct pollfd *pfd, uint64_t beat)
+{
 	acm_worker_t *w = &l->w;
 	size_t n = w->udp_count;
-	struct pollfd *pfd = calloc(n + 1, sizeof(*pfd));
-	if (!pfd)
-		return NULL;   /* its heartbeat stops: /v1/health says so */
-	for (size_t i = 0; i < n; i++)
-		pfd[i] = (struct pollfd){ .fd = acm_udp_fd(w->udp[i]), .events = POLLIN };
-	pfd[n] = (struct pollfd){ .fd = l->stop_fd, .events = POLLIN };
-	uint64_t beat = acm_boot_ms();
-	acm_health_beat(w->health, w->index);
 	for (;;) {
 		int r = poll(pfd, n + 1, ACM_HEALTH_BEAT_MS);
 		if (pfd[n].revents)
@@ -108,13 +127,28 @@ static void *loop_main(void *arg)
 		/* After the wait: the packet that ended it sees a reload done
 		 * before it arrived. */
 		take_zone(w);
-		uint64_t now = r > 0 ? drain(w, pfd) : acm_boot_ms();
-		/* Timed by the batches' clock; the heartbeat reads its own. */
-		if (now - beat >= ACM_HEALTH_BEAT_MS) {
-			acm_health_beat(w->health, w->index);
-			beat = now;
-		}
+		beat_if_due(w, r > 0 ? drain(w, pfd) : acm_boot_ms(), &beat);
 	}
+}
+
+static void *loop_main(void *arg)
+{
+	acm_udp_loop_t *l = arg;
+	acm_worker_t *w = &l->w;
+	size_t n = w->udp_count;
+	uint64_t beat = acm_boot_ms();
+	acm_health_beat(w->health, w->index);
+	if (n == 1 && acm_udp_block(w->udp[0], ACM_HEALTH_BEAT_MS) == ACM_OK) {
+		loop_one(l, beat);
+		return NULL;
+	}
+	struct pollfd *pfd = calloc(n + 1, sizeof(*pfd));
+	if (!pfd)
+		return NULL;   /* its heartbeat stops: /v1/health says so */
+	for (size_t i = 0; i < n; i++)
+		pfd[i] = (struct pollfd){ .fd = acm_udp_fd(w->udp[i]), .events = POLLIN };
+	pfd[n] = (struct pollfd){ .fd = l->stop_fd, .events = POLLIN };
+	loop_many(l, pfd, beat);
 	free(pfd);
 	return NULL;
 }
@@ -127,6 +161,7 @@ int acm_udp_loop_new(acm_worker_t *events, acm_udp_loop_t **out)
 	l->events = events;
 	l->w.udp_loop = l;
 	atomic_init(&l->w.pending_zone, NULL);
+	atomic_init(&l->stopping, false);
 	l->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (l->stop_fd < 0) {
 		int rc = -errno;
@@ -153,6 +188,9 @@ void acm_udp_loop_stop(acm_udp_loop_t *l)
 {
 	if (!l || !l->started)
 		return;
+	atomic_store_explicit(&l->stopping, true, memory_order_release);
+	if (l->w.udp_count == 1)
+		acm_udp_wake(l->w.udp[0]);
 	uint64_t one = 1;
 	while (write(l->stop_fd, &one, sizeof(one)) < 0 && errno == EINTR)
 		;
