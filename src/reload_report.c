@@ -97,7 +97,6 @@ typedef struct {
 	const char *file;       /* NULL when err does not start with it */
 	unsigned line;          /* 0: none */
 	char key[128];          /* "" when none */
-	const char *message;    /* the rest of err */
 } place_t;
 
 /* A setting's key: letters, digits, '_', '.', '[', ']' and nothing else. */
@@ -112,24 +111,22 @@ static size_t key_len(const char *s)
 static void split_place(const char *path, const char *err, place_t *p)
 {
 	size_t plen = strlen(path);
+	const char *s = err;
 	memset(p, 0, sizeof(*p));
-	p->message = err;
 	if (strncmp(err, path, plen) == 0 && err[plen] == ':') {
 		p->file = path;
-		const char *s = err + plen + 1;
+		s = err + plen + 1;
 		char *end;
 		unsigned long line = strtoul(s, &end, 10);
 		if (end != s && *end == ':' && line <= 0xffffffffu) {
 			p->line = (unsigned)line;
 			s = end + 1;
 		}
-		p->message = s + (*s == ' ');
+		s += *s == ' ';
 	}
-	size_t k = key_len(p->message);
-	if (k > 0 && k < sizeof(p->key) && strncmp(p->message + k, ": ", 2) == 0) {
-		memcpy(p->key, p->message, k);
-		p->message += k + 2;
-	}
+	size_t k = key_len(s);
+	if (k > 0 && k < sizeof(p->key) && strncmp(s + k, ": ", 2) == 0)
+		memcpy(p->key, s, k);
 }
 
 void acm_reload_report_failed(acm_reload_report_t *rep, const char *config_path, const char *err)
@@ -137,7 +134,7 @@ void acm_reload_report_failed(acm_reload_report_t *rep, const char *config_path,
 	place_t p;
 	split_place(config_path, err, &p);
 	/* only the fields the error has */
-	acm_kv_t kv[5] = { ACM_KS("config", config_path), ACM_KS("error", p.message) };
+	acm_kv_t kv[5] = { ACM_KS("error", err), ACM_KS("config", config_path) };
 	size_t n = 2;
 	if (p.file)
 		kv[n++] = ACM_KS("file", p.file);
@@ -147,7 +144,7 @@ void acm_reload_report_failed(acm_reload_report_t *rep, const char *config_path,
 		kv[n++] = ACM_KS("key", p.key);
 	acm_log_fields(ACM_LOG_ERROR, "reload failed, keeping the running configuration", kv, n);
 	json_t *last = reload_entry(false);
-	if (last && json_object_set_new(last, "error", json_string(p.message)) == 0 && p.file)
+	if (last && json_object_set_new(last, "error", json_string(err)) == 0 && p.file)
 		json_object_set_new(last, "file", json_string(p.file));
 	if (last && p.line)
 		json_object_set_new(last, "line", json_integer(p.line));
