@@ -150,6 +150,8 @@ static void reload(daemon_t *d)
 		acm_config_free(cfg);
 		return;
 	}
+	/* d->cfg stays what was started: what a reload cannot change */
+	acm_reload_report_compare(&d->report, d->cfg, d->loaded ? d->loaded : d->cfg, cfg);
 	apply_log(cfg);
 	acm_store_set_max_accounts(d->store, cfg->store_max_accounts);
 	acm_server_set_zone(d->server, zone);
@@ -157,8 +159,7 @@ static void reload(daemon_t *d)
 	if (acm_notifier_reload(d->notifier, cfg) != ACM_OK)
 		acm_warn("reload: transfer.notify unchanged: out of memory");
 	acm_zone_unref(zone);
-	/* d->cfg stays what was started: what a reload cannot change */
-	acm_reload_report_done(&d->report, d->cfg, d->loaded ? d->loaded : d->cfg, cfg);
+	acm_reload_report_done(&d->report, d->config_path);
 	publish_report(d);
 	acm_config_free(d->loaded);
 	d->loaded = cfg;

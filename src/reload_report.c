@@ -69,19 +69,19 @@ static void log_changes(const acm_config_diff_t *diff)
 	}
 }
 
-void acm_reload_report_done(acm_reload_report_t *rep, const acm_config_t *running,
-                            const acm_config_t *applied, const acm_config_t *file)
+void acm_reload_report_compare(acm_reload_report_t *rep, const acm_config_t *running,
+                               const acm_config_t *applied, const acm_config_t *file)
 {
 	acm_config_diff_t diff;
+	rep->applied = rep->restart_needed = 0;
 	if (acm_config_diff(running, applied, file, &diff) != ACM_OK) {
-		acm_log_kv(ACM_LOG_WARNING, "configuration reloaded; cannot compare it: out of memory",
+		acm_log_kv(ACM_LOG_WARNING, "reload: cannot compare the configuration: out of memory",
 		           ACM_KS("config", file->path));
 		return;
 	}
 	log_changes(&diff);
-	acm_log_kv(ACM_LOG_NOTICE, "configuration reloaded", ACM_KS("config", file->path),
-	           ACM_KU("applied", diff.applied_count),
-	           ACM_KU("restart_needed", diff.restart_count));
+	rep->applied = diff.applied_count;
+	rep->restart_needed = diff.restart_count;
 	json_t *last = reload_entry(true);
 	if (last)
 		json_object_set_new(last, "applied",
@@ -90,6 +90,12 @@ void acm_reload_report_done(acm_reload_report_t *rep, const acm_config_t *runnin
 	json_object_set_new(rep->doc, "restart_needed",
 	                    changes_json(diff.restart, diff.restart_count, "running", "file"));
 	acm_config_diff_free(&diff);
+}
+
+void acm_reload_report_done(const acm_reload_report_t *rep, const char *config_path)
+{
+	acm_log_kv(ACM_LOG_NOTICE, "configuration reloaded", ACM_KS("config", config_path),
+	           ACM_KU("applied", rep->applied), ACM_KU("restart_needed", rep->restart_needed));
 }
 
 /* The loader's "FILE:LINE: KEY: message", taken apart. */

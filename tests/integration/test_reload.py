@@ -280,3 +280,42 @@ def test_drift_is_off_without_admin(make_server):
     a = start_http(make_server, admin_token=None)
     assert a.call("GET", "/v1/admin/config/drift",
                   headers={"Authorization": "Bearer " + ADMIN_TOKEN}).status_code == 404
+
+
+def test_ctl_config_drift(api):
+    s = api.server
+    out = s.ctl("config-drift", json_out=False).stdout
+    assert "no reload since start" in out and "nothing waits for a restart" in out, out
+    old, new = s.port, other_port(s.port, s.http_port)
+    rewrite(s, port=new, soa_ttl=120)
+    hup(s)
+    out = s.ctl("config-drift", json_out=False).stdout
+    lines = out.splitlines()
+    assert lines[0] == f"config {s.config}"
+    assert lines[1].startswith("last reload ") and lines[1].endswith(": ok, 1 applied"), out
+    assert lines[2] == "  zone.soa.ttl: 3600 -> 120"
+    assert lines[3] == "needs a restart:"
+    assert lines[4].split() == ["KEY", "RUNNING", "FILE"]
+    row = lines[5]
+    assert row.startswith("dns.listen ") and listen_text(old) in row and \
+        row.endswith(listen_text(new)), out
+    assert len(lines) == 6
+    # --json: the API's reply as it is
+    assert json.loads(s.ctl("config-drift").stdout) == drift(api)
+
+
+def test_ctl_config_drift_needs_the_admin_api(make_server):
+    s = make_server()
+    p = s.ctl("config-drift", check=False, json_out=False)
+    assert p.returncode == 3
+    assert "config-drift needs the HTTP admin API" in p.stderr
+    assert s.ctl("config-drift", "extra", check=False).returncode == 1
+
+
+def test_ctl_config_drift_with_a_wrong_token(api):
+    s = api.server
+    with open(os.path.join(s.dir, "admin.token"), "w") as f:
+        f.write("another-token-" + "z" * 20 + "\n")
+    p = s.ctl("config-drift", check=False, json_out=False)
+    assert p.returncode == 3
+    assert "refused the admin token" in p.stderr
