@@ -24,15 +24,20 @@ enum apply {
 	UPDATE,         /* applied, unless group commit is missing (update.enabled) */
 };
 
-enum kind { K_UINT, K_U32, K_U64, K_BOOL, K_STR, K_DNAME, K_FN };
+enum kind { K_UINT, K_U32, K_U64, K_BOOL, K_STR, K_DNAME, K_ENUM, K_LIST, K_FN };
 
-typedef void (*render_fn)(FILE *f, const acm_config_t *cfg, bool secret);
+typedef void (*item_fn)(FILE *f, const void *item);
+typedef void (*render_fn)(FILE *f, const acm_config_t *cfg);
 
 typedef struct {
 	const char *key;
 	enum apply apply;
 	enum kind kind;
-	size_t off;             /* the field, for all kinds but K_FN */
+	size_t off;             /* the field (K_LIST: the array), all kinds but K_FN */
+	size_t count_off, size; /* K_LIST: the item count's field, an item's size */
+	item_fn item;           /* K_LIST: writes one item */
+	item_fn secret_item;    /* K_LIST: with what only compares (TSIG secrets) */
+	const char *const *names;       /* K_ENUM, NULL-terminated in value order */
 	render_fn fn;           /* K_FN */
 } row_t;
 
@@ -80,8 +85,6 @@ static void put_set(FILE *f, char **items, size_t n)
 	if (n == 0)
 		fputs("none", f);
 }
-
-typedef void (*item_fn)(FILE *f, const void *item);
 
 /* Each item of an array written with put, as a sorted set. */
 static void put_items(FILE *f, const void *array, size_t n, size_t size, item_fn put)
@@ -156,123 +159,44 @@ static void put_key_secret_item(FILE *f, const void *item)
 		fprintf(f, "%s%02x", i ? "" : " ", k->secret[i]);
 }
 
-static void render_ns(FILE *f, const acm_config_t *c, bool secret)
+static void render_workers(FILE *f, const acm_config_t *c)
 {
-	(void)secret;
-	put_items(f, c->ns, c->ns_count, sizeof(*c->ns), put_ns_item);
-}
-
-static void render_records(FILE *f, const acm_config_t *c, bool secret)
-{
-	(void)secret;
-	put_items(f, c->records, c->record_count, sizeof(*c->records), put_record_item);
-}
-
-static void render_dns_listen(FILE *f, const acm_config_t *c, bool secret)
-{
-	(void)secret;
-	put_items(f, c->listen, c->listen_count, sizeof(*c->listen), put_listen);
-}
-
-static void render_workers(FILE *f, const acm_config_t *c, bool secret)
-{
-	(void)secret;
 	fprintf(f, c->workers ? "%u" : "0 (one per core)", c->workers);
 }
 
-static void render_exempt(FILE *f, const acm_config_t *c, bool secret)
+static void render_http(FILE *f, const acm_config_t *c)
 {
-	(void)secret;
-	put_items(f, c->rrl.exempt, c->rrl.exempt_count, sizeof(*c->rrl.exempt), put_cidr_item);
-}
-
-static void render_http(FILE *f, const acm_config_t *c, bool secret)
-{
-	(void)secret;
 	fputs(c->http.enabled ? "present" : "absent", f);
 }
 
-static void render_http_listen(FILE *f, const acm_config_t *c, bool secret)
-{
-	(void)secret;
-	put_items(f, c->http.listen, c->http.listen_count, sizeof(*c->http.listen), put_listen);
-}
+static const char *const log_levels[] = { "error", "warning", "notice", "info", "debug", NULL };
+static const char *const log_formats[] = { "logfmt", "json", NULL };
+static const char *const log_targets[] = { "stderr", "syslog", NULL };
+static const char *const metrics_access[] = { "public", "admin", "off", NULL };
 
-static void render_cors(FILE *f, const acm_config_t *c, bool secret)
+static void put_name(FILE *f, const char *const *names, int v)
 {
-	(void)secret;
-	put_items(f, c->http.cors_origins, c->http.cors_count, sizeof(char *), put_string_item);
-}
-
-static void render_proxies(FILE *f, const acm_config_t *c, bool secret)
-{
-	(void)secret;
-	put_items(f, c->http.trusted_proxies, c->http.trusted_proxy_count, sizeof(char *),
-	          put_string_item);
-}
-
-static void put_name(FILE *f, const char *const *names, size_t n, int v)
-{
-	fputs(v >= 0 && (size_t)v < n ? names[v] : "?", f);
-}
-
-static void render_metrics(FILE *f, const acm_config_t *c, bool secret)
-{
-	static const char *const names[] = { "public", "admin", "off" };
-	(void)secret;
-	put_name(f, names, 3, c->http.metrics);
-}
-
-static void render_tsig(FILE *f, const acm_config_t *c, bool secret)
-{
-	put_items(f, c->tsig, c->tsig_count, sizeof(*c->tsig),
-	          secret ? put_key_secret_item : put_key_item);
-}
-
-static void render_allow(FILE *f, const acm_config_t *c, bool secret)
-{
-	(void)secret;
-	put_items(f, c->transfer.allow, c->transfer.allow_count, sizeof(*c->transfer.allow),
-	          put_allow_item);
-}
-
-static void render_notify(FILE *f, const acm_config_t *c, bool secret)
-{
-	(void)secret;
-	put_items(f, c->transfer.notify, c->transfer.notify_count, sizeof(*c->transfer.notify),
-	          put_listen);
-}
-
-static void render_log_level(FILE *f, const acm_config_t *c, bool secret)
-{
-	static const char *const names[] = { "error", "warning", "notice", "info", "debug" };
-	(void)secret;
-	put_name(f, names, 5, c->log_level);
-}
-
-static void render_log_format(FILE *f, const acm_config_t *c, bool secret)
-{
-	static const char *const names[] = { "logfmt", "json" };
-	(void)secret;
-	put_name(f, names, 2, c->log_format);
-}
-
-static void render_log_target(FILE *f, const acm_config_t *c, bool secret)
-{
-	static const char *const names[] = { "stderr", "syslog" };
-	(void)secret;
-	put_name(f, names, 2, c->log_target);
+	for (int i = 0; names[i]; i++)
+		if (i == v) {
+			fputs(names[i], f);
+			return;
+		}
+	fputs("?", f);
 }
 
 /* ---- the settings ------------------------------------------------------- */
 
-#define FN(k, a, fn) { k, a, K_FN, 0, fn }
-#define VAL(k, a, kind, m) { k, a, kind, AT(m), NULL }
+#define FN(k, a, f) { .key = k, .apply = a, .kind = K_FN, .fn = f }
+#define VAL(k, a, kd, m) { .key = k, .apply = a, .kind = kd, .off = AT(m) }
+#define ENUM(k, a, m, n) { .key = k, .apply = a, .kind = K_ENUM, .off = AT(m), .names = n }
+#define LIST_OF(k, a, m, count, put) .key = k, .apply = a, .kind = K_LIST, .off = AT(m), \
+	.count_off = AT(count), .size = sizeof(*((acm_config_t *)0)->m), .item = put
+#define LIST(k, a, m, count, put) { LIST_OF(k, a, m, count, put) }
 
 /* In the order of docs/configuration.md. */
 static const row_t rows[] = {
 	VAL("zone.name", RESTART, K_DNAME, apex),
-	FN("zone.ns", RELOAD, render_ns),
+	LIST("zone.ns", RELOAD, ns, ns_count, put_ns_item),
 	VAL("zone.soa.mname", RELOAD, K_DNAME, soa.mname),
 	VAL("zone.soa.rname", RELOAD, K_DNAME, soa.rname),
 	VAL("zone.soa.refresh", RELOAD, K_U32, soa.refresh),
@@ -283,8 +207,8 @@ static const row_t rows[] = {
 	VAL("zone.txt_ttl", RELOAD, K_U32, txt_ttl),
 	/* the store caps each name's values with the number it opened with */
 	VAL("zone.txt_max_values", RESTART, K_UINT, txt_max_values),
-	FN("zone.records", RELOAD, render_records),
-	FN("dns.listen", RESTART, render_dns_listen),
+	LIST("zone.records", RELOAD, records, record_count, put_record_item),
+	LIST("dns.listen", RESTART, listen, listen_count, put_listen),
 	FN("dns.workers", RESTART, render_workers),
 	VAL("dns.udp_payload", RESTART, K_UINT, udp_payload),
 	VAL("dns.tcp_idle_timeout", RESTART, K_UINT, tcp_idle_timeout),
@@ -296,19 +220,20 @@ static const row_t rows[] = {
 	VAL("dns.rrl.window", RELOAD, K_UINT, rrl.window),
 	VAL("dns.rrl.ipv4_prefix", RELOAD, K_UINT, rrl.ipv4_prefix),
 	VAL("dns.rrl.ipv6_prefix", RELOAD, K_UINT, rrl.ipv6_prefix),
-	FN("dns.rrl.exempt", RELOAD, render_exempt),
+	LIST("dns.rrl.exempt", RELOAD, rrl.exempt, rrl.exempt_count, put_cidr_item),
 	VAL("dns.name_index", RESTART, K_BOOL, name_index),
 	FN("http", RESTART, render_http),
-	FN("http.listen", RESTART, render_http_listen),
+	LIST("http.listen", RESTART, http.listen, http.listen_count, put_listen),
 	VAL("http.tls.cert", HTTP, K_STR, http.tls_cert),
 	VAL("http.tls.key", HTTP, K_STR, http.tls_key),
 	VAL("http.admin_token_file", HTTP, K_STR, http.admin_token_file),
 	VAL("http.disable_registration", HTTP, K_BOOL, http.disable_registration),
 	VAL("http.txt_limit", HTTP, K_UINT, http.txt_limit),
 	VAL("http.txt_expiry", HTTP, K_U64, http.txt_expiry),
-	FN("http.cors_origins", HTTP, render_cors),
+	LIST("http.cors_origins", HTTP, http.cors_origins, http.cors_count, put_string_item),
 	VAL("http.proxy_header", HTTP, K_STR, http.proxy_header),
-	FN("http.trusted_proxies", HTTP, render_proxies),
+	LIST("http.trusted_proxies", HTTP, http.trusted_proxies, http.trusted_proxy_count,
+	     put_string_item),
 	VAL("http.max_body", HTTP, K_U64, http.max_body),
 	VAL("http.timeout", HTTP, K_UINT, http.timeout),
 	VAL("http.max_connections", HTTP, K_UINT, http.max_connections),
@@ -317,10 +242,10 @@ static const row_t rows[] = {
 	VAL("http.register_rate", HTTP, K_UINT, http.register_rate),
 	VAL("http.register_rate_global", HTTP, K_UINT, http.register_rate_global),
 	VAL("http.batch_max", HTTP, K_UINT, http.batch_max),
-	FN("http.metrics", HTTP, render_metrics),
-	FN("tsig", RELOAD, render_tsig),
-	FN("transfer.allow", RELOAD, render_allow),
-	FN("transfer.notify", RELOAD, render_notify),
+	ENUM("http.metrics", HTTP, http.metrics, metrics_access),
+	{ LIST_OF("tsig", RELOAD, tsig, tsig_count, put_key_item), .secret_item = put_key_secret_item },
+	LIST("transfer.allow", RELOAD, transfer.allow, transfer.allow_count, put_allow_item),
+	LIST("transfer.notify", RELOAD, transfer.notify, transfer.notify_count, put_listen),
 	VAL("transfer.journal.max_entries", RESTART, K_UINT, transfer.journal_max_entries),
 	VAL("transfer.journal.max_age", RESTART, K_UINT, transfer.journal_max_age),
 	VAL("update.enabled", UPDATE, K_BOOL, update.enabled),
@@ -332,9 +257,9 @@ static const row_t rows[] = {
 	VAL("store.max_accounts", RELOAD, K_UINT, store_max_accounts),
 	VAL("audit.max_entries", RESTART, K_UINT, audit_max_entries),
 	VAL("audit.max_age", RESTART, K_U64, audit_max_age),
-	FN("log.level", RELOAD, render_log_level),
-	FN("log.format", RELOAD, render_log_format),
-	FN("log.target", RELOAD, render_log_target),
+	ENUM("log.level", RELOAD, log_level, log_levels),
+	ENUM("log.format", RELOAD, log_format, log_formats),
+	ENUM("log.target", RELOAD, log_target, log_targets),
 };
 
 static void render(FILE *f, const row_t *r, const acm_config_t *c, bool secret)
@@ -347,7 +272,12 @@ static void render(FILE *f, const row_t *r, const acm_config_t *c, bool secret)
 	case K_BOOL: fputs(*(const bool *)p ? "true" : "false", f); break;
 	case K_STR: fputs(*(char *const *)p ? *(char *const *)p : "none", f); break;
 	case K_DNAME: put_dname(f, (const uint8_t *)p); break;
-	case K_FN: r->fn(f, c, secret); break;
+	case K_ENUM: put_name(f, r->names, *(const int *)p); break;
+	case K_LIST:
+		put_items(f, *(const void *const *)p, *(const size_t *)((const char *)c + r->count_off),
+		          r->size, secret && r->secret_item ? r->secret_item : r->item);
+		break;
+	case K_FN: r->fn(f, c); break;
 	}
 }
 
@@ -400,7 +330,7 @@ static int add(acm_config_change_t **list, size_t *n, const row_t *r, const acm_
 	if (!c->from || !c->to)
 		return -ENOMEM;
 	/* the same text either side: only a secret moved */
-	if (strcmp(c->from, c->to) == 0 && r->fn == render_tsig) {
+	if (strcmp(c->from, c->to) == 0 && r->secret_item) {
 		static const char note[] = " (a secret changed)";
 		size_t len = strlen(c->to) + sizeof(note);
 		char *marked = malloc(len);

@@ -20,6 +20,7 @@ import pytest
 
 from conftest import (ADMIN_TOKEN, ZONE, BASE_RECORDS, free_port, register_secret, start_http,
                       wait_for, write_config)
+from test_lifecycle import config_line
 
 RESTART_MSG = "reload: not applied, needs a restart"
 APPLIED_MSG = "reload: applied"
@@ -206,14 +207,6 @@ def test_tsig_secret_change_is_applied_without_showing_it(api):
     assert [(e["key"], e["old"], e["new"]) for e in applied] == \
         [("tsig", "xfr.key. hmac-sha256", "xfr.key. hmac-sha256 (a secret changed)")]
     assert new_secret not in json.dumps(drift(api))     # the log is checked by conftest
-
-
-def config_line(path, needle):
-    with open(path) as f:
-        for n, line in enumerate(f, 1):
-            if needle in line:
-                return n
-    raise AssertionError(f"{needle!r} not in {path}")
 
 
 def test_broken_file_fails_with_place_and_keeps_serving(api):
