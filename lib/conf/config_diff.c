@@ -253,6 +253,8 @@ static const row_t rows[] = {
 	VAL("lookups.total", RESTART, K_UINT, lookups.total),
 	VAL("lookups.per_name", RESTART, K_UINT, lookups.per_name),
 	VAL("store.path", RESTART, K_STR, store_path),
+	/* the map is remade only with no transaction open in the process,
+	 * and every DNS worker holds a reader */
 	VAL("store.max_size", RESTART, K_U64, store_max_size),
 	VAL("store.max_accounts", RELOAD, K_UINT, store_max_accounts),
 	VAL("audit.max_entries", RESTART, K_UINT, audit_max_entries),
