@@ -52,6 +52,7 @@ static void usage(FILE *f)
 	        "                                           a secondary's configuration\n"
 	        "  status [--timeout MS]                    serials the secondaries serve\n"
 	        "  lookups NAME [--limit N]                 recent DNS lookups (asks acmensd)\n"
+	        "  config-drift                             settings waiting for a restart (asks acmensd)\n"
 	        "  import-acmedns DB [--dry-run]            copy an acme-dns SQLite database in\n"
 	        "  convert-acmedns-config CONFIG.CFG        acme-dns's config.cfg as acmens.yaml\n"
 	        "\n"
@@ -185,6 +186,7 @@ static const cli_command_t cli_commands[] = {
 	{ "secondary-config", cmd_secondary_config },
 	{ "status", cmd_status },
 	{ "lookups", cmd_lookups },
+	{ "config-drift", cmd_config_drift },
 	{ "import-acmedns", cmd_import },
 	{ "convert-acmedns-config", cmd_convert },
 	{ NULL, NULL },

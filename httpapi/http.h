@@ -52,6 +52,10 @@ int acm_http_start(const acm_config_t *cfg, acm_store_t *store, acm_commit_t *co
  * if e.g. the new certificate cannot be loaded. Thread-safe. */
 int acm_http_reload(acm_http_t *http, const acm_config_t *cfg, char *err, size_t errlen);
 
+/* The reload report GET /v1/admin/config/drift serves (JSON text; the
+ * server takes it and frees it). Thread-safe. */
+void acm_http_set_report(acm_http_t *http, char *json);
+
 /* Stop accepting, let in-flight requests finish (bounded), stop the thread. */
 void acm_http_stop(acm_http_t *http);
 
@@ -104,6 +108,9 @@ acm_lookup_log_t *acm_req_lookups(const acm_req_t *r);
  * commit's counters (zero without group commit), for /v1/health. */
 const acm_health_t *acm_req_health(const acm_req_t *r);
 void acm_req_commit_stats(const acm_req_t *r, acm_commit_stats_t *out);
+/* A copy of the reload report (acm_http_set_report), or NULL when there is
+ * none or out of memory. */
+json_t *acm_req_report(const acm_req_t *r);
 /* Path parameter by name (":sub" -> "sub"), or NULL. */
 const char *acm_req_param(const acm_req_t *r, const char *name);
 /* Query-string parameter, or NULL. */

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * The admin API under /v1/admin: list, show, disable, enable and delete
- * accounts, read the audit log, stats. Every route needs the admin bearer
- * token; the server core mounts this table only when admin is enabled.
+ * accounts, read the audit log, stats, the configuration's drift from the
+ * file. Every route needs the admin bearer token; the server core mounts
+ * this table only when admin is enabled.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -290,6 +291,20 @@ static void route_lookups(acm_req_t *r)
 		acm_reply_lookups_name(r, acm_req_query(r, "name"), (size_t)limit);
 }
 
+/* ---- configuration drift ---------------------------------------------- */
+
+/* acmensd's report of its last reload: what needs a restart. */
+static void route_drift(acm_req_t *r)
+{
+	if (!admin_ok(r))
+		return;
+	json_t *doc = acm_req_report(r);
+	if (doc)
+		acm_reply_json(r, 200, doc);
+	else
+		acm_reply_error(r, 503, "unavailable", "no configuration report yet");
+}
+
 const acm_route_t acm_routes_admin[] = {
 	{ "GET", "/v1/admin/accounts", route_accounts },
 	{ "GET", "/v1/admin/accounts/:sub", route_account },
@@ -299,5 +314,6 @@ const acm_route_t acm_routes_admin[] = {
 	{ "GET", "/v1/admin/audit", route_audit },
 	{ "GET", "/v1/admin/stats", route_stats },
 	{ "GET", "/v1/admin/lookups", route_lookups },
+	{ "GET", "/v1/admin/config/drift", route_drift },
 	{ NULL, NULL, NULL },
 };

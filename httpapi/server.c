@@ -733,6 +733,8 @@ static void http_free(acm_http_t *h)
 	if (h->base)
 		event_base_free(h->base);
 	pthread_mutex_destroy(&h->next_lock);
+	pthread_mutex_destroy(&h->env.report_lock);
+	free(h->env.report);
 	acm_conn_limit_free(h->limit);
 	free(h->guards);
 	free(h->bound);
@@ -753,6 +755,7 @@ int acm_http_start(const acm_config_t *cfg, acm_store_t *store, acm_commit_t *co
 	if (!h)
 		return -ENOMEM;
 	pthread_mutex_init(&h->next_lock, NULL);
+	pthread_mutex_init(&h->env.report_lock, NULL);
 	h->env.store = store;
 	h->env.commit = commit;
 	h->env.status = status;
@@ -816,6 +819,24 @@ int acm_http_reload(acm_http_t *h, const acm_config_t *cfg, char *err, size_t er
 	acm_http_conf_unref(unused);
 	event_active(h->reload_ev, 0, 0);
 	return ACM_OK;
+}
+
+void acm_http_set_report(acm_http_t *h, char *json)
+{
+	pthread_mutex_lock(&h->env.report_lock);
+	char *old = h->env.report;
+	h->env.report = json;
+	pthread_mutex_unlock(&h->env.report_lock);
+	free(old);
+}
+
+json_t *acm_req_report(const acm_req_t *r)
+{
+	acm_req_env_t *env = acm_req_env(r);
+	pthread_mutex_lock(&env->report_lock);
+	json_t *doc = env->report ? json_loads(env->report, 0, NULL) : NULL;
+	pthread_mutex_unlock(&env->report_lock);
+	return doc;
 }
 
 void acm_http_stop(acm_http_t *h)

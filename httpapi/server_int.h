@@ -16,6 +16,7 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <openssl/ssl.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -65,6 +66,8 @@ typedef struct {
 	acm_ratelimit_t *ratelimit;
 	unsigned pending;             /* requests waiting for group commit or a parked check */
 	acm_auth_env_t *auth;         /* auth.c's worker pool and failure table */
+	pthread_mutex_t report_lock;  /* acmensd writes the reload report from its thread */
+	char *report;                 /* JSON text, NULL until acm_http_set_report */
 } acm_req_env_t;
 
 /* One client connection, counted from accept. Requests waiting for a

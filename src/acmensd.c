@@ -39,10 +39,13 @@
 #include "lib/store/store_file.h"
 #include "lib/conf/zone.h"
 #include "lib/rt/zone_status.h"
+#include "src/reload_report.h"
 
 typedef struct {
 	const char *config_path;
-	acm_config_t *cfg;
+	acm_config_t *cfg;              /* as started: what is bound and built */
+	acm_config_t *loaded;           /* the file as last reloaded, NULL before */
+	acm_reload_report_t report;     /* what the last reload applied and left */
 	acm_server_t *server;
 	acm_zone_status_t *status;      /* written by the notifier, read by the API */
 	acm_notifier_t *notifier;
@@ -122,45 +125,11 @@ static int lock_store(const char *dir, int *fd_out)
 	return ACM_OK;
 }
 
-static bool listen_differs(const acm_listen_t *a, size_t na, const acm_listen_t *b, size_t nb)
+/* The reload report to the admin API, when it runs. */
+static void publish_report(daemon_t *d)
 {
-	return na != nb || (na > 0 && memcmp(a, b, na * sizeof(*a)) != 0);
-}
-
-/* What a reload cannot change without a restart. */
-static void warn_unreloadable(const acm_config_t *old, const acm_config_t *new)
-{
-	if (!acm_dname_equal(old->apex, new->apex))
-		acm_warn("reload: zone.name changed; restart to apply");
-	if (strcmp(old->store_path, new->store_path) != 0)
-		acm_warn("reload: store.path changed; restart to apply");
-	/* The map is remade only with no transaction open in the process,
-	 * and every DNS worker holds a reader. */
-	if (old->store_max_size != new->store_max_size)
-		acm_warn("reload: store.max_size changed; restart to apply");
-	if (listen_differs(old->listen, old->listen_count, new->listen, new->listen_count))
-		acm_warn("reload: dns.listen changed; restart to apply");
-	if (old->workers != new->workers)
-		acm_warn("reload: dns.workers changed; restart to apply");
-	if (old->name_index != new->name_index)
-		acm_warn("reload: dns.name_index changed; restart to apply");
-	if (old->lookups.enabled != new->lookups.enabled || old->lookups.total != new->lookups.total ||
-	    old->lookups.per_name != new->lookups.per_name)
-		acm_warn("reload: lookups changed; restart to apply");
-	if (old->transfer.journal_max_entries != new->transfer.journal_max_entries ||
-	    old->transfer.journal_max_age != new->transfer.journal_max_age)
-		acm_warn("reload: transfer.journal changed; restart to apply");
-	if (old->audit_max_entries != new->audit_max_entries ||
-	    old->audit_max_age != new->audit_max_age)
-		acm_warn("reload: audit changed; restart to apply");
-	if (new->update.enabled && !old->update.enabled && !old->http.enabled)
-		acm_warn("reload: update.enabled needs group commit; restart to apply");
-	if (old->http.enabled != new->http.enabled)
-		acm_warn("reload: the http section was %s; restart to apply",
-		         new->http.enabled ? "added" : "removed");
-	else if (listen_differs(old->http.listen, old->http.listen_count, new->http.listen,
-	                        new->http.listen_count))
-		acm_warn("reload: http.listen changed; restart to apply");
+	if (d->http)
+		acm_http_set_report(d->http, acm_reload_report_text(&d->report));
 }
 
 static void reload(daemon_t *d)
@@ -175,13 +144,14 @@ static void reload(daemon_t *d)
 	if (rc == ACM_OK && d->http && cfg->http.enabled)
 		rc = acm_http_reload(d->http, cfg, err, sizeof(err));
 	if (rc != ACM_OK) {
-		acm_log_kv(ACM_LOG_ERROR, "reload failed, keeping the running configuration",
-		           ACM_KS("error", err), ACM_KS("config", d->config_path));
+		acm_reload_report_failed(&d->report, d->config_path, err);
+		publish_report(d);
 		acm_zone_unref(zone);
 		acm_config_free(cfg);
 		return;
 	}
-	warn_unreloadable(d->cfg, cfg);
+	/* d->cfg stays what was started: what a reload cannot change */
+	acm_reload_report_compare(&d->report, d->cfg, d->loaded ? d->loaded : d->cfg, cfg);
 	apply_log(cfg);
 	acm_store_set_max_accounts(d->store, cfg->store_max_accounts);
 	acm_server_set_zone(d->server, zone);
@@ -189,9 +159,10 @@ static void reload(daemon_t *d)
 	if (acm_notifier_reload(d->notifier, cfg) != ACM_OK)
 		acm_warn("reload: transfer.notify unchanged: out of memory");
 	acm_zone_unref(zone);
-	acm_config_free(d->cfg);
-	d->cfg = cfg;
-	acm_log_kv(ACM_LOG_NOTICE, "configuration reloaded", ACM_KS("config", d->config_path));
+	acm_reload_report_done(&d->report, d->config_path);
+	publish_report(d);
+	acm_config_free(d->loaded);
+	d->loaded = cfg;
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -292,6 +263,7 @@ static int start_http(daemon_t *d, acm_store_t *store)
 	}
 	acm_notice("HTTP API%s on %zu addresses", d->cfg->http.tls_cert ? " (TLS)" : "",
 	           d->cfg->http.listen_count);
+	publish_report(d);
 	return ACM_OK;
 }
 
@@ -439,7 +411,10 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	evthread_use_pthreads();
 	d.base = event_base_new();
-	rc = d.base && acm_metrics_new((uint64_t)time(NULL), &d.metrics) == ACM_OK ? run(&d) : 1;
+	rc = d.base && acm_metrics_new((uint64_t)time(NULL), &d.metrics) == ACM_OK &&
+	             acm_reload_report_init(&d.report, d.config_path) == ACM_OK
+	             ? run(&d)
+	             : 1;
 	acm_metrics_free(d.metrics);
 	if (d.store_failed)
 		event_free(d.store_failed);
@@ -451,6 +426,8 @@ int main(int argc, char **argv)
 	signal(SIGINT, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
 	acm_config_free(d.cfg);
+	acm_config_free(d.loaded);
+	acm_reload_report_free(&d.report);
 	libevent_global_shutdown();
 	return rc;
 }
