@@ -31,6 +31,11 @@ def _unescape(m):
     return {"n": "\n", "r": "\r", "t": "\t"}.get(e, e)
 
 
+def assert_no_sanitizer_report(text):
+    for marker in ("ERROR: AddressSanitizer", "runtime error:", "ERROR: LeakSanitizer"):
+        assert marker not in text, text
+
+
 def run_both(config, prefix=()):
     """(check-config's exit status and message, acmensd's exit status and
     message), each program run as prefix says on the same file."""
@@ -41,6 +46,7 @@ def run_both(config, prefix=()):
     ctl = (p.returncode, p.stderr[len("acmensctl: "):].rstrip("\n"))
     d = subprocess.run(list(prefix) + [ACMENSD, "-c", config], capture_output=True,
                        text=True, timeout=30)
+    assert_no_sanitizer_report(d.stderr)
     msgs = logfmt_messages(d.stderr)
     assert len(msgs) == 1, d.stderr
     return ctl, (d.returncode, msgs[0])
