@@ -104,15 +104,9 @@ static int check_store_opens(cli_t *c)
 int cmd_check_config(cli_t *c, int argc, char **argv)
 {
 	char err[ACM_CONFIG_ERR_MAX] = "";
-	acm_zone_t *zone;
 	int rc = command_words(c, argc, argv, check_usage, NULL, NULL, 0);
 	if (rc != CLI_OK || (rc = cli_load_config(c)) != CLI_OK)
 		return words_done(rc);
-	rc = acm_zone_build(c->cfg, &zone, err, sizeof(err));
-	if (rc != ACM_OK)
-		return cli_fail(c, CLI_STORE, "%s: %s", c->config_path,
-		                err[0] ? err : acm_strerror(rc));
-	acm_zone_unref(zone);
 	if (acm_preflight(c->cfg, err, sizeof(err)) != ACM_OK)
 		return cli_fail(c, CLI_STORE, "%s", err);
 	if ((rc = check_store_opens(c)) != CLI_OK)

@@ -22,6 +22,7 @@
 #include <openssl/x509.h>
 
 #include "lib/conf/preflight.h"
+#include "lib/conf/zone.h"
 #include "lib/error.h"
 
 /* The store files LMDB and acmensd open read-write when they are there. */
@@ -310,9 +311,11 @@ static int check_store(const char *dir, char *err, size_t errlen)
 int acm_preflight(const acm_config_t *cfg, char *err, size_t errlen)
 {
 	char why[ACM_CONFIG_ERR_MAX] = "";
-	int rc = ACM_OK;
+	acm_zone_t *zone = NULL;
+	int rc = acm_zone_build(cfg, &zone, why, sizeof(why));
 
-	if (cfg->http.enabled && cfg->http.tls_cert)
+	acm_zone_unref(zone);
+	if (rc == ACM_OK && cfg->http.enabled && cfg->http.tls_cert)
 		rc = check_tls(cfg, why, sizeof(why));
 	if (rc == ACM_OK && cfg->http.enabled && cfg->http.admin_token_file)
 		rc = check_token(cfg->http.admin_token_file, why, sizeof(why));
@@ -320,5 +323,5 @@ int acm_preflight(const acm_config_t *cfg, char *err, size_t errlen)
 		rc = check_store(cfg->store_path, why, sizeof(why));
 	if (rc == ACM_OK)
 		return ACM_OK;
-	return fail(err, errlen, ACM_ECONFIG, "%s: %s", cfg->path, why);
+	return fail(err, errlen, ACM_ECONFIG, "%s: %s", cfg->path, why[0] ? why : acm_strerror(rc));
 }

@@ -2,8 +2,8 @@
 /*
  * What the configuration names outside itself, checked the one way both
  * acmensd (at start, before it opens the store or binds a socket, and on
- * reload) and acmensctl check-config check it: the TLS certificate and key,
- * the admin token file, the store directory. Messages are in the
+ * reload) and acmensctl check-config check it: the zone built from it, the
+ * TLS certificate and key, the admin token file, the store directory. Messages are in the
  * operator's terms, "KEY PATH: what is wrong", with a library's own text
  * after it in parentheses: "http.tls.cert /etc/acmens/cert.pem: no such
  * file or directory (OpenSSL: error:0A080002:SSL routines::system lib)".
@@ -21,7 +21,8 @@
 #define ACM_ADMIN_TOKEN_MAX 255
 
 /*
- * Every check below that cfg calls for, in the order acmensd needs them.
+ * The zone built from cfg (and thrown away), then every check below that
+ * cfg calls for, in the order acmensd needs them.
  * ACM_OK, or ACM_ECONFIG with the first problem in err. Creates nothing
  * that it does not remove again (a missing store directory is made and
  * removed, to learn that it can be).
