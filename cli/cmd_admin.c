@@ -7,9 +7,11 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "lib/error.h"
+#include "lib/conf/preflight.h"
 #include "lib/conf/zone.h"
 
 #define AUDIT_LIMIT_DEFAULT 100
@@ -18,8 +20,13 @@
 
 static const cli_usage_t check_usage[] = {
 	{ "", "check-config",
-	  "  Loads the configuration and builds the zone from it, without opening\n"
-	  "  the store; prints \"ok\", or the error as FILE:LINE: KEY: what (exit 3).\n" },
+	  "  Checks what acmensd checks before it serves: loads the configuration,\n"
+	  "  builds the zone, loads the TLS certificate and key (and that they\n"
+	  "  match), reads the admin token file (not readable by every user), and\n"
+	  "  tries the store directory (a directory, writable, or one that can be\n"
+	  "  made); a store already there is opened read-only for this zone. Prints\n"
+	  "  \"ok\", or the error acmensd would print (exit 3). Run it as the user\n"
+	  "  acmensd runs as: file permissions are checked as that user.\n" },
 	{ NULL, NULL, NULL },
 };
 
@@ -78,18 +85,32 @@ static int words_done(int rc)
 	return rc == HELP_DONE ? CLI_OK : rc;
 }
 
+/* A store that is there must open for this zone, as acmensd would open
+ * it (read-only here: acmensd may be serving it). */
+static int check_store_opens(cli_t *c)
+{
+	char path[4096];
+	acm_store_t *store;
+
+	snprintf(path, sizeof(path), "%s/data.mdb", c->cfg->store_path);
+	if (access(path, F_OK) != 0)
+		return CLI_OK;
+	int rc = cli_open_store(c, true, &store);
+	if (rc == CLI_OK)
+		acm_store_close(store);
+	return rc;
+}
+
 int cmd_check_config(cli_t *c, int argc, char **argv)
 {
 	char err[ACM_CONFIG_ERR_MAX] = "";
-	acm_zone_t *zone;
 	int rc = command_words(c, argc, argv, check_usage, NULL, NULL, 0);
 	if (rc != CLI_OK || (rc = cli_load_config(c)) != CLI_OK)
 		return words_done(rc);
-	rc = acm_zone_build(c->cfg, &zone, err, sizeof(err));
-	if (rc != ACM_OK)
-		return cli_fail(c, CLI_STORE, "%s: %s", c->config_path,
-		                err[0] ? err : acm_strerror(rc));
-	acm_zone_unref(zone);
+	if (acm_preflight(c->cfg, err, sizeof(err)) != ACM_OK)
+		return cli_fail(c, CLI_STORE, "%s", err);
+	if ((rc = check_store_opens(c)) != CLI_OK)
+		return rc;
 	if (c->json)
 		cli_print_json(json_pack("{s:s, s:s}", "result", "ok", "config", c->config_path));
 	else

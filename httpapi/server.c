@@ -30,6 +30,7 @@
 
 #include "httpapi/auth.h"
 #include "httpapi/server_int.h"
+#include "lib/conf/preflight.h"
 #include "lib/rt/accept_guard.h"
 #include "lib/dns/zone_names.h"
 #include "lib/error.h"
@@ -106,48 +107,15 @@ void acm_http_conf_unref(acm_http_conf_t *conf)
 		conf_free(conf);
 }
 
-/* The admin token: the file's content without trailing white space. It
- * must not be empty (that would make the admin API open to anyone). */
+/* The admin token, read as acmensctl check-config reads it; only the
+ * warnings are the daemon's own. */
 static int read_token(const char *path, char *out, size_t outlen, char *err, size_t errlen)
 {
-	char buf[512];
-	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) != 0) {
-		int e = errno;
-		snprintf(err, errlen, "http.admin_token_file %s: %s", path, strerror(e));
-		if (fd >= 0)
-			close(fd);
-		return -e;
-	}
-	ssize_t n = read(fd, buf, sizeof(buf));
-	int e = errno;
-	close(fd);
-	if (n < 0) {
-		snprintf(err, errlen, "http.admin_token_file %s: %s", path, strerror(e));
-		return -e;
-	}
-	/* a full buffer may not be the whole file */
-	bool fits = (size_t)n < sizeof(buf);
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' ' ||
-	                 buf[n - 1] == '\t'))
-		n--;
-	int rc = ACM_OK;
-	if (n == 0 || !fits || (size_t)n >= outlen || memchr(buf, '\0', (size_t)n) ||
-	    memchr(buf, '\n', (size_t)n)) {
-		snprintf(err, errlen, "http.admin_token_file %s: %s", path,
-		         n == 0 ? "the file is empty" : "expected one line of at most 255 bytes");
-		rc = ACM_ECONFIG;
-	} else {
-		memcpy(out, buf, (size_t)n);
-		out[n] = '\0';
-		if (st.st_mode & S_IROTH)
-			acm_warn("http.admin_token_file %s is readable by every user", path);
-		if ((size_t)n < TOKEN_MIN_LEN)
-			acm_warn("http.admin_token_file %s: a token of %zd bytes is easy to guess",
-			         path, n);
-	}
-	explicit_bzero(buf, sizeof(buf));
+	int rc = acm_admin_token_read(path, out, outlen, err, errlen);
+	size_t n = rc == ACM_OK ? strlen(out) : 0;
+
+	if (rc == ACM_OK && n < TOKEN_MIN_LEN)
+		acm_warn("http.admin_token_file %s: a token of %zu bytes is easy to guess", path, n);
 	return rc;
 }
 

@@ -2,8 +2,8 @@
 /*
  * TLS for the API: building a server context from the configured
  * certificate chain and key, and the per-connection bufferevent evhttp
- * asks for. OpenSSL's errors are turned into one message here, the only
- * place they enter.
+ * asks for. The certificate and key are loaded by lib/conf/preflight.c,
+ * which acmensctl check-config shares, so that both word a failure alike.
  */
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "httpapi/server_int.h"
+#include "lib/conf/preflight.h"
 #include "lib/error.h"
 
 /* "what file: reason" from the OpenSSL error queue, which is then empty
@@ -39,12 +40,8 @@ int acm_tls_ctx_new(const char *cert_file, const char *key_file, SSL_CTX **out, 
 		return tls_fail("http.tls:", "context", err, errlen);
 	if (!SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION))
 		rc = tls_fail("http.tls:", "minimum version", err, errlen);
-	else if (SSL_CTX_use_certificate_chain_file(ctx, cert_file) != 1)
-		rc = tls_fail("http.tls.cert", cert_file, err, errlen);
-	else if (SSL_CTX_use_PrivateKey_file(ctx, key_file, SSL_FILETYPE_PEM) != 1)
-		rc = tls_fail("http.tls.key", key_file, err, errlen);
-	else if (SSL_CTX_check_private_key(ctx) != 1)
-		rc = tls_fail("http.tls.key", key_file, err, errlen);
+	else
+		rc = acm_tls_load_pair(ctx, cert_file, key_file, err, errlen);
 	if (rc != ACM_OK) {
 		SSL_CTX_free(ctx);
 		return rc;

@@ -32,6 +32,7 @@
 #include "lib/clock.h"
 #include "lib/store/commit.h"
 #include "lib/conf/config.h"
+#include "lib/conf/preflight.h"
 #include "lib/error.h"
 #include "lib/log.h"
 #include "lib/rt/metrics.h"
@@ -408,6 +409,12 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	apply_log(d.cfg);
+	/* what acmensctl check-config checks, before the store or a socket */
+	if (acm_preflight(d.cfg, err, sizeof(err)) != ACM_OK) {
+		acm_err("%s", err);
+		acm_config_free(d.cfg);
+		return 1;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	evthread_use_pthreads();
 	d.base = event_base_new();

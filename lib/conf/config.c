@@ -211,13 +211,6 @@ const char *acm_cfg_scalar(const yaml_node_t *node)
 	return s;
 }
 
-/* Numbers, booleans and enums must be unquoted: "10" is a string in YAML. */
-static const char *plain(const yaml_node_t *node)
-{
-	const char *s = acm_cfg_scalar(node);
-	return s && node->data.scalar.style == YAML_PLAIN_SCALAR_STYLE ? s : NULL;
-}
-
 static bool parse_digits(const char *s, uint64_t *out, const char **end)
 {
 	uint64_t v = 0;
@@ -319,9 +312,10 @@ static int list_value(struct loader *ld, const struct opt *o, yaml_node_t *v, un
 	return ACM_OK;
 }
 
-static int enum_error(struct loader *ld, const struct opt *o, unsigned line)
+static int enum_error(struct loader *ld, const struct opt *o, const yaml_node_t *v,
+		      unsigned line)
 {
-	char list[128];
+	char list[128], shown[ACM_CFG_WRITTEN_MAX];
 	size_t len = 0;
 
 	list[0] = '\0';
@@ -332,12 +326,14 @@ static int enum_error(struct loader *ld, const struct opt *o, unsigned line)
 			break;
 		len += (size_t)n;
 	}
-	return acm_cfg_fail(ld, line, o->path, "expected one of %s", list);
+	return acm_cfg_fail(ld, line, o->path, "expected one of %s (got %s)", list,
+			    acm_cfg_written(v, shown, sizeof(shown)));
 }
 
 static int set_value(struct loader *ld, const struct opt *o, yaml_node_t *v, unsigned line)
 {
 	void *field = (char *)ld->cfg + o->off;
+	char shown[ACM_CFG_WRITTEN_MAX];
 	const char *s;
 	uint64_t n;
 	const char *end;
@@ -358,42 +354,47 @@ static int set_value(struct loader *ld, const struct opt *o, yaml_node_t *v, uns
 	case T_DNAME:
 		return acm_cfg_dname_value(ld, o->path, acm_cfg_scalar(v), line, field);
 	case T_UINT:
-		s = plain(v);
+		s = acm_cfg_scalar(v);
 		if (!s || !parse_digits(s, &n, &end) || *end || n < o->min || n > o->max)
-			return acm_cfg_fail(ld, line, o->path, "expected an integer from %llu to %llu",
-				    (unsigned long long)o->min, (unsigned long long)o->max);
+			return acm_cfg_fail(ld, line, o->path,
+				    "expected an integer from %llu to %llu (got %s)",
+				    (unsigned long long)o->min, (unsigned long long)o->max,
+				    acm_cfg_written(v, shown, sizeof(shown)));
 		put_uint(field, o->size, n);
 		return ACM_OK;
 	case T_BOOL: {
 		static const char *const yes[] = { "true", "yes", "on", NULL };
 		static const char *const no[] = { "false", "no", "off", NULL };
-		s = plain(v);
+		s = acm_cfg_scalar(v);
 		for (int k = 0; s && yes[k]; k++) {
 			if (strcasecmp(s, yes[k]) == 0 || strcasecmp(s, no[k]) == 0) {
 				*(bool *)field = strcasecmp(s, yes[k]) == 0;
 				return ACM_OK;
 			}
 		}
-		return acm_cfg_fail(ld, line, o->path, "expected true or false");
+		return acm_cfg_fail(ld, line, o->path,
+				    "expected true or false (or yes, no, on, off; got %s)",
+				    acm_cfg_written(v, shown, sizeof(shown)));
 	}
 	case T_ENUM:
-		s = plain(v);
+		s = acm_cfg_scalar(v);
 		for (int k = 0; s && o->names[k]; k++) {
 			if (strcmp(s, o->names[k]) == 0) {
 				*(int *)field = k;
 				return ACM_OK;
 			}
 		}
-		return enum_error(ld, o, line);
+		return enum_error(ld, o, v, line);
 	case T_SIZE:
-		if (!parse_size(plain(v), &n) || n < o->min || n > o->max) {
+		if (!parse_size(acm_cfg_scalar(v), &n) || n < o->min || n > o->max) {
 			char min[32], max[32] = "";
 			format_size(o->min, min, sizeof(min));
 			if (o->max != UINT64_MAX)
 				format_size(o->max, max, sizeof(max));
 			return acm_cfg_fail(ld, line, o->path,
-				    "expected a size %s %s%s%s (bytes, or a number with K, M, G or T)",
-				    *max ? "from" : "of at least", min, *max ? " to " : "", max);
+				    "expected a size %s %s%s%s (bytes, or a number with K, M, G or T; "
+				    "got %s)", *max ? "from" : "of at least", min, *max ? " to " : "",
+				    max, acm_cfg_written(v, shown, sizeof(shown)));
 		}
 		put_uint(field, o->size, n);
 		return ACM_OK;

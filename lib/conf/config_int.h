@@ -60,6 +60,11 @@ int acm_cfg_fail(struct loader *ld, unsigned line, const char *key, const char *
 unsigned acm_cfg_node_line(const yaml_node_t *node);
 /* Scalar text, or NULL for non-scalars and for text with an embedded NUL. */
 const char *acm_cfg_scalar(const yaml_node_t *node);
+/* A value as the file spells it, for messages: quoted as it was quoted
+ * (control characters escaped, long text cut), or "nothing", "a list",
+ * "a mapping". Returns out, or a constant. */
+#define ACM_CFG_WRITTEN_MAX 288
+const char *acm_cfg_written(const yaml_node_t *node, char *out, size_t len);
 /* A lower-case wire name from text, or a message naming key. */
 int acm_cfg_dname_value(struct loader *ld, const char *key, const char *text,
 			unsigned line, uint8_t *out);

@@ -113,9 +113,12 @@ int acm_cfg_tsig_item(struct loader *ld, const struct opt *o, yaml_node_t *item,
 		return r;
 	if (f[1].value && !(alg = field_text(ld, o, &f[1], &r)))
 		return r;
-	if (acm_tsig_alg_from_text(alg, &a) != ACM_OK)
+	if (acm_tsig_alg_from_text(alg, &a) != ACM_OK) {
+		char shown[ACM_CFG_WRITTEN_MAX];
 		return acm_cfg_fail(ld, f[1].line, "tsig.algorithm",
-				    "expected one of hmac-sha256, hmac-sha384, hmac-sha512");
+				    "expected one of hmac-sha256, hmac-sha384, hmac-sha512 (got %s)",
+				    acm_cfg_written(f[1].value, shown, sizeof(shown)));
+	}
 	r = acm_tsig_key_from_text(name, alg, secret, k);
 	if (r == ACM_EBADNAME)
 		return acm_cfg_fail(ld, f[0].line, "tsig.name", "invalid domain name \"%.255s\"",

@@ -11,6 +11,7 @@
  * transaction comes back through the hooks it registered (store_queue_t).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -20,6 +21,7 @@
 #include <lmdb.h>
 
 #include "lib/error.h"
+#include "lib/dns/dname.h"
 #include "lib/dns/rrset.h"
 #include "lib/store/store.h"
 #include "lib/store/store_file.h"
@@ -348,6 +350,21 @@ static int check_schema(acm_store_t *s, MDB_txn *txn, acm_store_fault_t *fault)
 	return ACM_ESCHEMA;
 }
 
+/* Both zones of a refusal as text, for the message: the store's as it
+ * recorded it (which need not decode), and the configuration's. */
+static void zone_names(const acm_store_t *s, const MDB_val *v, acm_store_fault_t *fault)
+{
+	uint8_t wire[ACM_DNAME_MAX];
+	size_t pos = 0;
+
+	if (acm_dname_parse(v->mv_data, v->mv_size, &pos, wire) < 0 || pos != v->mv_size ||
+	    acm_dname_to_text(wire, fault->zone_found) < 0)
+		snprintf(fault->zone_found, sizeof(fault->zone_found), "(undecodable, %zu bytes)",
+			 v->mv_size);
+	if (acm_dname_to_text(s->apex, fault->zone_wanted) < 0)
+		fault->zone_wanted[0] = '\0';
+}
+
 static int check_meta(acm_store_t *s, MDB_txn *txn, acm_store_fault_t *fault)
 {
 	MDB_val v;
@@ -356,8 +373,10 @@ static int check_meta(acm_store_t *s, MDB_txn *txn, acm_store_fault_t *fault)
 		return rc;
 	if ((rc = meta_get(txn, s->meta, "zone", &v)))
 		return rc;
-	if (v.mv_size != s->apex_len || memcmp(v.mv_data, s->apex, s->apex_len))
+	if (v.mv_size != s->apex_len || memcmp(v.mv_data, s->apex, s->apex_len)) {
+		zone_names(s, &v, fault);
 		return ACM_EZONE;
+	}
 	uint32_t serial;
 	return store_get_serial(txn, s->meta, &serial);
 }

@@ -197,6 +197,11 @@ const char *acm_store_fault_text(const acm_store_fault_t *f, int rc, const char 
 		         "version %u%s; refusing to open it: run the release that wrote it, or "
 		         RESTORE, dir, f->schema_found, ACM_STORE_SCHEMA,
 		         f->schema_found > ACM_STORE_SCHEMA ? " (it was written by a newer release)" : "");
+	else if (rc == ACM_EZONE)
+		snprintf(buf, len, "the store in %s belongs to zone %s, but zone.name is %s; "
+		         "refusing to open it: point store.path at the store of %s, or set "
+		         "zone.name to %s", dir, f->zone_found, f->zone_wanted, f->zone_wanted,
+		         f->zone_found);
 	else if (rc == ACM_ECORRUPT)
 		snprintf(buf, len, "the store in %s is corrupt (%s); refusing to open it: " RESTORE,
 		         dir, acm_strerror(rc));

@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/dns/dname.h"
+
 /* What is known about a store that was refused (or checked). */
 typedef struct acm_store_fault {
 	int problem;            /* ACM_OK, ACM_ETRUNCATED, ACM_EDAMAGED, ACM_ESCHEMA */
@@ -28,6 +30,8 @@ typedef struct acm_store_fault {
 	uint32_t lmdb_version;  /* LMDB's data format version when it is not 1 */
 	uint32_t schema_found;  /* the store's layout version (ACM_ESCHEMA) */
 	bool schema_unknown;    /* the recorded version does not decode */
+	char zone_found[ACM_DNAME_TXT_MAX];     /* ACM_EZONE: the store's zone */
+	char zone_wanted[ACM_DNAME_TXT_MAX];    /* and the one it was opened for */
 } acm_store_fault_t;
 
 /*

@@ -248,9 +248,10 @@ def start_config_case(tmp_path, kind):
     if kind == "wrong-type-list":
         write_config(path, port, store, txt_max_values="[1, 2]")
         return path, port, config_line(path, "txt_max_values"), "zone.txt_max_values", "integer"
-    if kind == "quoted-number":
-        write_config(path, port, store, tcp_max_clients='"64"')
-        return path, port, config_line(path, "tcp_max_clients"), "dns.tcp_max_clients", "integer"
+    if kind == "quoted-non-number":
+        write_config(path, port, store, tcp_max_clients='"64 "')
+        return (path, port, config_line(path, "tcp_max_clients"), "dns.tcp_max_clients",
+                'integer from 1 to 1000000 (got \\"64 \\")')
     if kind == "bad-log-level":
         write_config(path, port, store, log_level="loud")
         return path, port, config_line(path, "level:"), "log.level", "expected one of"
@@ -282,7 +283,7 @@ def start_config_case(tmp_path, kind):
 
 
 START_CASES = ["unknown-key", "unknown-section", "wrong-type-int", "wrong-type-list",
-               "quoted-number", "bad-log-level", "bad-listen-address", "bad-listen-port",
+               "quoted-non-number", "bad-log-level", "bad-listen-address", "bad-listen-port",
                "record-outside-zone", "record-unparsable"]
 
 

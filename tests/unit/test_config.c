@@ -281,6 +281,28 @@ static void test_values(void **state)
 /* Lines 5-6 of the http cases. */
 #define HTTP "http:\n  listen: [127.0.0.1:8053]\n"
 
+/* Quoting does not change what a number, size, boolean or enum means;
+ * a string keeps the text inside the quotes. */
+static void test_quoted_scalars(void **state)
+{
+	(void)state;
+	acm_config_t *c = load_ok(
+		ZONE "  txt_ttl: \"30\"\n"
+		"dns:\n  workers: '4'\n  name_index: \"no\"\n"
+		"store:\n  path: 'yes'\n  max_size: \"1M\"\n"
+		"lookups:\n  enabled: 'off'\n"
+		"log:\n  level: \"debug\"\n  format: 'json'\n");
+	assert_int_equal(c->txt_ttl, 30);
+	assert_int_equal(c->workers, 4);
+	assert_false(c->name_index);
+	assert_string_equal(c->store_path, "yes");
+	assert_int_equal(c->store_max_size, 1u << 20);
+	assert_false(c->lookups.enabled);
+	assert_int_equal(c->log_level, ACM_LOG_DEBUG);
+	assert_int_equal(c->log_format, ACM_LOG_JSON);
+	acm_config_free(c);
+}
+
 static void test_http(void **state)
 {
 	(void)state;
@@ -415,9 +437,15 @@ static const struct err_case err_cases[] = {
 
 	/* wrong types */
 	{ ZONE "  soa:\n    refresh: abc\n", 6, "zone.soa.refresh", INT31 },
-	{ ZONE "  soa:\n    refresh: \"3600\"\n", 6, "zone.soa.refresh", INT31 },
-	{ ZONE "  soa:\n    refresh: [1]\n", 6, "zone.soa.refresh", INT31 },
-	{ ZONE "  soa:\n    refresh:\n", 6, "zone.soa.refresh", INT31 },
+	{ ZONE "  soa:\n    refresh: \"36OO\"\n", 6, "zone.soa.refresh", INT31 " (got \"36OO\")" },
+	{ ZONE "  soa:\n    refresh: '-1'\n", 6, "zone.soa.refresh", INT31 " (got '-1')" },
+	{ ZONE "  soa:\n    refresh: \" 1\"\n", 6, "zone.soa.refresh", "(got \" 1\")" },
+	{ ZONE "  soa:\n    refresh: \"a\\tb\\\"\"\n", 6, "zone.soa.refresh",
+	  "(got \"a\\x09b\\\"\")" },
+	{ ZONE "  soa:\n    refresh: 'it''s'\n", 6, "zone.soa.refresh", "(got 'it''s')" },
+	{ ZONE "  soa:\n    refresh: |\n      5\n", 6, "zone.soa.refresh", "(got \"5\\x0a\")" },
+	{ ZONE "  soa:\n    refresh: [1]\n", 6, "zone.soa.refresh", INT31 " (got a list)" },
+	{ ZONE "  soa:\n    refresh:\n", 6, "zone.soa.refresh", INT31 " (got nothing)" },
 	{ ZONE "  soa:\n    ttl: 1.5\n", 6, "zone.soa.ttl", INT31 },
 	{ ZONE "  soa:\n    ttl: 0x10\n", 6, "zone.soa.ttl", INT31 },
 	{ ZONE "  soa: 5\n", 5, "zone.soa", "expected a mapping" },
@@ -452,7 +480,7 @@ static const struct err_case err_cases[] = {
 	{ ZONE "dns:\n  rrl: 20\n", 6, "dns.rrl", "expected a mapping" },
 	{ ZONE "dns:\n  rrl:\n    rate: 100001\n", 7, "dns.rrl.rate", "from 0 to 100000" },
 	{ ZONE "dns:\n  rrl:\n    rate: -1\n", 7, "dns.rrl.rate", "from 0 to 100000" },
-	{ ZONE "dns:\n  rrl:\n    rate: \"20\"\n", 7, "dns.rrl.rate", "from 0 to 100000" },
+	{ ZONE "dns:\n  rrl:\n    rate: \"-20\"\n", 7, "dns.rrl.rate", "from 0 to 100000 (got \"-20\")" },
 	{ ZONE "dns:\n  rrl: {slip: 11}\n", 6, "dns.rrl.slip", "from 0 to 10" },
 	{ ZONE "dns:\n  rrl: {window: 0}\n", 6, "dns.rrl.window", "from 1 to 3600" },
 	{ ZONE "dns:\n  rrl: {window: 3601}\n", 6, "dns.rrl.window", "from 1 to 3600" },
@@ -516,8 +544,8 @@ static const struct err_case err_cases[] = {
 	{ ZONE HTTP "  admin_token_file: [a]\n", 7, "http.admin_token_file", "non-empty string" },
 	{ ZONE HTTP "  disable_registration: maybe\n", 7, "http.disable_registration",
 	  "expected true or false" },
-	{ ZONE HTTP "  disable_registration: \"true\"\n", 7, "http.disable_registration",
-	  "expected true or false" },
+	{ ZONE HTTP "  disable_registration: \"truth\"\n", 7, "http.disable_registration",
+	  "expected true or false (or yes, no, on, off; got \"truth\")" },
 	{ ZONE HTTP "  txt_limit: 0\n", 7, "http.txt_limit", "from 1 to 64" },
 	{ ZONE HTTP "  txt_limit: 65\n", 7, "http.txt_limit", "from 1 to 64" },
 	{ ZONE HTTP "  txt_expiry: 3153600001\n", 7, "http.txt_expiry", "from 0 to 3153600000" },
@@ -562,7 +590,7 @@ static const struct err_case err_cases[] = {
 	  "from 0 to 1000000" },
 	{ ZONE HTTP "  register_rate_global: -1\n", 7, "http.register_rate_global",
 	  "from 0 to 1000000" },
-	{ ZONE HTTP "  register_rate_global: \"5\"\n", 7, "http.register_rate_global",
+	{ ZONE HTTP "  register_rate_global: \"5/s\"\n", 7, "http.register_rate_global",
 	  "from 0 to 1000000" },
 	/* a header any peer could set would let clients choose their address */
 	{ ZONE HTTP "  proxy_header: X-Forwarded-For\n", 0, "http.proxy_header",
@@ -770,7 +798,9 @@ static const struct err_case transfer_errors[] = {
 	{ ZONE "tsig:\n  - name: k\n    secret: YQ=\n", 7, "tsig.secret", "base64 secret" },
 	{ ZONE "tsig:\n  - name: k\n    secret: [a]\n", 7, "tsig.secret", "non-empty string" },
 	{ ZONE "tsig:\n  - name: k\n    algorithm: hmac-md5\n    secret: YQ==\n", 7,
-	  "tsig.algorithm", "expected one of hmac-sha256, hmac-sha384, hmac-sha512" },
+	  "tsig.algorithm", "expected one of hmac-sha256, hmac-sha384, hmac-sha512 (got hmac-md5)" },
+	{ ZONE "tsig:\n  - name: k\n    algorithm: 'HMAC-SHA1'\n    secret: YQ==\n", 7,
+	  "tsig.algorithm", "(got 'HMAC-SHA1')" },
 	{ ZONE KEY "  - name: K.Example.\n    secret: YWI=\n", 8, "tsig.name",
 	  "duplicate key name k.example." },
 	{ ZONE "transfer:\n  allow: [192.0.2.1]\n", 6, "transfer.allow", "expected a list of" },
@@ -850,6 +880,7 @@ int main(void)
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_values),
+		cmocka_unit_test(test_quoted_scalars),
 		cmocka_unit_test(test_http),
 		cmocka_unit_test(test_http_defaults),
 		cmocka_unit_test(test_http_cors_wildcards),
