@@ -8,6 +8,7 @@ options anywhere, help, unknown words named, --json refused where a command
 has none; and tables whose columns line up with real names."""
 
 import json
+import os
 import re
 import subprocess
 import time
@@ -17,6 +18,8 @@ import dns.query
 import pytest
 
 from conftest import ACMENSCTL, ZONE, register_ctl_secrets, start_http, value, wait_for
+
+DOCS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs")
 
 OK, USAGE = 0, 1
 APEX = ZONE.rstrip(".")
@@ -109,6 +112,9 @@ def acct(pair):
     a = pair.register({"tsig": "hmac-sha256", "allowfrom": ["127.0.0.0/8"]})
     cli(pair.server, "txt", "add", a["subdomain"], value(1))
     cli(pair.server, "txt", "add", a["subdomain"], value(2), "--expires-in", "600")
+    r = pair.call("POST", f"/v1/accounts/{a['subdomain']}/txt", {"value": value(3)},
+                  headers=a["headers"])
+    assert r.status_code == 201, r.text
     for rdtype in ("TXT", "A"):
         q = dns.message.make_query(a["fulldomain"] + ".", rdtype)
         dns.query.udp(q, "127.0.0.1", port=pair.server.port, timeout=2)
@@ -158,6 +164,12 @@ def test_audit_entry(pair, acct):
     for e in mine:
         both(e, by_seq[e["seq"]])
         assert e == by_seq[e["seq"]]
+    # every actor written here is in the documented list
+    doc = open(DOCS + "/acmensctl.md").read()
+    actors = {e["actor"].split(":")[0] for e in mine}
+    assert {"api", "cli", "account"} <= actors, actors
+    for a in actors:
+        assert re.search(r"^\| `%s[:`]" % a, doc, re.M), f"actor {a} not in docs/acmensctl.md"
 
 
 def test_zone_status_and_secondary(pair, acct):
