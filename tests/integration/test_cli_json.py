@@ -127,6 +127,9 @@ def test_account(pair, acct):
     theirs = pair.admin("GET", "/accounts/" + sub).json()
     both(mine, theirs)
     assert mine["fulldomain"] == theirs["fulldomain"] == f"{sub}.{APEX}"
+    # the account's own view: the same, without what only the operator sees
+    own = pair.call("GET", "/v1/accounts/" + sub, headers=acct["headers"]).json()
+    both({k: v for k, v in mine.items() if k not in ("key_scheme", "tsig")}, own)
 
 
 def test_account_list_entry(pair, acct):
