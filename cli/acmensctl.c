@@ -238,8 +238,8 @@ static int cmd_help(cli_t *c, int argc, char **argv)
 /*
  * The global options are taken anywhere before "--": -c FILE, --config
  * FILE, --config=FILE and --json are removed from the words, the others
- * stay in order in rest (no -cFILE: a TXT value may start with "-c"). CLI_OK, or CLI_USAGE when -c
- * has no FILE (reported).
+ * stay in order in rest (no -cFILE: a TXT value may start with "-c").
+ * CLI_OK, or CLI_USAGE when -c has no FILE (reported).
  */
 static int take_globals(cli_t *c, int argc, char **argv, char **rest, int *nrest)
 {

@@ -306,11 +306,13 @@ def lined_up(text, right=()):
     assert len(lines) > 1, text
     for line in lines[1:]:
         for i, (name, start, end) in enumerate(cols):
+            padded = line + " "     # a row may end where its last cell does
             if name in right:
-                assert line[end - 1] != " " and (i + 1 == len(cols) or line[end] == " "), \
+                assert len(line) >= end and padded[end - 1] != " " and padded[end] == " ", \
                     f"{name} does not end at {end}:\n{lines[0]}\n{line}"
             else:
-                assert line[start] != " " and (i == 0 or line[start - 1] == " "), \
+                assert len(line) > start and line[start] != " " and \
+                    (i == 0 or line[start - 1] == " "), \
                     f"{name} does not start at {start}:\n{lines[0]}\n{line}"
     return lines
 
