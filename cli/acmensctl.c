@@ -4,7 +4,7 @@
  * subcommand shares. It opens the LMDB store directly, which LMDB allows
  * while acmensd runs; acmensd sees each change with its next query.
  */
-#include <getopt.h>
+#include <errno.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -55,11 +55,12 @@ static void usage(FILE *f)
 	        "  config-drift                             settings waiting for a restart (asks acmensd)\n"
 	        "  import-acmedns DB [--dry-run]            copy an acme-dns SQLite database in\n"
 	        "  convert-acmedns-config CONFIG.CFG        acme-dns's config.cfg as acmens.yaml\n"
+	        "  help [COMMAND [VERB]]                    the commands, one a line, or a usage\n"
 	        "\n"
 	        "options:\n"
-	        "  -c, --config FILE   configuration (default " DEFAULT_CONFIG ")\n"
-	        "      --json          machine-readable output\n"
-	        "  -h, --help          this text; COMMAND --help for one command\n"
+	        "  -c, --config FILE   configuration (default " DEFAULT_CONFIG "), anywhere\n"
+	        "      --json          machine-readable output (JSON objects), anywhere\n"
+	        "  -h, --help          this text; help COMMAND or COMMAND --help for one\n"
 	        "  -V, --version       print the version\n"
 	        "\n"
 	        "exit codes: 0 ok, 1 usage, 2 not found, 3 configuration or store error,\n"
@@ -171,67 +172,145 @@ void cli_fulldomain(const cli_t *c, const char *subdomain, char *out, size_t len
 	acm_zname_fulldomain(zone, subdomain, out, len);
 }
 
-/* The command words; each group's file parses the rest of the line. */
-static const cli_command_t cli_commands[] = {
-	{ "account", cmd_account },
-	{ "txt", cmd_txt },
-	{ "export", cmd_export },
-	{ "check-config", cmd_check_config },
-	{ "serial", cmd_serial },
-	{ "stats", cmd_stats },
-	{ "audit", cmd_audit },
-	{ "backup", cmd_backup },
-	{ "check-store", cmd_check_store },
-	{ "tsig-keygen", cmd_tsig_keygen },
-	{ "secondary-config", cmd_secondary_config },
-	{ "status", cmd_status },
-	{ "lookups", cmd_lookups },
-	{ "config-drift", cmd_config_drift },
-	{ "import-acmedns", cmd_import },
-	{ "convert-acmedns-config", cmd_convert },
-	{ NULL, NULL },
+/* The command words, each with the line "acmensctl help" prints for it
+ * (one per line: shell completion reads them); each group's file parses
+ * the rest of the line. */
+typedef struct {
+	const char *name;
+	int (*fn)(cli_t *c, int argc, char **argv);
+	const char *summary;
+} cli_entry_t;
+
+static const cli_entry_t cli_commands[] = {
+	{ "account", cmd_account, "accounts: register, list, show, disable, enable, delete, keys" },
+	{ "txt", cmd_txt, "an account's TXT values: add, remove, set, list" },
+	{ "export", cmd_export, "the zone as an RFC 1035 zone file" },
+	{ "check-config", cmd_check_config, "check the configuration, print ok" },
+	{ "serial", cmd_serial, "the zone serial" },
+	{ "stats", cmd_stats, "counts, serial, store size" },
+	{ "audit", cmd_audit, "the audit log: who changed what, from where" },
+	{ "backup", cmd_backup, "a hot, compacted copy of the store" },
+	{ "check-store", cmd_check_store, "check every record of the store" },
+	{ "tsig-keygen", cmd_tsig_keygen, "a new TSIG key for acmens.yaml or a secondary" },
+	{ "secondary-config", cmd_secondary_config, "a Knot, NSD or BIND secondary's configuration" },
+	{ "status", cmd_status, "the serials the secondaries serve" },
+	{ "lookups", cmd_lookups, "recent DNS lookups of a name (asks acmensd)" },
+	{ "config-drift", cmd_config_drift, "how the configuration file differs from what acmensd runs" },
+	{ "import-acmedns", cmd_import, "copy an acme-dns database in" },
+	{ "convert-acmedns-config", cmd_convert, "acme-dns's config.cfg as acmens.yaml" },
+	{ "help", NULL, "the commands, or one command's usage" },
+	{ NULL, NULL, NULL },
 };
+
+static const cli_entry_t *command_find(const char *name)
+{
+	for (const cli_entry_t *e = cli_commands; e->name; e++)
+		if (strcmp(name, e->name) == 0)
+			return e;
+	return NULL;
+}
+
+static int unknown_command(const cli_t *c, const char *name)
+{
+	return cli_fail(c, CLI_USAGE, "unknown command '%s'; see acmensctl help", name);
+}
+
+/* acmensctl help [COMMAND [VERB]]: the list, or COMMAND --help. */
+static int cmd_help(cli_t *c, int argc, char **argv)
+{
+	if (c->json)
+		return cli_fail(c, CLI_USAGE, "help: prints text; --json does not apply");
+	if (argc < 2) {
+		printf("usage: acmensctl [-c FILE] [--json] COMMAND ...\n\ncommands:\n");
+		for (const cli_entry_t *e = cli_commands; e->name; e++)
+			printf("  %-22s  %s\n", e->name, e->summary);
+		printf("\nacmensctl help COMMAND (or acmensctl COMMAND --help) for one command.\n");
+		return CLI_OK;
+	}
+	const cli_entry_t *e = command_find(argv[1]);
+	if (!e)
+		return unknown_command(c, argv[1]);
+	if (!e->fn)
+		return cmd_help(c, 1, argv);
+	/* COMMAND [VERB] --help, through the command's own help. */
+	char *words[4] = { argv[1], argc > 2 ? argv[2] : "--help", "--help", NULL };
+	return e->fn(c, argc > 2 ? 3 : 2, words);
+}
+
+/*
+ * The global options are taken anywhere before "--": -c FILE, --config
+ * FILE, --config=FILE and --json are removed from the words, the others
+ * stay in order in rest (no -cFILE: a TXT value may start with "-c").
+ * CLI_OK, or CLI_USAGE when -c has no FILE (reported).
+ */
+static int take_globals(cli_t *c, int argc, char **argv, char **rest, int *nrest)
+{
+	bool options = true;
+	*nrest = 0;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (!options || strcmp(a, "--") == 0) {
+			options = false;
+			rest[(*nrest)++] = argv[i];
+		} else if (strcmp(a, "--json") == 0) {
+			c->json = true;
+		} else if (strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0) {
+			if (i + 1 == argc)
+				return cli_fail(c, CLI_USAGE, "%s needs a FILE", a);
+			c->config_path = argv[++i];
+		} else if (strncmp(a, "--config=", 9) == 0) {
+			c->config_path = a + 9;
+		} else {
+			rest[(*nrest)++] = argv[i];
+		}
+	}
+	rest[*nrest] = NULL;
+	return CLI_OK;
+}
+
+/* The options before the command word: --help, --version, or an error. */
+static int leading_option(const cli_t *c, const char *a)
+{
+	if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+		usage(stdout);
+		return CLI_OK;
+	}
+	if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0) {
+		printf("acmensctl %s\n", PACKAGE_VERSION);
+		return CLI_OK;
+	}
+	return cli_fail(c, CLI_USAGE, "unknown option '%s'; see acmensctl --help", a);
+}
+
+static int run(cli_t *c, int argc, char **argv)
+{
+	int n, rc;
+	char **rest = calloc((size_t)argc + 1, sizeof(*rest));
+	if (!rest)
+		return cli_fail(c, CLI_STORE, "%s", acm_strerror(-ENOMEM));
+	if ((rc = take_globals(c, argc, argv, rest, &n)) != CLI_OK) {
+		free(rest);
+		return rc;
+	}
+	const cli_entry_t *e = NULL;
+	if (n == 0 || strcmp(rest[0], "--") == 0) {
+		usage(stderr);
+		rc = CLI_USAGE;
+	} else if (rest[0][0] == '-' && rest[0][1] != '\0') {
+		rc = leading_option(c, rest[0]);
+	} else if (!(e = command_find(rest[0]))) {
+		rc = unknown_command(c, rest[0]);
+	} else {
+		rc = (e->fn ? e->fn : cmd_help)(c, n, rest);
+	}
+	free(rest);
+	return rc;
+}
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
 	cli_t c = { .config_path = DEFAULT_CONFIG };
-	int opt;
-	/* "+": stop at the first command word; its own options follow it. */
-	while ((opt = getopt_long(argc, argv, "+c:hV", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'c': c.config_path = optarg; break;
-		case 'j': c.json = true; break;
-		case 'h': usage(stdout); return CLI_OK;
-		case 'V': printf("acmensctl %s\n", PACKAGE_VERSION); return CLI_OK;
-		default: usage(stderr); return CLI_USAGE;
-		}
-	}
-	if (optind >= argc) {
-		usage(stderr);
-		return CLI_USAGE;
-	}
-	const char *cmd = argv[optind];
-	int sub_argc = argc - optind;
-	char **sub_argv = argv + optind;
-	optind = 0;   /* subcommands parse their own options; 0 resets getopt fully */
-	int rc = CLI_USAGE;
-	const cli_command_t *command = NULL;
-	for (size_t i = 0; cli_commands[i].name; i++)
-		if (strcmp(cmd, cli_commands[i].name) == 0)
-			command = &cli_commands[i];
-	if (command) {
-		rc = command->fn(&c, sub_argc, sub_argv);
-	} else {
-		fprintf(stderr, "acmensctl: unknown command '%s'\n", cmd);
-		usage(stderr);
-	}
+	int rc = run(&c, argc, argv);
 	acm_config_free(c.cfg);
 	return rc;
 }

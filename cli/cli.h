@@ -93,6 +93,9 @@ int cli_help(const cli_usage_t *table, int argc, char **argv);
  * or unknown). Returns CLI_USAGE. */
 int cli_usage(const cli_t *c, const cli_usage_t *table, const char *verb);
 
+/* A usage error naming the word that is no verb of command. CLI_USAGE. */
+int cli_unknown_verb(const cli_t *c, const char *command, const char *word);
+
 #define CLI_TIME_MAX 32
 /* t (unix seconds) as 2006-01-02T15:04:05Z in out, or zero for t == 0. */
 const char *cli_time(uint64_t t, char out[CLI_TIME_MAX], const char *zero);
@@ -144,8 +147,6 @@ void cli_tsig_name(const acm_tsig_key_t *key, char out[ACM_DNAME_TXT_MAX]);
 /* Whether that name is letters, digits, '-', '_' and '.' only, which BIND,
  * Knot and NSD all take as is; other names are refused there. */
 bool cli_tsig_name_plain(const acm_tsig_key_t *key);
-/* {"name", "algorithm", "secret"}; the name without the final dot. */
-json_t *cli_tsig_json(const acm_tsig_key_t *key);
 /* The key in format fmt on f, each line after prefix. */
 void cli_tsig_print(FILE *f, const acm_tsig_key_t *key, cli_key_format_t fmt,
                     const char *prefix);

@@ -123,6 +123,12 @@ int cli_usage(const cli_t *c, const cli_usage_t *table, const char *verb)
 	return cli_fail(c, CLI_USAGE, "%s", text);
 }
 
+int cli_unknown_verb(const cli_t *c, const char *command, const char *word)
+{
+	return cli_fail(c, CLI_USAGE, "%s: unknown sub-command '%s'; see acmensctl help %s",
+	                command, word, command);
+}
+
 /* ---- output -------------------------------------------------------------- */
 
 const char *cli_time(uint64_t t, char out[CLI_TIME_MAX], const char *zero)

@@ -15,6 +15,7 @@
 #include <openssl/crypto.h>
 
 #include "cli/cli.h"
+#include "cli/table.h"
 #include "lib/store/account_json.h"
 #include "lib/conf/cidr.h"
 #include "lib/conf/zone.h"
@@ -22,6 +23,7 @@
 #include "lib/dns/zone_names.h"
 #include "lib/error.h"
 #include "lib/store/keys.h"
+#include "lib/store/store_json.h"
 
 #define LIST_LIMIT_DEFAULT 100
 #define LIST_LIMIT_MAX 1000000
@@ -214,6 +216,7 @@ typedef struct {
 	const cli_t *c;
 	acm_store_t *store;
 	json_t *list;            /* with --json */
+	cli_table_t *table;      /* without */
 	size_t want, count;
 	bool more;
 	char last[ACM_LABEL_MAX + 1];
@@ -232,17 +235,15 @@ static int page_account(const acm_account_t *acc, void *ctx)
 	if (rc != ACM_OK && rc != ACM_ENOTFOUND)
 		return rc;
 	if (p->list) {
-		json_t *o = account_json(p->c, acc);
-		json_object_set_new(o, "value_count", json_integer((json_int_t)values));
-		if (json_array_append_new(p->list, o) != 0)
+		char zone[ACM_DNAME_TXT_MAX];
+		acm_zname_zone_text(p->c->cfg->apex, zone);
+		if (json_array_append_new(p->list, acm_account_entry_json(zone, acc, values)) != 0)
 			return -ENOMEM;
 	} else {
-		char created[CLI_TIME_MAX];
-		if (p->count == 0)
-			printf("%-36s %-36s %-20s %6s %s\n", "SUBDOMAIN", "USERNAME", "CREATED",
-			       "VALUES", "STATE");
-		printf("%-36s %-36s %-20s %6zu %s\n", acc->subdomain, acc->username,
-		       cli_time(acc->created, created, "-"), values, state_of(acc));
+		char created[CLI_TIME_MAX], count[24];
+		snprintf(count, sizeof(count), "%zu", values);
+		cli_table_row(p->table, (const char *[]){ acc->subdomain, acc->username,
+		              cli_time(acc->created, created, "-"), count, state_of(acc) });
 	}
 	memcpy(p->last, acc->subdomain, sizeof(p->last));
 	p->count++;
@@ -264,10 +265,15 @@ static int account_list(cli_t *c, int argc, char **argv)
 	if (rc != CLI_OK)
 		return rc;
 	page_t p = { .c = c, .store = store, .want = want, .list = c->json ? json_array() : NULL };
+	if (!c->json)
+		p.table = cli_table_new("lllrl", "SUBDOMAIN", "USERNAME", "CREATED", "VALUES", "STATE");
 	/* One more than asked tells whether there is a next page. */
 	rc = acm_store_account_list(store, after, search, p.want + 1, page_account, &p);
 	acm_store_close(store);
+	if (rc >= 0 && !c->json && (rc = cli_table_finish(c, p.table, "account list")) != CLI_OK)
+		return rc;
 	if (rc < 0) {
+		cli_table_free(p.table);
 		json_decref(p.list);
 		if (rc == ACM_EBADNAME)
 			return cli_fail(c, CLI_USAGE, "--after takes a subdomain, not '%s'", after);
@@ -480,7 +486,7 @@ static int account_tsig(cli_t *c, int argc, char **argv)
 	if (rc != ACM_OK)
 		return cli_fail(c, cli_exit_code(rc), "account %s: %s", t.subdomain, acm_strerror(rc));
 	if (c->json)
-		cli_print_json(cli_tsig_json(&key));
+		cli_print_json(acm_tsig_key_json(&key));
 	else
 		cli_tsig_print(stdout, &key, CLI_KEY_BIND, "");
 	OPENSSL_cleanse(&key, sizeof(key));
@@ -506,5 +512,7 @@ int cmd_account(cli_t *c, int argc, char **argv)
 	for (size_t i = 0; argc >= 2 && account_verbs[i].name; i++)
 		if (strcmp(argv[1], account_verbs[i].name) == 0)
 			return account_verbs[i].fn(c, argc - 1, argv + 1);
-	return cli_usage(c, account_usage, NULL);
+	if (argc < 2)
+		return cli_usage(c, account_usage, NULL);
+	return cli_unknown_verb(c, "account", argv[1]);
 }

@@ -10,9 +10,11 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/table.h"
 #include "lib/error.h"
 #include "lib/conf/preflight.h"
 #include "lib/conf/zone.h"
+#include "lib/store/store_json.h"
 
 #define AUDIT_LIMIT_DEFAULT 100
 #define AUDIT_LIMIT_MAX 1000000
@@ -152,14 +154,7 @@ int cmd_stats(cli_t *c, int argc, char **argv)
 	if (rc != ACM_OK)
 		return cli_fail(c, CLI_STORE, "stats: %s", acm_strerror(rc));
 	if (c->json) {
-		cli_print_json(json_pack("{s:I, s:I, s:I, s:s, s:I, s:I, s:I, s:I}",
-		                         "accounts", (json_int_t)accounts, "values",
-		                         (json_int_t)values, "serial", (json_int_t)serial, "store",
-		                         c->cfg->store_path, "file_bytes",
-		                         (json_int_t)info.file_bytes, "used_bytes",
-		                         (json_int_t)info.used_bytes, "map_size",
-		                         (json_int_t)info.map_size, "last_txn",
-		                         (json_int_t)info.last_txn));
+		cli_print_json(acm_stats_json(accounts, values, serial, &info));
 		return CLI_OK;
 	}
 	printf("accounts:   %zu\nvalues:     %zu\nserial:     %u\nstore:      %s\n"
@@ -177,6 +172,7 @@ typedef struct {
 	size_t want, count;
 	bool more;
 	uint64_t last;
+	cli_table_t *table;      /* without --json */
 } audit_page_t;
 
 /* Values of a that b lacks, each after mark, appended to out. */
@@ -201,25 +197,29 @@ static const char *field(json_t *rec, const char *key)
 	return s ? s : "-";
 }
 
-static void audit_print(uint64_t seq, json_t *rec, const char *text, size_t len)
+static void audit_print(cli_table_t *t, uint64_t seq, json_t *rec, const char *text,
+                        size_t len)
 {
-	char when[CLI_TIME_MAX], detail[2048] = "";
+	char when[CLI_TIME_MAX], detail[2048] = "", seqs[24], serial[24];
 	const char *change = json_string_value(json_object_get(rec, "change"));
 	json_t *before = json_object_get(rec, "before"), *after = json_object_get(rec, "after");
+	snprintf(seqs, sizeof(seqs), "%llu", (unsigned long long)seq);
 	if (!json_is_object(rec)) {
 		/* A record that does not decode still keeps its place. */
-		printf("%-8llu %.*s\n", (unsigned long long)seq, (int)len, text);
+		snprintf(detail, sizeof(detail), "%.*s", (int)len, text);
+		cli_table_row(t, (const char *[]){ seqs, NULL, NULL, NULL, NULL, NULL, NULL, detail });
 		return;
 	}
 	if (change)
 		snprintf(detail, sizeof(detail), "%s", change);
 	values_missing(after, before, '+', detail, sizeof(detail));
 	values_missing(before, after, '-', detail, sizeof(detail));
-	printf("%-8llu %-20s %-24s %-15s %-8s %-36s %6lld %s\n", (unsigned long long)seq,
-	       cli_time((uint64_t)json_integer_value(json_object_get(rec, "time")), when, "-"),
-	       field(rec, "actor"), field(rec, "source"), field(rec, "action"),
-	       field(rec, "subdomain"),
-	       (long long)json_integer_value(json_object_get(rec, "serial")), detail);
+	snprintf(serial, sizeof(serial), "%lld",
+	         (long long)json_integer_value(json_object_get(rec, "serial")));
+	cli_table_row(t, (const char *[]){
+		seqs, cli_time((uint64_t)json_integer_value(json_object_get(rec, "time")), when, "-"),
+		field(rec, "actor"), field(rec, "source"), field(rec, "action"),
+		field(rec, "subdomain"), serial, detail[0] ? detail : "-" });
 }
 
 static int audit_row(uint64_t seq, const char *text, size_t len, void *ctx)
@@ -229,19 +229,11 @@ static int audit_row(uint64_t seq, const char *text, size_t len, void *ctx)
 		p->more = true;
 		return 1;
 	}
-	json_t *rec = json_loadb(text, len, 0, NULL);
 	if (p->c->json) {
-		if (!json_is_object(rec)) {
-			json_decref(rec);
-			rec = json_pack("{s:s%}", "raw", text, len);
-		}
-		json_object_set_new(rec, "seq", json_integer((json_int_t)seq));
-		cli_print_json(rec);
+		cli_print_json(acm_audit_entry_json(seq, text, len));
 	} else {
-		if (p->count == 0)
-			printf("%-8s %-20s %-24s %-15s %-8s %-36s %6s %s\n", "SEQ", "TIME", "ACTOR",
-			       "SOURCE", "ACTION", "SUBDOMAIN", "SERIAL", "DETAIL");
-		audit_print(seq, rec, text, len);
+		json_t *rec = json_loadb(text, len, 0, NULL);
+		audit_print(p->table, seq, rec, text, len);
 		json_decref(rec);
 	}
 	p->last = seq;
@@ -264,12 +256,19 @@ int cmd_audit(cli_t *c, int argc, char **argv)
 	if (rc != CLI_OK || (rc = cli_open_store(c, true, &store)) != CLI_OK)
 		return words_done(rc);
 	audit_page_t p = { .c = c, .want = want };
+	if (!c->json)
+		p.table = cli_table_new("llllllrl", "SEQ", "TIME", "ACTOR", "SOURCE", "ACTION",
+		                        "SUBDOMAIN", "SERIAL", "DETAIL");
 	/* One more than asked tells whether there is a next page. */
 	rc = acm_store_audit_list(store, from, sub, want + 1, audit_row, &p);
 	acm_store_close(store);
-	fflush(stdout);
-	if (rc < 0)
+	if (rc < 0) {
+		cli_table_free(p.table);
 		return cli_fail(c, CLI_STORE, "audit: %s", acm_strerror(rc));
+	}
+	if (!c->json && (rc = cli_table_finish(c, p.table, "audit")) != CLI_OK)
+		return rc;
+	fflush(stdout);
 	if (p.more)
 		fprintf(stderr, "acmensctl: more records follow: continue with --after %llu\n",
 		        (unsigned long long)p.last);

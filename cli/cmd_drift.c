@@ -22,6 +22,13 @@ static const cli_usage_t drift_usage[] = {
 	{ NULL, NULL, NULL },
 };
 
+/* last_reload's time, Unix seconds, as the CLI shows times. */
+static const char *when(json_t *last, char out[CLI_TIME_MAX])
+{
+	json_int_t t = json_integer_value(json_object_get(last, "time"));
+	return cli_time(t > 0 ? (uint64_t)t : 0, out, "-");
+}
+
 static const char *text(json_t *o, const char *key)
 {
 	const char *s = json_string_value(json_object_get(o, key));
@@ -33,17 +40,18 @@ static void print_last(json_t *last)
 {
 	json_t *e;
 	size_t i;
+	char t[CLI_TIME_MAX];
 	if (!json_is_object(last)) {
 		printf("no reload since start\n");
 		return;
 	}
 	if (!json_is_true(json_object_get(last, "ok"))) {
 		printf("last reload %s: failed, still running the configuration before it\n  %s\n",
-		       text(last, "time"), text(last, "error"));
+		       when(last, t), text(last, "error"));
 		return;
 	}
 	json_t *applied = json_object_get(last, "applied");
-	printf("last reload %s: ok, %zu applied\n", text(last, "time"), json_array_size(applied));
+	printf("last reload %s: ok, %zu applied\n", when(last, t), json_array_size(applied));
 	json_array_foreach(applied, i, e)
 		printf("  %s: %s -> %s\n", text(e, "key"), text(e, "old"), text(e, "new"));
 }

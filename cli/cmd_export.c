@@ -82,6 +82,8 @@ int cmd_export(cli_t *c, int argc, char **argv)
 		return cli_help(export_usage, argc, argv);
 	if (argc != 1)
 		return cli_usage(c, export_usage, NULL);
+	if (c->json)
+		return cli_fail(c, CLI_USAGE, "export prints a zone file; --json does not apply");
 	acm_store_t *store;
 	int rc = cli_open_store(c, true, &store);
 	if (rc != CLI_OK)

@@ -72,10 +72,14 @@ static int parse_args(cli_t *c, int argc, char **argv, import_args_t *a)
 
 /* Why an account or a value was not imported. */
 enum { SKIP_PRESENT, SKIP_CONFLICT, SKIP_INVALID, SKIP_ACCOUNTS };
-enum { VSKIP_INVALID, VSKIP_EXPIRED, VSKIP_EXCESS, VSKIP_ACCOUNT, VSKIP_VALUES };
+/* A value skipped with its account has the account's reason: VSKIP_ACCOUNT
+ * plus the account's SKIP_ reason. */
+enum { VSKIP_INVALID, VSKIP_EXPIRED, VSKIP_EXCESS, VSKIP_ACCOUNT,
+       VSKIP_VALUES = VSKIP_ACCOUNT + SKIP_ACCOUNTS };
 static const char *const skip_names[SKIP_ACCOUNTS] = { "already present", "conflict", "invalid" };
 static const char *const vskip_names[VSKIP_VALUES] = { "invalid", "expired", "beyond the limit",
-	                                               "account not imported" };
+	                                               "account already present",
+	                                               "account conflicting", "account invalid" };
 
 typedef struct {
 	size_t imported, values;
@@ -242,7 +246,7 @@ static int skip_group(import_t *im, import_group_t *g, int reason, const char *w
 	if (why)
 		warn(reason == SKIP_INVALID ? "invalid" : "conflict", g->acc.subdomain, why);
 	im->n.skipped[reason]++;
-	im->n.vskipped[VSKIP_ACCOUNT] += g->n;
+	im->n.vskipped[VSKIP_ACCOUNT + reason] += g->n;
 	return ACM_OK;
 }
 
@@ -370,14 +374,37 @@ static json_t *counts_json(const import_counts_t *n)
 	                 "values", reasons_json(vskip_names, n->vskipped, VSKIP_VALUES));
 }
 
+/* "N skipped", then why, per reason: " (expired: 2, account already
+ * present: 5)"; appended to out. */
+static void skipped_text(const import_counts_t *n, char *out, size_t cap)
+{
+	size_t used = strlen(out);
+	bool first = true;
+	snprintf(out + used, cap - used, "%zu skipped", sum(n->vskipped, VSKIP_VALUES));
+	for (size_t i = 0; i < VSKIP_VALUES; i++) {
+		if (!n->vskipped[i])
+			continue;
+		used = strlen(out);
+		snprintf(out + used, cap - used, "%s%s: %zu", first ? " (" : ", ", vskip_names[i],
+		         n->vskipped[i]);
+		first = false;
+	}
+	used = strlen(out);
+	if (!first)
+		snprintf(out + used, cap - used, ")");
+}
+
 /* The two lines the command prints; the audit record's detail too. */
 static void counts_text(const import_counts_t *n, char *out, size_t cap)
 {
 	snprintf(out, cap,
 	         "accounts: %zu imported, %zu already present, %zu conflicting, %zu invalid\n"
-	         "values:   %zu imported, %zu skipped\n",
+	         "values:   %zu imported, ",
 	         n->imported, n->skipped[SKIP_PRESENT], n->skipped[SKIP_CONFLICT],
-	         n->skipped[SKIP_INVALID], n->values, sum(n->vskipped, VSKIP_VALUES));
+	         n->skipped[SKIP_INVALID], n->values);
+	skipped_text(n, out, cap);
+	size_t used = strlen(out);
+	snprintf(out + used, cap - used, "\n");
 }
 
 /* The one audit record of the import, in its last transaction. */
@@ -389,9 +416,10 @@ static int audit_summary(acm_wtxn_t *w, const import_t *im, const char *from)
 
 	snprintf(change, sizeof(change),
 	         "import from %s: %zu accounts imported, %zu already present, %zu conflicting, "
-	         "%zu invalid; %zu values imported, %zu skipped",
+	         "%zu invalid; %zu values imported, ",
 	         from, n->imported, n->skipped[SKIP_PRESENT], n->skipped[SKIP_CONFLICT],
-	         n->skipped[SKIP_INVALID], n->values, sum(n->vskipped, VSKIP_VALUES));
+	         n->skipped[SKIP_INVALID], n->values);
+	skipped_text(n, change, sizeof(change));
 	if (json_object_set_new(detail, "from", json_string(from)) ||
 	    json_object_set_new(detail, "change", json_string(change))) {
 		json_decref(detail);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/table.h"
 #include "lib/error.h"
 
 #define LOOKUPS_LIMIT_MAX 1000
@@ -43,11 +44,12 @@ static const char *str(json_t *o, const char *key)
 	return s ? s : "-";
 }
 
-static void print_row(json_t *e)
+static void add_row(cli_table_t *t, json_t *e)
 {
-	char edns[8] = "-", values[512] = "";
+	char when[CLI_TIME_MAX], port[8], edns[8] = "-", values[512] = "";
 	json_t *v;
 	size_t i, n = 0;
+	snprintf(port, sizeof(port), "%lld", json_integer_value(json_object_get(e, "port")));
 	if (json_is_integer(json_object_get(e, "edns")))
 		snprintf(edns, sizeof(edns), "%lld", json_integer_value(json_object_get(e, "edns")));
 	json_array_foreach(json_object_get(e, "values"), i, v) {
@@ -56,23 +58,25 @@ static void print_row(json_t *e)
 		n += (size_t)snprintf(values + n, sizeof(values) - n, "%s%s", i ? "," : "",
 		                      json_string_value(v));
 	}
-	printf("%-24s %-39s %5lld %-4s %5s %-6s %-8s %-40s %s\n", str(e, "time"), str(e, "source"),
-	       json_integer_value(json_object_get(e, "port")), str(e, "transport"), edns,
-	       str(e, "qtype"), str(e, "rcode"), str(e, "qname"), n ? values : "-");
+	cli_table_row(t, (const char *[]){
+		cli_time((uint64_t)json_integer_value(json_object_get(e, "time")), when, "-"),
+		str(e, "source"), port, str(e, "transport"), edns, str(e, "qtype"), str(e, "rcode"),
+		str(e, "qname"), n ? values : "-" });
 }
 
-static void print_table(json_t *body)
+static int print_table(const cli_t *c, json_t *body)
 {
 	json_t *list = json_object_get(body, "lookups"), *e;
 	size_t i;
 	if (json_array_size(list) == 0) {
 		printf("no lookups\n");
-		return;
+		return CLI_OK;
 	}
-	printf("%-24s %-39s %5s %-4s %5s %-6s %-8s %-40s %s\n", "TIME", "SOURCE", "PORT", "PROT",
-	       "EDNS", "QTYPE", "RCODE", "QNAME", "VALUES");
+	cli_table_t *t = cli_table_new("llrlrllll", "TIME", "SOURCE", "PORT", "PROT", "EDNS",
+	                               "QTYPE", "RCODE", "QNAME", "VALUES");
 	json_array_foreach(list, i, e)
-		print_row(e);
+		add_row(t, e);
+	return cli_table_finish(c, t, "lookups");
 }
 
 /* A refusal from the daemon, as an exit code. */
@@ -120,11 +124,11 @@ int cmd_lookups(cli_t *c, int argc, char **argv)
 		json_decref(body);
 		return rc;
 	}
-	if (c->json)
+	if (c->json) {
 		cli_print_json(body);
-	else {
-		print_table(body);
-		json_decref(body);
+		return CLI_OK;
 	}
-	return CLI_OK;
+	rc = print_table(c, body);
+	json_decref(body);
+	return rc;
 }

@@ -8,11 +8,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli/cli.h"
+#include "cli/table.h"
 #include "lib/error.h"
-#include "lib/dns/serial.h"
+#include "lib/dns/zone_names.h"
 #include "lib/rt/soa_probe.h"
+#include "lib/rt/status_json.h"
 
 #define STATUS_TIMEOUT_MS 1000
 
@@ -25,23 +28,21 @@ static const cli_usage_t status_usage[] = {
 	{ NULL, NULL, NULL },
 };
 
+/* A secondary as the shared encoder takes it, and why it gave no serial. */
 typedef struct {
-	const char *address;
-	bool ok;
-	uint32_t serial;
-	bool current;
+	acm_secondary_status_t st;
 	char error[64];
 } row_t;
 
-static void probe(const cli_t *c, const acm_listen_t *l, uint32_t serial, unsigned timeout,
+static void probe(const cli_t *c, const acm_listen_t *l, unsigned timeout,
                   row_t *row)
 {
 	int rcode = 0;
 	int rc = acm_soa_probe((const struct sockaddr *)&l->addr, l->addrlen, c->cfg->apex, timeout,
-	                       &row->serial, &rcode);
-	row->address = l->text;
-	row->ok = rc == ACM_OK;
-	row->current = row->ok && acm_serial_ge(row->serial, serial);
+	                       &row->st.serial, &rcode);
+	snprintf(row->st.address, sizeof(row->st.address), "%s", l->text);
+	row->st.seen = rc == ACM_OK;
+	row->st.last_seen = row->st.seen ? (uint64_t)time(NULL) : 0;
 	char rbuf[ACM_DNS_MNEMONIC_MAX];
 	if (rc == ACM_ENOTFOUND)
 		snprintf(row->error, sizeof(row->error), "no SOA in the answer (rcode %s)",
@@ -54,36 +55,32 @@ static void probe(const cli_t *c, const acm_listen_t *l, uint32_t serial, unsign
 
 static void print_json(const cli_t *c, uint32_t serial, const row_t *rows, size_t n, bool synced)
 {
-	char apex[ACM_DNAME_TXT_MAX];
+	char zone[ACM_DNAME_TXT_MAX];
 	json_t *list = json_array();
-	acm_dname_to_text(c->cfg->apex, apex);
+	acm_zname_zone_text(c->cfg->apex, zone);
 	for (size_t i = 0; list && i < n; i++)
-		json_array_append_new(list, json_pack("{s:s, s:o, s:b, s:o}", "address",
-		                                      rows[i].address, "serial",
-		                                      rows[i].ok ? json_integer(rows[i].serial)
-		                                                 : json_null(),
-		                                      "current", rows[i].current, "error",
-		                                      rows[i].ok ? json_null()
-		                                                 : json_string(rows[i].error)));
-	cli_print_json(json_pack("{s:s, s:I, s:b, s:o}", "zone", apex, "serial",
-	                         (json_int_t)serial, "synced", synced, "secondaries", list));
+		json_array_append_new(list, acm_secondary_json(&rows[i].st, serial,
+		                                               rows[i].st.seen ? NULL : rows[i].error));
+	cli_print_json(acm_zone_status_json(zone, serial, synced, list));
 }
 
-static void print_table(uint32_t serial, const row_t *rows, size_t n)
+static int print_table(const cli_t *c, uint32_t serial, const row_t *rows, size_t n)
 {
 	printf("serial %u\n", serial);
 	if (n == 0) {
 		printf("no secondaries in transfer.notify\n");
-		return;
+		return CLI_OK;
 	}
-	printf("%-40s %-10s %s\n", "SECONDARY", "SERIAL", "STATUS");
+	cli_table_t *t = cli_table_new("lrl", "SECONDARY", "SERIAL", "STATUS");
 	for (size_t i = 0; i < n; i++) {
 		char sn[16] = "-";
-		if (rows[i].ok)
-			snprintf(sn, sizeof(sn), "%u", rows[i].serial);
-		printf("%-40s %-10s %s\n", rows[i].address, sn,
-		       !rows[i].ok ? rows[i].error : rows[i].current ? "current" : "behind");
+		if (rows[i].st.seen)
+			snprintf(sn, sizeof(sn), "%u", rows[i].st.serial);
+		cli_table_row(t, (const char *[]){ rows[i].st.address, sn,
+		              !rows[i].st.seen ? rows[i].error
+		              : acm_secondary_current(&rows[i].st, serial) ? "current" : "behind" });
 	}
+	return cli_table_finish(c, t, "status");
 }
 
 int cmd_status(cli_t *c, int argc, char **argv)
@@ -112,13 +109,13 @@ int cmd_status(cli_t *c, int argc, char **argv)
 		return cli_fail(c, CLI_STORE, "status: %s", acm_strerror(-ENOMEM));
 	bool synced = true;
 	for (size_t i = 0; i < n; i++) {
-		probe(c, &c->cfg->transfer.notify[i], serial, (unsigned)timeout, &rows[i]);
-		synced = synced && rows[i].current;
+		probe(c, &c->cfg->transfer.notify[i], (unsigned)timeout, &rows[i]);
+		synced = synced && acm_secondary_current(&rows[i].st, serial);
 	}
 	if (c->json)
 		print_json(c, serial, rows, n, synced);
 	else
-		print_table(serial, rows, n);
+		rc = print_table(c, serial, rows, n);
 	free(rows);
-	return CLI_OK;
+	return rc;
 }

@@ -13,6 +13,7 @@
 #include "cli/cli.h"
 #include "lib/error.h"
 #include "lib/dns/tsig.h"
+#include "lib/store/store_json.h"
 
 #define B64_MAX (4 * ((ACM_TSIG_SECRET_MAX + 2) / 3) + 1)
 
@@ -70,19 +71,6 @@ bool cli_tsig_name_plain(const acm_tsig_key_t *key)
 	/* what every one of the three syntaxes takes unquoted and unescaped */
 	return strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
 	       == strlen(name);
-}
-
-json_t *cli_tsig_json(const acm_tsig_key_t *key)
-{
-	char name[ACM_DNAME_TXT_MAX], b64[B64_MAX];
-	json_t *o;
-
-	cli_tsig_name(key, name);
-	acm_tsig_secret_to_b64(key, b64, sizeof(b64));
-	o = json_pack("{s:s, s:s, s:s}", "name", name, "algorithm", acm_tsig_alg_name(key->alg),
-	              "secret", b64);
-	OPENSSL_cleanse(b64, sizeof(b64));
-	return o;
 }
 
 /* A tsig: list in YAML; the name single-quoted, since escapes in it (\DDD)
@@ -156,7 +144,7 @@ int cmd_tsig_keygen(cli_t *c, int argc, char **argv)
 		                "'-', '_' and '.' only", operands[0], format_text);
 	}
 	if (c->json) {
-		cli_print_json(cli_tsig_json(&key));
+		cli_print_json(acm_tsig_key_json(&key));
 	} else if (format_text) {
 		cli_tsig_print(stdout, &key, fmt, "");
 	} else {

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: ISC */
 /* acmensctl txt add|remove|set|list: TXT values of an account. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "cli/cli.h"
+#include "cli/table.h"
 #include "lib/store/account_json.h"
 #include "lib/error.h"
 
@@ -73,16 +75,16 @@ int cli_values(const cli_t *c, acm_store_t *store, const char *subdomain, json_t
 		                                                   &live));
 		return ACM_OK;
 	}
-	if (n > 0)
-		printf("%-45s %-20s %s\n", "VALUE", "SET", "EXPIRES");
+	cli_table_t *t = cli_table_new("lll", "VALUE", "SET", "EXPIRES");
 	for (size_t i = 0; i < n; i++) {
 		const acm_txt_t *v = &values[i];
-		char set[CLI_TIME_MAX], exp[CLI_TIME_MAX];
-		printf("%-45s %-20s %s%s\n", v->value, cli_time(v->set_time, set, "-"),
-		       cli_time(v->expires, exp, "never"),
-		       acm_expired(v->expires, now) ? " (expired)" : "");
+		char set[CLI_TIME_MAX], exp[CLI_TIME_MAX], expires[CLI_TIME_MAX + 16];
+		snprintf(expires, sizeof(expires), "%s%s", cli_time(v->expires, exp, "never"),
+		         acm_expired(v->expires, now) ? " (expired)" : "");
+		cli_table_row(t, (const char *[]){ v->value, cli_time(v->set_time, set, "-"),
+		                                   expires });
 	}
-	return ACM_OK;
+	return cli_table_finish(c, t, "txt list") == CLI_OK ? ACM_OK : -ENOMEM;
 }
 
 static int txt_list(cli_t *c, acm_store_t *store, const char *subdomain)
@@ -159,7 +161,7 @@ int cmd_txt(cli_t *c, int argc, char **argv)
 	txt_args_t a = { .verb = argv[1] };
 	bool list = strcmp(a.verb, "list") == 0;
 	if (!list && strcmp(a.verb, "add") && strcmp(a.verb, "remove") && strcmp(a.verb, "set"))
-		return cli_usage(c, txt_usage, NULL);
+		return cli_unknown_verb(c, "txt", a.verb);
 	int rc = parse_args(c, argc - 1, argv + 1, &a);
 	if (rc != CLI_OK)
 		return rc;

@@ -16,6 +16,7 @@
 #include "httpapi/route_util.h"
 #include "lib/clock.h"
 #include "lib/error.h"
+#include "lib/store/store_json.h"
 
 #define ADMIN_LIMIT_DEFAULT 100
 #define ADMIN_LIMIT_MAX 1000
@@ -104,12 +105,19 @@ typedef struct {
 static int page_account(const acm_account_t *acc, void *ctx)
 {
 	page_t *p = ctx;
+	size_t values = 0;
+	int rc;
 
 	if (p->count == p->want) {
 		p->more = true;
 		return 1;
 	}
-	if (json_array_append_new(p->list, acm_account_json(acm_req_settings(p->r)->zone_text, acc, true)) != 0)
+	/* A name deleted since the list's snapshot has no values left. */
+	rc = acm_store_txt_list(acm_req_store(p->r), acc->subdomain, NULL, 0, &values);
+	if (rc != ACM_OK && rc != ACM_ENOTFOUND)
+		return rc;
+	if (json_array_append_new(p->list, acm_account_entry_json(acm_req_settings(p->r)->zone_text,
+	                                                          acc, values)) != 0)
 		return -ENOMEM;
 	memcpy(p->last, acc->subdomain, sizeof(p->last));
 	p->count++;
@@ -223,16 +231,9 @@ typedef struct {
 static int audit_event(uint64_t seq, const char *text, size_t len, void *ctx)
 {
 	audit_page_t *p = ctx;
-	json_t *e = json_loadb(text, len, 0, NULL);
+	json_t *e = acm_audit_entry_json(seq, text, len);
 
-	/* A record that does not decode is still an event the operator
-	 * should see, so it keeps its place. */
-	if (!json_is_object(e)) {
-		json_decref(e);
-		e = json_pack("{s:s%}", "raw", text, len);
-	}
-	if (!e || json_object_set_new(e, "seq", json_integer((json_int_t)seq)) != 0 ||
-	    json_array_append_new(p->events, e) != 0)
+	if (!e || json_array_append_new(p->events, e) != 0)
 		return -ENOMEM;
 	p->last = seq;
 	p->any = true;
@@ -267,17 +268,18 @@ static void route_stats(acm_req_t *r)
 {
 	size_t accounts = 0, values = 0;
 	uint32_t serial = 0;
+	acm_store_info_t info;
 	int rc;
 
 	if (!admin_ok(r))
 		return;
 	if ((rc = acm_store_counts(acm_req_store(r), &accounts, &values)) != ACM_OK ||
-	    (rc = acm_store_serial(acm_req_store(r), &serial)) != ACM_OK) {
+	    (rc = acm_store_serial(acm_req_store(r), &serial)) != ACM_OK ||
+	    (rc = acm_store_info(acm_req_store(r), &info)) != ACM_OK) {
 		acm_reply_store_error(r, rc);
 		return;
 	}
-	acm_reply_json(r, 200, json_pack("{s:I, s:I, s:I}", "accounts", (json_int_t)accounts,
-	                                 "values", (json_int_t)values, "serial", (json_int_t)serial));
+	acm_reply_json(r, 200, acm_stats_json(accounts, values, serial, &info));
 }
 
 /* ---- lookups ------------------------------------------------------------ */

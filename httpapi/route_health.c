@@ -15,8 +15,7 @@
 
 #include "httpapi/http.h"
 #include "lib/error.h"
-#include "lib/dns/serial.h"
-#include "lib/rt/zone_status.h"
+#include "lib/rt/status_json.h"
 
 static json_t *store_json(acm_req_t *r, bool *readable)
 {
@@ -30,14 +29,6 @@ static json_t *store_json(acm_req_t *r, bool *readable)
 	                 acm_store_full(acm_req_store(r)), "serial",
 	                 *readable ? json_integer(serial) : json_null(), "commits",
 	                 (json_int_t)st.batches, "commit_ms_mean", mean);
-}
-
-static json_t *secondary_json(const acm_secondary_status_t *s, uint32_t serial)
-{
-	return json_pack("{s:s, s:o, s:b, s:o}", "address", s->address, "serial",
-	                 s->seen ? json_integer(s->serial) : json_null(), "current",
-	                 s->seen && acm_serial_ge(s->serial, serial), "last_seen",
-	                 s->seen ? json_integer((json_int_t)s->last_seen) : json_null());
 }
 
 /* The secondaries' rows; *all_seen is false when one never answered. */
@@ -59,7 +50,7 @@ static json_t *secondaries_json(acm_req_t *r, bool *all_seen)
 	size_t got = acm_zone_status_get(st, &serial, &have, rows, n);
 	for (size_t i = 0; i < got && i < n; i++) {
 		*all_seen = *all_seen && rows[i].seen;
-		json_array_append_new(list, secondary_json(&rows[i], serial));
+		json_array_append_new(list, acm_secondary_json(&rows[i], serial, NULL));
 	}
 	return list;
 }

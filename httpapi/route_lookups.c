@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "httpapi/route_util.h"
 #include "lib/dns/zone_names.h"
@@ -18,18 +17,6 @@
 #include "lib/rt/lookup_log.h"
 #include "lib/store/store.h"
 
-
-/* RFC 3339 in UTC with milliseconds. */
-static json_t *time_json(uint64_t ns)
-{
-	time_t sec = (time_t)(ns / 1000000000u);
-	struct tm tm;
-	char buf[40];
-	gmtime_r(&sec, &tm);
-	size_t n = strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, sizeof(buf) - n, ".%03uZ", (unsigned)(ns / 1000000u % 1000u));
-	return json_string(buf);
-}
 
 static json_t *values_json(const acm_lookup_t *e)
 {
@@ -45,12 +32,13 @@ static json_t *lookup_json(const acm_lookup_t *e)
 	char rbuf[ACM_DNS_MNEMONIC_MAX], tbuf[ACM_DNS_MNEMONIC_MAX];
 	if (!e->family || !inet_ntop(e->family, e->addr, src, sizeof(src)))
 		snprintf(src, sizeof(src), "?");
-	if (acm_dname_to_text(e->qname, qname) < 0)
+	/* names without the final dot, as every name in the API's JSON */
+	if (acm_zname_zone_text(e->qname, qname) != ACM_OK)
 		snprintf(qname, sizeof(qname), "?");
 	/* value_count: how many the answer held, values: the first few */
-	return json_pack("{s:o, s:s, s:i, s:s, s:o, s:s, s:s, s:s, s:o, s:i}", "time",
-	                 time_json(e->time_ns), "source", src, "port", (int)e->port, "transport",
-	                 e->tcp ? "tcp" : "udp", "edns",
+	return json_pack("{s:I, s:s, s:i, s:s, s:o, s:s, s:s, s:s, s:o, s:i}", "time",
+	                 (json_int_t)(e->time_ns / 1000000000u), "source", src, "port",
+	                 (int)e->port, "transport", e->tcp ? "tcp" : "udp", "edns",
 	                 e->edns ? json_integer(e->edns) : json_null(), "qtype",
 	                 acm_dns_type_name(e->qtype, tbuf), "qname", qname, "rcode",
 	                 acm_dns_rcode_name(e->rcode, rbuf),

@@ -16,6 +16,7 @@
 #include "httpapi/route_util.h"
 #include "lib/error.h"
 #include "lib/log.h"
+#include "lib/store/store_json.h"
 
 void acm_reply_acmedns_error(acm_req_t *r, int status, const char *code)
 {
@@ -351,19 +352,15 @@ static bool register_input(acm_req_t *r, bool native, acm_account_t *acc)
 }
 
 /* The new account's TSIG key, named as its fulldomain; NULL if it has none. */
-static json_t *tsig_reply(acm_req_t *r, const acm_account_t *acc, const char *full)
+static json_t *tsig_reply(acm_req_t *r, const acm_account_t *acc)
 {
-	char b64[4 * ((ACM_TSIG_SECRET_MAX + 2) / 3) + 1];
 	acm_tsig_key_t key;
 	json_t *o;
 
 	if (acm_account_tsig_key(acc, acm_req_settings(r)->apex, &key) != ACM_OK)
 		return NULL;
-	acm_tsig_secret_to_b64(&key, b64, sizeof(b64));
-	o = json_pack("{s:s, s:s, s:s}", "name", full, "algorithm", acm_tsig_alg_name(key.alg),
-	              "secret", b64);
+	o = acm_tsig_key_json(&key);
 	OPENSSL_cleanse(&key, sizeof(key));
-	OPENSSL_cleanse(b64, sizeof(b64));
 	return o;
 }
 
@@ -394,7 +391,7 @@ static void register_reply(acm_req_t *r, acm_write_t *w)
 	o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:I}", "username", acc->username,
 	              "password", w->secret, "subdomain", acc->subdomain, "fulldomain", full,
 	              "allowfrom", acm_allowfrom_json(acc), "serial", (json_int_t)w->op.serial);
-	if (o && acc->tsig_alg && json_object_set_new(o, "tsig", tsig_reply(r, acc, full)) != 0) {
+	if (o && acc->tsig_alg && json_object_set_new(o, "tsig", tsig_reply(r, acc)) != 0) {
 		json_decref(o);
 		o = NULL;
 	}

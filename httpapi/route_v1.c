@@ -267,11 +267,13 @@ static void route_account(acm_req_t *r)
 		acm_reply_store_error(r, rc);
 		return;
 	}
+	/* "values" as everywhere an account shows them: the list, here of
+	 * those not expired */
 	o = acm_account_json(acm_req_settings(r)->zone_text, &acc, false);
 	vals = acm_values_json(v, n, acm_expiry_now(), 0, &live);
+	if (o && vals && json_object_set_new(o, "values", vals) == 0)
+		vals = NULL;
 	json_decref(vals);
-	if (o)
-		json_object_set_new(o, "values", json_integer((json_int_t)live));
 	acm_reply_json(r, 200, o);
 }
 

@@ -14,29 +14,7 @@
 
 #include "httpapi/http.h"
 #include "lib/error.h"
-#include "lib/dns/serial.h"
-#include "lib/rt/zone_status.h"
-
-/* null for 0, the number otherwise: "never" reads better than 1970. */
-static json_t *time_or_null(uint64_t t)
-{
-	return t ? json_integer((json_int_t)t) : json_null();
-}
-
-static json_t *secondary_json(const acm_secondary_status_t *s, uint32_t serial)
-{
-	bool current = s->seen && acm_serial_ge(s->serial, serial);
-	json_t *notify = s->last_notify == 0
-	                         ? json_null()
-	                         : json_pack("{s:I, s:I, s:b, s:i}", "serial",
-	                                     (json_int_t)s->notified_serial, "sent",
-	                                     (json_int_t)s->last_notify, "acked", s->notify_acked,
-	                                     "tries", (int)s->notify_tries);
-	return json_pack("{s:s, s:o, s:o, s:b, s:o}", "address", s->address, "serial",
-	                 s->seen ? json_integer((json_int_t)s->serial) : json_null(), "last_seen",
-	                 time_or_null(s->seen ? s->last_seen : 0), "current", current, "notify",
-	                 notify);
-}
+#include "lib/rt/status_json.h"
 
 static void zone_status(acm_req_t *r)
 {
@@ -62,13 +40,10 @@ static void zone_status(acm_req_t *r)
 	json_t *list = json_array();
 	bool synced = true;
 	for (size_t i = 0; list && i < n; i++) {
-		synced = synced && rows[i].seen && acm_serial_ge(rows[i].serial, serial);
-		json_array_append_new(list, secondary_json(&rows[i], serial));
+		synced = synced && acm_secondary_current(&rows[i], serial);
+		json_array_append_new(list, acm_secondary_json(&rows[i], serial, NULL));
 	}
-	json_t *body = list ? json_pack("{s:s, s:I, s:b, s:o}", "zone",
-	                                acm_req_settings(r)->zone_text, "serial", (json_int_t)serial,
-	                                "synced", synced, "secondaries", list)
-	                    : NULL;
+	json_t *body = acm_zone_status_json(acm_req_settings(r)->zone_text, serial, synced, list);
 	if (!body) {
 		acm_reply_error(r, 500, "out_of_memory", NULL);
 		return;

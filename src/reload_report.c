@@ -33,15 +33,10 @@ char *acm_reload_report_text(const acm_reload_report_t *rep)
 	return rep->doc ? json_dumps(rep->doc, JSON_COMPACT) : NULL;
 }
 
-/* {"time": now, "ok": ok} for last_reload. */
+/* {"time": now (Unix seconds, as every time in the API), "ok": ok}. */
 static json_t *reload_entry(bool ok)
 {
-	char when[32];
-	time_t now = time(NULL);
-	struct tm tm;
-	gmtime_r(&now, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return json_pack("{s:s, s:b}", "time", when, "ok", ok);
+	return json_pack("{s:I, s:b}", "time", (json_int_t)time(NULL), "ok", ok);
 }
 
 /* The changes as [{"key", from_name, to_name}]. */

@@ -54,6 +54,17 @@ json_t *acm_account_json(const char *zone_text, const acm_account_t *acc, bool a
 	return o;
 }
 
+json_t *acm_account_entry_json(const char *zone_text, const acm_account_t *acc, size_t values)
+{
+	json_t *o = acm_account_json(zone_text, acc, true);
+
+	if (o && json_object_set_new(o, "value_count", json_integer((json_int_t)values)) != 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
 json_t *acm_values_json(const acm_txt_t *v, size_t n, uint64_t now, unsigned flags,
                         size_t *live)
 {
@@ -66,15 +77,10 @@ json_t *acm_values_json(const acm_txt_t *v, size_t n, uint64_t now, unsigned fla
 		json_t *e;
 		if (expired && !all)
 			continue;
-		if (all)
-			e = json_pack("{s:s%, s:I, s:I, s:b}", "value", v[i].value, v[i].len,
-			              "set", (json_int_t)v[i].set_time,
-			              "expires", (json_int_t)v[i].expires, "expired", expired);
-		else
-			e = json_pack("{s:s%, s:I, s:o}", "value", v[i].value, v[i].len,
-			              "set", (json_int_t)v[i].set_time, "expires",
-			              v[i].expires ? json_integer((json_int_t)v[i].expires)
-			                           : json_null());
+		e = json_pack("{s:s%, s:I, s:o, s:b}", "value", v[i].value, v[i].len,
+		              "set", (json_int_t)v[i].set_time, "expires",
+		              v[i].expires ? json_integer((json_int_t)v[i].expires) : json_null(),
+		              "expired", expired);
 		if (json_array_append_new(a, e) != 0) {
 			json_decref(a);
 			return NULL;

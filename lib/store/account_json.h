@@ -29,14 +29,17 @@ json_t *acm_allowfrom_json(const acm_account_t *acc);
  */
 json_t *acm_account_json(const char *zone_text, const acm_account_t *acc, bool admin);
 
+/* An account as lists show it: acm_account_json's admin view with
+ * "value_count", its values (expired ones not yet swept included). */
+json_t *acm_account_entry_json(const char *zone_text, const acm_account_t *acc, size_t values);
+
 /* acm_values_json's flags */
-#define ACM_VALUES_ALL 0x1   /* also the expired values, each with "expired",
-                                and "expires" 0 for never (acmensctl) */
+#define ACM_VALUES_ALL 0x1   /* also the expired values (acmensctl) */
 
 /*
- * [{"value","set","expires"}] of the n values: without flags those not
- * expired at now, "expires" null when never (the API). *live gets the count
- * of those not expired. NULL when out of memory.
+ * [{"value","set","expires","expired"}] of the n values ("expires" null
+ * when never): without flags those not expired at now (the API). *live
+ * gets the count of those not expired. NULL when out of memory.
  */
 json_t *acm_values_json(const acm_txt_t *v, size_t n, uint64_t now, unsigned flags,
                         size_t *live);

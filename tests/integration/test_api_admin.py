@@ -155,7 +155,8 @@ def test_list_accounts_paging(api):
     by_sub = {a["subdomain"]: a for a in everything}
     for i, m in enumerate(mine):
         a = by_sub[m["subdomain"]]
-        assert set(a) == ACCOUNT_FIELDS
+        assert set(a) == ACCOUNT_FIELDS | {"value_count"}
+        assert a["value_count"] == 0
         assert (a["username"], a["fulldomain"], a["disabled"], a["key_scheme"]) == \
             (m["username"], m["fulldomain"], False, "sha256")
         assert a["allowfrom"] == (["192.0.2.0/24"] if i == 0 else [])
@@ -321,8 +322,9 @@ def test_delete_account(api):
     assert_error(v1_add(api, acct, "c"), 401, "forbidden")
     assert_error(api.admin("GET", f"/accounts/{acct['subdomain']}"), 404, "not_found")
     assert acct["subdomain"] not in [a["subdomain"] for a in all_accounts(api)]
-    assert api.stats() == {"accounts": stats["accounts"] - 1, "values": stats["values"] - 2,
-                           "serial": serial + 1}
+    after = api.stats()
+    assert (after["accounts"], after["values"], after["serial"]) == \
+        (stats["accounts"] - 1, stats["values"] - 2, serial + 1)
     # The other account is untouched; deleting again is 404 and changes nothing.
     assert api.txt(other) == ["o"]
     assert_error(api.admin("DELETE", f"/accounts/{acct['subdomain']}"), 404, "not_found")
@@ -405,16 +407,23 @@ def test_audit_bad_query(api, query):
 def test_stats(api):
     acct = register(api)
     before = api.stats()
-    assert set(before) == {"accounts", "values", "serial"}
+    # the shape of acmensctl stats --json (docs/api.md, "JSON objects")
+    assert set(before) == {"accounts", "values", "serial", "file_bytes", "used_bytes",
+                           "map_size", "last_txn"}
+    assert 0 < before["used_bytes"] <= before["file_bytes"] <= before["map_size"]
+    counts = ("accounts", "values", "serial")
     accounts = all_accounts(api)
     values = sum(len(ok(api.admin("GET", f"/accounts/{a['subdomain']}"))["values"])
                  for a in accounts)
-    assert before == {"accounts": len(accounts), "values": values, "serial": api.server.serial()}
+    assert [before[k] for k in counts] == [len(accounts), values, api.server.serial()]
+    assert sum(a["value_count"] for a in accounts) == values
     ok(api.call("PUT", f"/v1/accounts/{acct['subdomain']}/txt", {"values": ["1", "2", "3"]},
                 acct["headers"]))
     register(api)
-    assert api.stats() == {"accounts": before["accounts"] + 1, "values": values + 3,
-                           "serial": before["serial"] + 1}
+    after = api.stats()
+    assert [after[k] for k in counts] == [before["accounts"] + 1, values + 3,
+                                          before["serial"] + 1]
+    assert after["last_txn"] > before["last_txn"]
 
 
 # ---- keys never recorded ------------------------------------------------------------

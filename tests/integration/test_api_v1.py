@@ -88,7 +88,7 @@ def test_register_fields(api):
     # The credentials work at once; the name exists, with no values.
     acct["headers"] = api.creds(acct)
     info = api.call("GET", f"/v1/accounts/{acct['subdomain']}", headers=acct["headers"]).json()
-    assert info["username"] == acct["username"] and info["values"] == 0
+    assert info["username"] == acct["username"] and info["values"] == []
     assert dns_txt(api.server, acct["fulldomain"]) == (dns.rcode.NOERROR, [])
 
 
@@ -165,7 +165,7 @@ def test_account_self_info(api):
         assert (info["subdomain"], info["fulldomain"], info["username"]) == \
             (sub, acct["fulldomain"], acct["username"])
         assert info["allowfrom"] == ["127.0.0.1/32"]
-        assert info["disabled"] is False and info["values"] == 2
+        assert info["disabled"] is False and len(info["values"]) == 2
         assert abs(info["created"] - t0) <= 2 and info["updated"] >= info["created"]
     assert "password" not in r.text and acct["password"] not in r.text
 
@@ -284,7 +284,7 @@ def test_expiry_without_restart(make_server):
     # The list and the count leave it out too.
     assert [v["value"] for v in listed(api, acct)] == ["stays"]
     info = api.call("GET", f"/v1/accounts/{acct['subdomain']}", headers=acct["headers"]).json()
-    assert info["values"] == 1
+    assert [v["value"] for v in info["values"]] == ["stays"]
     # stats counts values expired but not yet swept (sweeps run every 60 s).
     assert api.stats()["values"] == 2
 

@@ -137,7 +137,7 @@ def test_txt_add_remove_set_list_json_and_serial(srv):
         assert set(v) == {"value", "set", "expires", "expired"}
         assert t0 - 1 <= v["set"] <= time.time() + 1
         assert v["expired"] is False
-    assert by_value[value(1)]["expires"] == 0
+    assert by_value[value(1)]["expires"] is None
     assert abs(by_value[value(2)]["expires"] - (t0 + 3600)) <= 2
     assert served(srv, sub) == sorted([value(1), value(2)])
 
@@ -287,7 +287,9 @@ def test_usage_errors_are_1(srv, args):
                        text=True, timeout=10)
     assert p.returncode == USAGE, (p.stdout, p.stderr)
     assert p.stdout == ""
-    assert "usage" in p.stderr or "--expires-in takes 1 to" in p.stderr, p.stderr
+    assert ("usage" in p.stderr or "--expires-in takes 1 to" in p.stderr or
+            re.search(r"unknown (command|sub-command|option) '[a-z-]+'; see acmensctl",
+                      p.stderr)), p.stderr
 
 
 def test_usage_error_json(srv):
@@ -314,6 +316,8 @@ def test_unreadable_config_is_3(tmp_path, kind):
         assert str(path) in p.stderr
         if kind == "bad-key":
             assert "%s:4: zone.colour: unknown key" % path in p.stderr
+        if args == ["export"]:
+            continue          # export has no JSON form (test_cli_json.py)
         p = subprocess.run([ACMENSCTL, "-c", str(path), "--json"] + args, capture_output=True,
                            text=True, timeout=10)
         assert p.returncode == code

@@ -243,3 +243,26 @@ def test_bad_files(api, tmp_path):
     p = api.server.ctl("import-acmedns", check=False, json_out=False)
     assert p.returncode == 1 and "usage" in p.stderr
     assert api.server.serial() == serial
+
+
+def test_reimport_says_why_values_are_skipped(api, accounts, tmp_path):
+    """Importing again skips every value with its account, and says so, per
+    reason, in the summary, in --json and in the audit record."""
+    db = str(tmp_path / "acme-dns.db")
+    write_acmedns_db(db, accounts)
+    want = sum(len(a["values"]) for a in accounts)
+    rc, out, err = import_db(api, db)
+    assert rc == 0 and out["values"]["imported"] == want, err
+    p = api.server.ctl("import-acmedns", db, json_out=False)
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.splitlines()
+    assert lines[1] == f"values:   0 imported, {want} skipped (account already present: {want})", \
+        p.stdout
+    rc, out, err = import_db(api, db)
+    assert rc == 0, err
+    assert out["skipped"]["values"] == {"invalid": 0, "expired": 0, "beyond the limit": 0,
+                                        "account already present": want,
+                                        "account conflicting": 0, "account invalid": 0}
+    events = api.admin("GET", "/audit?limit=1000").json()["events"]
+    last = [e for e in events if e["action"] == "import"][-1]
+    assert last["change"].endswith(f"{want} skipped (account already present: {want})")

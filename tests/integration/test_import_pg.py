@@ -173,7 +173,7 @@ def test_import_from_postgres(make_server, postgres):
     assert rc == 0, err
     assert out["accounts"]["present"] == len(accounts) and out["accounts"]["imported"] == 0
     assert out["skipped"]["accounts"]["already present"] == len(accounts)
-    assert out["skipped"]["values"]["account not imported"] == want_values
+    assert out["skipped"]["values"]["account already present"] == want_values
     assert api.stats()["accounts"] == len(accounts)
 
 

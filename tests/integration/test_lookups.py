@@ -5,6 +5,7 @@ as asked (case, source port), bounded per name; lookups.enabled: false
 keeps nothing."""
 import json
 import socket
+import time
 
 import dns.message
 import dns.query
@@ -71,12 +72,12 @@ def test_account_sees_its_lookups(make_server):
     assert udp["source"] == "127.0.0.1" and udp["port"] == uport
     assert udp["transport"] == "udp" and udp["edns"] == 1400
     assert udp["qtype"] == "TXT" and udp["rcode"] == "NOERROR"
-    assert udp["qname"] == name                         # the case as asked
+    assert udp["qname"] == name[:-1]                    # the case as asked, no final dot
     assert udp["values"] == [value(1)] and udp["value_count"] == 1
-    assert udp["time"].endswith("Z") and "." in udp["time"]
+    assert isinstance(udp["time"], int) and abs(udp["time"] - time.time()) < 30
     assert tcp["transport"] == "tcp" and tcp["port"] == tport and tcp["edns"] is None
     assert tcp["values"] == [value(1)]
-    assert nx["qname"] == challenge and nx["qtype"] == "A"
+    assert nx["qname"] == challenge[:-1] and nx["qtype"] == "A"
     assert nx["rcode"] == "NXDOMAIN" and nx["values"] == [] and nx["port"] == nport
     assert udp["time"] <= tcp["time"] <= nx["time"]
 
@@ -94,7 +95,7 @@ def test_account_sees_its_lookups(make_server):
     assert r.status_code == 200 and len(r.json()["lookups"]) == 3, r.text
     r = api.admin("GET", f"/lookups?name=other.{ZONE}&limit=5")
     assert r.status_code == 200, r.text
-    assert [e["qname"] for e in r.json()["lookups"]] == ["other." + ZONE]
+    assert [e["qname"] for e in r.json()["lookups"]] == ["other." + ZONE[:-1]]
     r = api.admin("GET", "/lookups?name=example.com")
     assert r.status_code == 400, r.text
     r = api.admin("GET", f"/lookups?name={acct['subdomain']}", token="wrong" * 8)
@@ -107,7 +108,7 @@ def test_account_sees_its_lookups(make_server):
     p = api.server.ctl("lookups", acct["fulldomain"], "--limit", "1", json_out=False)
     lines = p.stdout.splitlines()
     assert lines[0].split()[:3] == ["TIME", "SOURCE", "PORT"]
-    assert len(lines) == 2 and name in lines[1] and value(1) in lines[1]
+    assert len(lines) == 2 and name[:-1] in lines[1] and value(1) in lines[1]
 
 
 def test_bounded_per_name(make_server):
