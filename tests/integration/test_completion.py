@@ -2,10 +2,9 @@
 """Shell completion of acmensctl (contrib/completion): bash runs the
 completion function as it would on <Tab>, and what it offers is checked
 against acmensctl's own help (every command it lists, each command's
-sub-commands and options); zsh's function runs with compadd recorded;
-make installs both where bash-completion and zsh look."""
+sub-commands and options); zsh's function runs with compadd recorded.
+test_install_extras.py checks where make installs them."""
 
-import glob
 import os
 import re
 import shutil
@@ -13,7 +12,7 @@ import subprocess
 
 import pytest
 
-from conftest import ACMENSCTL, BUILD, TOP
+from conftest import ACMENSCTL, TOP
 
 BASH_SCRIPT = os.path.join(TOP, "contrib", "completion", "acmensctl.bash")
 ZSH_SCRIPT = os.path.join(TOP, "contrib", "completion", "_acmensctl")
@@ -167,20 +166,3 @@ c {ACMENSCTL} secondary-config ""
     assert blocks["backup "] == {"<files -/>"}
     assert blocks["secondary-config "] == {"knot", "nsd", "bind"}
 
-
-def test_make_installs_them(tmp_path):
-    """The install targets automake makes for the two files, into a
-    DESTDIR: bash's under the command's own name."""
-    if not os.path.exists(os.path.join(BUILD, "Makefile")):
-        pytest.skip(f"no configured build in {BUILD}")
-    p = subprocess.run(["make", "-s", "-C", BUILD, f"DESTDIR={tmp_path}",
-                        "install-bashcompletionDATA", "install-dist_zshcompletionDATA"],
-                       capture_output=True, text=True, timeout=300)
-    assert p.returncode == 0, p.stdout + p.stderr
-    bash = glob.glob(f"{tmp_path}/**/share/bash-completion/completions/acmensctl", recursive=True)
-    zsh = glob.glob(f"{tmp_path}/**/share/zsh/site-functions/_acmensctl", recursive=True)
-    assert len(bash) == 1 and len(zsh) == 1, (bash, zsh)
-    with open(bash[0]) as a, open(BASH_SCRIPT) as b:
-        assert a.read() == b.read()
-    with open(zsh[0]) as a, open(ZSH_SCRIPT) as b:
-        assert a.read() == b.read()

@@ -302,3 +302,16 @@ def test_every_metric_exists_live(make_server, secondary):
                      text, re.M), text
     assert re.search(r'^acmens_dns_txt_lookups_total\{result="values"\} [1-9]', text, re.M)
     assert re.search(r"^acmens_dns_workers_alive 2$", text, re.M), text
+
+
+def test_documented():
+    """docs/operations.md's Monitoring section names every alert (what to
+    do when it fires) and every row of the dashboard."""
+    with open(os.path.join(TOP, "docs", "operations.md")) as f:
+        text = f.read()
+    section = text.split("\n## Monitoring\n", 1)[1].split("\n## ", 1)[0]
+    for r in load_rules():
+        assert re.search(rf"^\| `{r['alert']}`", section, re.M), r["alert"]
+    for p in load_dashboard()["panels"]:
+        if p["type"] == "row":
+            assert re.search(rf"^\| {re.escape(p['title'])} \|", section, re.M), p["title"]
