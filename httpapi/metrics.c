@@ -345,9 +345,20 @@ static void render_process(acm_expo_t *e, acm_metrics_t *metrics)
 	       "When the daemon started, in unix seconds.", acm_metrics_start_time(metrics));
 }
 
+/* The heartbeats /v1/health judges, as numbers an alert can compare. */
+static void render_workers(acm_expo_t *e, const acm_health_t *health)
+{
+	unsigned alive;
+	unsigned workers = acm_health_workers(health, &alive);
+	single(e, "acmens_dns_workers", "gauge", "DNS workers configured.", workers);
+	single(e, "acmens_dns_workers_alive", "gauge",
+	       "DNS workers all of whose threads beat within the health window.", alive);
+}
+
 void acm_http_metrics_render(acm_expo_t *e, acm_req_env_t *env)
 {
 	render_process(e, env->metrics);
+	render_workers(e, env->health);
 	render_dns(e, env->metrics);
 	render_http(e, env->http_metrics);
 	render_store(e, env->store);

@@ -89,6 +89,16 @@ def test_package_holds_programs_manuals_unit_and_configuration(unpacked):
         assert os.path.isfile(unpacked + path), path
 
 
+def test_package_holds_completion_monitoring_and_changelog(unpacked):
+    for path in ("/usr/share/bash-completion/completions/acmensctl",
+                 "/usr/share/zsh/vendor-completions/_acmensctl",
+                 "/usr/share/acmens/grafana/acmens.json",
+                 "/usr/share/acmens/prometheus/acmens-rules.yml",
+                 "/usr/share/doc/acmens/changelog.gz"):
+        assert os.path.isfile(unpacked + path), path
+    assert not os.path.exists(unpacked + "/usr/share/zsh/site-functions")
+
+
 def test_configuration_is_a_conffile(deb, tmp_path):
     run("dpkg-deb", "--control", deb, str(tmp_path))
     with open(tmp_path / "conffiles") as f:
