@@ -44,6 +44,7 @@ typedef struct {
 	char *proxy_header;           /* NULL: the peer is the client */
 	size_t trusted_count;         /* 0: no peer may set proxy_header */
 	acm_cidr_t *trusted;
+	bool access_log;              /* http.access_log: each request's line at info */
 } acm_http_conf_t;
 
 void acm_http_conf_ref(acm_http_conf_t *conf);
