@@ -6,9 +6,7 @@ TCP and UDP), per refused UPDATE and transfer with its reason, per NOTIFY
 round, and per API request when http.access_log is on, which never holds
 an API key, a TXT value or a query string."""
 
-import base64
 import json
-import os
 import re
 import shutil
 import signal
@@ -28,25 +26,11 @@ import dns.update
 import pytest
 
 from conftest import ZONE, _server_factory, start_http, value, wait_for
+from test_xfr import (HAVE_KDIG, JOURNAL, KDIG, KEYRING, OTHER_SECRET, TRANSFER_CONFIG,
+                      XFR_SECRET, fill)
 
-KDIG = shutil.which("kdig") or "/usr/bin/kdig"
-HAVE_KDIG = os.access(KDIG, os.X_OK)
 HAVE_NSUPDATE = shutil.which("nsupdate") is not None
 
-XFR_SECRET = base64.b64encode(b"L" * 32).decode()
-OTHER_SECRET = base64.b64encode(b"M" * 32).decode()
-JOURNAL = 4
-
-TRANSFER_CONFIG = f"""tsig:
-  - {{name: xfr-key., algorithm: hmac-sha256, secret: "{XFR_SECRET}"}}
-  - {{name: other-key., algorithm: hmac-sha256, secret: "{OTHER_SECRET}"}}
-transfer:
-  allow:
-    - {{address: 127.0.0.1/32, key: xfr-key.}}
-  journal:
-    max_entries: {JOURNAL}
-"""
-KEYRING = dns.tsigkeyring.from_text({"xfr-key.": ("hmac-sha256", XFR_SECRET)})
 JSON_LOG = {"format": "json"}
 
 
@@ -71,15 +55,6 @@ def wait_event(server, msg, pred=lambda f: True, timeout=5):
         return bool(found)
     assert wait_for(look, timeout), f"no {msg!r} line:\n{server.read_log()}"
     return found[0]
-
-
-def fill(server, accounts=2, values=2, base=0):
-    subs = []
-    for a in range(accounts):
-        sub = server.register()["subdomain"]
-        server.ctl("txt", "set", sub, "--", *[value(base + 10 * a + i) for i in range(values)])
-        subs.append(sub)
-    return subs
 
 
 # --- transfers ---------------------------------------------------------------
@@ -152,7 +127,7 @@ def test_ixfr_lines_by_type(xsrv):
     assert f["bytes"] == len(r) and f["key"] == "xfr-key."
     # older than the journal: the whole zone, said so
     for i in range(JOURNAL + 1):
-        xsrv.ctl("txt", "add", sub, "--", value(210 + i))
+        xsrv.ctl("txt", "set", sub, "--", value(210 + i))
     ixfr(xsrv, start)
     f = wait_event(xsrv, "transfer", lambda f: f["type"] == "IXFR-AXFR")
     assert f["from_serial"] == str(start) and f["serial"] == xsrv.serial()
