@@ -378,3 +378,18 @@ def test_access_log_off_then_on_by_reload(make_server):
     assert len(log_events(api.server, "http")) == 1
     for s in secrets:
         assert s not in api.server.read_log(), s
+
+
+def test_access_log_client_behind_a_trusted_proxy(make_server):
+    """The line names the client the proxy header gives, read from the
+    right past the trusted proxies; a HEAD's body is 0 bytes."""
+    api = start_http(make_server, access_log=True, proxy_header="X-Forwarded-For",
+                     trusted_proxies=["127.0.0.0/8", "10.0.0.0/8"],
+                     zone={"log_extra": JSON_LOG})
+    api.call("GET", "/v1/health", headers={"X-Forwarded-For": "198.51.100.7, 10.1.2.3"})
+    api.call("HEAD", "/v1/health", headers={"X-Forwarded-For": "2001:db8::9"})
+    wait_for(lambda: len(log_events(api.server, "http")) == 2, 5)
+    lines = log_events(api.server, "http")
+    assert [(f["client"], f["method"]) for f in lines] == [("198.51.100.7", "GET"),
+                                                          ("2001:db8::9", "HEAD")]
+    assert lines[0]["bytes"] > 0 and lines[1]["bytes"] == 0
