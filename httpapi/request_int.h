@@ -5,7 +5,9 @@
  * libevent's request; router.c matches it to a route; reply.c answers it;
  * commit_wait.c and park.c keep it alive while it waits for group commit
  * or for work on another thread; request.c holds its arena, accessors and
- * end. Calls go one way: intake, router, park, commit_wait, reply, request.
+ * end; access_log.c writes its line, from what intake, the router and the
+ * auth checks noted. Calls go one way: intake, router, park, commit_wait,
+ * reply, access_log, request.
  * Routes see acm_req_t only through http.h.
  *
  * Lifetime: libevent owns the evhttp_request until we reply (or until its

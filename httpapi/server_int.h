@@ -2,8 +2,8 @@
 /*
  * Internals of the HTTP server core, shared by server.c (life cycle,
  * listeners, configuration snapshots, connections), the request object
- * (intake.c, router.c, client_addr.c, cors.c, reply.c, commit_wait.c,
- * park.c, request.c; request_int.h), metrics.c, tls.c and ratelimit.c. Route files use
+ * (intake.c, router.c, client_addr.c, cors.c, reply.c, access_log.c,
+ * commit_wait.c, park.c, request.c; request_int.h), metrics.c, tls.c and ratelimit.c. Route files use
  * http.h only, except the core's own route_metrics.c.
  *
  * Threads: everything here runs on the HTTP thread, except building a
