@@ -316,6 +316,27 @@ def test_notify_round_line(make_server):
             s.close()
 
 
+def test_notify_round_waits_for_a_silent_secondary(make_server):
+    """A secondary that never answers holds its round open (its retries
+    run for about 4 minutes); the next serial's round replaces it, and the
+    line counts it as superseded."""
+    secs = [Secondary(), Secondary(answer_from=1000)]
+    try:
+        targets = ", ".join(f'"{s.addr}"' for s in secs)
+        srv = make_server(extra_dns=f"transfer:\n  notify: [{targets}]\n", log_extra=JSON_LOG)
+        first = srv.serial()
+        assert wait_for(lambda: secs[0].notifies == 1 and secs[1].notifies >= 2, 5)
+        assert log_events(srv, "notify round") == []
+        sub = srv.register()["subdomain"]
+        srv.ctl("txt", "set", sub, "--", value(2))
+        f = wait_event(srv, "notify round", timeout=5)
+        assert (f["serial"], f["secondaries"], f["acked"], f["refused"]) == (first, 2, 1, 0)
+        assert (f["unanswered"], f["superseded"]) == (0, 1)
+    finally:
+        for s in secs:
+            s.close()
+
+
 # --- the HTTP access log -------------------------------------------------------
 
 def api_traffic(api):
