@@ -7,7 +7,8 @@
  * Each is resent with doubling delays until the target answers NOERROR
  * with the same ID from the same address, or NOTIFY_TRIES ran out. Every
  * PROBE_MS, and right after an acknowledgement, each target is asked for
- * its SOA serial: that is the propagation status.
+ * its SOA serial: that is the propagation status. Each announcement is a
+ * round, logged once every target acknowledged, refused or never answered.
  *
  * Everything but acm_notifier_reload runs on the thread; reload hands a
  * new target list over under a mutex and wakes the loop.
@@ -64,6 +65,14 @@ typedef struct {
 	target_t *t;
 } targets_t;
 
+/* One announcement to every target, for its log line. */
+typedef struct {
+	bool open;
+	uint32_t serial;
+	size_t targets, acked, refused, unanswered;
+	uint64_t start_ms;
+} round_t;
+
 struct acm_notifier {
 	acm_store_t *store;
 	acm_zone_status_t *status;
@@ -80,6 +89,7 @@ struct acm_notifier {
 	bool have_serial;
 	uint32_t serial;
 	uint64_t dirty_ms;               /* 0: nothing to announce */
+	round_t round;
 };
 
 /* IDs are the only thing between a spoofed reply and a false "acked". */
@@ -157,6 +167,39 @@ static int status_targets(acm_notifier_t *n, const targets_t *ts)
 	return rc;
 }
 
+/* ---- rounds --------------------------------------------------------------- */
+
+/* The round's line, once every target is done with it, or when a new one
+ * replaces it (superseded: those still waiting get the new serial). */
+static void round_log(acm_notifier_t *n)
+{
+	round_t *r = &n->round;
+	size_t done = r->acked + r->refused + r->unanswered;
+	acm_log_kv(ACM_LOG_INFO, "notify round", ACM_KU("serial", r->serial),
+	           ACM_KU("secondaries", r->targets), ACM_KU("acked", r->acked),
+	           ACM_KU("refused", r->refused), ACM_KU("unanswered", r->unanswered),
+	           ACM_KU("superseded", r->targets - done),
+	           ACM_KU("ms", acm_mono_ms() - r->start_ms));
+	r->open = false;
+}
+
+/* One target is done with the round: its counter is one of the round's. */
+static void round_done(acm_notifier_t *n, size_t *counter)
+{
+	(*counter)++;
+	if (n->round.open &&
+	    n->round.acked + n->round.refused + n->round.unanswered >= n->round.targets)
+		round_log(n);
+}
+
+static void round_open(acm_notifier_t *n, uint64_t now)
+{
+	if (n->round.open)
+		round_log(n);
+	n->round = (round_t){ .open = n->targets.count > 0, .serial = n->serial,
+	                      .targets = n->targets.count, .start_ms = now };
+}
+
 /* ---- sending ------------------------------------------------------------- */
 
 static int target_fd(const acm_notifier_t *n, const target_t *t)
@@ -182,6 +225,7 @@ static void send_notify(acm_notifier_t *n, size_t i, uint64_t now)
 	if (len < 0) {
 		acm_err("notify %s: cannot build the message: %s", t->addr.text, acm_strerror(len));
 		t->pending = false;
+		round_done(n, &n->round.unanswered);
 		return;
 	}
 	send_to(n, t, msg, (size_t)len);
@@ -204,6 +248,7 @@ static void send_probe(acm_notifier_t *n, target_t *t, uint64_t now)
 /* A new serial to announce: a fresh NOTIFY (new ID, no tries) per target. */
 static void announce(acm_notifier_t *n, uint64_t now)
 {
+	round_open(n, now);
 	for (size_t i = 0; i < n->targets.count; i++) {
 		target_t *t = &n->targets.t[i];
 		t->pending = true;
@@ -225,6 +270,7 @@ static void retry_or_give_up(acm_notifier_t *n, size_t i, uint64_t now)
 		           ACM_KS("secondary", t->addr.text), ACM_KU("serial", t->serial),
 		           ACM_KU("tries", t->tries));
 		t->pending = false;
+		round_done(n, &n->round.unanswered);
 		return;
 	}
 	send_notify(n, i, now);
@@ -300,11 +346,13 @@ static void notify_reply(acm_notifier_t *n, size_t i, const uint8_t *msg, size_t
 		acm_log_kv(ACM_LOG_WARNING, "notify refused; not retrying",
 		           ACM_KS("secondary", t->addr.text), ACM_KU("serial", t->serial),
 		           ACM_KI("rcode", r->rcode));
+		round_done(n, &n->round.refused);
 		return;
 	}
 	acm_log_kv(ACM_LOG_DEBUG, "notify acknowledged", ACM_KS("secondary", t->addr.text),
 	           ACM_KU("serial", t->serial), ACM_KU("tries", t->tries));
 	acm_zone_status_notify_acked(n->status, i, t->serial);
+	round_done(n, &n->round.acked);
 	t->probe_ms = 0;   /* see what it has soon: the next tick asks */
 }
 

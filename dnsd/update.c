@@ -53,6 +53,7 @@ struct acm_update {
 	size_t nvalues;
 	acm_txt_t *values;
 	acm_rr_t *rrs;                          /* scratch: one section's records */
+	const char *reason;                     /* why the answer is not NOERROR, for the log */
 };
 
 /* Where a name's data is: the static zone, the store (TXT values of a
@@ -69,6 +70,14 @@ bool acm_update_is(const uint8_t *msg, size_t len)
 		return false;
 	uint16_t flags = acm_get_u16(msg + ACM_DNS_FLAGS_OFF);
 	return !(flags & ACM_FLAG_QR) && ACM_DNS_OPCODE(flags) == ACM_OPCODE_UPDATE;
+}
+
+/* The first reason given wins: it is where the update stopped. */
+static int fail(acm_update_t *u, int rcode, const char *reason)
+{
+	if (!u->reason)
+		u->reason = reason;
+	return rcode;
 }
 
 /* ---- structure -------------------------------------------------------- */
@@ -395,7 +404,11 @@ static int prerequisites(const acm_update_env_t *env, const request_t *r, acm_up
 	int rc = read_section(r, r->pr_pos, r->prcount, u->rrs);
 	for (size_t i = 0; rc == ACM_RCODE_NOERROR && i < r->prcount; i++)
 		rc = prerequisite(env, u, u->rrs, r->prcount, i);
-	return rc;
+	if (rc == ACM_RCODE_NOERROR)
+		return rc;
+	return fail(u, rc, rc == ACM_RCODE_FORMERR   ? "malformed prerequisite"
+	                   : rc == ACM_RCODE_NOTZONE ? "prerequisite name outside the zone"
+	                                             : "prerequisite not met");
 }
 
 /* ---- the update section (RFC 2136 3.4) ---------------------------------- */
@@ -441,21 +454,21 @@ static int update_one(acm_update_t *u, const acm_rr_t *rr)
 	else if (name_is(rr, u->challenge, u->challenge_len))
 		acm_zname_txt_join(u->sub, true, sub);
 	else
-		return ACM_RCODE_REFUSED;
+		return fail(u, ACM_RCODE_REFUSED, "name outside the account");
 	bool txt = rr->type == ACM_RRTYPE_TXT;
 	if (rr->rclass == ACM_CLASS_ANY) {
 		if (!txt && rr->type != ACM_RRTYPE_ANY)
-			return ACM_RCODE_REFUSED;
+			return fail(u, ACM_RCODE_REFUSED, "type other than TXT");
 		op_add(u, ACM_OP_TXT_REPLACE, sub, 0);
 		return ACM_RCODE_NOERROR;
 	}
 	if (!txt)
-		return ACM_RCODE_REFUSED;
+		return fail(u, ACM_RCODE_REFUSED, "type other than TXT");
 	bool valid = txt_value(rr, &t);
 	if (rr->rclass == ACM_CLASS_NONE && !valid)
 		return ACM_RCODE_NOERROR;   /* deleting what cannot be there */
 	if (!valid)
-		return ACM_RCODE_REFUSED;
+		return fail(u, ACM_RCODE_REFUSED, "invalid TXT value");
 	acm_op_t *op = op_add(u, rr->rclass == ACM_CLASS_IN ? ACM_OP_TXT_ADD : ACM_OP_TXT_REMOVE,
 	                      sub, 0);
 	op->len = t.len;
@@ -469,6 +482,9 @@ static int updates(const acm_update_env_t *env, const request_t *r, acm_update_t
 	int rc = read_section(r, r->up_pos, r->upcount, u->rrs);
 	for (size_t i = 0; rc == ACM_RCODE_NOERROR && i < r->upcount; i++)
 		rc = prescan(env->zone, &u->rrs[i]);
+	if (rc != ACM_RCODE_NOERROR)
+		return fail(u, rc, rc == ACM_RCODE_NOTZONE ? "update name outside the zone"
+		                                           : "malformed update record");
 	for (size_t i = 0; rc == ACM_RCODE_NOERROR && i < r->upcount; i++)
 		rc = update_one(u, &u->rrs[i]);
 	return rc;
@@ -493,15 +509,15 @@ static int decide(const acm_update_env_t *env, const request_t *r, acm_update_t 
 	size_t apex_len;
 	const uint8_t *apex = acm_zone_apex(env->zone, &apex_len);
 	if (!env->enabled)
-		return ACM_RCODE_REFUSED;
+		return fail(u, ACM_RCODE_REFUSED, "updates are off (update.enabled)");
 	if (r->ztype != ACM_RRTYPE_SOA)
-		return ACM_RCODE_FORMERR;
+		return fail(u, ACM_RCODE_FORMERR, "zone section type is not SOA");
 	if (r->zclass != ACM_CLASS_IN || !acm_dname_equal(r->zname, apex))
-		return ACM_RCODE_NOTAUTH;
+		return fail(u, ACM_RCODE_NOTAUTH, "zone section names another zone");
 	if (r->prcount > ACM_UPDATE_RR_MAX || r->upcount > ACM_UPDATE_RR_MAX)
-		return ACM_RCODE_REFUSED;
+		return fail(u, ACM_RCODE_REFUSED, "more than 64 prerequisites or updates");
 	if (alloc_work(u, r->prcount, r->upcount) != ACM_OK)
-		return ACM_RCODE_SERVFAIL;
+		return fail(u, ACM_RCODE_SERVFAIL, "out of memory");
 	set_own_names(env->zone, u);
 	int rc = prerequisites(env, r, u);
 	if (rc == ACM_RCODE_NOERROR)
@@ -537,10 +553,11 @@ static void remember_request(const uint8_t *msg, size_t len, acm_update_t *u)
 
 acm_update_why_t acm_update_start(const acm_update_env_t *env, const uint8_t *msg, size_t len,
                                   uint8_t *out, size_t cap, size_t *out_len,
-                                  acm_update_t **pending)
+                                  acm_update_t **pending, const char **reason)
 {
 	*pending = NULL;
 	*out_len = 0;
+	*reason = NULL;
 	if (!acm_update_is(msg, len))
 		return ACM_UPDATE_MALFORMED;
 	acm_update_t *u = calloc(1, sizeof(*u));
@@ -559,6 +576,8 @@ acm_update_why_t acm_update_start(const acm_update_env_t *env, const uint8_t *ms
 		return why;
 	}
 	*out_len = respond(u, rc, env->now, out, cap);
+	if (rc != ACM_RCODE_NOERROR)
+		*reason = u->reason;   /* static strings: they outlive u */
 	acm_update_free(u);
 	return why;
 }
@@ -576,13 +595,14 @@ static bool refusal(int rc)
 
 /* The op that failed decides: a prerequisite its own RCODE, a refused
  * write REFUSED (a full name, an account deleted meanwhile), anything else
- * SERVFAIL. */
-static int outcome(const acm_update_t *u)
+ * SERVFAIL. Its error is the reason. */
+static int outcome(acm_update_t *u)
 {
 	for (size_t i = 0; i < u->nops; i++) {
 		const acm_op_t *op = &u->ops[i];
 		if (op->result == ACM_OK || op->result == op->tolerate || op->result == -ECANCELED)
 			continue;
+		u->reason = acm_strerror(op->result);
 		if (op->result == ACM_EUNMET)
 			return u->fail_rcode[i];
 		return refusal(op->result) ? ACM_RCODE_REFUSED : ACM_RCODE_SERVFAIL;
@@ -599,6 +619,11 @@ size_t acm_update_finish(acm_update_t *u, uint64_t now, uint8_t *out, size_t cap
 const char *acm_update_account(const acm_update_t *u)
 {
 	return u->sub;
+}
+
+const char *acm_update_reason(const acm_update_t *u)
+{
+	return u->reason;
 }
 
 void acm_update_free(acm_update_t *u)

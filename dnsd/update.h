@@ -81,9 +81,12 @@ bool acm_update_is(const uint8_t *msg, size_t len);
  * *pending gets an update whose chain (acm_update_ops) must be submitted
  * atomically to group commit and the answer written by acm_update_finish
  * once it is done. Returns why (ACM_UPDATE_SIGNED for a pending update).
+ * When the answer is known and not NOERROR, *reason says why in words for
+ * the log, if the request got past its TSIG (a static string; else NULL).
  */
 acm_update_why_t acm_update_start(const acm_update_env_t *env, const uint8_t *msg, size_t len,
-                      uint8_t *out, size_t cap, size_t *out_len, acm_update_t **pending);
+                      uint8_t *out, size_t cap, size_t *out_len, acm_update_t **pending,
+                      const char **reason);
 
 acm_op_t *acm_update_ops(acm_update_t *u);
 
@@ -93,6 +96,9 @@ size_t acm_update_finish(acm_update_t *u, uint64_t now, uint8_t *out, size_t cap
 
 /* The subdomain of the account whose key signed the update, for the log. */
 const char *acm_update_account(const acm_update_t *u);
+/* Once finished with an RCODE other than NOERROR: why, in words (a static
+ * string), for the log; else NULL. */
+const char *acm_update_reason(const acm_update_t *u);
 
 void acm_update_free(acm_update_t *u);
 

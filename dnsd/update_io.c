@@ -48,6 +48,8 @@ typedef struct {
 	const acm_peer_t *peer;
 	const acm_keyrec_t *rec;        /* the account whose key the request names */
 	acm_keyrec_buf_t buf;
+	bool named_key;                 /* the request named a key: key_name, for the log */
+	uint8_t key_name[ACM_DNAME_MAX];
 } update_ctx_t;
 
 /* Account keys only: a configured key (for transfers) must not stand in
@@ -56,6 +58,9 @@ static int update_key(void *ctx, const uint8_t *name, size_t len, acm_tsig_key_t
                       char sub[ACM_LABEL_MAX + 1])
 {
 	update_ctx_t *c = ctx;
+	c->named_key = len <= sizeof(c->key_name);
+	if (c->named_key)
+		memcpy(c->key_name, name, len);
 	int rc = acm_worker_account(c->w, name, &c->buf, &c->rec);
 	if (rc == ACM_OK) {
 		acm_keyrec_key(c->rec, name, len, key);
@@ -91,18 +96,31 @@ static void pending_free(struct acm_pending *p)
 	free(p);
 }
 
+/* An authenticated update's answer: every one is logged (the account is
+ * accountable for its requests), with the reason when it failed. */
+static void log_signed(const acm_peer_t *peer, const char *account, int rcode,
+                       const char *reason)
+{
+	char who[INET6_ADDRSTRLEN], rbuf[ACM_DNS_MNEMONIC_MAX];
+	const acm_kv_t kv[] = {
+		ACM_KS("client", acm_addr_text((const struct sockaddr *)&peer->addr, who, sizeof(who))),
+		ACM_KS("account", account), ACM_KS("rcode", acm_dns_rcode_name(rcode, rbuf)),
+		ACM_KS("reason", reason ? reason : "refused"),
+	};
+	if (rcode == ACM_RCODE_NOERROR)
+		acm_log_fields(ACM_LOG_INFO, "update", kv, 3);
+	else
+		acm_log_fields(ACM_LOG_INFO, "update refused", kv, 4);
+}
+
 /* On the worker: the answer is ready. Not delivered: the worker stops,
  * and acm_worker_updates_free frees p. */
 static void answer_ready(void *arg, bool deliver)
 {
 	struct acm_pending *p = arg;
-	char who[INET6_ADDRSTRLEN], rbuf[ACM_DNS_MNEMONIC_MAX];
 	if (!deliver)
 		return;
-	acm_log_kv(ACM_LOG_INFO, "update",
-	           ACM_KS("client", acm_addr_text((struct sockaddr *)&p->peer.addr, who, sizeof(who))),
-	           ACM_KS("account", acm_update_account(p->u)),
-	           ACM_KS("rcode", acm_dns_rcode_name(p->rcode, rbuf)));
+	log_signed(&p->peer, acm_update_account(p->u), p->rcode, acm_update_reason(p->u));
 	count_answer(p->w, p->out, p->out_len);
 	p->peer.send(&p->peer, p->out, p->out_len);
 	pending_free(p);
@@ -169,9 +187,10 @@ static void submit(acm_worker_t *w, acm_update_t *u, const acm_peer_t *peer)
 }
 
 /* An answer known at once: from an account (logged as any update), or a
- * refusal before anyone was authenticated (counted, logged now and then). */
+ * refusal before anyone was authenticated (counted, logged now and then),
+ * with the account and key when the request named them. */
 static void log_answer(acm_worker_t *w, acm_update_why_t why, const update_ctx_t *c,
-                       const uint8_t *out, size_t n)
+                       const uint8_t *out, size_t n, const char *reason)
 {
 	static const enum acm_m_refusal reasons[] = {
 		[ACM_UPDATE_MALFORMED] = ACM_M_REFUSED_MALFORMED,
@@ -183,32 +202,27 @@ static void log_answer(acm_worker_t *w, acm_update_why_t why, const update_ctx_t
 	};
 	static acm_log_limit_t store_fail = ACM_LOG_LIMIT_INIT(10);
 	const struct sockaddr *peer = (const struct sockaddr *)&c->peer->addr;
-	char who[INET6_ADDRSTRLEN], rbuf[ACM_DNS_MNEMONIC_MAX];
+	char who[INET6_ADDRSTRLEN], rbuf[ACM_DNS_MNEMONIC_MAX], key[ACM_DNAME_TXT_MAX] = "none";
 	const char *account = c->rec ? acm_keyrec_label(c->rec) : "";
 	switch (why) {
 	case ACM_UPDATE_SIGNED:
 		if (n > 0)
-			acm_log_kv(ACM_LOG_INFO, "update",
-			           ACM_KS("client", acm_addr_text(peer, who, sizeof(who))),
-			           ACM_KS("account", account),
-			           ACM_KS("rcode", acm_dns_rcode_name(answer_rcode(out, n), rbuf)));
+			log_signed(c->peer, account, answer_rcode(out, n), reason);
 		return;
 	case ACM_UPDATE_STOREFAIL:
 		acm_log_limited_kv(&store_fail, ACM_LOG_ERROR, "update: cannot read the account's key",
 		                   ACM_KS("client", acm_addr_text(peer, who, sizeof(who))));
 		return;
-	case ACM_UPDATE_ALLOWFROM: {
-		const acm_kv_t kv[] = { ACM_KS("account", account), ACM_KS("rcode", "REFUSED"),
-			                ACM_KS("reason", "not in the account's allowfrom") };
-		acm_worker_refused(w, reasons[why], "update refused", peer, kv, 3);
-		return;
-	}
 	default: {
-		const acm_kv_t kv[] = { ACM_KS("rcode", n >= ACM_DNS_HEADER
-			                                           ? acm_dns_rcode_name(answer_rcode(out, n), rbuf)
-			                                           : "none"),
-			                ACM_KS("reason", acm_m_refusal_name(reasons[why])) };
-		acm_worker_refused(w, reasons[why], "update refused", peer, kv, 2);
+		if (c->named_key && acm_dname_to_text(c->key_name, key) < 0)
+			snprintf(key, sizeof(key), "?");
+		acm_kv_t kv[] = {
+			ACM_KS("rcode", n >= ACM_DNS_HEADER ? acm_dns_rcode_name(answer_rcode(out, n), rbuf)
+			                                    : "none"),
+			ACM_KS("reason", acm_refusal_words(reasons[why])), ACM_KS("key", key),
+			ACM_KS("account", account),
+		};
+		acm_worker_refused(w, reasons[why], "update refused", peer, kv, c->rec ? 4 : 3);
 		return;
 	}
 	}
@@ -235,14 +249,15 @@ bool acm_worker_update(acm_worker_t *w, const uint8_t *msg, size_t len, const ac
 	uint8_t out[ACM_UPDATE_RESPONSE_MAX];
 	size_t n;
 	acm_update_t *u;
-	acm_update_why_t why = acm_update_start(&env, msg, len, out, sizeof(out), &n, &u);
+	const char *reason;
+	acm_update_why_t why = acm_update_start(&env, msg, len, out, sizeof(out), &n, &u, &reason);
 	if (u && w->udp_loop)
 		acm_udp_loop_submit(w->udp_loop, u, peer);
 	else if (u)
 		submit(w, u, peer);
 	if (u)
 		return true;
-	log_answer(w, why, &ctx, out, n);
+	log_answer(w, why, &ctx, out, n, reason);
 	count_answer(w, out, n);
 	peer->send(peer, out, n);
 	return true;

@@ -171,34 +171,66 @@ void acm_worker_refused(acm_worker_t *w, enum acm_m_refusal reason, const char *
 	acm_log_limited_fields(&limits[reason], ACM_LOG_INFO, msg, kv, n + 1);
 }
 
+const char *acm_refusal_words(enum acm_m_refusal reason)
+{
+	static const char *const words[ACM_M_REFUSALS] = {
+		[ACM_M_REFUSED_UNSIGNED] = "not signed (no TSIG)",
+		[ACM_M_REFUSED_MALFORMED] = "malformed message or TSIG",
+		[ACM_M_REFUSED_BADKEY] = "unknown TSIG key",
+		[ACM_M_REFUSED_BADSIG] = "TSIG signature does not verify",
+		[ACM_M_REFUSED_BADTIME] = "TSIG time outside the fudge",
+		[ACM_M_REFUSED_ALLOWFROM] = "client not in the account's allowfrom",
+		[ACM_M_REFUSED_TRANSFER] = "no transfer.allow entry matches the address and key",
+	};
+	return (size_t)reason < ACM_M_REFUSALS ? words[reason] : "?";
+}
+
+/* The name of the key a query's TSIG names (verified or not), as text:
+ * "none" when unsigned. */
+static void query_key(const acm_query_t *q, char out[ACM_DNAME_TXT_MAX])
+{
+	acm_tsig_rr_t rr;
+	snprintf(out, ACM_DNAME_TXT_MAX, "none");
+	if (q->has_tsig && acm_tsig_parse(q->msg, q->msg_len, q->tsig_offset, &rr) == ACM_OK &&
+	    acm_dname_to_text(rr.key_name, out) < 0)
+		snprintf(out, ACM_DNAME_TXT_MAX, "?");
+}
+
 /* The query's TSIG failed, or a transfer was refused: counted, and said
- * once in a while, with the client, where the answer ends. */
+ * once in a while, with the client and the key, where the answer ends. */
 static void log_refusal(acm_worker_t *w, const acm_query_t *q, const acm_answer_info_t *info,
                         const struct sockaddr *peer)
 {
-	char name[ACM_DNAME_TXT_MAX];
+	char name[ACM_DNAME_TXT_MAX], key[ACM_DNAME_TXT_MAX];
+	size_t apex_len;
 	bool xfr = q->qtype == ACM_RRTYPE_AXFR || q->qtype == ACM_RRTYPE_IXFR;
 	if (info->tsig_error == ACM_TSIG_OK && !info->xfr_refused)
 		return;
 	if (acm_dname_to_text(q->qname, name) < 0)
 		snprintf(name, sizeof(name), "?");
+	query_key(q, key);
 	enum acm_m_refusal reason = info->tsig_error == ACM_TSIG_BADKEY    ? ACM_M_REFUSED_BADKEY
 	                            : info->tsig_error == ACM_TSIG_BADTIME ? ACM_M_REFUSED_BADTIME
 	                            : info->tsig_error == ACM_TSIG_BADSIG  ? ACM_M_REFUSED_BADSIG
 	                            : info->tsig_error != ACM_TSIG_OK ? ACM_M_REFUSED_MALFORMED
 	                                                              : ACM_M_REFUSED_TRANSFER;
+	const char *why = acm_refusal_words(reason);
 	if (reason != ACM_M_REFUSED_TRANSFER) {
 		const char *tsig = reason == ACM_M_REFUSED_MALFORMED
 		                           ? "malformed"
 		                           : acm_dns_tsig_error_name(info->tsig_error);
 		const acm_kv_t kv[] = { ACM_KS("kind", xfr ? "transfer" : "query"),
-			                ACM_KS("qname", name), ACM_KS("tsig", tsig) };
-		acm_worker_refused(w, reason, "TSIG refused", peer, kv, 3);
-	} else {
-		const acm_kv_t kv[] = { ACM_KS("qname", name),
-			                ACM_KS("reason", "not in transfer.allow") };
-		acm_worker_refused(w, reason, "transfer refused", peer, kv, 2);
+			                ACM_KS("qname", name), ACM_KS("tsig", tsig),
+			                ACM_KS("key", key), ACM_KS("reason", why) };
+		acm_worker_refused(w, reason, "TSIG refused", peer, kv, 5);
+		return;
 	}
+	if (!acm_dname_equal(q->lname, acm_zone_apex(w->zone, &apex_len)))
+		why = "not the zone's apex";
+	const acm_kv_t kv[] = { ACM_KS("qname", name),
+		                ACM_KS("type", q->qtype == ACM_RRTYPE_AXFR ? "AXFR" : "IXFR"),
+		                ACM_KS("key", key), ACM_KS("reason", why) };
+	acm_worker_refused(w, reason, "transfer refused", peer, kv, 4);
 }
 
 /* Hand an allowed transfer to the TCP handler, or answer SERVFAIL. */
@@ -217,6 +249,37 @@ static size_t start_xfr(acm_worker_t *w, const acm_answer_env_t *env, const acm_
 	fail.rcode = ACM_RCODE_SERVFAIL;
 	fail.has_tsig = false;
 	return acm_answer(env, &fail, true, out, outcap, NULL);
+}
+
+/* An IXFR answered over UDP with the one SOA of "you are current" (RFC
+ * 1995 2) is a transfer served: logged like one, but through a limit, as
+ * a UDP source address can be forged. */
+static void log_udp_ixfr(const acm_worker_t *w, const acm_query_t *q,
+                         const acm_answer_info_t *info, const struct sockaddr *peer, size_t n,
+                         uint64_t start_ns)
+{
+	static acm_log_limit_t limit = ACM_LOG_LIMIT_INIT(1);
+	char who[INET6_ADDRSTRLEN];
+	acm_tsig_rr_t rr;
+	if (q->qtype != ACM_RRTYPE_IXFR || info->rcode != ACM_RCODE_NOERROR || info->truncated ||
+	    info->answers == 0)
+		return;
+	bool signed_ok = q->has_tsig && info->tsig_error == ACM_TSIG_OK &&
+	                 acm_tsig_parse(q->msg, q->msg_len, q->tsig_offset, &rr) == ACM_OK;
+	const acm_xfr_report_t r = {
+		.client = acm_addr_text(peer, who, sizeof(who)),
+		.key = signed_ok ? rr.key_name : NULL,
+		.type = ACM_XFR_IXFR_CURRENT,
+		.ixfr = true,
+		.from_serial = q->ixfr_serial,
+		.serial = w->env.serial,
+		.records = info->answers,
+		.bytes = n,
+		.messages = 1,
+		.ns = acm_mono_ns() - start_ns,
+		.limit = &limit,
+	};
+	acm_xfr_log(&r, NULL);
 }
 
 /* Counted where the query, its answer and the transport meet. A TXT
@@ -272,6 +335,7 @@ size_t acm_worker_answer(acm_worker_t *w, const uint8_t *in, size_t len, bool tc
 		return 0;
 	}
 	w->env.client = xfr || !tcp ? peer : NULL;
+	uint64_t start_ns = q.qtype == ACM_RRTYPE_IXFR ? acm_mono_ns() : 0;
 	size_t n = acm_answer(&w->env, &q, tcp, out, outcap, &info);
 	if (info.xfr) {
 		n = start_xfr(w, &w->env, &q, &info, peer, out, outcap, xfr);
@@ -293,6 +357,8 @@ size_t acm_worker_answer(acm_worker_t *w, const uint8_t *in, size_t len, bool tc
 		return n;
 	}
 	count_answer(w, &q, &info, tcp, n);
+	if (n > 0 && !tcp)
+		log_udp_ixfr(w, &q, &info, peer, n, start_ns);
 	if (w->lookups && n > 0)
 		acm_worker_log_lookup(w, &q, &info, tcp, peer);
 	return n;

@@ -143,8 +143,10 @@ int acm_worker_account(acm_worker_t *w, const uint8_t *name, acm_keyrec_buf_t *b
 /* A request refused before anyone was authenticated: counted every time,
  * logged (msg, the client, then at most ACM_REFUSED_DETAIL_MAX detail
  * fields) at most once in a while per reason, with the number left out. */
-#define ACM_REFUSED_DETAIL_MAX 4
+#define ACM_REFUSED_DETAIL_MAX 6
 void acm_worker_refused(acm_worker_t *w, enum acm_m_refusal reason, const char *msg,
                         const struct sockaddr *peer, const acm_kv_t *detail, size_t n);
+/* A refusal's reason in words, for its log line. */
+const char *acm_refusal_words(enum acm_m_refusal reason);
 
 #endif

@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "dnsd/xfr.h"
+#include "lib/clock.h"
 #include "lib/dns/rr.h"
 #include "lib/error.h"
 #include "lib/log.h"
@@ -62,7 +63,8 @@ struct acm_xfr {
 	enum part part;                            /* ...this part of it... */
 	size_t diff_off;                           /* ...from this byte */
 	/* for the log */
-	uint64_t records;
+	uint64_t records, bytes;
+	uint64_t start_ns;
 	unsigned messages;
 	int err;
 	char client[64];
@@ -343,17 +345,48 @@ static int sign(acm_xfr_t *x, uint8_t *out, size_t len, size_t cap)
 	return n;
 }
 
-static void log_end(acm_xfr_t *x, const char *how)
+void acm_xfr_log(const acm_xfr_report_t *r, const char *error)
 {
-	char from[16] = "none";
-	if (x->ixfr)
-		snprintf(from, sizeof(from), "%u", x->client_serial);
-	/* kind: what went out; an IXFR answered with the whole zone is AXFR */
+	char key[ACM_DNAME_TXT_MAX] = "none", from[16] = "-";
+	if (r->key && acm_dname_to_text(r->key, key) < 0)
+		snprintf(key, sizeof(key), "?");
+	if (r->ixfr)
+		snprintf(from, sizeof(from), "%u", r->from_serial);
+	const acm_kv_t kv[] = {
+		ACM_KS("client", r->client), ACM_KS("key", key), ACM_KS("type", r->type),
+		ACM_KS("from_serial", from), ACM_KU("serial", r->serial),
+		ACM_KU("messages", r->messages), ACM_KU("records", r->records),
+		ACM_KU("bytes", r->bytes), ACM_KF("ms", (double)r->ns / 1e6),
+		ACM_KS("transport", r->tcp ? "tcp" : "udp"), ACM_KS("error", error),
+	};
+	size_t n = sizeof(kv) / sizeof(kv[0]);
+	if (error)
+		acm_log_fields(ACM_LOG_WARNING, "transfer failed", kv, n);
+	else if (r->limit)
+		acm_log_limited_fields(r->limit, ACM_LOG_INFO, "transfer", kv, n - 1);
+	else
+		acm_log_fields(ACM_LOG_INFO, "transfer", kv, n - 1);
+}
+
+static void log_end(acm_xfr_t *x, const char *error)
+{
+	/* type: what went out; an IXFR answered with the whole zone says so */
 	bool current = x->ixfr && acm_serial_ge(x->client_serial, x->serial);
-	acm_log_kv(ACM_LOG_DEBUG, "xfr", ACM_KS("kind", x->incremental || current ? "IXFR" : "AXFR"),
-	           ACM_KS("client", x->client), ACM_KS("from_serial", from), ACM_KU("serial", x->serial),
-	           ACM_KU("records", x->records), ACM_KU("messages", x->messages),
-	           ACM_KB("signed", x->tsig.present), ACM_KS("end", how));
+	const acm_xfr_report_t r = {
+		.client = x->client,
+		.key = x->tsig.present ? x->tsig.key.name : NULL,
+		.type = !x->ixfr ? ACM_XFR_AXFR : current ? ACM_XFR_IXFR_CURRENT
+		        : x->incremental ? ACM_XFR_IXFR : ACM_XFR_IXFR_AXFR,
+		.ixfr = x->ixfr,
+		.from_serial = x->client_serial,
+		.serial = x->serial,
+		.records = x->records,
+		.bytes = x->bytes,
+		.messages = x->messages,
+		.ns = acm_mono_ns() - x->start_ns,
+		.tcp = true,
+	};
+	acm_xfr_log(&r, error);
 }
 
 int acm_xfr_next(acm_xfr_t *x, uint8_t *out, size_t cap)
@@ -372,8 +405,7 @@ int acm_xfr_next(acm_xfr_t *x, uint8_t *out, size_t cap)
 		rc = ACM_ECORRUPT;      /* no progress: would loop forever */
 	if (rc != ACM_OK) {
 		x->err = rc;
-		acm_log_kv(ACM_LOG_WARNING, "xfr failed", ACM_KS("client", x->client),
-		           ACM_KU("messages", x->messages), ACM_KS("error", acm_strerror(rc)));
+		log_end(x, acm_strerror(rc));
 		return rc;
 	}
 	uint16_t ar = 0;
@@ -390,12 +422,13 @@ int acm_xfr_next(acm_xfr_t *x, uint8_t *out, size_t cap)
 	int n = (int)m.w.pos;
 	if (x->tsig.present && (n = sign(x, out, m.w.pos, cap)) < 0) {
 		x->err = n;
-		acm_warn("xfr to %s: cannot sign: %s", x->client, acm_strerror(n));
+		log_end(x, "cannot sign");
 		return n;
 	}
 	x->messages++;
+	x->bytes += (uint64_t)n;
 	if (x->phase == PH_DONE)
-		log_end(x, "complete");
+		log_end(x, NULL);
 	return n;
 }
 
@@ -460,6 +493,7 @@ int acm_xfr_start(acm_zone_t *zone, acm_store_t *store, const acm_query_t *q,
 	acm_xfr_t *x = calloc(1, sizeof(*x));
 	if (!x)
 		return -ENOMEM;
+	x->start_ns = acm_mono_ns();
 	acm_zone_ref(zone);
 	x->zone = zone;
 	const uint8_t *apex_name = acm_zone_apex(zone, &x->apex_len);
@@ -487,7 +521,7 @@ void acm_xfr_free(acm_xfr_t *x)
 	if (!x)
 		return;
 	if (x->phase != PH_DONE && !x->err)
-		log_end(x, "cut short");
+		log_end(x, "cut short");   /* the client went away, or we stopped */
 	if (x->reader) {
 		acm_reader_end(x->reader);
 		acm_reader_close(x->reader);

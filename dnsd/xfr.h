@@ -15,6 +15,7 @@
 
 #include "dnsd/answer.h"
 #include "dnsd/query.h"
+#include "lib/log.h"
 #include "lib/store/store.h"
 #include "lib/conf/zone.h"
 
@@ -42,5 +43,28 @@ int acm_xfr_next(acm_xfr_t *x, uint8_t *out, size_t cap);
 
 /* Free the stream (logging it as cut short if it did not finish). */
 void acm_xfr_free(acm_xfr_t *x);
+
+/* What one transfer served, for its log line (docs/operations.md, "Logs"). */
+typedef struct {
+	const char *client;
+	const uint8_t *key;          /* the wire name of the key it was signed with; NULL: none */
+	const char *type;            /* ACM_XFR_AXFR ... */
+	bool ixfr;                   /* the client asked IXFR, from from_serial */
+	uint32_t from_serial, serial;
+	uint64_t records, bytes;
+	unsigned messages;
+	uint64_t ns;                 /* from the question to the last message */
+	bool tcp;
+	acm_log_limit_t *limit;      /* NULL: every transfer is logged */
+} acm_xfr_report_t;
+
+#define ACM_XFR_AXFR "AXFR"
+#define ACM_XFR_IXFR "IXFR"
+#define ACM_XFR_IXFR_AXFR "IXFR-AXFR"          /* IXFR answered with the whole zone */
+#define ACM_XFR_IXFR_CURRENT "IXFR-UPTODATE"   /* the client had the serial: one SOA */
+
+/* The transfer's line: info "transfer" when it ended well, else warning
+ * "transfer failed" with error (a message, or "cut short"). */
+void acm_xfr_log(const acm_xfr_report_t *r, const char *error);
 
 #endif

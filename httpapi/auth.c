@@ -316,6 +316,8 @@ int acm_auth_account(acm_req_t *r, const char *user, const char *key, acm_accoun
 		return -EACCES;
 	if ((rc = check_account(r, uname, key, klen, out)) != ACM_OK)
 		OPENSSL_cleanse(out, sizeof(*out));
+	else
+		acm_req_note_account(r, out->subdomain);
 	return rc;
 }
 

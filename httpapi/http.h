@@ -124,6 +124,9 @@ const uint8_t *acm_req_body(const acm_req_t *r, size_t *len);
  * that is not a trusted proxy (docs/api.md, "Behind a proxy"). */
 const struct sockaddr *acm_req_client(const acm_req_t *r);
 const char *acm_req_client_text(const acm_req_t *r);
+/* The account a request authenticated as, for the access log (the first
+ * one counts, for a batch). */
+void acm_req_note_account(acm_req_t *r, const char *subdomain);
 /* Scratch space that lives as long as the request (for op arrays etc.);
  * NULL when out of memory. Freed with the request. */
 void *acm_req_alloc(acm_req_t *r, size_t size);

@@ -20,15 +20,6 @@
 #include "httpapi/router.h"
 #include "lib/error.h"
 
-/* The path is attacker-chosen: keep log lines one line of printable text. */
-static void copy_for_log(const char *path, char *out, size_t outlen)
-{
-	size_t i = 0;
-	for (; path[i] && i + 1 < outlen; i++)
-		out[i] = path[i] > 0x20 && path[i] < 0x7f ? path[i] : '?';
-	out[i] = '\0';
-}
-
 /* Copy out what the route may ask for: the body (with a NUL after it, for
  * parsers that want one) and the raw query string. */
 static int read_request(acm_req_t *r, const struct evhttp_uri *uri)
@@ -66,7 +57,7 @@ void acm_req_handle(acm_req_env_t *env, acm_http_conf_t *conf, acm_conn_t *conn,
 	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
 	if (!path || !*path)
 		path = "/";
-	copy_for_log(path, r->log_path, sizeof(r->log_path));
+	acm_access_begin(r, path);
 	r->cors_origin = acm_cors_allow_origin(conf, acm_req_header(r, "Origin"));
 	acm_client_addr(conf, evhttp_connection_get_addr(evhttp_request_get_connection(req)),
 	                evhttp_request_get_input_headers(req), &r->client, r->client_text,

@@ -58,10 +58,8 @@ void acm_reply_raw(acm_req_t *r, int status, const char *content_type, const cha
 	uint64_t ns = acm_mono_ns() - r->start_ns;
 	acm_http_metrics_record(r->env->http_metrics, r->route ? r->route : "unmatched", r->method,
 	                        status, ns);
-	acm_log_kv(ACM_LOG_DEBUG, "http", ACM_KS("client", r->client_text), ACM_KS("method", r->method),
-	           ACM_KS("path", r->log_path), ACM_KS("route", r->route ? r->route : ""),
-	           ACM_KI("status", status), ACM_KF("ms", (double)ns / 1e6),
-	           ACM_KB("client_gone", !r->req));
+	bool head = r->req && evhttp_request_get_command(r->req) == EVHTTP_REQ_HEAD;
+	acm_access_log(r, status, r->req && !head ? len : 0, ns, !r->req);
 	if (!r->req)
 		return;
 	common_headers(evhttp_request_get_output_headers(r->req), r->conf, r->cors_origin);

@@ -5,7 +5,9 @@
  * libevent's request; router.c matches it to a route; reply.c answers it;
  * commit_wait.c and park.c keep it alive while it waits for group commit
  * or for work on another thread; request.c holds its arena, accessors and
- * end. Calls go one way: intake, router, park, commit_wait, reply, request.
+ * end; access_log.c writes its line, from what intake, the router and the
+ * auth checks noted. Calls go one way: intake, router, park, commit_wait,
+ * reply, access_log, request.
  * Routes see acm_req_t only through http.h.
  *
  * Lifetime: libevent owns the evhttp_request until we reply (or until its
@@ -27,6 +29,7 @@
 
 #define PARAMS_MAX 8
 #define LOG_PATH_MAX 128
+#define REQUEST_ID_MAX 64
 
 /* The arena: every allocation a request makes, freed with it. */
 typedef struct block {
@@ -49,7 +52,9 @@ struct acm_req {
 
 	const char *method;
 	const char *route;             /* the matched pattern, for metrics; NULL: none */
-	char log_path[LOG_PATH_MAX];
+	char log_path[LOG_PATH_MAX];   /* without the query, secrets masked (access_log.c) */
+	char request_id[REQUEST_ID_MAX + 1];   /* the client's X-Request-Id, or empty */
+	char account[ACM_LABEL_MAX + 1];       /* the first account authenticated, or empty */
 	uint64_t start_ns;             /* acm_mono_ns() at arrival */
 	bool replied;
 
@@ -89,5 +94,15 @@ char *acm_req_strndup(acm_req_t *r, const char *s, size_t len);
 /* Free the request and everything it holds (arena, events, its reference
  * to the configuration). Its reply must have been sent or dropped. */
 void acm_req_free(acm_req_t *r);
+
+/* The access log (access_log.c). At intake: the path and request ID as
+ * the line will show them. */
+void acm_access_begin(acm_req_t *r, const char *path);
+/* Once the route is known: mask the path's segments that hold a secret
+ * (a TXT value), as pattern, a route pattern matching the path, says. */
+void acm_access_mask(acm_req_t *r, const char *pattern);
+/* The reply went out (client_gone: there was nobody to send it to): the
+ * request's line, at info with http.access_log, else at debug. */
+void acm_access_log(const acm_req_t *r, int status, size_t bytes, uint64_t ns, bool client_gone);
 
 #endif

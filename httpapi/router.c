@@ -71,6 +71,7 @@ typedef struct {
 	const acm_route_t *route;      /* the best match for the method, or NULL */
 	int score;
 	bool path_known;               /* some route has this path */
+	const char *shape;             /* the pattern of one of them */
 	const char *methods[8];        /* every method of those routes */
 	size_t nmethods;
 } match_t;
@@ -92,6 +93,7 @@ static void match_table(const acm_route_t *table, const char *method, const segm
 		if (score < 0)
 			continue;
 		m->path_known = true;
+		m->shape = rt->pattern;
 		add_method(m, rt->method);
 		if (strcmp(rt->method, "GET") == 0)
 			add_method(m, "HEAD");
@@ -188,6 +190,8 @@ void acm_router_dispatch(acm_req_t *r, const char *path)
 	match_t m;
 
 	match_routes(r->conf, r->method, path, &m);
+	if (m.path_known)
+		acm_access_mask(r, m.shape);
 	if (!m.path_known) {
 		acm_reply_error(r, 404, "not_found", NULL);
 	} else if (strcmp(r->method, "OPTIONS") == 0) {

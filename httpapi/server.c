@@ -192,6 +192,7 @@ static int conf_new(const acm_config_t *cfg, acm_http_conf_t **out, char *err, s
 		         (unsigned long long)nofile, c->max_connections);
 	c->max_per_client = cfg->http.max_connections_per_client;
 	c->request_timeout = cfg->http.request_timeout;
+	c->access_log = cfg->http.access_log;
 	if (cfg->http.admin_token_file)
 		rc = read_token(cfg->http.admin_token_file, c->pub.admin_token,
 		                sizeof(c->pub.admin_token), err, errlen);

@@ -2,8 +2,8 @@
 /*
  * Internals of the HTTP server core, shared by server.c (life cycle,
  * listeners, configuration snapshots, connections), the request object
- * (intake.c, router.c, client_addr.c, cors.c, reply.c, commit_wait.c,
- * park.c, request.c; request_int.h), metrics.c, tls.c and ratelimit.c. Route files use
+ * (intake.c, router.c, client_addr.c, cors.c, reply.c, access_log.c,
+ * commit_wait.c, park.c, request.c; request_int.h), metrics.c, tls.c and ratelimit.c. Route files use
  * http.h only, except the core's own route_metrics.c.
  *
  * Threads: everything here runs on the HTTP thread, except building a
@@ -45,6 +45,7 @@ typedef struct {
 	char *proxy_header;           /* NULL: the peer is the client */
 	size_t trusted_count;         /* 0: no peer may set proxy_header */
 	acm_cidr_t *trusted;
+	bool access_log;              /* http.access_log: each request's line at info */
 } acm_http_conf_t;
 
 void acm_http_conf_ref(acm_http_conf_t *conf);

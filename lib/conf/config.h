@@ -102,6 +102,7 @@ typedef struct {
 		unsigned register_rate_global;  /* http.register_rate_global per second, all addresses, default 100, 0 = unlimited */
 		unsigned batch_max;             /* http.batch_max operations, default 1000, 1..100000 */
 		int metrics;                    /* http.metrics: enum acm_metrics_access, default public */
+		bool access_log;                /* http.access_log: a line per request, default false */
 	} http;
 
 	/* tsig: [{name, algorithm, secret}] (secret in base64, as in BIND/Knot key files) */

@@ -42,8 +42,9 @@ static void run(const uint8_t *msg, size_t len, uint8_t salt)
 	size_t n;
 	int rcode;
 	acm_update_t *u;
+	const char *reason;
 
-	acm_update_start(&env, msg, len, out, sizeof(out), &n, &u);
+	acm_update_start(&env, msg, len, out, sizeof(out), &n, &u, &reason);
 	if (n > sizeof(out) || (n > 0 && (n < 12 || acm_get_u16(out) != acm_get_u16(msg))))
 		abort();
 	if (!u)

@@ -283,7 +283,8 @@ def test_ixfr_returns_exactly_the_diffs(srv):
     body = [r for r in rrs if r[0] == "TXT"]
     assert body == [("TXT", owner, f'"{value(20001)}"'), ("TXT", owner, f'"{value(20000)}"')]
     assert rrs.index(body[0]) == 3 and rrs.index(body[1]) == 5
-    assert re.search(rf"msg=xfr kind=IXFR client=127\.0\.0\.1 from_serial={start} serial={end} ", srv.read_log())
+    assert re.search(rf"msg=transfer client=127\.0\.0\.1 key=xfr-key\. type=IXFR "
+                     rf"from_serial={start} serial={end} ", srv.read_log())
 
 
 def test_ixfr_current_is_a_single_soa(srv):
@@ -315,7 +316,8 @@ def test_ixfr_older_than_journal_gets_whole_zone(srv):
     assert ("NS", ZONE, f"ns1.{ZONE}") in rrs
     txt = {r[2] for r in rrs if r[0] == "TXT" and r[1].startswith(sub)}
     assert txt == {f'"{value(40000 + i)}"' for i in range(JOURNAL + 2)}
-    assert re.search(rf"msg=xfr kind=AXFR client=127\.0\.0\.1 from_serial={old} serial=", srv.read_log())
+    assert re.search(rf"msg=transfer client=127\.0\.0\.1 key=xfr-key\. type=IXFR-AXFR "
+                     rf"from_serial={old} serial=", srv.read_log())
 
 
 def test_ixfr_without_soa_from_allowed_client_is_formerr(srv):
