@@ -243,6 +243,7 @@ static const row_t rows[] = {
 	VAL("http.register_rate_global", HTTP, K_UINT, http.register_rate_global),
 	VAL("http.batch_max", HTTP, K_UINT, http.batch_max),
 	ENUM("http.metrics", HTTP, http.metrics, metrics_access),
+	VAL("http.access_log", HTTP, K_BOOL, http.access_log),
 	{ LIST_OF("tsig", RELOAD, tsig, tsig_count, put_key_item), .secret_item = put_key_secret_item },
 	LIST("transfer.allow", RELOAD, transfer.allow, transfer.allow_count, put_allow_item),
 	LIST("transfer.notify", RELOAD, transfer.notify, transfer.notify_count, put_listen),
