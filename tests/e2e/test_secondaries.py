@@ -57,7 +57,8 @@ class Setup:
         return r.json()["serial"]
 
     def xfr_lines(self):
-        return re.findall(r"msg=xfr kind=(\w+) client=\S+ from_serial=(\S+) serial=(\d+) records=(\d+)",
+        return re.findall(r"msg=transfer client=\S+ key=\S+ type=([\w-]+) from_serial=(\S+) serial=(\d+) "
+                          r"messages=\d+ records=(\d+)",
                           self.srv.read_log())
 
 
@@ -130,5 +131,5 @@ def test_journal_gap_falls_back_to_axfr(setup):
     setup.wait_synced(serial, who=[knot])
     assert txt_values(knot.port, acct["fulldomain"] + ".") == sorted(value(10 + i) for i in range(4))
     new = setup.xfr_lines()[before:]
-    assert any(k == "AXFR" and frm == str(old) and to == str(serial)
+    assert any(k == "IXFR-AXFR" and frm == str(old) and to == str(serial)
                for k, frm, to, _ in new), new
