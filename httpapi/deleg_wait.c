@@ -110,6 +110,8 @@ static void on_done(void *arg, const acm_deleg_result_t *res)
 
 static void after_results(acm_deleg_env_t *e)
 {
+	/* End what is due first: its slots are the ones the queue waits for. */
+	acm_deleg_expire(e->d, acm_boot_ms());
 	pump(e);
 	rearm(e);
 }
