@@ -80,6 +80,26 @@ static int drop(acm_wtxn_t *w, const char *label)
 	return store_err(mdb_del(w->txn, w->s->deleg, &k, NULL));
 }
 
+int store_deleg_entry(const MDB_val *k, const MDB_val *v, bool *is_count, uint8_t *status,
+                      uint64_t *count)
+{
+	acm_deleg_rec_t rec = { 0 };
+	const uint8_t *key = k->mv_data;
+
+	*is_count = k->mv_size > 0 && key[0] == 0x00;
+	*count = 0;
+	if (*is_count) {
+		if (k->mv_size != 2 || v->mv_size != 8)
+			return ACM_ECORRUPT;
+		*status = key[1];
+		*count = acm_get_u64(v->mv_data);
+		return ACM_OK;
+	}
+	int rc = rec_decode(v, &rec);
+	*status = rec.status;
+	return rc;
+}
+
 int store_deleg_drop(acm_wtxn_t *w, const char *label)
 {
 	/* A store a writer of this release opened has the database; a

@@ -216,6 +216,11 @@ int store_account_exists(const acm_store_t *s, MDB_txn *txn, const store_name_t 
 /* Drop the account label's delegation record and its count (the account
  * goes, or a label comes back after an older release deleted it). */
 int store_deleg_drop(acm_wtxn_t *w, const char *label);
+/* One entry of the database, for the store check: a count of *status
+ * (*is_count, *count) or an account's record of *status. ACM_OK or
+ * ACM_ECORRUPT. */
+int store_deleg_entry(const MDB_val *k, const MDB_val *v, bool *is_count, uint8_t *status,
+                      uint64_t *count);
 
 /* ---- store_audit.c ---------------------------------------------------- */
 

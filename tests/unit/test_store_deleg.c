@@ -3,7 +3,7 @@
  * Unit tests of the delegation records (lib/store/store_deleg.c): a record
  * per account, the counts per status moving with it, no serial bump, the
  * record gone with its account, and a read-only handle on a store that has
- * none.
+ * none, and the store check's view of them.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "lib/error.h"
+#include "lib/store/store_check.h"
 #include "lib/store/store_deleg.h"
 #include "tests/unit/store_fx.h"
 
@@ -118,6 +119,39 @@ static void test_read_only(void **state)
 	assert_int_equal(count(f->s, 0), 1);
 }
 
+static void count_problem(void *ctx, const char *db, const char *key, const char *problem)
+{
+	size_t *n = ctx;
+	assert_string_equal(db, "delegation");
+	assert_string_equal(key, "0001");
+	assert_non_null(strstr(problem, "count"));
+	(*n)++;
+}
+
+/* The store check walks the records and holds the counts to them. */
+static void test_store_check(void **state)
+{
+	struct fx *f = *state;
+	acm_deleg_rec_t r = rec(1, false, 9);
+	acm_store_opts_t ro = { .read_only = true };
+	acm_store_check_t out;
+	static const uint8_t five[8] = { 0, 0, 0, 0, 0, 0, 0, 5 };
+	size_t problems = 0;
+
+	fx_open(f, NULL);
+	make_account(f->s, "a1", "11111111-1111-1111-1111-111111111111");
+	assert_int_equal(acm_store_deleg_put(f->s, "a1", &r), ACM_OK);
+	fx_open(f, &ro);
+	assert_int_equal(acm_store_check(f->s, count_problem, &problems, &out), ACM_OK);
+	assert_int_equal(out.problems, 0);
+	acm_store_close(f->s);
+	f->s = NULL;
+	raw_patch(f, "delegation", "\0\1", 2, 0, five, 8);
+	fx_open(f, &ro);
+	assert_int_equal(acm_store_check(f->s, count_problem, &problems, &out), ACM_OK);
+	assert_int_equal(problems, 1);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, fx_setup, fx_teardown)
 
 int main(void)
@@ -128,6 +162,7 @@ int main(void)
 		T(test_many),
 		T(test_gone_with_account),
 		T(test_read_only),
+		T(test_store_check),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
