@@ -390,6 +390,9 @@ static int drive(run_t *run)
 		if (acm_deleg_running(run->d) == 0 && run->eof)
 			break;
 		int64_t wait = acm_deleg_expire(run->d, acm_boot_ms());
+		/* the deadline ended the last ones: read on, or end */
+		if (acm_deleg_running(run->d) == 0)
+			continue;
 		if (run->tty && (wait < 0 || wait > PROGRESS_MS))
 			wait = PROGRESS_MS;
 		int n = poll(&pfd, 1, (int)wait);

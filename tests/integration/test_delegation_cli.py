@@ -98,7 +98,11 @@ def assert_case(case, r, code):
         assert r["chain"] == case.chain, r
     assert r["secure"] is case.secure, r
     if case.status == "ok":
-        assert r["values_visible"] == [VALUE] and r["target"] is None
+        # the value was added at the account's name; its _acme-challenge
+        # name holds values of its own (none here)
+        at_challenge = case.chain[-1].startswith("_acme-challenge." + case.sub)
+        assert r["values_visible"] == ([] if at_challenge else [VALUE]), r
+        assert r["target"] is None
     else:
         assert r["values_visible"] is None
     if case.status == "wrong_target":
@@ -157,7 +161,7 @@ def test_timeout_from_a_resolver_that_never_answers(world, tmp_path):
     code, r = checker.one(world.cases["ok"].domain, world.cases.sub)
     assert code == 1
     assert r["status"] == "timeout", r
-    assert r["reason"] == "no answer within 1 seconds"
+    assert r["reason"] == "no answer within 1 second"
     assert r["ms"] >= 1000
 
 
@@ -291,7 +295,7 @@ def test_bad_trust_anchor_file_is_named(world, tmp_path):
 def test_result_kept_for_the_account(world):
     case = world.cases["txt"]
     world.fwd.one(case.domain, case.sub)
-    out = world.srv.ctl("account", "show", case.sub)
+    out = json.loads(world.srv.ctl("account", "show", case.sub).stdout)
     deleg = out.get("delegation") or out.get("account", {}).get("delegation")
     if deleg is None:
         pytest.skip("account show does not print the last check yet")
