@@ -367,8 +367,11 @@ static void next_link(struct check *c, const struct ub_result *res)
 	name_text(target, text);
 	for (size_t i = 0; i < c->r.chain_len; i++) {
 		if (strcmp(c->r.chain[i], text) == 0) {
-			say(c, "%s comes back after %zu link%s", text, c->r.chain_len - i,
-			    c->r.chain_len - i == 1 ? "" : "s");
+			size_t links = c->r.chain_len - i;
+			say(c, "%s comes back after %zu link%s", text, links, links == 1 ? "" : "s");
+			/* the name that came back closes the chain, where there is room */
+			if (c->r.chain_len <= ACM_DELEG_MAX_LINKS)
+				snprintf(c->r.chain[c->r.chain_len++], sizeof(c->r.chain[0]), "%s", text);
 			finish(c, ACM_DELEG_LOOP);
 			return;
 		}
@@ -444,7 +447,9 @@ static void take(struct check *c, const struct ub_result *res)
 		finish(c, ACM_DELEG_BOGUS);
 		return;
 	}
-	if (!res->secure)
+	/* acmens does not sign its zone: only the customer's side of the
+	 * chain can be secure, and only it is counted */
+	if (!res->secure && acm_dname_under(c->name, c->d->apex) < 0)
 		c->r.secure = false;
 	if (res->rcode != 0 && res->rcode != RCODE_NXDOMAIN) {
 		say(c, "%s for %s %s%s%s", rcode_name(res->rcode), c->r.chain[c->r.chain_len - 1],
@@ -566,8 +571,8 @@ int64_t acm_deleg_expire(acm_deleg_t *d, uint64_t now_ms)
 		uint64_t due = c->started_ms + d->timeout_ms;
 		if (now_ms >= due) {
 			ub_cancel(d->ub, c->async_id);
-			say(c, "no answer within %llu seconds",
-			    (unsigned long long)(d->timeout_ms / 1000u));
+			unsigned long long s = (unsigned long long)(d->timeout_ms / 1000u);
+			say(c, "no answer within %llu second%s", s, s == 1 ? "" : "s");
 			finish(c, ACM_DELEG_TIMEOUT);
 			/* the callback may have started another in this slot */
 			c = d->slots[i];

@@ -26,7 +26,9 @@ DNSSEC through a validating forwarder: libunbound asks a forwarder without
 CD first; Unbound, validating, answers SERVFAIL for broken.example.;
 libunbound then asks again with CD set (it has a trust anchor above the
 name), gets the records with their bad signature and finds them bogus
-itself, with its own reason. test_deleg_peers.py shows it with
+itself, with its own reason. Without a trust anchor above the name it
+does not ask again: forwarding, the check sees SERVFAIL (iterating, the
+zone is merely insecure). test_deleg_peers.py shows both with
 unbound-host, which is libunbound.
 
 Port 53 on a private address needs root (or CAP_NET_BIND_SERVICE), as
@@ -48,7 +50,7 @@ import dns.query
 import dns.rcode
 import dns.rdatatype
 
-from conftest import Daemon, free_port
+from conftest import BASE_RECORDS, ZONE, Daemon, Server, free_port
 
 KNOTD = shutil.which("knotd") or "/usr/sbin/knotd"
 UNBOUND = shutil.which("unbound") or "/usr/sbin/unbound"
@@ -392,6 +394,29 @@ class Unbound(Daemon):
         if cd:
             q.flags |= dns.flags.CD
         return dns.query.udp(q, self.addr, port=self.port, timeout=timeout)
+
+
+# --- acmensd where iteration finds it ---------------------------------------------
+
+class AcmensAt(Server):
+    """acmensd listening on addr:port only (port 53 for iteration), its
+    zone's ns1 address record pointing there, as the private root's glue
+    does; the conftest Server otherwise (stop() it, check its
+    sanitizer_report())."""
+
+    def __init__(self, tmpdir, addr, port=53, **cfg):
+        os.makedirs(tmpdir, exist_ok=True)
+        ns1 = "ns1." + ZONE
+        records = [r for r in cfg.pop("records", BASE_RECORDS) if not r.startswith(ns1)]
+        super().__init__(tmpdir, listen=[addr], records=records + [f"{ns1} 3600 IN A {addr}"],
+                         **cfg)
+        self.addr = addr
+        self.port = port
+        self.reconfigure()
+
+    def query(self, name, rdtype="TXT", tcp=False, timeout=2.0, addr=None, **kw):
+        return super().query(name, rdtype, tcp=tcp, timeout=timeout, addr=addr or self.addr,
+                             **kw)
 
 
 # --- the whole world ----------------------------------------------------------------
