@@ -139,14 +139,11 @@ def test_account_route_failures(env, case):
         assert j["reason"] and j["secure"] is False
 
 
-def test_signed_kept_secure_flag(env):
-    """A signed customer zone validates; whether the whole answer is secure
-    also depends on the acmens zone, unsigned here: the record keeps what
-    the check said."""
+def test_signed_is_secure(env):
     j = ok_json(own_check(env, "signed"))
-    assert j["status"] == "ok"
+    assert j["status"] == "ok" and j["secure"] is True
     shown = env["api"].admin("GET", f"/accounts/{env['sub']['subdomain']}").json()
-    assert shown["delegation"]["secure"] is j["secure"]
+    assert shown["delegation"]["secure"] is True and shown["delegation"]["status"] == "ok"
 
 
 @pytest.mark.parametrize("name", ["chain2", "wrong-elsewhere", "loop", "txt", "nodata"])
