@@ -306,6 +306,40 @@ static int check_store(const char *dir, char *err, size_t errlen)
 	return rc != ACM_OK ? rc : check_store_files(dir, err, errlen);
 }
 
+/* ---- the delegation check's files ---------------------------------------- */
+
+/* libunbound reads them only when the first check starts: a file it cannot
+ * read would otherwise surface as every check failing. */
+static int check_readable(const char *key, const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		return fail(err, errlen, ACM_ECONFIG, "%s %s: %s", key, path, errno_term(e));
+	}
+	close(fd);
+	if (!S_ISREG(st.st_mode))
+		return fail(err, errlen, ACM_ECONFIG, "%s %s: %s", key, path,
+			    S_ISDIR(st.st_mode) ? errno_term(EISDIR) : "not a regular file");
+	return ACM_OK;
+}
+
+/* Only with the section written: the default trust anchor is a Debian
+ * package's file (dns-root-data) that a server without the check needs not
+ * have. */
+static int check_delegation(const acm_config_t *cfg, char *err, size_t errlen)
+{
+	int rc = check_readable("delegation.trust_anchor_file", cfg->delegation.trust_anchor_file,
+				err, errlen);
+	if (rc == ACM_OK && cfg->delegation.root_hints)
+		rc = check_readable("delegation.root_hints", cfg->delegation.root_hints, err, errlen);
+	return rc;
+}
+
 /* ---- all of them --------------------------------------------------------- */
 
 int acm_preflight(const acm_config_t *cfg, char *err, size_t errlen)
@@ -319,6 +353,8 @@ int acm_preflight(const acm_config_t *cfg, char *err, size_t errlen)
 		rc = check_tls(cfg, why, sizeof(why));
 	if (rc == ACM_OK && cfg->http.enabled && cfg->http.admin_token_file)
 		rc = check_token(cfg->http.admin_token_file, why, sizeof(why));
+	if (rc == ACM_OK && cfg->delegation.configured)
+		rc = check_delegation(cfg, why, sizeof(why));
 	if (rc == ACM_OK)
 		rc = check_store(cfg->store_path, why, sizeof(why));
 	if (rc == ACM_OK)
