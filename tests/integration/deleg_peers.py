@@ -332,8 +332,9 @@ def sign_broken(directory, origin, zone_text, owner):
 
 class Unbound(Daemon):
     """unbound, validating, on addr@port: stub zones {zone: "addr@port"},
-    the given root hints for the rest, the trust anchor file. cache=False:
-    nothing kept, every question reaches the authorities."""
+    the given root hints for the rest (None: the built-in root), the trust
+    anchor file (None: none). cache=False: nothing kept, every question
+    reaches the authorities."""
 
     name = "unbound"
 
@@ -362,11 +363,13 @@ class Unbound(Daemon):
     num-threads: {threads}
     do-not-query-localhost: no
     module-config: "validator iterator"
-    root-hints: "{root_hints}"
-    trust-anchor-file: "{trust_anchor_file}"
     qname-minimisation: no
     minimal-responses: no
 """
+        if root_hints:
+            text += f'    root-hints: "{root_hints}"\n'
+        if trust_anchor_file:
+            text += f'    trust-anchor-file: "{trust_anchor_file}"\n'
         if not cache:
             text += "    cache-max-ttl: 0\n    cache-max-negative-ttl: 0\n"
         else:
