@@ -272,8 +272,8 @@ static void fill(run_t *run, char **buf, size_t *cap)
 	}
 }
 
-/* How many pairs FILE holds, for the progress line; 0 when it cannot be
- * read twice (standard input, a pipe). */
+/* How many rows FILE makes (pairs and bad lines), for the progress line;
+ * 0 when it cannot be read twice (standard input, a pipe). */
 static size_t count_pairs(FILE *in)
 {
 	char *line = NULL, *a, *b;
@@ -284,7 +284,7 @@ static size_t count_pairs(FILE *in)
 	if (at < 0)
 		return 0;
 	while (getline(&line, &cap, in) >= 0)
-		n += deleg_input_line(line, &a, &b, &why) == DELEG_LINE_PAIR;
+		n += deleg_input_line(line, &a, &b, &why) != DELEG_LINE_SKIP;
 	free(line);
 	return fseek(in, at, SEEK_SET) == 0 ? n : 0;
 }

@@ -7,7 +7,9 @@ iterating from the root like a CA (delegation.root_hints)."""
 
 import json
 import os
+import pty
 import subprocess
+import time
 
 import pytest
 
@@ -292,11 +294,72 @@ def test_bad_trust_anchor_file_is_named(world, tmp_path):
     assert "libunbound" in p.stderr
 
 
-def test_result_kept_for_the_account(world):
+def last_check(world, sub):
+    out = json.loads(world.srv.ctl("account", "show", sub).stdout)
+    return out["delegation"]
+
+
+def test_result_kept_for_the_account(world, tmp_path):
     case = world.cases["txt"]
+    before = int(time.time())
     world.fwd.one(case.domain, case.sub)
-    out = json.loads(world.srv.ctl("account", "show", case.sub).stdout)
-    deleg = out.get("delegation") or out.get("account", {}).get("delegation")
-    if deleg is None:
-        pytest.skip("account show does not print the last check yet")
-    assert deleg["status"] == "not_delegated"
+    kept = last_check(world, case.sub)
+    assert kept["status"] == "not_delegated" and kept["secure"] is False
+    assert kept["checked"] >= before
+    # --no-record looks only
+    case = world.cases["nxdomain"]
+    code, r = world.fwd.one(case.domain, case.sub)
+    assert r["status"] == "missing"
+    assert last_check(world, case.sub)["status"] == "missing"
+    ok = world.cases["ok"]
+    code, results, _ = world.fwd.json("--no-record", ok.domain, ok.sub)
+    assert results[0]["status"] == "ok"
+    assert last_check(world, ok.sub)["status"] == "missing"
+    # the last of many wins, for each account
+    path = write_pairs(tmp_path / "two.txt", [f"{case.domain} {case.sub}",
+                                               f"{ok.domain} {world.cases.other}",
+                                               f"{ok.domain} {ok.sub}"])
+    world.fwd.run("--file", path, "--concurrency", "1")
+    assert last_check(world, ok.sub)["status"] == "ok"
+    assert last_check(world, world.cases.other)["status"] == "wrong_target"
+
+
+def test_progress_on_a_terminal(world, tmp_path):
+    ok = world.cases["ok"]
+    path = write_pairs(tmp_path / "p.txt", [f"{ok.domain} {ok.sub}"] * 20 + ["bad"])
+    master, slave = pty.openpty()
+    try:
+        p = subprocess.run([ACMENSCTL, "-c", world.fwd.path, "delegation", "check", "--file",
+                            path], stdout=subprocess.PIPE, stderr=slave, timeout=60)
+        os.close(slave)
+        slave = None
+        err = b""
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            err += chunk
+    finally:
+        if slave is not None:
+            os.close(slave)
+        os.close(master)
+    assert p.returncode == 1
+    last = err.decode().replace("\r\n", "\n").split("\r")[-1]
+    assert "21/21 checked" in last and "ok 20, error 1" in last, err
+
+
+NOUNBOUND = os.environ.get("ACMENS_BUILD_NOUNBOUND")
+
+
+@pytest.mark.skipif(not NOUNBOUND, reason="ACMENS_BUILD_NOUNBOUND names no build "
+                    "configured --without-libunbound")
+def test_built_without_libunbound(world):
+    ctl = os.path.join(NOUNBOUND, "cli", "acmensctl")
+    ok = world.cases["ok"]
+    p = subprocess.run([ctl, "-c", world.fwd.path, "delegation", "check", ok.domain, ok.sub],
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode == 3
+    assert "built without libunbound" in p.stderr
