@@ -36,12 +36,12 @@ scripts/dev test runs; without it World() raises NoPort53, which tests turn
 into a skip naming the reason.
 """
 
+import contextlib
 import os
 import random
 import shutil
 import socket
 import subprocess
-import time
 from dataclasses import dataclass
 
 import dns.flags
@@ -49,8 +49,9 @@ import dns.message
 import dns.query
 import dns.rcode
 import dns.rdatatype
+import pytest
 
-from conftest import BASE_RECORDS, ZONE, Daemon, Server, free_port
+from conftest import BASE_RECORDS, ZONE, Daemon, Server, free_port, unbound_server_conf
 
 KNOTD = shutil.which("knotd") or "/usr/sbin/knotd"
 UNBOUND = shutil.which("unbound") or "/usr/sbin/unbound"
@@ -346,22 +347,8 @@ class Unbound(Daemon):
         while not _bindable(addr, self.port):
             self.port = free_port()
         self.conf = os.path.join(self.dir, "unbound.conf")
-        text = f"""server:
-    interface: {addr}@{self.port}
-    port: {self.port}
-    do-ip6: no
-    access-control: 127.0.0.0/8 allow
-    username: ""
-    chroot: ""
-    directory: "{self.dir}"
-    pidfile: "{self.dir}/unbound.pid"
-    use-syslog: no
-    logfile: ""
-    verbosity: 1
-    log-servfail: yes
+        text = unbound_server_conf(self.dir, addr, self.port, threads) + """\
     val-log-level: 2
-    num-threads: {threads}
-    do-not-query-localhost: no
     module-config: "validator iterator"
     qname-minimisation: no
     minimal-responses: no
@@ -510,3 +497,30 @@ class World:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+@contextlib.contextmanager
+def acmens_world(base, value):
+    """For a test module: an AcmensAt on a private address, port 53, with
+    two accounts (the first holding value), and the World around it, as
+    world.srv; all stopped at the end, acmensd's sanitizer report checked.
+    Skips the test where port 53 cannot be had."""
+    missing = missing_tools()
+    assert not missing, f"not installed: {missing} (scripts/dev deps)"
+    try:
+        addr = private_addr()
+    except NoPort53 as e:
+        pytest.skip(f"iterating needs servers on port 53: {e}")
+    srv = AcmensAt(base / "acmens", addr)
+    try:
+        sub = srv.register()["subdomain"]
+        other = srv.register()["subdomain"]
+        srv.ctl("txt", "add", sub, "--", value)
+        srv.start()
+        with World(base / "world", ZONE, addr, 53, sub, other) as w:
+            w.srv = srv
+            yield w
+    finally:
+        srv.stop()
+        report = srv.sanitizer_report()
+        assert report is None, report

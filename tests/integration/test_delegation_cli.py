@@ -13,8 +13,8 @@ import time
 
 import pytest
 
-from conftest import ACMENSCTL, ZONE, value
-from deleg_peers import AcmensAt, NoPort53, World, missing_tools, private_addr
+from conftest import ACMENSCTL, value
+from deleg_peers import acmens_world, private_addr
 
 VALUE = value(1)
 STATUSES = ["ok", "missing", "not_delegated", "wrong_target", "loop", "bogus", "servfail",
@@ -54,33 +54,15 @@ class Checker:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
-    missing = missing_tools()
-    assert not missing, f"not installed: {missing} (scripts/dev deps)"
     base = tmp_path_factory.mktemp("delegcli")
-    try:
-        addr = private_addr()
-    except NoPort53 as e:
-        pytest.skip(f"iterating needs servers on port 53: {e}")
-    srv = AcmensAt(base / "acmens", addr)
-    sub = srv.register()["subdomain"]
-    other = srv.register()["subdomain"]
-    srv.ctl("txt", "add", sub, "--", VALUE)
-    srv.start()
-    w = World(base / "world", ZONE, addr, 53, sub, other)
-    try:
-        with w:
-            w.srv = srv
-            w.fwd = Checker(srv, str(base / "fwd.yaml"), {
-                "resolvers": [w.resolver], "trust_anchor_file": w.trust_anchor_file,
-                "timeout": 5})
-            w.iter = Checker(srv, str(base / "iter.yaml"), {
-                "root_hints": w.root_hints, "trust_anchor_file": w.trust_anchor_file,
-                "timeout": 5})
-            yield w
-    finally:
-        srv.stop()
-        report = srv.sanitizer_report()
-        assert report is None, report
+    with acmens_world(base, VALUE) as w:
+        w.fwd = Checker(w.srv, str(base / "fwd.yaml"), {
+            "resolvers": [w.resolver], "trust_anchor_file": w.trust_anchor_file,
+            "timeout": 5})
+        w.iter = Checker(w.srv, str(base / "iter.yaml"), {
+            "root_hints": w.root_hints, "trust_anchor_file": w.trust_anchor_file,
+            "timeout": 5})
+        yield w
 
 
 CUSTOMER_CASES = ["ok", "ok-acme", "chain2", "wrong-elsewhere", "wrong-typo-zone",
