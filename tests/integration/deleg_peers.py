@@ -36,6 +36,7 @@ scripts/dev test runs; without it World() raises NoPort53, which tests turn
 into a skip naming the reason.
 """
 
+import contextlib
 import os
 import random
 import shutil
@@ -510,3 +511,25 @@ class World:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+@contextlib.contextmanager
+def acmens_world(base, addr, value):
+    """acmensd on addr, port 53 (private_addr()), with two accounts: sub,
+    holding value at its name, and other; then the World around it. Yields
+    the World, its acmensd as .srv; stops both, and fails on a sanitizer
+    report of acmensd's."""
+    srv = AcmensAt(os.path.join(str(base), "acmens"), addr)
+    sub = srv.register()["subdomain"]
+    other = srv.register()["subdomain"]
+    srv.ctl("txt", "add", sub, "--", value)
+    srv.start()
+    w = World(os.path.join(str(base), "world"), ZONE, addr, 53, sub, other)
+    w.srv = srv
+    try:
+        with w:
+            yield w
+    finally:
+        srv.stop()
+        report = srv.sanitizer_report()
+        assert report is None, report

@@ -14,7 +14,7 @@ import time
 import pytest
 
 from conftest import ACMENSCTL, ZONE, value
-from deleg_peers import AcmensAt, NoPort53, World, missing_tools, private_addr
+from deleg_peers import NoPort53, acmens_world, missing_tools, private_addr
 
 VALUE = value(1)
 STATUSES = ["ok", "missing", "not_delegated", "wrong_target", "loop", "bogus", "servfail",
@@ -61,26 +61,19 @@ def world(tmp_path_factory):
         addr = private_addr()
     except NoPort53 as e:
         pytest.skip(f"iterating needs servers on port 53: {e}")
-    srv = AcmensAt(base / "acmens", addr)
-    sub = srv.register()["subdomain"]
-    other = srv.register()["subdomain"]
-    srv.ctl("txt", "add", sub, "--", VALUE)
-    srv.start()
-    w = World(base / "world", ZONE, addr, 53, sub, other)
-    try:
-        with w:
-            w.srv = srv
-            w.fwd = Checker(srv, str(base / "fwd.yaml"), {
-                "resolvers": [w.resolver], "trust_anchor_file": w.trust_anchor_file,
-                "timeout": 5})
-            w.iter = Checker(srv, str(base / "iter.yaml"), {
-                "root_hints": w.root_hints, "trust_anchor_file": w.trust_anchor_file,
-                "timeout": 5})
-            yield w
-    finally:
-        srv.stop()
-        report = srv.sanitizer_report()
-        assert report is None, report
+    with acmens_world(base, addr, VALUE) as w:
+        w.fwd = Checker(w.srv, str(base / "fwd.yaml"), {
+            "resolvers": [w.resolver], "trust_anchor_file": w.trust_anchor_file, "timeout": 5})
+        w.iter = Checker(w.srv, str(base / "iter.yaml"), {
+            "root_hints": w.root_hints, "trust_anchor_file": w.trust_anchor_file, "timeout": 5})
+        yield w
+
+
+def checker_at(world, tmp_path, resolver, timeout):
+    """A check through resolver (ADDRESS:PORT) alone, with the world's anchors."""
+    return Checker(world.srv, str(tmp_path / "at.yaml"), {
+        "resolvers": [resolver], "trust_anchor_file": world.trust_anchor_file,
+        "timeout": timeout})
 
 
 CUSTOMER_CASES = ["ok", "ok-acme", "chain2", "wrong-elsewhere", "wrong-typo-zone",
@@ -145,9 +138,7 @@ def test_wrong_target_nxdomain_says_it_does_not_exist(world):
 
 def test_servfail_from_a_resolver_that_refuses(world, tmp_path):
     # a resolver that answers REFUSED to everything: the check says servfail
-    refusing = Checker(world.srv, str(tmp_path / "refused.yaml"), {
-        "resolvers": [f"{world.srv.addr}:53"], "trust_anchor_file": world.trust_anchor_file,
-        "timeout": 3})
+    refusing = checker_at(world, tmp_path, f"{world.srv.addr}:53", 3)
     code, r = refusing.one(world.cases["ok"].domain, world.cases.sub)
     assert code == 1
     assert r["status"] == "servfail", r
@@ -157,9 +148,7 @@ def test_servfail_from_a_resolver_that_refuses(world, tmp_path):
 def test_timeout_from_a_resolver_that_never_answers(world, tmp_path):
     silent = private_addr(port=53, taken={world.customer_addr, world.root_addr,
                                           world.resolver_addr, world.srv.addr})
-    checker = Checker(world.srv, str(tmp_path / "silent.yaml"), {
-        "resolvers": [f"{silent}:53"], "trust_anchor_file": world.trust_anchor_file,
-        "timeout": 1})
+    checker = checker_at(world, tmp_path, f"{silent}:53", 1)
     code, r = checker.one(world.cases["ok"].domain, world.cases.sub)
     assert code == 1
     assert r["status"] == "timeout", r
