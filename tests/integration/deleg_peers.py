@@ -500,24 +500,26 @@ class World:
 
 
 @contextlib.contextmanager
-def acmens_world(base, value):
-    """For a test module: an AcmensAt on a private address, port 53, with
-    two accounts (the first holding value), and the World around it, as
-    world.srv; all stopped at the end, acmensd's sanitizer report checked.
-    Skips the test where port 53 cannot be had."""
+def acmens_world(base, addr, value):
+    """For a test module: acmensd (AcmensAt) on addr, port 53 (None:
+    private_addr(), the test skipped where port 53 cannot be had), with two
+    accounts, sub holding value at its name, and other; then the World
+    around it. Yields the World, its acmensd as .srv; stops both, and
+    fails on a sanitizer report of acmensd's."""
     missing = missing_tools()
     assert not missing, f"not installed: {missing} (scripts/dev deps)"
-    try:
-        addr = private_addr()
-    except NoPort53 as e:
-        pytest.skip(f"iterating needs servers on port 53: {e}")
-    srv = AcmensAt(base / "acmens", addr)
+    if addr is None:
+        try:
+            addr = private_addr()
+        except NoPort53 as e:
+            pytest.skip(f"iterating needs servers on port 53: {e}")
+    srv = AcmensAt(os.path.join(str(base), "acmens"), addr)
     try:
         sub = srv.register()["subdomain"]
         other = srv.register()["subdomain"]
         srv.ctl("txt", "add", sub, "--", value)
         srv.start()
-        with World(base / "world", ZONE, addr, 53, sub, other) as w:
+        with World(os.path.join(str(base), "world"), ZONE, addr, 53, sub, other) as w:
             w.srv = srv
             yield w
     finally:

@@ -26,7 +26,7 @@ VALUE = value(1)
 def world(tmp_path_factory):
     missing = [t for t in (KDIG, UNBOUND_HOST) if not os.access(t, os.X_OK)]
     assert not missing, f"not installed: {missing} (scripts/dev deps)"
-    with acmens_world(tmp_path_factory.mktemp("delegpeers"), VALUE) as w:
+    with acmens_world(tmp_path_factory.mktemp("delegpeers"), None, VALUE) as w:
         yield w
 
 

@@ -55,14 +55,19 @@ class Checker:
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     base = tmp_path_factory.mktemp("delegcli")
-    with acmens_world(base, VALUE) as w:
+    with acmens_world(base, None, VALUE) as w:
         w.fwd = Checker(w.srv, str(base / "fwd.yaml"), {
-            "resolvers": [w.resolver], "trust_anchor_file": w.trust_anchor_file,
-            "timeout": 5})
+            "resolvers": [w.resolver], "trust_anchor_file": w.trust_anchor_file, "timeout": 5})
         w.iter = Checker(w.srv, str(base / "iter.yaml"), {
-            "root_hints": w.root_hints, "trust_anchor_file": w.trust_anchor_file,
-            "timeout": 5})
+            "root_hints": w.root_hints, "trust_anchor_file": w.trust_anchor_file, "timeout": 5})
         yield w
+
+
+def checker_at(world, tmp_path, resolver, timeout):
+    """A check through resolver (ADDRESS:PORT) alone, with the world's anchors."""
+    return Checker(world.srv, str(tmp_path / "at.yaml"), {
+        "resolvers": [resolver], "trust_anchor_file": world.trust_anchor_file,
+        "timeout": timeout})
 
 
 CUSTOMER_CASES = ["ok", "ok-acme", "chain2", "wrong-elsewhere", "wrong-typo-zone",
@@ -127,9 +132,7 @@ def test_wrong_target_nxdomain_says_it_does_not_exist(world):
 
 def test_servfail_from_a_resolver_that_refuses(world, tmp_path):
     # a resolver that answers REFUSED to everything: the check says servfail
-    refusing = Checker(world.srv, str(tmp_path / "refused.yaml"), {
-        "resolvers": [f"{world.srv.addr}:53"], "trust_anchor_file": world.trust_anchor_file,
-        "timeout": 3})
+    refusing = checker_at(world, tmp_path, f"{world.srv.addr}:53", 3)
     code, r = refusing.one(world.cases["ok"].domain, world.cases.sub)
     assert code == 1
     assert r["status"] == "servfail", r
@@ -139,9 +142,7 @@ def test_servfail_from_a_resolver_that_refuses(world, tmp_path):
 def test_timeout_from_a_resolver_that_never_answers(world, tmp_path):
     silent = private_addr(port=53, taken={world.customer_addr, world.root_addr,
                                           world.resolver_addr, world.srv.addr})
-    checker = Checker(world.srv, str(tmp_path / "silent.yaml"), {
-        "resolvers": [f"{silent}:53"], "trust_anchor_file": world.trust_anchor_file,
-        "timeout": 1})
+    checker = checker_at(world, tmp_path, f"{silent}:53", 1)
     code, r = checker.one(world.cases["ok"].domain, world.cases.sub)
     assert code == 1
     assert r["status"] == "timeout", r
