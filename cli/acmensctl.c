@@ -53,6 +53,8 @@ static void usage(FILE *f)
 	        "  status [--timeout MS]                    serials the secondaries serve\n"
 	        "  lookups NAME [--limit N]                 recent DNS lookups (asks acmensd)\n"
 	        "  config-drift                             settings waiting for a restart (asks acmensd)\n"
+	        "  delegation check DOMAIN SUBDOMAIN | --file FILE   whether a customer's\n"
+	        "                                           _acme-challenge CNAME reaches the account\n"
 	        "  import-acmedns DB [--dry-run]            copy an acme-dns SQLite database in\n"
 	        "  convert-acmedns-config CONFIG.CFG        acme-dns's config.cfg as acmens.yaml\n"
 	        "  help [COMMAND [VERB]]                    the commands, one a line, or a usage\n"
@@ -196,6 +198,7 @@ static const cli_entry_t cli_commands[] = {
 	{ "status", cmd_status, "the serials the secondaries serve" },
 	{ "lookups", cmd_lookups, "recent DNS lookups of a name (asks acmensd)" },
 	{ "config-drift", cmd_config_drift, "how the configuration file differs from what acmensd runs" },
+	{ "delegation", cmd_delegation, "will customers' renewals validate: check their CNAMEs" },
 	{ "import-acmedns", cmd_import, "copy an acme-dns database in" },
 	{ "convert-acmedns-config", cmd_convert, "acme-dns's config.cfg as acmens.yaml" },
 	{ "help", NULL, "the commands, or one command's usage" },

@@ -118,6 +118,7 @@ int cmd_status(cli_t *c, int argc, char **argv);
 int cmd_tsig_keygen(cli_t *c, int argc, char **argv);
 int cmd_lookups(cli_t *c, int argc, char **argv);
 int cmd_config_drift(cli_t *c, int argc, char **argv);
+int cmd_delegation(cli_t *c, int argc, char **argv);
 int cmd_secondary_config(cli_t *c, int argc, char **argv);
 /* cmd_convert.c: runs the converter script; returns only on failure. */
 int cmd_convert(cli_t *c, int argc, char **argv);

@@ -22,6 +22,7 @@
 #include "lib/dns/consts.h"
 #include "lib/dns/zone_names.h"
 #include "lib/error.h"
+#include "lib/rt/deleg_record.h"
 #include "lib/store/keys.h"
 #include "lib/store/store_json.h"
 
@@ -304,6 +305,29 @@ static void print_account(const cli_t *c, const acm_account_t *acc)
 		printf("tsig:       none\n");
 }
 
+/* The account's last delegation check: a member of obj with --json (null
+ * when never checked), else a line. */
+static int show_delegation(const cli_t *c, acm_store_t *store, const char *sub, json_t *obj)
+{
+	acm_deleg_rec_t rec;
+	char when[CLI_TIME_MAX];
+	int rc;
+
+	if (c->json) {
+		json_t *d;
+		if ((rc = acm_deleg_last_json(store, sub, &d)) == ACM_OK)
+			json_object_set_new(obj, "delegation", d);
+		return rc;
+	}
+	rc = acm_store_deleg_get(store, sub, &rec);
+	if (rc == ACM_ENOTFOUND)
+		printf("delegation: never checked\n");
+	else if (rc == ACM_OK)
+		printf("delegation: %s (%s), checked %s\n", acm_deleg_rec_status(&rec),
+		       rec.secure ? "secure" : "insecure", cli_time(rec.checked, when, "-"));
+	return rc == ACM_ENOTFOUND ? ACM_OK : rc;
+}
+
 static int account_show(cli_t *c, int argc, char **argv)
 {
 	const char *sub = NULL;
@@ -318,6 +342,8 @@ static int account_show(cli_t *c, int argc, char **argv)
 		obj = account_json(c, &acc);
 	else if (rc == ACM_OK)
 		print_account(c, &acc);
+	if (rc == ACM_OK)
+		rc = show_delegation(c, store, acc.subdomain, obj);
 	if (rc == ACM_OK)
 		rc = cli_values(c, store, acc.subdomain, obj);
 	acm_store_close(store);

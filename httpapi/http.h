@@ -21,6 +21,7 @@
 
 #include "lib/store/commit.h"
 #include "lib/conf/config.h"
+#include "lib/rt/delegation.h"
 #include "lib/rt/health.h"
 #include "lib/rt/lookup_log.h"
 #include "lib/rt/metrics.h"
@@ -180,6 +181,24 @@ int acm_req_park(acm_req_t *r, acm_park_fn ready, void *arg);
 bool acm_req_parked(const acm_req_t *r);
 /* Any thread: the parked request's work is done; its last touch of r. */
 void acm_req_wake(acm_req_t *r);
+
+/*
+ * Check the delegation of domain (text, checked by the caller) for the
+ * account sub, and park the request until its result (see acm_req_park):
+ * the route returns at once and runs again, when acm_req_deleg_result
+ * gives the result. Checks beyond delegation.concurrency wait in a queue
+ * of four times that many. ACM_OK; -ENOTSUP (built without libunbound);
+ * -EAGAIN (the resolver could not be set up: acm_req_deleg_why says why);
+ * -EBUSY (the queue is full); -EINVAL (not a name or not a label); -ENOMEM.
+ */
+int acm_req_deleg_check(acm_req_t *r, const char *domain, const char *sub);
+/* The result of the request's check, or NULL while there is none. */
+const acm_deleg_result_t *acm_req_deleg_result(const acm_req_t *r);
+/* Why the checks are unavailable (-EAGAIN above), in the operator's words. */
+const char *acm_req_deleg_why(const acm_req_t *r);
+/* May account sub start a check now? A token bucket per account: 10 at
+ * once, one more every 6 seconds. Counts the check when allowed. */
+bool acm_req_deleg_allowed(acm_req_t *r, const char *sub);
 
 /* One pointer for the authentication layer's state of this request (in
  * acm_req_alloc memory), NULL at first. */

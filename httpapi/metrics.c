@@ -15,6 +15,7 @@
 #include "httpapi/server_int.h"
 #include "lib/clock.h"
 #include "lib/error.h"
+#include "lib/rt/deleg_record.h"
 
 #define SERIES_MAX 512     /* route x method x status; the tables hold far fewer */
 #define ROUTES_MAX 128
@@ -298,6 +299,21 @@ static void render_store(acm_expo_t *e, acm_store_t *store)
 	acm_expo_u64(e, "acmens_store_bytes", &(acm_label_t){ "kind", "map" }, 1, info.map_size);
 }
 
+/* The store keeps a count per status, moved with each record: a few
+ * reads, however many accounts. */
+static void render_delegation(acm_expo_t *e, acm_store_t *store)
+{
+	uint64_t counts[ACM_DELEG_STATUS_COUNT];
+	if (acm_deleg_counts(store, counts) != ACM_OK)
+		return;
+	acm_expo_family(e, "acmens_delegation_accounts", "gauge",
+	                "Accounts whose last delegation check had this status.");
+	for (int s = 0; s < ACM_DELEG_STATUS_COUNT; s++)
+		acm_expo_u64(e, "acmens_delegation_accounts",
+		             &(acm_label_t){ "status", acm_deleg_status_name((acm_deleg_status_t)s) },
+		             1, counts[s]);
+}
+
 static void render_commit(acm_expo_t *e, acm_commit_t *commit, acm_metrics_t *metrics)
 {
 	acm_commit_stats_t st;
@@ -362,6 +378,7 @@ void acm_http_metrics_render(acm_expo_t *e, acm_req_env_t *env)
 	render_dns(e, env->metrics);
 	render_http(e, env->http_metrics);
 	render_store(e, env->store);
+	render_delegation(e, env->store);
 	if (env->commit)
 		render_commit(e, env->commit, env->metrics);
 	if (env->status)

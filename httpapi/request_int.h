@@ -82,6 +82,7 @@ struct acm_req {
 	acm_park_fn park_ready;
 	void *park_arg;
 	void *auth_state;              /* see acm_req_auth_state */
+	struct deleg_wait *deleg;      /* see acm_req_deleg_check */
 };
 
 /* The method's name, a static string ("OTHER" for one we do not know). */

@@ -13,9 +13,11 @@
 
 #include "httpapi/auth.h"
 #include "httpapi/json_util.h"
+#include "httpapi/route_deleg.h"
 #include "httpapi/route_util.h"
 #include "lib/clock.h"
 #include "lib/error.h"
+#include "lib/rt/deleg_record.h"
 #include "lib/store/store_json.h"
 
 #define ADMIN_LIMIT_DEFAULT 100
@@ -154,7 +156,7 @@ static void route_account(acm_req_t *r)
 	acm_account_t acc;
 	acm_txt_t *v;
 	size_t n, live;
-	json_t *o;
+	json_t *o, *deleg;
 	int rc;
 
 	if (!admin_ok(r) || !load_account(r, &acc))
@@ -163,8 +165,16 @@ static void route_account(acm_req_t *r)
 		acm_reply_store_error(r, rc);
 		return;
 	}
-	if ((o = acm_account_json(acm_req_settings(r)->zone_text, &acc, true)))
+	if ((rc = acm_deleg_last_json(acm_req_store(r), acc.subdomain, &deleg)) != ACM_OK) {
+		acm_reply_store_error(r, rc);
+		return;
+	}
+	if ((o = acm_account_json(acm_req_settings(r)->zone_text, &acc, true))) {
 		json_object_set_new(o, "values", acm_values_json(v, n, acm_expiry_now(), 0, &live));
+		json_object_set_new(o, "delegation", deleg);
+	} else {
+		json_decref(deleg);
+	}
 	acm_reply_json(r, 200, o);
 }
 
@@ -293,6 +303,29 @@ static void route_lookups(acm_req_t *r)
 		acm_reply_lookups_name(r, acm_req_query(r, "name"), (size_t)limit);
 }
 
+/* ---- delegation ---------------------------------------------------------- */
+
+/* Any account's check; the reply names another account a chain ends at. */
+static void route_delegation(acm_req_t *r)
+{
+	const char *s = acm_req_query(r, "subdomain");
+	char domain[ACM_DNAME_TXT_MAX];
+	acm_account_t acc;
+	int rc;
+
+	if (!admin_ok(r) || !acm_deleg_domain(r, domain))
+		return;
+	if (!s || *s == '\0') {
+		acm_reply_error(r, 400, "bad_request", "subdomain is required: &subdomain=ACCOUNT");
+		return;
+	}
+	if ((rc = acm_store_account_get(acm_req_store(r), s, &acc)) != ACM_OK) {
+		acm_reply_store_error(r, rc);
+		return;
+	}
+	acm_deleg_route(r, domain, acc.subdomain, true, "admin");
+}
+
 /* ---- configuration drift ---------------------------------------------- */
 
 /* acmensd's report of its last reload: what needs a restart. */
@@ -316,6 +349,7 @@ const acm_route_t acm_routes_admin[] = {
 	{ "GET", "/v1/admin/audit", route_audit },
 	{ "GET", "/v1/admin/stats", route_stats },
 	{ "GET", "/v1/admin/lookups", route_lookups },
+	{ "GET", "/v1/admin/delegation", route_delegation },
 	{ "GET", "/v1/admin/config/drift", route_drift },
 	{ NULL, NULL, NULL },
 };

@@ -17,6 +17,7 @@
 #include "httpapi/auth.h"
 #include "httpapi/batch_scan.h"
 #include "httpapi/json_util.h"
+#include "httpapi/route_deleg.h"
 #include "httpapi/route_util.h"
 #include "lib/clock.h"
 #include "lib/error.h"
@@ -339,6 +340,19 @@ static void route_lookups(acm_req_t *r)
 		acm_reply_lookups(r, acc.subdomain, 0);
 }
 
+/* The account's own check: a chain ending at another account says so
+ * without naming it. */
+static void route_delegation(acm_req_t *r)
+{
+	acm_account_t acc;
+	char domain[ACM_DNAME_TXT_MAX], actor[ACM_ACTOR_MAX];
+
+	if (!v1_auth(r, &acc) || !acm_deleg_domain(r, domain))
+		return;
+	acm_account_actor(&acc, actor);
+	acm_deleg_route(r, domain, acc.subdomain, false, actor);
+}
+
 static void route_register(acm_req_t *r)
 {
 	acm_route_register(r, true);
@@ -630,6 +644,7 @@ const acm_route_t acm_routes_v1[] = {
 	{ "DELETE", "/v1/accounts/:sub/txt/:value", route_txt_remove },
 	{ "POST", "/v1/accounts/:sub/rotate-key", route_rotate },
 	{ "GET", "/v1/accounts/:sub/lookups", route_lookups },
+	{ "GET", "/v1/accounts/:sub/delegation", route_delegation },
 	{ "POST", "/v1/batch", route_batch },
 	{ NULL, NULL, NULL },
 };

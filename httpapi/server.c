@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "httpapi/auth.h"
+#include "httpapi/deleg_wait.h"
 #include "httpapi/server_int.h"
 #include "lib/conf/preflight.h"
 #include "lib/rt/accept_guard.h"
@@ -699,6 +700,7 @@ static void http_free(acm_http_t *h)
 	acm_ratelimit_free(h->env.ratelimit);
 	acm_http_metrics_free(h->env.http_metrics);
 	acm_auth_env_free(h->env.auth);
+	acm_deleg_env_free(h->env.deleg);
 	if (h->base)
 		event_base_free(h->base);
 	pthread_mutex_destroy(&h->next_lock);
@@ -744,6 +746,8 @@ int acm_http_start(const acm_config_t *cfg, acm_store_t *store, acm_commit_t *co
 		rc = acm_auth_env_new(&h->env.auth);
 	if (rc == ACM_OK && !(h->env.base = h->base = event_base_new()))
 		rc = -ENOMEM;
+	if (rc == ACM_OK)
+		rc = acm_deleg_env_new(cfg, h->base, store, &h->env.deleg);
 	if (rc == ACM_OK)
 		rc = create_events(h);
 	if (rc == ACM_OK)

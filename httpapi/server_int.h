@@ -3,7 +3,7 @@
  * Internals of the HTTP server core, shared by server.c (life cycle,
  * listeners, configuration snapshots, connections), the request object
  * (intake.c, router.c, client_addr.c, cors.c, reply.c, access_log.c,
- * commit_wait.c, park.c, request.c; request_int.h), metrics.c, tls.c and ratelimit.c. Route files use
+ * commit_wait.c, park.c, request.c; request_int.h), deleg_wait.c, metrics.c, tls.c and ratelimit.c. Route files use
  * http.h only, except the core's own route_metrics.c.
  *
  * Threads: everything here runs on the HTTP thread, except building a
@@ -54,6 +54,7 @@ void acm_http_conf_unref(acm_http_conf_t *conf);
 /* ---- what requests need from the server (server.c) --------------------- */
 
 typedef struct acm_ratelimit acm_ratelimit_t;
+typedef struct acm_deleg_env acm_deleg_env_t;   /* deleg_wait.h */
 
 typedef struct {
 	struct event_base *base;
@@ -67,6 +68,7 @@ typedef struct {
 	acm_ratelimit_t *ratelimit;
 	unsigned pending;             /* requests waiting for group commit or a parked check */
 	acm_auth_env_t *auth;         /* auth.c's worker pool and failure table */
+	acm_deleg_env_t *deleg;       /* the delegation checks (deleg_wait.c) */
 	pthread_mutex_t report_lock;  /* acmensd writes the reload report from its thread */
 	char *report;                 /* JSON text, NULL until acm_http_set_report */
 } acm_req_env_t;

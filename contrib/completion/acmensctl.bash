@@ -14,8 +14,8 @@ _acmensctl_commands()
 	if [[ ${_acmensctl_cache_prog-} != "$prog" ]]; then
 		_acmensctl_cache_prog=$prog
 		_acmensctl_cache="account txt export check-config serial stats audit backup
-			check-store tsig-keygen secondary-config status lookups import-acmedns
-			convert-acmedns-config"
+			check-store tsig-keygen secondary-config status lookups delegation
+			import-acmedns convert-acmedns-config"
 		while IFS= read -r line; do
 			[[ $line =~ ^\ \ ([a-z][a-z0-9-]*)(\ |$) ]] &&
 				[[ " ${_acmensctl_cache//[$'\t\n']/ } " != *" ${BASH_REMATCH[1]} "* ]] &&
@@ -31,6 +31,7 @@ _acmensctl_subcommands()
 	case $1 in
 	account) echo "register list show disable enable delete rotate-key tsig-key" ;;
 	txt) echo "add remove set list" ;;
+	delegation) echo "check" ;;
 	esac
 }
 
@@ -48,6 +49,7 @@ _acmensctl_options()
 	secondary-config) echo "--primary --key --dir" ;;
 	status) echo "--timeout" ;;
 	lookups) echo "--limit" ;;
+	"delegation check") echo "--file --concurrency --no-record" ;;
 	import-acmedns) echo "--dry-run --progress" ;;
 	convert-acmedns-config) echo "--trusted-proxy" ;;
 	esac
@@ -58,7 +60,8 @@ _acmensctl_takes_value()
 {
 	case $1 in
 	-c | --config | --dir | --algorithm | --format | --subdomain | --allowfrom | --search | \
-		--after | --limit | --expires-in | --primary | --key | --timeout | --trusted-proxy) ;;
+		--after | --limit | --expires-in | --primary | --key | --timeout | --trusted-proxy | \
+		--file | --concurrency) ;;
 	*) return 1 ;;
 	esac
 }
@@ -70,6 +73,7 @@ _acmensctl_option_value()
 	case $1 in
 	-c | --config) COMPREPLY=($(compgen -f -- "$cur")) ;;
 	--dir) COMPREPLY=($(compgen -d -- "$cur")) ;;
+	--file) COMPREPLY=($(compgen -f -- "$cur")) ;;
 	--algorithm) COMPREPLY=($(compgen -W "hmac-sha256 hmac-sha384 hmac-sha512" -- "$cur")) ;;
 	--format) COMPREPLY=($(compgen -W "acmens bind knot nsd" -- "$cur")) ;;
 	*) COMPREPLY=() ;;   # a name, a number, an address: nothing to offer

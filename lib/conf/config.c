@@ -145,6 +145,15 @@ static const struct opt schema[] = {
 	BOOL("lookups.enabled", lookups.enabled, true),
 	UINT("lookups.total", lookups.total, 0, 10000000, 100000),
 	UINT("lookups.per_name", lookups.per_name, 1, 1000, 20),
+	MAP("delegation"),
+	{ .path = "delegation.resolvers", .type = T_LIST, .item = listen_item,
+	  FIELD(delegation.resolvers), .count_off = offsetof(acm_config_t, delegation.resolver_count),
+	  .def = 53, .what = "a list of addresses" },
+	{ .path = "delegation.trust_anchor_file", .type = T_STR, FIELD(delegation.trust_anchor_file),
+	  .def_str = "/usr/share/dns/root.key" },
+	STR("delegation.root_hints", delegation.root_hints),
+	UINT("delegation.timeout", delegation.timeout, 1, 300, 5),
+	UINT("delegation.concurrency", delegation.concurrency, 1, 10000, 64),
 	MAP("store"),
 	{ .path = "store.path", .type = T_STR, FIELD(store_path), .def_str = "./var" },
 	{ .path = "store.max_size", .type = T_SIZE, FIELD(store_max_size),
@@ -721,6 +730,7 @@ static int derive_defaults(struct loader *ld)
 			parse_listen(defaults[i], 53, &c->listen[i]);
 		c->listen_count = 2;
 	}
+	c->delegation.configured = seen(ld, "delegation");
 	return derive_http(ld);
 }
 
@@ -954,6 +964,9 @@ void acm_config_free(acm_config_t *cfg)
 	free(cfg->tsig);
 	free(cfg->transfer.allow);
 	free(cfg->transfer.notify);
+	free(cfg->delegation.resolvers);
+	free(cfg->delegation.trust_anchor_file);
+	free(cfg->delegation.root_hints);
 	free(cfg->store_path);
 	free(cfg->path);
 	free(cfg);

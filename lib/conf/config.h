@@ -137,6 +137,17 @@ typedef struct {
 		unsigned per_name;              /* lookups.per_name, 1..1000, default 20 */
 	} lookups;
 
+	/* delegation: the delegation check (lib/rt/delegation.h). */
+	struct {
+		bool configured;                /* the delegation section is present */
+		size_t resolver_count;          /* delegation.resolvers, default none = iterate from the root */
+		acm_listen_t *resolvers;        /* port 53 unless given */
+		char *trust_anchor_file;        /* delegation.trust_anchor_file, default /usr/share/dns/root.key */
+		char *root_hints;               /* delegation.root_hints, default NULL = libunbound's own */
+		unsigned timeout;               /* delegation.timeout seconds, 1..300, default 5 */
+		unsigned concurrency;           /* delegation.concurrency checks at once, 1..10000, default 64 */
+	} delegation;
+
 	/* store: */
 	char *store_path;               /* store.path, default ./var */
 	uint64_t store_max_size;        /* store.max_size bytes, default 4 GiB */

@@ -253,6 +253,13 @@ static const row_t rows[] = {
 	VAL("lookups.enabled", RESTART, K_BOOL, lookups.enabled),
 	VAL("lookups.total", RESTART, K_UINT, lookups.total),
 	VAL("lookups.per_name", RESTART, K_UINT, lookups.per_name),
+	/* the resolver context is made when acmensd starts */
+	LIST("delegation.resolvers", RESTART, delegation.resolvers, delegation.resolver_count,
+	     put_listen),
+	VAL("delegation.trust_anchor_file", RESTART, K_STR, delegation.trust_anchor_file),
+	VAL("delegation.root_hints", RESTART, K_STR, delegation.root_hints),
+	VAL("delegation.timeout", RESTART, K_UINT, delegation.timeout),
+	VAL("delegation.concurrency", RESTART, K_UINT, delegation.concurrency),
 	VAL("store.path", RESTART, K_STR, store_path),
 	/* the map is remade only with no transaction open in the process,
 	 * and every DNS worker holds a reader */

@@ -3,7 +3,8 @@
  * What the configuration names outside itself, checked the one way both
  * acmensd (at start, before it opens the store or binds a socket, and on
  * reload) and acmensctl check-config check it: the zone built from it, the
- * TLS certificate and key, the admin token file, the store directory. Messages are in the
+ * TLS certificate and key, the admin token file, the delegation check's trust
+ * anchor and root hints (with the delegation section), the store directory. Messages are in the
  * operator's terms, "KEY PATH: what is wrong", with a library's own text
  * after it in parentheses: "http.tls.cert /etc/acmens/cert.pem: no such
  * file or directory (OpenSSL: error:0A080002:SSL routines::system lib)".

@@ -56,7 +56,8 @@ typedef struct {
 	 * chain[i + 1] the target of chain[i]'s CNAME. */
 	char chain[ACM_DELEG_MAX_LINKS + 1][ACM_DNAME_TXT_MAX];
 	size_t chain_len;
-	bool secure;                         /* every answer on the way validated */
+	bool secure;                         /* every answer on the way validated (but those
+	                                      * from this zone, which acmens does not sign) */
 	char target[ACM_DNAME_TXT_MAX];      /* wrong_target: where the chain ends */
 	bool target_is_account;              /* wrong_target: at another account of this zone */
 	char reason[ACM_DELEG_REASON_MAX];   /* bogus, servfail, loop: why, in words */

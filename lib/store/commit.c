@@ -106,6 +106,7 @@ static int op_check(const acm_op_t *op)
 			return ACM_EBADVALUE;
 		break;
 	case ACM_OP_ACCOUNT_DELETE:
+	case ACM_OP_DELEG_RECORD:
 		break;
 	default:
 		return -EINVAL;
@@ -254,6 +255,8 @@ static int op_dispatch(acm_wtxn_t *w, const acm_op_t *op)
 		                         op->keep);
 	case ACM_OP_TXT_EXPECT:
 		return apply_expect(w, op);
+	case ACM_OP_DELEG_RECORD:
+		return acm_wtxn_deleg_put(w, op->subdomain, &op->deleg);
 	}
 	return -EINVAL;
 }

@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "lib/store/store.h"
+#include "lib/store/store_deleg.h"
 
 typedef enum {
 	ACM_OP_ACCOUNT_CREATE,   /* account */
@@ -30,6 +31,7 @@ typedef enum {
 	ACM_OP_TXT_REPLACE,      /* subdomain, values/nvalues */
 	ACM_OP_TXT_PUSH,         /* subdomain, value/len, expires, keep */
 	ACM_OP_TXT_EXPECT,       /* subdomain, expect, values/nvalues: a check */
+	ACM_OP_DELEG_RECORD,     /* subdomain, deleg: no DNS change (store_deleg.h) */
 } acm_op_kind_t;
 
 /* For ACM_OP_TXT_EXPECT: what must hold of the name's live (unexpired)
@@ -88,6 +90,7 @@ typedef struct acm_op {
 	uint64_t expires;
 	unsigned keep;
 	int expect;                         /* enum acm_op_expect, TXT_EXPECT only */
+	acm_deleg_rec_t deleg;              /* DELEG_RECORD only */
 	const acm_txt_t *values;            /* owned by the submitter until done */
 	size_t nvalues;
 	/* In an atomic chain: a result that does not count as a failure, e.g.

@@ -312,6 +312,11 @@ static int open_dbis(acm_store_t *s, MDB_txn *txn)
 	 * a read-only open then lists an empty log. */
 	rc = mdb_dbi_open(txn, "audit", fl, &s->audit);
 	s->has_audit = rc == 0;
+	if (rc != 0 && !(rc == MDB_NOTFOUND && s->read_only))
+		return store_err(rc);
+	/* The same for the delegation records (lib/store/store_deleg.h). */
+	rc = mdb_dbi_open(txn, "delegation", fl, &s->deleg);
+	s->has_deleg = rc == 0;
 	return rc == MDB_NOTFOUND && s->read_only ? ACM_OK : store_err(rc);
 }
 

@@ -106,6 +106,9 @@ int acm_wtxn_account_create(acm_wtxn_t *w, const acm_account_t *acc)
 		return rc;
 	if (rc == ACM_OK)
 		rc = account_write(w, acc, &n, ulen);
+	/* An older release deleting the account left its record behind. */
+	if (rc == ACM_OK)
+		rc = store_deleg_drop(w, n.label);
 	return store_wtxn_result(w, rc);
 }
 
@@ -239,6 +242,8 @@ int acm_wtxn_account_delete(acm_wtxn_t *w, const char *subdomain)
 	}
 	if (rc == ACM_OK)
 		rc = challenge_delete(w, &n);
+	if (rc == ACM_OK)
+		rc = store_deleg_drop(w, n.label);
 	return store_wtxn_result(w, rc);
 }
 

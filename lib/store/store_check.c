@@ -3,7 +3,7 @@
  * A whole-store check, for acmensctl check-store: the map against the
  * data file's size, then every named database walked with a cursor in one
  * read snapshot and every record decoded (accounts, users, rrsets, meta,
- * journal, audit). Problems go to the caller's callback, one per record;
+ * journal, audit, delegation). Problems go to the caller's callback, one per record;
  * nothing is changed and nothing is logged.
  */
 #include <jansson.h>
@@ -16,6 +16,7 @@
 #include "lib/dns/wire.h"
 #include "lib/store/store.h"
 #include "lib/store/store_check.h"
+#include "lib/store/store_deleg.h"
 #include "lib/store/store_int.h"
 
 #define DIFF_HDR 16             /* serial_from, serial_to, time */
@@ -27,6 +28,8 @@ typedef struct {
 	void *ctx;
 	const char *db;             /* the database being walked */
 	acm_store_check_t *out;
+	uint64_t deleg_counted[ACM_DELEG_REC_STATUSES];   /* the counts kept */
+	uint64_t deleg_found[ACM_DELEG_REC_STATUSES];     /* the records walked */
 } check_t;
 
 static void problem(check_t *c, const MDB_val *k, const char *what)
@@ -207,7 +210,43 @@ static int check_size(check_t *c)
 	return ACM_OK;
 }
 
-static const char *const known_dbs[] = { "accounts", "users", "rrsets", "meta", "journal", "audit" };
+/* The delegation records: each decodes and has its account, and the
+ * counts are the records' (compared once the walk is over). */
+static int check_deleg(const MDB_val *k, const MDB_val *v, void *p)
+{
+	check_t *c = p;
+	char label[ACM_LABEL_MAX + 1];
+	MDB_val acc;
+	bool is_count;
+	uint8_t status;
+	uint64_t n;
+
+	if (store_deleg_entry(k, v, &is_count, &status, &n) != ACM_OK ||
+	    status >= ACM_DELEG_REC_STATUSES)
+		problem(c, k, "the delegation record does not decode");
+	else if (is_count)
+		c->deleg_counted[status] = n;
+	else if (!key_label(k, label) || mdb_get(c->txn, c->s->accounts, (MDB_val *)k, &acc) != 0)
+		problem(c, k, "the delegation record's account is missing");
+	else
+		c->deleg_found[status]++;
+	return 0;
+}
+
+static void check_deleg_counts(check_t *c)
+{
+	uint8_t key[2] = { 0x00, 0 };
+	MDB_val k = { 2, key };
+
+	for (unsigned s = 0; s < ACM_DELEG_REC_STATUSES; s++) {
+		key[1] = (uint8_t)s;
+		if (c->deleg_counted[s] != c->deleg_found[s])
+			problem(c, &k, "the count of delegation records is not the records'");
+	}
+}
+
+static const char *const known_dbs[] = { "accounts", "users", "rrsets", "meta", "journal", "audit",
+                                         "delegation" };
 
 static int check_name(const MDB_val *k, const MDB_val *v, void *p)
 {
@@ -238,15 +277,20 @@ int acm_store_check(acm_store_t *s, acm_check_fn fn, void *ctx, acm_store_check_
 		{ "main", 0, check_name }, { "accounts", s->accounts, check_account },
 		{ "users", s->users, check_user }, { "rrsets", s->rrsets, check_rrset },
 		{ "meta", s->meta, check_meta_rec }, { "journal", s->journal, check_diff },
-		{ "audit", s->audit, check_audit },
+		{ "audit", s->audit, check_audit }, { "delegation", s->deleg, check_deleg },
 	};
 	rc = store_err(mdb_dbi_open(c.txn, NULL, 0, &main));
 	walks[0].dbi = main;
 	for (size_t i = 0; rc == ACM_OK && i < sizeof(walks) / sizeof(walks[0]); i++) {
-		if (walks[i].fn == check_audit && !s->has_audit)
+		if ((walks[i].fn == check_audit && !s->has_audit) ||
+		    (walks[i].fn == check_deleg && !s->has_deleg))
 			continue;
 		c.db = walks[i].name;
 		rc = store_walk(c.txn, walks[i].dbi, NULL, false, walks[i].fn, &c);
+	}
+	if (rc == ACM_OK && s->has_deleg) {
+		c.db = "delegation";
+		check_deleg_counts(&c);
 	}
 	mdb_txn_abort(c.txn);
 	return rc;

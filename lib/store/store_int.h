@@ -7,7 +7,8 @@
  * commit. The parts call the core and never the other way round:
  * store_set.c the names and rrset records operations work on; store_txt.c
  * the TXT operations; store_account.c the account operations and reads;
- * store_audit.c the audit log; store_read.c the other reads, the DNS
+ * store_audit.c the audit log; store_deleg.c the delegation records;
+ * store_read.c the other reads, the DNS
  * readers, the store's sizes and its backup. Work a part queues in a
  * transaction that must end with it comes back through the hooks the part
  * registers (store_queue_t).
@@ -31,7 +32,7 @@ struct json_t;
 
 struct acm_store {
 	MDB_env *env;
-	MDB_dbi accounts, users, rrsets, meta, journal, audit;
+	MDB_dbi accounts, users, rrsets, meta, journal, audit, deleg;
 	uint8_t apex[ACM_DNAME_MAX];
 	size_t apex_len;
 	unsigned max_values;
@@ -41,6 +42,7 @@ struct acm_store {
 	uint64_t audit_max_age;
 	bool read_only;
 	bool has_audit;             /* false only read-only, on an older store */
+	bool has_deleg;             /* the same for the delegation records */
 	unsigned max_accounts;      /* 0: no cap; atomic: a reload may change it */
 	bool full;                  /* atomic: see acm_store_full */
 	bool failed;                /* atomic: see acm_store_failed */
@@ -208,6 +210,17 @@ int store_set_load(acm_wtxn_t *w, const store_name_t *n);
 
 /* Whether the account of n exists: ACM_OK, ACM_ENOTFOUND, or a failure. */
 int store_account_exists(const acm_store_t *s, MDB_txn *txn, const store_name_t *n);
+
+/* ---- store_deleg.c ---------------------------------------------------- */
+
+/* Drop the account label's delegation record and its count (the account
+ * goes, or a label comes back after an older release deleted it). */
+int store_deleg_drop(acm_wtxn_t *w, const char *label);
+/* One entry of the database, for the store check: a count of *status
+ * (*is_count, *count) or an account's record of *status. ACM_OK or
+ * ACM_ECORRUPT. */
+int store_deleg_entry(const MDB_val *k, const MDB_val *v, bool *is_count, uint8_t *status,
+                      uint64_t *count);
 
 /* ---- store_audit.c ---------------------------------------------------- */
 

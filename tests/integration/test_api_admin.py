@@ -202,13 +202,14 @@ def test_show_account(api):
                        {"value": "expiring", "expires_in": 600}, acct["headers"]), 201)
     for sub in (acct["subdomain"], acct["subdomain"].upper()):
         a = ok(api.admin("GET", f"/accounts/{sub}"))
-        assert set(a) == ACCOUNT_FIELDS | {"values"}
+        assert set(a) == ACCOUNT_FIELDS | {"values", "delegation"}
         assert (a["subdomain"], a["username"], a["allowfrom"], a["disabled"], a["key_scheme"]) == \
             (acct["subdomain"], acct["username"], ["127.0.0.0/8"], False, "sha256")
         assert abs(a["created"] - t0) <= 2
         vals = sorted(a["values"], key=lambda v: v["value"])
         assert [v["value"] for v in vals] == ["expiring", "shown"]
         assert lives(vals[0], 600) and vals[1]["expires"] is None
+        assert a["delegation"] is None       # never checked
         assert acct["password"] not in json.dumps(a)
 
 

@@ -39,6 +39,7 @@ DASHBOARD_NEEDS = {
     "acmens_commit_batch_size_bucket", "acmens_zone_serial", "acmens_secondary_serial",
     "acmens_store_bytes", "acmens_store_full", "acmens_dns_rrl_total",
     "acmens_dns_dropped_total", "acmens_dns_refused_total", "acmens_dns_workers_alive",
+    "acmens_delegation_accounts",
 }
 ALERTS = {"AcmensDown", "AcmensSecondaryBehind", "AcmensCommitLatencyHigh",
           "AcmensStoreNearlyFull", "AcmensStoreFull", "AcmensApiErrors",

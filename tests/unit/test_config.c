@@ -784,6 +784,50 @@ static void test_lookups(void **state)
 	acm_config_free(c);
 }
 
+static void test_delegation(void **state)
+{
+	(void)state;
+	acm_config_t *c = load_ok(ZONE);
+	assert_false(c->delegation.configured);
+	assert_int_equal(c->delegation.resolver_count, 0);
+	assert_string_equal(c->delegation.trust_anchor_file, "/usr/share/dns/root.key");
+	assert_null(c->delegation.root_hints);
+	assert_int_equal(c->delegation.timeout, 5);
+	assert_int_equal(c->delegation.concurrency, 64);
+	acm_config_free(c);
+
+	c = load_ok(ZONE "delegation:\n  resolvers: [\"192.0.2.53\", \"[2001:db8::53]:5353\"]\n"
+		    "  trust_anchor_file: /etc/acmens/anchors.key\n  root_hints: /etc/acmens/root.hints\n"
+		    "  timeout: 300\n  concurrency: 10000\n");
+	assert_true(c->delegation.configured);
+	assert_int_equal(c->delegation.resolver_count, 2);
+	assert_listen4(&c->delegation.resolvers[0], "192.0.2.53", 53);
+	assert_listen6(&c->delegation.resolvers[1], "2001:db8::53", 5353);
+	assert_string_equal(c->delegation.trust_anchor_file, "/etc/acmens/anchors.key");
+	assert_string_equal(c->delegation.root_hints, "/etc/acmens/root.hints");
+	assert_int_equal(c->delegation.timeout, 300);
+	assert_int_equal(c->delegation.concurrency, 10000);
+	acm_config_free(c);
+
+	c = load_ok(ZONE "delegation:\n  resolvers: []\n");
+	assert_true(c->delegation.configured);
+	assert_int_equal(c->delegation.resolver_count, 0);
+	acm_config_free(c);
+
+	expect_error(ZONE "delegation:\n  timeout: 0\n", 6, "delegation.timeout",
+		     "expected an integer from 1 to 300 (got 0)");
+	expect_error(ZONE "delegation:\n  concurrency: 10001\n", 6, "delegation.concurrency",
+		     "expected an integer from 1 to 10000");
+	expect_error(ZONE "delegation:\n  resolvers: [resolver.example]\n", 6,
+		     "delegation.resolvers", "invalid address \"resolver.example\"");
+	expect_error(ZONE "delegation:\n  resolvers: 192.0.2.53\n", 6, "delegation.resolvers",
+		     "expected a list of addresses");
+	expect_error(ZONE "delegation:\n  trust_anchor_file: \"\"\n", 6,
+		     "delegation.trust_anchor_file", "expected a non-empty string");
+	expect_error(ZONE "delegation:\n  forwarders: []\n", 6, "delegation.forwarders",
+		     "unknown key");
+}
+
 #define KEY "tsig:\n  - name: k.example\n    secret: YQ==\n"   /* lines 5-7 */
 
 static const struct err_case transfer_errors[] = {
@@ -888,6 +932,7 @@ int main(void)
 		cmocka_unit_test(test_transfer),
 		cmocka_unit_test(test_transfer_errors),
 		cmocka_unit_test(test_lookups),
+		cmocka_unit_test(test_delegation),
 		cmocka_unit_test(test_rrl),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_no_err_buffer),

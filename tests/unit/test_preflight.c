@@ -127,6 +127,39 @@ static void test_store_dir(void **state)
 	assert_int_equal(preflight_store(dir, err, sizeof(err)), ACM_OK);
 }
 
+/* The delegation check's files are checked with its section only. */
+static void test_delegation_files(void **state)
+{
+	char file[256], err[512], want[600];
+	acm_config_t cfg = { 0 };
+	(void)state;
+
+	cfg.path = (char *)"acmens.yaml";
+	cfg.store_path = dir;
+	cfg.delegation.trust_anchor_file = (char *)"/nonexistent/anchors.key";
+	assert_int_equal(acm_preflight(&cfg, err, sizeof(err)), ACM_OK);
+
+	cfg.delegation.configured = true;
+	assert_int_equal(acm_preflight(&cfg, err, sizeof(err)), ACM_ECONFIG);
+	assert_string_equal(err, "acmens.yaml: delegation.trust_anchor_file /nonexistent/anchors.key: "
+			    "no such file or directory");
+	cfg.delegation.trust_anchor_file = dir;
+	assert_int_equal(acm_preflight(&cfg, err, sizeof(err)), ACM_ECONFIG);
+	assert_non_null(strstr(err, ": a directory, not a file"));
+
+	snprintf(file, sizeof(file), "%s/token", dir);
+	token_file(". IN DS 1 8 2 00\n", 16, 0644);
+	cfg.delegation.trust_anchor_file = file;
+	assert_int_equal(acm_preflight(&cfg, err, sizeof(err)), ACM_OK);
+	cfg.delegation.root_hints = (char *)"/nonexistent/root.hints";
+	assert_int_equal(acm_preflight(&cfg, err, sizeof(err)), ACM_ECONFIG);
+	snprintf(want, sizeof(want), "acmens.yaml: delegation.root_hints /nonexistent/root.hints: "
+		 "no such file or directory");
+	assert_string_equal(err, want);
+	cfg.delegation.root_hints = file;
+	assert_int_equal(acm_preflight(&cfg, err, sizeof(err)), ACM_OK);
+}
+
 int main(void)
 {
 	assert_non_null(mkdtemp(dir));
@@ -135,6 +168,7 @@ int main(void)
 		cmocka_unit_test(test_token_lengths),
 		cmocka_unit_test(test_missing_token),
 		cmocka_unit_test(test_store_dir),
+		cmocka_unit_test(test_delegation_files),
 	};
 	int r = cmocka_run_group_tests(tests, NULL, NULL);
 	char cmd[128];

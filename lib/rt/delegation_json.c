@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * A delegation check's result as JSON (delegation_json.h): the one place
+ * that decides which fields are null for which status, and what an
+ * account's own route may not learn about another account.
+ */
+#include <jansson.h>
+
+#include "lib/rt/delegation_json.h"
+
+static json_t *text_or_null(bool present, const char *text)
+{
+	return present && text[0] ? json_string(text) : json_null();
+}
+
+static json_t *string_array(const char (*items)[ACM_DNAME_TXT_MAX], size_t n)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < n; i++) {
+		if (json_array_append_new(a, json_string(items[i])) != 0) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
+static json_t *values_json(const acm_deleg_result_t *r)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < r->value_count; i++) {
+		if (json_array_append_new(a, json_string(r->values[i])) != 0) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
+json_t *acm_deleg_result_json(const acm_deleg_result_t *r, bool name_other_account)
+{
+	bool wrong = r->status == ACM_DELEG_WRONG_TARGET;
+	/* the other account's name is the chain's last one */
+	bool hide = wrong && r->target_is_account && !name_other_account;
+	size_t shown = hide && r->chain_len > 0 ? r->chain_len - 1 : r->chain_len;
+	const char *status = acm_deleg_status_name(r->status);
+	json_t *chain = string_array(r->chain, shown);
+	json_t *values = r->status == ACM_DELEG_OK ? values_json(r) : json_null();
+
+	if (!chain || !values || !status) {
+		json_decref(chain);
+		json_decref(values);
+		return NULL;
+	}
+	return json_pack("{s:s, s:s, s:s, s:o, s:b, s:o, s:o, s:o, s:o, s:I, s:I}",
+			 "domain", r->domain,
+			 "subdomain", r->subdomain,
+			 "status", status,
+			 "chain", chain,
+			 "secure", r->secure,
+			 "target", text_or_null(wrong && !hide, r->target),
+			 "target_is_account", wrong ? json_boolean(r->target_is_account) : json_null(),
+			 "reason", text_or_null(true, r->reason),
+			 "values_visible", values,
+			 "checked", (json_int_t)r->checked,
+			 "ms", (json_int_t)r->ms);
+}
