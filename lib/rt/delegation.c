@@ -399,6 +399,23 @@ static void chain_end(struct check *c, bool nxdomain)
 	finish(c, ACM_DELEG_WRONG_TARGET);
 }
 
+/* No CNAME at c->name. */
+static void no_link(struct check *c, bool nxdomain)
+{
+	/* the account's own challenge name is served here, not delegated */
+	if (c->r.chain_len > 1 || where_it_ends(c, c->name) == ACM_DELEG_OK) {
+		chain_end(c, nxdomain);
+		return;
+	}
+	c->r.target_is_account = false;    /* the start is no target */
+	if (!nxdomain) {
+		go_on(c, ASK_TXT_START, TYPE_TXT);
+		return;
+	}
+	say(c, "%s does not exist", c->r.chain[0]);
+	finish(c, ACM_DELEG_MISSING);
+}
+
 /* One TXT record's strings, joined, as printable text (\DDD for the rest). */
 static void value_text(const uint8_t *p, size_t len, char *out, size_t outlen)
 {
@@ -452,7 +469,7 @@ static void take(struct check *c, const struct ub_result *res)
 	if (!res->secure && acm_dname_under(c->name, c->d->apex) < 0)
 		c->r.secure = false;
 	if (res->rcode != 0 && res->rcode != RCODE_NXDOMAIN) {
-		say(c, "%s for %s %s%s%s", rcode_name(res->rcode), c->r.chain[c->r.chain_len - 1],
+		say(c, "the resolver answered %s for %s %s%s%s", rcode_name(res->rcode), c->r.chain[c->r.chain_len - 1],
 		    asked[c->step], res->why_bogus ? ": " : "", res->why_bogus ? res->why_bogus : "");
 		finish(c, ACM_DELEG_SERVFAIL);
 		return;
@@ -461,14 +478,8 @@ static void take(struct check *c, const struct ub_result *res)
 	case ASK_CNAME:
 		if (res->havedata)
 			next_link(c, res);
-		else if (c->r.chain_len > 1)
-			chain_end(c, res->nxdomain);
-		else if (!res->nxdomain)
-			go_on(c, ASK_TXT_START, TYPE_TXT);
-		else {
-			say(c, "%s does not exist", c->r.chain[0]);
-			finish(c, ACM_DELEG_MISSING);
-		}
+		else
+			no_link(c, res->nxdomain);
 		break;
 	case ASK_TXT_START:
 		if (!res->havedata)
