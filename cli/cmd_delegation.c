@@ -436,6 +436,7 @@ static int start_resolver(cli_t *c, run_t *run)
 
 static int check(cli_t *c, const char *file, bool no_record, char **pair)
 {
+	/* large (a batch of records for the store): not for the stack */
 	static run_t run;
 	int rc = CLI_OK;
 
