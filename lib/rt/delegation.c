@@ -340,6 +340,7 @@ static acm_deleg_status_t where_it_ends(struct check *c, const uint8_t *name)
 	int above = acm_dname_under(name, d->apex);
 	const uint8_t *l = name;
 
+	c->r.target_is_account = false;
 	if (above == 2 && name[0] == CHALLENGE_LEN && memcmp(name + 1, challenge, CHALLENGE_LEN) == 0)
 		l = name + 1 + CHALLENGE_LEN;
 	else if (above != 1)
@@ -383,7 +384,13 @@ static void next_link(struct check *c, const struct ub_result *res)
 	}
 	snprintf(c->r.chain[c->r.chain_len++], sizeof(c->r.chain[0]), "%s", text);
 	memcpy(c->name, target, acm_dname_len(target));
-	go_on(c, ASK_CNAME, TYPE_CNAME);
+	/* at the account, the values are the next question: acmens holds no
+	 * CNAME at an account's names, and the TXT question would follow one
+	 * as the CA's does */
+	if (where_it_ends(c, target) == ACM_DELEG_OK)
+		go_on(c, ASK_TXT_END, TYPE_TXT);
+	else
+		go_on(c, ASK_CNAME, TYPE_CNAME);
 }
 
 /* No CNAME at c->name, a name the chain reached through one. */
