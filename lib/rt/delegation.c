@@ -200,6 +200,24 @@ static int configure(acm_deleg_t *d, const acm_config_t *cfg, char *err, size_t 
 	return probe(d, cfg, err, errlen);
 }
 
+/* The context and the file its messages go to while it is set up: a
+ * file, not memory, as libunbound writes it with stdio and we read it
+ * back. ACM_OK, -ENOMEM or -errno. */
+static int make_ctx(acm_deleg_t *d, char *err, size_t errlen)
+{
+	if (!(d->log = tmpfile())) {
+		int e = errno;
+		if (err && errlen)
+			snprintf(err, errlen, "delegation: no file for libunbound's messages: %s",
+				 strerror(e));
+		return -e;
+	}
+	if (!(d->ub = ub_ctx_create()))
+		return -ENOMEM;
+	ub_ctx_debugout(d->ub, d->log);
+	return ACM_OK;
+}
+
 int acm_deleg_new(const acm_config_t *cfg, acm_deleg_is_account_fn is_account,
 		  void *is_account_arg, acm_deleg_t **out, char *err, size_t errlen)
 {
@@ -217,24 +235,18 @@ int acm_deleg_new(const acm_config_t *cfg, acm_deleg_is_account_fn is_account,
 	d->is_account_arg = is_account_arg;
 	memcpy(d->apex, cfg->apex, acm_dname_len(cfg->apex));
 	d->slots = calloc(d->cap, sizeof(*d->slots));
-	d->log = tmpfile();
-	d->ub = ub_ctx_create();
-	if (!d->slots || !d->log || !d->ub) {
-		acm_deleg_free(d);
-		return -ENOMEM;
+	rc = d->slots ? make_ctx(d, err, errlen) : -ENOMEM;
+	if (rc == ACM_OK)
+		rc = configure(d, cfg, err, errlen);
+	/* what libunbound says from now on (a server that did not answer)
+	 * is said again in the results */
+	if (rc == ACM_OK && !freopen("/dev/null", "w", d->log)) {
+		rc = -errno;
+		d->log = NULL;
 	}
-	ub_ctx_debugout(d->ub, d->log);
-	rc = configure(d, cfg, err, errlen);
 	if (rc != ACM_OK) {
 		acm_deleg_free(d);
 		return rc;
-	}
-	/* what libunbound says from now on (a server that did not answer)
-	 * is said again in the results */
-	if (!freopen("/dev/null", "w", d->log)) {
-		d->log = NULL;
-		acm_deleg_free(d);
-		return -errno;
 	}
 	*out = d;
 	return ACM_OK;
