@@ -290,6 +290,36 @@ def test_timeout_and_busy(tmp_path):
             finish()
 
 
+def test_stop_ends_waiting_checks(tmp_path):
+    """A stopping acmensd does not wait delegation.timeout for a check: the
+    request waiting for it is answered at once, and nothing is left over."""
+    if not built_with_libunbound():
+        pytest.skip("built without libunbound")
+    factory, finish = _server_factory(tmp_path)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent:
+        silent.bind(("127.0.0.1", 0))
+        try:
+            srv = factory(start=False, http={})
+            with_admin(srv)
+            sub = account(srv)["subdomain"]
+            add_delegation(srv, resolvers=[f"127.0.0.1:{silent.getsockname()[1]}"],
+                           trust_anchor_file="/usr/share/dns/root.key", timeout=60)
+            srv.start()
+            url = f"{srv.http_url}/v1/admin/delegation?domain=example.com&subdomain={sub}"
+            with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+                waiting = pool.submit(requests.get, url, timeout=30,
+                                      headers={"Authorization": "Bearer " + ADMIN_TOKEN})
+                time.sleep(0.5)
+                t0 = time.time()
+                srv.stop()
+                r = waiting.result()
+            assert time.time() - t0 < 5
+            assert r.status_code == 503 and r.json()["error"] == "shutting_down", r.text
+            assert "not freeing" not in srv.read_log()
+        finally:
+            finish()
+
+
 def test_not_implemented(make_server):
     if built_with_libunbound():
         pytest.skip("built with libunbound: the checks run (the tests above)")
