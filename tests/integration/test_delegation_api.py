@@ -256,68 +256,65 @@ def test_hundred_at_once(env):
         assert s == env["world"].cases[names[i % len(names)]].status
 
 
-# --- a resolver that never answers: timeout, and the bounded queue ---------------------
+# --- a resolver that never answers: timeout, the bounded queue, stopping ---------------
 
-def test_timeout_and_busy(tmp_path):
+@pytest.fixture
+def silent(tmp_path):
+    """make(**delegation) -> (started Server, account subdomain, admin check
+    URL) whose checks go to a resolver that never answers."""
     if not built_with_libunbound():
         pytest.skip("built without libunbound")
     factory, finish = _server_factory(tmp_path)
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent:
-        silent.bind(("127.0.0.1", 0))
-        try:
-            srv = factory(start=False, http={})
-            with_admin(srv)
-            sub = account(srv)["subdomain"]
-            add_delegation(srv, resolvers=[f"127.0.0.1:{silent.getsockname()[1]}"],
-                           trust_anchor_file="/usr/share/dns/root.key", timeout=2,
-                           concurrency=1)
-            srv.start()
-            api = HttpApi(srv, ADMIN_TOKEN)
-            path = f"/delegation?domain=example.com&subdomain={sub}"
-            # one runs, four wait (four per concurrent check), the rest are refused
-            with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
-                rs = list(pool.map(lambda _: requests.get(
-                    api.url + "/v1/admin" + path, timeout=60,
-                    headers={"Authorization": "Bearer " + ADMIN_TOKEN}), range(8)))
-            codes = sorted(r.status_code for r in rs)
-            assert codes == [200] * 5 + [503] * 3, codes
-            for r in rs:
-                if r.status_code == 503:
-                    assert r.json()["error"] == "busy"
-                else:
-                    assert r.json()["status"] == "timeout"
-        finally:
-            finish()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+
+    def make(**delegation):
+        srv = factory(start=False, http={})
+        with_admin(srv)
+        sub = account(srv)["subdomain"]
+        add_delegation(srv, resolvers=[f"127.0.0.1:{sock.getsockname()[1]}"],
+                       trust_anchor_file="/usr/share/dns/root.key", **delegation)
+        srv.start()
+        return srv, f"{srv.http_url}/v1/admin/delegation?domain=example.com&subdomain={sub}"
+
+    try:
+        yield make
+    finally:
+        finish()
+        sock.close()
 
 
-def test_stop_ends_waiting_checks(tmp_path):
+def admin_get(url, timeout=60):
+    return requests.get(url, timeout=timeout, headers={"Authorization": "Bearer " + ADMIN_TOKEN})
+
+
+def test_timeout_and_busy(silent):
+    _, url = silent(timeout=2, concurrency=1)
+    # one runs, four wait (four per concurrent check), the rest are refused
+    with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+        rs = list(pool.map(lambda _: admin_get(url), range(8)))
+    codes = sorted(r.status_code for r in rs)
+    assert codes == [200] * 5 + [503] * 3, codes
+    for r in rs:
+        if r.status_code == 503:
+            assert r.json()["error"] == "busy"
+        else:
+            assert r.json()["status"] == "timeout"
+
+
+def test_stop_ends_waiting_checks(silent):
     """A stopping acmensd does not wait delegation.timeout for a check: the
     request waiting for it is answered at once, and nothing is left over."""
-    if not built_with_libunbound():
-        pytest.skip("built without libunbound")
-    factory, finish = _server_factory(tmp_path)
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent:
-        silent.bind(("127.0.0.1", 0))
-        try:
-            srv = factory(start=False, http={})
-            with_admin(srv)
-            sub = account(srv)["subdomain"]
-            add_delegation(srv, resolvers=[f"127.0.0.1:{silent.getsockname()[1]}"],
-                           trust_anchor_file="/usr/share/dns/root.key", timeout=60)
-            srv.start()
-            url = f"{srv.http_url}/v1/admin/delegation?domain=example.com&subdomain={sub}"
-            with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-                waiting = pool.submit(requests.get, url, timeout=30,
-                                      headers={"Authorization": "Bearer " + ADMIN_TOKEN})
-                time.sleep(0.5)
-                t0 = time.time()
-                srv.stop()
-                r = waiting.result()
-            assert time.time() - t0 < 5
-            assert r.status_code == 503 and r.json()["error"] == "shutting_down", r.text
-            assert "not freeing" not in srv.read_log()
-        finally:
-            finish()
+    srv, url = silent(timeout=60)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        waiting = pool.submit(admin_get, url, 30)
+        time.sleep(0.5)
+        t0 = time.time()
+        srv.stop()
+        r = waiting.result()
+    assert time.time() - t0 < 5
+    assert r.status_code == 503 and r.json()["error"] == "shutting_down", r.text
+    assert "not freeing" not in srv.read_log()
 
 
 def test_not_implemented(make_server):
