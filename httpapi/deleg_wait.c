@@ -20,7 +20,7 @@
 
 #define QUEUE_PER_SLOT 4        /* requests queued per concurrent check */
 #define BUCKETS 1024            /* accounts whose budget is remembered */
-#define BUCKET_BURST 10         /* checks an account may run at once ... */
+#define BUCKET_BURST 10         /* checks an account may run in a row ... */
 #define BUCKET_REFILL_MS 6000   /* ... and one more every 6 s (10 a minute) */
 
 /* One request's check, in its arena, listed from start to end. */

@@ -199,8 +199,8 @@ int acm_req_deleg_check(acm_req_t *r, const char *domain, const char *sub);
 int acm_req_deleg_result(const acm_req_t *r, const acm_deleg_result_t **out);
 /* Why the checks are unavailable (-EAGAIN above), in the operator's words. */
 const char *acm_req_deleg_why(const acm_req_t *r);
-/* May account sub start a check now? A token bucket per account: 10 at
- * once, one more every 6 seconds. Counts the check when allowed. */
+/* May account sub start a check now? A token bucket per account: 10 in a
+ * row, then one every 6 seconds. Counts the check when allowed. */
 bool acm_req_deleg_allowed(acm_req_t *r, const char *sub);
 
 /* One pointer for the authentication layer's state of this request (in

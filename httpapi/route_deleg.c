@@ -130,7 +130,7 @@ void acm_deleg_route(acm_req_t *r, const char *domain, const char *sub, bool adm
 	}
 	if (!admin && !acm_req_deleg_allowed(r, sub)) {
 		acm_reply_error(r, 429, "rate_limited",
-		                "at most 10 delegation checks at once per account, one more every 6 s");
+		                "an account may run 10 delegation checks in a row, then one every 6 seconds");
 		return;
 	}
 	if ((rc = acm_req_deleg_check(r, domain, sub)) != ACM_OK)
