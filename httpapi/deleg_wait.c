@@ -179,8 +179,12 @@ int acm_deleg_env_new(const acm_config_t *cfg, struct event_base *base, acm_stor
 		free(e);
 		return -ENOMEM;
 	}
-	if (e->rc != ACM_OK && e->rc != -ENOTSUP)
+	/* Without a delegation section nobody asked for the checks: say it,
+	 * without a warning. */
+	if (e->rc != ACM_OK && e->rc != -ENOTSUP && cfg->delegation.configured)
 		acm_warn("http: delegation checks unavailable: %s", e->why);
+	else if (e->rc != ACM_OK && e->rc != -ENOTSUP)
+		acm_info("http: delegation checks unavailable: %s", e->why);
 	e->queue_max = (size_t)(cfg->delegation.concurrency ? cfg->delegation.concurrency : 1) *
 	               QUEUE_PER_SLOT;
 	if (e->d) {

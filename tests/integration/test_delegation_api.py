@@ -6,8 +6,9 @@ through the validating Unbound of deleg_peers.py, with Knot serving the
 customer zones (correct, wrong, chained, looping, TXT, none; signed and
 broken). Each status comes from a real resolution. Then what is kept: the
 account's last check in acmensctl account show, the admin account view and
-/metrics; the refusals (400, 401, 404, 429, 503; 501 on a build without
-libunbound); and 100 checks at once."""
+/metrics; the refusals (400, 401, 403, 404, 429, 503; 501 on a build
+without libunbound); 100 checks at once; a resolver that never answers
+(timeout, the bounded queue, a stop while checks wait)."""
 
 import concurrent.futures
 import json
@@ -315,6 +316,28 @@ def test_stop_ends_waiting_checks(silent):
     assert time.time() - t0 < 5
     assert r.status_code == 503 and r.json()["error"] == "shutting_down", r.text
     assert "not freeing" not in srv.read_log()
+
+
+def test_unusable_trust_anchor(make_server, tmp_path):
+    """A trust anchor file libunbound refuses leaves the checks unavailable,
+    not the daemon: a warning at start, 503 with the reason on each route."""
+    if not built_with_libunbound():
+        pytest.skip("built without libunbound")
+    bad = tmp_path / "bad.key"
+    bad.write_text("this is not a key\n")
+    srv = make_server(start=False, http={})
+    with_admin(srv)
+    acct = account(srv)
+    add_delegation(srv, resolvers=["127.0.0.1:9"], trust_anchor_file=str(bad))
+    srv.start()
+    api = HttpApi(srv, ADMIN_TOKEN)
+    for r in (api.call("GET", f"/v1/accounts/{acct['subdomain']}/delegation?domain=example.com",
+                       headers=acct["headers"]),
+              api.admin("GET", f"/delegation?domain=example.com&subdomain={acct['subdomain']}")):
+        assert r.status_code == 503 and r.json()["error"] == "delegation_unavailable", r.text
+        assert str(bad) in r.json()["message"]
+    assert re.search(r"level=warning msg=\"http: delegation checks unavailable: "
+                     r"delegation.trust_anchor_file ", srv.read_log())
 
 
 def test_not_implemented(make_server):
