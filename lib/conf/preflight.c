@@ -58,6 +58,28 @@ static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
 	return rc;
 }
 
+/* Open path for reading, a regular file only. ACM_OK with *fd_out and *st;
+ * -errno or ACM_ECONFIG with *what saying why in the operator's words. */
+static int open_regular(const char *path, int *fd_out, struct stat *st, const char **what)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+	if (fd < 0 || fstat(fd, st) != 0) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		*what = errno_term(e);
+		return -e;
+	}
+	if (!S_ISREG(st->st_mode)) {
+		close(fd);
+		*what = S_ISDIR(st->st_mode) ? errno_term(EISDIR) : "not a regular file";
+		return ACM_ECONFIG;
+	}
+	*fd_out = fd;
+	return ACM_OK;
+}
+
 /* ---- TLS ----------------------------------------------------------------- */
 
 /* What OpenSSL's error queue says, in the terms of the messages; the
@@ -155,20 +177,12 @@ static int token_fail(char *err, size_t errlen, int rc, const char *path, const 
 static int token_open(const char *path, int *fd_out, char *err, size_t errlen)
 {
 	char what[128];
+	const char *why;
 	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	int fd, rc = open_regular(path, &fd, &st, &why);
 
-	if (fd < 0 || fstat(fd, &st) != 0) {
-		int e = errno;
-		if (fd >= 0)
-			close(fd);
-		return token_fail(err, errlen, -e, path, errno_term(e));
-	}
-	if (S_ISDIR(st.st_mode) || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return token_fail(err, errlen, ACM_ECONFIG, path,
-				  S_ISDIR(st.st_mode) ? errno_term(EISDIR) : "not a regular file");
-	}
+	if (rc != ACM_OK)
+		return token_fail(err, errlen, rc, path, why);
 	if (st.st_mode & S_IROTH) {
 		close(fd);
 		snprintf(what, sizeof(what), "readable by every user (mode %04o); allow the owner "
@@ -312,19 +326,13 @@ static int check_store(const char *dir, char *err, size_t errlen)
  * read would otherwise surface as every check failing. */
 static int check_readable(const char *key, const char *path, char *err, size_t errlen)
 {
+	const char *why;
 	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	int fd;
 
-	if (fd < 0 || fstat(fd, &st) != 0) {
-		int e = errno;
-		if (fd >= 0)
-			close(fd);
-		return fail(err, errlen, ACM_ECONFIG, "%s %s: %s", key, path, errno_term(e));
-	}
+	if (open_regular(path, &fd, &st, &why) != ACM_OK)
+		return fail(err, errlen, ACM_ECONFIG, "%s %s: %s", key, path, why);
 	close(fd);
-	if (!S_ISREG(st.st_mode))
-		return fail(err, errlen, ACM_ECONFIG, "%s %s: %s", key, path,
-			    S_ISDIR(st.st_mode) ? errno_term(EISDIR) : "not a regular file");
 	return ACM_OK;
 }
 

@@ -340,6 +340,7 @@ static acm_deleg_status_t where_it_ends(struct check *c, const uint8_t *name)
 	int above = acm_dname_under(name, d->apex);
 	const uint8_t *l = name;
 
+	c->r.target_is_account = false;
 	if (above == 2 && name[0] == CHALLENGE_LEN && memcmp(name + 1, challenge, CHALLENGE_LEN) == 0)
 		l = name + 1 + CHALLENGE_LEN;
 	else if (above != 1)
@@ -383,7 +384,13 @@ static void next_link(struct check *c, const struct ub_result *res)
 	}
 	snprintf(c->r.chain[c->r.chain_len++], sizeof(c->r.chain[0]), "%s", text);
 	memcpy(c->name, target, acm_dname_len(target));
-	go_on(c, ASK_CNAME, TYPE_CNAME);
+	/* at the account, the values are the next question: acmens holds no
+	 * CNAME at an account's names, and the TXT question would follow one
+	 * as the CA's does */
+	if (where_it_ends(c, target) == ACM_DELEG_OK)
+		go_on(c, ASK_TXT_END, TYPE_TXT);
+	else
+		go_on(c, ASK_CNAME, TYPE_CNAME);
 }
 
 /* No CNAME at c->name, a name the chain reached through one. */
@@ -397,6 +404,23 @@ static void chain_end(struct check *c, bool nxdomain)
 	if (nxdomain)
 		say(c, "%s does not exist", c->r.target);
 	finish(c, ACM_DELEG_WRONG_TARGET);
+}
+
+/* No CNAME at c->name. */
+static void no_link(struct check *c, bool nxdomain)
+{
+	/* the account's own challenge name is served here, not delegated */
+	if (c->r.chain_len > 1 || where_it_ends(c, c->name) == ACM_DELEG_OK) {
+		chain_end(c, nxdomain);
+		return;
+	}
+	c->r.target_is_account = false;    /* the start is no target */
+	if (!nxdomain) {
+		go_on(c, ASK_TXT_START, TYPE_TXT);
+		return;
+	}
+	say(c, "%s does not exist", c->r.chain[0]);
+	finish(c, ACM_DELEG_MISSING);
 }
 
 /* One TXT record's strings, joined, as printable text (\DDD for the rest). */
@@ -452,7 +476,7 @@ static void take(struct check *c, const struct ub_result *res)
 	if (!res->secure && acm_dname_under(c->name, c->d->apex) < 0)
 		c->r.secure = false;
 	if (res->rcode != 0 && res->rcode != RCODE_NXDOMAIN) {
-		say(c, "%s for %s %s%s%s", rcode_name(res->rcode), c->r.chain[c->r.chain_len - 1],
+		say(c, "the resolver answered %s for %s %s%s%s", rcode_name(res->rcode), c->r.chain[c->r.chain_len - 1],
 		    asked[c->step], res->why_bogus ? ": " : "", res->why_bogus ? res->why_bogus : "");
 		finish(c, ACM_DELEG_SERVFAIL);
 		return;
@@ -461,14 +485,8 @@ static void take(struct check *c, const struct ub_result *res)
 	case ASK_CNAME:
 		if (res->havedata)
 			next_link(c, res);
-		else if (c->r.chain_len > 1)
-			chain_end(c, res->nxdomain);
-		else if (!res->nxdomain)
-			go_on(c, ASK_TXT_START, TYPE_TXT);
-		else {
-			say(c, "%s does not exist", c->r.chain[0]);
-			finish(c, ACM_DELEG_MISSING);
-		}
+		else
+			no_link(c, res->nxdomain);
 		break;
 	case ASK_TXT_START:
 		if (!res->havedata)

@@ -36,6 +36,7 @@ scripts/dev test runs; without it World() raises NoPort53, which tests turn
 into a skip naming the reason.
 """
 
+import contextlib
 import os
 import random
 import shutil
@@ -332,8 +333,9 @@ def sign_broken(directory, origin, zone_text, owner):
 
 class Unbound(Daemon):
     """unbound, validating, on addr@port: stub zones {zone: "addr@port"},
-    the given root hints for the rest, the trust anchor file. cache=False:
-    nothing kept, every question reaches the authorities."""
+    the given root hints for the rest (None: the built-in root), the trust
+    anchor file (None: none). cache=False: nothing kept, every question
+    reaches the authorities."""
 
     name = "unbound"
 
@@ -362,11 +364,13 @@ class Unbound(Daemon):
     num-threads: {threads}
     do-not-query-localhost: no
     module-config: "validator iterator"
-    root-hints: "{root_hints}"
-    trust-anchor-file: "{trust_anchor_file}"
     qname-minimisation: no
     minimal-responses: no
 """
+        if root_hints:
+            text += f'    root-hints: "{root_hints}"\n'
+        if trust_anchor_file:
+            text += f'    trust-anchor-file: "{trust_anchor_file}"\n'
         if not cache:
             text += "    cache-max-ttl: 0\n    cache-max-negative-ttl: 0\n"
         else:
@@ -507,3 +511,25 @@ class World:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+@contextlib.contextmanager
+def acmens_world(base, addr, value):
+    """acmensd on addr, port 53 (private_addr()), with two accounts: sub,
+    holding value at its name, and other; then the World around it. Yields
+    the World, its acmensd as .srv; stops both, and fails on a sanitizer
+    report of acmensd's."""
+    srv = AcmensAt(os.path.join(str(base), "acmens"), addr)
+    sub = srv.register()["subdomain"]
+    other = srv.register()["subdomain"]
+    srv.ctl("txt", "add", sub, "--", value)
+    srv.start()
+    w = World(os.path.join(str(base), "world"), ZONE, addr, 53, sub, other)
+    w.srv = srv
+    try:
+        with w:
+            yield w
+    finally:
+        srv.stop()
+        report = srv.sanitizer_report()
+        assert report is None, report

@@ -7,12 +7,14 @@ iterating from the root like a CA (delegation.root_hints)."""
 
 import json
 import os
+import pty
 import subprocess
+import time
 
 import pytest
 
 from conftest import ACMENSCTL, ZONE, value
-from deleg_peers import AcmensAt, NoPort53, World, missing_tools, private_addr
+from deleg_peers import NoPort53, acmens_world, missing_tools, private_addr
 
 VALUE = value(1)
 STATUSES = ["ok", "missing", "not_delegated", "wrong_target", "loop", "bogus", "servfail",
@@ -59,26 +61,19 @@ def world(tmp_path_factory):
         addr = private_addr()
     except NoPort53 as e:
         pytest.skip(f"iterating needs servers on port 53: {e}")
-    srv = AcmensAt(base / "acmens", addr)
-    sub = srv.register()["subdomain"]
-    other = srv.register()["subdomain"]
-    srv.ctl("txt", "add", sub, "--", VALUE)
-    srv.start()
-    w = World(base / "world", ZONE, addr, 53, sub, other)
-    try:
-        with w:
-            w.srv = srv
-            w.fwd = Checker(srv, str(base / "fwd.yaml"), {
-                "resolvers": [w.resolver], "trust_anchor_file": w.trust_anchor_file,
-                "timeout": 5})
-            w.iter = Checker(srv, str(base / "iter.yaml"), {
-                "root_hints": w.root_hints, "trust_anchor_file": w.trust_anchor_file,
-                "timeout": 5})
-            yield w
-    finally:
-        srv.stop()
-        report = srv.sanitizer_report()
-        assert report is None, report
+    with acmens_world(base, addr, VALUE) as w:
+        w.fwd = Checker(w.srv, str(base / "fwd.yaml"), {
+            "resolvers": [w.resolver], "trust_anchor_file": w.trust_anchor_file, "timeout": 5})
+        w.iter = Checker(w.srv, str(base / "iter.yaml"), {
+            "root_hints": w.root_hints, "trust_anchor_file": w.trust_anchor_file, "timeout": 5})
+        yield w
+
+
+def checker_at(world, tmp_path, resolver, timeout):
+    """A check through resolver (ADDRESS:PORT) alone, with the world's anchors."""
+    return Checker(world.srv, str(tmp_path / "at.yaml"), {
+        "resolvers": [resolver], "trust_anchor_file": world.trust_anchor_file,
+        "timeout": timeout})
 
 
 CUSTOMER_CASES = ["ok", "ok-acme", "chain2", "wrong-elsewhere", "wrong-typo-zone",
@@ -129,6 +124,26 @@ def test_status_iterating_from_the_root(world, name):
     assert_case(case, r, code)
 
 
+def test_the_accounts_own_name_is_served_not_delegated(world):
+    # a certificate for SUB.ZONE itself: acmens answers at its challenge name
+    sub = world.cases.sub
+    code, r = world.fwd.one(f"{sub}.{ZONE}", sub)
+    assert code == 0 and r["status"] == "ok", r
+    assert r["chain"] == [f"_acme-challenge.{sub}.{ZONE.rstrip('.')}"]
+    assert r["values_visible"] == []
+    # another account's: not this one's delegation
+    code, r = world.fwd.one(f"{world.cases.other}.{ZONE}", sub)
+    assert r["status"] == "missing", r
+
+
+def test_names_are_taken_in_any_case(world):
+    ok = world.cases["ok"]
+    code, r = world.fwd.one(ok.domain.upper() + ".", ok.sub.upper())
+    assert code == 0, r
+    assert r["domain"] == ok.domain and r["subdomain"] == ok.sub
+    assert r["chain"] == ok.chain
+
+
 def test_bogus_names_the_validation_failure(world):
     _, r = world.fwd.one(world.cases["broken"].domain, world.cases.sub)
     assert r["secure"] is False
@@ -143,21 +158,18 @@ def test_wrong_target_nxdomain_says_it_does_not_exist(world):
 
 def test_servfail_from_a_resolver_that_refuses(world, tmp_path):
     # a resolver that answers REFUSED to everything: the check says servfail
-    refusing = Checker(world.srv, str(tmp_path / "refused.yaml"), {
-        "resolvers": [f"{world.srv.addr}:53"], "trust_anchor_file": world.trust_anchor_file,
-        "timeout": 3})
+    refusing = checker_at(world, tmp_path, f"{world.srv.addr}:53", 3)
     code, r = refusing.one(world.cases["ok"].domain, world.cases.sub)
     assert code == 1
     assert r["status"] == "servfail", r
-    assert r["reason"], r
+    assert r["reason"].startswith("the resolver answered SERVFAIL for "
+                                  f"_acme-challenge.{world.cases['ok'].domain} CNAME"), r
 
 
 def test_timeout_from_a_resolver_that_never_answers(world, tmp_path):
     silent = private_addr(port=53, taken={world.customer_addr, world.root_addr,
                                           world.resolver_addr, world.srv.addr})
-    checker = Checker(world.srv, str(tmp_path / "silent.yaml"), {
-        "resolvers": [f"{silent}:53"], "trust_anchor_file": world.trust_anchor_file,
-        "timeout": 1})
+    checker = checker_at(world, tmp_path, f"{silent}:53", 1)
     code, r = checker.one(world.cases["ok"].domain, world.cases.sub)
     assert code == 1
     assert r["status"] == "timeout", r
@@ -292,11 +304,72 @@ def test_bad_trust_anchor_file_is_named(world, tmp_path):
     assert "libunbound" in p.stderr
 
 
-def test_result_kept_for_the_account(world):
+def last_check(world, sub):
+    out = json.loads(world.srv.ctl("account", "show", sub).stdout)
+    return out["delegation"]
+
+
+def test_result_kept_for_the_account(world, tmp_path):
     case = world.cases["txt"]
+    before = int(time.time())
     world.fwd.one(case.domain, case.sub)
-    out = json.loads(world.srv.ctl("account", "show", case.sub).stdout)
-    deleg = out.get("delegation") or out.get("account", {}).get("delegation")
-    if deleg is None:
-        pytest.skip("account show does not print the last check yet")
-    assert deleg["status"] == "not_delegated"
+    kept = last_check(world, case.sub)
+    assert kept["status"] == "not_delegated" and kept["secure"] is False
+    assert kept["checked"] >= before
+    # --no-record looks only
+    case = world.cases["nxdomain"]
+    code, r = world.fwd.one(case.domain, case.sub)
+    assert r["status"] == "missing"
+    assert last_check(world, case.sub)["status"] == "missing"
+    ok = world.cases["ok"]
+    code, results, _ = world.fwd.json("--no-record", ok.domain, ok.sub)
+    assert results[0]["status"] == "ok"
+    assert last_check(world, ok.sub)["status"] == "missing"
+    # the last of many wins, for each account
+    path = write_pairs(tmp_path / "two.txt", [f"{case.domain} {case.sub}",
+                                               f"{ok.domain} {world.cases.other}",
+                                               f"{ok.domain} {ok.sub}"])
+    world.fwd.run("--file", path, "--concurrency", "1")
+    assert last_check(world, ok.sub)["status"] == "ok"
+    assert last_check(world, world.cases.other)["status"] == "wrong_target"
+
+
+def test_progress_on_a_terminal(world, tmp_path):
+    ok = world.cases["ok"]
+    path = write_pairs(tmp_path / "p.txt", [f"{ok.domain} {ok.sub}"] * 20 + ["bad"])
+    master, slave = pty.openpty()
+    try:
+        p = subprocess.run([ACMENSCTL, "-c", world.fwd.path, "delegation", "check", "--file",
+                            path], stdout=subprocess.PIPE, stderr=slave, timeout=60)
+        os.close(slave)
+        slave = None
+        err = b""
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            err += chunk
+    finally:
+        if slave is not None:
+            os.close(slave)
+        os.close(master)
+    assert p.returncode == 1
+    last = err.decode().replace("\r\n", "\n").split("\r")[-1]
+    assert "21/21 checked" in last and "ok 20, error 1" in last, err
+
+
+NOUNBOUND = os.environ.get("ACMENS_BUILD_NOUNBOUND")
+
+
+@pytest.mark.skipif(not NOUNBOUND, reason="ACMENS_BUILD_NOUNBOUND names no build "
+                    "configured --without-libunbound")
+def test_built_without_libunbound(world):
+    ctl = os.path.join(NOUNBOUND, "cli", "acmensctl")
+    ok = world.cases["ok"]
+    p = subprocess.run([ctl, "-c", world.fwd.path, "delegation", "check", ok.domain, ok.sub],
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode == 3
+    assert "built without libunbound" in p.stderr
