@@ -132,7 +132,7 @@ static void pump(acm_deleg_env_t *e)
 		if (rc == -EBUSY)
 			return;
 		struct deleg_wait *w = dequeue(e);
-		/* Checked before it was queued: only memory can fail here. */
+		/* Checked before it was queued: memory or libunbound failed. */
 		if (rc != ACM_OK)
 			end(w, rc);
 	}

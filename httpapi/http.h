@@ -190,12 +190,12 @@ void acm_req_wake(acm_req_t *r);
  * of four times that many. ACM_OK; -ENOTSUP (built without libunbound);
  * -EAGAIN (the resolver could not be set up: acm_req_deleg_why says why);
  * -ESHUTDOWN (the server is stopping); -EBUSY (the queue is full); -EINVAL
- * (not a name or not a label); -ENOMEM.
+ * (not a name or not a label); -EIO (libunbound took no question); -ENOMEM.
  */
 int acm_req_deleg_check(acm_req_t *r, const char *domain, const char *sub);
 /* The result of the request's check: ACM_OK and *out (NULL while there is
  * none: the first run); or the check ended without one (*out NULL):
- * -ESHUTDOWN (the server is stopping), -ENOMEM. */
+ * -ESHUTDOWN (the server is stopping), -EIO, -ENOMEM. */
 int acm_req_deleg_result(const acm_req_t *r, const acm_deleg_result_t **out);
 /* Why the checks are unavailable (-EAGAIN above), in the operator's words. */
 const char *acm_req_deleg_why(const acm_req_t *r);

@@ -108,6 +108,8 @@ static void refused(acm_req_t *r, int rc)
 		acm_reply_error(r, 503, "shutting_down", "acmensd is stopping; retry shortly");
 	else if (rc == -EBUSY)
 		acm_reply_error(r, 503, "busy", "too many delegation checks waiting; retry shortly");
+	else if (rc == -EIO)
+		acm_reply_error(r, 503, "resolver_error", "the resolver took no question; retry shortly");
 	else if (rc == -EINVAL)
 		acm_reply_error(r, 400, "bad_request", "domain is not a domain name");
 	else

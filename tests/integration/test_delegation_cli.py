@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from conftest import ACMENSCTL, value
+from conftest import ACMENSCTL, ZONE, value
 from deleg_peers import acmens_world, private_addr
 
 VALUE = value(1)
