@@ -318,6 +318,18 @@ def test_stop_ends_waiting_checks(silent):
     assert "not freeing" not in srv.read_log()
 
 
+def test_client_gone_while_waiting(silent):
+    """A client that hangs up while its check runs: the check ends in its
+    time, nobody is answered, and the next client is."""
+    srv, url = silent(timeout=1)
+    with pytest.raises(requests.exceptions.ReadTimeout):
+        admin_get(url, timeout=0.3)
+    time.sleep(1.5)
+    r = admin_get(url)
+    assert r.status_code == 200 and r.json()["status"] == "timeout"
+    assert srv.sanitizer_report() is None
+
+
 def test_unusable_trust_anchor(make_server, tmp_path):
     """A trust anchor file libunbound refuses leaves the checks unavailable,
     not the daemon: a warning at start, 503 with the reason on each route."""
