@@ -109,21 +109,7 @@ class Unbound(Daemon):
         super().__init__(tmpdir)
         self.port = free_port()
         self.conf = os.path.join(self.dir, "unbound.conf")
-        text = f"""server:
-    interface: 127.0.0.1@{self.port}
-    port: {self.port}
-    do-ip6: no
-    access-control: 127.0.0.0/8 allow
-    username: ""
-    chroot: ""
-    directory: "{self.dir}"
-    pidfile: "{self.dir}/unbound.pid"
-    use-syslog: no
-    logfile: ""
-    verbosity: 1
-    log-servfail: yes
-    num-threads: 1
-    do-not-query-localhost: no
+        text = _ic.unbound_server_conf(self.dir, "127.0.0.1", self.port) + """\
     module-config: "iterator"
     qname-minimisation: no
     cache-max-ttl: 0

@@ -670,6 +670,28 @@ log:
 """
 
 
+def unbound_server_conf(directory, addr, port, threads=1):
+    """The start of an unbound config's server section: on addr@port, for
+    127.0.0.0/8, in the foreground in directory, logging to stderr. The
+    callers add their modules and zones."""
+    return f"""server:
+    interface: {addr}@{port}
+    port: {port}
+    do-ip6: no
+    access-control: 127.0.0.0/8 allow
+    username: ""
+    chroot: ""
+    directory: "{directory}"
+    pidfile: "{directory}/unbound.pid"
+    use-syslog: no
+    logfile: ""
+    verbosity: 1
+    log-servfail: yes
+    num-threads: {threads}
+    do-not-query-localhost: no
+"""
+
+
 # --- secondaries of our zone -------------------------------------------------
 #
 # Knot DNS and NSD transferring the zone from acmensd with TSIG (the key

@@ -42,7 +42,6 @@ import random
 import shutil
 import socket
 import subprocess
-import time
 from dataclasses import dataclass
 
 import dns.flags
@@ -50,8 +49,9 @@ import dns.message
 import dns.query
 import dns.rcode
 import dns.rdatatype
+import pytest
 
-from conftest import BASE_RECORDS, ZONE, Daemon, Server, free_port
+from conftest import BASE_RECORDS, ZONE, Daemon, Server, free_port, unbound_server_conf
 
 KNOTD = shutil.which("knotd") or "/usr/sbin/knotd"
 UNBOUND = shutil.which("unbound") or "/usr/sbin/unbound"
@@ -347,22 +347,8 @@ class Unbound(Daemon):
         while not _bindable(addr, self.port):
             self.port = free_port()
         self.conf = os.path.join(self.dir, "unbound.conf")
-        text = f"""server:
-    interface: {addr}@{self.port}
-    port: {self.port}
-    do-ip6: no
-    access-control: 127.0.0.0/8 allow
-    username: ""
-    chroot: ""
-    directory: "{self.dir}"
-    pidfile: "{self.dir}/unbound.pid"
-    use-syslog: no
-    logfile: ""
-    verbosity: 1
-    log-servfail: yes
+        text = unbound_server_conf(self.dir, addr, self.port, threads) + """\
     val-log-level: 2
-    num-threads: {threads}
-    do-not-query-localhost: no
     module-config: "validator iterator"
     qname-minimisation: no
     minimal-responses: no
@@ -515,19 +501,26 @@ class World:
 
 @contextlib.contextmanager
 def acmens_world(base, addr, value):
-    """acmensd on addr, port 53 (private_addr()), with two accounts: sub,
-    holding value at its name, and other; then the World around it. Yields
-    the World, its acmensd as .srv; stops both, and fails on a sanitizer
-    report of acmensd's."""
+    """For a test module: acmensd (AcmensAt) on addr, port 53 (None:
+    private_addr(), the test skipped where port 53 cannot be had), with two
+    accounts, sub holding value at its name, and other; then the World
+    around it. Yields the World, its acmensd as .srv; stops both, and
+    fails on a sanitizer report of acmensd's."""
+    missing = missing_tools()
+    assert not missing, f"not installed: {missing} (scripts/dev deps)"
+    if addr is None:
+        try:
+            addr = private_addr()
+        except NoPort53 as e:
+            pytest.skip(f"iterating needs servers on port 53: {e}")
     srv = AcmensAt(os.path.join(str(base), "acmens"), addr)
-    sub = srv.register()["subdomain"]
-    other = srv.register()["subdomain"]
-    srv.ctl("txt", "add", sub, "--", value)
-    srv.start()
-    w = World(os.path.join(str(base), "world"), ZONE, addr, 53, sub, other)
-    w.srv = srv
     try:
-        with w:
+        sub = srv.register()["subdomain"]
+        other = srv.register()["subdomain"]
+        srv.ctl("txt", "add", sub, "--", value)
+        srv.start()
+        with World(os.path.join(str(base), "world"), ZONE, addr, 53, sub, other) as w:
+            w.srv = srv
             yield w
     finally:
         srv.stop()

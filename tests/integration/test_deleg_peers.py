@@ -14,8 +14,7 @@ import subprocess
 import pytest
 
 from conftest import ZONE, value
-from deleg_peers import (AcmensAt, NoPort53, World, missing_tools, private_addr, BROKEN,
-                         SIGNED)
+from deleg_peers import BROKEN, SIGNED, acmens_world
 
 KDIG = shutil.which("kdig") or "/usr/bin/kdig"
 UNBOUND_HOST = shutil.which("unbound-host") or "/usr/bin/unbound-host"
@@ -25,26 +24,10 @@ VALUE = value(1)
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
-    missing = missing_tools() + [t for t in (KDIG, UNBOUND_HOST) if not os.access(t, os.X_OK)]
+    missing = [t for t in (KDIG, UNBOUND_HOST) if not os.access(t, os.X_OK)]
     assert not missing, f"not installed: {missing} (scripts/dev deps)"
-    base = tmp_path_factory.mktemp("delegpeers")
-    try:
-        addr = private_addr()
-    except NoPort53 as e:
-        pytest.skip(f"iterating needs servers on port 53: {e}")
-    srv = AcmensAt(base / "acmens", addr)
-    sub = srv.register()["subdomain"]
-    other = srv.register()["subdomain"]
-    srv.ctl("txt", "add", sub, "--", VALUE)
-    srv.start()
-    w = World(base / "world", ZONE, addr, 53, sub, other)
-    try:
-        with w:
-            yield w
-    finally:
-        srv.stop()
-        report = srv.sanitizer_report()
-        assert report is None, report
+    with acmens_world(tmp_path_factory.mktemp("delegpeers"), None, VALUE) as w:
+        yield w
 
 
 # --- kdig through Unbound -------------------------------------------------------

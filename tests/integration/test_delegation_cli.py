@@ -14,7 +14,7 @@ import time
 import pytest
 
 from conftest import ACMENSCTL, ZONE, value
-from deleg_peers import NoPort53, acmens_world, missing_tools, private_addr
+from deleg_peers import acmens_world, private_addr
 
 VALUE = value(1)
 STATUSES = ["ok", "missing", "not_delegated", "wrong_target", "loop", "bogus", "servfail",
@@ -54,14 +54,8 @@ class Checker:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
-    missing = missing_tools()
-    assert not missing, f"not installed: {missing} (scripts/dev deps)"
     base = tmp_path_factory.mktemp("delegcli")
-    try:
-        addr = private_addr()
-    except NoPort53 as e:
-        pytest.skip(f"iterating needs servers on port 53: {e}")
-    with acmens_world(base, addr, VALUE) as w:
+    with acmens_world(base, None, VALUE) as w:
         w.fwd = Checker(w.srv, str(base / "fwd.yaml"), {
             "resolvers": [w.resolver], "trust_anchor_file": w.trust_anchor_file, "timeout": 5})
         w.iter = Checker(w.srv, str(base / "iter.yaml"), {
