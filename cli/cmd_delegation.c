@@ -47,7 +47,6 @@ static const cli_usage_t delegation_usage[] = {
 
 typedef struct {
 	size_t line;                    /* input order, for the table */
-	int status;                     /* acm_deleg_status_t, or ERROR_ROW */
 	char *cells[5];                 /* domain, subdomain, status, secure, detail */
 } row_t;
 
@@ -90,7 +89,7 @@ static const char *status_word(int status)
 
 /* ---- results ------------------------------------------------------------------ */
 
-static void keep_row(run_t *run, size_t line, int status, const char *const *cells)
+static void keep_row(run_t *run, size_t line, const char *const *cells)
 {
 	if (run->nrows == run->rows_cap) {
 		size_t cap = run->rows_cap ? run->rows_cap * 2 : 64;
@@ -104,7 +103,6 @@ static void keep_row(run_t *run, size_t line, int status, const char *const *cel
 	}
 	row_t *r = &run->rows[run->nrows];
 	r->line = line;
-	r->status = status;
 	for (size_t i = 0; i < 5; i++) {
 		r->cells[i] = strdup(cells[i] ? cells[i] : "-");
 		if (!r->cells[i])
@@ -173,7 +171,7 @@ static void on_result(void *arg, const acm_deleg_result_t *r)
 	} else {
 		snprintf(secure, sizeof(secure), "%s", r->secure ? "yes" : "no");
 		detail(r, more, sizeof(more));
-		keep_row(run, job->line, (int)r->status, (const char *const[]){
+		keep_row(run, job->line, (const char *const[]){
 			r->domain, r->subdomain, status_word((int)r->status), secure, more });
 	}
 	free(job);
@@ -196,7 +194,7 @@ static void error_row(run_t *run, const char *domain, const char *sub, const cha
 					 "error", why, "line", (json_int_t)run->lineno));
 		return;
 	}
-	keep_row(run, run->lineno, ERROR_ROW, (const char *const[]){ domain, sub, "error", NULL, text });
+	keep_row(run, run->lineno, (const char *const[]){ domain, sub, "error", NULL, text });
 }
 
 /* ---- input -------------------------------------------------------------------- */
@@ -436,6 +434,7 @@ static int start_resolver(cli_t *c, run_t *run)
 
 static int check(cli_t *c, const char *file, bool no_record, char **pair)
 {
+	/* large (a batch of records for the store): not for the stack */
 	static run_t run;
 	int rc = CLI_OK;
 

@@ -20,17 +20,20 @@
 
 #define QUEUE_PER_SLOT 4        /* requests queued per concurrent check */
 #define BUCKETS 1024            /* accounts whose budget is remembered */
-#define BUCKET_BURST 10         /* checks an account may run at once ... */
+#define BUCKET_BURST 10         /* checks an account may run in a row ... */
 #define BUCKET_REFILL_MS 6000   /* ... and one more every 6 s (10 a minute) */
 
-/* One request's check, in its arena. */
+/* One request's check, in its arena, listed from start to end. */
 struct deleg_wait {
 	acm_req_t *r;
+	acm_deleg_env_t *env;
 	char domain[ACM_DNAME_TXT_MAX];
 	char sub[ACM_LABEL_MAX + 1];
 	acm_deleg_result_t res;
+	int err;                      /* the check ended without a result: why */
 	bool done;
-	struct deleg_wait *next;      /* in the queue */
+	struct deleg_wait *prev, *next;   /* the checks not yet done */
+	struct deleg_wait *qnext;     /* in the queue, not yet started */
 };
 
 typedef struct {
@@ -40,12 +43,13 @@ typedef struct {
 } bucket_t;
 
 struct acm_deleg_env {
-	acm_deleg_t *d;               /* NULL: unavailable, see rc and why */
+	acm_deleg_t *d;               /* NULL: unavailable (see rc and why), or stopped */
 	int rc;                       /* -ENOTSUP without libunbound, else why d failed */
 	char why[256];
 	acm_store_t *store;
 	struct event *read_ev, *timer_ev;
-	struct deleg_wait *head, *tail;
+	struct deleg_wait *active;    /* every check not yet done */
+	struct deleg_wait *head, *tail;   /* the queue */
 	size_t queued, queue_max;
 	bucket_t buckets[BUCKETS];
 };
@@ -76,36 +80,62 @@ static void rearm(acm_deleg_env_t *e)
 	evtimer_add(e->timer_ev, &tv);
 }
 
-static void on_done(void *arg, const acm_deleg_result_t *res);
-
-/* Start the queued checks while there is room. */
-static void pump(acm_deleg_env_t *e)
+static void link_active(struct deleg_wait *w)
 {
-	while (e->head) {
-		struct deleg_wait *w = e->head;
-		int rc = acm_deleg_start(e->d, w->domain, w->sub, on_done, w);
-		if (rc == -EBUSY)
-			return;
-		e->head = w->next;
-		if (!e->head)
-			e->tail = NULL;
-		e->queued--;
-		if (rc != ACM_OK) {
-			/* Checked before it was queued: only memory can fail here. */
-			w->res.status = ACM_DELEG_SERVFAIL;
-			snprintf(w->res.reason, sizeof(w->res.reason), "%s", acm_strerror(rc));
-			w->done = true;
-			acm_req_wake(w->r);
-		}
-	}
+	acm_deleg_env_t *e = w->env;
+	w->prev = NULL;
+	w->next = e->active;
+	if (e->active)
+		e->active->prev = w;
+	e->active = w;
+}
+
+/* The check is over (err: without a result): off the list, and the
+ * request runs again. */
+static void end(struct deleg_wait *w, int err)
+{
+	acm_deleg_env_t *e = w->env;
+	if (w->prev)
+		w->prev->next = w->next;
+	else
+		e->active = w->next;
+	if (w->next)
+		w->next->prev = w->prev;
+	w->err = err;
+	w->done = true;
+	acm_req_wake(w->r);
 }
 
 static void on_done(void *arg, const acm_deleg_result_t *res)
 {
 	struct deleg_wait *w = arg;
 	w->res = *res;
-	w->done = true;
-	acm_req_wake(w->r);
+	end(w, ACM_OK);
+}
+
+/* The queue's first, taken off it. */
+static struct deleg_wait *dequeue(acm_deleg_env_t *e)
+{
+	struct deleg_wait *w = e->head;
+	e->head = w->qnext;
+	if (!e->head)
+		e->tail = NULL;
+	e->queued--;
+	return w;
+}
+
+/* Start the queued checks while there is room. */
+static void pump(acm_deleg_env_t *e)
+{
+	while (e->head) {
+		int rc = acm_deleg_start(e->d, e->head->domain, e->head->sub, on_done, e->head);
+		if (rc == -EBUSY)
+			return;
+		struct deleg_wait *w = dequeue(e);
+		/* Checked before it was queued: memory or libunbound failed. */
+		if (rc != ACM_OK)
+			end(w, rc);
+	}
 }
 
 static void after_results(acm_deleg_env_t *e)
@@ -149,8 +179,12 @@ int acm_deleg_env_new(const acm_config_t *cfg, struct event_base *base, acm_stor
 		free(e);
 		return -ENOMEM;
 	}
-	if (e->rc != ACM_OK && e->rc != -ENOTSUP)
+	/* Without a delegation section nobody asked for the checks: say it,
+	 * without a warning. */
+	if (e->rc != ACM_OK && e->rc != -ENOTSUP && cfg->delegation.configured)
 		acm_warn("http: delegation checks unavailable: %s", e->why);
+	else if (e->rc != ACM_OK && e->rc != -ENOTSUP)
+		acm_info("http: delegation checks unavailable: %s", e->why);
 	e->queue_max = (size_t)(cfg->delegation.concurrency ? cfg->delegation.concurrency : 1) *
 	               QUEUE_PER_SLOT;
 	if (e->d) {
@@ -163,6 +197,23 @@ int acm_deleg_env_new(const acm_config_t *cfg, struct event_base *base, acm_stor
 	}
 	*out = e;
 	return ACM_OK;
+}
+
+void acm_deleg_env_stop(acm_deleg_env_t *e)
+{
+	if (!e || !e->d)
+		return;
+	event_del(e->read_ev);
+	evtimer_del(e->timer_ev);
+	/* No callback comes from here on: the requests are told instead. */
+	acm_deleg_free(e->d);
+	e->d = NULL;
+	e->rc = -ESHUTDOWN;
+	snprintf(e->why, sizeof(e->why), "acmensd is stopping");
+	while (e->head)
+		dequeue(e);
+	while (e->active)
+		end(e->active, -ESHUTDOWN);
 }
 
 void acm_deleg_env_free(acm_deleg_env_t *e)
@@ -185,10 +236,11 @@ int acm_req_deleg_check(acm_req_t *r, const char *domain, const char *sub)
 	struct deleg_wait *w;
 
 	if (!e->d)
-		return e->rc == -ENOTSUP ? -ENOTSUP : -EAGAIN;
+		return e->rc == -ENOTSUP || e->rc == -ESHUTDOWN ? e->rc : -EAGAIN;
 	if (!(w = acm_req_alloc(r, sizeof(*w))))
 		return -ENOMEM;
 	w->r = r;
+	w->env = e;
 	snprintf(w->domain, sizeof(w->domain), "%s", domain);
 	snprintf(w->sub, sizeof(w->sub), "%s", sub);
 	int rc = acm_req_park(r, parked, NULL);
@@ -197,7 +249,7 @@ int acm_req_deleg_check(acm_req_t *r, const char *domain, const char *sub)
 	rc = e->head ? -EBUSY : acm_deleg_start(e->d, domain, sub, on_done, w);
 	if (rc == -EBUSY && e->queued < e->queue_max) {
 		if (e->tail)
-			e->tail->next = w;
+			e->tail->qnext = w;
 		else
 			e->head = w;
 		e->tail = w;
@@ -208,14 +260,17 @@ int acm_req_deleg_check(acm_req_t *r, const char *domain, const char *sub)
 		r->parked = false;
 		return rc;
 	}
+	link_active(w);
 	rearm(e);
 	r->deleg = w;
 	return ACM_OK;
 }
 
-const acm_deleg_result_t *acm_req_deleg_result(const acm_req_t *r)
+int acm_req_deleg_result(const acm_req_t *r, const acm_deleg_result_t **out)
 {
-	return r->deleg && r->deleg->done ? &r->deleg->res : NULL;
+	const struct deleg_wait *w = r->deleg;
+	*out = w && w->done && w->err == ACM_OK ? &w->res : NULL;
+	return w && w->done ? w->err : ACM_OK;
 }
 
 const char *acm_req_deleg_why(const acm_req_t *r)

@@ -18,6 +18,10 @@
  * and *out in those cases too; -ENOMEM. */
 int acm_deleg_env_new(const acm_config_t *cfg, struct event_base *base, acm_store_t *store,
                       acm_deleg_env_t **out);
+/* The server stops: cancel every check and end the requests waiting for
+ * one (their result: -ESHUTDOWN), so the drain need not wait for the
+ * resolver; checks asked for afterwards are refused the same way. */
+void acm_deleg_env_stop(acm_deleg_env_t *e);
 /* Cancels the checks running, without waking their requests: only once no
  * request waits (the server's drain). NULL: nothing. */
 void acm_deleg_env_free(acm_deleg_env_t *e);

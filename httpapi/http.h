@@ -189,15 +189,18 @@ void acm_req_wake(acm_req_t *r);
  * gives the result. Checks beyond delegation.concurrency wait in a queue
  * of four times that many. ACM_OK; -ENOTSUP (built without libunbound);
  * -EAGAIN (the resolver could not be set up: acm_req_deleg_why says why);
- * -EBUSY (the queue is full); -EINVAL (not a name or not a label); -ENOMEM.
+ * -ESHUTDOWN (the server is stopping); -EBUSY (the queue is full); -EINVAL
+ * (not a name or not a label); -EIO (libunbound took no question); -ENOMEM.
  */
 int acm_req_deleg_check(acm_req_t *r, const char *domain, const char *sub);
-/* The result of the request's check, or NULL while there is none. */
-const acm_deleg_result_t *acm_req_deleg_result(const acm_req_t *r);
+/* The result of the request's check: ACM_OK and *out (NULL while there is
+ * none: the first run); or the check ended without one (*out NULL):
+ * -ESHUTDOWN (the server is stopping), -EIO, -ENOMEM. */
+int acm_req_deleg_result(const acm_req_t *r, const acm_deleg_result_t **out);
 /* Why the checks are unavailable (-EAGAIN above), in the operator's words. */
 const char *acm_req_deleg_why(const acm_req_t *r);
-/* May account sub start a check now? A token bucket per account: 10 at
- * once, one more every 6 seconds. Counts the check when allowed. */
+/* May account sub start a check now? A token bucket per account: 10 in a
+ * row, then one every 6 seconds. Counts the check when allowed. */
 bool acm_req_deleg_allowed(acm_req_t *r, const char *sub);
 
 /* One pointer for the authentication layer's state of this request (in

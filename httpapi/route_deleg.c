@@ -47,7 +47,9 @@ bool acm_deleg_domain(acm_req_t *r, char out[ACM_DNAME_TXT_MAX])
 
 static void reply_result(acm_req_t *r, bool admin)
 {
-	json_t *o = acm_deleg_result_json(acm_req_deleg_result(r), admin);
+	const acm_deleg_result_t *res;
+	acm_req_deleg_result(r, &res);
+	json_t *o = acm_deleg_result_json(res, admin);
 	if (!o)
 		acm_reply_error(r, 500, "out_of_memory", NULL);
 	else
@@ -102,8 +104,12 @@ static void refused(acm_req_t *r, int rc)
 		                "built without libunbound: delegation checks are unavailable");
 	else if (rc == -EAGAIN)
 		acm_reply_error(r, 503, "delegation_unavailable", acm_req_deleg_why(r));
+	else if (rc == -ESHUTDOWN)
+		acm_reply_error(r, 503, "shutting_down", "acmensd is stopping; retry shortly");
 	else if (rc == -EBUSY)
 		acm_reply_error(r, 503, "busy", "too many delegation checks waiting; retry shortly");
+	else if (rc == -EIO)
+		acm_reply_error(r, 503, "resolver_error", "the resolver took no question; retry shortly");
 	else if (rc == -EINVAL)
 		acm_reply_error(r, 400, "bad_request", "domain is not a domain name");
 	else
@@ -113,16 +119,20 @@ static void refused(acm_req_t *r, int rc)
 void acm_deleg_route(acm_req_t *r, const char *domain, const char *sub, bool admin,
                      const char *actor)
 {
-	const acm_deleg_result_t *res = acm_req_deleg_result(r);
-	int rc;
+	const acm_deleg_result_t *res;
+	int rc = acm_req_deleg_result(r, &res);
 
 	if (res) {
 		keep_result(r, res, admin, actor);
 		return;
 	}
+	if (rc != ACM_OK) {
+		refused(r, rc);
+		return;
+	}
 	if (!admin && !acm_req_deleg_allowed(r, sub)) {
 		acm_reply_error(r, 429, "rate_limited",
-		                "at most 10 delegation checks at once per account, one more every 6 s");
+		                "an account may run 10 delegation checks in a row, then one every 6 seconds");
 		return;
 	}
 	if ((rc = acm_req_deleg_check(r, domain, sub)) != ACM_OK)

@@ -545,17 +545,18 @@ static bool past(const struct timespec *deadline)
 	       (now.tv_sec == deadline->tv_sec && now.tv_nsec >= deadline->tv_nsec);
 }
 
+static const struct timeval drain_poll = { 0, DRAIN_POLL_US };
+
 /* Waits for the commits in flight, so their replies still go out; then
  * closes every connection and ends the loop. */
 static void on_drain(evutil_socket_t fd, short what, void *arg)
 {
 	acm_http_t *h = arg;
-	static const struct timeval poll = { 0, DRAIN_POLL_US };
 	(void)fd;
 	(void)what;
 
 	if (h->env.pending > 0 && !past(&h->drain_deadline)) {
-		evtimer_add(h->drain_ev, &poll);
+		evtimer_add(h->drain_ev, &drain_poll);
 		return;
 	}
 	evhttp_free(h->evhttp);
@@ -575,9 +576,12 @@ static void on_stop(evutil_socket_t fd, short what, void *arg)
 		evhttp_del_accept_socket(h->evhttp, h->bound[i]);
 	}
 	h->nbound = 0;
+	/* The requests waiting for a check are answered now; the drain looks
+	 * a poll later, once those replies had a turn of the loop to go out. */
+	acm_deleg_env_stop(h->env.deleg);
 	clock_gettime(CLOCK_MONOTONIC, &h->drain_deadline);
 	h->drain_deadline.tv_sec += DRAIN_SECONDS;
-	event_active(h->drain_ev, 0, 0);
+	evtimer_add(h->drain_ev, &drain_poll);
 }
 
 static void *http_thread(void *arg)

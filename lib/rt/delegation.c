@@ -69,25 +69,26 @@ struct acm_deleg {
 
 /* ---- setting up ------------------------------------------------------------ */
 
-/* The last message libunbound wrote to d->log, after its "error: ", or
- * fallback; the log is emptied. */
-static const char *ub_said(acm_deleg_t *d, const char *fallback, char *buf, size_t len)
+/* The first error libunbound wrote to d->log, after its "error: " (the
+ * lines after it say what failed because of it); false when it wrote none.
+ * The log is emptied. */
+static bool ub_said(acm_deleg_t *d, char *buf, size_t len)
 {
 	char line[512];
 	bool any = false;
 
 	fflush(d->log);
 	rewind(d->log);
-	while (fgets(line, sizeof(line), d->log)) {
+	while (!any && fgets(line, sizeof(line), d->log)) {
 		line[strcspn(line, "\r\n")] = '\0';
 		const char *e = strstr(line, "error: ");
-		snprintf(buf, len, "%s", e ? e + 7 : line);
-		any = true;
+		if (e) {
+			snprintf(buf, len, "%s", e + 7);
+			any = true;
+		}
 	}
 	rewind(d->log);
-	if (ftruncate(fileno(d->log), 0) != 0 || !any)
-		snprintf(buf, len, "%s", fallback);
-	return buf;
+	return ftruncate(fileno(d->log), 0) == 0 && any;
 }
 
 static int refused(acm_deleg_t *d, int ub_rc, char *err, size_t errlen, const char *fmt, ...)
@@ -100,15 +101,18 @@ static int refused(acm_deleg_t *d, int ub_rc, char *err, size_t errlen, const ch
 	va_list ap;
 	int n = 0;
 
-	if (ub_rc == UB_NOMEM)
-		return -ENOMEM;
+	/* libunbound says "out of memory" for a root hints file it cannot read */
+	if (!ub_said(d, why, sizeof(why))) {
+		if (ub_rc == UB_NOMEM)
+			return -ENOMEM;
+		snprintf(why, sizeof(why), "%s", ub_strerror(ub_rc));
+	}
 	if (err && errlen) {
 		va_start(ap, fmt);
 		n = vsnprintf(err, errlen, fmt, ap);
 		va_end(ap);
 		if (n >= 0 && (size_t)n < errlen)
-			snprintf(err + n, errlen - (size_t)n, " (libunbound: %s)",
-				 ub_said(d, ub_strerror(ub_rc), why, sizeof(why)));
+			snprintf(err + n, errlen - (size_t)n, " (libunbound: %s)", why);
 	}
 	return -EINVAL;
 }
@@ -131,6 +135,33 @@ static int set_opt(acm_deleg_t *d, const char *opt, const char *val, const char 
 {
 	int rc = ub_ctx_set_option(d->ub, opt, val);
 	return rc ? refused(d, rc, err, errlen, "%s %s: refused", key, val) : ACM_OK;
+}
+
+static void probe_done(void *arg, int err, struct ub_result *res)
+{
+	ub_resolve_free(res);
+}
+
+/* libunbound reads the trust anchors when it first needs them, and the
+ * root hints when its thread starts: a local zone makes it read the
+ * first, a question for that zone (answered there, nothing sent) the
+ * second, so that a bad file is named here rather than in every result. */
+static int probe(acm_deleg_t *d, const acm_config_t *cfg, char *err, size_t errlen)
+{
+	static const char zone[] = "acmens-probe.invalid.";
+	int id, rc = ub_ctx_zone_add(d->ub, zone, "static");
+
+	if (rc != 0)
+		return refused(d, rc, err, errlen, "delegation.trust_anchor_file %s: cannot be used",
+			       cfg->delegation.trust_anchor_file);
+	rc = ub_resolve_async(d->ub, zone, TYPE_NS, CLASS_IN, NULL, probe_done, &id);
+	if (rc != 0)
+		return cfg->delegation.root_hints
+			? refused(d, rc, err, errlen, "delegation.root_hints %s: cannot be used",
+				  cfg->delegation.root_hints)
+			: refused(d, rc, err, errlen, "delegation: the resolver cannot start");
+	ub_cancel(d->ub, id);
+	return ACM_OK;
 }
 
 static int configure(acm_deleg_t *d, const acm_config_t *cfg, char *err, size_t errlen)
@@ -166,14 +197,24 @@ static int configure(acm_deleg_t *d, const acm_config_t *cfg, char *err, size_t 
 	if ((rc = ub_ctx_add_ta_file(d->ub, cfg->delegation.trust_anchor_file)) != 0)
 		return refused(d, rc, err, errlen, "delegation.trust_anchor_file %s: refused",
 			       cfg->delegation.trust_anchor_file);
-	/* libunbound reads the trust anchor and the root hints when it first
-	 * needs them; removing a zone that is not there makes it read them
-	 * now, without a question sent, so that a bad file is named here */
-	if ((rc = ub_ctx_zone_remove(d->ub, "acmens.invalid.")) != 0)
-		return refused(d, rc, err, errlen, "delegation.%s %s: cannot be used",
-			       cfg->delegation.root_hints ? "trust_anchor_file or root_hints"
-							  : "trust_anchor_file",
-			       cfg->delegation.trust_anchor_file);
+	return probe(d, cfg, err, errlen);
+}
+
+/* The context and the file its messages go to while it is set up: a
+ * file, not memory, as libunbound writes it with stdio and we read it
+ * back. ACM_OK, -ENOMEM or -errno. */
+static int make_ctx(acm_deleg_t *d, char *err, size_t errlen)
+{
+	if (!(d->log = tmpfile())) {
+		int e = errno;
+		if (err && errlen)
+			snprintf(err, errlen, "delegation: no file for libunbound's messages: %s",
+				 strerror(e));
+		return -e;
+	}
+	if (!(d->ub = ub_ctx_create()))
+		return -ENOMEM;
+	ub_ctx_debugout(d->ub, d->log);
 	return ACM_OK;
 }
 
@@ -194,24 +235,18 @@ int acm_deleg_new(const acm_config_t *cfg, acm_deleg_is_account_fn is_account,
 	d->is_account_arg = is_account_arg;
 	memcpy(d->apex, cfg->apex, acm_dname_len(cfg->apex));
 	d->slots = calloc(d->cap, sizeof(*d->slots));
-	d->log = tmpfile();
-	d->ub = ub_ctx_create();
-	if (!d->slots || !d->log || !d->ub) {
-		acm_deleg_free(d);
-		return -ENOMEM;
+	rc = d->slots ? make_ctx(d, err, errlen) : -ENOMEM;
+	if (rc == ACM_OK)
+		rc = configure(d, cfg, err, errlen);
+	/* what libunbound says from now on (a server that did not answer)
+	 * is said again in the results */
+	if (rc == ACM_OK && !freopen("/dev/null", "w", d->log)) {
+		rc = -errno;
+		d->log = NULL;
 	}
-	ub_ctx_debugout(d->ub, d->log);
-	rc = configure(d, cfg, err, errlen);
 	if (rc != ACM_OK) {
 		acm_deleg_free(d);
 		return rc;
-	}
-	/* what libunbound says from now on (a server that did not answer)
-	 * is said again in the results */
-	if (!freopen("/dev/null", "w", d->log)) {
-		d->log = NULL;
-		acm_deleg_free(d);
-		return -errno;
 	}
 	*out = d;
 	return ACM_OK;
@@ -340,6 +375,7 @@ static acm_deleg_status_t where_it_ends(struct check *c, const uint8_t *name)
 	int above = acm_dname_under(name, d->apex);
 	const uint8_t *l = name;
 
+	c->r.target_is_account = false;
 	if (above == 2 && name[0] == CHALLENGE_LEN && memcmp(name + 1, challenge, CHALLENGE_LEN) == 0)
 		l = name + 1 + CHALLENGE_LEN;
 	else if (above != 1)
@@ -383,7 +419,13 @@ static void next_link(struct check *c, const struct ub_result *res)
 	}
 	snprintf(c->r.chain[c->r.chain_len++], sizeof(c->r.chain[0]), "%s", text);
 	memcpy(c->name, target, acm_dname_len(target));
-	go_on(c, ASK_CNAME, TYPE_CNAME);
+	/* at the account, the values are the next question: acmens holds no
+	 * CNAME at an account's names, and the TXT question would follow one
+	 * as the CA's does */
+	if (where_it_ends(c, target) == ACM_DELEG_OK)
+		go_on(c, ASK_TXT_END, TYPE_TXT);
+	else
+		go_on(c, ASK_CNAME, TYPE_CNAME);
 }
 
 /* No CNAME at c->name, a name the chain reached through one. */
@@ -397,6 +439,23 @@ static void chain_end(struct check *c, bool nxdomain)
 	if (nxdomain)
 		say(c, "%s does not exist", c->r.target);
 	finish(c, ACM_DELEG_WRONG_TARGET);
+}
+
+/* No CNAME at c->name. */
+static void no_link(struct check *c, bool nxdomain)
+{
+	/* the account's own challenge name is served here, not delegated */
+	if (c->r.chain_len > 1 || where_it_ends(c, c->name) == ACM_DELEG_OK) {
+		chain_end(c, nxdomain);
+		return;
+	}
+	c->r.target_is_account = false;    /* the start is no target */
+	if (!nxdomain) {
+		go_on(c, ASK_TXT_START, TYPE_TXT);
+		return;
+	}
+	say(c, "%s does not exist", c->r.chain[0]);
+	finish(c, ACM_DELEG_MISSING);
 }
 
 /* One TXT record's strings, joined, as printable text (\DDD for the rest). */
@@ -452,7 +511,7 @@ static void take(struct check *c, const struct ub_result *res)
 	if (!res->secure && acm_dname_under(c->name, c->d->apex) < 0)
 		c->r.secure = false;
 	if (res->rcode != 0 && res->rcode != RCODE_NXDOMAIN) {
-		say(c, "%s for %s %s%s%s", rcode_name(res->rcode), c->r.chain[c->r.chain_len - 1],
+		say(c, "the resolver answered %s for %s %s%s%s", rcode_name(res->rcode), c->r.chain[c->r.chain_len - 1],
 		    asked[c->step], res->why_bogus ? ": " : "", res->why_bogus ? res->why_bogus : "");
 		finish(c, ACM_DELEG_SERVFAIL);
 		return;
@@ -461,14 +520,8 @@ static void take(struct check *c, const struct ub_result *res)
 	case ASK_CNAME:
 		if (res->havedata)
 			next_link(c, res);
-		else if (c->r.chain_len > 1)
-			chain_end(c, res->nxdomain);
-		else if (!res->nxdomain)
-			go_on(c, ASK_TXT_START, TYPE_TXT);
-		else {
-			say(c, "%s does not exist", c->r.chain[0]);
-			finish(c, ACM_DELEG_MISSING);
-		}
+		else
+			no_link(c, res->nxdomain);
 		break;
 	case ASK_TXT_START:
 		if (!res->havedata)

@@ -92,7 +92,7 @@ int acm_deleg_fd(const acm_deleg_t *d);
 /* Start checking DOMAIN (text, final dot optional) for the account
  * SUBDOMAIN. ACM_OK; -EINVAL (not a domain name, or not a label);
  * -EBUSY (delegation.concurrency checks run: try again after a result);
- * -ENOMEM. */
+ * -ENOMEM; -EIO (libunbound took no question). */
 int acm_deleg_start(acm_deleg_t *d, const char *domain, const char *subdomain,
                     acm_deleg_done_fn done, void *arg);
 /* When the descriptor is readable: take the resolver's answers, go on

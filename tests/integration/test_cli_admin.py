@@ -165,7 +165,8 @@ def test_show(srv):
     ok(srv, "txt", "add", sub, value(1))
     ok(srv, "txt", "add", sub, value(2), "--expires-in", "600")
     out = ok(srv, "account", "show", sub.upper())
-    assert set(out) == ACCOUNT_FIELDS | {"values"}
+    assert set(out) == ACCOUNT_FIELDS | {"values", "delegation"}
+    assert out["delegation"] is None         # never checked
     assert (out["subdomain"], out["username"], out["allowfrom"], out["disabled"]) == (
         sub, acct["username"], ["192.0.2.0/24"], False)
     vals = {v["value"]: v for v in out["values"]}
@@ -180,6 +181,7 @@ def test_show(srv):
     assert fields["fulldomain"] == acct["fulldomain"] and fields["state"] == "enabled"
     assert fields["key_scheme"] == "sha256" and fields["allowfrom"] == "192.0.2.0/24"
     assert STAMP.match(fields["created"]) and STAMP.match(fields["updated"])
+    assert re.search(r"^delegation: never checked$", text, re.M)
     assert re.search(r"^VALUE\s+SET\s+EXPIRES$", text, re.M)
     assert re.search(r"^%s\s+\S+\s+never$" % re.escape(value(1)), text, re.M)
     # neither the key nor its hash is shown

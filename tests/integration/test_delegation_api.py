@@ -6,8 +6,9 @@ through the validating Unbound of deleg_peers.py, with Knot serving the
 customer zones (correct, wrong, chained, looping, TXT, none; signed and
 broken). Each status comes from a real resolution. Then what is kept: the
 account's last check in acmensctl account show, the admin account view and
-/metrics; the refusals (400, 401, 404, 429, 503; 501 on a build without
-libunbound); and 100 checks at once."""
+/metrics; the refusals (400, 401, 403, 404, 429, 503; 501 on a build
+without libunbound); 100 checks at once; a resolver that never answers
+(timeout, the bounded queue, a stop while checks wait)."""
 
 import concurrent.futures
 import json
@@ -256,38 +257,99 @@ def test_hundred_at_once(env):
         assert s == env["world"].cases[names[i % len(names)]].status
 
 
-# --- a resolver that never answers: timeout, and the bounded queue ---------------------
+# --- a resolver that never answers: timeout, the bounded queue, stopping ---------------
 
-def test_timeout_and_busy(tmp_path):
+@pytest.fixture
+def silent(tmp_path):
+    """make(**delegation) -> (started Server, account subdomain, admin check
+    URL) whose checks go to a resolver that never answers."""
     if not built_with_libunbound():
         pytest.skip("built without libunbound")
     factory, finish = _server_factory(tmp_path)
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent:
-        silent.bind(("127.0.0.1", 0))
-        try:
-            srv = factory(start=False, http={})
-            with_admin(srv)
-            sub = account(srv)["subdomain"]
-            add_delegation(srv, resolvers=[f"127.0.0.1:{silent.getsockname()[1]}"],
-                           trust_anchor_file="/usr/share/dns/root.key", timeout=2,
-                           concurrency=1)
-            srv.start()
-            api = HttpApi(srv, ADMIN_TOKEN)
-            path = f"/delegation?domain=example.com&subdomain={sub}"
-            # one runs, four wait (four per concurrent check), the rest are refused
-            with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
-                rs = list(pool.map(lambda _: requests.get(
-                    api.url + "/v1/admin" + path, timeout=60,
-                    headers={"Authorization": "Bearer " + ADMIN_TOKEN}), range(8)))
-            codes = sorted(r.status_code for r in rs)
-            assert codes == [200] * 5 + [503] * 3, codes
-            for r in rs:
-                if r.status_code == 503:
-                    assert r.json()["error"] == "busy"
-                else:
-                    assert r.json()["status"] == "timeout"
-        finally:
-            finish()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+
+    def make(**delegation):
+        srv = factory(start=False, http={})
+        with_admin(srv)
+        sub = account(srv)["subdomain"]
+        add_delegation(srv, resolvers=[f"127.0.0.1:{sock.getsockname()[1]}"],
+                       trust_anchor_file="/usr/share/dns/root.key", **delegation)
+        srv.start()
+        return srv, f"{srv.http_url}/v1/admin/delegation?domain=example.com&subdomain={sub}"
+
+    try:
+        yield make
+    finally:
+        finish()
+        sock.close()
+
+
+def admin_get(url, timeout=60):
+    return requests.get(url, timeout=timeout, headers={"Authorization": "Bearer " + ADMIN_TOKEN})
+
+
+def test_timeout_and_busy(silent):
+    _, url = silent(timeout=2, concurrency=1)
+    # one runs, four wait (four per concurrent check), the rest are refused
+    with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+        rs = list(pool.map(lambda _: admin_get(url), range(8)))
+    codes = sorted(r.status_code for r in rs)
+    assert codes == [200] * 5 + [503] * 3, codes
+    for r in rs:
+        if r.status_code == 503:
+            assert r.json()["error"] == "busy"
+        else:
+            assert r.json()["status"] == "timeout"
+
+
+def test_stop_ends_waiting_checks(silent):
+    """A stopping acmensd does not wait delegation.timeout for a check: the
+    request waiting for it is answered at once, and nothing is left over."""
+    srv, url = silent(timeout=60)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        waiting = pool.submit(admin_get, url, 30)
+        time.sleep(0.5)
+        t0 = time.time()
+        srv.stop()
+        r = waiting.result()
+    assert time.time() - t0 < 5
+    assert r.status_code == 503 and r.json()["error"] == "shutting_down", r.text
+    assert "not freeing" not in srv.read_log()
+
+
+def test_client_gone_while_waiting(silent):
+    """A client that hangs up while its check runs: the check ends in its
+    time, nobody is answered, and the next client is."""
+    srv, url = silent(timeout=1)
+    with pytest.raises(requests.exceptions.ReadTimeout):
+        admin_get(url, timeout=0.3)
+    time.sleep(1.5)
+    r = admin_get(url)
+    assert r.status_code == 200 and r.json()["status"] == "timeout"
+    assert srv.sanitizer_report() is None
+
+
+def test_unusable_trust_anchor(make_server, tmp_path):
+    """A trust anchor file libunbound refuses leaves the checks unavailable,
+    not the daemon: a warning at start, 503 with the reason on each route."""
+    if not built_with_libunbound():
+        pytest.skip("built without libunbound")
+    bad = tmp_path / "bad.key"
+    bad.write_text("this is not a key\n")
+    srv = make_server(start=False, http={})
+    with_admin(srv)
+    acct = account(srv)
+    add_delegation(srv, resolvers=["127.0.0.1:9"], trust_anchor_file=str(bad))
+    srv.start()
+    api = HttpApi(srv, ADMIN_TOKEN)
+    for r in (api.call("GET", f"/v1/accounts/{acct['subdomain']}/delegation?domain=example.com",
+                       headers=acct["headers"]),
+              api.admin("GET", f"/delegation?domain=example.com&subdomain={acct['subdomain']}")):
+        assert r.status_code == 503 and r.json()["error"] == "delegation_unavailable", r.text
+        assert str(bad) in r.json()["message"]
+    assert re.search(r"level=warning msg=\"http: delegation checks unavailable: "
+                     r"delegation.trust_anchor_file ", srv.read_log())
 
 
 def test_not_implemented(make_server):

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from conftest import ACMENSCTL, value
+from conftest import ACMENSCTL, ZONE, value
 from deleg_peers import acmens_world, private_addr
 
 VALUE = value(1)
@@ -118,6 +118,26 @@ def test_status_iterating_from_the_root(world, name):
     assert_case(case, r, code)
 
 
+def test_the_accounts_own_name_is_served_not_delegated(world):
+    # a certificate for SUB.ZONE itself: acmens answers at its challenge name
+    sub = world.cases.sub
+    code, r = world.fwd.one(f"{sub}.{ZONE}", sub)
+    assert code == 0 and r["status"] == "ok", r
+    assert r["chain"] == [f"_acme-challenge.{sub}.{ZONE.rstrip('.')}"]
+    assert r["values_visible"] == []
+    # another account's: not this one's delegation
+    code, r = world.fwd.one(f"{world.cases.other}.{ZONE}", sub)
+    assert r["status"] == "missing", r
+
+
+def test_names_are_taken_in_any_case(world):
+    ok = world.cases["ok"]
+    code, r = world.fwd.one(ok.domain.upper() + ".", ok.sub.upper())
+    assert code == 0, r
+    assert r["domain"] == ok.domain and r["subdomain"] == ok.sub
+    assert r["chain"] == ok.chain
+
+
 def test_bogus_names_the_validation_failure(world):
     _, r = world.fwd.one(world.cases["broken"].domain, world.cases.sub)
     assert r["secure"] is False
@@ -136,7 +156,8 @@ def test_servfail_from_a_resolver_that_refuses(world, tmp_path):
     code, r = refusing.one(world.cases["ok"].domain, world.cases.sub)
     assert code == 1
     assert r["status"] == "servfail", r
-    assert r["reason"], r
+    assert r["reason"].startswith("the resolver answered SERVFAIL for "
+                                  f"_acme-challenge.{world.cases['ok'].domain} CNAME"), r
 
 
 def test_timeout_from_a_resolver_that_never_answers(world, tmp_path):
@@ -273,8 +294,29 @@ def test_bad_trust_anchor_file_is_named(world, tmp_path):
         "resolvers": [world.resolver], "trust_anchor_file": str(bad)})
     p = checker.run(world.cases["ok"].domain, world.cases.sub)
     assert p.returncode == 3
-    assert f"delegation.trust_anchor_file {bad}" in p.stderr, p.stderr
-    assert "libunbound" in p.stderr
+    assert f"delegation.trust_anchor_file {bad}: cannot be used (libunbound: parse error in " \
+        f"{bad}" in p.stderr, p.stderr
+
+
+def test_bad_root_hints_are_named(world, tmp_path):
+    bad = tmp_path / "bad.hints"
+    bad.write_text("these are not root hints\n")
+    checker = Checker(world.srv, str(tmp_path / "badhints.yaml"), {
+        "root_hints": str(bad), "trust_anchor_file": world.trust_anchor_file})
+    p = checker.run(world.cases["ok"].domain, world.cases.sub)
+    assert p.returncode == 3
+    assert f"delegation.root_hints {bad}: cannot be used (libunbound: reading root hints " \
+        f"{bad}" in p.stderr, p.stderr
+
+
+def test_resolver_on_ipv6_loopback_without_a_server(world, tmp_path):
+    checker = Checker(world.srv, str(tmp_path / "v6.yaml"), {
+        "resolvers": ["[::1]:53"], "trust_anchor_file": world.trust_anchor_file,
+        "timeout": 1})
+    # accepted: libunbound takes any address; an unreachable one is a timeout
+    # or a servfail, never a crash
+    code, r = checker.one(world.cases["ok"].domain, world.cases.sub)
+    assert code == 1 and r["status"] in ("timeout", "servfail"), r
 
 
 def last_check(world, sub):
