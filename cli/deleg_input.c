@@ -50,6 +50,10 @@ int deleg_input_line(char *line, char **domain, char **subdomain, const char **w
 	char *hash = strchr(line, '#'), *p = line;
 	const char *bad = NULL;
 
+	/* spreadsheets start a UTF-8 CSV file with a byte order mark */
+	if (strncmp(p, "\xef\xbb\xbf", 3) == 0)
+		p += 3;
+
 	if (hash)
 		*hash = '\0';
 	char *a = field(&p, &bad);

@@ -2,8 +2,9 @@
 /*
  * The lines of acmensctl delegation check --file: "DOMAIN SUBDOMAIN",
  * separated by white space or a comma (CSV, fields optionally in double
- * quotes), "#" to the end of a line a comment, blank lines ignored, and a
- * CSV header "domain,subdomain" skipped. Pure: no I/O, for the unit tests.
+ * quotes), "#" to the end of a line a comment, blank lines ignored, a
+ * CSV header "domain,subdomain" and a UTF-8 byte order mark skipped. Pure:
+ * no I/O, for the unit tests.
  */
 #ifndef ACM_CLI_DELEG_INPUT_H
 #define ACM_CLI_DELEG_INPUT_H

@@ -69,25 +69,26 @@ struct acm_deleg {
 
 /* ---- setting up ------------------------------------------------------------ */
 
-/* The last message libunbound wrote to d->log, after its "error: ", or
- * fallback; the log is emptied. */
-static const char *ub_said(acm_deleg_t *d, const char *fallback, char *buf, size_t len)
+/* The first error libunbound wrote to d->log, after its "error: " (the
+ * lines after it say what failed because of it); false when it wrote none.
+ * The log is emptied. */
+static bool ub_said(acm_deleg_t *d, char *buf, size_t len)
 {
 	char line[512];
 	bool any = false;
 
 	fflush(d->log);
 	rewind(d->log);
-	while (fgets(line, sizeof(line), d->log)) {
+	while (!any && fgets(line, sizeof(line), d->log)) {
 		line[strcspn(line, "\r\n")] = '\0';
 		const char *e = strstr(line, "error: ");
-		snprintf(buf, len, "%s", e ? e + 7 : line);
-		any = true;
+		if (e) {
+			snprintf(buf, len, "%s", e + 7);
+			any = true;
+		}
 	}
 	rewind(d->log);
-	if (ftruncate(fileno(d->log), 0) != 0 || !any)
-		snprintf(buf, len, "%s", fallback);
-	return buf;
+	return ftruncate(fileno(d->log), 0) == 0 && any;
 }
 
 static int refused(acm_deleg_t *d, int ub_rc, char *err, size_t errlen, const char *fmt, ...)
@@ -100,15 +101,18 @@ static int refused(acm_deleg_t *d, int ub_rc, char *err, size_t errlen, const ch
 	va_list ap;
 	int n = 0;
 
-	if (ub_rc == UB_NOMEM)
-		return -ENOMEM;
+	/* libunbound says "out of memory" for a root hints file it cannot read */
+	if (!ub_said(d, why, sizeof(why))) {
+		if (ub_rc == UB_NOMEM)
+			return -ENOMEM;
+		snprintf(why, sizeof(why), "%s", ub_strerror(ub_rc));
+	}
 	if (err && errlen) {
 		va_start(ap, fmt);
 		n = vsnprintf(err, errlen, fmt, ap);
 		va_end(ap);
 		if (n >= 0 && (size_t)n < errlen)
-			snprintf(err + n, errlen - (size_t)n, " (libunbound: %s)",
-				 ub_said(d, ub_strerror(ub_rc), why, sizeof(why)));
+			snprintf(err + n, errlen - (size_t)n, " (libunbound: %s)", why);
 	}
 	return -EINVAL;
 }
@@ -131,6 +135,33 @@ static int set_opt(acm_deleg_t *d, const char *opt, const char *val, const char 
 {
 	int rc = ub_ctx_set_option(d->ub, opt, val);
 	return rc ? refused(d, rc, err, errlen, "%s %s: refused", key, val) : ACM_OK;
+}
+
+static void probe_done(void *arg, int err, struct ub_result *res)
+{
+	ub_resolve_free(res);
+}
+
+/* libunbound reads the trust anchors when it first needs them, and the
+ * root hints when its thread starts: a local zone makes it read the
+ * first, a question for that zone (answered there, nothing sent) the
+ * second, so that a bad file is named here rather than in every result. */
+static int probe(acm_deleg_t *d, const acm_config_t *cfg, char *err, size_t errlen)
+{
+	static const char zone[] = "acmens-probe.invalid.";
+	int id, rc = ub_ctx_zone_add(d->ub, zone, "static");
+
+	if (rc != 0)
+		return refused(d, rc, err, errlen, "delegation.trust_anchor_file %s: cannot be used",
+			       cfg->delegation.trust_anchor_file);
+	rc = ub_resolve_async(d->ub, zone, TYPE_NS, CLASS_IN, NULL, probe_done, &id);
+	if (rc != 0)
+		return cfg->delegation.root_hints
+			? refused(d, rc, err, errlen, "delegation.root_hints %s: cannot be used",
+				  cfg->delegation.root_hints)
+			: refused(d, rc, err, errlen, "delegation: the resolver cannot start");
+	ub_cancel(d->ub, id);
+	return ACM_OK;
 }
 
 static int configure(acm_deleg_t *d, const acm_config_t *cfg, char *err, size_t errlen)
@@ -166,14 +197,24 @@ static int configure(acm_deleg_t *d, const acm_config_t *cfg, char *err, size_t 
 	if ((rc = ub_ctx_add_ta_file(d->ub, cfg->delegation.trust_anchor_file)) != 0)
 		return refused(d, rc, err, errlen, "delegation.trust_anchor_file %s: refused",
 			       cfg->delegation.trust_anchor_file);
-	/* libunbound reads the trust anchor and the root hints when it first
-	 * needs them; removing a zone that is not there makes it read them
-	 * now, without a question sent, so that a bad file is named here */
-	if ((rc = ub_ctx_zone_remove(d->ub, "acmens.invalid.")) != 0)
-		return refused(d, rc, err, errlen, "delegation.%s %s: cannot be used",
-			       cfg->delegation.root_hints ? "trust_anchor_file or root_hints"
-							  : "trust_anchor_file",
-			       cfg->delegation.trust_anchor_file);
+	return probe(d, cfg, err, errlen);
+}
+
+/* The context and the file its messages go to while it is set up: a
+ * file, not memory, as libunbound writes it with stdio and we read it
+ * back. ACM_OK, -ENOMEM or -errno. */
+static int make_ctx(acm_deleg_t *d, char *err, size_t errlen)
+{
+	if (!(d->log = tmpfile())) {
+		int e = errno;
+		if (err && errlen)
+			snprintf(err, errlen, "delegation: no file for libunbound's messages: %s",
+				 strerror(e));
+		return -e;
+	}
+	if (!(d->ub = ub_ctx_create()))
+		return -ENOMEM;
+	ub_ctx_debugout(d->ub, d->log);
 	return ACM_OK;
 }
 
@@ -194,24 +235,18 @@ int acm_deleg_new(const acm_config_t *cfg, acm_deleg_is_account_fn is_account,
 	d->is_account_arg = is_account_arg;
 	memcpy(d->apex, cfg->apex, acm_dname_len(cfg->apex));
 	d->slots = calloc(d->cap, sizeof(*d->slots));
-	d->log = tmpfile();
-	d->ub = ub_ctx_create();
-	if (!d->slots || !d->log || !d->ub) {
-		acm_deleg_free(d);
-		return -ENOMEM;
+	rc = d->slots ? make_ctx(d, err, errlen) : -ENOMEM;
+	if (rc == ACM_OK)
+		rc = configure(d, cfg, err, errlen);
+	/* what libunbound says from now on (a server that did not answer)
+	 * is said again in the results */
+	if (rc == ACM_OK && !freopen("/dev/null", "w", d->log)) {
+		rc = -errno;
+		d->log = NULL;
 	}
-	ub_ctx_debugout(d->ub, d->log);
-	rc = configure(d, cfg, err, errlen);
 	if (rc != ACM_OK) {
 		acm_deleg_free(d);
 		return rc;
-	}
-	/* what libunbound says from now on (a server that did not answer)
-	 * is said again in the results */
-	if (!freopen("/dev/null", "w", d->log)) {
-		d->log = NULL;
-		acm_deleg_free(d);
-		return -errno;
 	}
 	*out = d;
 	return ACM_OK;

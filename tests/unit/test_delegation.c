@@ -58,6 +58,8 @@ static const struct line_case line_cases[] = {
 	{ "   # indented comment", DELEG_LINE_SKIP, NULL, NULL, NULL },
 	{ "domain,subdomain\n", DELEG_LINE_SKIP, NULL, NULL, NULL },
 	{ "Domain,SubDomain\r\n", DELEG_LINE_SKIP, NULL, NULL, NULL },
+	{ "\xef\xbb\xbf" "domain,subdomain\r\n", DELEG_LINE_SKIP, NULL, NULL, NULL },
+	{ "\xef\xbb\xbf" "example.com,sub", DELEG_LINE_PAIR, "example.com", "sub", NULL },
 	{ ",,,\n", DELEG_LINE_SKIP, NULL, NULL, NULL },
 	{ "example.com\n", DELEG_LINE_BAD, NULL, NULL, "one field: expected DOMAIN SUBDOMAIN" },
 	{ "example.com # sub\n", DELEG_LINE_BAD, NULL, NULL, "one field: expected DOMAIN SUBDOMAIN" },
