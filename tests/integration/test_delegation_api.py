@@ -330,6 +330,14 @@ def test_client_gone_while_waiting(silent):
     assert srv.sanitizer_report() is None
 
 
+def both_routes(api, acct, domain="example.com"):
+    """The replies of the account's route and of the admin route."""
+    sub = acct["subdomain"]
+    return (api.call("GET", f"/v1/accounts/{sub}/delegation?domain={domain}",
+                     headers=acct["headers"]),
+            api.admin("GET", f"/delegation?domain={domain}&subdomain={sub}"))
+
+
 def test_unusable_trust_anchor(make_server, tmp_path):
     """A trust anchor file libunbound refuses leaves the checks unavailable,
     not the daemon: a warning at start, 503 with the reason on each route."""
@@ -343,9 +351,7 @@ def test_unusable_trust_anchor(make_server, tmp_path):
     add_delegation(srv, resolvers=["127.0.0.1:9"], trust_anchor_file=str(bad))
     srv.start()
     api = HttpApi(srv, ADMIN_TOKEN)
-    for r in (api.call("GET", f"/v1/accounts/{acct['subdomain']}/delegation?domain=example.com",
-                       headers=acct["headers"]),
-              api.admin("GET", f"/delegation?domain=example.com&subdomain={acct['subdomain']}")):
+    for r in both_routes(api, acct):
         assert r.status_code == 503 and r.json()["error"] == "delegation_unavailable", r.text
         assert str(bad) in r.json()["message"]
     assert re.search(r"level=warning msg=\"http: delegation checks unavailable: "
@@ -360,7 +366,5 @@ def test_not_implemented(make_server):
     acct = account(srv)
     srv.start()
     api = HttpApi(srv, ADMIN_TOKEN)
-    for r in (api.call("GET", f"/v1/accounts/{acct['subdomain']}/delegation?domain=example.com",
-                       headers=acct["headers"]),
-              api.admin("GET", f"/delegation?domain=example.com&subdomain={acct['subdomain']}")):
+    for r in both_routes(api, acct):
         assert r.status_code == 501 and r.json()["error"] == "not_implemented", r.text
