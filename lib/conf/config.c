@@ -439,6 +439,7 @@ static int walk_map(struct loader *ld, yaml_node_t *map, const char *prefix)
 		if (ld->seen[o - schema])
 			return acm_cfg_fail(ld, line, path, "duplicate key");
 		ld->seen[o - schema] = true;
+		ld->cfg->key_lines[o - schema] = line;
 
 		int r;
 		if (o->type != T_MAP)
@@ -903,7 +904,8 @@ int acm_config_load(const char *path, acm_config_t **out, char *err, size_t errl
 			snprintf(err, errlen, "%s: %s", path, strerror(e));
 		return -e;
 	}
-	if (!(ld.cfg = calloc(1, sizeof(*ld.cfg))) || !(ld.cfg->path = strdup(path))) {
+	if (!(ld.cfg = calloc(1, sizeof(*ld.cfg))) || !(ld.cfg->path = strdup(path)) ||
+	    !(ld.cfg->key_lines = calloc(NOPTS, sizeof(*ld.cfg->key_lines)))) {
 		r = -ENOMEM;
 		goto done;
 	}
@@ -936,10 +938,17 @@ done:
 	return ACM_OK;
 }
 
+unsigned acm_config_line(const acm_config_t *cfg, const char *key)
+{
+	const struct opt *o = find_opt(key);
+	return o && cfg->key_lines ? cfg->key_lines[o - schema] : 0;
+}
+
 void acm_config_free(acm_config_t *cfg)
 {
 	if (!cfg)
 		return;
+	free(cfg->key_lines);
 	for (size_t i = 0; i < cfg->record_count; i++) {
 		free(cfg->records[i].text);
 		ldns_rr_free(cfg->records[i].rr);

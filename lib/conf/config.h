@@ -50,6 +50,7 @@ typedef struct {
 
 typedef struct {
 	char *path;                     /* the file this was read from */
+	unsigned *key_lines;            /* per setting, the line it was written on (acm_config_line) */
 
 	/* zone: */
 	uint8_t apex[ACM_DNAME_MAX];    /* zone.name, lower case wire */
@@ -176,6 +177,11 @@ int acm_listen_parse(const char *text, uint16_t default_port, acm_listen_t *out)
  * class IN, no SOA or NS: those come from zone.soa and zone.ns).
  */
 int acm_config_load(const char *path, acm_config_t **out, char *err, size_t errlen);
+
+/* The line of cfg's file on which KEY ("http.tls.cert") was written; 0
+ * when it was not (a default) or KEY is not a setting. For messages about
+ * what a setting names, read after loading (lib/conf/preflight.c). */
+unsigned acm_config_line(const acm_config_t *cfg, const char *key);
 void acm_config_free(acm_config_t *cfg);
 
 #endif

@@ -350,6 +350,23 @@ static int check_delegation(const acm_config_t *cfg, char *err, size_t errlen)
 
 /* ---- all of them --------------------------------------------------------- */
 
+/* "FILE:LINE: KEY …" when the message starts with a setting written in the
+ * file, "FILE: …" otherwise (a default, or the zone as a whole). */
+static int fail_at(const acm_config_t *cfg, char *err, size_t errlen, const char *why)
+{
+	char key[64];
+	size_t n = strcspn(why, " :");
+	unsigned line = 0;
+	if (n < sizeof(key)) {
+		memcpy(key, why, n);
+		key[n] = '\0';
+		line = acm_config_line(cfg, key);
+	}
+	if (line)
+		return fail(err, errlen, ACM_ECONFIG, "%s:%u: %s", cfg->path, line, why);
+	return fail(err, errlen, ACM_ECONFIG, "%s: %s", cfg->path, why);
+}
+
 int acm_preflight(const acm_config_t *cfg, char *err, size_t errlen)
 {
 	char why[ACM_CONFIG_ERR_MAX] = "";
@@ -367,5 +384,5 @@ int acm_preflight(const acm_config_t *cfg, char *err, size_t errlen)
 		rc = check_store(cfg->store_path, why, sizeof(why));
 	if (rc == ACM_OK)
 		return ACM_OK;
-	return fail(err, errlen, ACM_ECONFIG, "%s: %s", cfg->path, why[0] ? why : acm_strerror(rc));
+	return fail_at(cfg, err, errlen, why[0] ? why : acm_strerror(rc));
 }

@@ -94,7 +94,13 @@ def test_missing_file(setup, option, key):
     missing = os.path.join(setup["dir"], "nope." + option)
     msg = assert_same_refusal(setup["config"](**{option: missing}),
                               f"{key} {missing}: no such file or directory")
-    assert msg.startswith(os.path.join(setup["dir"], "acmens.yaml") + ": "), msg
+    path = os.path.join(setup["dir"], "acmens.yaml")
+    m = re.match(re.escape(path) + r":(\d+): ", msg)
+    assert m, msg       # the file and the line the setting is written on
+    with open(path) as f:
+        written = f.read().splitlines()[int(m.group(1)) - 1]
+    last = re.escape(key.rsplit(".", 1)[1])
+    assert re.search(r'(^|[\s{,])"?' + last + r'"?\s*:', written), (written, msg)
     if option != "admin":
         assert msg.endswith(")") and " (OpenSSL: error:" in msg, msg
     assert_not_started(setup)
