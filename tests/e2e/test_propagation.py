@@ -13,43 +13,23 @@ import re
 import socket
 import time
 
-import dns.message
-import dns.query
 import pytest
 import requests
 
-from conftest import (_server_factory, HAVE_KNOTD, HAVE_NSD, KnotSecondary, NsdSecondary, free_port, start_http,
-                      transfer_config, value)
+from conftest import (HAVE_KNOTD, HAVE_NSD, KnotSecondary, NsdSecondary, _server_factory,
+                      free_port, start_http, transfer_config, value)
+from test_secondaries import Setup as SecondariesSetup, txt_values
 
 needs_secondaries = pytest.mark.skipif(not (HAVE_KNOTD and HAVE_NSD),
                                        reason="knotd or nsd not installed")
 
-SYNC_TIMEOUT = 15.0
 
-
-def txt_values(port, name):
-    r = dns.query.udp(dns.message.make_query(name, "TXT"), "127.0.0.1", port=port, timeout=1.0)
-    return sorted(b"".join(rd.strings).decode() for rrset in r.answer for rd in rrset)
-
-
-class Setup:
-    def __init__(self, api, secondaries):
-        self.api = api
-        self.srv = api.server
-        self.secondaries = secondaries
-
+class Setup(SecondariesSetup):
     def synced(self):
         """Wait (bounded) until both secondaries serve the primary's serial."""
-        serial = self.srv.serial()
-        deadline = time.time() + SYNC_TIMEOUT
-        while time.time() < deadline:
-            if all(s.serial() == serial for s in self.secondaries):
-                return
-            time.sleep(0.05)
-        raise AssertionError(f"secondaries not at {serial}: "
-                             f"{[s.serial() for s in self.secondaries]}")
+        self.wait_synced(self.srv.serial(), timeout=15.0)
 
-    def add(self, acct, val, query="?wait=secondaries", timeout=30):
+    def add_waiting(self, acct, val, query="?wait=secondaries", timeout=30):
         return self.api.call("POST", f"/v1/accounts/{acct['subdomain']}/txt{query}",
                              {"value": val}, headers=acct["headers"], timeout=timeout)
 
@@ -99,7 +79,7 @@ def test_wait_answers_once_both_secondaries_serve_it(setup):
     setup.synced()
     for n in range(3):
         start = time.time()
-        r = setup.add(acct, value(n))
+        r = setup.add_waiting(acct, value(n))
         took = time.time() - start
         assert r.status_code == 201, r.text
         body = r.json()
@@ -130,7 +110,7 @@ def test_stopped_secondary_times_out_and_the_write_stands(setup):
     knot, nsd = setup.secondaries
     nsd.stop()
     start = time.time()
-    r = setup.add(acct, value(20), "?wait=secondaries&timeout=2")
+    r = setup.add_waiting(acct, value(20), "?wait=secondaries&timeout=2")
     took = time.time() - start
     assert r.status_code == 201, r.text
     body = r.json()
@@ -248,7 +228,7 @@ def test_client_gone_while_waiting(setup):
     time.sleep(2.5)
     # the server goes on answering; the last one still waits when it stops
     # (its reply then is the timeout's), and the sanitizers see no leak
-    r = setup.add(acct, value(70), "?wait=secondaries&timeout=1")
+    r = setup.add_waiting(acct, value(70), "?wait=secondaries&timeout=1")
     assert r.status_code == 201 and r.json()["propagated"] is False
     assert sorted(setup.api.txt(acct)) == sorted(value(n) for n in (60, 61, 62, 70))
     start = time.time()
