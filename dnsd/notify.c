@@ -11,11 +11,12 @@
  * target that is behind is asked sooner: PROBE_FAST_MS after the NOTIFY,
  * then at doubling gaps up to PROBE_FAST_MAX_MS for PROBE_FAST_SPAN_MS
  * (a secondary may wait a while before it transfers), then doubling up
- * to PROBE_MS. So a writer waiting for the secondaries
- * (acm_zone_status_want, which also cuts the coalescing window to
- * WANT_COALESCE_MS) learns within a gap when they serve it, at a bounded
- * cost: at most one query per PROBE_FAST_MS..PROBE_FAST_MAX_MS per target. Each announcement is a
- * round, logged once every target acknowledged, refused or never answered.
+ * to PROBE_MS; once it answers the new serial, back to PROBE_MS. So a
+ * writer waiting for the secondaries (acm_zone_status_want, which also
+ * cuts the coalescing window to WANT_COALESCE_MS) learns within a gap when
+ * they serve it, at a bounded cost: a query per gap per target. Each
+ * announcement is a round, logged once every target acknowledged, refused
+ * or never answered.
  *
  * Everything but acm_notifier_reload runs on the thread; reload hands a
  * new target list over under a mutex and wakes the loop.
