@@ -7,7 +7,12 @@
  * Each is resent with doubling delays until the target answers NOERROR
  * with the same ID from the same address, or NOTIFY_TRIES ran out. Every
  * PROBE_MS, and right after an acknowledgement, each target is asked for
- * its SOA serial: that is the propagation status. Each announcement is a
+ * its SOA serial: that is the propagation status. After an announcement a
+ * target that is behind is asked sooner, PROBE_FAST_MS after the NOTIFY
+ * and then at doubling gaps up to PROBE_MS, so a writer waiting for the
+ * secondaries (acm_zone_status_want, which also cuts the coalescing window
+ * to WANT_COALESCE_MS) learns within milliseconds when they serve it, at
+ * a bounded cost: one query per gap per target. Each announcement is a
  * round, logged once every target acknowledged, refused or never answered.
  *
  * Everything but acm_notifier_reload runs on the thread; reload hands a
@@ -29,6 +34,7 @@
 #include "dnsd/notify.h"
 #include "lib/conf/cidr.h"
 #include "lib/clock.h"
+#include "lib/dns/serial.h"
 #include "lib/error.h"
 #include "lib/log.h"
 #include "lib/rt/soa_probe.h"
@@ -41,6 +47,8 @@
 #define RETRY_FIRST_MS 1000
 #define RETRY_MAX_MS 60000
 #define PROBE_MS 5000
+#define PROBE_FAST_MS 25
+#define WANT_COALESCE_MS 5
 #define MSG_MAX 1024        /* a NOTIFY with its TSIG; replies we read */
 
 typedef struct {
@@ -55,9 +63,11 @@ typedef struct {
 	uint64_t next_ms;
 	uint8_t mac[ACM_TSIG_MAC_MAX];   /* of our request, which the reply's covers */
 	size_t mac_len;
-	/* SOA probes */
-	uint16_t probe_id;
+	/* SOA probes; the previous ID still counts, for an answer slower
+	 * than the gap between two probes */
+	uint16_t probe_id, prev_probe_id;
 	uint64_t probe_ms;
+	uint64_t probe_gap;
 } target_t;
 
 typedef struct {
@@ -80,7 +90,7 @@ struct acm_notifier {
 	pthread_t thread;
 	bool started;
 	struct event_base *base;
-	struct event *tick, *reload_ev, *stop_ev;
+	struct event *tick, *reload_ev, *stop_ev, *want_ev;
 	struct event *sock_ev[2];
 	int fd[2];                       /* IPv4, IPv6 */
 	targets_t targets;
@@ -238,11 +248,27 @@ static void send_notify(acm_notifier_t *n, size_t i, uint64_t now)
 static void send_probe(acm_notifier_t *n, target_t *t, uint64_t now)
 {
 	uint8_t msg[ACM_SOA_MSG_MAX];
+	t->prev_probe_id = t->probe_id;
 	t->probe_id = random_id();
 	int len = acm_soa_message(msg, sizeof(msg), t->probe_id, ACM_OPCODE_QUERY, n->apex);
 	if (len > 0)
 		send_to(n, t, msg, (size_t)len);
-	t->probe_ms = now + PROBE_MS;
+	if (t->probe_gap == 0 || t->probe_gap > PROBE_MS)
+		t->probe_gap = PROBE_MS;
+	t->probe_ms = now + t->probe_gap;
+	t->probe_gap *= 2;
+}
+
+/* The target answered serial to a probe: once it is current, back to the
+ * slow pace. */
+static void probe_answered(acm_notifier_t *n, target_t *t, uint32_t serial)
+{
+	if (!n->have_serial || !acm_serial_ge(serial, n->serial))
+		return;
+	uint64_t now = acm_mono_ms();
+	t->probe_gap = PROBE_MS;
+	if (t->probe_ms < now + PROBE_MS)
+		t->probe_ms = now + PROBE_MS;
 }
 
 /* A new serial to announce: a fresh NOTIFY (new ID, no tries) per target. */
@@ -256,6 +282,8 @@ static void announce(acm_notifier_t *n, uint64_t now)
 		t->id = random_id();
 		t->tries = 0;
 		t->next_ms = now;
+		t->probe_gap = PROBE_FAST_MS;
+		t->probe_ms = now + PROBE_FAST_MS;
 	}
 	n->dirty_ms = 0;
 }
@@ -292,12 +320,30 @@ static void read_serial(acm_notifier_t *n, uint64_t now)
 		n->dirty_ms = now + COALESCE_MS;
 }
 
-static void on_tick(evutil_socket_t fd, short what, void *arg)
+static uint64_t earlier(uint64_t a, uint64_t b)
 {
-	acm_notifier_t *n = arg;
-	uint64_t now = acm_mono_ms();
-	(void)fd;
-	(void)what;
+	return a < b ? a : b;
+}
+
+/* The next tick: TICK_MS from now, or sooner when something is due. */
+static void schedule(acm_notifier_t *n, uint64_t now)
+{
+	uint64_t next = now + TICK_MS;
+	if (n->dirty_ms != 0)
+		next = earlier(next, n->dirty_ms);
+	for (size_t i = 0; i < n->targets.count; i++) {
+		const target_t *t = &n->targets.t[i];
+		next = earlier(next, t->probe_ms);
+		if (t->pending)
+			next = earlier(next, t->next_ms);
+	}
+	uint64_t ms = next > now ? next - now : 1;
+	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000 * 1000) };
+	event_add(n->tick, &tv);
+}
+
+static void run_due(acm_notifier_t *n, uint64_t now)
+{
 	read_serial(n, now);
 	if (n->dirty_ms != 0 && now >= n->dirty_ms)
 		announce(n, now);
@@ -306,6 +352,35 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 		if (now >= n->targets.t[i].probe_ms)
 			send_probe(n, &n->targets.t[i], now);
 	}
+	schedule(n, now);
+}
+
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	run_due(arg, acm_mono_ms());
+}
+
+/* A writer waits for the secondaries: its commit is durable, so the store
+ * has its serial now; announce it almost at once. */
+static void on_want(evutil_socket_t fd, short what, void *arg)
+{
+	acm_notifier_t *n = arg;
+	uint64_t now = acm_mono_ms();
+	(void)fd;
+	(void)what;
+	read_serial(n, now);
+	if (n->dirty_ms != 0)
+		n->dirty_ms = earlier(n->dirty_ms, now + WANT_COALESCE_MS);
+	run_due(n, now);
+}
+
+/* The want hook, on the writer's thread. */
+static void wake_for_want(void *arg)
+{
+	acm_notifier_t *n = arg;
+	event_active(n->want_ev, 0, 0);
 }
 
 static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
@@ -353,7 +428,9 @@ static void notify_reply(acm_notifier_t *n, size_t i, const uint8_t *msg, size_t
 	           ACM_KU("serial", t->serial), ACM_KU("tries", t->tries));
 	acm_zone_status_notify_acked(n->status, i, t->serial);
 	round_done(n, &n->round.acked);
-	t->probe_ms = 0;   /* see what it has soon: the next tick asks */
+	if (t->probe_gap > PROBE_FAST_MS * 2)
+		t->probe_gap = PROBE_FAST_MS * 2;
+	send_probe(n, t, acm_mono_ms());   /* see what it has soon */
 }
 
 static void handle_reply(acm_notifier_t *n, const struct sockaddr_storage *from,
@@ -368,9 +445,11 @@ static void handle_reply(acm_notifier_t *n, const struct sockaddr_storage *from,
 			continue;
 		if (r.opcode == ACM_OPCODE_NOTIFY)
 			notify_reply(n, i, msg, len, &r);
-		else if (r.opcode == ACM_OPCODE_QUERY && r.id == t->probe_id && r.has_serial &&
-		         r.rcode == 0)
+		else if (r.opcode == ACM_OPCODE_QUERY && r.has_serial && r.rcode == 0 &&
+		         (r.id == t->probe_id || r.id == t->prev_probe_id)) {
 			acm_zone_status_seen(n->status, i, r.serial, (uint64_t)time(NULL));
+			probe_answered(n, t, r.serial);
+		}
 	}
 }
 
@@ -407,8 +486,10 @@ static void take_reload(evutil_socket_t fd, short what, void *arg)
 	/* here, so no status row is written under an index of the old list */
 	if (status_targets(n, &n->targets) != ACM_OK)
 		acm_warn("notify: out of memory; status rows may be stale");
-	if (n->have_serial)
+	if (n->have_serial) {
 		announce(n, acm_mono_ms());   /* new secondaries learn of us at once */
+		schedule(n, acm_mono_ms());
+	}
 }
 
 static void end_loop(evutil_socket_t fd, short what, void *arg)
@@ -453,10 +534,11 @@ static int notifier_init(acm_notifier_t *n, const acm_config_t *cfg)
 	n->base = event_base_new();
 	if (!n->base)
 		return -ENOMEM;
-	n->tick = event_new(n->base, -1, EV_PERSIST, on_tick, n);
+	n->tick = event_new(n->base, -1, 0, on_tick, n);
 	n->reload_ev = event_new(n->base, -1, 0, take_reload, n);
 	n->stop_ev = event_new(n->base, -1, 0, end_loop, n);
-	if (!n->tick || !n->reload_ev || !n->stop_ev || event_add(n->tick, &tick) != 0)
+	n->want_ev = event_new(n->base, -1, 0, on_want, n);
+	if (!n->tick || !n->reload_ev || !n->stop_ev || !n->want_ev || event_add(n->tick, &tick) != 0)
 		return -ENOMEM;
 	if ((rc = open_socket(n, AF_INET, 0)) != ACM_OK)
 		return rc;
@@ -465,7 +547,8 @@ static int notifier_init(acm_notifier_t *n, const acm_config_t *cfg)
 
 static void notifier_free(acm_notifier_t *n)
 {
-	struct event *evs[] = { n->tick, n->reload_ev, n->stop_ev, n->sock_ev[0], n->sock_ev[1] };
+	struct event *evs[] = { n->tick, n->reload_ev, n->stop_ev, n->want_ev, n->sock_ev[0],
+	                        n->sock_ev[1] };
 	for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
 		if (evs[i])
 			event_free(evs[i]);
@@ -503,6 +586,8 @@ int acm_notifier_start(const acm_config_t *cfg, acm_store_t *store, acm_zone_sta
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		n->started = rc == ACM_OK;
 	}
+	if (rc == ACM_OK)
+		acm_zone_status_on_want(status, wake_for_want, n);
 	if (rc != ACM_OK) {
 		snprintf(err, errlen, "notifier: %s", acm_strerror(rc));
 		notifier_free(n);
@@ -529,6 +614,7 @@ void acm_notifier_stop(acm_notifier_t *n)
 {
 	if (!n)
 		return;
+	acm_zone_status_on_want(n->status, NULL, NULL);
 	if (n->started) {
 		event_active(n->stop_ev, 0, 0);
 		pthread_join(n->thread, NULL);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "httpapi/commit_wait.h"
+#include "httpapi/propagation_wait.h"
 #include "httpapi/request_int.h"
 #include "lib/error.h"
 #include "lib/log.h"
@@ -115,6 +116,10 @@ static void on_committed(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	r->env->pending--;
 	acm_req_pending_unlink(r);
+	if (acm_prop_waits(r)) {
+		acm_prop_wait_committed(r);
+		return;
+	}
 	r->then(r, r->ops);
 	acm_req_finish(r);
 }

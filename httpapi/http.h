@@ -77,6 +77,7 @@ typedef struct {
 	bool admin_enabled;
 	char admin_token[256];
 	int metrics;             /* http.metrics: enum acm_metrics_access */
+	bool update_waits;       /* http.update_waits_for_secondaries */
 } acm_http_settings_t;
 
 typedef struct acm_req acm_req_t;

@@ -44,6 +44,7 @@ struct acm_http_metrics {
 	latency_t routes[ROUTES_MAX];
 	uint64_t closed[ACM_HTTP_CLOSE_REASONS];
 	uint64_t open;                  /* connections admitted and not gone */
+	latency_t propagation[2];       /* waits for the secondaries: timeout, propagated */
 };
 
 static const char *const close_reasons[ACM_HTTP_CLOSE_REASONS] = {
@@ -116,6 +117,13 @@ void acm_http_metrics_open(acm_http_metrics_t *m, int delta)
 	m->open += (uint64_t)(int64_t)delta;
 }
 
+void acm_http_metrics_propagation(acm_http_metrics_t *m, bool propagated, uint64_t ns)
+{
+	latency_t *l = &m->propagation[propagated];
+	l->counts[acm_hist_bucket(acm_m_latency_bounds, ACM_M_LATENCY_BOUNDS, ns)]++;
+	l->sum_ns += ns;
+}
+
 /* ---- rendering ------------------------------------------------------------ */
 
 /* One unlabelled sample under its own HELP and TYPE. */
@@ -151,6 +159,14 @@ static void render_http(acm_expo_t *e, const acm_http_metrics_t *m)
 		acm_expo_u64(e, "acmens_http_connections_closed_total",
 		             &(acm_label_t){ "reason", close_reasons[i] }, 1, m->closed[i]);
 	single(e, "acmens_http_connections", "gauge", "Open HTTP connections.", m->open);
+	acm_expo_family(e, "acmens_propagation_wait_seconds", "histogram",
+	                "Time writes waited for every secondary to serve them, by outcome.");
+	for (int i = 0; i < 2; i++) {
+		const latency_t *r = &m->propagation[i];
+		acm_label_t l = { "outcome", i ? "propagated" : "timeout" };
+		acm_expo_histogram(e, "acmens_propagation_wait_seconds", &l, 1, r->counts,
+		                   acm_m_latency_bounds, ACM_M_LATENCY_BOUNDS, NS_PER_S, r->sum_ns);
+	}
 }
 
 static const char *const transports[ACM_M_TRANSPORTS] = { "udp", "tcp" };

@@ -47,9 +47,28 @@ static void send_bytes(struct evhttp_request *req, int status, const char *conte
 		evbuffer_free(buf);
 }
 
+/* Keep the reply for later (request_int.h, held_reply_t); on failure it
+ * is lost and the request ends with 500, as with no reply. */
+static void hold(acm_req_t *r, int status, const char *content_type, const char *body,
+                 size_t len)
+{
+	held_reply_t *h = &r->held;
+	h->on = false;   /* one reply only */
+	h->status = status;
+	h->content_type = content_type ? acm_req_strndup(r, content_type, strlen(content_type))
+	                               : NULL;
+	h->body = acm_req_strndup(r, body ? body : "", body ? len : 0);
+	h->len = len;
+	h->kept = h->body && (h->content_type || !content_type);
+}
+
 void acm_reply_raw(acm_req_t *r, int status, const char *content_type, const char *body,
                    size_t len)
 {
+	if (r->held.on) {
+		hold(r, status, content_type, body, len);
+		return;
+	}
 	if (r->replied) {
 		acm_err("http %s %s: a second reply (%d) was dropped", r->method, r->log_path, status);
 		return;

@@ -4,7 +4,8 @@
  * functions the files that make it up share. intake.c makes it from
  * libevent's request; router.c matches it to a route; reply.c answers it;
  * commit_wait.c and park.c keep it alive while it waits for group commit
- * or for work on another thread; request.c holds its arena, accessors and
+ * or for work on another thread, propagation_wait.c while it waits for the
+ * secondaries; request.c holds its arena, accessors and
  * end; access_log.c writes its line, from what intake, the router and the
  * auth checks noted. Calls go one way: intake, router, park, commit_wait,
  * reply, access_log, request.
@@ -30,6 +31,17 @@
 #define PARAMS_MAX 8
 #define LOG_PATH_MAX 128
 #define REQUEST_ID_MAX 64
+
+/* A reply kept back while its request waits for the secondaries
+ * (propagation_wait.c): acm_reply_raw keeps it here while on is set. */
+typedef struct {
+	bool on;
+	bool kept;
+	int status;
+	char *content_type;            /* in the arena; NULL: none */
+	char *body;                    /* in the arena */
+	size_t len;
+} held_reply_t;
 
 /* The arena: every allocation a request makes, freed with it. */
 typedef struct block {
@@ -83,6 +95,8 @@ struct acm_req {
 	void *park_arg;
 	void *auth_state;              /* see acm_req_auth_state */
 	struct deleg_wait *deleg;      /* see acm_req_deleg_check */
+	struct prop_wait *prop;        /* NULL: answers once committed (propagation_wait.h) */
+	held_reply_t held;
 };
 
 /* The method's name, a static string ("OTHER" for one we do not know). */

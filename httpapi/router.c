@@ -13,6 +13,7 @@
 
 #include "httpapi/cors.h"
 #include "httpapi/request_int.h"
+#include "httpapi/propagation_wait.h"
 #include "httpapi/router.h"
 #include "lib/error.h"
 
@@ -208,7 +209,7 @@ void acm_router_dispatch(acm_req_t *r, const char *path)
 			acm_reply_error(r, 404, "not_found", NULL);
 		else if (rc != ACM_OK)
 			acm_reply_error(r, 500, "internal_error", NULL);
-		else
+		else if (acm_prop_wait_parse(r, m.route->pattern))
 			(r->route_fn = m.route->fn)(r);
 	}
 }

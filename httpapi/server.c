@@ -30,6 +30,7 @@
 
 #include "httpapi/auth.h"
 #include "httpapi/deleg_wait.h"
+#include "httpapi/propagation_wait.h"
 #include "httpapi/server_int.h"
 #include "lib/conf/preflight.h"
 #include "lib/rt/accept_guard.h"
@@ -168,6 +169,7 @@ static void copy_settings(acm_http_settings_t *s, const acm_config_t *cfg)
 	s->register_rate_global = cfg->http.register_rate_global;
 	s->admin_enabled = cfg->http.admin_token_file != NULL;
 	s->metrics = cfg->http.metrics;
+	s->update_waits = cfg->http.update_waits_for_secondaries;
 }
 
 /* A snapshot of cfg with one reference, or an error and message (nothing
@@ -579,6 +581,7 @@ static void on_stop(evutil_socket_t fd, short what, void *arg)
 	/* The requests waiting for a check are answered now; the drain looks
 	 * a poll later, once those replies had a turn of the loop to go out. */
 	acm_deleg_env_stop(h->env.deleg);
+	acm_prop_env_stop(h->env.prop);
 	clock_gettime(CLOCK_MONOTONIC, &h->drain_deadline);
 	h->drain_deadline.tv_sec += DRAIN_SECONDS;
 	evtimer_add(h->drain_ev, &drain_poll);
@@ -705,6 +708,7 @@ static void http_free(acm_http_t *h)
 	acm_http_metrics_free(h->env.http_metrics);
 	acm_auth_env_free(h->env.auth);
 	acm_deleg_env_free(h->env.deleg);
+	acm_prop_env_free(h->env.prop);
 	if (h->base)
 		event_base_free(h->base);
 	pthread_mutex_destroy(&h->next_lock);
@@ -752,6 +756,8 @@ int acm_http_start(const acm_config_t *cfg, acm_store_t *store, acm_commit_t *co
 		rc = -ENOMEM;
 	if (rc == ACM_OK)
 		rc = acm_deleg_env_new(cfg, h->base, store, &h->env.deleg);
+	if (rc == ACM_OK)
+		rc = acm_prop_env_new(h->base, status, &h->env.prop);
 	if (rc == ACM_OK)
 		rc = create_events(h);
 	if (rc == ACM_OK)

@@ -55,6 +55,7 @@ void acm_http_conf_unref(acm_http_conf_t *conf);
 
 typedef struct acm_ratelimit acm_ratelimit_t;
 typedef struct acm_deleg_env acm_deleg_env_t;   /* deleg_wait.h */
+typedef struct acm_prop_env acm_prop_env_t;     /* propagation_wait.h */
 
 typedef struct {
 	struct event_base *base;
@@ -66,9 +67,11 @@ typedef struct {
 	acm_metrics_t *metrics;       /* the DNS workers' counters */
 	struct acm_http_metrics *http_metrics;   /* ours (metrics.c) */
 	acm_ratelimit_t *ratelimit;
-	unsigned pending;             /* requests waiting for group commit or a parked check */
+	unsigned pending;             /* requests waiting for group commit, a parked check or
+	                                 the secondaries */
 	acm_auth_env_t *auth;         /* auth.c's worker pool and failure table */
 	acm_deleg_env_t *deleg;       /* the delegation checks (deleg_wait.c) */
+	acm_prop_env_t *prop;         /* writes waiting for the secondaries (propagation_wait.c) */
 	pthread_mutex_t report_lock;  /* acmensd writes the reload report from its thread */
 	char *report;                 /* JSON text, NULL until acm_http_set_report */
 } acm_req_env_t;
@@ -138,6 +141,9 @@ enum acm_http_close {
 void acm_http_metrics_closed(acm_http_metrics_t *m, enum acm_http_close reason, unsigned n);
 /* A connection was admitted (+1) or went away (-1). */
 void acm_http_metrics_open(acm_http_metrics_t *m, int delta);
+/* A write waited ns for the secondaries, which then all served it
+ * (propagated) or not (the timeout, or the server stopping). */
+void acm_http_metrics_propagation(acm_http_metrics_t *m, bool propagated, uint64_t ns);
 
 /* ---- TLS (tls.c) ------------------------------------------------------ */
 

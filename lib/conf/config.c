@@ -108,6 +108,7 @@ static const struct opt schema[] = {
 	STR("http.admin_token_file", http.admin_token_file),
 	BOOL("http.disable_registration", http.disable_registration, false),
 	BOOL("http.access_log", http.access_log, false),
+	BOOL("http.update_waits_for_secondaries", http.update_waits_for_secondaries, false),
 	UINT("http.txt_limit", http.txt_limit, 1, 64, 2),
 	UINT("http.txt_expiry", http.txt_expiry, 0, EXPIRY_MAX, 604800),
 	LIST("http.cors_origins", http.cors_origins, http.cors_count, origin_item,

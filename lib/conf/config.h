@@ -103,6 +103,7 @@ typedef struct {
 		unsigned batch_max;             /* http.batch_max operations, default 1000, 1..100000 */
 		int metrics;                    /* http.metrics: enum acm_metrics_access, default public */
 		bool access_log;                /* http.access_log: a line per request, default false */
+		bool update_waits_for_secondaries; /* http.update_waits_for_secondaries, default false */
 	} http;
 
 	/* tsig: [{name, algorithm, secret}] (secret in base64, as in BIND/Knot key files) */

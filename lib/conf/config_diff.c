@@ -244,6 +244,7 @@ static const row_t rows[] = {
 	VAL("http.batch_max", HTTP, K_UINT, http.batch_max),
 	ENUM("http.metrics", HTTP, http.metrics, metrics_access),
 	VAL("http.access_log", HTTP, K_BOOL, http.access_log),
+	VAL("http.update_waits_for_secondaries", HTTP, K_BOOL, http.update_waits_for_secondaries),
 	{ LIST_OF("tsig", RELOAD, tsig, tsig_count, put_key_item), .secret_item = put_key_secret_item },
 	LIST("transfer.allow", RELOAD, transfer.allow, transfer.allow_count, put_allow_item),
 	LIST("transfer.notify", RELOAD, transfer.notify, transfer.notify_count, put_listen),

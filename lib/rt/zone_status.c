@@ -19,6 +19,8 @@ struct acm_zone_status {
 	uint32_t serial;
 	size_t count;
 	acm_secondary_status_t *rows;
+	acm_zone_status_hook_fn seen_fn, want_fn;
+	void *seen_arg, *want_arg;
 };
 
 int acm_zone_status_new(acm_zone_status_t **out)
@@ -79,9 +81,12 @@ void acm_zone_status_seen(acm_zone_status_t *st, size_t i, uint32_t serial, uint
 {
 	pthread_mutex_lock(&st->lock);
 	if (i < st->count) {
+		bool news = !st->rows[i].seen || st->rows[i].serial != serial;
 		st->rows[i].seen = true;
 		st->rows[i].serial = serial;
 		st->rows[i].last_seen = now;
+		if (news && st->seen_fn)
+			st->seen_fn(st->seen_arg);
 	}
 	pthread_mutex_unlock(&st->lock);
 }
@@ -104,6 +109,30 @@ void acm_zone_status_notify_acked(acm_zone_status_t *st, size_t i, uint32_t seri
 	pthread_mutex_lock(&st->lock);
 	if (i < st->count && st->rows[i].notified_serial == serial)
 		st->rows[i].notify_acked = true;
+	pthread_mutex_unlock(&st->lock);
+}
+
+void acm_zone_status_on_seen(acm_zone_status_t *st, acm_zone_status_hook_fn fn, void *arg)
+{
+	pthread_mutex_lock(&st->lock);
+	st->seen_fn = fn;
+	st->seen_arg = arg;
+	pthread_mutex_unlock(&st->lock);
+}
+
+void acm_zone_status_on_want(acm_zone_status_t *st, acm_zone_status_hook_fn fn, void *arg)
+{
+	pthread_mutex_lock(&st->lock);
+	st->want_fn = fn;
+	st->want_arg = arg;
+	pthread_mutex_unlock(&st->lock);
+}
+
+void acm_zone_status_want(acm_zone_status_t *st)
+{
+	pthread_mutex_lock(&st->lock);
+	if (st->want_fn)
+		st->want_fn(st->want_arg);
 	pthread_mutex_unlock(&st->lock);
 }
 

@@ -5,6 +5,12 @@
  * and how its NOTIFY went. Written by dnsd's notifier, read by the HTTP
  * API; neither knows the other, both know this table. Thread-safe (one
  * mutex); readers get a copy.
+ *
+ * Two hooks let each side learn of the other without polling: the API
+ * asks for a serial (acm_zone_status_want), which wakes the notifier, and
+ * the notifier's news of a secondary wakes the API. A hook runs under the
+ * table's mutex on the caller's thread, so it may only hand over (e.g.
+ * event_active) and must not call back into the table.
  */
 #ifndef ACM_ZONE_STATUS_H
 #define ACM_ZONE_STATUS_H
@@ -28,6 +34,9 @@ typedef struct {
 
 typedef struct acm_zone_status acm_zone_status_t;
 
+/* A hook (see above); arg as registered. */
+typedef void (*acm_zone_status_hook_fn)(void *arg);
+
 /* A new empty table. ACM_OK or -ENOMEM. */
 int acm_zone_status_new(acm_zone_status_t **out);
 void acm_zone_status_free(acm_zone_status_t *st);
@@ -49,6 +58,18 @@ void acm_zone_status_notify_sent(acm_zone_status_t *st, size_t i, uint32_t seria
                                  unsigned tries, uint64_t now);
 /* Secondary i acknowledged the NOTIFY for serial. */
 void acm_zone_status_notify_acked(acm_zone_status_t *st, size_t i, uint32_t serial);
+
+/* Register the hook run when a secondary answers a serial other than the
+ * one it answered before (fn NULL: none). The previous one is never run
+ * again once this returns. */
+void acm_zone_status_on_seen(acm_zone_status_t *st, acm_zone_status_hook_fn fn, void *arg);
+
+/* Register the hook run by acm_zone_status_want (fn NULL: none), as above. */
+void acm_zone_status_on_want(acm_zone_status_t *st, acm_zone_status_hook_fn fn, void *arg);
+
+/* Someone waits for every secondary to serve a serial just committed:
+ * run the want hook, so the notifier looks at the store at once. */
+void acm_zone_status_want(acm_zone_status_t *st);
 
 /*
  * A consistent copy: *serial and *have_serial (false before the notifier's
