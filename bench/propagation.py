@@ -201,7 +201,8 @@ def start(work, daemons):
     while nsd_port == knot_port:
         nsd_port = free_port()
     os.makedirs(os.path.join(work, "acmens"))
-    srv = Server(os.path.join(work, "acmens"), http={"register_rate": 0},
+    srv = Server(os.path.join(work, "acmens"),
+                 http={"register_rate": 0, "register_rate_global": 0},
                  extra_dns=transfer_config([knot_port, nsd_port], 64))
     daemons["acmensd"] = srv.start()
     for cls, port in ((KnotSecondary, knot_port), (NsdSecondary, nsd_port)):
