@@ -8,11 +8,13 @@
  * with the same ID from the same address, or NOTIFY_TRIES ran out. Every
  * PROBE_MS, and right after an acknowledgement, each target is asked for
  * its SOA serial: that is the propagation status. After an announcement a
- * target that is behind is asked sooner, PROBE_FAST_MS after the NOTIFY
- * and then at doubling gaps up to PROBE_MS, so a writer waiting for the
- * secondaries (acm_zone_status_want, which also cuts the coalescing window
- * to WANT_COALESCE_MS) learns within milliseconds when they serve it, at
- * a bounded cost: one query per gap per target. Each announcement is a
+ * target that is behind is asked sooner: PROBE_FAST_MS after the NOTIFY,
+ * then at doubling gaps up to PROBE_FAST_MAX_MS for PROBE_FAST_SPAN_MS
+ * (a secondary may wait a while before it transfers), then doubling up
+ * to PROBE_MS. So a writer waiting for the secondaries
+ * (acm_zone_status_want, which also cuts the coalescing window to
+ * WANT_COALESCE_MS) learns within a gap when they serve it, at a bounded
+ * cost: at most one query per PROBE_FAST_MS..PROBE_FAST_MAX_MS per target. Each announcement is a
  * round, logged once every target acknowledged, refused or never answered.
  *
  * Everything but acm_notifier_reload runs on the thread; reload hands a
@@ -48,6 +50,8 @@
 #define RETRY_MAX_MS 60000
 #define PROBE_MS 5000
 #define PROBE_FAST_MS 25
+#define PROBE_FAST_MAX_MS 100
+#define PROBE_FAST_SPAN_MS 10000
 #define WANT_COALESCE_MS 5
 #define MSG_MAX 1024        /* a NOTIFY with its TSIG; replies we read */
 
@@ -68,6 +72,7 @@ typedef struct {
 	uint16_t probe_id, prev_probe_id;
 	uint64_t probe_ms;
 	uint64_t probe_gap;
+	uint64_t fast_until;             /* gaps stay short until then */
 } target_t;
 
 typedef struct {
@@ -256,7 +261,8 @@ static void send_probe(acm_notifier_t *n, target_t *t, uint64_t now)
 	if (t->probe_gap == 0 || t->probe_gap > PROBE_MS)
 		t->probe_gap = PROBE_MS;
 	t->probe_ms = now + t->probe_gap;
-	t->probe_gap *= 2;
+	uint64_t cap = now < t->fast_until ? PROBE_FAST_MAX_MS : PROBE_MS;
+	t->probe_gap = t->probe_gap * 2 < cap ? t->probe_gap * 2 : cap;
 }
 
 /* The target answered serial to a probe: once it is current, back to the
@@ -267,6 +273,7 @@ static void probe_answered(acm_notifier_t *n, target_t *t, uint32_t serial)
 		return;
 	uint64_t now = acm_mono_ms();
 	t->probe_gap = PROBE_MS;
+	t->fast_until = 0;
 	if (t->probe_ms < now + PROBE_MS)
 		t->probe_ms = now + PROBE_MS;
 }
@@ -284,6 +291,7 @@ static void announce(acm_notifier_t *n, uint64_t now)
 		t->next_ms = now;
 		t->probe_gap = PROBE_FAST_MS;
 		t->probe_ms = now + PROBE_FAST_MS;
+		t->fast_until = now + PROBE_FAST_SPAN_MS;
 	}
 	n->dirty_ms = 0;
 }

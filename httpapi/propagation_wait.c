@@ -44,6 +44,7 @@ struct prop_wait {
 
 /* What the table says of the secondaries, copied once per look. */
 typedef struct {
+	bool known;                    /* false: out of memory, nothing is known */
 	size_t n;
 	acm_secondary_status_t *rows;
 } snapshot_t;
@@ -54,12 +55,16 @@ static void snapshot_take(acm_prop_env_t *pe, snapshot_t *s)
 {
 	uint32_t serial;
 	bool have;
-	*s = (snapshot_t){ 0, NULL };
+	*s = (snapshot_t){ true, 0, NULL };
 	if (!pe->status)
 		return;
 	size_t n = acm_zone_status_get(pe->status, &serial, &have, NULL, 0);
-	if (n == 0 || !(s->rows = calloc(n, sizeof(*s->rows))))
-		return;   /* out of memory: looks like no news; the timeout still ends it */
+	if (n == 0)
+		return;
+	if (!(s->rows = calloc(n, sizeof(*s->rows)))) {
+		s->known = false;   /* looks like no news; the timeout still ends it */
+		return;
+	}
 	size_t got = acm_zone_status_get(pe->status, &serial, &have, s->rows, n);
 	s->n = got < n ? got : n;
 }
@@ -71,6 +76,8 @@ static bool row_current(const acm_secondary_status_t *row, uint32_t serial)
 
 static bool all_current(const snapshot_t *s, uint32_t serial)
 {
+	if (!s->known)
+		return false;
 	for (size_t i = 0; i < s->n; i++)
 		if (!row_current(&s->rows[i], serial))
 			return false;
@@ -312,11 +319,12 @@ void acm_prop_wait_committed(acm_req_t *r)
 		acm_req_finish(r);
 		return;
 	}
-	if (pe->status && !pe->stopping)
-		acm_zone_status_want(pe->status);
 	snapshot_take(pe, &s);
-	if (pe->stopping || all_current(&s, w->serial) || !list_wait(pe, w))
-		release(pe, w, all_current(&s, w->serial), &s);
+	bool current = all_current(&s, w->serial);
+	if (current || pe->stopping || !list_wait(pe, w))
+		release(pe, w, current, &s);
+	else
+		acm_zone_status_want(pe->status);
 	free(s.rows);
 }
 

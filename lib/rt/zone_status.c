@@ -65,6 +65,8 @@ int acm_zone_status_set_targets(acm_zone_status_t *st, const char *const *addres
 	free(st->rows);
 	st->rows = rows;
 	st->count = n;
+	if (st->seen_fn)
+		st->seen_fn(st->seen_arg);   /* a secondary gone may be the last one behind */
 	pthread_mutex_unlock(&st->lock);
 	return ACM_OK;
 }

@@ -60,7 +60,7 @@ void acm_zone_status_notify_sent(acm_zone_status_t *st, size_t i, uint32_t seria
 void acm_zone_status_notify_acked(acm_zone_status_t *st, size_t i, uint32_t serial);
 
 /* Register the hook run when a secondary answers a serial other than the
- * one it answered before (fn NULL: none). The previous one is never run
+ * one it answered before, or the list changes (fn NULL: none). The previous one is never run
  * again once this returns. */
 void acm_zone_status_on_seen(acm_zone_status_t *st, acm_zone_status_hook_fn fn, void *arg);
 

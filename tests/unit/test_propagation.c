@@ -2,7 +2,8 @@
 /*
  * Unit tests for the propagation pieces in lib/: the SOA query and NOTIFY
  * builder, the parse of a secondary's reply (untrusted bytes, cut at every
- * length), and the status table keeping what it knew across a reload.
+ * length), the status table keeping what it knew across a reload, and
+ * its hooks firing for news only.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -127,6 +128,44 @@ static void test_status_survives_reload(void **state)
 	acm_zone_status_free(st);
 }
 
+static void count_hook(void *arg)
+{
+	(*(unsigned *)arg)++;
+}
+
+static void test_status_hooks(void **state)
+{
+	(void)state;
+	acm_zone_status_t *st;
+	unsigned seen = 0, wants = 0;
+	const char *targets[] = { "192.0.2.1:53", "192.0.2.2:53" };
+	assert_int_equal(acm_zone_status_new(&st), ACM_OK);
+	acm_zone_status_want(st);                      /* nobody hooked: nothing */
+	acm_zone_status_on_seen(st, count_hook, &seen);
+	acm_zone_status_on_want(st, count_hook, &wants);
+	assert_int_equal(acm_zone_status_set_targets(st, targets, 2), ACM_OK);
+	assert_int_equal(seen, 1);                     /* the list changed */
+	acm_zone_status_seen(st, 0, 8, 1000);
+	assert_int_equal(seen, 2);                     /* first answer */
+	acm_zone_status_seen(st, 0, 8, 1005);
+	assert_int_equal(seen, 2);                     /* same serial: no news */
+	acm_zone_status_seen(st, 0, 9, 1010);
+	acm_zone_status_seen(st, 1, 9, 1010);
+	assert_int_equal(seen, 4);
+	acm_zone_status_seen(st, 5, 10, 1010);         /* out of range */
+	assert_int_equal(seen, 4);
+	acm_zone_status_want(st);
+	acm_zone_status_want(st);
+	assert_int_equal(wants, 2);
+	acm_zone_status_on_seen(st, NULL, NULL);
+	acm_zone_status_on_want(st, NULL, NULL);
+	acm_zone_status_seen(st, 0, 11, 1020);
+	acm_zone_status_want(st);
+	assert_int_equal(seen, 4);
+	assert_int_equal(wants, 2);
+	acm_zone_status_free(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -134,6 +173,7 @@ int main(void)
 		cmocka_unit_test(test_notify_flags),
 		cmocka_unit_test(test_hostile_replies),
 		cmocka_unit_test(test_status_survives_reload),
+		cmocka_unit_test(test_status_hooks),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
