@@ -30,10 +30,8 @@ BENCH_KEEP=1 keeps it."""
 
 import json
 import os
-import shutil
 import socket
 import sys
-import tempfile
 import time
 
 import requests
@@ -42,9 +40,10 @@ TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(TOP, "tests", "integration"))
 sys.path.insert(0, os.path.join(TOP, "bench"))
 os.environ.setdefault("ACMENS_BUILD", os.environ.get("BENCH_BUILD", os.path.join(TOP, "build")))
-from conftest import (ZONE, KnotSecondary, NsdSecondary, Server, free_port,  # noqa: E402
+from conftest import (KnotSecondary, NsdSecondary, Server, free_port,  # noqa: E402
                       transfer_config)
-from tool import answer_ok, build_query, percentile, value  # noqa: E402
+from tool import (answer_ok, bench_dirs, build_query, percentile, save_results,  # noqa: E402
+                  stop_all, value)
 
 POLL_LIMIT_S = 30.0
 GAP_S = float(os.environ.get("BENCH_PROP_GAP", 0))
@@ -212,11 +211,7 @@ def start(work, daemons):
 
 def main():
     n = int(sys.argv[1]) if len(sys.argv) > 1 else int(os.environ.get("BENCH_PROP_WRITES", 200))
-    work = os.environ.get("BENCH_WORKDIR") or tempfile.mkdtemp(prefix="acmens-prop-",
-                                                               dir="/var/tmp")
-    os.makedirs(work, exist_ok=True)
-    results = os.path.join(TOP, "bench", "results",
-                           "propagation-" + time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()))
+    work, results = bench_dirs("propagation")
     daemons = {}
     try:
         srv = start(work, daemons)
@@ -236,20 +231,11 @@ def main():
             recs.append(waited)
             print(json.dumps(waited), flush=True)
         poller.close()
-        os.makedirs(results, exist_ok=True)
-        with open(os.path.join(results, "records.jsonl"), "w") as f:
-            f.write("".join(json.dumps(r) + "\n" for r in recs))
-        md = table(recs)
-        with open(os.path.join(results, "summary.md"), "w") as f:
-            f.write(md)
-        print(md + f"results: {results}")
+        save_results(results, recs, table(recs))
         if waited is not None and waited["on_every_secondary_at_reply"] != n:
             sys.exit("a ?wait=secondaries reply came before every secondary served the value")
     finally:
-        for d in reversed(list(daemons.values())):
-            d.stop()
-        if os.environ.get("BENCH_KEEP") != "1":
-            shutil.rmtree(work, ignore_errors=True)
+        stop_all(daemons, work)
 
 
 if __name__ == "__main__":

@@ -30,13 +30,13 @@ import sys
 import time
 
 import dns.rcode
-import dns.rdatatype
 import pytest
 
 from conftest import (HAVE_NSD, KNOTD, LEGO, OPENSSL, PEBBLE, UNBOUND, ZONE, Knot, KnotSecondary,
                       NsdSecondary, Pebble, Unbound, free_port, have, start_http,
                       transfer_config)
-from test_lego_acmedns import DOMAIN, Stack, acmedns_env, check_issued, customer_zone, txt_strings
+from test_lego_acmedns import (DOMAIN, Stack, acmedns_env, check_cname, check_issued,
+                               customer_zone, txt_strings)
 
 pytestmark = pytest.mark.skipif(not (have(KNOTD, LEGO, OPENSSL, PEBBLE, UNBOUND) and HAVE_NSD),
                                 reason="knotd, nsd, unbound, pebble, lego or openssl missing")
@@ -73,12 +73,7 @@ def stack(tmp_path, make_server, daemons, test_ca):
 
     # The CNAME leads into the secondaries' copy of the zone, where the name
     # does not exist yet: a name without values is not in a transfer.
-    r = unbound.query(f"_acme-challenge.{DOMAIN}.", "TXT")
-    assert r.rcode() == dns.rcode.NXDOMAIN, (r, unbound.read_log())
-    cnames = [rd.target.to_text() for rrset in r.answer if rrset.rdtype == dns.rdatatype.CNAME
-              for rd in rrset]
-    assert cnames == [full + "."], (r, unbound.read_log())
-    assert txt_strings(r) == []
+    check_cname(unbound, full, dns.rcode.NXDOMAIN)
 
     pebble = daemons(Pebble(tmp_path / "pebble", test_ca, unbound.port))
     (tmp_path / "acmedns.json").write_text(json.dumps({DOMAIN: acct}))
