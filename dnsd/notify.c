@@ -11,11 +11,12 @@
  * target that is behind is asked sooner: PROBE_FAST_MS after the NOTIFY,
  * then at doubling gaps up to PROBE_FAST_MAX_MS for PROBE_FAST_SPAN_MS
  * (a secondary may wait a while before it transfers), then doubling up
- * to PROBE_MS. So a writer waiting for the secondaries
- * (acm_zone_status_want, which also cuts the coalescing window to
- * WANT_COALESCE_MS) learns within a gap when they serve it, at a bounded
- * cost: at most one query per PROBE_FAST_MS..PROBE_FAST_MAX_MS per target. Each announcement is a
- * round, logged once every target acknowledged, refused or never answered.
+ * to PROBE_MS; once it answers the new serial, back to PROBE_MS. So a
+ * writer waiting for the secondaries (acm_zone_status_want, which also
+ * cuts the coalescing window to WANT_COALESCE_MS) learns within a gap when
+ * they serve it, at a bounded cost: a query per gap per target. Each
+ * announcement is a round, logged once every target acknowledged, refused
+ * or never answered.
  *
  * Everything but acm_notifier_reload runs on the thread; reload hands a
  * new target list over under a mutex and wakes the loop.
@@ -104,6 +105,7 @@ struct acm_notifier {
 	bool have_serial;
 	uint32_t serial;
 	uint64_t dirty_ms;               /* 0: nothing to announce */
+	uint64_t tick_ms;                /* when the tick is due */
 	round_t round;
 };
 
@@ -333,8 +335,10 @@ static uint64_t earlier(uint64_t a, uint64_t b)
 	return a < b ? a : b;
 }
 
-/* The next tick: TICK_MS from now, or sooner when something is due. */
-static void schedule(acm_notifier_t *n, uint64_t now)
+/* The next tick: TICK_MS from now, or sooner when something is due. Only
+ * the tick itself moves it later, so replies arriving often (or a flood of
+ * forged ones) cannot hold off reading the store's serial. */
+static void schedule(acm_notifier_t *n, uint64_t now, bool from_tick)
 {
 	uint64_t next = now + TICK_MS;
 	if (n->dirty_ms != 0)
@@ -345,6 +349,9 @@ static void schedule(acm_notifier_t *n, uint64_t now)
 		if (t->pending)
 			next = earlier(next, t->next_ms);
 	}
+	if (!from_tick && next >= n->tick_ms)
+		return;
+	n->tick_ms = next;
 	uint64_t ms = next > now ? next - now : 1;
 	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000 * 1000) };
 	event_add(n->tick, &tv);
@@ -360,7 +367,7 @@ static void run_due(acm_notifier_t *n, uint64_t now)
 		if (now >= n->targets.t[i].probe_ms)
 			send_probe(n, &n->targets.t[i], now);
 	}
-	schedule(n, now);
+	schedule(n, now, true);
 }
 
 static void on_tick(evutil_socket_t fd, short what, void *arg)
@@ -472,9 +479,10 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 		ssize_t got = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from,
 		                       &fromlen);
 		if (got < 0)
-			return;
+			break;
 		handle_reply(n, &from, buf, (size_t)got);
 	}
+	schedule(n, acm_mono_ms(), false);   /* an acknowledgement moved a probe closer */
 }
 
 static void take_reload(evutil_socket_t fd, short what, void *arg)
@@ -496,7 +504,7 @@ static void take_reload(evutil_socket_t fd, short what, void *arg)
 		acm_warn("notify: out of memory; status rows may be stale");
 	if (n->have_serial) {
 		announce(n, acm_mono_ms());   /* new secondaries learn of us at once */
-		schedule(n, acm_mono_ms());
+		schedule(n, acm_mono_ms(), false);
 	}
 }
 
@@ -548,6 +556,7 @@ static int notifier_init(acm_notifier_t *n, const acm_config_t *cfg)
 	n->want_ev = event_new(n->base, -1, 0, on_want, n);
 	if (!n->tick || !n->reload_ev || !n->stop_ev || !n->want_ev || event_add(n->tick, &tick) != 0)
 		return -ENOMEM;
+	n->tick_ms = acm_mono_ms() + TICK_MS;
 	if ((rc = open_socket(n, AF_INET, 0)) != ACM_OK)
 		return rc;
 	return open_socket(n, AF_INET6, 1);

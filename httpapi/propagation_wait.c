@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 
 #include "httpapi/commit_wait.h"
 #include "httpapi/propagation_wait.h"
@@ -24,14 +25,6 @@
 #include "lib/error.h"
 #include "lib/log.h"
 
-struct acm_prop_env {
-	struct event_base *base;
-	acm_zone_status_t *status;     /* NULL: no secondaries to wait for */
-	struct event *changed_ev;      /* a secondary answered a new serial */
-	struct prop_wait *head, *tail; /* ascending serial (RFC 1982) */
-	bool stopping;
-};
-
 struct prop_wait {
 	acm_req_t *r;
 	unsigned timeout;              /* seconds */
@@ -39,7 +32,17 @@ struct prop_wait {
 	uint32_t serial;               /* what every secondary must serve */
 	uint64_t start_ns;
 	struct event *timer;           /* NULL until listed */
-	struct prop_wait *prev, *next;
+	TAILQ_ENTRY(prop_wait) link;
+};
+
+TAILQ_HEAD(prop_list, prop_wait);
+
+struct acm_prop_env {
+	struct event_base *base;
+	acm_zone_status_t *status;     /* NULL: no secondaries to wait for */
+	struct event *changed_ev;      /* a secondary answered a new serial */
+	struct prop_list waits;        /* ascending serial (RFC 1982) */
+	bool stopping;
 };
 
 /* What the table says of the secondaries, copied once per look. */
@@ -125,34 +128,16 @@ static void send_held(acm_req_t *r, bool propagated, const snapshot_t *s)
 
 /* ---- the list ------------------------------------------------------------ */
 
+/* Serials grow with time, so a new request almost always goes last. */
 static void list_insert(acm_prop_env_t *pe, struct prop_wait *w)
 {
-	struct prop_wait *after = pe->tail;
+	struct prop_wait *after = TAILQ_LAST(&pe->waits, prop_list);
 	while (after && acm_serial_lt(w->serial, after->serial))
-		after = after->prev;
-	w->prev = after;
-	w->next = after ? after->next : pe->head;
-	if (w->next)
-		w->next->prev = w;
-	else
-		pe->tail = w;
+		after = TAILQ_PREV(after, prop_list, link);
 	if (after)
-		after->next = w;
+		TAILQ_INSERT_AFTER(&pe->waits, after, w, link);
 	else
-		pe->head = w;
-}
-
-static void list_remove(acm_prop_env_t *pe, struct prop_wait *w)
-{
-	if (w->prev)
-		w->prev->next = w->next;
-	else
-		pe->head = w->next;
-	if (w->next)
-		w->next->prev = w->prev;
-	else
-		pe->tail = w->prev;
-	w->prev = w->next = NULL;
+		TAILQ_INSERT_HEAD(&pe->waits, w, link);
 }
 
 /* Answer r and end it; off the list first if it is on it. */
@@ -161,7 +146,7 @@ static void release(acm_prop_env_t *pe, struct prop_wait *w, bool propagated,
 {
 	acm_req_t *r = w->r;
 	if (w->timer) {
-		list_remove(pe, w);
+		TAILQ_REMOVE(&pe->waits, w, link);
 		event_free(w->timer);
 		w->timer = NULL;
 		r->env->pending--;
@@ -192,8 +177,9 @@ static void on_changed(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	snapshot_take(pe, &s);
-	while (pe->head && all_current(&s, pe->head->serial))
-		release(pe, pe->head, true, &s);
+	struct prop_wait *w;
+	while ((w = TAILQ_FIRST(&pe->waits)) && all_current(&s, w->serial))
+		release(pe, w, true, &s);
 	free(s.rows);
 }
 
@@ -337,6 +323,7 @@ int acm_prop_env_new(struct event_base *base, acm_zone_status_t *status, acm_pro
 		return -ENOMEM;
 	pe->base = base;
 	pe->status = status;
+	TAILQ_INIT(&pe->waits);
 	if (!(pe->changed_ev = event_new(base, -1, 0, on_changed, pe))) {
 		free(pe);
 		return -ENOMEM;
@@ -356,8 +343,9 @@ void acm_prop_env_stop(acm_prop_env_t *pe)
 	if (pe->status)
 		acm_zone_status_on_seen(pe->status, NULL, NULL);
 	snapshot_take(pe, &s);
-	while (pe->head)
-		release(pe, pe->head, all_current(&s, pe->head->serial), &s);
+	struct prop_wait *w;
+	while ((w = TAILQ_FIRST(&pe->waits)))
+		release(pe, w, all_current(&s, w->serial), &s);
 	free(s.rows);
 }
 

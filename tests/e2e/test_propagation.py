@@ -9,6 +9,7 @@ The secondaries' tests are skipped when knotd or nsd is not installed; the
 
 import concurrent.futures
 import json
+import os
 import re
 import socket
 import time
@@ -145,10 +146,20 @@ def test_200_waiting_requests_at_once(setup):
         s.close()
         return r
 
+    def threads():
+        return len(os.listdir(f"/proc/{setup.srv.proc.pid}/task"))
+
+    before = threads()
+    most = before
     start = time.time()
     with concurrent.futures.ThreadPoolExecutor(max_workers=200) as pool:
-        replies = list(pool.map(one, range(200)))
+        futures = [pool.submit(one, i) for i in range(200)]
+        while not all(f.done() for f in futures):
+            most = max(most, threads())
+            time.sleep(0.01)
+        replies = [f.result() for f in futures]
     took = time.time() - start
+    assert most == before, f"{before} threads before, {most} while waiting"
     assert [r.status_code for r in replies] == [201] * 200, \
         [r.text for r in replies if r.status_code != 201][:3]
     assert all(r.json()["propagated"] is True for r in replies), \
