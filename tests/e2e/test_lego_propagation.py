@@ -13,13 +13,14 @@ every secondary serves the value.
                          knotd (example.test.: _acme-challenge CNAME <sub>.auth.example.org.)
 
 lego runs with its propagation pre-check off (--dns.disable-cp: the TXT
-record is looked up once and never waited for) and no propagation timeout
-or polling of its own, so it tells pebble to validate as soon as /update
-has answered; pebble validates at once (PEBBLE_VA_NOSLEEP) and does not
-retry. Without the option the secondaries are a NOTIFY and a transfer
-behind the reply (hundreds of milliseconds, bench/propagation.py), so the
-witness below, which asks both secondaries the moment /update answers,
-would find them without the value.
+record is looked up once and never waited for) and a polling interval of
+0 (lego sleeps one interval before that look-up), so it tells pebble to
+validate as soon as /update has answered; pebble validates at once
+(PEBBLE_VA_NOSLEEP) and does not retry. Without the option the
+secondaries are a NOTIFY and a transfer behind the reply (hundreds of
+milliseconds, bench/propagation.py): pebble finds no value and the order
+fails, and the witness below, which asks both secondaries the moment
+/update answers, finds them without it.
 
 Skipped when any of knotd, nsd, unbound, pebble, lego or openssl is
 missing (scripts/dev installs them)."""
@@ -95,11 +96,14 @@ def test_lego_validates_at_secondaries_right_after_update(stack):
     wrapper.chmod(0o755)
     witness = stack.tmp / "served_by.jsonl"
     env = acmedns_env(stack)
-    # No propagation timeout or polling interval is set: with the pre-check
-    # off lego never waits for the record. SEQUENCE_INTERVAL is the pause
+    # No wait at all: lego sleeps one POLLING_INTERVAL (2 s by default)
+    # before its pre-check, even with the check off, and SEQUENCE_INTERVAL
     # between the two authorizations (the exec provider solves them one at
-    # a time), after the first has been validated.
-    env.update(EXEC_PATH=str(wrapper), EXEC_MODE="RAW", EXEC_SEQUENCE_INTERVAL="1",
+    # a time). With both at 0, pebble looks the value up within
+    # milliseconds of the /update reply; without the option it finds the
+    # secondaries behind and the order fails.
+    env.update(EXEC_PATH=str(wrapper), EXEC_MODE="RAW", EXEC_POLLING_INTERVAL="0",
+               EXEC_SEQUENCE_INTERVAL="0",
                SERVED_BY_NAME=stack.acct["fulldomain"] + ".", SERVED_BY_OUT=str(witness),
                SERVED_BY_PORTS=",".join(f"{s.name}={s.port}" for s in stack.secondaries))
     p = stack.lego("exec", env)
