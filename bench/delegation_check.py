@@ -26,10 +26,8 @@ Environment: BENCH_DELEG_PAIRS (N) [250000]; BENCH_DELEG_CONCURRENCY
 import collections
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 
 import dns.rdatatype
@@ -40,7 +38,7 @@ sys.path.insert(0, os.path.join(TOP, "bench"))
 os.environ.setdefault("ACMENS_BUILD", os.environ.get("BENCH_BUILD", os.path.join(TOP, "build")))
 from conftest import ZONE, Server, free_port  # noqa: E402
 from deleg_peers import Knotd, Unbound  # noqa: E402
-from tool import tree  # noqa: E402
+from tool import bench_dirs, save_results, stop_all, tree  # noqa: E402
 
 BUILD = os.environ["ACMENS_BUILD"]
 ACMENSCTL = os.path.join(BUILD, "cli", "acmensctl")
@@ -164,11 +162,7 @@ def table(n, runs):
 
 def main():
     n = int(sys.argv[1]) if len(sys.argv) > 1 else int(os.environ.get("BENCH_DELEG_PAIRS", 250000))
-    work = os.environ.get("BENCH_WORKDIR") or tempfile.mkdtemp(prefix="acmens-deleg-",
-                                                               dir="/var/tmp")
-    os.makedirs(work, exist_ok=True)
-    results = os.path.join(TOP, "bench", "results",
-                           "delegation-" + time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()))
+    work, results = bench_dirs("delegation")
     daemons = {}
     try:
         os.makedirs(os.path.join(work, "acmens"))
@@ -191,20 +185,11 @@ def main():
             rec.update(resolver=resolver, pairs=n, pairs_per_s=round(n / rec["wall_s"]))
             print(json.dumps(rec), flush=True)
             runs.append(rec)
-        os.makedirs(results, exist_ok=True)
-        with open(os.path.join(results, "records.jsonl"), "w") as f:
-            f.write("".join(json.dumps(r) + "\n" for r in runs))
-        md = table(n, runs)
-        with open(os.path.join(results, "summary.md"), "w") as f:
-            f.write(md)
-        print(md + f"results: {results}")
+        save_results(results, runs, table(n, runs))
         if any(r["statuses"] != {"ok": n} or r["exit"] != 0 for r in runs):
             sys.exit("not every pair was ok: see the statuses above")
     finally:
-        for d in reversed(list(daemons.values())):
-            d.stop()
-        if os.environ.get("BENCH_KEEP") != "1":
-            shutil.rmtree(work, ignore_errors=True)
+        stop_all(daemons, work)
 
 
 if __name__ == "__main__":

@@ -21,10 +21,12 @@ import json
 import os
 import random
 import re
+import shutil
 import subprocess
 import socket
 import struct
 import sys
+import tempfile
 import threading
 import time
 
@@ -227,6 +229,39 @@ def cmd_latency(path):
         out[f"p{p:g}_ms"] = None if v is None else round(v * 1000, 3)
     out.update(parse_dnsperf(path))
     print(json.dumps(out))
+
+
+# ---- results and scratch space of the Python benches --------------------------
+
+def bench_dirs(kind):
+    """(the scratch space: BENCH_WORKDIR, made if need be, or a new
+    directory under /var/tmp; the results directory to be:
+    bench/results/KIND-<UTC time>)."""
+    work = os.environ.get("BENCH_WORKDIR") or tempfile.mkdtemp(prefix=f"acmens-{kind}-",
+                                                               dir="/var/tmp")
+    os.makedirs(work, exist_ok=True)
+    top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    return work, os.path.join(top, "bench", "results",
+                              f"{kind}-" + time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()))
+
+
+def save_results(path, records, md):
+    """records.jsonl and summary.md in path (made if need be); prints md."""
+    os.makedirs(path, exist_ok=True)
+    with open(os.path.join(path, "records.jsonl"), "w") as f:
+        f.write("".join(json.dumps(r) + "\n" for r in records))
+    with open(os.path.join(path, "summary.md"), "w") as f:
+        f.write(md)
+    print(md + f"results: {path}")
+
+
+def stop_all(daemons, work):
+    """Stops the daemons ({name: daemon}), last started first, and removes
+    the scratch space unless BENCH_KEEP=1."""
+    for d in reversed(list(daemons.values())):
+        d.stop()
+    if os.environ.get("BENCH_KEEP") != "1":
+        shutil.rmtree(work, ignore_errors=True)
 
 
 # ---- HTTP -----------------------------------------------------------------------

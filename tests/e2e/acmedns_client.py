@@ -59,6 +59,12 @@ def update_txt(api_base, account, value):
     print(f"acme-dns: {account['subdomain']} <- {value}")
 
 
+def record_value(key_auth):
+    """dns01.GetRecord: base64url(SHA-256(key authorization)), no padding."""
+    value = base64.urlsafe_b64encode(hashlib.sha256(key_auth.encode()).digest())
+    return value.decode().rstrip("=")
+
+
 def main(argv):
     if len(argv) != 6 or argv[2] != "--":
         raise SystemExit(f"usage: {argv[0]} present|cleanup -- DOMAIN TOKEN KEYAUTH "
@@ -68,9 +74,7 @@ def main(argv):
         return
     if command != "present":
         raise SystemExit(f"unknown command {command}")
-    # dns01.GetRecord: base64url(SHA-256(key authorization)), no padding
-    value = base64.urlsafe_b64encode(hashlib.sha256(key_auth.encode()).digest())
-    value = value.decode().rstrip("=")
+    value = record_value(key_auth)
     account = fetch(os.environ["ACME_DNS_STORAGE_PATH"], domain)
     update_txt(os.environ["ACME_DNS_API_BASE"], account, value)
 

@@ -100,8 +100,9 @@ SPECIAL_USE = {"test.", "invalid.", "onion.", "localhost."}
 
 class Unbound(Daemon):
     """unbound on 127.0.0.1 as a plain recursive resolver (iterator only, no
-    DNSSEC), with a stub zone per {zone: port of an authoritative server on
-    127.0.0.1} and no caching, so every lookup reaches the authorities."""
+    DNSSEC), with a stub zone per {zone: port, or list of ports, of the
+    authoritative servers on 127.0.0.1} and no caching, so every lookup
+    reaches the authorities."""
 
     name = "unbound"
 
@@ -121,8 +122,10 @@ class Unbound(Daemon):
         special = {z.rstrip(".").rsplit(".", 1)[-1] + "." for z in stubs} & SPECIAL_USE
         text += "".join(f'    local-zone: "{z}" nodefault\n' for z in sorted(special))
         text += "remote-control:\n    control-enable: no\n"
-        for zone, port in stubs.items():
-            text += f'stub-zone:\n    name: "{zone}"\n    stub-addr: 127.0.0.1@{port}\n'
+        for zone, ports in stubs.items():
+            ports = ports if isinstance(ports, (list, tuple)) else [ports]
+            text += f'stub-zone:\n    name: "{zone}"\n'
+            text += "".join(f"    stub-addr: 127.0.0.1@{p}\n" for p in ports)
         with open(self.conf, "w") as f:
             f.write(text)
 

@@ -70,6 +70,17 @@ def sans(cert_path):
     return sorted(re.findall(r"DNS:([^,\s]+)", p.stdout))
 
 
+def check_cname(unbound, fulldomain, rcode):
+    """The customer's _acme-challenge, asked through unbound, is a CNAME to
+    the account's name, answered with rcode and no TXT value yet."""
+    r = unbound.query(f"_acme-challenge.{DOMAIN}.", "TXT")
+    assert r.rcode() == rcode, (r, unbound.read_log())
+    cnames = [rd.target.to_text() for rrset in r.answer if rrset.rdtype == dns.rdatatype.CNAME
+              for rd in rrset]
+    assert cnames == [fulldomain + "."], (r, unbound.read_log())
+    assert txt_strings(r) == []
+
+
 class Stack:
     """acmensd with an account, the customer's knotd, unbound, pebble."""
 
@@ -115,12 +126,7 @@ def stack(tmp_path, make_server, daemons, test_ca):
 
     # The delegation resolves before lego starts: the CNAME is followed
     # into acmens, which knows the name but has no value yet (NODATA).
-    r = unbound.query(f"_acme-challenge.{DOMAIN}.", "TXT")
-    assert r.rcode() == dns.rcode.NOERROR, (r, unbound.read_log())
-    cnames = [rd.target.to_text() for rrset in r.answer if rrset.rdtype == dns.rdatatype.CNAME
-              for rd in rrset]
-    assert cnames == [full + "."], (r, unbound.read_log())
-    assert txt_strings(r) == []
+    check_cname(unbound, full, dns.rcode.NOERROR)
 
     pebble = daemons(Pebble(tmp_path / "pebble", test_ca, unbound.port))
 
