@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * The notifier thread. A timer reads the store's serial every TICK_MS; a
- * change (or the first read, so secondaries catch up after our restart)
- * opens a COALESCE_MS window, after which one NOTIFY per target announces
- * whatever the serial is then, so a burst of commits costs one NOTIFY.
+ * The notifier thread. It reads the store's serial when this process
+ * commits (acm_zone_status_committed) and every TICK_MS (for commits made
+ * by acmensctl). A change (or the first read, so secondaries catch up
+ * after our restart) is announced at once when the last announcement is
+ * COALESCE_MS old, else when it is: one NOTIFY per target announces
+ * whatever the serial is then, so a burst of commits costs a NOTIFY per
+ * COALESCE_MS at most, and a lone commit goes out at once.
  * Each is resent with doubling delays until the target answers NOERROR
  * with the same ID from the same address, or NOTIFY_TRIES ran out. Every
  * PROBE_MS, and right after an acknowledgement, each target is asked for
@@ -96,7 +99,7 @@ struct acm_notifier {
 	pthread_t thread;
 	bool started;
 	struct event_base *base;
-	struct event *tick, *reload_ev, *stop_ev, *want_ev;
+	struct event *tick, *reload_ev, *stop_ev, *want_ev, *commit_ev;
 	struct event *sock_ev[2];
 	int fd[2];                       /* IPv4, IPv6 */
 	targets_t targets;
@@ -105,6 +108,7 @@ struct acm_notifier {
 	bool have_serial;
 	uint32_t serial;
 	uint64_t dirty_ms;               /* 0: nothing to announce */
+	uint64_t announced_ms;           /* the last announcement (0: none yet) */
 	uint64_t tick_ms;                /* when the tick is due */
 	round_t round;
 };
@@ -296,6 +300,7 @@ static void announce(acm_notifier_t *n, uint64_t now)
 		t->fast_until = now + PROBE_FAST_SPAN_MS;
 	}
 	n->dirty_ms = 0;
+	n->announced_ms = now;
 }
 
 static void retry_or_give_up(acm_notifier_t *n, size_t i, uint64_t now)
@@ -326,8 +331,10 @@ static void read_serial(acm_notifier_t *n, uint64_t now)
 	n->serial = serial;
 	n->have_serial = true;
 	acm_zone_status_set_serial(n->status, serial);
-	if (n->dirty_ms == 0)
-		n->dirty_ms = now + COALESCE_MS;
+	if (n->dirty_ms == 0) {
+		uint64_t next = n->announced_ms ? n->announced_ms + COALESCE_MS : now;
+		n->dirty_ms = next > now ? next : now;
+	}
 }
 
 static uint64_t earlier(uint64_t a, uint64_t b)
@@ -391,11 +398,26 @@ static void on_want(evutil_socket_t fd, short what, void *arg)
 	run_due(n, now);
 }
 
+/* This process committed: the serial to read is there now. */
+static void on_commit(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	run_due(arg, acm_mono_ms());
+}
+
 /* The want hook, on the writer's thread. */
 static void wake_for_want(void *arg)
 {
 	acm_notifier_t *n = arg;
 	event_active(n->want_ev, 0, 0);
+}
+
+/* The commit hook, on the committer's thread. */
+static void wake_for_commit(void *arg)
+{
+	acm_notifier_t *n = arg;
+	event_active(n->commit_ev, 0, 0);
 }
 
 static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
@@ -554,7 +576,9 @@ static int notifier_init(acm_notifier_t *n, const acm_config_t *cfg)
 	n->reload_ev = event_new(n->base, -1, 0, take_reload, n);
 	n->stop_ev = event_new(n->base, -1, 0, end_loop, n);
 	n->want_ev = event_new(n->base, -1, 0, on_want, n);
-	if (!n->tick || !n->reload_ev || !n->stop_ev || !n->want_ev || event_add(n->tick, &tick) != 0)
+	n->commit_ev = event_new(n->base, -1, 0, on_commit, n);
+	if (!n->tick || !n->reload_ev || !n->stop_ev || !n->want_ev || !n->commit_ev ||
+	    event_add(n->tick, &tick) != 0)
 		return -ENOMEM;
 	n->tick_ms = acm_mono_ms() + TICK_MS;
 	if ((rc = open_socket(n, AF_INET, 0)) != ACM_OK)
@@ -564,8 +588,8 @@ static int notifier_init(acm_notifier_t *n, const acm_config_t *cfg)
 
 static void notifier_free(acm_notifier_t *n)
 {
-	struct event *evs[] = { n->tick, n->reload_ev, n->stop_ev, n->want_ev, n->sock_ev[0],
-	                        n->sock_ev[1] };
+	struct event *evs[] = { n->tick, n->reload_ev, n->stop_ev, n->want_ev, n->commit_ev,
+	                        n->sock_ev[0], n->sock_ev[1] };
 	for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
 		if (evs[i])
 			event_free(evs[i]);
@@ -603,8 +627,10 @@ int acm_notifier_start(const acm_config_t *cfg, acm_store_t *store, acm_zone_sta
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		n->started = rc == ACM_OK;
 	}
-	if (rc == ACM_OK)
+	if (rc == ACM_OK) {
 		acm_zone_status_on_want(status, wake_for_want, n);
+		acm_zone_status_on_commit(status, wake_for_commit, n);
+	}
 	if (rc != ACM_OK) {
 		snprintf(err, errlen, "notifier: %s", acm_strerror(rc));
 		notifier_free(n);
@@ -632,6 +658,7 @@ void acm_notifier_stop(acm_notifier_t *n)
 	if (!n)
 		return;
 	acm_zone_status_on_want(n->status, NULL, NULL);
+	acm_zone_status_on_commit(n->status, NULL, NULL);
 	if (n->started) {
 		event_active(n->stop_ev, 0, 0);
 		pthread_join(n->thread, NULL);

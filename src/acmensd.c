@@ -235,16 +235,27 @@ static int parse_args(int argc, char **argv, daemon_t *d)
 	return 0;
 }
 
+/* Every committed transaction, on the committer thread: its figures to
+ * the metrics, and the notifier woken to announce the new serial (it also
+ * polls the store, for commits made by acmensctl). */
+static void commit_observed(void *arg, size_t ops, uint64_t ns)
+{
+	daemon_t *d = arg;
+	acm_metrics_commit_observe(d->metrics, ops, ns);
+	acm_zone_status_committed(d->status);
+}
+
 /* Group commit, for the API and for dynamic updates, before the DNS
  * workers that submit updates to it. */
 static int start_commit(daemon_t *d, acm_store_t *store, char *err, size_t errlen)
 {
 	if (!d->cfg->http.enabled && !d->cfg->update.enabled)
 		return ACM_OK;
-	/* The registry keeps the transactions' histograms. */
+	/* The registry keeps the transactions' histograms; the notifier
+	 * hears of each commit at once. */
 	acm_commit_opts_t co = { .purge_interval = PURGE_INTERVAL,
-	                         .observe = acm_metrics_commit_observe,
-	                         .observe_arg = d->metrics };
+	                         .observe = commit_observed,
+	                         .observe_arg = d };
 	int rc = acm_commit_start(store, &co, &d->commit);
 	if (rc != ACM_OK)
 		snprintf(err, errlen, "cannot start group commit: %s", acm_strerror(rc));
@@ -268,14 +279,12 @@ static int start_http(daemon_t *d, acm_store_t *store)
 	return ACM_OK;
 }
 
-/* The propagation status table and the notifier that fills it; logs its
- * own failure. */
+/* The notifier that fills the propagation status table; logs its own
+ * failure. */
 static int start_notifier(daemon_t *d, acm_store_t *store)
 {
 	char err[ACM_CONFIG_ERR_MAX] = "";
-	int rc = acm_zone_status_new(&d->status);
-	if (rc == ACM_OK)
-		rc = acm_notifier_start(d->cfg, store, d->status, &d->notifier, err, sizeof(err));
+	int rc = acm_notifier_start(d->cfg, store, d->status, &d->notifier, err, sizeof(err));
 	if (rc != ACM_OK)
 		acm_err("cannot start the notifier: %s", err[0] ? err : acm_strerror(rc));
 	return rc;
@@ -327,6 +336,9 @@ static int run(daemon_t *d)
 	acm_store_on_failure(store, store_failure_hook, d);
 	rc = acm_zone_build(d->cfg, &zone, err, sizeof(err));
 	d->store = store;
+	/* The status table before group commit, which tells it of commits. */
+	if (rc == ACM_OK)
+		rc = acm_zone_status_new(&d->status);
 	if (rc == ACM_OK) {
 		sync_static(store, zone);
 		rc = start_commit(d, store, err, sizeof(err));
@@ -338,16 +350,17 @@ static int run(daemon_t *d)
 	if (rc != ACM_OK) {
 		acm_err("cannot start: %s", err[0] ? err : acm_strerror(rc));
 		acm_commit_stop(d->commit);
+		stop_notifier(d);
 		acm_store_close(store);
 		close(lock_fd);
 		return 1;
 	}
 	if (start_notifier(d, store) != ACM_OK ||
 	    (d->cfg->http.enabled && start_http(d, store) != ACM_OK)) {
-		stop_notifier(d);
 		acm_http_stop(d->http);
 		acm_server_close_updates(d->server);
 		acm_commit_stop(d->commit);
+		stop_notifier(d);
 		acm_server_stop(d->server);
 		acm_store_close(store);
 		close(lock_fd);

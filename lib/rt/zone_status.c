@@ -19,8 +19,8 @@ struct acm_zone_status {
 	uint32_t serial;
 	size_t count;
 	acm_secondary_status_t *rows;
-	acm_zone_status_hook_fn seen_fn, want_fn;
-	void *seen_arg, *want_arg;
+	acm_zone_status_hook_fn seen_fn, want_fn, commit_fn;
+	void *seen_arg, *want_arg, *commit_arg;
 };
 
 int acm_zone_status_new(acm_zone_status_t **out)
@@ -114,28 +114,49 @@ void acm_zone_status_notify_acked(acm_zone_status_t *st, size_t i, uint32_t seri
 	pthread_mutex_unlock(&st->lock);
 }
 
-void acm_zone_status_on_seen(acm_zone_status_t *st, acm_zone_status_hook_fn fn, void *arg)
+/* Hooks are set and run under the lock: once a setter returns, the hook
+ * it replaced is never run again. */
+static void set_hook(acm_zone_status_t *st, acm_zone_status_hook_fn *slot, void **slot_arg,
+                     acm_zone_status_hook_fn fn, void *arg)
 {
 	pthread_mutex_lock(&st->lock);
-	st->seen_fn = fn;
-	st->seen_arg = arg;
+	*slot = fn;
+	*slot_arg = arg;
 	pthread_mutex_unlock(&st->lock);
+}
+
+static void run_hook(acm_zone_status_t *st, const acm_zone_status_hook_fn *slot,
+                     void *const *slot_arg)
+{
+	pthread_mutex_lock(&st->lock);
+	if (*slot)
+		(*slot)(*slot_arg);
+	pthread_mutex_unlock(&st->lock);
+}
+
+void acm_zone_status_on_seen(acm_zone_status_t *st, acm_zone_status_hook_fn fn, void *arg)
+{
+	set_hook(st, &st->seen_fn, &st->seen_arg, fn, arg);
 }
 
 void acm_zone_status_on_want(acm_zone_status_t *st, acm_zone_status_hook_fn fn, void *arg)
 {
-	pthread_mutex_lock(&st->lock);
-	st->want_fn = fn;
-	st->want_arg = arg;
-	pthread_mutex_unlock(&st->lock);
+	set_hook(st, &st->want_fn, &st->want_arg, fn, arg);
+}
+
+void acm_zone_status_on_commit(acm_zone_status_t *st, acm_zone_status_hook_fn fn, void *arg)
+{
+	set_hook(st, &st->commit_fn, &st->commit_arg, fn, arg);
+}
+
+void acm_zone_status_committed(acm_zone_status_t *st)
+{
+	run_hook(st, &st->commit_fn, &st->commit_arg);
 }
 
 void acm_zone_status_want(acm_zone_status_t *st)
 {
-	pthread_mutex_lock(&st->lock);
-	if (st->want_fn)
-		st->want_fn(st->want_arg);
-	pthread_mutex_unlock(&st->lock);
+	run_hook(st, &st->want_fn, &st->want_arg);
 }
 
 size_t acm_zone_status_get(acm_zone_status_t *st, uint32_t *serial, bool *have_serial,

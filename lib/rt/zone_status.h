@@ -67,6 +67,14 @@ void acm_zone_status_on_seen(acm_zone_status_t *st, acm_zone_status_hook_fn fn, 
 /* Register the hook run by acm_zone_status_want (fn NULL: none), as above. */
 void acm_zone_status_on_want(acm_zone_status_t *st, acm_zone_status_hook_fn fn, void *arg);
 
+/* Register the hook run by acm_zone_status_committed (fn NULL: none), as
+ * above. */
+void acm_zone_status_on_commit(acm_zone_status_t *st, acm_zone_status_hook_fn fn, void *arg);
+
+/* A transaction was committed: run the commit hook, so the notifier reads
+ * the new serial now rather than at its next poll. */
+void acm_zone_status_committed(acm_zone_status_t *st);
+
 /* Someone waits for every secondary to serve a serial just committed:
  * run the want hook, so the notifier looks at the store at once. */
 void acm_zone_status_want(acm_zone_status_t *st);
