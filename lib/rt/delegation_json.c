@@ -13,25 +13,14 @@ static json_t *text_or_null(bool present, const char *text)
 	return present && text[0] ? json_string(text) : json_null();
 }
 
-static json_t *string_array(const char (*items)[ACM_DNAME_TXT_MAX], size_t n)
+/* n strings laid out every stride bytes from first (a result's chain or
+ * values, fixed-width rows of different widths). */
+static json_t *string_array(const char *first, size_t stride, size_t n)
 {
 	json_t *a = json_array();
 
 	for (size_t i = 0; a && i < n; i++) {
-		if (json_array_append_new(a, json_string(items[i])) != 0) {
-			json_decref(a);
-			return NULL;
-		}
-	}
-	return a;
-}
-
-static json_t *values_json(const acm_deleg_result_t *r)
-{
-	json_t *a = json_array();
-
-	for (size_t i = 0; a && i < r->value_count; i++) {
-		if (json_array_append_new(a, json_string(r->values[i])) != 0) {
+		if (json_array_append_new(a, json_string(first + i * stride)) != 0) {
 			json_decref(a);
 			return NULL;
 		}
@@ -46,8 +35,10 @@ json_t *acm_deleg_result_json(const acm_deleg_result_t *r, bool name_other_accou
 	bool hide = wrong && r->target_is_account && !name_other_account;
 	size_t shown = hide && r->chain_len > 0 ? r->chain_len - 1 : r->chain_len;
 	const char *status = acm_deleg_status_name(r->status);
-	json_t *chain = string_array(r->chain, shown);
-	json_t *values = r->status == ACM_DELEG_OK ? values_json(r) : json_null();
+	json_t *chain = string_array(r->chain[0], sizeof(r->chain[0]), shown);
+	json_t *values = r->status != ACM_DELEG_OK
+	                 ? json_null()
+	                 : string_array(r->values[0], sizeof(r->values[0]), r->value_count);
 
 	if (!chain || !values || !status) {
 		json_decref(chain);
