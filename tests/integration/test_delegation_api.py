@@ -246,6 +246,11 @@ def test_rate_limited_per_account(env):
     assert codes[:10] == [200] * 10 and codes[10] == 429, codes
     # another account's budget is its own
     assert own_check(env, "nxdomain", env["other"]).status_code == 200
+    # the limited account still writes, and what it wrote is served
+    r = env["api"].call("POST", f"/v1/accounts/{acct['subdomain']}/txt", {"value": value(2)},
+                        acct["headers"], timeout=5)
+    assert r.status_code == 201, r.text
+    assert value(2) in env["srv"].query(acct["fulldomain"] + ".").to_text()
 
 
 def test_hundred_at_once(env):
@@ -290,7 +295,7 @@ def admin_get(url, timeout=60):
 
 
 def test_timeout_and_busy(silent):
-    _, url = silent(timeout=2, concurrency=1)
+    srv, url = silent(timeout=2, concurrency=1)
     # one runs, four wait (four per concurrent check), the rest are refused
     with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
         rs = list(pool.map(lambda _: admin_get(url), range(8)))
@@ -301,6 +306,20 @@ def test_timeout_and_busy(silent):
             assert r.json()["error"] == "busy"
         else:
             assert r.json()["status"] == "timeout"
+    served_after_flood(srv, url)
+
+
+def served_after_flood(srv, url):
+    """After checks were refused: the account checked is still stored, and a
+    legitimate client writes a value that the next DNS query answers."""
+    sub = re.search(r"subdomain=([^&]+)", url).group(1)
+    assert json.loads(srv.ctl("account", "show", sub).stdout)["subdomain"] == sub
+    api = HttpApi(srv)
+    acct = account(srv)
+    r = api.call("POST", f"/v1/accounts/{acct['subdomain']}/txt", {"value": value(1)},
+                 acct["headers"], timeout=5)
+    assert r.status_code == 201, r.text
+    assert value(1) in srv.query(acct["fulldomain"] + ".").to_text()
 
 
 def test_stop_ends_waiting_checks(silent):
