@@ -345,13 +345,14 @@ def test_pwrite_meta_page_fault(make_server, err):
     f = Fixture(api)
     pin = PinnedSnapshot(f.s.store)
     # Pages freed before the pin may still be reused, and written with
-    # pwrite ahead of the meta page; a few commits that go through use
-    # them up, whatever the daemon committed in the background at start.
-    for i in range(4):
-        f.add(value(590 + i), 201)
-    fiu_ctrl(f.s, on_commit("posix/io/rw/pwrite", err))
+    # pwrite ahead of the meta page. A commit that fails there frees
+    # nothing, so after each such refusal one commit goes through with the
+    # fault off and uses some of them up, until a commit writes only at the
+    # end of the file and reaches its meta page. (A registration: an
+    # account holds only a few values.)
     panicked = False
-    for n in range(10):
+    for n in range(40):
+        fiu_ctrl(f.s, on_commit("posix/io/rw/pwrite", err))
         try:
             r = (api.call("POST", f"/v1/accounts/{f.acct['subdomain']}/txt",
                           {"value": value(600 + n)}, f.acct["headers"]),
@@ -372,6 +373,9 @@ def test_pwrite_meta_page_fault(make_server, err):
             panicked = True
             break
         assert served == sorted(f.acked)
+        fiu_ctrl(f.s, "disable name=posix/io/rw/pwrite")
+        api.register()
+        f.accounts += 1
     assert panicked, "no commit reached its meta page"
     assert f.s.proc.wait(timeout=20) == 1
     pin.close()
