@@ -150,6 +150,16 @@ typedef struct {
 		unsigned concurrency;           /* delegation.concurrency checks at once, 1..10000, default 64 */
 	} delegation;
 
+	/* dnssec: online signing of answers (lib/dns/dnssec.h, docs/dnssec.md).
+	 * The keys live in the store (lib/store/store_dnssec.h). */
+	struct {
+		bool enabled;                   /* dnssec.enabled, default false */
+		uint8_t algorithm;              /* dnssec.algorithm: ecdsap256sha256 (default) | ed25519 */
+		uint32_t signature_validity;    /* dnssec.signature_validity seconds, default 14 days */
+		uint32_t signature_refresh;     /* dnssec.signature_refresh seconds, default 7 days;
+		                                   a signature with less left is made again */
+	} dnssec;
+
 	/* store: */
 	char *store_path;               /* store.path, default ./var */
 	uint64_t store_max_size;        /* store.max_size bytes, default 4 GiB */

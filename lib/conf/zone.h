@@ -17,6 +17,7 @@
 #include <ldns/ldns.h>
 
 #include "lib/conf/config.h"
+#include "lib/dns/dnssec.h"
 #include "lib/dns/consts.h"
 #include "lib/dns/rrset.h"
 #include "lib/dns/zone_names.h"
@@ -53,6 +54,15 @@ typedef struct acm_zone acm_zone_t;
  * -ENOMEM. The new zone has one reference.
  */
 int acm_zone_build(const acm_config_t *cfg, acm_zone_t **out, char *err, size_t errlen);
+/*
+ * The same, signed: keys (taken over, emptied; may be NULL when
+ * dnssec.enabled is false) add DNSKEY at the apex (every key) and CDS and
+ * CDNSKEY (acm_dnssec_keyset_ds_key), so that they are answered, counted
+ * in the digest and transferred like any static RRset; the zone then
+ * carries what answers need to be signed (acm_zone_signing).
+ */
+int acm_zone_build_signed(const acm_config_t *cfg, acm_dnssec_keyset_t *keys, acm_zone_t **out,
+                          char *err, size_t errlen);
 void acm_zone_ref(acm_zone_t *zone);
 void acm_zone_unref(acm_zone_t *zone);
 
@@ -66,6 +76,15 @@ uint32_t acm_zone_txt_ttl(const acm_zone_t *zone);
  * (min of SOA TTL and minimum), rdlength, rdata; *serial_off locates the
  * serial within it. */
 const uint8_t *acm_zone_soa_tail(const acm_zone_t *zone, size_t *len, size_t *serial_off);
+
+/* What signing answers takes: NULL when the zone is not signed. */
+typedef struct {
+	const acm_dnssec_keyset_t *keys;   /* at least one ACTIVE key */
+	uint32_t validity;                 /* dnssec.signature_validity */
+	uint32_t refresh;                  /* dnssec.signature_refresh */
+	uint32_t nsec_ttl;                 /* the negative-answer SOA's TTL (RFC 9824 3) */
+} acm_zone_signing_t;
+const acm_zone_signing_t *acm_zone_signing(const acm_zone_t *zone);
 
 /* Find a node by lower-case wire name; NULL if there is none. */
 const acm_node_t *acm_zone_find(const acm_zone_t *zone, const uint8_t *owner, size_t len);

@@ -78,6 +78,13 @@ enum acm_rcode {
 #define ACM_RRTYPE_AAAA 28
 #define ACM_RRTYPE_SRV 33
 #define ACM_RRTYPE_OPT 41
+#define ACM_RRTYPE_DS 43
+#define ACM_RRTYPE_RRSIG 46
+#define ACM_RRTYPE_NSEC 47
+#define ACM_RRTYPE_DNSKEY 48
+#define ACM_RRTYPE_CDS 59
+#define ACM_RRTYPE_CDNSKEY 60
+#define ACM_RRTYPE_NXNAME 128   /* RFC 9824: in an NSEC bitmap, the name does not exist */
 #define ACM_RRTYPE_TSIG 250
 #define ACM_RRTYPE_IXFR 251
 #define ACM_RRTYPE_AXFR 252
