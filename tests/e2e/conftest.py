@@ -99,24 +99,33 @@ SPECIAL_USE = {"test.", "invalid.", "onion.", "localhost."}
 
 
 class Unbound(Daemon):
-    """unbound on 127.0.0.1 as a plain recursive resolver (iterator only, no
-    DNSSEC), with a stub zone per {zone: port, or list of ports, of the
-    authoritative servers on 127.0.0.1} and no caching, so every lookup
-    reaches the authorities."""
+    """unbound on 127.0.0.1 as a recursive resolver (iterator only, no
+    DNSSEC, unless anchors are given), with a stub zone per {zone: port, or
+    list of ports, of the authoritative servers on 127.0.0.1} and no
+    caching, so every lookup reaches the authorities.
+
+    anchors: {zone: [trust-anchor records as text (DS or DNSKEY)]}. With
+    any, unbound validates (validator and iterator) every zone that has
+    them and answers SERVFAIL when one does not validate; the stub zones
+    without anchors stay insecure."""
 
     name = "unbound"
 
-    def __init__(self, tmpdir, stubs):
+    def __init__(self, tmpdir, stubs, anchors=None):
         super().__init__(tmpdir)
+        anchors = anchors or {}
         self.port = free_port()
         self.conf = os.path.join(self.dir, "unbound.conf")
-        text = _ic.unbound_server_conf(self.dir, "127.0.0.1", self.port) + """\
-    module-config: "iterator"
+        modules = "validator iterator" if anchors else "iterator"
+        text = _ic.unbound_server_conf(self.dir, "127.0.0.1", self.port) + f"""\
+    module-config: "{modules}"
     qname-minimisation: no
     cache-max-ttl: 0
     cache-max-negative-ttl: 0
+    val-log-level: 2
 """
-        text += "".join(f'    domain-insecure: "{z}"\n' for z in stubs)
+        text += "".join(f'    domain-insecure: "{z}"\n' for z in stubs if z not in anchors)
+        text += "".join(f'    trust-anchor: "{rr}"\n' for z in anchors for rr in anchors[z])
         # unbound answers the RFC 6761 special-use names itself by default
         # (NXDOMAIN for all of test.): let the stub zones below them through
         special = {z.rstrip(".").rsplit(".", 1)[-1] + "." for z in stubs} & SPECIAL_USE
@@ -138,9 +147,10 @@ class Unbound(Daemon):
                           port=self.port, timeout=0.2)
         return r.rcode() == dns.rcode.NOERROR
 
-    def query(self, name, rdtype="TXT", timeout=3.0):
-        return dns.query.udp(dns.message.make_query(name, rdtype), "127.0.0.1",
-                             port=self.port, timeout=timeout)
+    def query(self, name, rdtype="TXT", timeout=3.0, dnssec=False):
+        """dnssec: ask with DO, so a validated answer carries AD."""
+        q = dns.message.make_query(name, rdtype, want_dnssec=dnssec)
+        return dns.query.udp(q, "127.0.0.1", port=self.port, timeout=timeout)
 
 
 # --- pebble ------------------------------------------------------------------

@@ -752,6 +752,8 @@ class Secondary(Daemon):
 
 class KnotSecondary(Secondary):
     name = "knotd"
+    extra = ""          # sections before the zone (subclasses: a DNSSEC policy, a module)
+    zone_extra = ""     # settings of the zone, indented by four spaces
 
     def write_config(self):
         self.conf = os.path.join(self.dir, "knot.conf")
@@ -782,11 +784,11 @@ template:
     zonefile-load: none
     journal-content: all
     semantic-checks: off
-zone:
+{self.extra}zone:
   - domain: {ZONE}
     master: primary
     acl: [notify_from_primary, transfer_to_tests]
-""")
+{self.zone_extra}""")
 
     def argv(self):
         return [KNOTD, "-c", self.conf, "-s", os.path.join(self.dir, "knot.sock")]
@@ -837,13 +839,15 @@ def update_account(make_server):
 
 class Knot(Daemon):
     """knotd on 127.0.0.1 (port picked here), serving one zone from the
-    given zone-file text: no NSID, no DNSSEC, no transfers, no journal, the
-    zone file as is. A reference server in the differential test and the
-    customer's DNS in end-to-end tests."""
+    given zone-file text: no NSID, no transfers, no journal, the zone file
+    as is. A reference server in the differential test and the customer's
+    DNS in end-to-end tests. extra: configuration sections before the zone
+    (a DNSSEC policy), zone_extra: settings of the zone, each line indented
+    by four spaces (dnssec-signing: on)."""
 
     name = "knotd"
 
-    def __init__(self, tmpdir, zone_text, zone=ZONE):
+    def __init__(self, tmpdir, zone_text, zone=ZONE, extra="", zone_extra=""):
         super().__init__(tmpdir)
         self.zone = zone
         self.port = free_port()
@@ -862,10 +866,10 @@ template:
     zonefile-sync: -1
     journal-content: none
     semantic-checks: off
-zone:
+{extra}zone:
   - domain: {zone}
     file: {self.zonefile}
-""")
+{zone_extra}""")
 
     def argv(self):
         return [KNOTD, "-c", self.conf, "-s", self.sock]

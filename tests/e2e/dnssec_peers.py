@@ -1,0 +1,102 @@
+# SPDX-License-Identifier: ISC
+"""DNSSEC with real peers: Knot DNS signing a zone of its own (the
+customer's, automatic signing with a CSK), Knot DNS as a secondary of
+acmens's zone signing answers online (mod-onlinesign) with acmens's own key
+imported, and the trust anchors a validating unbound is given. Used by
+test_dnssec_e2e.py and bench/dnssec.py."""
+
+import os
+import shutil
+import subprocess
+
+import dns.dnssec
+import dns.message
+import dns.name
+import dns.query
+import dns.rdataclass
+import dns.rdatatype
+
+from conftest import ZONE, KnotSecondary
+
+KEYMGR = shutil.which("keymgr") or "/usr/sbin/keymgr"
+
+# acmens's algorithm names are Knot's
+ALGORITHMS = ("ecdsap256sha256", "ed25519")
+
+
+def knot_signing(algorithm="ecdsap256sha256"):
+    """(extra, zone_extra) for tests/integration's Knot: the zone signed by
+    knotd itself (dnssec-signing: on) with one CSK it makes at start."""
+    extra = f"""policy:
+  - id: csk
+    algorithm: {algorithm}
+    single-type-signing: on
+    nsec3: off
+"""
+    return extra, "    dnssec-signing: on\n    dnssec-policy: csk\n"
+
+
+def onlinesign(algorithm="ecdsap256sha256"):
+    """(extra, zone_extra): answers signed as they go out by mod-onlinesign
+    with the keys in knotd's key database, managed by hand (keymgr): the
+    keys are acmens's, never made by knotd."""
+    extra = f"""policy:
+  - id: imported
+    algorithm: {algorithm}
+    manual: on
+    single-type-signing: on
+mod-onlinesign:
+  - id: imported
+    policy: imported
+"""
+    return extra, "    module: mod-onlinesign/imported\n"
+
+
+def import_key(conf, zone, pem):
+    """Put a private key (PKCS#8 PEM, as `acmensctl dnssec export-key`
+    writes it) into the key database of the knotd configured by conf, as
+    a CSK in use from now on."""
+    p = subprocess.run([KEYMGR, "-c", conf, zone, "import-pem", pem, "ksk=yes", "zsk=yes"],
+                       capture_output=True, text=True, timeout=30)
+    if p.returncode != 0:
+        raise RuntimeError(f"keymgr import-pem: {p.stdout}{p.stderr}")
+    return p.stdout.split()[0]      # the key's id in the database
+
+
+class OnlineSignSecondary(KnotSecondary):
+    """knotd transferring acmens's zone (as KnotSecondary) and signing its
+    answers with mod-onlinesign and acmens's key (a PEM file), which is
+    imported before knotd starts."""
+
+    def __init__(self, tmpdir, port, primary, pem, algorithm="ecdsap256sha256"):
+        self.extra, self.zone_extra = onlinesign(algorithm)
+        self.pem = pem
+        super().__init__(tmpdir, port, primary)
+
+    def start(self, timeout=10.0):
+        if not getattr(self, "imported", None):
+            self.imported = import_key(self.conf, ZONE, self.pem)
+        return super().start(timeout)
+
+
+def dnskeys(port, zone):
+    """The zone's DNSKEY RRset as the server on 127.0.0.1:port answers it."""
+    r = dns.query.udp(dns.message.make_query(zone, "DNSKEY"), "127.0.0.1", port=port,
+                      timeout=2.0)
+    keys = r.find_rrset(r.answer, dns.name.from_text(zone), dns.rdataclass.IN,
+                        dns.rdatatype.DNSKEY)
+    return list(keys)
+
+
+def ds_anchors(port, zone):
+    """Trust anchors for unbound: a DS (SHA-256) of every SEP key the
+    server publishes, the form a parent zone would hold."""
+    name = dns.name.from_text(zone)
+    return [f"{zone} IN DS {dns.dnssec.make_ds(name, k, 'SHA256').to_text()}"
+            for k in dnskeys(port, zone) if k.flags & 1]
+
+
+def wrong_anchor(anchor):
+    """The same DS with its digest changed: no key of the zone matches."""
+    head, digest = anchor.rsplit(" ", 1)
+    return f"{head} {('0' if digest[0] != '0' else '1') + digest[1:]}"
