@@ -5,7 +5,6 @@ acmens's zone signing answers online (mod-onlinesign) with acmens's own key
 imported, and the trust anchors a validating unbound is given. Used by
 test_dnssec_e2e.py and bench/dnssec.py."""
 
-import os
 import shutil
 import subprocess
 
@@ -79,10 +78,15 @@ class OnlineSignSecondary(KnotSecondary):
         return super().start(timeout)
 
 
+def ask(port, name, rdtype, dnssec=True):
+    """The answer of the server on 127.0.0.1:port, asked with DO."""
+    return dns.query.udp(dns.message.make_query(name, rdtype, want_dnssec=dnssec),
+                         "127.0.0.1", port=port, timeout=2.0)
+
+
 def dnskeys(port, zone):
     """The zone's DNSKEY RRset as the server on 127.0.0.1:port answers it."""
-    r = dns.query.udp(dns.message.make_query(zone, "DNSKEY"), "127.0.0.1", port=port,
-                      timeout=2.0)
+    r = ask(port, zone, "DNSKEY", dnssec=False)
     keys = r.find_rrset(r.answer, dns.name.from_text(zone), dns.rdataclass.IN,
                         dns.rdatatype.DNSKEY)
     return list(keys)
