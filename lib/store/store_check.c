@@ -246,7 +246,7 @@ static void check_deleg_counts(check_t *c)
 }
 
 static const char *const known_dbs[] = { "accounts", "users", "rrsets", "meta", "journal", "audit",
-                                         "delegation" };
+                                         "delegation", "dnssec" };
 
 static int check_name(const MDB_val *k, const MDB_val *v, void *p)
 {
