@@ -55,6 +55,11 @@ static void usage(FILE *f)
 	        "  config-drift                             settings waiting for a restart (asks acmensd)\n"
 	        "  delegation check DOMAIN SUBDOMAIN | --file FILE   whether a customer's\n"
 	        "                                           _acme-challenge CNAME reaches the account\n"
+	        "  dnssec keygen [--algorithm ALG]          the zone's first signing key\n"
+	        "  dnssec ds                                the DS (and DNSKEY) for the parent\n"
+	        "  dnssec status                            the keys, the next rollover step\n"
+	        "  dnssec export-key TAG --out FILE         a private key for a signing secondary\n"
+	        "  dnssec rollover [--force] [--ds-ttl SECONDS]   the next step of a key rollover\n"
 	        "  import-acmedns DB [--dry-run]            copy an acme-dns SQLite database in\n"
 	        "  convert-acmedns-config CONFIG.CFG        acme-dns's config.cfg as acmens.yaml\n"
 	        "  help [COMMAND [VERB]]                    the commands, one a line, or a usage\n"
@@ -103,8 +108,7 @@ int cli_open_store(cli_t *c, bool read_only, acm_store_t **out)
 	return CLI_OK;
 }
 
-/* Who ran the command: the login behind sudo if there is one. */
-static void cli_actor(char *out, size_t len)
+void cli_actor(char *out, size_t len)
 {
 	const char *login = getenv("SUDO_USER");
 	struct passwd *pw = login ? NULL : getpwuid(getuid());
@@ -199,6 +203,7 @@ static const cli_entry_t cli_commands[] = {
 	{ "lookups", cmd_lookups, "recent DNS lookups of a name (asks acmensd)" },
 	{ "config-drift", cmd_config_drift, "how the configuration file differs from what acmensd runs" },
 	{ "delegation", cmd_delegation, "will customers' renewals validate: check their CNAMEs" },
+	{ "dnssec", cmd_dnssec, "signing keys: keygen, ds, status, export-key, rollover" },
 	{ "import-acmedns", cmd_import, "copy an acme-dns database in" },
 	{ "convert-acmedns-config", cmd_convert, "acme-dns's config.cfg as acmens.yaml" },
 	{ "help", NULL, "the commands, or one command's usage" },

@@ -37,6 +37,9 @@ int cli_open_store(cli_t *c, bool read_only, acm_store_t **out);
  * the acmens error code; *serial (may be NULL) gets the serial after. */
 typedef int (*cli_write_fn)(acm_wtxn_t *w, void *arg);
 int cli_write(acm_store_t *store, cli_write_fn op, void *arg, uint32_t *serial);
+/* Who ran the command, as the audit log names it: "cli:<login>", the login
+ * behind sudo if there is one. */
+void cli_actor(char *out, size_t len);
 /* Map an acmens error code to an exit code. */
 int cli_exit_code(int rc);
 /* Report an error: to stderr, and as {"error": ...} on stdout with --json.
@@ -119,6 +122,7 @@ int cmd_tsig_keygen(cli_t *c, int argc, char **argv);
 int cmd_lookups(cli_t *c, int argc, char **argv);
 int cmd_config_drift(cli_t *c, int argc, char **argv);
 int cmd_delegation(cli_t *c, int argc, char **argv);
+int cmd_dnssec(cli_t *c, int argc, char **argv);
 int cmd_secondary_config(cli_t *c, int argc, char **argv);
 /* cmd_convert.c: runs the converter script; returns only on failure. */
 int cmd_convert(cli_t *c, int argc, char **argv);

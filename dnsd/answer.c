@@ -6,6 +6,8 @@
  * in-zone CNAME is followed (RFC 1034 4.3.2 step 3a), the RRs found on the
  * way owned by a pointer to the name in the CNAME before them. When the
  * answer does not fit a UDP response, the sections are dropped and TC set.
+ * In a signed zone a query with DO gets each RRset's RRSIG right after it
+ * and compact denial for a negative answer (dnsd/sign.h).
  */
 #include <string.h>
 
@@ -17,6 +19,7 @@
 #include "lib/dns/wire.h"
 
 #define CNAME_LINKS 8      /* CNAMEs followed after the first, at most */
+#define DENIAL_TYPES 32    /* types an NSEC lists, at most (a node has few) */
 /* A TSIG RR: owner, fixed part, then algorithm (at most "hmac-sha512."),
  * times, MAC, IDs, error and BADTIME's other data. */
 #define TSIG_RR_MAX(name_len) ((name_len) + 10 + 13 + 10 + ACM_TSIG_MAC_MAX + 6 + 6)
@@ -33,7 +36,19 @@ typedef struct {
 	uint16_t txt_count;       /* TXT values written, the first few's offsets */
 	size_t txt_at[ACM_ANSWER_TXT_KEEP];
 	uint16_t txt_len[ACM_ANSWER_TXT_KEEP];
+	bool sign;                /* DO in a signed zone: RRSIGs and NSEC */
+	acm_signer_t signer;
 } reply_t;
+
+/* What a negative answer denies, for its NSEC: the name (as the pointer
+ * the answer owns it by, and lower case) and the types it has. */
+typedef struct {
+	uint16_t owner;
+	const uint8_t *name;
+	size_t len;
+	uint16_t types[DENIAL_TYPES];
+	size_t ntypes;
+} denial_t;
 
 static void write_question(reply_t *r, const acm_query_t *q)
 {
@@ -57,6 +72,8 @@ static void write_rrset(reply_t *r, const acm_rrset_t *set, uint32_t serial, uin
 		rr += ACM_RR_PTR_HEAD + acm_get_u16(r->w.base + rr + ACM_RR_PTR_HEAD - 2);
 	}
 	r->an += set->count;
+	if (r->sign)
+		r->an += acm_sign_rrset(&r->signer, &r->w, at, set->count);
 }
 
 /* Additional records are a courtesy: if they do not fit, leave them out. */
@@ -68,11 +85,14 @@ static void write_extra(reply_t *r, const acm_rrset_t *set)
 	r->ar += set->extra_count;
 }
 
-static void write_negative(reply_t *r, const acm_answer_env_t *env, const acm_query_t *q)
+/* The negative answer's SOA; signed, its RRSIG and the NSEC of d. */
+static void write_negative(reply_t *r, const acm_answer_env_t *env, const acm_query_t *q,
+                           const denial_t *d)
 {
 	size_t apex_len, tail_len, serial_off;
 	acm_zone_apex(env->zone, &apex_len);
 	const uint8_t *tail = acm_zone_soa_tail(env->zone, &tail_len, &serial_off);
+	size_t start = r->w.pos;
 	/* The apex is the question name's suffix: point at it. */
 	acm_wire_write_u16(&r->w, (uint16_t)(ACM_DNS_PTR | (ACM_DNS_HEADER + q->qname_len - apex_len)));
 	size_t at = r->w.pos;
@@ -81,6 +101,27 @@ static void write_negative(reply_t *r, const acm_answer_env_t *env, const acm_qu
 		return;
 	acm_put_u32(r->w.base + at + serial_off, env->serial);
 	r->ns = 1;
+	if (!r->sign)
+		return;
+	r->ns += acm_sign_rrset(&r->signer, &r->w, start, 1);
+	r->ns += acm_sign_nsec(&r->signer, &r->w, d->owner, d->name, d->len, d->types, d->ntypes);
+}
+
+/* The denial of a name: NXNAME when it does not exist (RFC 9824 3.3). */
+static void denial_init(denial_t *d, uint16_t owner, const uint8_t *name, size_t len)
+{
+	d->owner = owner;
+	d->name = name;
+	d->len = len;
+	d->ntypes = 0;
+}
+
+/* A static node's types, for NODATA there. */
+static void denial_node(denial_t *d, const acm_node_t *node, uint16_t owner)
+{
+	denial_init(d, owner, node->owner, node->owner_len);
+	for (size_t i = 0; i < node->rrset_count && d->ntypes < DENIAL_TYPES; i++)
+		d->types[d->ntypes++] = node->rrsets[i].type;
 }
 
 /* One TXT RR owned by a pointer, its room checked once for the whole RR;
@@ -114,11 +155,28 @@ static void write_txt(reply_t *r, const acm_answer_env_t *env, const uint8_t *re
 	acm_rr_iter_t it;
 	acm_rr_entry_t e;
 	uint32_t ttl = acm_zone_txt_ttl(env->zone);
+	size_t at = r->w.pos;
+	uint16_t an = r->an;
 	if (acm_rr_iter_init(&it, rec, len) != ACM_OK)
 		return;
 	while (!r->w.err && acm_rr_iter_next(&it, &e) == 1)
 		if (!acm_expired(e.expires, env->expiry_now))
 			write_txt_rr(r, owner, ttl, &e);
+	if (r->sign && r->an > an)
+		r->an += acm_sign_rrset(&r->signer, &r->w, at, (uint16_t)(r->an - an));
+}
+
+/* Whether a store record holds a value that has not expired. */
+static bool has_values(const acm_answer_env_t *env, const uint8_t *rec, size_t len)
+{
+	acm_rr_iter_t it;
+	acm_rr_entry_t e;
+	if (acm_rr_iter_init(&it, rec, len) != ACM_OK)
+		return false;
+	while (acm_rr_iter_next(&it, &e) == 1)
+		if (!acm_expired(e.expires, env->expiry_now))
+			return true;
+	return false;
 }
 
 /* A store lookup failed: no answer at all, SERVFAIL. */
@@ -142,9 +200,13 @@ static void answer_account(reply_t *r, const acm_answer_env_t *env, const acm_qu
 	size_t reclen;
 	int rc = acm_zname_in_store(kind) ? env->lookup(env->lookup_ctx, lname, len, &rec, &reclen)
 	                                  : ACM_ENOTFOUND;
+	denial_t d;
+	denial_init(&d, owner, lname, len);
 	if (rc == ACM_ENOTFOUND) {
-		r->rcode = ACM_RCODE_NXDOMAIN;
-		write_negative(r, env, q);
+		/* Compact denial answers NOERROR, the NSEC saying NXNAME. */
+		r->rcode = r->sign ? ACM_RCODE_NOERROR : ACM_RCODE_NXDOMAIN;
+		d.types[d.ntypes++] = ACM_RRTYPE_NXNAME;
+		write_negative(r, env, q, &d);
 		return;
 	}
 	if (rc != ACM_OK) {
@@ -154,8 +216,11 @@ static void answer_account(reply_t *r, const acm_answer_env_t *env, const acm_qu
 	uint16_t an = r->an;
 	if (q->qtype == ACM_RRTYPE_TXT || q->qtype == ACM_RRTYPE_ANY)
 		write_txt(r, env, rec, reclen, owner);
-	if (r->an == an && !r->w.err)
-		write_negative(r, env, q);
+	if (r->an != an || r->w.err)
+		return;
+	if (r->sign && has_values(env, rec, reclen))
+		d.types[d.ntypes++] = ACM_RRTYPE_TXT;
+	write_negative(r, env, q, &d);
 }
 
 /* The target of the CNAME RR written at offset at, lower-cased into name;
@@ -183,7 +248,9 @@ static bool answer_set(reply_t *r, const acm_answer_env_t *env, const acm_query_
 		return true;
 	}
 	if (!node->cname) {
-		write_negative(r, env, q);
+		denial_t d;
+		denial_node(&d, node, owner);
+		write_negative(r, env, q, &d);
 		return true;
 	}
 	return false;
@@ -388,6 +455,13 @@ static size_t answer_body(const acm_answer_env_t *env, const acm_query_t *q, boo
 	r.rcode = q->rcode;
 	r.an = r.ns = r.ar = r.txt_count = 0;
 	r.aa = r.tc = r.xfr = r.xfr_refused = false;
+	r.signer.zs = env->sigcache && q->edns_do ? acm_zone_signing(env->zone) : NULL;
+	r.sign = r.signer.zs != NULL;
+	if (r.sign) {
+		r.signer.cache = env->sigcache;
+		r.signer.apex = acm_zone_apex(env->zone, &r.signer.apex_len);
+		r.signer.now = env->now;
+	}
 	r.w = acm_wire_init(out, limit - (q->edns ? ACM_EDNS_OPT_LEN : 0));
 	r.w.pos = ACM_DNS_HEADER;   /* the header is written last, by finish() */
 	if (q->has_question)

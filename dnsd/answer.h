@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "dnsd/query.h"
+#include "dnsd/sign.h"
 #include "lib/dns/tsig.h"
 #include "lib/conf/zone.h"
 
@@ -44,6 +45,9 @@ typedef struct {
 	uint64_t now;             /* unix seconds of the wall clock (TSIG) */
 	uint64_t expiry_now;      /* acm_expiry_now(), for value expiry */
 	uint16_t udp_payload;     /* our largest UDP response (dns.udp_payload) */
+	/* Signatures of this thread (DO in a signed zone); NULL: answers
+	 * are not signed. */
+	acm_sigcache_t *sigcache;
 } acm_answer_env_t;
 
 #define ACM_ANSWER_TXT_KEEP 4

@@ -291,6 +291,7 @@ static void answer_free(acm_worker_t *w)
 	acm_zone_unref(w->zone);
 	acm_keyview_release(&w->keyview);
 	acm_name_index_leave(&w->names);
+	acm_sigcache_free(w->sigcache);
 }
 
 static void worker_free(acm_worker_t *w)

@@ -73,7 +73,11 @@ void acm_worker_batch_begin(acm_worker_t *w)
 		.now = (uint64_t)c.wall.tv_sec,
 		.expiry_now = acm_expiry_at(&c),
 		.udp_payload = w->udp_payload,
+		.sigcache = w->sigcache,
 	};
+	if (!w->sigcache && acm_zone_signing(w->zone) &&
+	    acm_sigcache_new(ACM_SIGCACHE_BYTES, &w->sigcache) == ACM_OK)
+		w->env.sigcache = w->sigcache;   /* else answers go unsigned: no memory */
 	w->snapshot_tried = w->snapshot_ok = w->keys_tried = false;
 	w->keys = NULL;
 	/* Current when it holds the newest commit of any process: then the
@@ -84,8 +88,22 @@ void acm_worker_batch_begin(acm_worker_t *w)
 		(void)batch_snapshot(w);
 }
 
+/* The batch's cache hits and misses into the metrics. */
+static void count_signatures(acm_worker_t *w)
+{
+	uint64_t now[2];
+	if (!w->sigcache || !w->metrics)
+		return;
+	acm_sigcache_counts(w->sigcache, &now[0], &now[1]);
+	for (size_t i = 0; i < 2; i++) {
+		acm_counter_add(&w->metrics->signatures[i], now[i] - w->sig_counted[i]);
+		w->sig_counted[i] = now[i];
+	}
+}
+
 void acm_worker_batch_end(acm_worker_t *w)
 {
+	count_signatures(w);
 	if (w->snapshot_ok)
 		acm_reader_end(w->reader);
 	w->snapshot_ok = w->snapshot_tried = false;

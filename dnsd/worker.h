@@ -70,6 +70,8 @@ typedef struct acm_worker {
 	struct acm_tcp_limits *tcp_limits;     /* dnsd/tcp.h */
 	struct acm_lookup_log *lookups;         /* NULL: lookups are not logged */
 	acm_dns_metrics_t *metrics;             /* this worker's own; NULL: not counted */
+	acm_sigcache_t *sigcache;               /* made when a signed zone is first served */
+	uint64_t sig_counted[2];                /* its hits and misses already in metrics */
 	size_t udp_count;
 	struct acm_udp **udp;
 	struct acm_udp_loop *udp_loop;          /* the UDP thread this context is (udp_loop.h) */

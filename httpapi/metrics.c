@@ -283,6 +283,13 @@ static void render_dns(acm_expo_t *e, acm_metrics_t *metrics)
 	single(e, "acmens_dns_name_index_lagged_total", "counter",
 	       "Lookups read from the store because the name index lagged behind it.",
 	       acm_counter_get(&d->index_lagged));
+	acm_expo_family(e, "acmens_dnssec_signatures_total", "counter",
+	                "RRSIGs of signed answers, by whether the cache had them (hit) or they "
+	                "were made (miss).");
+	acm_expo_u64(e, "acmens_dnssec_signatures_total", &(acm_label_t){ "result", "hit" }, 1,
+	             acm_counter_get(&d->signatures[0]));
+	acm_expo_u64(e, "acmens_dnssec_signatures_total", &(acm_label_t){ "result", "miss" }, 1,
+	             acm_counter_get(&d->signatures[1]));
 	free(d);
 }
 

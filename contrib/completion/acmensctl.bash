@@ -15,7 +15,7 @@ _acmensctl_commands()
 		_acmensctl_cache_prog=$prog
 		_acmensctl_cache="account txt export check-config serial stats audit backup
 			check-store tsig-keygen secondary-config status lookups delegation
-			import-acmedns convert-acmedns-config"
+			dnssec import-acmedns convert-acmedns-config"
 		while IFS= read -r line; do
 			[[ $line =~ ^\ \ ([a-z][a-z0-9-]*)(\ |$) ]] &&
 				[[ " ${_acmensctl_cache//[$'\t\n']/ } " != *" ${BASH_REMATCH[1]} "* ]] &&
@@ -32,6 +32,7 @@ _acmensctl_subcommands()
 	account) echo "register list show disable enable delete rotate-key tsig-key" ;;
 	txt) echo "add remove set list" ;;
 	delegation) echo "check" ;;
+	dnssec) echo "keygen ds status export-key rollover" ;;
 	esac
 }
 
@@ -50,6 +51,10 @@ _acmensctl_options()
 	status) echo "--timeout" ;;
 	lookups) echo "--limit" ;;
 	"delegation check") echo "--file --concurrency --no-record" ;;
+	"dnssec keygen") echo "--algorithm" ;;
+	"dnssec status") echo "--ds-ttl" ;;
+	"dnssec export-key") echo "--out" ;;
+	"dnssec rollover") echo "--force --ds-ttl" ;;
 	import-acmedns) echo "--dry-run --progress" ;;
 	convert-acmedns-config) echo "--trusted-proxy" ;;
 	esac
@@ -61,20 +66,22 @@ _acmensctl_takes_value()
 	case $1 in
 	-c | --config | --dir | --algorithm | --format | --subdomain | --allowfrom | --search | \
 		--after | --limit | --expires-in | --primary | --key | --timeout | --trusted-proxy | \
-		--file | --concurrency) ;;
+		--file | --concurrency | --out | --ds-ttl) ;;
 	*) return 1 ;;
 	esac
 }
 
-# Completes the value of option $1 (one that takes a value) into COMPREPLY.
+# Completes the value of option $1 (one that takes a value) into COMPREPLY;
+# $3: the words of the line (--algorithm names DNSSEC algorithms after dnssec).
 _acmensctl_option_value()
 {
-	local cur=$2
+	local cur=$2 algs="hmac-sha256 hmac-sha384 hmac-sha512"
+	[[ " $3 " == *" dnssec "* ]] && algs="ecdsap256sha256 ed25519"
 	case $1 in
 	-c | --config) COMPREPLY=($(compgen -f -- "$cur")) ;;
 	--dir) COMPREPLY=($(compgen -d -- "$cur")) ;;
-	--file) COMPREPLY=($(compgen -f -- "$cur")) ;;
-	--algorithm) COMPREPLY=($(compgen -W "hmac-sha256 hmac-sha384 hmac-sha512" -- "$cur")) ;;
+	--file | --out) COMPREPLY=($(compgen -f -- "$cur")) ;;
+	--algorithm) COMPREPLY=($(compgen -W "$algs" -- "$cur")) ;;
 	--format) COMPREPLY=($(compgen -W "acmens bind knot nsd" -- "$cur")) ;;
 	*) COMPREPLY=() ;;   # a name, a number, an address: nothing to offer
 	esac
@@ -104,7 +111,7 @@ _acmensctl()
 		prev=${COMP_WORDS[COMP_CWORD - 2]}
 	fi
 	if _acmensctl_takes_value "$prev"; then
-		_acmensctl_option_value "$prev" "$cur"
+		_acmensctl_option_value "$prev" "$cur" "${COMP_WORDS[*]}"
 		return 0
 	fi
 	# The command, its sub-command, and how many operands precede the word.

@@ -155,6 +155,13 @@ static const struct opt schema[] = {
 	STR("delegation.root_hints", delegation.root_hints),
 	UINT("delegation.timeout", delegation.timeout, 1, 300, 5),
 	UINT("delegation.concurrency", delegation.concurrency, 1, 10000, 64),
+	MAP("dnssec"),
+	BOOL("dnssec.enabled", dnssec.enabled, false),
+	{ .path = "dnssec.algorithm", .type = T_FN, .scalar = acm_cfg_dnssec_algorithm },
+	UINT("dnssec.signature_validity", dnssec.signature_validity, ACM_CFG_SIG_VALIDITY_MIN,
+	     ACM_CFG_SIG_VALIDITY_MAX, 14 * 86400),
+	UINT("dnssec.signature_refresh", dnssec.signature_refresh, ACM_CFG_SIG_REFRESH_MIN,
+	     ACM_CFG_SIG_VALIDITY_MAX - ACM_CFG_SIG_GAP, 7 * 86400),
 	MAP("store"),
 	{ .path = "store.path", .type = T_STR, FIELD(store_path), .def_str = "./var" },
 	{ .path = "store.max_size", .type = T_SIZE, FIELD(store_max_size),
@@ -411,6 +418,8 @@ static int set_value(struct loader *ld, const struct opt *o, yaml_node_t *v, uns
 		return ACM_OK;
 	case T_LIST:
 		return list_value(ld, o, v, line);
+	case T_FN:
+		return o->scalar(ld, o, v, line);
 	case T_MAP:
 		break;
 	}
@@ -924,6 +933,8 @@ int acm_config_load(const char *path, acm_config_t **out, char *err, size_t errl
 		r = derive_defaults(&ld);
 	if (!r)
 		r = acm_cfg_check_transfer(&ld);
+	if (!r)
+		r = acm_cfg_check_dnssec(&ld);
 	if (!r)
 		r = check_records(&ld);
 done:

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "lib/conf/config_diff.h"
+#include "lib/dns/dnssec.h"
 #include "lib/error.h"
 
 /* What a reload does with a setting. */
@@ -169,6 +170,12 @@ static void render_http(FILE *f, const acm_config_t *c)
 	fputs(c->http.enabled ? "present" : "absent", f);
 }
 
+static void render_dnssec_algorithm(FILE *f, const acm_config_t *c)
+{
+	const char *name = acm_dnssec_algorithm_name(c->dnssec.algorithm);
+	fputs(name ? name : "?", f);
+}
+
 static const char *const log_levels[] = { "error", "warning", "notice", "info", "debug", NULL };
 static const char *const log_formats[] = { "logfmt", "json", NULL };
 static const char *const log_targets[] = { "stderr", "syslog", NULL };
@@ -261,6 +268,12 @@ static const row_t rows[] = {
 	VAL("delegation.root_hints", RESTART, K_STR, delegation.root_hints),
 	VAL("delegation.timeout", RESTART, K_UINT, delegation.timeout),
 	VAL("delegation.concurrency", RESTART, K_UINT, delegation.concurrency),
+	/* the zone is rebuilt with the keys and these; the algorithm is that
+	 * of keys made from then on (docs/dnssec.md) */
+	VAL("dnssec.enabled", RELOAD, K_BOOL, dnssec.enabled),
+	FN("dnssec.algorithm", RELOAD, render_dnssec_algorithm),
+	VAL("dnssec.signature_validity", RELOAD, K_U32, dnssec.signature_validity),
+	VAL("dnssec.signature_refresh", RELOAD, K_U32, dnssec.signature_refresh),
 	VAL("store.path", RESTART, K_STR, store_path),
 	/* the map is remade only with no transaction open in the process,
 	 * and every DNS worker holds a reader */

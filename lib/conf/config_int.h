@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * The configuration loader's internals, shared by config.c (the schema
- * table and the walk over the YAML tree) and config_xfer.c (the lists of
- * mappings: tsig keys and transfer.allow). Not for use outside lib/config*.
+ * table and the walk over the YAML tree), config_xfer.c (the lists of
+ * mappings: tsig keys and transfer.allow) and config_dnssec.c. Not for use
+ * outside lib/config*.
  */
 #ifndef ACM_CONFIG_INT_H
 #define ACM_CONFIG_INT_H
@@ -25,7 +26,11 @@ typedef int (*item_fn)(struct loader *ld, const struct opt *o, const char *text,
 typedef int (*map_item_fn)(struct loader *ld, const struct opt *o, yaml_node_t *item,
 			   unsigned line, size_t index, size_t count);
 
-enum opt_type { T_MAP, T_STR, T_DNAME, T_UINT, T_BOOL, T_ENUM, T_SIZE, T_LIST };
+/* A scalar read by its own function (a name with a number behind it). */
+typedef int (*scalar_fn)(struct loader *ld, const struct opt *o, yaml_node_t *value,
+			 unsigned line);
+
+enum opt_type { T_MAP, T_STR, T_DNAME, T_UINT, T_BOOL, T_ENUM, T_SIZE, T_LIST, T_FN };
 
 struct opt {
 	const char *path;
@@ -40,6 +45,7 @@ struct opt {
 	const char *const *names;   /* T_ENUM, in value order, NULL-terminated */
 	item_fn item;               /* T_LIST of scalars */
 	map_item_fn map_item;       /* T_LIST of mappings */
+	scalar_fn scalar;           /* T_FN */
 	const char *what;           /* T_LIST: "a list of ..." for messages */
 };
 
@@ -80,5 +86,20 @@ int acm_cfg_tsig_item(struct loader *ld, const struct opt *o, yaml_node_t *item,
 int acm_cfg_allow_item(struct loader *ld, const struct opt *o, yaml_node_t *item,
 		       unsigned line, size_t index, size_t count);
 int acm_cfg_check_transfer(struct loader *ld);
+
+/* dnssec.signature_validity and _refresh, in seconds. A signature is made
+ * again once less than the refresh is left of it, so the refresh must
+ * leave each one at least ACM_CFG_SIG_GAP of use, and both at least an
+ * hour (a signature must outlive the TTLs it covers). */
+#define ACM_CFG_SIG_VALIDITY_MIN (2 * 3600u)
+#define ACM_CFG_SIG_VALIDITY_MAX (365 * 86400u)
+#define ACM_CFG_SIG_REFRESH_MIN 3600u
+#define ACM_CFG_SIG_GAP 3600u
+
+/* config_dnssec.c: dnssec.algorithm's value, and the checks of the dnssec
+ * section that need all of it (the refresh within the validity). */
+int acm_cfg_dnssec_algorithm(struct loader *ld, const struct opt *o, yaml_node_t *value,
+			     unsigned line);
+int acm_cfg_check_dnssec(struct loader *ld);
 
 #endif

@@ -5,7 +5,8 @@
  * formats a record. Lookup is an open-addressing hash over lower-case names.
  * The zone also carries the policy that must change with it on reload: the
  * TSIG keyring, the transfer ACL, NOTIFY targets, whether UPDATE is on,
- * and the response rate limits.
+ * and the response rate limits. A signed zone also owns its DNSSEC keys and
+ * publishes them as apex RRsets (DNSKEY, CDS, CDNSKEY).
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -46,6 +47,9 @@ struct acm_zone {
 	size_t notify_count;
 	bool update_enabled;
 	acm_rrl_conf_t rrl;     /* exempt is this zone's copy */
+	acm_dnssec_keyset_t dkeys;   /* a signed zone's keys (its own) */
+	acm_zone_signing_t signing;
+	bool is_signed;
 };
 
 /* The apex SOA and NS, written out from zone.soa and zone.ns. */
@@ -393,12 +397,69 @@ static int digest_static(acm_zone_t *z, ldns_rr **sorted, size_t total)
 	return rc;
 }
 
+/* One apex RR of a signed zone, from its rdata, pushed on list. */
+static int push_key_rr(ldns_rr_list *list, const acm_zone_t *z, uint32_t ttl, uint16_t type,
+                       const uint8_t *rdata, size_t rdlen)
+{
+	uint8_t buf[ACM_DNAME_MAX + ACM_RR_FIXED + ACM_DNSKEY_RDATA_MAX];
+	acm_wire_t w = acm_wire_init(buf, sizeof(buf));
+	acm_wire_write(&w, z->apex, z->apex_len);
+	acm_wire_write_u16(&w, type);
+	acm_wire_write_u16(&w, ACM_CLASS_IN);
+	acm_wire_write_u32(&w, ttl);
+	acm_wire_write_u16(&w, (uint16_t)rdlen);
+	acm_wire_write(&w, rdata, rdlen);
+	if (w.err)
+		return ACM_ESPACE;
+	ldns_rr *rr = NULL;
+	size_t pos = 0;
+	if (ldns_wire2rr(&rr, buf, w.pos, &pos, LDNS_SECTION_ANSWER) != LDNS_STATUS_OK)
+		return ACM_ECRYPTO;
+	if (!ldns_rr_list_push_rr(list, rr)) {
+		ldns_rr_free(rr);
+		return -ENOMEM;
+	}
+	return ACM_OK;
+}
+
+/* DNSKEY (every key), CDS and CDNSKEY (the key the parent's DS should
+ * name), all with the SOA's TTL. */
+static int push_key_rrs(ldns_rr_list *list, const acm_zone_t *z, const acm_config_t *cfg)
+{
+	size_t len;
+	int rc = ACM_OK;
+	for (size_t i = 0; rc == ACM_OK && i < z->dkeys.count; i++) {
+		const uint8_t *dnskey = acm_dnssec_key_dnskey(z->dkeys.keys[i].key, &len);
+		rc = push_key_rr(list, z, cfg->soa.ttl, ACM_RRTYPE_DNSKEY, dnskey, len);
+	}
+	const acm_dnssec_keyent_t *ds = acm_dnssec_keyset_ds_key(&z->dkeys);
+	uint8_t cds[ACM_DS_RDATA_LEN];
+	if (rc != ACM_OK || !ds)
+		return rc;
+	rc = acm_dnssec_key_ds(ds->key, z->apex, z->apex_len, cds);
+	if (rc == ACM_OK)
+		rc = push_key_rr(list, z, cfg->soa.ttl, ACM_RRTYPE_CDS, cds, sizeof(cds));
+	const uint8_t *dnskey = acm_dnssec_key_dnskey(ds->key, &len);
+	if (rc == ACM_OK)
+		rc = push_key_rr(list, z, cfg->soa.ttl, ACM_RRTYPE_CDNSKEY, dnskey, len);
+	return rc;
+}
+
 static int zone_fill(acm_zone_t *z, const acm_config_t *cfg, char *err, size_t errlen)
 {
 	ldns_rr_list *all = NULL;
 	int rc = acm_zone_static_rrs(cfg, 0, &all, err, errlen);
 	if (rc != ACM_OK)
 		return rc;
+	if (z->is_signed) {
+		rc = push_key_rrs(all, z, cfg);
+		if (rc != ACM_OK)
+			snprintf(err, errlen, "dnssec: cannot publish the keys: %s", acm_strerror(rc));
+	}
+	if (rc != ACM_OK) {
+		ldns_rr_list_deep_free(all);
+		return rc;
+	}
 	size_t total = ldns_rr_list_rr_count(all);
 	/* Each owner adds at most one node per label between it and the apex. */
 	size_t cap = 1;
@@ -456,6 +517,7 @@ static void zone_free(acm_zone_t *z)
 	free(z->allow);
 	free(z->notify);
 	free(z->rrl.exempt);
+	acm_dnssec_keyset_clear(&z->dkeys);
 	free(z);
 }
 
@@ -491,18 +553,51 @@ static int copy_policy(acm_zone_t *z, const acm_config_t *cfg)
 	return ACM_OK;
 }
 
+/* A signed zone takes the keys over and says how its answers are signed. */
+static int take_keys(acm_zone_t *z, const acm_config_t *cfg, acm_dnssec_keyset_t *keys,
+                     char *err, size_t errlen)
+{
+	z->dkeys = *keys;
+	keys->count = 0;
+	z->is_signed = true;
+	if (!acm_dnssec_keyset_active(&z->dkeys)) {
+		snprintf(err, errlen, "dnssec: no active key");
+		return ACM_ECONFIG;
+	}
+	z->signing = (acm_zone_signing_t){
+		.keys = &z->dkeys,
+		.validity = cfg->dnssec.signature_validity,
+		.refresh = cfg->dnssec.signature_refresh,
+		.nsec_ttl = cfg->soa.ttl < cfg->soa.minimum ? cfg->soa.ttl : cfg->soa.minimum,
+	};
+	return ACM_OK;
+}
+
 int acm_zone_build(const acm_config_t *cfg, acm_zone_t **out, char *err, size_t errlen)
 {
+	return acm_zone_build_signed(cfg, NULL, out, err, errlen);
+}
+
+int acm_zone_build_signed(const acm_config_t *cfg, acm_dnssec_keyset_t *keys, acm_zone_t **out,
+                          char *err, size_t errlen)
+{
 	acm_zone_t *z = calloc(1, sizeof(*z));
-	if (!z)
+	if (!z) {
+		if (keys)
+			acm_dnssec_keyset_clear(keys);
 		return -ENOMEM;
+	}
 	atomic_init(&z->refs, 1);
 	z->apex_len = acm_dname_len(cfg->apex);
 	memcpy(z->apex, cfg->apex, z->apex_len);
 	acm_dname_lower(z->apex);
 	z->txt_ttl = cfg->txt_ttl;
 	build_soa_tail(z, cfg);
-	int rc = copy_policy(z, cfg);
+	int rc = keys && cfg->dnssec.enabled ? take_keys(z, cfg, keys, err, errlen) : ACM_OK;
+	if (keys)
+		acm_dnssec_keyset_clear(keys);   /* unused when the zone is not signed */
+	if (rc == ACM_OK)
+		rc = copy_policy(z, cfg);
 	if (rc == ACM_OK)
 		rc = zone_fill(z, cfg, err, errlen);
 	if (rc != ACM_OK) {
@@ -545,6 +640,11 @@ const uint8_t *acm_zone_soa_tail(const acm_zone_t *zone, size_t *len, size_t *se
 	*len = zone->soa_tail_len;
 	*serial_off = zone->soa_serial_off;
 	return zone->soa_tail;
+}
+
+const acm_zone_signing_t *acm_zone_signing(const acm_zone_t *zone)
+{
+	return zone->is_signed ? &zone->signing : NULL;
 }
 
 const acm_node_t *acm_zone_find(const acm_zone_t *zone, const uint8_t *owner, size_t len)

@@ -114,6 +114,7 @@ typedef struct {
 	acm_counter_t rrl_slipped[ACM_RRL_CLASSES];   /* UDP responses over dns.rrl.rate sent TC */
 	acm_counter_t rrl_dropped[ACM_RRL_CLASSES];   /* ... and not sent */
 	acm_counter_t index_lagged;   /* lookups read from the store: the name index lagged */
+	acm_counter_t signatures[2];  /* RRSIGs of answers: [0] from the cache, [1] made */
 } acm_dns_metrics_t;
 
 /* Label values of the fixed tables. */

@@ -317,6 +317,11 @@ static int open_dbis(acm_store_t *s, MDB_txn *txn)
 	/* The same for the delegation records (lib/store/store_deleg.h). */
 	rc = mdb_dbi_open(txn, "delegation", fl, &s->deleg);
 	s->has_deleg = rc == 0;
+	if (rc != 0 && !(rc == MDB_NOTFOUND && s->read_only))
+		return store_err(rc);
+	/* And the DNSSEC keys (lib/store/store_dnssec.h). */
+	rc = mdb_dbi_open(txn, "dnssec", fl, &s->dnssec);
+	s->has_dnssec = rc == 0;
 	return rc == MDB_NOTFOUND && s->read_only ? ACM_OK : store_err(rc);
 }
 
@@ -393,7 +398,7 @@ static int env_open(acm_store_t *s, const char *path, size_t mapsize)
 		return store_err(rc);
 	unsigned fl = MDB_NOTLS | (s->read_only ? MDB_RDONLY : 0);
 	if ((rc = mdb_env_set_mapsize(s->env, mapsize)) ||
-	    (rc = mdb_env_set_maxdbs(s->env, 8)) ||
+	    (rc = mdb_env_set_maxdbs(s->env, 16)) ||
 	    (rc = mdb_env_set_maxreaders(s->env, 256)) ||
 	    (rc = mdb_env_open(s->env, path, fl, 0600)))
 		return store_err(rc);

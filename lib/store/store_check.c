@@ -30,6 +30,7 @@ typedef struct {
 	acm_store_check_t *out;
 	uint64_t deleg_counted[ACM_DELEG_REC_STATUSES];   /* the counts kept */
 	uint64_t deleg_found[ACM_DELEG_REC_STATUSES];     /* the records walked */
+	unsigned dnssec_active;     /* active DNSSEC keys walked */
 } check_t;
 
 static void problem(check_t *c, const MDB_val *k, const char *what)
@@ -245,8 +246,24 @@ static void check_deleg_counts(check_t *c)
 	}
 }
 
+/* A key record decodes to a key of ours; at most one key is active. */
+static int check_dnssec(const MDB_val *k, const MDB_val *v, void *p)
+{
+	check_t *c = p;
+	acm_dnssec_keyent_t ent;
+	int rc = store_dnssec_entry(k, v, &ent);
+	if (rc == ACM_ENOTFOUND)
+		return 0;
+	if (rc != ACM_OK)
+		problem(c, k, "the DNSSEC key record does not decode");
+	else if (ent.state == ACM_KEY_ACTIVE && c->dnssec_active++ > 0)
+		problem(c, k, "a second active DNSSEC key");
+	acm_dnssec_key_free(ent.key);
+	return 0;
+}
+
 static const char *const known_dbs[] = { "accounts", "users", "rrsets", "meta", "journal", "audit",
-                                         "delegation" };
+                                         "delegation", "dnssec" };
 
 static int check_name(const MDB_val *k, const MDB_val *v, void *p)
 {
@@ -278,12 +295,14 @@ int acm_store_check(acm_store_t *s, acm_check_fn fn, void *ctx, acm_store_check_
 		{ "users", s->users, check_user }, { "rrsets", s->rrsets, check_rrset },
 		{ "meta", s->meta, check_meta_rec }, { "journal", s->journal, check_diff },
 		{ "audit", s->audit, check_audit }, { "delegation", s->deleg, check_deleg },
+		{ "dnssec", s->dnssec, check_dnssec },
 	};
 	rc = store_err(mdb_dbi_open(c.txn, NULL, 0, &main));
 	walks[0].dbi = main;
 	for (size_t i = 0; rc == ACM_OK && i < sizeof(walks) / sizeof(walks[0]); i++) {
 		if ((walks[i].fn == check_audit && !s->has_audit) ||
-		    (walks[i].fn == check_deleg && !s->has_deleg))
+		    (walks[i].fn == check_deleg && !s->has_deleg) ||
+		    (walks[i].fn == check_dnssec && !s->has_dnssec))
 			continue;
 		c.db = walks[i].name;
 		rc = store_walk(c.txn, walks[i].dbi, NULL, false, walks[i].fn, &c);

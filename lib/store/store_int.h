@@ -22,6 +22,7 @@
 
 #include <lmdb.h>
 
+#include "lib/dns/dnssec.h"
 #include "lib/dns/rrset.h"
 #include "lib/store/store.h"
 
@@ -32,7 +33,7 @@ struct json_t;
 
 struct acm_store {
 	MDB_env *env;
-	MDB_dbi accounts, users, rrsets, meta, journal, audit, deleg;
+	MDB_dbi accounts, users, rrsets, meta, journal, audit, deleg, dnssec;
 	uint8_t apex[ACM_DNAME_MAX];
 	size_t apex_len;
 	unsigned max_values;
@@ -43,6 +44,7 @@ struct acm_store {
 	bool read_only;
 	bool has_audit;             /* false only read-only, on an older store */
 	bool has_deleg;             /* the same for the delegation records */
+	bool has_dnssec;            /* the same for the DNSSEC keys */
 	unsigned max_accounts;      /* 0: no cap; atomic: a reload may change it */
 	bool full;                  /* atomic: see acm_store_full */
 	bool failed;                /* atomic: see acm_store_failed */
@@ -221,6 +223,13 @@ int store_deleg_drop(acm_wtxn_t *w, const char *label);
  * ACM_ECORRUPT. */
 int store_deleg_entry(const MDB_val *k, const MDB_val *v, bool *is_count, uint8_t *status,
                       uint64_t *count);
+
+/* ---- store_dnssec.c --------------------------------------------------- */
+
+/* One entry of the database, for the load and the store check: a key into
+ * *out (its key object to free), ACM_ENOTFOUND for the generation, or
+ * ACM_ECORRUPT. */
+int store_dnssec_entry(const MDB_val *k, const MDB_val *v, acm_dnssec_keyent_t *out);
 
 /* ---- store_audit.c ---------------------------------------------------- */
 

@@ -94,6 +94,9 @@ def test_every_command_in_the_help_is_offered():
     (("secondary-config", "nsd", "--primary", "192.0.2.1", "--k"), {"--key"}),
     (("audit", "--limit", "5", "--s"), {"--subdomain"}),
     (("account", "delete", "x", "--"), {"--yes", "--json", "--help"}),
+    (("dnssec", ""), {"keygen", "ds", "status", "export-key", "rollover"}),
+    (("dnssec", "keygen", "--algorithm", ""), {"ecdsap256sha256", "ed25519"}),
+    (("dnssec", "rollover", "--"), {"--force", "--ds-ttl", "--json", "--help"}),
     (("nonsense", ""), set()),
     (("account", "show", "--limit", ""), set()),
 ])
@@ -113,7 +116,8 @@ def test_paths(tmp_path):
 
 @pytest.mark.parametrize("command", ["account", "txt", "audit", "tsig-keygen",
                                      "secondary-config", "status", "lookups",
-                                     "import-acmedns", "convert-acmedns-config", "backup"])
+                                     "import-acmedns", "convert-acmedns-config", "backup",
+                                     "dnssec"])
 def test_subcommands_and_options_match_the_help(command):
     synopses = help_synopses(command)
     subs = {s for s in synopses if s}
