@@ -181,17 +181,6 @@ static int roll_publish(cli_keys_t *k, const cli_roll_plan_t *p, const char *who
 	return rc;
 }
 
-/* Step 2. The new key signs before the old one stops, so that between the
- * two changes there are two active keys (both in the DNSKEY set, either
- * signature validates), never none. */
-static int roll_activate(cli_keys_t *k, const cli_roll_plan_t *p, const char *who)
-{
-	int rc = acm_store_dnssec_set_state(k->store, p->other->id, ACM_KEY_ACTIVE, who);
-	if (rc == ACM_OK)
-		rc = acm_store_dnssec_set_state(k->store, p->active->id, ACM_KEY_RETIRING, who);
-	return rc;
-}
-
 static void roll_said(const cli_t *c, const cli_roll_plan_t *p, uint16_t new_tag)
 {
 	unsigned act = acm_dnssec_key_tag(p->active->key);
@@ -236,7 +225,7 @@ static int roll_step(cli_keys_t *k, const cli_roll_plan_t *p, uint16_t *new_tag)
 	cli_actor(who, sizeof(who));
 	switch (p->step) {
 	case CLI_ROLL_PUBLISH: return roll_publish(k, p, who, new_tag);
-	case CLI_ROLL_ACTIVATE: return roll_activate(k, p, who);
+	case CLI_ROLL_ACTIVATE: return acm_store_dnssec_activate(k->store, p->other->id, who);
 	case CLI_ROLL_REMOVE: return acm_store_dnssec_set_state(k->store, p->other->id, 0, who);
 	default: return ACM_ERROR;
 	}
