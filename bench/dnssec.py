@@ -197,7 +197,7 @@ class Run:
         extra, zone_extra = onlinesign(self.algorithm)
         knot = Knot(os.path.join(self.dir, "knot"), text, zone=ZONE, extra=extra,
                     zone_extra=zone_extra)
-        import_key(knot.conf, ZONE, pem)
+        import_key(knot.conf, ZONE, pem, self.algorithm)
         daemons[f"knotd-{self.algorithm}"] = knot.start(timeout=120)
         return knot
 

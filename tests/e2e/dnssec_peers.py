@@ -19,9 +19,6 @@ from conftest import ZONE, KnotSecondary
 
 KEYMGR = shutil.which("keymgr") or "/usr/sbin/keymgr"
 
-# acmens's algorithm names are Knot's
-ALGORITHMS = ("ecdsap256sha256", "ed25519")
-
 
 def knot_signing(algorithm="ecdsap256sha256"):
     """(extra, zone_extra) for tests/integration's Knot: the zone signed by
@@ -51,11 +48,13 @@ mod-onlinesign:
     return extra, "    module: mod-onlinesign/imported\n"
 
 
-def import_key(conf, zone, pem):
+def import_key(conf, zone, pem, algorithm="ecdsap256sha256"):
     """Put a private key (PKCS#8 PEM, as `acmensctl dnssec export-key`
     writes it) into the key database of the knotd configured by conf, as
-    a CSK in use from now on."""
-    p = subprocess.run([KEYMGR, "-c", conf, zone, "import-pem", pem, "ksk=yes", "zsk=yes"],
+    a CSK in use from now on. keymgr must be told the algorithm: it takes
+    its default (ECDSA P-256) and refuses an Ed25519 key otherwise."""
+    p = subprocess.run([KEYMGR, "-c", conf, zone, "import-pem", pem, "ksk=yes", "zsk=yes",
+                        f"algorithm={algorithm}"],
                        capture_output=True, text=True, timeout=30)
     if p.returncode != 0:
         raise RuntimeError(f"keymgr import-pem: {p.stdout}{p.stderr}")
@@ -69,12 +68,12 @@ class OnlineSignSecondary(KnotSecondary):
 
     def __init__(self, tmpdir, port, primary, pem, algorithm="ecdsap256sha256"):
         self.extra, self.zone_extra = onlinesign(algorithm)
-        self.pem = pem
+        self.pem, self.algorithm = pem, algorithm
         super().__init__(tmpdir, port, primary)
 
     def start(self, timeout=10.0):
         if not getattr(self, "imported", None):
-            self.imported = import_key(self.conf, ZONE, self.pem)
+            self.imported = import_key(self.conf, ZONE, self.pem, self.algorithm)
         return super().start(timeout)
 
 
@@ -87,9 +86,9 @@ def ask(port, name, rdtype, dnssec=True):
 def dnskeys(port, zone):
     """The zone's DNSKEY RRset as the server on 127.0.0.1:port answers it."""
     r = ask(port, zone, "DNSKEY", dnssec=False)
-    keys = r.find_rrset(r.answer, dns.name.from_text(zone), dns.rdataclass.IN,
-                        dns.rdatatype.DNSKEY)
-    return list(keys)
+    keys = r.get_rrset(r.answer, dns.name.from_text(zone), dns.rdataclass.IN,
+                       dns.rdatatype.DNSKEY)
+    return list(keys or [])
 
 
 def ds_anchors(port, zone):
