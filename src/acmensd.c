@@ -5,7 +5,8 @@
  * (with an http section) group commit and the HTTP API, then wait for
  * signals: SIGTERM/SIGINT stop, SIGHUP reloads the configuration (static
  * records, log level, TTLs, API settings and certificate) without dropping
- * queries.
+ * queries. With dnssec.enabled, the keys' generation in the store is polled
+ * every second and the zone rebuilt when acmensctl changed the keys.
  */
 #include <errno.h>
 #include <event2/event.h>
@@ -37,10 +38,12 @@
 #include "lib/log.h"
 #include "lib/rt/metrics.h"
 #include "lib/store/store.h"
+#include "lib/store/store_dnssec.h"
 #include "lib/store/store_file.h"
 #include "lib/conf/zone.h"
 #include "lib/rt/zone_status.h"
 #include "src/reload_report.h"
+#include "src/zone_keys.h"
 
 typedef struct {
 	const char *config_path;
@@ -56,6 +59,8 @@ typedef struct {
 	acm_store_t *store;
 	struct event_base *base;
 	struct event *store_failed;     /* made active by the store's failure hook */
+	struct event *key_poll;         /* every second: did the DNSSEC keys change? */
+	uint64_t key_generation;        /* of the keys the served zone was built with */
 	int exit_status;                /* once the loop ends */
 } daemon_t;
 
@@ -138,9 +143,10 @@ static void reload(daemon_t *d)
 	char err[ACM_CONFIG_ERR_MAX];
 	acm_config_t *cfg = NULL;
 	acm_zone_t *zone = NULL;
+	uint64_t generation = 0;
 	int rc = acm_config_load(d->config_path, &cfg, err, sizeof(err));
 	if (rc == ACM_OK)
-		rc = acm_zone_build(cfg, &zone, err, sizeof(err));
+		rc = acm_zone_keys_build(cfg, d->store, &zone, &generation, err, sizeof(err));
 	/* last of what can fail, so a failure leaves everything as it was */
 	if (rc == ACM_OK && d->http && cfg->http.enabled)
 		rc = acm_http_reload(d->http, cfg, err, sizeof(err));
@@ -157,6 +163,7 @@ static void reload(daemon_t *d)
 	acm_store_set_max_accounts(d->store, cfg->store_max_accounts);
 	acm_server_set_zone(d->server, zone);
 	sync_static(d->store, zone);
+	d->key_generation = generation;
 	if (acm_notifier_reload(d->notifier, cfg) != ACM_OK)
 		acm_warn("reload: transfer.notify unchanged: out of memory");
 	acm_zone_unref(zone);
@@ -164,6 +171,36 @@ static void reload(daemon_t *d)
 	publish_report(d);
 	acm_config_free(d->loaded);
 	d->loaded = cfg;
+}
+
+/* The keys changed (acmensctl dnssec rollover, keygen): the zone again,
+ * with the same configuration, so its DNSKEY set and serial follow. */
+static void on_key_poll(evutil_socket_t fd, short what, void *arg)
+{
+	daemon_t *d = arg;
+	const acm_config_t *cfg = d->loaded ? d->loaded : d->cfg;
+	char err[ACM_CONFIG_ERR_MAX];
+	uint64_t generation;
+	acm_zone_t *zone = NULL;
+	(void)fd;
+	(void)what;
+	if (!cfg->dnssec.enabled || acm_store_dnssec_generation(d->store, &generation) != ACM_OK ||
+	    generation == d->key_generation)
+		return;
+	int rc = acm_zone_keys_build(cfg, d->store, &zone, &generation, err, sizeof(err));
+	if (rc != ACM_OK) {
+		static acm_log_limit_t failed = ACM_LOG_LIMIT_INIT(60);
+		const acm_kv_t kv[] = { ACM_KS("error", err) };
+		acm_log_limited_fields(&failed, ACM_LOG_WARNING,
+		                       "dnssec keys changed but the zone cannot be built; serving the old keys",
+		                       kv, 1);
+		return;
+	}
+	acm_server_set_zone(d->server, zone);
+	sync_static(d->store, zone);
+	acm_zone_unref(zone);
+	d->key_generation = generation;
+	acm_log_kv(ACM_LOG_NOTICE, "dnssec keys changed: zone rebuilt", ACM_KU("generation", generation));
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -334,8 +371,8 @@ static int run(daemon_t *d)
 		return 1;
 	}
 	acm_store_on_failure(store, store_failure_hook, d);
-	rc = acm_zone_build(d->cfg, &zone, err, sizeof(err));
 	d->store = store;
+	rc = acm_zone_keys_build(d->cfg, store, &zone, &d->key_generation, err, sizeof(err));
 	/* The status table before group commit, which tells it of commits. */
 	if (rc == ACM_OK)
 		rc = acm_zone_status_new(&d->status);
@@ -377,8 +414,14 @@ static int run(daemon_t *d)
 	acm_log_kv(ACM_LOG_NOTICE, "serving", ACM_KS("version", PACKAGE_VERSION), ACM_KS("zone", apex),
 	           ACM_KU("workers", acm_server_workers(d->server)),
 	           ACM_KU("addresses", d->cfg->listen_count), ACM_KB("http", d->http != NULL));
+	static const struct timeval KEY_POLL = { 1, 0 };
+	d->key_poll = event_new(d->base, -1, EV_PERSIST, on_key_poll, d);
+	if (d->key_poll)
+		event_add(d->key_poll, &KEY_POLL);
 	notify_systemd("READY=1");
 	event_base_dispatch(d->base);
+	if (d->key_poll)
+		event_free(d->key_poll);
 	/* Shutting down: a second SIGTERM (an impatient supervisor) must not
 	 * kill the process halfway through the orderly stop. Removing the
 	 * events puts back the default action, so hold the signals off across
