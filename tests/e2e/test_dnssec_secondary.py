@@ -125,3 +125,26 @@ def test_secondary_wrong_anchor_fails(signing, daemons):
     for name, rdtype in ((ZONE, "SOA"), ("no-such-name." + ZONE, "TXT")):
         r = unbound.query(name, rdtype, dnssec=True)
         assert r.rcode() == dns.rcode.SERVFAIL, (name, r, st.logs(unbound))
+
+
+def test_secondary_validates_through_rollover_publish_step(signing, daemons):
+    """Rollover step 1 at the primary publishes a second key, and the
+    transfer brings the two-key DNSKEY RRset to knotd, which still has only
+    the first: it answers its own RRset and the transferred one side by
+    side, each signed, and the validator's merged set is the transferred
+    one, whose signature holds. Steps 2 and 3 need the new key imported
+    into knotd first (docs/dnssec-peers.md)."""
+    st = signing
+    unbound = st.resolver(daemons, "unbound", st.anchors)
+    serial = st.srv.serial()
+    st.srv.ctl("dnssec", "rollover", "--force", json_out=False)
+    deadline = time.time() + 5
+    while st.srv.serial() == serial:
+        assert time.time() < deadline, "the zone's serial did not move with the key set"
+        time.sleep(0.05)
+    st.synced()
+    assert len(dnskeys(st.knot.port, ZONE)) == 2
+    for name, rdtype in ((ZONE, "DNSKEY"), (ZONE, "SOA"), ("no-such-name." + ZONE, "TXT")):
+        r = unbound.query(name, rdtype, dnssec=True)
+        assert bool(r.flags & dns.flags.AD) and r.rcode() == dns.rcode.NOERROR, \
+            (name, rdtype, r, st.logs(unbound))
