@@ -228,13 +228,24 @@ class Run:
         return recs
 
 
+def hit_share(r):
+    """The share of signature lookups the cache answered (acmens only)."""
+    c = r.get("acmens_counters")
+    if c is None:
+        return "-"
+    hits = sum(v for k, v in c.items() if 'result="hit"' in k)
+    misses = sum(v for k, v in c.items() if 'result="miss"' in k)
+    return f"{100 * hits / (hits + misses):.1f}%" if hits + misses else "?"
+
+
 def table(recs):
     lines = ["| algorithm | cache | server | names asked | answers/s | CPU s | "
-             "answers per CPU-second |", "|---" * 7 + "|"]
+             "answers per CPU-second | cache hits |", "|---" * 8 + "|"]
     for r in recs:
         if r["kind"] == "dnsperf":
             lines.append(f"| {r['algorithm']} | {r['mode']} | {r['server']} | {r['names']} | "
-                         f"{r.get('qps', 0):.0f} | {r['cpu_s']} | {r['per_cpu_s']} |")
+                         f"{r.get('qps', 0):.0f} | {r['cpu_s']} | {r['per_cpu_s']} | "
+                         f"{hit_share(r)} |")
     lines += ["", "| algorithm | server | TXT values | UDP answer bytes (DO) | TC |",
               "|---" * 5 + "|"]
     for r in recs:
