@@ -7,19 +7,19 @@ Knot DNS (automatic signing, a CSK of its own) and acmens's zone by acmensd
     lego --dns exec (validated_by.py)  --POST /update-->  acmensd (auth.example.org., signed)
       |  ACME (TLS)                                          ^
       v                                                      |  stub
-    pebble --DNS-01-->  unbound (validating: a DS for each zone)
-                           |  stub
-                           v
+    pebble --DNS-01-->  unbound, the CA's (validating: a DS for each zone)
+                           |  stub                     (lego looks up through
+                           v                            an unbound of its own)
                          knotd (example.test., signed: _acme-challenge CNAME
                                 <sub>.auth.example.org.)
 
-unbound has a trust anchor for each zone (the DS a parent would hold, made
-from the DNSKEYs the servers publish at start) and no root: both zones are
-islands of trust. The witness asks unbound, with DO, for the challenge the
-moment /update has answered: the answer must carry AD, the value and its
-RRSIG. The negative control gives unbound a DS that matches no key of
-acmens's zone: then nothing under it validates (SERVFAIL), while the
-customer's zone still does.
+Each unbound has a trust anchor for each zone (the DS a parent would hold,
+made from the DNSKEYs the servers publish at start) and no root: both
+zones are islands of trust. The witness asks the CA's unbound, with DO,
+for the challenge the moment /update has answered: the answer must carry
+AD, the value and its RRSIG. The negative control gives unbound a DS that
+matches no key of acmens's zone: then nothing under it validates
+(SERVFAIL), while the customer's zone still does.
 
 Skipped when any of knotd, unbound, pebble, lego or openssl is missing."""
 
@@ -74,7 +74,7 @@ class Peers:
                                anchors=anchors or self.anchors))
 
     def logs(self, *more):
-        return "".join(f"\n--- {d.name}:\n{d.read_log()[-5000:]}"
+        return "".join(f"\n--- {getattr(d, 'name', 'acmensd')}:\n{d.read_log()[-5000:]}"
                        for d in (self.srv, self.knot, *more))
 
 
@@ -90,20 +90,26 @@ def peers(tmp_path, make_server, daemons):
 
 
 def test_issuance_validated_end_to_end(peers, daemons, test_ca):
-    unbound = peers.resolver(daemons)
+    # Two validating resolvers, as in real life: lego's (its zone lookups
+    # and pre-checks) and the CA's (pebble's, and the witness's). A
+    # validating resolver may deny TXT at a name from a cached NSEC that
+    # any earlier query there brought back (docs/dnssec-peers.md): so the
+    # CA's resolver must not share lego's lookups made before the value.
+    client = peers.resolver(daemons, "unbound-client")
+    ca = peers.resolver(daemons, "unbound-ca")
     full = peers.acct["fulldomain"] + "."
 
     # Before any value: the CNAME validates in the customer's zone, and the
     # NODATA at the account's name (compact denial) validates in acmens's.
-    r = unbound.query(CHALLENGE, "TXT", dnssec=True)
-    assert validated(r), (r, peers.logs(unbound))
+    r = client.query(CHALLENGE, "TXT", dnssec=True)
+    assert validated(r), (r, peers.logs(client))
     assert [rd.target.to_text() for rrset in rrsets(r, dns.rdatatype.CNAME)
             for rd in rrset] == [full]
     assert rrsets(r, dns.rdatatype.TXT) == []
 
-    pebble = daemons(Pebble(peers.tmp / "pebble", test_ca, unbound.port))
+    pebble = daemons(Pebble(peers.tmp / "pebble", test_ca, ca.port))
     (peers.tmp / "acmedns.json").write_text(json.dumps({DOMAIN: peers.acct}))
-    stack = Stack(peers.tmp, peers.api, peers.acct, peers.knot, unbound, pebble, test_ca)
+    stack = Stack(peers.tmp, peers.api, peers.acct, peers.knot, client, pebble, test_ca)
     wrapper = peers.tmp / "acmedns-client"
     wrapper.write_text(f"#!/bin/sh\nexec {sys.executable} {WITNESS} \"$@\"\n")
     wrapper.chmod(0o755)
@@ -111,20 +117,20 @@ def test_issuance_validated_end_to_end(peers, daemons, test_ca):
     env = acmedns_env(stack)
     env.update(EXEC_PATH=str(wrapper), EXEC_MODE="RAW", EXEC_SEQUENCE_INTERVAL="1",
                EXEC_POLLING_INTERVAL="1", EXEC_PROPAGATION_TIMEOUT="30",
-               VALIDATED_BY_PORT=str(unbound.port), VALIDATED_BY_NAME=CHALLENGE,
+               VALIDATED_BY_PORT=str(ca.port), VALIDATED_BY_NAME=CHALLENGE,
                VALIDATED_BY_OUT=str(witness))
     p = stack.lego("exec", env)
     check_issued(stack, p)
 
-    # Each value, the moment /update answered, came through the validating
-    # resolver authenticated (AD) with its signature.
+    # Each value, the moment /update answered, came through the CA's
+    # validating resolver authenticated (AD) with its signature.
     seen = [json.loads(line) for line in witness.read_text().splitlines()]
     assert len(seen) == 2 and seen[0]["value"] != seen[1]["value"], seen
     assert all(s.get("rcode") == "NOERROR" and s["ad"] and s["served"] and s["signed"]
-               for s in seen), (seen, peers.logs(unbound))
+               for s in seen), (seen, peers.logs(ca))
 
     # and both values together, after the order
-    r = unbound.query(CHALLENGE, "TXT", dnssec=True)
+    r = ca.query(CHALLENGE, "TXT", dnssec=True)
     assert validated(r), r
     assert sorted(b"".join(rd.strings).decode() for rrset in rrsets(r, dns.rdatatype.TXT)
                   for rd in rrset) == sorted(s["value"] for s in seen)

@@ -51,7 +51,7 @@ class Signing:
             time.sleep(0.05)
 
     def logs(self, *more):
-        return "".join(f"\n--- {d.name}:\n{d.read_log()[-5000:]}"
+        return "".join(f"\n--- {getattr(d, 'name', 'acmensd')}:\n{d.read_log()[-5000:]}"
                        for d in (self.srv, self.knot, *more))
 
 
