@@ -25,7 +25,6 @@ Skipped when any of knotd, unbound, pebble, lego or openssl is missing."""
 
 import json
 import os
-import sys
 
 import dns.flags
 import dns.rcode
@@ -35,7 +34,7 @@ import pytest
 from conftest import (KNOTD, LEGO, OPENSSL, PEBBLE, UNBOUND, ZONE, Knot, Pebble, Unbound,
                       have, start_http, value)
 from dnssec_peers import ds_anchors, knot_signing, wrong_anchor
-from test_lego_acmedns import DOMAIN, Stack, acmedns_env, check_issued, customer_zone
+from test_lego_acmedns import DOMAIN, Stack, check_issued, customer_zone, exec_env
 
 pytestmark = pytest.mark.skipif(not have(KNOTD, LEGO, OPENSSL, PEBBLE, UNBOUND),
                                 reason="knotd, unbound, pebble, lego or openssl missing")
@@ -110,15 +109,10 @@ def test_issuance_validated_end_to_end(peers, daemons, test_ca):
     pebble = daemons(Pebble(peers.tmp / "pebble", test_ca, ca.port))
     (peers.tmp / "acmedns.json").write_text(json.dumps({DOMAIN: peers.acct}))
     stack = Stack(peers.tmp, peers.api, peers.acct, peers.knot, client, pebble, test_ca)
-    wrapper = peers.tmp / "acmedns-client"
-    wrapper.write_text(f"#!/bin/sh\nexec {sys.executable} {WITNESS} \"$@\"\n")
-    wrapper.chmod(0o755)
     witness = peers.tmp / "validated_by.jsonl"
-    env = acmedns_env(stack)
-    env.update(EXEC_PATH=str(wrapper), EXEC_MODE="RAW", EXEC_SEQUENCE_INTERVAL="1",
-               EXEC_POLLING_INTERVAL="1", EXEC_PROPAGATION_TIMEOUT="30",
-               VALIDATED_BY_PORT=str(ca.port), VALIDATED_BY_NAME=CHALLENGE,
-               VALIDATED_BY_OUT=str(witness))
+    env = exec_env(stack, WITNESS, EXEC_SEQUENCE_INTERVAL="1", EXEC_POLLING_INTERVAL="1",
+                   EXEC_PROPAGATION_TIMEOUT="30", VALIDATED_BY_PORT=str(ca.port),
+                   VALIDATED_BY_NAME=CHALLENGE, VALIDATED_BY_OUT=str(witness))
     p = stack.lego("exec", env)
     check_issued(stack, p)
 

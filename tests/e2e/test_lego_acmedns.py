@@ -143,6 +143,18 @@ def acmedns_env(stack):
             "ACME_DNS_STORAGE_PATH": str(stack.tmp / "acmedns.json")}
 
 
+def exec_env(stack, script, **more):
+    """acmedns_env plus lego's exec provider running the Python script in
+    RAW mode (lego hands over the identifier and key authorization, as it
+    does to its acme-dns provider), and more variables."""
+    wrapper = stack.tmp / "acmedns-client"
+    wrapper.write_text(f"#!/bin/sh\nexec {sys.executable} {script} \"$@\"\n")
+    wrapper.chmod(0o755)
+    env = acmedns_env(stack)
+    env.update(EXEC_PATH=str(wrapper), EXEC_MODE="RAW", **more)
+    return env
+
+
 def check_issued(stack, p):
     """lego succeeded, the certificate names both, and acmens got and serves
     both challenge values, pushed by the account."""
@@ -188,13 +200,8 @@ def test_lego_acme_dns_provider(stack):
 
 def test_lego_exec_acmedns_client(stack):
     """lego's exec provider with goacmedns's requests (acmedns_client.py)."""
-    wrapper = stack.tmp / "acmedns-client"
-    wrapper.write_text(f"#!/bin/sh\nexec {sys.executable} {CLIENT} \"$@\"\n")
-    wrapper.chmod(0o755)
-    env = acmedns_env(stack)
-    # RAW: lego hands over the identifier and key authorization, as it does
-    # to its acme-dns provider. The exec provider solves one authorization
-    # at a time, waiting SEQUENCE_INTERVAL (default 60 s) in between.
-    env.update(EXEC_PATH=str(wrapper), EXEC_MODE="RAW", EXEC_SEQUENCE_INTERVAL="1",
-               EXEC_POLLING_INTERVAL="1", EXEC_PROPAGATION_TIMEOUT="30")
+    # The exec provider solves one authorization at a time, waiting
+    # SEQUENCE_INTERVAL (default 60 s) in between.
+    env = exec_env(stack, CLIENT, EXEC_SEQUENCE_INTERVAL="1", EXEC_POLLING_INTERVAL="1",
+                   EXEC_PROPAGATION_TIMEOUT="30")
     check_issued(stack, stack.lego("exec", env))

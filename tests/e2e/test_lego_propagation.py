@@ -27,7 +27,6 @@ missing (scripts/dev installs them)."""
 
 import json
 import os
-import sys
 import time
 
 import dns.rcode
@@ -36,8 +35,8 @@ import pytest
 from conftest import (HAVE_NSD, KNOTD, LEGO, OPENSSL, PEBBLE, UNBOUND, ZONE, Knot, KnotSecondary,
                       NsdSecondary, Pebble, Unbound, free_port, have, start_http,
                       transfer_config)
-from test_lego_acmedns import (DOMAIN, Stack, acmedns_env, check_cname, check_issued,
-                               customer_zone, txt_strings)
+from test_lego_acmedns import (DOMAIN, Stack, check_cname, check_issued, customer_zone,
+                               exec_env, txt_strings)
 
 pytestmark = pytest.mark.skipif(not (have(KNOTD, LEGO, OPENSSL, PEBBLE, UNBOUND) and HAVE_NSD),
                                 reason="knotd, nsd, unbound, pebble, lego or openssl missing")
@@ -91,21 +90,16 @@ def lookups(stack):
 
 
 def test_lego_validates_at_secondaries_right_after_update(stack):
-    wrapper = stack.tmp / "acmedns-client"
-    wrapper.write_text(f"#!/bin/sh\nexec {sys.executable} {WITNESS} \"$@\"\n")
-    wrapper.chmod(0o755)
     witness = stack.tmp / "served_by.jsonl"
-    env = acmedns_env(stack)
     # No wait at all: lego sleeps one POLLING_INTERVAL (2 s by default)
     # before its pre-check, even with the check off, and SEQUENCE_INTERVAL
     # between the two authorizations (the exec provider solves them one at
     # a time). With both at 0, pebble looks the value up within
     # milliseconds of the /update reply; without the option it finds the
     # secondaries behind and the order fails.
-    env.update(EXEC_PATH=str(wrapper), EXEC_MODE="RAW", EXEC_POLLING_INTERVAL="0",
-               EXEC_SEQUENCE_INTERVAL="0",
-               SERVED_BY_NAME=stack.acct["fulldomain"] + ".", SERVED_BY_OUT=str(witness),
-               SERVED_BY_PORTS=",".join(f"{s.name}={s.port}" for s in stack.secondaries))
+    env = exec_env(stack, WITNESS, EXEC_POLLING_INTERVAL="0", EXEC_SEQUENCE_INTERVAL="0",
+                   SERVED_BY_NAME=stack.acct["fulldomain"] + ".", SERVED_BY_OUT=str(witness),
+                   SERVED_BY_PORTS=",".join(f"{s.name}={s.port}" for s in stack.secondaries))
     p = stack.lego("exec", env)
     logs = "".join(f"\n--- {s.name}:\n{s.read_log()[-3000:]}" for s in stack.secondaries)
     assert p.returncode == 0, f"lego failed:\n{p.stdout}\n{p.stderr}{stack.logs()}{logs}"
