@@ -21,6 +21,7 @@ import pytest
 
 from conftest import ACMENSCTL, ZONE, free_port, write_config
 from refusal import assert_same_refusal
+from test_reload import APPLIED_MSG, RESTART_MSG, hup
 
 DSFROMKEY = shutil.which("dnssec-dsfromkey")
 KEY2DS = shutil.which("ldns-key2ds")
@@ -354,3 +355,23 @@ def test_good_values_quoted(tmp_path, style):
     p = subprocess.run([ACMENSCTL, "-c", cfg, "check-config"], capture_output=True, text=True,
                        timeout=30)
     assert p.returncode == 0 and p.stdout == "ok\n", p.stderr
+
+
+def test_reload_applies_dnssec_settings(make_server):
+    """A SIGHUP applies every dnssec.* key (the zone is rebuilt with them):
+    each logged as applied, none as needing a restart."""
+    s = make_server(start=False, log_extra={"format": "json"})
+    base = open(s.config).read()
+    with open(s.config, "a") as f:
+        f.write("dnssec:\n  enabled: false\n")
+    s.start()
+    with open(s.config, "w") as f:
+        f.write(base + "dnssec:\n  enabled: 'on'\n  algorithm: ed25519\n"
+                "  signature_validity: \"86400\"\n  signature_refresh: 7200\n")
+    lines = hup(s)
+    applied = {e["key"]: (e["old"], e["new"]) for e in lines if e["msg"] == APPLIED_MSG}
+    assert applied == {"dnssec.enabled": ("false", "true"),
+                       "dnssec.algorithm": ("ecdsap256sha256", "ed25519"),
+                       "dnssec.signature_validity": ("1209600", "86400"),
+                       "dnssec.signature_refresh": ("604800", "7200")}, lines
+    assert not [e for e in lines if e["msg"] == RESTART_MSG], lines
