@@ -355,3 +355,147 @@ def test_udp_sizes(make_server, algorithm):
     r = ask(srv, name, "TXT", tcp=True)
     assert len(r.answer[0]) == 30
     assert not problems_of("tcp", r, dnskeys(srv))
+
+
+# --- a validating resolver ----------------------------------------------------
+
+class ValidatingUnbound(Daemon):
+    """unbound on loopback validating with the zone's DS as its only trust
+    anchor, acmensd as the zone's stub, nothing cached for long."""
+
+    name = "unbound"
+
+    def __init__(self, tmpdir, auth_port, anchor):
+        super().__init__(tmpdir)
+        self.port = free_port()
+        self.conf = f"{self.dir}/unbound.conf"
+        text = unbound_server_conf(self.dir, "127.0.0.1", self.port) + f"""\
+    module-config: "validator iterator"
+    qname-minimisation: no
+    cache-max-ttl: 0
+    cache-max-negative-ttl: 0
+    val-log-level: 2
+    trust-anchor: "{anchor}"
+remote-control:
+    control-enable: no
+stub-zone:
+    name: "{ZONE}"
+    stub-addr: 127.0.0.1@{auth_port}
+"""
+        with open(self.conf, "w") as f:
+            f.write(text)
+
+    def argv(self):
+        return [UNBOUND, "-d", "-c", self.conf]
+
+    def ready(self):
+        r = dns.query.udp(dns.message.make_query("localhost.", "A"), "127.0.0.1",
+                          port=self.port, timeout=0.2)
+        return r.rcode() == dns.rcode.NOERROR
+
+    def query(self, name, rdtype="TXT"):
+        q = dns.message.make_query(name, rdtype, want_dnssec=True)
+        return dns.query.udp(q, "127.0.0.1", port=self.port, timeout=5)
+
+
+def ds_anchor(srv):
+    """The DS the parent would hold: of the key CDS names."""
+    cds = ask(srv, ZONE, "CDS").answer[0][0]
+    return f"{ZONE} DS {cds.key_tag} {cds.algorithm} {cds.digest_type} {cds.digest.hex()}"
+
+
+@pytest.fixture
+def resolver(tmp_path):
+    started = []
+
+    def start(srv, anchor):
+        u = ValidatingUnbound(tmp_path / f"unbound{len(started)}", srv.port, anchor)
+        started.append(u)
+        return u.start()
+    yield start
+    for u in started:
+        u.stop()
+
+
+def assert_secure(u, name, rdtype, rcode=dns.rcode.NOERROR, answers=True):
+    r = u.query(name, rdtype)
+    assert r.rcode() == rcode, f"{name} {rdtype}: {r}\n" + u.read_log()[-3000:]
+    assert r.flags & dns.flags.AD, f"{name} {rdtype}: no AD: {r}\n" + u.read_log()[-3000:]
+    assert bool(r.answer) == answers, r
+    return r
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_unbound_validates(make_server, resolver, algorithm):
+    srv = make_server(start=False, extra_dns=dnssec_cfg(algorithm))
+    sub = srv.register()["subdomain"]
+    empty = srv.register()["subdomain"]
+    srv.ctl("txt", "add", sub, "--", value(1))
+    srv.reconfigure(records=BASE_RECORDS + [f"toacct.{ZONE} 300 IN CNAME {sub}.{ZONE}",
+                                            f"dangling.{ZONE} 300 IN CNAME nothere.{ZONE}"])
+    srv.start()
+    u = resolver(srv, ds_anchor(srv))
+    r = assert_secure(u, f"{sub}.{ZONE}", "TXT")
+    assert b"".join(r.answer[0][0].strings) == value(1).encode()
+    assert_secure(u, f"nonexistent.{ZONE}", "TXT", answers=False)   # compact denial
+    assert_secure(u, f"{empty}.{ZONE}", "TXT", answers=False)       # NODATA, account
+    assert_secure(u, f"mail.{ZONE}", "A", answers=False)            # NODATA, static
+    assert_secure(u, ZONE, "TXT", answers=False)                    # NODATA, apex
+    r = assert_secure(u, f"www.{ZONE}", "A")                        # a CNAME chain
+    assert [s.rdtype for s in r.answer if s.rdtype != dns.rdatatype.RRSIG] == \
+        [dns.rdatatype.CNAME, dns.rdatatype.A]
+    r = assert_secure(u, f"toacct.{ZONE}", "TXT")                 # CNAME to an account
+    assert [s.rdtype for s in r.answer if s.rdtype != dns.rdatatype.RRSIG] == \
+        [dns.rdatatype.CNAME, dns.rdatatype.TXT]
+    r = assert_secure(u, f"dangling.{ZONE}", "TXT")                 # CNAME, then denial
+    assert [s.rdtype for s in r.answer if s.rdtype != dns.rdatatype.RRSIG] == \
+        [dns.rdatatype.CNAME]
+    # a wrong anchor: nothing validates
+    bad = resolver(srv, f"{ZONE} DS 12345 13 2 " + "ab" * 32)
+    assert bad.query(f"{sub}.{ZONE}", "TXT").rcode() == dns.rcode.SERVFAIL
+
+
+def key_tags(srv):
+    return {dns.dnssec.key_id(k) for k in dnskeys(srv)[APEX]}
+
+
+def test_rollover_followed(make_server, resolver):
+    """Each acmensctl dnssec rollover step shows in the DNSKEY set within
+    about a second, and a validating resolver keeps validating: with the
+    old key's DS until the parent would have changed it (after step 2),
+    with the new one's from then on."""
+    srv = make_server(extra_dns=dnssec_cfg(), soa_ttl=1, minimum=1)
+    sub = srv.register()["subdomain"]
+    srv.ctl("txt", "add", sub, "--", value(1))
+    name = f"{sub}.{ZONE}"
+    old = key_tags(srv)
+    assert len(old) == 1
+    u = resolver(srv, ds_anchor(srv))
+    assert_secure(u, name, "TXT")
+    serial = srv.serial()
+
+    srv.ctl("dnssec", "rollover", "--force")            # 1: a new key, published
+    assert wait_for(lambda: len(key_tags(srv)) == 2, 3.0), key_tags(srv)
+    new = key_tags(srv) - old
+    assert srv.serial() > serial                        # secondaries transfer it
+    time.sleep(1.1)
+    assert_secure(u, name, "TXT")
+
+    srv.ctl("dnssec", "rollover", "--force")            # 2: the new key signs
+    def signer():
+        r = ask(srv, name, "TXT")
+        return {rd.key_tag for s in r.answer if s.rdtype == dns.rdatatype.RRSIG for rd in s}
+    assert wait_for(lambda: signer() == new, 3.0), signer()
+    assert key_tags(srv) == old | new
+    time.sleep(1.1)
+    assert_secure(u, name, "TXT")                       # the old DS still holds
+    assert {ds_anchor(srv).split()[2]} == {str(t) for t in new}
+    u = resolver(srv, ds_anchor(srv))                   # the parent's DS changed
+    assert_secure(u, name, "TXT")
+
+    srv.ctl("dnssec", "rollover", "--force")            # 3: the old key goes
+    assert wait_for(lambda: key_tags(srv) == new, 3.0), key_tags(srv)
+    time.sleep(1.1)
+    assert_secure(u, name, "TXT")
+    assert_secure(u, f"nonexistent.{ZONE}", "TXT", answers=False)
+    assert "dnssec keys changed" in srv.read_log()
