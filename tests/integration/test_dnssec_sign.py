@@ -11,7 +11,6 @@ rollover driven by acmensctl, and fails with a wrong anchor.
 """
 
 import re
-import shutil
 import socket
 import time
 
@@ -24,14 +23,14 @@ import dns.rcode
 import dns.rdatatype
 import pytest
 
-from conftest import (ZONE, BASE_RECORDS, Daemon, _server_factory, free_port, recv_tcp_msg,
-                      start_http, tcp_frame, unbound_server_conf, value, wait_for)
+from conftest import (ZONE, BASE_RECORDS, _server_factory, recv_tcp_msg, start_http, tcp_frame,
+                      value, wait_for)
+from deleg_peers import Unbound
 from test_knot_diff import CHAIN_RECORDS, TYPES, corpus_names, fqdn, setup_accounts
 from test_api_v1 import txt_path
 
 APEX = dns.name.from_text(ZONE)
 ALGORITHMS = ["ecdsap256sha256", "ed25519"]
-UNBOUND = shutil.which("unbound") or "/usr/sbin/unbound"
 
 
 def dnssec_cfg(algorithm="ecdsap256sha256"):
@@ -359,45 +358,6 @@ def test_udp_sizes(make_server, algorithm):
 
 # --- a validating resolver ----------------------------------------------------
 
-class ValidatingUnbound(Daemon):
-    """unbound on loopback validating with the zone's DS as its only trust
-    anchor, acmensd as the zone's stub, nothing cached for long."""
-
-    name = "unbound"
-
-    def __init__(self, tmpdir, auth_port, anchor):
-        super().__init__(tmpdir)
-        self.port = free_port()
-        self.conf = f"{self.dir}/unbound.conf"
-        text = unbound_server_conf(self.dir, "127.0.0.1", self.port) + f"""\
-    module-config: "validator iterator"
-    qname-minimisation: no
-    cache-max-ttl: 0
-    cache-max-negative-ttl: 0
-    val-log-level: 2
-    trust-anchor: "{anchor}"
-remote-control:
-    control-enable: no
-stub-zone:
-    name: "{ZONE}"
-    stub-addr: 127.0.0.1@{auth_port}
-"""
-        with open(self.conf, "w") as f:
-            f.write(text)
-
-    def argv(self):
-        return [UNBOUND, "-d", "-c", self.conf]
-
-    def ready(self):
-        r = dns.query.udp(dns.message.make_query("localhost.", "A"), "127.0.0.1",
-                          port=self.port, timeout=0.2)
-        return r.rcode() == dns.rcode.NOERROR
-
-    def query(self, name, rdtype="TXT"):
-        q = dns.message.make_query(name, rdtype, want_dnssec=True)
-        return dns.query.udp(q, "127.0.0.1", port=self.port, timeout=5)
-
-
 def ds_anchor(srv):
     """The DS the parent would hold: of the key CDS names."""
     cds = ask(srv, ZONE, "CDS").answer[0][0]
@@ -409,7 +369,12 @@ def resolver(tmp_path):
     started = []
 
     def start(srv, anchor):
-        u = ValidatingUnbound(tmp_path / f"unbound{len(started)}", srv.port, anchor)
+        """unbound validating with anchor as its only trust anchor,
+        acmensd as the zone's stub, nothing cached."""
+        d = tmp_path / f"unbound{len(started)}"
+        d.mkdir()
+        (d / "anchor").write_text(anchor + "\n")
+        u = Unbound(d, "127.0.0.1", {ZONE: f"127.0.0.1@{srv.port}"}, None, str(d / "anchor"))
         started.append(u)
         return u.start()
     yield start
