@@ -464,3 +464,18 @@ def test_rollover_followed(make_server, resolver):
     assert_secure(u, name, "TXT")
     assert_secure(u, f"nonexistent.{ZONE}", "TXT", answers=False)
     assert "dnssec keys changed" in srv.read_log()
+
+
+def test_keys_transferred(make_server):
+    """DNSKEY, CDS and CDNSKEY go to secondaries like any apex RRset; the
+    zone's other data is not signed in a transfer (a signing secondary
+    signs it itself)."""
+    srv = make_server(extra_dns=dnssec_cfg() + 'transfer:\n  allow:\n    - {address: 127.0.0.1/32}\n')
+    got = {}
+    for msg in dns.query.xfr("127.0.0.1", ZONE, port=srv.port, timeout=5, relativize=False):
+        for rrset in msg.answer:
+            got.setdefault((rrset.name, rrset.rdtype), set()).update(rrset)
+    for t in (dns.rdatatype.DNSKEY, dns.rdatatype.CDS, dns.rdatatype.CDNSKEY):
+        served = ask(srv, ZONE, t).answer[0]
+        assert got[(APEX, t)] == set(served), dns.rdatatype.to_text(t)
+    assert not any(t == dns.rdatatype.RRSIG for _, t in got)
