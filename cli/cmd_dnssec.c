@@ -182,8 +182,13 @@ static int dnssec_keygen(cli_t *c, int argc, char **argv)
 	if (err == ACM_OK)
 		err = acm_store_dnssec_add(k.store, key, ACM_KEY_ACTIVE, who, &id);
 	cli_keys_close(&k);
-	rc = err == ACM_OK ? keygen_done(c, key, id)
-	                   : cli_fail(c, cli_exit_code(err), "dnssec keygen: %s", acm_strerror(err));
+	if (err == ACM_EEXIST)
+		rc = cli_fail(c, CLI_USAGE, "dnssec keygen: the zone already has an active key; "
+		              "use dnssec rollover to replace it");
+	else
+		rc = err == ACM_OK ? keygen_done(c, key, id)
+		                   : cli_fail(c, cli_exit_code(err), "dnssec keygen: %s",
+		                              acm_strerror(err));
 	acm_dnssec_key_free(key);
 	return rc;
 }
@@ -322,7 +327,7 @@ static int export_audit(acm_wtxn_t *w, void *arg)
 	const export_note_t *x = arg;
 	char change[64];
 	snprintf(change, sizeof(change), "dnssec key %u exported", x->tag);
-	return acm_wtxn_audit_note(w, "dnssec-export-key",
+	return acm_wtxn_audit_note(w, "dnssec_export",
 	                           json_pack("{s:s, s:i, s:I, s:s}", "change", change, "tag",
 	                                     (int)x->tag, "id", (json_int_t)x->id, "file", x->file));
 }

@@ -78,12 +78,28 @@ void cli_roll_plan(const acm_dnssec_keyset_t *ks, uint32_t dnskey_ttl, uint32_t 
 	}
 }
 
-static int ds_ttl_option(const cli_t *c, const char *text, uint32_t *out)
+/* The words of status (force NULL) or rollover (--force sets *force), the
+ * keys (the store opened for writing by rollover) and the plan they give.
+ * CLI_OK, or an exit code after the message, with nothing left open. */
+static int plan_open(cli_t *c, int argc, char **argv, const char *verb, bool *force,
+                     cli_keys_t *k, cli_roll_plan_t *p)
 {
-	uint64_t v = CLI_DS_TTL_DEFAULT;
-	int rc = text ? cli_number(c, "--ds-ttl", text, 0, 2147483647, &v) : CLI_OK;
-	*out = (uint32_t)v;
-	return rc;
+	const char *ds_text = NULL;
+	cli_opt_t opts[] = { { "--ds-ttl", &ds_text, NULL }, { "--force", NULL, force },
+	                     { NULL, NULL, NULL } };
+	uint64_t ds_ttl = CLI_DS_TTL_DEFAULT;
+
+	if (force)
+		*force = false;
+	else
+		opts[1] = opts[2];      /* status takes no --force */
+	if (cli_parse(c, argc, argv, opts, true, NULL, 0) != 0)
+		return cli_usage(c, cli_dnssec_usage, verb);
+	int rc = ds_text ? cli_number(c, "--ds-ttl", ds_text, 0, 2147483647, &ds_ttl) : CLI_OK;
+	if (rc != CLI_OK || (rc = cli_keys_open(c, !force, k)) != CLI_OK)
+		return rc;
+	cli_roll_plan(&k->ks, c->cfg->soa.ttl, (uint32_t)ds_ttl, p);
+	return CLI_OK;
 }
 
 /* ---- status ------------------------------------------------------------- */
@@ -147,18 +163,11 @@ static int status_text(const cli_t *c, const acm_dnssec_keyset_t *ks, const cli_
 
 int cmd_dnssec_status(cli_t *c, int argc, char **argv)
 {
-	const char *ds_text = NULL;
-	const cli_opt_t opts[] = { { "--ds-ttl", &ds_text, NULL }, { NULL, NULL, NULL } };
 	cli_roll_plan_t p;
-	uint32_t ds_ttl;
 	cli_keys_t k;
-
-	if (cli_parse(c, argc, argv, opts, true, NULL, 0) != 0)
-		return cli_usage(c, cli_dnssec_usage, "status");
-	int rc = ds_ttl_option(c, ds_text, &ds_ttl);
-	if (rc != CLI_OK || (rc = cli_keys_open(c, true, &k)) != CLI_OK)
+	int rc = plan_open(c, argc, argv, "status", NULL, &k, &p);
+	if (rc != CLI_OK)
 		return rc;
-	cli_roll_plan(&k.ks, c->cfg->soa.ttl, ds_ttl, &p);
 	rc = c->json ? status_json(c, &k.ks, &p) : status_text(c, &k.ks, &p);
 	cli_keys_close(&k);
 	return rc;
@@ -178,17 +187,6 @@ static int roll_publish(cli_keys_t *k, const cli_roll_plan_t *p, const char *who
 	if (rc == ACM_OK)
 		*tag = acm_dnssec_key_tag(key);
 	acm_dnssec_key_free(key);
-	return rc;
-}
-
-/* Step 2. The new key signs before the old one stops, so that between the
- * two changes there are two active keys (both in the DNSKEY set, either
- * signature validates), never none. */
-static int roll_activate(cli_keys_t *k, const cli_roll_plan_t *p, const char *who)
-{
-	int rc = acm_store_dnssec_set_state(k->store, p->other->id, ACM_KEY_ACTIVE, who);
-	if (rc == ACM_OK)
-		rc = acm_store_dnssec_set_state(k->store, p->active->id, ACM_KEY_RETIRING, who);
 	return rc;
 }
 
@@ -236,7 +234,7 @@ static int roll_step(cli_keys_t *k, const cli_roll_plan_t *p, uint16_t *new_tag)
 	cli_actor(who, sizeof(who));
 	switch (p->step) {
 	case CLI_ROLL_PUBLISH: return roll_publish(k, p, who, new_tag);
-	case CLI_ROLL_ACTIVATE: return roll_activate(k, p, who);
+	case CLI_ROLL_ACTIVATE: return acm_store_dnssec_activate(k->store, p->other->id, who);
 	case CLI_ROLL_REMOVE: return acm_store_dnssec_set_state(k->store, p->other->id, 0, who);
 	default: return ACM_ERROR;
 	}
@@ -244,22 +242,14 @@ static int roll_step(cli_keys_t *k, const cli_roll_plan_t *p, uint16_t *new_tag)
 
 int cmd_dnssec_rollover(cli_t *c, int argc, char **argv)
 {
-	const char *ds_text = NULL;
-	bool force = false;
-	const cli_opt_t opts[] = { { "--ds-ttl", &ds_text, NULL }, { "--force", NULL, &force },
-	                           { NULL, NULL, NULL } };
 	uint64_t now = (uint64_t)time(NULL);
+	bool force = false;
 	cli_roll_plan_t p;
 	uint16_t new_tag = 0;
-	uint32_t ds_ttl;
 	cli_keys_t k;
-
-	if (cli_parse(c, argc, argv, opts, true, NULL, 0) != 0)
-		return cli_usage(c, cli_dnssec_usage, "rollover");
-	int rc = ds_ttl_option(c, ds_text, &ds_ttl);
-	if (rc != CLI_OK || (rc = cli_keys_open(c, false, &k)) != CLI_OK)
+	int rc = plan_open(c, argc, argv, "rollover", &force, &k, &p);
+	if (rc != CLI_OK)
 		return rc;
-	cli_roll_plan(&k.ks, c->cfg->soa.ttl, ds_ttl, &p);
 	if (p.step == CLI_ROLL_NONE || p.step == CLI_ROLL_STUCK || (!force && now < p.allowed)) {
 		rc = roll_refused(c, &p, now);
 	} else {

@@ -202,6 +202,9 @@ static int add_fn(acm_wtxn_t *w, acm_dnssec_keyset_t *ks, uint64_t gen, void *ar
 	add_t *a = arg;
 	if (ks->count >= ACM_DNSSEC_KEYS_MAX)
 		return ACM_EFULL;
+	/* one active key at most (acm_store_check): a second is a race lost */
+	if (a->state == ACM_KEY_ACTIVE && acm_dnssec_keyset_active(ks))
+		return ACM_EEXIST;
 	a->id = 1;
 	for (size_t i = 0; i < ks->count; i++)
 		if (ks->keys[i].id >= a->id)
@@ -265,4 +268,38 @@ int acm_store_dnssec_set_state(acm_store_t *store, uint32_t id, uint8_t state,
 		return -EINVAL;
 	move_t m = { .id = id, .state = state };
 	return key_change(store, actor, move_fn, &m);
+}
+
+/* The key id becomes active and the active one retiring, in one change:
+ * readers never see two active keys, or none. */
+static int activate_fn(acm_wtxn_t *w, acm_dnssec_keyset_t *ks, uint64_t gen, void *arg)
+{
+	const uint32_t *id = arg;
+	const acm_dnssec_keyent_t *e = NULL, *old = acm_dnssec_keyset_active(ks);
+	uint64_t now = (uint64_t)time(NULL);
+	char change[96];
+	int rc = ACM_OK;
+
+	for (size_t i = 0; i < ks->count && !e; i++)
+		if (ks->keys[i].id == *id)
+			e = &ks->keys[i];
+	if (!e)
+		return ACM_ENOTFOUND;
+	if (e == old)
+		return ACM_EEXIST;
+	if (old)
+		rc = put_record(w, old->id, old->key, ACM_KEY_RETIRING, old->created, now);
+	if (rc == ACM_OK)
+		rc = put_record(w, e->id, e->key, ACM_KEY_ACTIVE, e->created, now);
+	snprintf(change, sizeof(change), "key %u %s -> active", acm_dnssec_key_tag(e->key),
+	         acm_dnssec_key_state_name(e->state));
+	if (old)
+		snprintf(change + strlen(change), sizeof(change) - strlen(change),
+		         ", key %u active -> retiring", acm_dnssec_key_tag(old->key));
+	return rc == ACM_OK ? changed(w, gen, change, acm_dnssec_key_tag(e->key)) : rc;
+}
+
+int acm_store_dnssec_activate(acm_store_t *store, uint32_t id, const char *actor)
+{
+	return key_change(store, actor, activate_fn, &id);
 }

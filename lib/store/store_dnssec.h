@@ -37,5 +37,9 @@ int acm_store_dnssec_add(acm_store_t *store, const acm_dnssec_key_t *key, uint8_
 /* Move a key to a state, or delete it (state 0). ACM_ENOTFOUND. */
 int acm_store_dnssec_set_state(acm_store_t *store, uint32_t id, uint8_t state,
                                const char *actor);
+/* A rollover's swap in one change: key id becomes active, and the key
+ * active until then retiring. ACM_ENOTFOUND; ACM_EEXIST when id is the
+ * active key already. */
+int acm_store_dnssec_activate(acm_store_t *store, uint32_t id, const char *actor);
 
 #endif

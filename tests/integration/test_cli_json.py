@@ -27,7 +27,7 @@ NAME_KEYS = {"zone", "fulldomain", "qname", "name"}
 TIME_KEYS = {"created", "updated", "set", "expires", "time", "last_seen", "sent"}
 COMMANDS = ["account", "txt", "export", "check-config", "serial", "stats", "audit", "backup",
             "check-store", "tsig-keygen", "secondary-config", "status", "lookups", "config-drift",
-            "delegation", "import-acmedns", "convert-acmedns-config", "help"]
+            "delegation", "dnssec", "import-acmedns", "convert-acmedns-config", "help"]
 
 
 def run(*args):

@@ -186,12 +186,35 @@ static void test_long_value_cut(void **state)
 	acm_config_diff_free(&d);
 }
 
+/* dnssec.*: a reload rebuilds the zone with them; the algorithm by name;
+ * the refresh that follows a shorter validity moves with it. */
+static void test_dnssec_reloads(void **state)
+{
+	(void)state;
+	acm_config_diff_t d;
+	diff3("", NULL,
+	      "dnssec:\n  enabled: true\n  algorithm: \"ed25519\"\n"
+	      "  signature_validity: 86400\n", &d);
+	static const char *const want[][3] = {
+		{ "dnssec.enabled", "false", "true" },
+		{ "dnssec.algorithm", "ecdsap256sha256", "ed25519" },
+		{ "dnssec.signature_validity", "1209600", "86400" },
+		{ "dnssec.signature_refresh", "604800", "43200" },
+	};
+	assert_int_equal(d.restart_count, 0);
+	assert_int_equal(d.applied_count, sizeof(want) / sizeof(want[0]));
+	for (size_t i = 0; i < d.applied_count; i++)
+		expect_change(&d.applied[i], want[i][0], want[i][1], want[i][2]);
+	acm_config_diff_free(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_listen_against_running_not_applied),
 		cmocka_unit_test(test_reloadable_against_applied),
 		cmocka_unit_test(test_restart_only_settings),
+		cmocka_unit_test(test_dnssec_reloads),
 		cmocka_unit_test(test_http_section),
 		cmocka_unit_test(test_update_needs_group_commit),
 		cmocka_unit_test(test_tsig_secret_never_shown),

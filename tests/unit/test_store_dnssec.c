@@ -157,8 +157,11 @@ static void test_check(void **state)
 	assert_int_equal(acm_store_dnssec_add(f->s, k, ACM_KEY_ACTIVE, "cli", NULL), ACM_OK);
 	assert_int_equal(acm_store_check(f->s, on_problem, &seen, &out), ACM_OK);
 	assert_int_equal(out.problems, 0);
-	/* a second active key is wrong */
-	assert_int_equal(acm_store_dnssec_add(f->s, k, ACM_KEY_ACTIVE, "cli", NULL), ACM_OK);
+	/* a second active key is wrong: refused when added, reported when made */
+	uint32_t id2;
+	assert_int_equal(acm_store_dnssec_add(f->s, k, ACM_KEY_ACTIVE, "cli", NULL), ACM_EEXIST);
+	assert_int_equal(acm_store_dnssec_add(f->s, k, ACM_KEY_PUBLISHED, "cli", &id2), ACM_OK);
+	assert_int_equal(acm_store_dnssec_set_state(f->s, id2, ACM_KEY_ACTIVE, "cli"), ACM_OK);
 	assert_int_equal(acm_store_check(f->s, on_problem, &seen, &out), ACM_OK);
 	assert_int_equal(out.problems, 1);
 	assert_int_equal(seen, 1);
@@ -178,6 +181,31 @@ static void test_check(void **state)
 	acm_dnssec_key_free(k);
 }
 
+/* A rollover's swap: the published key active, the active one retiring,
+ * one generation later. */
+static void test_activate(void **state)
+{
+	struct fx *f = *state;
+	fx_open(f, NULL);
+	acm_dnssec_key_t *k = new_key(ACM_DNSSEC_ALG_ED25519);
+	acm_dnssec_keyset_t ks;
+	uint32_t a, b;
+	uint64_t g1, g2;
+	assert_int_equal(acm_store_dnssec_add(f->s, k, ACM_KEY_ACTIVE, "cli", &a), ACM_OK);
+	assert_int_equal(acm_store_dnssec_add(f->s, k, ACM_KEY_PUBLISHED, "cli", &b), ACM_OK);
+	assert_int_equal(acm_store_dnssec_generation(f->s, &g1), ACM_OK);
+	assert_int_equal(acm_store_dnssec_activate(f->s, a, "cli"), ACM_EEXIST);
+	assert_int_equal(acm_store_dnssec_activate(f->s, 99, "cli"), ACM_ENOTFOUND);
+	assert_int_equal(acm_store_dnssec_activate(f->s, b, "cli"), ACM_OK);
+	assert_int_equal(acm_store_dnssec_load(f->s, &ks, &g2), ACM_OK);
+	assert_int_equal(g2, g1 + 1);
+	assert_int_equal(ks.count, 2);
+	assert_int_equal(ks.keys[0].state, ACM_KEY_RETIRING);
+	assert_int_equal(ks.keys[1].state, ACM_KEY_ACTIVE);
+	acm_dnssec_keyset_clear(&ks);
+	acm_dnssec_key_free(k);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -185,6 +213,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_changes, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_audit, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_check, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_activate, fx_setup, fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
