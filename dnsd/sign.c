@@ -97,7 +97,8 @@ static size_t read_rrset(const uint8_t *msg, size_t msglen, size_t start, uint16
 		if (i == 0) {
 			info->type = acm_get_u16(msg + pos);
 			info->ttl = acm_get_u32(msg + pos + 4);
-			info->labels = 0;
+			/* RFC 4034 3.1.3: a leading "*" label does not count */
+			info->labels = owner[0] == 1 && owner[1] == '*' ? (uint8_t)-1 : 0;
 			for (size_t l = 0; owner[l]; l += (size_t)owner[l] + 1)
 				info->labels++;
 		}

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * The fuzz targets' fixture (fixture.h): a zone with static records of
- * most types, CNAME chains and loops, and an RRset too big for UDP; the
- * account key; and the NOTIFY whose reply the notifier would verify.
+ * most types, CNAME chains and loops, and an RRset too big for UDP, also
+ * signed with a key made at start; the account key; and the NOTIFY whose reply the notifier would verify.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +14,8 @@
 #include "lib/rt/soa_probe.h"
 #include "tests/fuzz/fixture.h"
 
-static acm_zone_t *make_zone(void)
+/* keys: NULL for the unsigned zone. */
+static acm_zone_t *make_zone(acm_dnssec_keyset_t *keys)
 {
 	static uint8_t ns[2][ACM_DNAME_MAX];
 	static acm_record_src_t recs[] = {
@@ -45,14 +46,18 @@ static acm_zone_t *make_zone(void)
 	cfg.txt_ttl = 1;
 	cfg.records = recs;
 	cfg.record_count = sizeof(recs) / sizeof(recs[0]);
+	cfg.dnssec.enabled = keys != NULL;
+	cfg.dnssec.signature_validity = 14 * 86400;
+	cfg.dnssec.signature_refresh = 7 * 86400;
 	/* What the configuration loader does: each record parsed once. */
 	for (size_t i = 0; i < cfg.record_count; i++)
-		if (ldns_rr_new_frm_str(&recs[i].rr, recs[i].text, cfg.soa.ttl, NULL, NULL) !=
+		if (!recs[i].rr &&
+		    ldns_rr_new_frm_str(&recs[i].rr, recs[i].text, cfg.soa.ttl, NULL, NULL) !=
 		    LDNS_STATUS_OK)
 			abort();
 	acm_zone_t *zone = NULL;
 	char err[256];
-	if (acm_zone_build(&cfg, &zone, err, sizeof(err)) != ACM_OK) {
+	if (acm_zone_build_signed(&cfg, keys, &zone, err, sizeof(err)) != ACM_OK) {
 		fprintf(stderr, "fuzz zone: %s\n", err);
 		abort();
 	}
@@ -63,7 +68,21 @@ acm_zone_t *fuzz_zone(void)
 {
 	static acm_zone_t *zone;
 	if (!zone)
-		zone = make_zone();
+		zone = make_zone(NULL);
+	return zone;
+}
+
+acm_zone_t *fuzz_signed_zone(void)
+{
+	static acm_zone_t *zone;
+	if (zone)
+		return zone;
+	acm_dnssec_keyset_t keys = { .count = 1 };
+	keys.keys[0].state = ACM_KEY_ACTIVE;
+	keys.keys[0].id = 1;
+	if (acm_dnssec_key_generate(ACM_DNSSEC_ALG_ECDSAP256SHA256, &keys.keys[0].key) != ACM_OK)
+		abort();
+	zone = make_zone(&keys);
 	return zone;
 }
 

@@ -23,6 +23,8 @@
 
 /* Built once; abort() if the fixture does not build. */
 acm_zone_t *fuzz_zone(void);
+/* The same zone, signed by one ECDSA key made on first use. */
+acm_zone_t *fuzz_signed_zone(void);
 const acm_tsig_key_t *fuzz_key(void);
 /* The MAC of the NOTIFY for FUZZ_APEX with FUZZ_NOTIFY_ID signed with the
  * key at FUZZ_NOW, as the notifier keeps it to check the reply. */

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * Fuzz target: the query parser and the answer builder, over a zone with
- * static records and a store record holding TXT values. Every input is
- * answered as over UDP and over TCP; the response must fit and carry the
- * query's ID.
+ * static records and a store record holding TXT values, unsigned and
+ * signed (a query with DO gets RRSIGs and NSECs, through a signature cache
+ * small enough to wrap). Every input is answered as over UDP and over TCP;
+ * the response must fit and carry the query's ID.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -17,6 +18,8 @@
 #include "tests/fuzz/fixture.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+static void answer_both(const acm_zone_t *zone, acm_sigcache_t *cache, const acm_query_t *q,
+                        uint8_t *out, size_t outcap);
 
 static uint8_t record[256];
 static size_t record_len;
@@ -55,22 +58,34 @@ static void make_record(void)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static acm_zone_t *zone;
+	static acm_zone_t *zones[2];
+	static acm_sigcache_t *cache;
 	static uint8_t out[65535];
-	if (!zone) {
-		zone = fuzz_zone();
+	if (!zones[0]) {
+		zones[0] = fuzz_zone();
+		zones[1] = fuzz_signed_zone();
 		make_record();
+		if (acm_sigcache_new(0, &cache) != ACM_OK)
+			abort();
 	}
 	acm_query_t q;
 	if (!acm_query_parse(data, size, &q))
 		return 0;
+	for (int z = 0; z < 2; z++)
+		answer_both(zones[z], z ? cache : NULL, &q, out, sizeof(out));
+	return 0;
+}
+
+/* The answer over UDP and over TCP. */
+static void answer_both(const acm_zone_t *zone, acm_sigcache_t *cache, const acm_query_t *q,
+                        uint8_t *out, size_t outcap)
+{
 	acm_answer_env_t env = { .zone = zone, .lookup = lookup, .serial = 2026112301,
-	                         .now = 2000, .udp_payload = 1232 };
+	                         .now = FUZZ_NOW, .udp_payload = 1232, .sigcache = cache };
 	for (int tcp = 0; tcp < 2; tcp++) {
-		size_t cap = tcp ? sizeof(out) : 1232;
-		size_t n = acm_answer(&env, &q, tcp, out, cap, NULL);
-		if (n < ACM_DNS_HEADER || n > cap || acm_get_u16(out) != q.id)
+		size_t cap = tcp ? outcap : 1232;
+		size_t n = acm_answer(&env, q, tcp, out, cap, NULL);
+		if (n < ACM_DNS_HEADER || n > cap || acm_get_u16(out) != q->id)
 			abort();
 	}
-	return 0;
 }

@@ -59,6 +59,10 @@ def query_seeds():
                  "example.com.", "loop1." + APEX, "acct." + APEX, "gone." + APEX):
         for rdtype in ("TXT", "SOA", "NS", "A", "AAAA", "ANY", "MX", "CAA", "AXFR", "CNAME"):
             seeds.append(dns.message.make_query(name, rdtype).to_wire())
+        # with DO: the signed zone's RRSIGs, NSECs and keys
+        for rdtype in ("TXT", "SOA", "A", "ANY", "MX", "DNSKEY", "CDS", "DS", "NSEC"):
+            seeds.append(dns.message.make_query(name, rdtype, use_edns=0, want_dnssec=True,
+                                                payload=1232).to_wire())
         seeds.append(dns.message.make_query(name, "TXT", use_edns=0, want_dnssec=True,
                                             payload=4096).to_wire())
         seeds.append(dns.message.make_query(name, "TXT", use_edns=1).to_wire())
