@@ -20,6 +20,8 @@ with DO for 1, 2 and 4 TXT values. Per algorithm (ECDSA P-256, Ed25519):
   a name's signature when the name comes round again, so every answer is
   signed, as if the values changed between queries. The signature cache's
   hits and misses (acmensd's /metrics) are recorded to show it;
+- unsigned: the warm names without DO, for what each server does
+  without signing;
 - CPU seconds are the server's process tree's (utime + stime from /proc,
   bench/tool.py), read before and after each dnsperf run; the figure is
   answers (NOERROR) per CPU-second;
@@ -113,13 +115,14 @@ def sigcache_counts(srv):
     return out
 
 
-def dnsperf(name, port, pid, qfile, tag, out):
-    """One dnsperf run with DO; the record with CPU seconds and answers per
-    CPU-second of the server's process tree."""
+def dnsperf(name, port, pid, qfile, tag, out, do=True):
+    """One dnsperf run, with DO unless told; the record with CPU seconds
+    and answers per CPU-second of the server's process tree."""
     raw = os.path.join(out, f"{tag}.txt")
     before = tree(pid)
     with open(raw, "w") as f:
-        subprocess.run(["dnsperf", "-s", "127.0.0.1", "-p", str(port), "-d", qfile, "-D",
+        subprocess.run(["dnsperf", "-s", "127.0.0.1", "-p", str(port), "-d", qfile,
+                        *(["-D"] if do else []),
                         "-t", "2", "-q", "300", "-l", str(SECS), "-c", str(CLIENTS)],
                        stdout=f, stderr=subprocess.STDOUT, check=False)
     after = tree(pid)
@@ -205,13 +208,15 @@ class Run:
         servers = {"acmens": (self.srv.port, self.srv.proc.pid),
                    "knot": (self.knot.port, self.knot.proc.pid)}
         recs = []
-        for mode in ("warm", "cold"):
-            qfile = os.path.join(self.dir, f"{mode}.txt")
+        # unsigned: the warm names without DO, what the same servers do
+        # without signing
+        for mode in ("unsigned", "warm", "cold"):
+            qfile = os.path.join(self.dir, f"{'warm' if mode == 'unsigned' else mode}.txt")
             for rep in range(REPS):
                 for name, (port, pid) in servers.items():
                     before = sigcache_counts(self.srv)
                     r = dnsperf(name, port, pid, qfile, f"{self.algorithm}-{mode}-{name}-r{rep}",
-                                out)
+                                out, do=mode != "unsigned")
                     after = sigcache_counts(self.srv)
                     if name == "acmens":
                         r["acmens_counters"] = {k: v - before.get(k, 0) for k, v in after.items()
