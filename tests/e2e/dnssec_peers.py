@@ -5,6 +5,7 @@ acmens's zone signing answers online (mod-onlinesign) with acmens's own key
 imported, and the trust anchors a validating unbound is given. Used by
 test_dnssec_e2e.py and bench/dnssec.py."""
 
+import os
 import shutil
 import subprocess
 
@@ -18,6 +19,7 @@ import dns.rdatatype
 from conftest import ZONE, KnotSecondary
 
 KEYMGR = shutil.which("keymgr") or "/usr/sbin/keymgr"
+KNOTC = shutil.which("knotc") or "/usr/sbin/knotc"
 
 
 def knot_signing(algorithm="ecdsap256sha256"):
@@ -48,17 +50,21 @@ mod-onlinesign:
     return extra, "    module: mod-onlinesign/imported\n"
 
 
+def _run(argv, what):
+    p = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+    if p.returncode != 0:
+        raise RuntimeError(f"{what}: {p.stdout}{p.stderr}")
+    return p.stdout
+
+
 def import_key(conf, zone, pem, algorithm="ecdsap256sha256"):
     """Put a private key (PKCS#8 PEM, as `acmensctl dnssec export-key`
     writes it) into the key database of the knotd configured by conf, as
     a CSK in use from now on. keymgr must be told the algorithm: it takes
     its default (ECDSA P-256) and refuses an Ed25519 key otherwise."""
-    p = subprocess.run([KEYMGR, "-c", conf, zone, "import-pem", pem, "ksk=yes", "zsk=yes",
-                        f"algorithm={algorithm}"],
-                       capture_output=True, text=True, timeout=30)
-    if p.returncode != 0:
-        raise RuntimeError(f"keymgr import-pem: {p.stdout}{p.stderr}")
-    return p.stdout.split()[0]      # the key's id in the database
+    out = _run([KEYMGR, "-c", conf, zone, "import-pem", pem, "ksk=yes", "zsk=yes",
+                f"algorithm={algorithm}"], "keymgr import-pem")
+    return out.split()[0]       # the key's id in the database
 
 
 class OnlineSignSecondary(KnotSecondary):
@@ -75,6 +81,21 @@ class OnlineSignSecondary(KnotSecondary):
         if not getattr(self, "imported", None):
             self.imported = import_key(self.conf, ZONE, self.pem, self.algorithm)
         return super().start(timeout)
+
+    def add_key(self, pem):
+        """Another key of acmens's (a rollover's new one), signing from now
+        on. keymgr changes the database only: the module reads it again on
+        `knotc reload`, not on a zone reload."""
+        import_key(self.conf, ZONE, pem, self.algorithm)
+        self.reload()
+
+    def delete_key(self, tag):
+        _run([KEYMGR, "-c", self.conf, ZONE, "delete", str(tag)], "keymgr delete")
+        self.reload()
+
+    def reload(self):
+        _run([KNOTC, "-c", self.conf, "-s", os.path.join(self.dir, "knot.sock"), "reload"],
+             "knotc reload")
 
 
 def ask(port, name, rdtype, dnssec=True):

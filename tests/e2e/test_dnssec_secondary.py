@@ -127,24 +127,82 @@ def test_secondary_wrong_anchor_fails(signing, daemons):
         assert r.rcode() == dns.rcode.SERVFAIL, (name, r, st.logs(unbound))
 
 
-def test_secondary_validates_through_rollover_publish_step(signing, daemons):
-    """Rollover step 1 at the primary publishes a second key, and the
-    transfer brings the two-key DNSKEY RRset to knotd, which still has only
-    the first: it answers its own RRset and the transferred one side by
-    side, each signed, and the validator's merged set is the transferred
-    one, whose signature holds. Steps 2 and 3 need the new key imported
-    into knotd first (docs/dnssec-peers.md)."""
-    st = signing
-    unbound = st.resolver(daemons, "unbound", st.anchors)
-    serial = st.srv.serial()
+def rollover_step(st, done):
+    """One forced `acmensctl dnssec rollover` step; then until acmensd
+    serves it (done() is true: acmensd polls its keys every second) and
+    knotd has the zone as it is then."""
     st.srv.ctl("dnssec", "rollover", "--force", json_out=False)
     deadline = time.time() + 5
-    while st.srv.serial() == serial:
-        assert time.time() < deadline, "the zone's serial did not move with the key set"
+    while not done():
+        assert time.time() < deadline, "acmensd does not serve the rollover's step"
         time.sleep(0.05)
     st.synced()
-    assert len(dnskeys(st.knot.port, ZONE)) == 2
+
+
+def tags(port, name, rdtype):
+    """Key tags: of the DNSKEYs at name (rdtype DNSKEY), else of the
+    RRSIGs in the answer for rdtype."""
+    if rdtype == "DNSKEY":
+        return {dns.dnssec.key_id(k) for k in dnskeys(port, name)}
+    return {rd.key_tag for rrset in rrsets(ask(port, name, rdtype), dns.rdatatype.RRSIG)
+            for rd in rrset}
+
+
+def signers(st, want, timeout=5.0):
+    """The key tags of knotd's RRSIGs over the apex SOA, once they are
+    want (or the timeout is over)."""
+    deadline = time.time() + timeout
+    while tags(st.knot.port, ZONE, "SOA") != want and time.time() < deadline:
+        time.sleep(0.1)
+    return tags(st.knot.port, ZONE, "SOA")
+
+
+def check_validates(st, unbound, rcode=dns.rcode.NOERROR):
     for name, rdtype in ((ZONE, "DNSKEY"), (ZONE, "SOA"), ("no-such-name." + ZONE, "TXT")):
         r = unbound.query(name, rdtype, dnssec=True)
-        assert bool(r.flags & dns.flags.AD) and r.rcode() == dns.rcode.NOERROR, \
-            (name, rdtype, r, st.logs(unbound))
+        ok = r.rcode() == rcode and (rcode != dns.rcode.NOERROR or bool(r.flags & dns.flags.AD))
+        assert ok, (name, rdtype, r, st.logs(unbound))
+
+
+def test_secondary_follows_a_rollover(signing, daemons, tmp_path):
+    """The three steps of acmens's rollover with the secondary kept level
+    by hand (docs/dnssec-peers.md): nothing at step 1, the new key
+    imported before step 2, the old one deleted after step 3. A resolver
+    with the old DS validates through step 2, one with both DS (the
+    parent's during the change) from the import on, one with the new DS
+    alone at the end; one with the old DS alone fails at the end."""
+    st = signing
+    old = st.tag
+    only_old = st.resolver(daemons, "unbound-old", st.anchors)
+
+    # Step 1: a second key published at acmens; knotd answers its own
+    # DNSKEY RRset beside the transferred two-key one and still validates.
+    rollover_step(st, lambda: len(tags(st.srv.port, ZONE, "DNSKEY")) == 2)
+    new = (tags(st.srv.port, ZONE, "DNSKEY") - {old}).pop()
+    assert tags(st.knot.port, ZONE, "DNSKEY") == {old, new}
+    check_validates(st, only_old)
+
+    pem = str(tmp_path / "new-key.pem")
+    export_key(st.srv, new, pem)
+    st.knot.add_key(pem)
+    assert signers(st, {old, new}) == {old, new}
+    new_ds = ds_anchors(st.srv.port, ZONE)
+    assert len(new_ds) == 2
+    both = st.resolver(daemons, "unbound-both", new_ds)
+    check_validates(st, both)
+
+    # step 2: the new key signs at acmens; step 3: the old key leaves it
+    rollover_step(st, lambda: tags(st.srv.port, ZONE, "SOA") == {new})
+    check_validates(st, only_old)
+    check_validates(st, both)
+    rollover_step(st, lambda: tags(st.srv.port, ZONE, "DNSKEY") == {new})
+    check_validates(st, both)
+
+    st.knot.delete_key(old)
+    assert signers(st, {new}) == {new}
+    only_new = st.resolver(daemons, "unbound-new", [a for a in new_ds if a.split()[3] == str(new)])
+    check_validates(st, only_new)
+    check_validates(st, both)
+    # a fresh resolver, so nothing it validated before counts
+    stale = st.resolver(daemons, "unbound-old-again", st.anchors)
+    check_validates(st, stale, dns.rcode.SERVFAIL)
