@@ -15,11 +15,12 @@ with DO for 1, 2 and 4 TXT values. Per algorithm (ECDSA P-256, Ed25519):
   and over: after the first pass every RRset's signature is in acmensd's
   cache;
 - cold: dnsperf asks TXT at all N names in a shuffled order, each once per
-  pass of the file. acmensd's cache (sign.h: an 8 MiB ring per answering
-  thread, some 25,000 signatures of a one-value TXT RRset) has long dropped
-  a name's signature when the name comes round again, so every answer is
-  signed, as if the values changed between queries. The signature cache's
-  hits and misses (acmensd's /metrics) are recorded to show it;
+  pass of the file. acmensd's cache (docs/dnssec-signing.md: per
+  answering thread an 8 MiB ring found through 32,768 direct-mapped
+  slots) holds far fewer than N signatures, and has long dropped a name's
+  when the name comes round again, so every answer is signed, as if the
+  values changed between queries. The signature cache's hits and misses
+  (acmensd's /metrics) are recorded to show it;
 - unsigned: the warm names without DO, for what each server does
   without signing;
 - CPU seconds are the server's process tree's (utime + stime from /proc,
