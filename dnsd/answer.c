@@ -381,6 +381,10 @@ static void answer_zone(reply_t *r, const acm_answer_env_t *env, const acm_query
 
 static size_t finish(reply_t *r, const acm_query_t *q, const acm_answer_env_t *env)
 {
+	if (r->w.err == ACM_ECRYPTO) {
+		r->w.err = ACM_OK;   /* an RRset could not be signed (dnsd/sign.h) */
+		fail(r);
+	}
 	if (r->w.err) {
 		/* Did not fit: keep header and question, say so with TC. */
 		r->w.err = ACM_OK;
@@ -455,7 +459,7 @@ static size_t answer_body(const acm_answer_env_t *env, const acm_query_t *q, boo
 	r.rcode = q->rcode;
 	r.an = r.ns = r.ar = r.txt_count = 0;
 	r.aa = r.tc = r.xfr = r.xfr_refused = false;
-	r.signer.zs = env->sigcache && q->edns_do ? acm_zone_signing(env->zone) : NULL;
+	r.signer.zs = q->edns_do ? acm_zone_signing(env->zone) : NULL;
 	r.sign = r.signer.zs != NULL;
 	if (r.sign) {
 		r.signer.cache = env->sigcache;
@@ -469,6 +473,8 @@ static size_t answer_body(const acm_answer_env_t *env, const acm_query_t *q, boo
 	r.question_end = r.w.pos;
 	if (r.rcode == ACM_RCODE_NOERROR && ts->error != ACM_TSIG_OK)
 		r.rcode = ACM_RCODE_NOTAUTH;   /* the TSIG did not verify */
+	else if (r.rcode == ACM_RCODE_NOERROR && r.sign && !env->sigcache)
+		fail(&r);   /* no memory for the signature cache: nothing signed to give */
 	else if (r.rcode == ACM_RCODE_NOERROR)
 		answer_zone(&r, env, q, tcp, ts);
 	if (r.xfr && info) {

@@ -6,7 +6,7 @@
  * to it since it was written, and matches only when the signing key and
  * the canonical RRset compare equal byte for byte, so a hash collision or
  * an overwritten entry is a miss, never a wrong signature. Memory: the
- * ring, one slot per 256 bytes of it, and two scratch buffers.
+ * ring, one slot per 256 bytes of it, and three scratch buffers.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -32,7 +32,7 @@ struct acm_sigcache {
 	slot_t *slots;
 	size_t mask;
 	uint64_t hits, misses;
-	uint8_t *scratch[2];
+	uint8_t *scratch[3];
 };
 
 int acm_sigcache_new(size_t bytes, acm_sigcache_t **out)
@@ -49,9 +49,9 @@ int acm_sigcache_new(size_t bytes, acm_sigcache_t **out)
 	c->mask = nslots - 1;
 	c->ring = malloc(bytes);
 	c->slots = calloc(nslots, sizeof(*c->slots));
-	c->scratch[0] = malloc(ACM_SIGCACHE_SCRATCH);
-	c->scratch[1] = malloc(ACM_SIGCACHE_SCRATCH);
-	if (!c->ring || !c->slots || !c->scratch[0] || !c->scratch[1]) {
+	for (size_t i = 0; i < 3; i++)
+		c->scratch[i] = malloc(ACM_SIGCACHE_SCRATCH);
+	if (!c->ring || !c->slots || !c->scratch[0] || !c->scratch[1] || !c->scratch[2]) {
 		acm_sigcache_free(c);
 		return -ENOMEM;
 	}
@@ -65,8 +65,8 @@ void acm_sigcache_free(acm_sigcache_t *c)
 		return;
 	free(c->ring);
 	free(c->slots);
-	free(c->scratch[0]);
-	free(c->scratch[1]);
+	for (size_t i = 0; i < 3; i++)
+		free(c->scratch[i]);
 	free(c);
 }
 
@@ -78,7 +78,7 @@ void acm_sigcache_counts(const acm_sigcache_t *c, uint64_t *hits, uint64_t *miss
 
 uint8_t *acm_sigcache_scratch(acm_sigcache_t *c, unsigned which)
 {
-	return c->scratch[which & 1];
+	return c->scratch[which < 3 ? which : 0];
 }
 
 /* FNV-1a, 64 bits: a miss costs a signature, so any spread will do. */

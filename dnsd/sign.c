@@ -17,7 +17,7 @@
 /* Inception an hour back, for resolvers whose clocks run behind. */
 #define INCEPTION_SKEW 3600
 /* RRs in one RRset that can be signed; TXT values are capped far lower. */
-#define RRSET_MAX 2048
+#define RRSET_MAX (ACM_SIGCACHE_SCRATCH / sizeof(canon_rr_t))
 /* Room in front of the sorted RRs for the RRSIG fields signed with them. */
 #define SIG_ROOM (ACM_RRSIG_FIXED + ACM_DNAME_MAX)
 
@@ -184,12 +184,18 @@ static size_t owner_bytes(const uint8_t *msg, size_t msglen, size_t pos)
 
 uint16_t acm_sign_rrset(const acm_signer_t *s, acm_wire_t *w, size_t start, uint16_t count)
 {
-	static _Thread_local canon_rr_t rrs[RRSET_MAX];
+	canon_rr_t *rrs = (canon_rr_t *)acm_sigcache_scratch(s->cache, 2);
 	uint8_t *buf = acm_sigcache_scratch(s->cache, 0), *data = acm_sigcache_scratch(s->cache, 1);
 	rrset_info_t info;
-	if (w->err || count == 0 || count > RRSET_MAX ||
-	    read_rrset(w->base, w->pos, start, count, buf, rrs, &info) != count)
+	if (w->err)
 		return 0;
+	/* An RRset that cannot be signed spoils the answer: a validator
+	 * would take it unsigned as bogus, so the caller answers SERVFAIL. */
+	if (count == 0 || count > RRSET_MAX ||
+	    read_rrset(w->base, w->pos, start, count, buf, rrs, &info) != count) {
+		w->err = ACM_ECRYPTO;
+		return 0;
+	}
 	size_t end = sort_rrset(buf, rrs, count, data);
 	uint8_t owner[ACM_DNAME_MAX];
 	size_t olen = owner_bytes(w->base, w->pos, start);
@@ -203,8 +209,10 @@ uint16_t acm_sign_rrset(const acm_signer_t *s, acm_wire_t *w, size_t start, uint
 		uint8_t sig[ACM_RRSIG_FIXED + ACM_DNAME_MAX + ACM_DNSSEC_SIG_MAX];
 		size_t siglen;
 		const uint8_t *rd = signature(s, ks->keys[i].key, &info, data, end, sig, &siglen);
-		if (!rd)
-			continue;
+		if (!rd) {
+			w->err = ACM_ECRYPTO;
+			break;
+		}
 		write_rrsig(w, owner, olen, info.ttl, rd, siglen);
 		if (!w->err)
 			added++;

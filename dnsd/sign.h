@@ -26,7 +26,7 @@ typedef struct acm_sigcache acm_sigcache_t;
 
 /* The ring of each answering thread, two per worker (its event loop's
  * and its UDP thread's), allocated when a signed zone is first served;
- * with its index and scratch buffers about 9.3 MiB a thread. */
+ * with its index and scratch buffers about 9.5 MiB a thread. */
 #define ACM_SIGCACHE_BYTES (8u << 20)
 
 /* A cache of about `bytes` (at least a few entries). ACM_OK or -ENOMEM. */
@@ -44,9 +44,10 @@ const uint8_t *acm_sigcache_get(acm_sigcache_t *c, const uint8_t *key, size_t kl
 /* Keep a new signature (overwriting the oldest entries when full). */
 void acm_sigcache_put(acm_sigcache_t *c, const uint8_t *key, size_t klen, const uint8_t *rrs,
                       size_t rlen, uint32_t expiration, const uint8_t *sig, size_t siglen);
-/* Room for building canonical RRsets: two buffers of ACM_SIGCACHE_SCRATCH
- * bytes each (owners written out in full make an RRset of a 64 KiB
- * message longer than the message). */
+/* Room for building canonical RRsets: three buffers of
+ * ACM_SIGCACHE_SCRATCH bytes each, 0 to 2 (owners written out in full make
+ * an RRset of a 64 KiB message longer than the message), suitably aligned
+ * for any type. */
 #define ACM_SIGCACHE_SCRATCH (4 * 65536)
 uint8_t *acm_sigcache_scratch(acm_sigcache_t *c, unsigned which);
 

@@ -317,7 +317,7 @@ def served_after_flood(srv, url):
     api = HttpApi(srv)
     acct = account(srv)
     r = api.call("POST", f"/v1/accounts/{acct['subdomain']}/txt", {"value": value(1)},
-                 acct["headers"], timeout=5)
+                 acct["headers"], timeout=15)
     assert r.status_code == 201, r.text
     assert value(1) in srv.query(acct["fulldomain"] + ".").to_text()
 

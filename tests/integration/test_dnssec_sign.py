@@ -11,6 +11,7 @@ rollover driven by acmensctl, and fails with a wrong anchor.
 """
 
 import re
+import signal
 import socket
 import time
 
@@ -479,3 +480,21 @@ def test_keys_transferred(make_server):
         served = ask(srv, ZONE, t).answer[0]
         assert got[(APEX, t)] == set(served), dns.rdatatype.to_text(t)
     assert not any(t == dns.rdatatype.RRSIG for _, t in got)
+
+
+def test_reload_turns_signing_on_and_off(make_server):
+    """dnssec.enabled by SIGHUP: the first key is made and answers are
+    signed from then on; turned off again, the zone has no keys and DO
+    answers carry no RRSIG."""
+    srv = make_server()
+    assert not ask(srv, ZONE, "DNSKEY").answer
+    srv.reconfigure(extra_dns=dnssec_cfg("ed25519"))
+    srv.proc.send_signal(signal.SIGHUP)
+    assert wait_for(lambda: ask(srv, ZONE, "DNSKEY").answer, 5.0), srv.read_log()
+    r = ask(srv, ZONE, "SOA")
+    assert not problems_of("SOA", r, dnskeys(srv)) and len(r.answer) == 2
+    assert "generated one" in srv.read_log()
+    srv.reconfigure(extra_dns="")
+    srv.proc.send_signal(signal.SIGHUP)
+    assert wait_for(lambda: not ask(srv, ZONE, "DNSKEY").answer, 5.0), srv.read_log()
+    assert [s.rdtype for s in ask(srv, ZONE, "SOA").answer] == [dns.rdatatype.SOA]
