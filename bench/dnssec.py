@@ -15,7 +15,7 @@ with DO for 1, 2 and 4 TXT values. Per algorithm (ECDSA P-256, Ed25519):
   and over: after the first pass every RRset's signature is in acmensd's
   cache;
 - cold: dnsperf asks TXT at all N names in a shuffled order, each once per
-  pass of the file. acmensd's cache (docs/dnssec-signing.md: per
+  pass of the file. acmensd's cache (docs/dnssec.md, "The signature cache": per
   answering thread an 8 MiB ring found through 32,768 direct-mapped
   slots) holds far fewer than N signatures, and has long dropped a name's
   when the name comes round again, so every answer is signed, as if the
