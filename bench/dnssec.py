@@ -237,7 +237,7 @@ class Run:
 def hit_share(r):
     """The share of signature lookups the cache answered (acmens only)."""
     c = r.get("acmens_counters")
-    if c is None:
+    if not c:           # knotd, or no signature asked for
         return "-"
     hits = sum(v for k, v in c.items() if 'result="hit"' in k)
     misses = sum(v for k, v in c.items() if 'result="miss"' in k)
