@@ -92,7 +92,7 @@ def test_issuance_validated_end_to_end(peers, daemons, test_ca):
     # Two validating resolvers, as in real life: lego's (its zone lookups
     # and pre-checks) and the CA's (pebble's, and the witness's). A
     # validating resolver may deny TXT at a name from a cached NSEC that
-    # any earlier query there brought back (docs/dnssec-peers.md): so the
+    # any earlier query there brought back (docs/dnssec.md): so the
     # CA's resolver must not share lego's lookups made before the value.
     client = peers.resolver(daemons, "unbound-client")
     ca = peers.resolver(daemons, "unbound-ca")

@@ -6,7 +6,7 @@ export-key` and imported with `keymgr import-pem`. A validating unbound
 that asks only the secondary, with the DS of acmens's key as its trust
 anchor, authenticates what acmens wrote: a TXT value, a name that does not
 exist, a type that does not exist at a name. One DS at the parent serves
-the primary and the secondary alike. docs/dnssec-peers.md ("Secondaries")
+the primary and the secondary alike. docs/dnssec.md ("Secondaries")
 says what knotd does with the DNSKEY a transfer brings along, and the
 limits.
 
@@ -166,7 +166,7 @@ def check_validates(st, unbound, rcode=dns.rcode.NOERROR):
 
 def test_secondary_follows_a_rollover(signing, daemons, tmp_path):
     """The three steps of acmens's rollover with the secondary kept level
-    by hand (docs/dnssec-peers.md): nothing at step 1, the new key
+    by hand (docs/dnssec.md): nothing at step 1, the new key
     imported before step 2, the old one deleted after step 3. A resolver
     with the old DS validates through step 2, one with both DS (the
     parent's during the change) from the import on, one with the new DS
