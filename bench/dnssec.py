@@ -16,8 +16,8 @@ with DO for 1, 2 and 4 TXT values. Per algorithm (ECDSA P-256, Ed25519):
   cache;
 - cold: dnsperf asks TXT at all N names in a shuffled order, each once per
   pass of the file. acmensd's cache (docs/dnssec.md, "The signature cache": per
-  answering thread an 8 MiB ring found through 32,768 direct-mapped
-  slots) holds far fewer than N signatures, and has long dropped a name's
+  answering thread an 8 MiB ring found through 32,768 slots,
+  two to a hash) holds far fewer than N signatures, and has long dropped a name's
   when the name comes round again, so every answer is signed, as if the
   values changed between queries. The signature cache's hits and misses
   (acmensd's /metrics) are recorded to show it;

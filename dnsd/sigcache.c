@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * The per-thread signature cache (sign.h): entries are appended to one
- * ring of bytes and found through a direct-mapped table of slots by a hash
- * of what was signed. An entry is valid while the ring has not come round
+ * ring of bytes and found through a table of slots by a hash of what was
+ * signed, two slots to a hash (a pair): with one, two RRsets asked for
+ * often whose hashes shared a slot kept pushing each other out. An entry is valid while the ring has not come round
  * to it since it was written, and matches only when the signing key and
  * the canonical RRset compare equal byte for byte, so a hash collision or
  * an overwritten entry is a miss, never a wrong signature. Memory: the
  * ring, one slot per 256 bytes of it, and three scratch buffers.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -97,27 +99,58 @@ static size_t entry_len(size_t klen, size_t rlen, size_t siglen)
 	return (ENTRY_HEAD + klen + rlen + siglen + 7) & ~(size_t)7;
 }
 
+/* Whether the slot's entry is still in the ring (not come round to). */
+static bool live(const acm_sigcache_t *c, const slot_t *s)
+{
+	return s->len != 0 && c->head - s->seq <= c->size;
+}
+
+/* The slot's entry if it is the one for key and rrs, else NULL. */
+static const uint8_t *entry_for(const acm_sigcache_t *c, const slot_t *s, uint64_t h,
+                                const uint8_t *key, size_t klen, const uint8_t *rrs, size_t rlen)
+{
+	if (!live(c, s) || s->hash != h)
+		return NULL;
+	const uint8_t *e = c->ring + s->seq % c->size;
+	if (acm_get_u32(e) != klen || acm_get_u32(e + 4) != rlen ||
+	    memcmp(e + ENTRY_HEAD, key, klen) != 0 || memcmp(e + ENTRY_HEAD + klen, rrs, rlen) != 0)
+		return NULL;
+	return e;
+}
+
 const uint8_t *acm_sigcache_get(acm_sigcache_t *c, const uint8_t *key, size_t klen,
                                 const uint8_t *rrs, size_t rlen, uint64_t now, uint32_t refresh,
                                 size_t *siglen)
 {
 	uint64_t h = hash_of(key, klen, rrs, rlen);
-	const slot_t *s = &c->slots[h & c->mask];
-	if (s->len == 0 || s->hash != h || c->head - s->seq > c->size) {
-		c->misses++;
-		return NULL;
-	}
-	const uint8_t *e = c->ring + s->seq % c->size;
-	uint32_t expiration = acm_get_u32(e + 8);
-	if (acm_get_u32(e) != klen || acm_get_u32(e + 4) != rlen ||
-	    memcmp(e + ENTRY_HEAD, key, klen) != 0 || memcmp(e + ENTRY_HEAD + klen, rrs, rlen) != 0 ||
-	    (int32_t)(expiration - (uint32_t)now) <= (int32_t)refresh) {
+	size_t i = h & c->mask;
+	const uint8_t *e = entry_for(c, &c->slots[i], h, key, klen, rrs, rlen);
+	if (!e)
+		e = entry_for(c, &c->slots[i ^ 1], h, key, klen, rrs, rlen);
+	if (!e || (int32_t)(acm_get_u32(e + 8) - (uint32_t)now) <= (int32_t)refresh) {
 		c->misses++;
 		return NULL;
 	}
 	c->hits++;
 	*siglen = acm_get_u16(e + 12);
 	return e + ENTRY_HEAD + klen + rlen;
+}
+
+/* Where a new entry of hash h goes: the pair's slot that holds the same
+ * hash (a signature made again replaces the stale one), else a slot whose
+ * entry is gone, else the one written longer ago. */
+static slot_t *slot_for(acm_sigcache_t *c, uint64_t h)
+{
+	slot_t *a = &c->slots[h & c->mask], *b = &c->slots[(h & c->mask) ^ 1];
+	if (live(c, a) && a->hash == h)
+		return a;
+	if (live(c, b) && b->hash == h)
+		return b;
+	if (!live(c, a))
+		return a;
+	if (!live(c, b))
+		return b;
+	return a->seq <= b->seq ? a : b;
 }
 
 void acm_sigcache_put(acm_sigcache_t *c, const uint8_t *key, size_t klen, const uint8_t *rrs,
@@ -138,6 +171,6 @@ void acm_sigcache_put(acm_sigcache_t *c, const uint8_t *key, size_t klen, const 
 	memcpy(e + ENTRY_HEAD + klen, rrs, rlen);
 	memcpy(e + ENTRY_HEAD + klen + rlen, sig, siglen);
 	uint64_t h = hash_of(key, klen, rrs, rlen);
-	c->slots[h & c->mask] = (slot_t){ .seq = c->head, .hash = h, .len = (uint32_t)len };
+	*slot_for(c, h) = (slot_t){ .seq = c->head, .hash = h, .len = (uint32_t)len };
 	c->head += len;
 }

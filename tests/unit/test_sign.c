@@ -154,12 +154,62 @@ static void test_cache(void **state)
 	acm_sigcache_free(c);
 }
 
+/* The cache's hash (FNV-1a over the key, then the RRset), to pick RRsets
+ * that land on the same pair of slots. */
+static uint64_t fnv(const uint8_t *key, size_t klen, const uint8_t *rrs, size_t rlen)
+{
+	uint64_t h = 0xcbf29ce484222325u;
+	for (size_t i = 0; i < klen; i++)
+		h = (h ^ key[i]) * 0x100000001b3u;
+	for (size_t i = 0; i < rlen; i++)
+		h = (h ^ rrs[i]) * 0x100000001b3u;
+	return h;
+}
+
+/* Two RRsets asked for in turn whose hashes pick the same slot both stay; a
+ * third pushes out the one written longer ago, and signing one again
+ * takes its own slot, not its neighbour's. */
+static void test_cache_pairs(void **state)
+{
+	(void)state;
+	acm_sigcache_t *c = NULL;
+	const uint8_t key[] = "key-a", sig[] = "signature";
+	char rr[3][8];
+	size_t found = 0, len;
+	uint64_t pair = 0;
+	assert_int_equal(acm_sigcache_new(0, &c), ACM_OK);   /* 64 KiB: 256 slots */
+	for (unsigned i = 0; found < 3 && i < 100000; i++) {
+		char name[8];
+		snprintf(name, sizeof(name), "n%u", i);
+		uint64_t p = fnv(key, 5, (const uint8_t *)name, strlen(name)) & 255;
+		if (found == 0)
+			pair = p;
+		if (p == pair)
+			memcpy(rr[found++], name, sizeof(name));
+	}
+	assert_int_equal(found, 3);
+	const uint8_t *a = (const uint8_t *)rr[0], *b = (const uint8_t *)rr[1],
+	              *d = (const uint8_t *)rr[2];
+	acm_sigcache_put(c, key, 5, a, strlen(rr[0]), 2000, sig, 9);
+	acm_sigcache_put(c, key, 5, b, strlen(rr[1]), 2000, sig, 9);
+	assert_non_null(acm_sigcache_get(c, key, 5, a, strlen(rr[0]), 1000, 100, &len));
+	assert_non_null(acm_sigcache_get(c, key, 5, b, strlen(rr[1]), 1000, 100, &len));
+	acm_sigcache_put(c, key, 5, a, strlen(rr[0]), 2000, sig, 9);   /* a again: b stays */
+	assert_non_null(acm_sigcache_get(c, key, 5, b, strlen(rr[1]), 1000, 100, &len));
+	acm_sigcache_put(c, key, 5, d, strlen(rr[2]), 2000, sig, 9);   /* b is the older now */
+	assert_null(acm_sigcache_get(c, key, 5, b, strlen(rr[1]), 1000, 100, &len));
+	assert_non_null(acm_sigcache_get(c, key, 5, a, strlen(rr[0]), 1000, 100, &len));
+	assert_non_null(acm_sigcache_get(c, key, 5, d, strlen(rr[2]), 1000, 100, &len));
+	acm_sigcache_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_signed_zone),
 		cmocka_unit_test(test_no_active_key),
 		cmocka_unit_test(test_cache),
+		cmocka_unit_test(test_cache_pairs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
