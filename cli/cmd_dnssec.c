@@ -73,12 +73,6 @@ void cli_keys_close(cli_keys_t *k)
 	k->store = NULL;
 }
 
-static void hex(const uint8_t *p, size_t n, char *out)
-{
-	for (size_t i = 0; i < n; i++)
-		sprintf(out + 2 * i, "%02X", p[i]);
-}
-
 int cli_dnssec_record(const cli_t *c, const acm_dnssec_keyent_t *e, bool ds, char *out,
                       size_t len)
 {
@@ -92,9 +86,9 @@ int cli_dnssec_record(const cli_t *c, const acm_dnssec_keyent_t *e, bool ds, cha
 		if (acm_dnssec_key_ds(e->key, cfg->apex, acm_dname_len(cfg->apex), rd) != ACM_OK)
 			return cli_fail(c, CLI_STORE, "dnssec: cannot compute the DS of key %u",
 			                acm_dnssec_key_tag(e->key));
-		hex(rd + 4, ACM_DS_RDATA_LEN - 4, data);
-		snprintf(out, len, "%s %u IN DS %u %u %u %s", owner, (unsigned)cfg->soa.ttl,
-		         (unsigned)(rd[0] << 8 | rd[1]), rd[2], rd[3], data);
+		char text[ACM_DS_TEXT_MAX];
+		acm_dnssec_ds_text(rd, text);
+		snprintf(out, len, "%s %u IN DS %s", owner, (unsigned)cfg->soa.ttl, text);
 		return CLI_OK;
 	}
 	const uint8_t *dk = acm_dnssec_key_dnskey(e->key, &n);

@@ -84,7 +84,7 @@ uint8_t *acm_sigcache_scratch(acm_sigcache_t *c, unsigned which)
 }
 
 /* FNV-1a, 64 bits: a miss costs a signature, so any spread will do. */
-static uint64_t hash_of(const uint8_t *key, size_t klen, const uint8_t *rrs, size_t rlen)
+uint64_t acm_sigcache_hash(const uint8_t *key, size_t klen, const uint8_t *rrs, size_t rlen)
 {
 	uint64_t h = 0xcbf29ce484222325u;
 	for (size_t i = 0; i < klen; i++)
@@ -122,7 +122,7 @@ const uint8_t *acm_sigcache_get(acm_sigcache_t *c, const uint8_t *key, size_t kl
                                 const uint8_t *rrs, size_t rlen, uint64_t now, uint32_t refresh,
                                 size_t *siglen)
 {
-	uint64_t h = hash_of(key, klen, rrs, rlen);
+	uint64_t h = acm_sigcache_hash(key, klen, rrs, rlen);
 	size_t i = h & c->mask;
 	const uint8_t *e = entry_for(c, &c->slots[i], h, key, klen, rrs, rlen);
 	if (!e)
@@ -170,7 +170,7 @@ void acm_sigcache_put(acm_sigcache_t *c, const uint8_t *key, size_t klen, const 
 	memcpy(e + ENTRY_HEAD, key, klen);
 	memcpy(e + ENTRY_HEAD + klen, rrs, rlen);
 	memcpy(e + ENTRY_HEAD + klen + rlen, sig, siglen);
-	uint64_t h = hash_of(key, klen, rrs, rlen);
+	uint64_t h = acm_sigcache_hash(key, klen, rrs, rlen);
 	*slot_for(c, h) = (slot_t){ .seq = c->head, .hash = h, .len = (uint32_t)len };
 	c->head += len;
 }

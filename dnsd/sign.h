@@ -35,6 +35,9 @@ void acm_sigcache_free(acm_sigcache_t *cache);
 /* Lookups that found a signature still fresh, and those that signed. */
 void acm_sigcache_counts(const acm_sigcache_t *cache, uint64_t *hits, uint64_t *misses);
 
+/* The hash an entry is found by (its slots: the hash's low bits, and the
+ * slot beside). */
+uint64_t acm_sigcache_hash(const uint8_t *key, size_t klen, const uint8_t *rrs, size_t rlen);
 /* The cache's entry for (key, canonical RRset): the RRSIG rdata and its
  * length, when there is one whose expiration is more than refresh
  * seconds after now; NULL otherwise. Counts a hit or a miss. */

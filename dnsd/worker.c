@@ -77,7 +77,7 @@ void acm_worker_batch_begin(acm_worker_t *w)
 	};
 	if (!w->sigcache && acm_zone_signing(w->zone) &&
 	    acm_sigcache_new(ACM_SIGCACHE_BYTES, &w->sigcache) == ACM_OK)
-		w->env.sigcache = w->sigcache;   /* else answers go unsigned: no memory */
+		w->env.sigcache = w->sigcache;   /* else DO answers are SERVFAIL: no memory */
 	w->snapshot_tried = w->snapshot_ok = w->keys_tried = false;
 	w->keys = NULL;
 	/* Current when it holds the newest commit of any process: then the

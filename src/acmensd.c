@@ -138,6 +138,15 @@ static void publish_report(daemon_t *d)
 		acm_http_set_report(d->http, acm_reload_report_text(&d->report));
 }
 
+/* A new zone to the workers, its static digest to the store (the serial
+ * moves when it changed), and the keys' generation it was built from. */
+static void publish_zone(daemon_t *d, acm_zone_t *zone, uint64_t key_generation)
+{
+	acm_server_set_zone(d->server, zone);
+	sync_static(d->store, zone);
+	d->key_generation = key_generation;
+}
+
 static void reload(daemon_t *d)
 {
 	char err[ACM_CONFIG_ERR_MAX];
@@ -161,9 +170,7 @@ static void reload(daemon_t *d)
 	acm_reload_report_compare(&d->report, d->cfg, d->loaded ? d->loaded : d->cfg, cfg);
 	apply_log(cfg);
 	acm_store_set_max_accounts(d->store, cfg->store_max_accounts);
-	acm_server_set_zone(d->server, zone);
-	sync_static(d->store, zone);
-	d->key_generation = generation;
+	publish_zone(d, zone, generation);
 	if (acm_notifier_reload(d->notifier, cfg) != ACM_OK)
 		acm_warn("reload: transfer.notify unchanged: out of memory");
 	acm_zone_unref(zone);
@@ -196,10 +203,8 @@ static void on_key_poll(evutil_socket_t fd, short what, void *arg)
 		                       kv, 1);
 		return;
 	}
-	acm_server_set_zone(d->server, zone);
-	sync_static(d->store, zone);
+	publish_zone(d, zone, generation);
 	acm_zone_unref(zone);
-	d->key_generation = generation;
 	acm_log_kv(ACM_LOG_NOTICE, "dnssec keys changed: zone rebuilt", ACM_KU("generation", generation));
 }
 

@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "lib/dns/dname.h"
-#include "lib/dns/wire.h"
 #include "lib/error.h"
 #include "lib/log.h"
 #include "lib/store/store_dnssec.h"
@@ -18,15 +17,13 @@
 static void log_new_key(const acm_config_t *cfg, const acm_dnssec_key_t *key)
 {
 	uint8_t ds[ACM_DS_RDATA_LEN], apex[ACM_DNAME_MAX];
-	char hex[2 * 32 + 1], text[128];
+	char text[ACM_DS_TEXT_MAX];
 	size_t len = acm_dname_len(cfg->apex);
 	memcpy(apex, cfg->apex, len);
 	acm_dname_lower(apex);
 	if (acm_dnssec_key_ds(key, apex, len, ds) != ACM_OK)
 		return;
-	for (size_t i = 0; i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", ds[4 + i]);
-	snprintf(text, sizeof(text), "%u %u %u %s", acm_get_u16(ds), ds[2], ds[3], hex);
+	acm_dnssec_ds_text(ds, text);
 	acm_log_kv(ACM_LOG_NOTICE, "dnssec: no key in the store, generated one (active)",
 	           ACM_KU("tag", acm_dnssec_key_tag(key)),
 	           ACM_KS("algorithm", acm_dnssec_algorithm_name(acm_dnssec_key_algorithm(key))),

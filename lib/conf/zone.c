@@ -356,11 +356,18 @@ static int build_rrsets(acm_zone_t *z, ldns_rr_list *all, ldns_rr **sorted, size
 	return ACM_OK;
 }
 
+/* The TTL of negative answers (RFC 2308 5), and so of compact denial's
+ * NSEC (RFC 9824 3). */
+static uint32_t negative_ttl(const acm_config_t *cfg)
+{
+	return cfg->soa.ttl < cfg->soa.minimum ? cfg->soa.ttl : cfg->soa.minimum;
+}
+
 static void build_soa_tail(acm_zone_t *z, const acm_config_t *cfg)
 {
 	acm_wire_t w = acm_wire_init(z->soa_tail, sizeof(z->soa_tail));
 	size_t mlen = acm_dname_len(cfg->soa.mname), rlen = acm_dname_len(cfg->soa.rname);
-	uint32_t ttl = cfg->soa.ttl < cfg->soa.minimum ? cfg->soa.ttl : cfg->soa.minimum;
+	uint32_t ttl = negative_ttl(cfg);
 	acm_wire_write_u16(&w, ACM_RRTYPE_SOA);
 	acm_wire_write_u16(&w, ACM_CLASS_IN);
 	acm_wire_write_u32(&w, ttl);
@@ -568,7 +575,7 @@ static int take_keys(acm_zone_t *z, const acm_config_t *cfg, acm_dnssec_keyset_t
 		.keys = &z->dkeys,
 		.validity = cfg->dnssec.signature_validity,
 		.refresh = cfg->dnssec.signature_refresh,
-		.nsec_ttl = cfg->soa.ttl < cfg->soa.minimum ? cfg->soa.ttl : cfg->soa.minimum,
+		.nsec_ttl = negative_ttl(cfg),
 	};
 	return ACM_OK;
 }

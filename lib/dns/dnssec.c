@@ -6,6 +6,7 @@
  * is no longer modified.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -226,6 +227,13 @@ int acm_dnssec_key_ds(const acm_dnssec_key_t *key, const uint8_t *apex, size_t a
 	out[2] = key->alg;
 	out[3] = ACM_DS_DIGEST_SHA256;
 	return ACM_OK;
+}
+
+void acm_dnssec_ds_text(const uint8_t ds[ACM_DS_RDATA_LEN], char out[ACM_DS_TEXT_MAX])
+{
+	int n = snprintf(out, ACM_DS_TEXT_MAX, "%u %u %u ", acm_get_u16(ds), ds[2], ds[3]);
+	for (size_t i = 4; i < ACM_DS_RDATA_LEN; i++, n += 2)
+		snprintf(out + n, ACM_DS_TEXT_MAX - (size_t)n, "%02X", ds[i]);
 }
 
 /* ECDSA's DER signature to the r||s DNSSEC wants (RFC 6605 4). */

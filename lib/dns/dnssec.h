@@ -62,6 +62,11 @@ const uint8_t *acm_dnssec_key_dnskey(const acm_dnssec_key_t *key, size_t *len);
 int acm_dnssec_key_ds(const acm_dnssec_key_t *key, const uint8_t *apex, size_t apex_len,
                       uint8_t out[ACM_DS_RDATA_LEN]);
 
+/* DS rdata in presentation form, "TAG ALGORITHM DIGEST-TYPE DIGEST", the
+ * digest in upper-case hex as zone files write it, NUL-terminated. */
+#define ACM_DS_TEXT_MAX (5 + 1 + 3 + 1 + 3 + 1 + 2 * (ACM_DS_RDATA_LEN - 4) + 1)
+void acm_dnssec_ds_text(const uint8_t ds[ACM_DS_RDATA_LEN], char out[ACM_DS_TEXT_MAX]);
+
 /* What an RRSIG says besides its signature. */
 typedef struct {
 	uint16_t type;            /* type covered */

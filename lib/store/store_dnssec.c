@@ -235,13 +235,18 @@ typedef struct {
 	uint8_t state;
 } move_t;
 
+static const acm_dnssec_keyent_t *find_id(const acm_dnssec_keyset_t *ks, uint32_t id)
+{
+	for (size_t i = 0; i < ks->count; i++)
+		if (ks->keys[i].id == id)
+			return &ks->keys[i];
+	return NULL;
+}
+
 static int move_fn(acm_wtxn_t *w, acm_dnssec_keyset_t *ks, uint64_t gen, void *arg)
 {
 	move_t *m = arg;
-	const acm_dnssec_keyent_t *e = NULL;
-	for (size_t i = 0; i < ks->count && !e; i++)
-		if (ks->keys[i].id == m->id)
-			e = &ks->keys[i];
+	const acm_dnssec_keyent_t *e = find_id(ks, m->id);
 	if (!e)
 		return ACM_ENOTFOUND;
 	uint16_t tag = acm_dnssec_key_tag(e->key);
@@ -275,14 +280,11 @@ int acm_store_dnssec_set_state(acm_store_t *store, uint32_t id, uint8_t state,
 static int activate_fn(acm_wtxn_t *w, acm_dnssec_keyset_t *ks, uint64_t gen, void *arg)
 {
 	const uint32_t *id = arg;
-	const acm_dnssec_keyent_t *e = NULL, *old = acm_dnssec_keyset_active(ks);
+	const acm_dnssec_keyent_t *e = find_id(ks, *id), *old = acm_dnssec_keyset_active(ks);
 	uint64_t now = (uint64_t)time(NULL);
 	char change[96];
 	int rc = ACM_OK;
 
-	for (size_t i = 0; i < ks->count && !e; i++)
-		if (ks->keys[i].id == *id)
-			e = &ks->keys[i];
 	if (!e)
 		return ACM_ENOTFOUND;
 	if (e == old)
