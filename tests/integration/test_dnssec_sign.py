@@ -10,6 +10,7 @@ sets AD on values, negative answers and CNAME chains, also across a key
 rollover driven by acmensctl, and fails with a wrong anchor.
 """
 
+import os
 import re
 import signal
 import socket
@@ -332,6 +333,51 @@ def test_api_write_served_signed(make_server):
     assert not got.answer and got.rcode() == dns.rcode.NOERROR
     assert bitmap(nsec_of(got)) == {"RRSIG", "NSEC"}
     assert not problems_of("deleted", got, keys)
+
+
+def test_random_name_flood_with_do(make_server):
+    """An attacker asks DO queries for names that do not exist, each one
+    new, so that every answer needs a signature of its own (dns.rrl off, as
+    the worst case). Afterwards a legitimate client's write is served
+    signed and valid within its deadline, the value written before the
+    flood is still there, and the flood's answers were signed, not
+    skipped."""
+    api = start_http(make_server, zone={"extra_dns": dnssec_cfg()})
+    srv = api.server
+    keys = dnskeys(srv)
+    acct = api.register()
+    name = acct["fulldomain"] + "."
+    r = api.call("POST", txt_path(acct), {"value": "before"}, acct["headers"])
+    assert r.status_code == 201, r.text
+    misses = metric(api, "miss")
+    sent = answered = 0
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.setblocking(False)
+        deadline = time.monotonic() + 10
+        while sent < 3000 and time.monotonic() < deadline:
+            q = dns.message.make_query(f"x{sent}-{os.urandom(4).hex()}.{ZONE}", "TXT",
+                                       want_dnssec=True, use_edns=0, payload=1232)
+            sock.sendto(q.to_wire(), ("127.0.0.1", srv.port))
+            sent += 1
+            try:
+                while True:
+                    sock.recv(65535)
+                    answered += 1
+            except BlockingIOError:
+                pass
+    assert sent == 3000 and answered > 0
+    # the legitimate client, within its deadline
+    start = time.monotonic()
+    r = api.call("POST", txt_path(acct), {"value": "after"}, acct["headers"], timeout=5)
+    assert r.status_code == 201, r.text
+    got = ask(srv, name, "TXT", tcp=True)
+    assert time.monotonic() - start < 5
+    assert sorted(b"".join(rd.strings) for rd in got.answer[0]) == [b"after", b"before"]
+    assert not problems_of("after the flood", got, keys)
+    # the flood's denials were each signed (a miss apiece, at least for
+    # those answered)
+    assert metric(api, "miss") - misses >= answered
+    assert srv.proc.poll() is None
 
 
 # --- UDP sizes -----------------------------------------------------------------
