@@ -298,14 +298,18 @@ def metric(api, result):
     return int(m.group(1))
 
 
-def test_api_write_served_signed(make_server):
+def signed_account(make_server, first):
+    """A signed zone served with its API, its DNSKEYs, and an account that
+    holds the value first: (api, srv, keys, acct, its name)."""
     api = start_http(make_server, zone={"extra_dns": dnssec_cfg()})
-    srv = api.server
-    keys = dnskeys(srv)
     acct = api.register()
-    name = acct["fulldomain"] + "."
-    r = api.call("POST", txt_path(acct), {"value": "first"}, acct["headers"])
+    r = api.call("POST", txt_path(acct), {"value": first}, acct["headers"])
     assert r.status_code == 201, r.text
+    return api, api.server, dnskeys(api.server), acct, acct["fulldomain"] + "."
+
+
+def test_api_write_served_signed(make_server):
+    api, srv, keys, acct, name = signed_account(make_server, "first")
     got = ask(srv, name, "TXT")
     assert [b"".join(rd.strings) for rd in got.answer[0]] == [b"first"]
     assert not problems_of("first", got, keys)
@@ -342,13 +346,7 @@ def test_random_name_flood_with_do(make_server):
     signed and valid within its deadline, the value written before the
     flood is still there, and the flood's answers were signed, not
     skipped."""
-    api = start_http(make_server, zone={"extra_dns": dnssec_cfg()})
-    srv = api.server
-    keys = dnskeys(srv)
-    acct = api.register()
-    name = acct["fulldomain"] + "."
-    r = api.call("POST", txt_path(acct), {"value": "before"}, acct["headers"])
-    assert r.status_code == 201, r.text
+    api, srv, keys, acct, name = signed_account(make_server, "before")
     misses = metric(api, "miss")
     sent = answered = 0
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
