@@ -136,12 +136,19 @@ static int keygen_algorithm(const cli_t *c, const char *text, uint8_t *alg)
 	                text);
 }
 
-static int keygen_done(cli_t *c, const acm_dnssec_key_t *key, uint32_t id)
+/* JSON: the key as the store now holds it, so that created and changed are
+ * the times dnssec status will show, not null as for never. */
+static int keygen_done(cli_t *c, cli_keys_t *k, const acm_dnssec_key_t *key, uint32_t id)
 {
-	acm_dnssec_keyent_t e = { .key = (acm_dnssec_key_t *)key, .id = id,
-	                          .state = ACM_KEY_ACTIVE };
 	if (c->json) {
-		cli_print_json(cli_dnssec_key_json(&e));
+		acm_dnssec_keyset_clear(&k->ks);
+		int rc = acm_store_dnssec_load(k->store, &k->ks, &k->generation);
+		const acm_dnssec_keyent_t *e = rc == ACM_OK ? acm_dnssec_keyset_active(&k->ks) : NULL;
+		if (!e || e->id != id)
+			return cli_fail(c, CLI_STORE, "dnssec keygen: key %u made, but not read back: %s",
+			                acm_dnssec_key_tag(key), rc == ACM_OK ? "another key is active"
+			                                                      : acm_strerror(rc));
+		cli_print_json(cli_dnssec_key_json(e));
 		return CLI_OK;
 	}
 	printf("ok, key %u (%s) active; acmensctl dnssec ds prints the DS for the parent\n",
@@ -175,14 +182,14 @@ static int dnssec_keygen(cli_t *c, int argc, char **argv)
 	int err = acm_dnssec_key_generate(alg, &key);
 	if (err == ACM_OK)
 		err = acm_store_dnssec_add(k.store, key, ACM_KEY_ACTIVE, who, &id);
-	cli_keys_close(&k);
 	if (err == ACM_EEXIST)
 		rc = cli_fail(c, CLI_USAGE, "dnssec keygen: the zone already has an active key; "
 		              "use dnssec rollover to replace it");
 	else
-		rc = err == ACM_OK ? keygen_done(c, key, id)
+		rc = err == ACM_OK ? keygen_done(c, &k, key, id)
 		                   : cli_fail(c, cli_exit_code(err), "dnssec keygen: %s",
 		                              acm_strerror(err));
+	cli_keys_close(&k);
 	acm_dnssec_key_free(key);
 	return rc;
 }

@@ -106,6 +106,8 @@ def test_keygen_algorithm_option(make_server):
     st = ok(s, "dnssec", "status")
     assert st["enabled"] is False and st["algorithm"] == "ecdsap256sha256"
     assert [k["algorithm"] for k in st["keys"]] == ["ed25519"]
+    # the key keygen prints is the one stored, times included (not null)
+    assert st["keys"] == [key] and key["created"] > time.time() - 60
 
 
 def test_without_keys(make_server):
