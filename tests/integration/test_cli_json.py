@@ -227,7 +227,7 @@ def test_tsig_key(pair, acct):
 # --- the command line ---------------------------------------------------------
 
 def test_json_refused_without_a_json_form(shared_server):
-    for words in (["export"], ["help"]):
+    for words in (["export"], ["help"], ["convert-acmedns-config", "config.cfg"]):
         rc, out, err = run("-c", shared_server.config, *words, "--json")
         assert rc == USAGE, err
         assert err.startswith(f"acmensctl: {words[0]}") and "--json does not apply" in err, err
