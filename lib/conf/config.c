@@ -309,7 +309,7 @@ int acm_cfg_dname_value(struct loader *ld, const char *key, const char *text,
 static int list_value(struct loader *ld, const struct opt *o, yaml_node_t *v, unsigned line)
 {
 	if (v->type != YAML_SEQUENCE_NODE)
-		return acm_cfg_fail(ld, line, o->path, "expected %s", o->what);
+		return acm_cfg_refuse(ld, line, o->path, o->what, v);
 	yaml_node_item_t *start = v->data.sequence.items.start;
 	size_t n = (size_t)(v->data.sequence.items.top - start);
 	if (n < o->min)
@@ -321,7 +321,7 @@ static int list_value(struct loader *ld, const struct opt *o, yaml_node_t *v, un
 		unsigned iline = item ? acm_cfg_node_line(item) : line;
 		bool map = item && item->type == YAML_MAPPING_NODE;
 		if (o->map_item ? !map : !text)
-			return acm_cfg_fail(ld, iline, o->path, "expected %s", o->what);
+			return acm_cfg_refuse(ld, iline, o->path, o->what, item);
 		int r = o->map_item ? o->map_item(ld, o, item, iline, i, n)
 				    : o->item(ld, o, text, iline, i, n);
 		if (r)
@@ -333,10 +333,9 @@ static int list_value(struct loader *ld, const struct opt *o, yaml_node_t *v, un
 static int enum_error(struct loader *ld, const struct opt *o, const yaml_node_t *v,
 		      unsigned line)
 {
-	char list[128], shown[ACM_CFG_WRITTEN_MAX];
-	size_t len = 0;
+	char list[128] = "one of ";
+	size_t len = strlen(list);
 
-	list[0] = '\0';
 	for (const char *const *p = o->names; *p && len < sizeof(list); p++) {
 		int n = snprintf(list + len, sizeof(list) - len, "%s%s",
 				 p == o->names ? "" : ", ", *p);
@@ -344,8 +343,7 @@ static int enum_error(struct loader *ld, const struct opt *o, const yaml_node_t 
 			break;
 		len += (size_t)n;
 	}
-	return acm_cfg_fail(ld, line, o->path, "expected one of %s (got %s)", list,
-			    acm_cfg_written(v, shown, sizeof(shown)));
+	return acm_cfg_refuse(ld, line, o->path, list, v);
 }
 
 static int set_value(struct loader *ld, const struct opt *o, yaml_node_t *v, unsigned line)
@@ -360,7 +358,7 @@ static int set_value(struct loader *ld, const struct opt *o, yaml_node_t *v, uns
 	case T_STR: {
 		s = acm_cfg_scalar(v);
 		if (!s || !*s)
-			return acm_cfg_fail(ld, line, o->path, "expected a non-empty string");
+			return acm_cfg_refuse(ld, line, o->path, "a non-empty string", v);
 		char *copy = strdup(s);
 		if (!copy)
 			return -ENOMEM;
@@ -370,6 +368,8 @@ static int set_value(struct loader *ld, const struct opt *o, yaml_node_t *v, uns
 		return ACM_OK;
 	}
 	case T_DNAME:
+		if (!acm_cfg_scalar(v))
+			return acm_cfg_refuse(ld, line, o->path, "a domain name", v);
 		return acm_cfg_dname_value(ld, o->path, acm_cfg_scalar(v), line, field);
 	case T_UINT:
 		s = acm_cfg_scalar(v);

@@ -71,6 +71,9 @@ const char *acm_cfg_scalar(const yaml_node_t *node);
  * "a mapping". Returns out, or a constant. */
 #define ACM_CFG_WRITTEN_MAX 288
 const char *acm_cfg_written(const yaml_node_t *node, char *out, size_t len);
+/* acm_cfg_fail with "expected WHAT (got VALUE as written)". */
+int acm_cfg_refuse(struct loader *ld, unsigned line, const char *key, const char *what,
+		   const yaml_node_t *value);
 /* A lower-case wire name from text, or a message naming key. */
 int acm_cfg_dname_value(struct loader *ld, const char *key, const char *text,
 			unsigned line, uint8_t *out);

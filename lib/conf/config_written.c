@@ -56,3 +56,11 @@ const char *acm_cfg_written(const yaml_node_t *node, char *out, size_t len)
 	out[at] = '\0';
 	return out;
 }
+
+int acm_cfg_refuse(struct loader *ld, unsigned line, const char *key, const char *what,
+		   const yaml_node_t *value)
+{
+	char shown[ACM_CFG_WRITTEN_MAX];
+	return acm_cfg_fail(ld, line, key, "expected %s (got %s)", what,
+			    acm_cfg_written(value, shown, sizeof(shown)));
+}
