@@ -26,6 +26,7 @@ typedef struct {
 	const char *config_path;
 	bool json;
 	acm_config_t *cfg;
+	char bad_word[160];    /* the word cli_parse refused, as cli_usage names it */
 } cli_t;
 
 /* Load the configuration (once). CLI_OK or CLI_STORE after an error message. */
@@ -79,10 +80,15 @@ typedef struct {
  * operand, kept in order (at most max of them), as is everything after
  * "--". strict refuses other words starting with '-'; without it they are
  * operands (a TXT value may start with '-'). Returns the operand count
- * (which may exceed max), or -1 for a usage error the caller reports.
+ * (which may exceed max), or -1 for a usage error the caller reports. The
+ * word refused (an unknown option, an option without its value, the first
+ * operand beyond max) is kept in c->bad_word for cli_usage to name.
  */
 int cli_parse(cli_t *c, int argc, char **argv, const cli_opt_t *opts, bool strict,
               char **operands, int max);
+/* Keep the word a verb's own parser refused, for cli_usage. Returns -1. */
+enum cli_bad { CLI_BAD_OPTION, CLI_BAD_VALUE, CLI_BAD_OPERAND };
+int cli_bad_word(cli_t *c, enum cli_bad why, const char *word);
 /* text as a decimal number in [min, max], else a usage error naming the
  * option (reported). CLI_OK or CLI_USAGE. */
 int cli_number(const cli_t *c, const char *name, const char *text, uint64_t min,
@@ -92,8 +98,8 @@ bool cli_help_asked(int argc, char **argv);
 /* The answer to --help, on stdout: the usage of the verb that the first
  * word other than an option names, or of every verb in table. CLI_OK. */
 int cli_help(const cli_usage_t *table, int argc, char **argv);
-/* A usage error naming the synopsis of verb (of all verbs when verb is NULL
- * or unknown). Returns CLI_USAGE. */
+/* A usage error naming the word cli_parse refused, if any, and the synopsis
+ * of verb (of all verbs when verb is NULL or unknown). Returns CLI_USAGE. */
 int cli_usage(const cli_t *c, const cli_usage_t *table, const char *verb);
 
 /* A usage error naming the word that is no verb of command. CLI_USAGE. */

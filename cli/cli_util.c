@@ -34,6 +34,17 @@ static const cli_opt_t *opt_find(const cli_opt_t *opts, const char *arg, const c
 	return NULL;
 }
 
+int cli_bad_word(cli_t *c, enum cli_bad why, const char *word)
+{
+	static const char *const what[] = {
+		[CLI_BAD_OPTION] = "unknown option '%.100s'",
+		[CLI_BAD_VALUE] = "%.100s needs a value",
+		[CLI_BAD_OPERAND] = "unexpected word '%.100s'",
+	};
+	snprintf(c->bad_word, sizeof(c->bad_word), what[why], word);
+	return -1;
+}
+
 int cli_parse(cli_t *c, int argc, char **argv, const cli_opt_t *opts, bool strict,
               char **operands, int max)
 {
@@ -50,13 +61,15 @@ int cli_parse(cli_t *c, int argc, char **argv, const cli_opt_t *opts, bool stric
 			*o->flag = true;
 		} else if (o) {
 			if (!value && i + 1 == argc)
-				return -1;
+				return cli_bad_word(c, CLI_BAD_VALUE, arg);
 			*o->arg = value ? value : argv[++i];
 		} else if (options && strict && arg[0] == '-' && arg[1] != '\0') {
-			return -1;
+			return cli_bad_word(c, CLI_BAD_OPTION, arg);
 		} else {
 			if (n < max)
 				operands[n] = argv[i];
+			else if (n == max)
+				cli_bad_word(c, CLI_BAD_OPERAND, arg);
 			n++;
 		}
 	}
@@ -113,8 +126,9 @@ int cli_help(const cli_usage_t *table, int argc, char **argv)
 
 int cli_usage(const cli_t *c, const cli_usage_t *table, const char *verb)
 {
-	char text[2048] = "usage:";
+	char text[2048];
 	const cli_usage_t *one = usage_pick(table, verb);
+	snprintf(text, sizeof(text), "%s%susage:", c->bad_word, c->bad_word[0] ? "; " : "");
 	for (const cli_usage_t *u = one ? one : table; u->synopsis && (!one || u == one); u++) {
 		size_t used = strlen(text);
 		snprintf(text + used, sizeof(text) - used, "%s %s", u == table || u == one ?

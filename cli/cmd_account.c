@@ -167,23 +167,28 @@ static int account_register(cli_t *c, int argc, char **argv)
 		return cli_fail(c, CLI_STORE, "cannot create credentials: %s", acm_strerror(rc));
 	int opt;
 	const char *subdomain = NULL;
-	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	opterr = 0;     /* cli_usage names the word */
+	while ((opt = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		acm_cidr_t cidr;
 		if (opt == 'j' || opt == 's') {
 			c->json |= opt == 'j';
 			subdomain = opt == 's' ? optarg : subdomain;
 			continue;
 		}
-		if (opt != 'a')
+		if (opt != 'a') {
+			cli_bad_word(c, opt == ':' ? CLI_BAD_VALUE : CLI_BAD_OPTION, argv[optind - 1]);
 			return cli_usage(c, account_usage, "register");
+		}
 		if (acm_cidr_parse(optarg, &cidr) != ACM_OK)
 			return cli_fail(c, CLI_REJECTED, "invalid --allowfrom CIDR: %s", optarg);
 		if (acc.allowfrom_count == ACM_ALLOWFROM_MAX)
 			return cli_fail(c, CLI_REJECTED, "at most %d --allowfrom ranges", ACM_ALLOWFROM_MAX);
 		snprintf(acc.allowfrom[acc.allowfrom_count++], sizeof(acc.allowfrom[0]), "%s", optarg);
 	}
-	if (optind != argc)
+	if (optind != argc) {
+		cli_bad_word(c, CLI_BAD_OPERAND, argv[optind]);
 		return cli_usage(c, account_usage, "register");
+	}
 	if (subdomain && (rc = take_subdomain(c, subdomain, &acc)) != CLI_OK)
 		return rc;
 	acm_store_t *store;

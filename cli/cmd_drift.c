@@ -76,12 +76,11 @@ static void print_restart(json_t *list)
 int cmd_config_drift(cli_t *c, int argc, char **argv)
 {
 	const cli_opt_t opts[] = { { NULL, NULL, NULL } };
-	char *none[1];
 	int status = 0;
 	json_t *body = NULL;
 	if (cli_help_asked(argc, argv))
 		return cli_help(drift_usage, argc, argv);
-	if (cli_parse(c, argc, argv, opts, true, none, 1) != 0)
+	if (cli_parse(c, argc, argv, opts, true, NULL, 0) != 0)
 		return cli_usage(c, drift_usage, NULL);
 	int rc = cli_load_config(c);
 	if (rc != CLI_OK)

@@ -53,7 +53,10 @@ static int parse_args(cli_t *c, int argc, char **argv, txt_args_t *a)
 	a->nvalues = n - 1;
 	bool one = strcmp(a->verb, "add") == 0 || strcmp(a->verb, "remove") == 0;
 	bool none = strcmp(a->verb, "list") == 0;
-	if ((one && a->nvalues != 1) || (none && a->nvalues != 0) ||
+	int most = one ? 1 : none ? 0 : n;
+	if (a->nvalues > most)
+		cli_bad_word(c, CLI_BAD_OPERAND, a->values[most]);
+	if ((one && a->nvalues != 1) || a->nvalues > most ||
 	    (expires && strcmp(a->verb, "add") != 0))
 		return cli_usage(c, txt_usage, a->verb);
 	return CLI_OK;

@@ -291,6 +291,32 @@ def test_unknown_words_are_named(words, message):
     assert rc == USAGE and err == message, (rc, err)
 
 
+@pytest.mark.parametrize("words,said", [
+    (["stats", "--frob"], "unknown option '--frob'; usage: stats"),
+    (["stats", "--json", "--frob"], "unknown option '--frob'; usage: stats"),
+    (["account", "list", "--frob"], "unknown option '--frob'; usage: account list "),
+    (["account", "register", "--frob"], "unknown option '--frob'; usage: account register "),
+    (["account", "register", "--allowfrom"], "--allowfrom needs a value; usage: account register "),
+    (["account", "register", "extra"], "unexpected word 'extra'; usage: account register "),
+    (["audit", "--limit"], "--limit needs a value; usage: audit "),
+    (["status", "extra"], "unexpected word 'extra'; usage: status "),
+    (["serial", "5"], "unexpected word '5'; usage: serial"),
+    (["lookups", "a", "b"], "unexpected word 'b'; usage: lookups "),
+    (["txt", "list", "sub", "v"], "unexpected word 'v'; usage: txt list "),
+    (["txt", "add", "sub", "v1", "v2"], "unexpected word 'v2'; usage: txt add "),
+    (["config-drift", "extra"], "unexpected word 'extra'; usage: config-drift"),
+    (["dnssec", "ds", "extra"], "unexpected word 'extra'; usage: dnssec ds"),
+])
+def test_words_a_command_does_not_take_are_named(words, said):
+    """The word is named, then the command's usage, on one line (with
+    --json, in the error object too)."""
+    rc, out, err = run(*words)
+    assert rc == USAGE and err.startswith("acmensctl: " + said), err
+    assert err.count("\n") == 1, err
+    if "--json" in words:
+        assert json.loads(out)["error"] == err[len("acmensctl: "):-1]
+
+
 # --- tables -------------------------------------------------------------------
 
 def columns(header):
