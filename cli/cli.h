@@ -96,7 +96,9 @@ int cli_number(const cli_t *c, const char *name, const char *text, uint64_t min,
 /* Whether a command's words (argv[0] the command) hold --help before "--". */
 bool cli_help_asked(int argc, char **argv);
 /* The answer to --help, on stdout: the usage of the verb that the first
- * word other than an option names, or of every verb in table. CLI_OK. */
+ * word other than an option names, or of every verb in table. CLI_OK, or
+ * CLI_USAGE (reported) when that word is no verb of a command that has
+ * verbs. */
 int cli_help(const cli_usage_t *table, int argc, char **argv);
 /* A usage error naming the word cli_parse refused, if any, and the synopsis
  * of verb (of all verbs when verb is NULL or unknown). Returns CLI_USAGE. */

@@ -116,6 +116,10 @@ int cli_help(const cli_usage_t *table, int argc, char **argv)
 		if (argv[i][0] != '-')
 			verb = argv[i];
 	const cli_usage_t *one = usage_pick(table, verb);
+	if (verb && !one && table[0].verb[0]) {
+		static const cli_t text_only;   /* help is text: no JSON error either */
+		return cli_unknown_verb(&text_only, argv[0], verb);
+	}
 	for (const cli_usage_t *u = one ? one : table; u->synopsis && (!one || u == one); u++)
 		printf("%susage: " CLI_PREFIX "%s\n%s", u == table || u == one ? "" : "\n",
 		       u->synopsis, u->about);

@@ -284,6 +284,10 @@ def test_help_command_is_command_help(words):
     (["account", "frob"],
      "acmensctl: account: unknown sub-command 'frob'; see acmensctl help account\n"),
     (["txt", "frob", "x"], "acmensctl: txt: unknown sub-command 'frob'; see acmensctl help txt\n"),
+    (["help", "txt", "frob"],
+     "acmensctl: txt: unknown sub-command 'frob'; see acmensctl help txt\n"),
+    (["dnssec", "frob", "--help"],
+     "acmensctl: dnssec: unknown sub-command 'frob'; see acmensctl help dnssec\n"),
     (["--frob", "stats"], "acmensctl: unknown option '--frob'; see acmensctl --help\n"),
 ])
 def test_unknown_words_are_named(words, message):
