@@ -178,6 +178,9 @@ class Cases:
                   target_is_account=False)
         self._add("other-account", "wrong_target", [other], target=other.rstrip("."),
                   target_is_account=True)
+        t = "_acme-challenge." + other
+        self._add("other-account-challenge", "wrong_target", [t], target=t.rstrip("."),
+                  target_is_account=True)
         b = "loop-b." + c
         self._add("loop", "loop", [b, "_acme-challenge.loop." + c])
         hops = [f"l{i}.long.{c}" for i in range(1, 10)]

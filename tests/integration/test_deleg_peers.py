@@ -71,6 +71,7 @@ CHAINS = {   # case: (status through Unbound, TXT at the end)
     "wrong-typo-zone": ("NXDOMAIN", []),
     "wrong-typo-sub": ("NXDOMAIN", []),
     "other-account": ("NOERROR", []),
+    "other-account-challenge": ("NXDOMAIN", []),
 }
 
 
@@ -120,7 +121,8 @@ def test_nothing_there(world, name, status):
 def test_every_case_is_set_up(world):
     statuses = {c.status for c in world.cases}
     assert statuses == {"ok", "missing", "not_delegated", "wrong_target", "loop", "bogus"}
-    assert [c.name for c in world.cases if c.target_is_account] == ["other-account"]
+    assert [c.name for c in world.cases if c.target_is_account] == [
+        "other-account", "other-account-challenge"]
 
 
 # --- DNSSEC through Unbound --------------------------------------------------------

@@ -117,18 +117,26 @@ def test_account_route_ok(env):
     assert isinstance(j["checked"], int) and abs(j["checked"] - time.time()) < 60
 
 
-def test_account_route_hides_other_account(env):
-    j = ok_json(own_check(env, "other-account"))
+@pytest.mark.parametrize("name", ["other-account", "other-account-challenge"])
+def test_account_route_hides_other_account(env, name):
+    j = ok_json(own_check(env, name))
     assert j["status"] == "wrong_target"
     assert j["target"] is None and j["target_is_account"] is True
+    assert j["chain"] == env["world"].cases[name].chain[:-1]
     assert env["other"]["subdomain"] not in json.dumps(j)
+    # its _acme-challenge name does not exist: said without naming it
+    if name == "other-account-challenge":
+        assert j["reason"] == "another account's name does not exist", j
 
 
-def test_admin_route_names_other_account(env):
-    j = ok_json(admin_check(env, "other-account"))
-    case = env["world"].cases["other-account"]
+@pytest.mark.parametrize("name", ["other-account", "other-account-challenge"])
+def test_admin_route_names_other_account(env, name):
+    j = ok_json(admin_check(env, name))
+    case = env["world"].cases[name]
     assert j["status"] == "wrong_target" and j["target_is_account"] is True
     assert j["target"] == case.target and j["chain"] == case.chain
+    if name == "other-account-challenge":
+        assert j["reason"] == f"{case.target} does not exist", j
 
 
 @pytest.mark.parametrize("case", ["missing", "bogus"])

@@ -71,7 +71,7 @@ def checker_at(world, tmp_path, resolver, timeout):
 
 
 CUSTOMER_CASES = ["ok", "ok-acme", "chain2", "wrong-elsewhere", "wrong-typo-zone",
-                  "wrong-typo-sub", "other-account", "loop", "long", "txt", "nodata",
+                  "wrong-typo-sub", "other-account", "other-account-challenge", "loop", "long", "txt", "nodata",
                   "nxdomain", "signed", "broken"]
 
 
