@@ -185,6 +185,9 @@ class Cases:
         self._add("loop", "loop", [b, "_acme-challenge.loop." + c])
         hops = [f"l{i}.long.{c}" for i in range(1, 10)]
         self._add("long", "loop", hops + [acct])
+        # the limit itself: 8 links reach the account, 9 are one too many
+        self._add("links8", "ok", [f"e{i}.links8.{c}" for i in range(1, 8)] + [acct])
+        self._add("links9", "loop", [f"n{i}.links9.{c}" for i in range(1, 9)] + [acct])
         self._add("txt", "not_delegated", [])
         self.records.append(f'_acme-challenge.txt.{c} {TTL} IN TXT "a value set by hand"')
         self._add("nodata", "missing", [])

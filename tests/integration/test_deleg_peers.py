@@ -67,6 +67,8 @@ CHAINS = {   # case: (status through Unbound, TXT at the end)
     "ok": ("NOERROR", [VALUE]),
     "chain2": ("NOERROR", [VALUE]),
     "long": ("NOERROR", [VALUE]),
+    "links8": ("NOERROR", [VALUE]),
+    "links9": ("NOERROR", [VALUE]),
     "wrong-elsewhere": ("NOERROR", ["a token from the old provider"]),
     "wrong-typo-zone": ("NXDOMAIN", []),
     "wrong-typo-sub": ("NXDOMAIN", []),
@@ -85,6 +87,8 @@ def test_cname_chain_through_unbound(world, name):
 
 def test_long_chain_has_more_links_than_a_check_follows(world):
     assert len(world.cases["long"].chain) - 1 == 10
+    # and the limit: 8 links to the account, then 9
+    assert [len(world.cases[n].chain) - 1 for n in ("links8", "links9")] == [8, 9]
 
 
 def test_challenge_under_the_account_name(world):
