@@ -7,7 +7,8 @@ stopped by whoever uses them.
   customer.example. (one name per case, below), signed.example. (signed
   by Knot itself, dnssec-signing: on) and broken.example. (signed once by
   ldns-signzone, the RRSIG of its _acme-challenge CNAME then altered, and
-  served as it is);
+  served as it is); lame.example. is delegated to it too, but it does not
+  serve that zone (REFUSED: a lame delegation, servfail for a check);
 - a private root: a second knotd, on its own address, port 53, serving "."
   with delegations of those zones and of the acmens zone, and a root hints
   file naming it, so that a resolver iterates like a CA without the
@@ -62,6 +63,9 @@ TOOLS = (KNOTD, UNBOUND, LDNS_KEYGEN, LDNS_SIGNZONE)
 CUSTOMER = "customer.example."
 SIGNED = "signed.example."
 BROKEN = "broken.example."
+# delegated (by the root, and by Unbound's stub zone) to the customer DNS,
+# which does not serve it: a lame delegation, answered REFUSED
+LAME = "lame.example."
 TTL = 60
 
 
@@ -465,16 +469,18 @@ class World:
             BROKEN: (broken_text, None)}))
         self._add_case("signed", SIGNED, True)
         self._add_case("broken", BROKEN, False)
+        self.cases.by_name["lame"] = Case("lame", LAME.rstrip("."), "servfail",
+                                          ["_acme-challenge." + LAME.rstrip(".")], sub)
         with open(self.trust_anchor_file, "w") as f:
             f.write("\n".join(self.customer.dnskeys(SIGNED) + [broken_anchor]) + "\n")
         acm_addr, acm_port = self.acmens
-        delegations = {z: (f"ns.{z}", c) for z in (CUSTOMER, SIGNED, BROKEN)}
+        delegations = {z: (f"ns.{z}", c) for z in (CUSTOMER, SIGNED, BROKEN, LAME)}
         delegations[self.zone] = ("ns1." + self.zone, acm_addr)
         self.root = self._start(Knotd(os.path.join(self.dir, "root"), self.root_addr, {
             ".": (root_zone_text(self.root_addr, delegations), None)}))
         with open(self.root_hints, "w") as f:
             f.write(f". 3600000 NS ns.rootsrv.\nns.rootsrv. 3600000 A {self.root_addr}\n")
-        stubs = {z: f"{c}@53" for z in (CUSTOMER, SIGNED, BROKEN)}
+        stubs = {z: f"{c}@53" for z in (CUSTOMER, SIGNED, BROKEN, LAME)}
         stubs[self.zone] = f"{acm_addr}@{acm_port}"
         self.unbound = self._start(Unbound(
             os.path.join(self.dir, "unbound"), self.resolver_addr, stubs, self.root_hints,

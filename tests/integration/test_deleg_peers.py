@@ -11,10 +11,11 @@ import re
 import shutil
 import subprocess
 
+import dns.rcode
 import pytest
 
 from conftest import ZONE, value
-from deleg_peers import BROKEN, SIGNED, acmens_world
+from deleg_peers import BROKEN, SIGNED, acmens_world, ask
 
 KDIG = shutil.which("kdig") or "/usr/bin/kdig"
 UNBOUND_HOST = shutil.which("unbound-host") or "/usr/bin/unbound-host"
@@ -124,9 +125,17 @@ def test_nothing_there(world, name, status):
 
 def test_every_case_is_set_up(world):
     statuses = {c.status for c in world.cases}
-    assert statuses == {"ok", "missing", "not_delegated", "wrong_target", "loop", "bogus"}
+    assert statuses == {"ok", "missing", "not_delegated", "wrong_target", "loop", "bogus",
+                        "servfail"}
     assert [c.name for c in world.cases if c.target_is_account] == [
         "other-account", "other-account-challenge"]
+
+
+def test_lame_delegation_is_servfail(world):
+    case = world.cases["lame"]
+    assert kdig(world, "_acme-challenge." + case.domain, "CNAME")[0] == "SERVFAIL"
+    # the server it is delegated to does not serve it
+    assert ask(world.customer_addr, 53, case.domain + ".", "SOA").rcode() == dns.rcode.REFUSED
 
 
 # --- DNSSEC through Unbound --------------------------------------------------------

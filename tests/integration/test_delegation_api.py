@@ -4,8 +4,9 @@
 /v1/admin/delegation (the admin token) on an acmensd whose checks go
 through the validating Unbound of deleg_peers.py, with Knot serving the
 customer zones (correct, wrong, chained, looping, TXT, none; signed and
-broken). Each status comes from a real resolution. Then what is kept: the
-account's last check in acmensctl account show, the admin account view and
+broken; a lame delegation). Each status comes from a real resolution.
+Then what is kept: the account's last check in acmensctl account show, the
+admin account view and
 /metrics; the refusals (400, 401, 403, 404, 429, 503; 501 on a build
 without libunbound); 100 checks at once; a resolver that never answers
 (timeout, the bounded queue, a stop while checks wait)."""
@@ -155,13 +156,16 @@ def test_signed_is_secure(env):
     assert shown["delegation"]["secure"] is True and shown["delegation"]["status"] == "ok"
 
 
-@pytest.mark.parametrize("name", ["chain2", "wrong-elsewhere", "loop", "txt", "nodata"])
+@pytest.mark.parametrize("name", ["chain2", "wrong-elsewhere", "loop", "txt", "nodata",
+                                  "lame"])
 def test_admin_route_cases(env, name):
     case = env["world"].cases[name]
     j = ok_json(admin_check(env, name))
     assert j["status"] == case.status, j
-    if case.status in ("ok", "wrong_target"):
+    if case.status in ("ok", "wrong_target", "servfail"):
         assert j["chain"] == case.chain
+    if case.status == "servfail":
+        assert "SERVFAIL" in j["reason"] and j["secure"] is False, j
     if case.status == "wrong_target":
         assert j["target"] == case.target and j["target_is_account"] is False
 
