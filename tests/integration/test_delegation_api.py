@@ -6,10 +6,10 @@ through the validating Unbound of deleg_peers.py, with Knot serving the
 customer zones (correct, wrong, chained, looping, TXT, none; signed and
 broken; a lame delegation). Each status comes from a real resolution.
 Then what is kept: the account's last check in acmensctl account show, the
-admin account view and
-/metrics; the refusals (400, 401, 403, 404, 429, 503; 501 on a build
-without libunbound); 100 checks at once; a resolver that never answers
-(timeout, the bounded queue, a stop while checks wait)."""
+admin account view and /metrics; the refusals (400, 401, 403, 404, 429,
+503; 501 on a build without libunbound); 100 checks at once; a resolver
+that never answers (timeout, the bounded queue, a stop while checks
+wait)."""
 
 import concurrent.futures
 import json
