@@ -235,11 +235,13 @@ def cmd_latency(path):
 
 def bench_dirs(kind):
     """(the scratch space: BENCH_WORKDIR, made if need be, or a new
-    directory under /var/tmp; the results directory to be:
-    bench/results/KIND-<UTC time>)."""
+    directory under /var/tmp; the results directory to be: BENCH_RESULTS,
+    or bench/results/KIND-<UTC time>)."""
     work = os.environ.get("BENCH_WORKDIR") or tempfile.mkdtemp(prefix=f"acmens-{kind}-",
                                                                dir="/var/tmp")
     os.makedirs(work, exist_ok=True)
+    if os.environ.get("BENCH_RESULTS"):
+        return work, os.environ["BENCH_RESULTS"]
     top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     return work, os.path.join(top, "bench", "results",
                               f"{kind}-" + time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()))
