@@ -175,6 +175,25 @@ def test_timeout_from_a_resolver_that_never_answers(world, tmp_path):
     assert r["ms"] >= 1000
 
 
+def test_concurrency_bounds_the_checks_in_flight(world, tmp_path):
+    """Four checks to a resolver that never answers, 2 s each: two at a time
+    (delegation.concurrency) take two rounds, four at a time (--concurrency,
+    which overrides it) one."""
+    silent = private_addr(port=53, taken={world.customer_addr, world.root_addr,
+                                          world.resolver_addr, world.srv.addr})
+    checker = Checker(world.srv, str(tmp_path / "two.yaml"), {
+        "resolvers": [f"{silent}:53"], "trust_anchor_file": world.trust_anchor_file,
+        "timeout": 2, "concurrency": 2})
+    ok = world.cases["ok"]
+    path = write_pairs(tmp_path / "four.txt", [f"{ok.domain} {ok.sub}"] * 4)
+    for args, rounds in (([], 2), (["--concurrency", "4"], 1)):
+        t0 = time.monotonic()
+        code, results, summary = checker.json("--file", path, *args)
+        took = time.monotonic() - t0
+        assert code == 1 and summary["summary"]["timeout"] == 4, summary
+        assert 2.0 * rounds <= took < 2.0 * rounds + 1.5, (args, took)
+
+
 def test_table_and_summary(world):
     case = world.cases["ok"]
     p = world.fwd.run(case.domain, case.sub)
