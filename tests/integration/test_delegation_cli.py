@@ -8,12 +8,13 @@ iterating from the root like a CA (delegation.root_hints)."""
 import json
 import os
 import pty
+import re
 import subprocess
 import time
 
 import pytest
 
-from conftest import ACMENSCTL, ZONE, value
+from conftest import ACMENSCTL, TOP, ZONE, value
 from deleg_peers import acmens_world, private_addr
 
 VALUE = value(1)
@@ -411,3 +412,18 @@ def test_built_without_libunbound(world):
                        capture_output=True, text=True, timeout=30)
     assert p.returncode == 3
     assert "built without libunbound" in p.stderr
+
+
+def test_docs_tell_what_each_status_means():
+    """docs/delegation.md: a section for every status a check gives (and
+    acmensctl's error rows) saying what to tell the customer, and the exact
+    record the customer must create."""
+    with open(os.path.join(TOP, "docs", "delegation.md")) as f:
+        text = f.read()
+    sections = dict(re.findall(r"^### (\w+)[^\n]*\n(.*?)(?=^##|\Z)", text, re.M | re.S))
+    assert list(sections) == STATUSES + ["error"]
+    for status in STATUSES:
+        assert "*Tell the customer:*" in sections[status], status
+    assert re.search(r"^_acme-challenge\.DOMAIN\. +IN +CNAME +SUB\.ZONE\.$", text, re.M)
+    for status in ("missing", "not_delegated", "wrong_target", "loop"):
+        assert "SUB.ZONE." in sections[status], status
