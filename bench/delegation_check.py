@@ -21,7 +21,9 @@ has the figures of the last run.
 Environment: BENCH_DELEG_PAIRS (N) [250000]; BENCH_DELEG_CONCURRENCY
 (delegation.concurrency) [the default, 64]; BENCH_DELEG_UNBOUND_THREADS
 [1]; BENCH_BUILD (build directory) [build]; BENCH_WORKDIR (scratch space)
-[mktemp under /var/tmp]; BENCH_KEEP=1 keeps it."""
+[mktemp under /var/tmp]; BENCH_KEEP=1 keeps it; BENCH_RESULTS (the results
+directory) [bench/results/delegation-<time>]. tests/bench/
+test_delegation_bench.py runs it on 300 pairs."""
 
 import collections
 import json
@@ -38,7 +40,7 @@ sys.path.insert(0, os.path.join(TOP, "bench"))
 os.environ.setdefault("ACMENS_BUILD", os.environ.get("BENCH_BUILD", os.path.join(TOP, "build")))
 from conftest import ZONE, Server, free_port  # noqa: E402
 from deleg_peers import Knotd, Unbound  # noqa: E402
-from tool import bench_dirs, save_results, stop_all, tree  # noqa: E402
+from tool import bench_dirs, build_load_store, save_results, stop_all, tree  # noqa: E402
 
 BUILD = os.environ["ACMENS_BUILD"]
 ACMENSCTL = os.path.join(BUILD, "cli", "acmensctl")
@@ -50,28 +52,11 @@ CNAME_TTL = 300
 ANCHOR = "anchor.invalid. IN DS 1 13 2 " + "00" * 32 + "\n"
 
 
-def make_var(name):
-    out = subprocess.run(["make", "-s", "-C", BUILD, "--no-print-directory", "-f", "Makefile",
-                          "-f", "-", f"print-{name}"], input="print-%:\n\t@echo $($*)\n",
-                         capture_output=True, text=True, check=True)
-    return out.stdout.split()
-
-
-def build_loader(work):
-    exe = os.path.join(work, "load_store")
-    cmd = (make_var("CC") + make_var("CFLAGS") + make_var("WARN_CFLAGS")
-           + ["-pthread", "-I" + TOP, "-I" + BUILD, "-include", os.path.join(BUILD, "config.h"),
-              os.path.join(TOP, "bench", "load_store.c"),
-              os.path.join(BUILD, "lib", "libacmens.a")] + make_var("LIB_LIBS") + ["-o", exe])
-    subprocess.run(cmd, check=True, cwd=TOP)
-    return exe
-
-
 def load(work, n, srv):
     """The store (N accounts), the customers' zone text and the pairs file."""
     names = os.path.join(work, "names")
     t0 = time.monotonic()
-    out = subprocess.run([build_loader(work), "-d", srv.store, "-z", ZONE, "-n", str(n),
+    out = subprocess.run([build_load_store(BUILD, work), "-d", srv.store, "-z", ZONE, "-n", str(n),
                           "-L", names], capture_output=True, text=True, check=True).stdout
     print(f"store: {n} accounts in {time.monotonic() - t0:.1f} s ({out.strip()})", flush=True)
     with open(names) as f:

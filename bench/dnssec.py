@@ -60,7 +60,8 @@ sys.path.append(os.path.join(TOP, "tests", "e2e"))     # after: conftest is inte
 os.environ.setdefault("ACMENS_BUILD", BUILD)
 from conftest import ZONE, Knot, Server, value  # noqa: E402
 from dnssec_peers import dnskeys, import_key, onlinesign  # noqa: E402
-from tool import bench_dirs, parse_dnsperf, save_results, stop_all, tree  # noqa: E402
+from tool import (bench_dirs, build_load_store, parse_dnsperf, save_results, stop_all,  # noqa: E402
+                  tree)
 
 NAMES = int(os.environ.get("BENCH_DNSSEC_NAMES", 200000))
 WARM = int(os.environ.get("BENCH_DNSSEC_WARM", 1000))
@@ -70,28 +71,6 @@ ALGORITHMS = os.environ.get("BENCH_DNSSEC_ALGORITHMS", "ecdsap256sha256 ed25519"
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", 10))
 REPS = int(os.environ.get("BENCH_REPS", 1))
 SIZES = (1, 2, 4)
-
-
-def build_loader(work):
-    """bench/load_store.c built against BUILD's library with its compiler
-    and flags, as bench/run builds it."""
-    mk = os.path.join(work, "print.mk")
-    with open(mk, "w") as f:
-        f.write("print-%:\n\t@echo $($*)\n")
-
-    def var(name):
-        p = subprocess.run(["make", "-s", "-C", BUILD, "--no-print-directory", "-f", "Makefile",
-                            "-f", mk, f"print-{name}"], capture_output=True, text=True,
-                           check=True)
-        return p.stdout.split()
-
-    out = os.path.join(work, "load_store")
-    subprocess.run([*var("CC"), *var("CFLAGS"), *var("WARN_CFLAGS"), "-pthread", "-I", TOP,
-                    "-I", BUILD, "-include", os.path.join(BUILD, "config.h"),
-                    os.path.join(TOP, "bench", "load_store.c"),
-                    os.path.join(BUILD, "lib", "libacmens.a"), *var("LIB_LIBS"), "-o", out],
-                   check=True, cwd=TOP)
-    return out
 
 
 def query_files(names_file, d):
@@ -271,7 +250,7 @@ def main():
                  ["git", "describe", "--always", "--dirty"], cwd=TOP, capture_output=True,
                  text=True).stdout.strip()}]
     try:
-        loader = build_loader(work)
+        loader = build_load_store(BUILD, work)
         for algorithm in ALGORITHMS:
             run = Run(work, loader, algorithm, daemons)
             recs += run.measure(out)

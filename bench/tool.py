@@ -233,13 +233,36 @@ def cmd_latency(path):
 
 # ---- results and scratch space of the Python benches --------------------------
 
+def build_load_store(build, work):
+    """bench/load_store.c built into WORK against BUILD's library with its
+    compiler and flags (the sanitizers' too, which an ASan build's library
+    needs at link time); the program's path."""
+    top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+    def var(name):
+        p = subprocess.run(["make", "-s", "-C", build, "--no-print-directory", "-f", "Makefile",
+                            "-f", "-", f"print-{name}"], input="print-%:\n\t@echo $($*)\n",
+                           capture_output=True, text=True, check=True)
+        return p.stdout.split()
+
+    out = os.path.join(work, "load_store")
+    subprocess.run([*var("CC"), *var("CFLAGS"), *var("WARN_CFLAGS"), *var("SAN_CFLAGS"),
+                    "-pthread", "-I", top, "-I", build, "-include",
+                    os.path.join(build, "config.h"), os.path.join(top, "bench", "load_store.c"),
+                    os.path.join(build, "lib", "libacmens.a"), *var("LIB_LIBS"), "-o", out],
+                   check=True, cwd=top)
+    return out
+
+
 def bench_dirs(kind):
     """(the scratch space: BENCH_WORKDIR, made if need be, or a new
-    directory under /var/tmp; the results directory to be:
-    bench/results/KIND-<UTC time>)."""
+    directory under /var/tmp; the results directory to be: BENCH_RESULTS,
+    or bench/results/KIND-<UTC time>)."""
     work = os.environ.get("BENCH_WORKDIR") or tempfile.mkdtemp(prefix=f"acmens-{kind}-",
                                                                dir="/var/tmp")
     os.makedirs(work, exist_ok=True)
+    if os.environ.get("BENCH_RESULTS"):
+        return work, os.environ["BENCH_RESULTS"]
     top = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     return work, os.path.join(top, "bench", "results",
                               f"{kind}-" + time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()))

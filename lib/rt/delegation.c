@@ -506,8 +506,8 @@ static void take(struct check *c, const struct ub_result *res)
 		finish(c, ACM_DELEG_BOGUS);
 		return;
 	}
-	/* acmens does not sign its zone: only the customer's side of the
-	 * chain can be secure, and only it is counted */
+	/* acmens's zone is signed only where dnssec.enabled and a DS say
+	 * so: secure is about the customer's side of the chain alone */
 	if (!res->secure && acm_dname_under(c->name, c->d->apex) < 0)
 		c->r.secure = false;
 	if (res->rcode != 0 && res->rcode != RCODE_NXDOMAIN) {

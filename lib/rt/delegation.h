@@ -57,7 +57,7 @@ typedef struct {
 	char chain[ACM_DELEG_MAX_LINKS + 1][ACM_DNAME_TXT_MAX];
 	size_t chain_len;
 	bool secure;                         /* every answer on the way validated (but those
-	                                      * from this zone, which acmens does not sign) */
+	                                      * from this zone, not the customer's to sign) */
 	char target[ACM_DNAME_TXT_MAX];      /* wrong_target: where the chain ends */
 	bool target_is_account;              /* wrong_target: at another account of this zone */
 	char reason[ACM_DELEG_REASON_MAX];   /* bogus, servfail, loop: why, in words */

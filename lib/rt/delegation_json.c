@@ -5,6 +5,7 @@
  * account's own route may not learn about another account.
  */
 #include <jansson.h>
+#include <string.h>
 
 #include "lib/rt/delegation_json.h"
 
@@ -28,12 +29,28 @@ static json_t *string_array(const char *first, size_t stride, size_t n)
 	return a;
 }
 
+/* The reason, where it may be given: with the other account's name in it
+ * replaced by words that do not say which ("X does not exist" for its
+ * _acme-challenge name, "the resolver answered SERVFAIL for X CNAME"). */
+static json_t *reason_json(const acm_deleg_result_t *r, const char *hidden)
+{
+	const char *at = hidden ? strstr(r->reason, hidden) : NULL;
+
+	if (!r->reason[0])
+		return json_null();
+	if (!at)
+		return json_string(r->reason);
+	return json_sprintf("%.*sanother account's name%s", (int)(at - r->reason), r->reason,
+			    at + strlen(hidden));
+}
+
 json_t *acm_deleg_result_json(const acm_deleg_result_t *r, bool name_other_account)
 {
 	bool wrong = r->status == ACM_DELEG_WRONG_TARGET;
-	/* the other account's name is the chain's last one */
-	bool hide = wrong && r->target_is_account && !name_other_account;
-	size_t shown = hide && r->chain_len > 0 ? r->chain_len - 1 : r->chain_len;
+	/* the other account's name is the chain's last one, whatever the
+	 * status: a check may also fail (servfail, timeout) once there */
+	bool hide = r->target_is_account && !name_other_account && r->chain_len > 0;
+	size_t shown = hide ? r->chain_len - 1 : r->chain_len;
 	const char *status = acm_deleg_status_name(r->status);
 	json_t *chain = string_array(r->chain[0], sizeof(r->chain[0]), shown);
 	json_t *values = r->status != ACM_DELEG_OK
@@ -53,7 +70,7 @@ json_t *acm_deleg_result_json(const acm_deleg_result_t *r, bool name_other_accou
 			 "secure", r->secure,
 			 "target", text_or_null(wrong && !hide, r->target),
 			 "target_is_account", wrong ? json_boolean(r->target_is_account) : json_null(),
-			 "reason", text_or_null(true, r->reason),
+			 "reason", reason_json(r, hide ? r->chain[r->chain_len - 1] : NULL),
 			 "values_visible", values,
 			 "checked", (json_int_t)r->checked,
 			 "ms", (json_int_t)r->ms);

@@ -12,7 +12,9 @@
  * Names without the final dot. An account's own route must not tell which
  * other account a chain ends at: with name_other_account false, a target
  * that is another account of the zone is given as null (target_is_account
- * true says that much) and the chain stops before it.
+ * true says that much) and the chain stops before it; a reason naming it
+ * says "another account's name" instead. The chain stops before it too when
+ * the check failed there (servfail, timeout), whatever the status.
  */
 #ifndef ACM_RT_DELEGATION_JSON_H
 #define ACM_RT_DELEGATION_JSON_H

@@ -6,8 +6,11 @@ stopped by whoever uses them.
 - customer DNS: knotd on a 127.x.y.z address, port 53, serving
   customer.example. (one name per case, below), signed.example. (signed
   by Knot itself, dnssec-signing: on) and broken.example. (signed once by
-  ldns-signzone, the RRSIG of its _acme-challenge CNAME then altered, and
-  served as it is);
+  Knot's automatic signing in a knotd of its own, taken by zone transfer,
+  the RRSIG of its _acme-challenge CNAME then altered, and served as it
+  is: a signing server would sign it again); lame.example. is delegated to
+  it too, but it does not
+  serve that zone (REFUSED: a lame delegation, servfail for a check);
 - a private root: a second knotd, on its own address, port 53, serving "."
   with delegations of those zones and of the acmens zone, and a root hints
   file naming it, so that a resolver iterates like a CA without the
@@ -41,27 +44,30 @@ import os
 import random
 import shutil
 import socket
-import subprocess
 from dataclasses import dataclass
 
 import dns.flags
 import dns.message
+import dns.name
 import dns.query
 import dns.rcode
+import dns.rdataset
 import dns.rdatatype
+import dns.zone
 import pytest
 
 from conftest import BASE_RECORDS, ZONE, Daemon, Server, free_port, unbound_server_conf
 
 KNOTD = shutil.which("knotd") or "/usr/sbin/knotd"
 UNBOUND = shutil.which("unbound") or "/usr/sbin/unbound"
-LDNS_KEYGEN = shutil.which("ldns-keygen") or "/usr/bin/ldns-keygen"
-LDNS_SIGNZONE = shutil.which("ldns-signzone") or "/usr/bin/ldns-signzone"
-TOOLS = (KNOTD, UNBOUND, LDNS_KEYGEN, LDNS_SIGNZONE)
+TOOLS = (KNOTD, UNBOUND)
 
 CUSTOMER = "customer.example."
 SIGNED = "signed.example."
 BROKEN = "broken.example."
+# delegated (by the root, and by Unbound's stub zone) to the customer DNS,
+# which does not serve it: a lame delegation, answered REFUSED
+LAME = "lame.example."
 TTL = 60
 
 
@@ -178,10 +184,16 @@ class Cases:
                   target_is_account=False)
         self._add("other-account", "wrong_target", [other], target=other.rstrip("."),
                   target_is_account=True)
+        t = "_acme-challenge." + other
+        self._add("other-account-challenge", "wrong_target", [t], target=t.rstrip("."),
+                  target_is_account=True)
         b = "loop-b." + c
         self._add("loop", "loop", [b, "_acme-challenge.loop." + c])
         hops = [f"l{i}.long.{c}" for i in range(1, 10)]
         self._add("long", "loop", hops + [acct])
+        # the limit itself: 8 links reach the account, 9 are one too many
+        self._add("links8", "ok", [f"e{i}.links8.{c}" for i in range(1, 8)] + [acct])
+        self._add("links9", "loop", [f"n{i}.links9.{c}" for i in range(1, 9)] + [acct])
         self._add("txt", "not_delegated", [])
         self.records.append(f'_acme-challenge.txt.{c} {TTL} IN TXT "a value set by hand"')
         self._add("nodata", "missing", [])
@@ -224,11 +236,12 @@ def root_zone_text(root_addr, delegations):
 
 class Knotd(Daemon):
     """knotd on addr@port serving zones: {origin: (zone text, mode)},
-    mode None (as is) or "sign" (Knot signs it: ECDSA P-256, one key)."""
+    mode None (as is) or "sign" (Knot signs it: ECDSA P-256, one key);
+    transfer: the zones may be transferred from loopback."""
 
     name = "knotd"
 
-    def __init__(self, tmpdir, addr, zones, port=53):
+    def __init__(self, tmpdir, addr, zones, port=53, transfer=False):
         super().__init__(tmpdir)
         self.addr, self.port, self.zones = addr, port, zones
         self.conf = os.path.join(self.dir, "knot.conf")
@@ -247,6 +260,10 @@ policy:
     algorithm: ecdsap256sha256
     single-type-signing: on
     nsec3: off
+acl:
+  - id: transfer
+    address: 127.0.0.0/8
+    action: transfer
 template:
   - id: default
     storage: {self.dir}
@@ -260,6 +277,8 @@ zone:
             with open(path, "w") as f:
                 f.write(zone_text)
             text += f"  - domain: \"{origin}\"\n    file: {path}\n"
+            if transfer:
+                text += "    acl: transfer\n"
             if mode == "sign":
                 text += "    dnssec-signing: on\n    dnssec-policy: fast\n"
         with open(self.conf, "w") as f:
@@ -285,48 +304,41 @@ zone:
 
 # --- a zone signed once, its signature then broken ----------------------------------
 
-def _run(*argv, cwd=None):
-    p = subprocess.run(argv, capture_output=True, text=True, timeout=60, cwd=cwd)
-    if p.returncode != 0:
-        raise RuntimeError(f"{' '.join(argv)}: {p.stdout}{p.stderr}")
-    return p.stdout
+def free_port_on(addr):
+    port = free_port()
+    while not _bindable(addr, port):
+        port = free_port()
+    return port
 
 
-def break_rrsig(line):
-    """An RRSIG line (signature last, base64, one token) with one byte of
-    its signature changed."""
-    head, sig = line.rsplit(None, 1)
-    i = len(sig) // 2
-    sig = sig[:i] + ("A" if sig[i] != "A" else "B") + sig[i + 1:]
-    return f"{head} {sig}"
+def break_signature(rrsig):
+    """The RRSIG rdata with one byte of its signature changed."""
+    sig = bytearray(rrsig.signature)
+    sig[len(sig) // 2] ^= 0x01
+    return rrsig.replace(signature=bytes(sig))
 
 
 def sign_broken(directory, origin, zone_text, owner):
-    """Sign zone_text with ldns (a KSK and a ZSK, ECDSA P-256) and alter
-    the RRSIG over owner's CNAME. Returns (signed zone text, the KSK's
-    DNSKEY line)."""
-    os.makedirs(directory, exist_ok=True)
-    unsigned = os.path.join(directory, "unsigned.db")
-    with open(unsigned, "w") as f:
-        f.write(zone_text)
-    name = origin.rstrip(".")
-    ksk = _run(LDNS_KEYGEN, "-a", "ECDSAP256SHA256", "-k", name, cwd=directory).strip()
-    zsk = _run(LDNS_KEYGEN, "-a", "ECDSAP256SHA256", name, cwd=directory).strip()
-    _run(LDNS_SIGNZONE, "-f", unsigned + ".signed", unsigned, ksk, zsk, cwd=directory)
-    with open(os.path.join(directory, ksk + ".key")) as f:
-        anchor = f.read().split(";")[0].strip()
-    out, broken = [], 0
-    with open(unsigned + ".signed") as f:
-        for line in f:
-            fields = line.split()
-            if (len(fields) > 4 and fields[0].lower() == owner.lower()
-                    and fields[3] == "RRSIG" and fields[4] == "CNAME"):
-                line = break_rrsig(line.rstrip("\n")) + "\n"
-                broken += 1
-            out.append(line)
-    if broken != 1:
-        raise RuntimeError(f"{broken} RRSIG CNAME lines at {owner} in the signed zone")
-    return "".join(out), anchor
+    """Have Knot sign zone_text (its automatic signing, as signed.example.
+    is: one ECDSA P-256 key), take the signed zone by transfer, and alter
+    the RRSIG over owner's CNAME. Returns (signed zone text, the key's
+    DNSKEY lines)."""
+    signer = Knotd(directory, "127.0.0.1", {origin: (zone_text, "sign")},
+                   port=free_port_on("127.0.0.1"), transfer=True)
+    signer.start(timeout=20.0)
+    try:
+        zone = dns.zone.from_xfr(dns.query.xfr("127.0.0.1", origin, port=signer.port,
+                                               timeout=5, relativize=False), relativize=False)
+        anchor = signer.dnskeys(origin)
+    finally:
+        signer.stop()
+    name = dns.name.from_text(owner)
+    sigs = zone.find_rdataset(name, "RRSIG", covers="CNAME")
+    if len(sigs) != 1:
+        raise RuntimeError(f"{len(sigs)} RRSIG CNAME at {owner} in the signed zone")
+    broken = dns.rdataset.from_rdata(sigs.ttl, break_signature(sigs[0]))
+    zone.replace_rdataset(name, broken)
+    return zone.to_text(relativize=False), anchor
 
 
 # --- unbound ----------------------------------------------------------------------
@@ -343,9 +355,7 @@ class Unbound(Daemon):
                  threads=1):
         super().__init__(tmpdir)
         self.addr = addr
-        self.port = free_port()
-        while not _bindable(addr, self.port):
-            self.port = free_port()
+        self.port = free_port_on(addr)
         self.conf = os.path.join(self.dir, "unbound.conf")
         text = unbound_server_conf(self.dir, addr, self.port, threads) + """\
     val-log-level: 2
@@ -451,7 +461,7 @@ class World:
     def start(self):
         c, sub = self.customer_addr, self.cases.sub
         broken_text, broken_anchor = sign_broken(
-            os.path.join(self.dir, "ldns"), BROKEN,
+            os.path.join(self.dir, "signer"), BROKEN,
             signed_zone_text(BROKEN, sub, self.zone, c), "_acme-challenge." + BROKEN)
         self.customer = self._start(Knotd(os.path.join(self.dir, "customer"), c, {
             CUSTOMER: (self.cases.zone_text(), None),
@@ -459,16 +469,18 @@ class World:
             BROKEN: (broken_text, None)}))
         self._add_case("signed", SIGNED, True)
         self._add_case("broken", BROKEN, False)
+        self.cases.by_name["lame"] = Case("lame", LAME.rstrip("."), "servfail",
+                                          ["_acme-challenge." + LAME.rstrip(".")], sub)
         with open(self.trust_anchor_file, "w") as f:
-            f.write("\n".join(self.customer.dnskeys(SIGNED) + [broken_anchor]) + "\n")
+            f.write("\n".join(self.customer.dnskeys(SIGNED) + broken_anchor) + "\n")
         acm_addr, acm_port = self.acmens
-        delegations = {z: (f"ns.{z}", c) for z in (CUSTOMER, SIGNED, BROKEN)}
+        delegations = {z: (f"ns.{z}", c) for z in (CUSTOMER, SIGNED, BROKEN, LAME)}
         delegations[self.zone] = ("ns1." + self.zone, acm_addr)
         self.root = self._start(Knotd(os.path.join(self.dir, "root"), self.root_addr, {
             ".": (root_zone_text(self.root_addr, delegations), None)}))
         with open(self.root_hints, "w") as f:
             f.write(f". 3600000 NS ns.rootsrv.\nns.rootsrv. 3600000 A {self.root_addr}\n")
-        stubs = {z: f"{c}@53" for z in (CUSTOMER, SIGNED, BROKEN)}
+        stubs = {z: f"{c}@53" for z in (CUSTOMER, SIGNED, BROKEN, LAME)}
         stubs[self.zone] = f"{acm_addr}@{acm_port}"
         self.unbound = self._start(Unbound(
             os.path.join(self.dir, "unbound"), self.resolver_addr, stubs, self.root_hints,

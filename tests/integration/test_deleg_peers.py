@@ -11,10 +11,11 @@ import re
 import shutil
 import subprocess
 
+import dns.rcode
 import pytest
 
 from conftest import ZONE, value
-from deleg_peers import BROKEN, SIGNED, acmens_world
+from deleg_peers import BROKEN, SIGNED, acmens_world, ask
 
 KDIG = shutil.which("kdig") or "/usr/bin/kdig"
 UNBOUND_HOST = shutil.which("unbound-host") or "/usr/bin/unbound-host"
@@ -67,10 +68,13 @@ CHAINS = {   # case: (status through Unbound, TXT at the end)
     "ok": ("NOERROR", [VALUE]),
     "chain2": ("NOERROR", [VALUE]),
     "long": ("NOERROR", [VALUE]),
+    "links8": ("NOERROR", [VALUE]),
+    "links9": ("NOERROR", [VALUE]),
     "wrong-elsewhere": ("NOERROR", ["a token from the old provider"]),
     "wrong-typo-zone": ("NXDOMAIN", []),
     "wrong-typo-sub": ("NXDOMAIN", []),
     "other-account": ("NOERROR", []),
+    "other-account-challenge": ("NXDOMAIN", []),
 }
 
 
@@ -84,6 +88,8 @@ def test_cname_chain_through_unbound(world, name):
 
 def test_long_chain_has_more_links_than_a_check_follows(world):
     assert len(world.cases["long"].chain) - 1 == 10
+    # and the limit: 8 links to the account, then 9
+    assert [len(world.cases[n].chain) - 1 for n in ("links8", "links9")] == [8, 9]
 
 
 def test_challenge_under_the_account_name(world):
@@ -119,8 +125,17 @@ def test_nothing_there(world, name, status):
 
 def test_every_case_is_set_up(world):
     statuses = {c.status for c in world.cases}
-    assert statuses == {"ok", "missing", "not_delegated", "wrong_target", "loop", "bogus"}
-    assert [c.name for c in world.cases if c.target_is_account] == ["other-account"]
+    assert statuses == {"ok", "missing", "not_delegated", "wrong_target", "loop", "bogus",
+                        "servfail"}
+    assert [c.name for c in world.cases if c.target_is_account] == [
+        "other-account", "other-account-challenge"]
+
+
+def test_lame_delegation_is_servfail(world):
+    case = world.cases["lame"]
+    assert kdig(world, "_acme-challenge." + case.domain, "CNAME")[0] == "SERVFAIL"
+    # the server it is delegated to does not serve it
+    assert ask(world.customer_addr, 53, case.domain + ".", "SOA").rcode() == dns.rcode.REFUSED
 
 
 # --- DNSSEC through Unbound --------------------------------------------------------

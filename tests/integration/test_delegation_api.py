@@ -4,11 +4,12 @@
 /v1/admin/delegation (the admin token) on an acmensd whose checks go
 through the validating Unbound of deleg_peers.py, with Knot serving the
 customer zones (correct, wrong, chained, looping, TXT, none; signed and
-broken). Each status comes from a real resolution. Then what is kept: the
-account's last check in acmensctl account show, the admin account view and
-/metrics; the refusals (400, 401, 403, 404, 429, 503; 501 on a build
-without libunbound); 100 checks at once; a resolver that never answers
-(timeout, the bounded queue, a stop while checks wait)."""
+broken; a lame delegation). Each status comes from a real resolution.
+Then what is kept: the account's last check in acmensctl account show, the
+admin account view and /metrics; the refusals (400, 401, 403, 404, 429,
+503; 501 on a build without libunbound); 100 checks at once; a resolver
+that never answers (timeout, the bounded queue, a stop while checks
+wait)."""
 
 import concurrent.futures
 import json
@@ -117,18 +118,26 @@ def test_account_route_ok(env):
     assert isinstance(j["checked"], int) and abs(j["checked"] - time.time()) < 60
 
 
-def test_account_route_hides_other_account(env):
-    j = ok_json(own_check(env, "other-account"))
+@pytest.mark.parametrize("name", ["other-account", "other-account-challenge"])
+def test_account_route_hides_other_account(env, name):
+    j = ok_json(own_check(env, name))
     assert j["status"] == "wrong_target"
     assert j["target"] is None and j["target_is_account"] is True
+    assert j["chain"] == env["world"].cases[name].chain[:-1]
     assert env["other"]["subdomain"] not in json.dumps(j)
+    # its _acme-challenge name does not exist: said without naming it
+    if name == "other-account-challenge":
+        assert j["reason"] == "another account's name does not exist", j
 
 
-def test_admin_route_names_other_account(env):
-    j = ok_json(admin_check(env, "other-account"))
-    case = env["world"].cases["other-account"]
+@pytest.mark.parametrize("name", ["other-account", "other-account-challenge"])
+def test_admin_route_names_other_account(env, name):
+    j = ok_json(admin_check(env, name))
+    case = env["world"].cases[name]
     assert j["status"] == "wrong_target" and j["target_is_account"] is True
     assert j["target"] == case.target and j["chain"] == case.chain
+    if name == "other-account-challenge":
+        assert j["reason"] == f"{case.target} does not exist", j
 
 
 @pytest.mark.parametrize("case", ["missing", "bogus"])
@@ -147,13 +156,16 @@ def test_signed_is_secure(env):
     assert shown["delegation"]["secure"] is True and shown["delegation"]["status"] == "ok"
 
 
-@pytest.mark.parametrize("name", ["chain2", "wrong-elsewhere", "loop", "txt", "nodata"])
+@pytest.mark.parametrize("name", ["chain2", "wrong-elsewhere", "loop", "txt", "nodata",
+                                  "lame"])
 def test_admin_route_cases(env, name):
     case = env["world"].cases[name]
     j = ok_json(admin_check(env, name))
     assert j["status"] == case.status, j
-    if case.status in ("ok", "wrong_target"):
+    if case.status in ("ok", "wrong_target", "servfail"):
         assert j["chain"] == case.chain
+    if case.status == "servfail":
+        assert "SERVFAIL" in j["reason"] and j["secure"] is False, j
     if case.status == "wrong_target":
         assert j["target"] == case.target and j["target_is_account"] is False
 

@@ -8,12 +8,13 @@ iterating from the root like a CA (delegation.root_hints)."""
 import json
 import os
 import pty
+import re
 import subprocess
 import time
 
 import pytest
 
-from conftest import ACMENSCTL, ZONE, value
+from conftest import ACMENSCTL, TOP, ZONE, value
 from deleg_peers import acmens_world, private_addr
 
 VALUE = value(1)
@@ -71,18 +72,19 @@ def checker_at(world, tmp_path, resolver, timeout):
 
 
 CUSTOMER_CASES = ["ok", "ok-acme", "chain2", "wrong-elsewhere", "wrong-typo-zone",
-                  "wrong-typo-sub", "other-account", "loop", "long", "txt", "nodata",
-                  "nxdomain", "signed", "broken"]
+                  "wrong-typo-sub", "other-account", "other-account-challenge", "loop", "long",
+                  "links8", "links9", "txt", "nodata",
+                  "nxdomain", "signed", "broken", "lame"]
 
 
 def assert_case(case, r, code):
     assert r["status"] == case.status, r
     assert r["domain"] == case.domain and r["subdomain"] == case.sub
     assert code == (0 if case.status == "ok" else 1)
-    if case.name == "long":
+    if case.status == "loop" and len(case.chain) > 9:
         # eight links followed, the ninth refused
         assert r["chain"] == case.chain[:9], r
-        assert "more than 8" in r["reason"]
+        assert r["reason"] == "more than 8 CNAME links", r
     else:
         assert r["chain"] == case.chain, r
     assert r["secure"] is case.secure, r
@@ -101,6 +103,9 @@ def assert_case(case, r, code):
         assert r["target"] is None and r["target_is_account"] is None
     if case.status in ("loop", "bogus"):
         assert r["reason"], r
+    if case.status == "servfail":
+        assert r["reason"].startswith(f"the resolver answered SERVFAIL for {case.chain[-1]} "
+                                      "CNAME"), r
 
 
 @pytest.mark.parametrize("name", CUSTOMER_CASES)
@@ -111,7 +116,7 @@ def test_status_through_the_resolver(world, name):
 
 
 @pytest.mark.parametrize("name", ["ok", "chain2", "other-account", "loop", "nxdomain", "txt",
-                                  "signed", "broken"])
+                                  "signed", "broken", "lame"])
 def test_status_iterating_from_the_root(world, name):
     case = world.cases[name]
     code, r = world.iter.one(case.domain, case.sub)
@@ -169,6 +174,25 @@ def test_timeout_from_a_resolver_that_never_answers(world, tmp_path):
     assert r["status"] == "timeout", r
     assert r["reason"] == "no answer within 1 second"
     assert r["ms"] >= 1000
+
+
+def test_concurrency_bounds_the_checks_in_flight(world, tmp_path):
+    """Four checks to a resolver that never answers, 2 s each: two at a time
+    (delegation.concurrency) take two rounds, four at a time (--concurrency,
+    which overrides it) one."""
+    silent = private_addr(port=53, taken={world.customer_addr, world.root_addr,
+                                          world.resolver_addr, world.srv.addr})
+    checker = Checker(world.srv, str(tmp_path / "two.yaml"), {
+        "resolvers": [f"{silent}:53"], "trust_anchor_file": world.trust_anchor_file,
+        "timeout": 2, "concurrency": 2})
+    ok = world.cases["ok"]
+    path = write_pairs(tmp_path / "four.txt", [f"{ok.domain} {ok.sub}"] * 4)
+    for args, rounds in (([], 2), (["--concurrency", "4"], 1)):
+        t0 = time.monotonic()
+        code, results, summary = checker.json("--file", path, *args)
+        took = time.monotonic() - t0
+        assert code == 1 and summary["summary"]["timeout"] == 4, summary
+        assert 2.0 * rounds <= took < 2.0 * rounds + 1.5, (args, took)
 
 
 def test_table_and_summary(world):
@@ -388,3 +412,18 @@ def test_built_without_libunbound(world):
                        capture_output=True, text=True, timeout=30)
     assert p.returncode == 3
     assert "built without libunbound" in p.stderr
+
+
+def test_docs_tell_what_each_status_means():
+    """docs/delegation.md: a section for every status a check gives (and
+    acmensctl's error rows) saying what to tell the customer, and the exact
+    record the customer must create."""
+    with open(os.path.join(TOP, "docs", "delegation.md")) as f:
+        text = f.read()
+    sections = dict(re.findall(r"^### (\w+)[^\n]*\n(.*?)(?=^##|\Z)", text, re.M | re.S))
+    assert list(sections) == STATUSES + ["error"]
+    for status in STATUSES:
+        assert "*Tell the customer:*" in sections[status], status
+    assert re.search(r"^_acme-challenge\.DOMAIN\. +IN +CNAME +SUB\.ZONE\.$", text, re.M)
+    for status in ("missing", "not_delegated", "wrong_target", "loop"):
+        assert "SUB.ZONE." in sections[status], status

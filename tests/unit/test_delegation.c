@@ -153,7 +153,7 @@ static void test_json_other_account(void **state)
 	r->target_is_account = true;
 	/* the account's own route: neither target nor the chain's last name */
 	char *s = dump(r, false);
-	assert_null(strstr(s, "other"));
+	assert_null(strstr(s, "other.auth"));
 	assert_non_null(strstr(s, "\"chain\":[\"_acme-challenge.shop.example\",\"hop.shop.example\"]"));
 	assert_non_null(strstr(s, "\"target\":null,\"target_is_account\":true"));
 	assert_non_null(strstr(s, "\"values_visible\":null"));
@@ -163,6 +163,27 @@ static void test_json_other_account(void **state)
 	assert_non_null(strstr(s, "\"target\":\"other.auth.example.org\",\"target_is_account\":true"));
 	assert_non_null(strstr(s, "\"hop.shop.example\",\"other.auth.example.org\"]"));
 	free(s);
+	/* a reason naming it (its _acme-challenge name does not exist) */
+	strcpy(r->chain[2], "_acme-challenge.other.auth.example.org");
+	strcpy(r->target, r->chain[2]);
+	strcpy(r->reason, "_acme-challenge.other.auth.example.org does not exist");
+	s = dump(r, false);
+	assert_null(strstr(s, "other.auth"));
+	assert_non_null(strstr(s, "\"reason\":\"another account's name does not exist\""));
+	free(s);
+	s = dump(r, true);
+	assert_non_null(strstr(s, "\"reason\":\"_acme-challenge.other.auth.example.org does not exist\""));
+	free(s);
+	/* a check that failed there, not a wrong target */
+	r->status = ACM_DELEG_SERVFAIL;
+	strcpy(r->chain[2], "other.auth.example.org");
+	strcpy(r->reason, "the resolver answered SERVFAIL for other.auth.example.org TXT");
+	s = dump(r, false);
+	assert_null(strstr(s, "other.auth"));
+	assert_non_null(strstr(s, "\"chain\":[\"_acme-challenge.shop.example\",\"hop.shop.example\"]"));
+	assert_non_null(strstr(s, "SERVFAIL for another account's name TXT"));
+	free(s);
+	r->status = ACM_DELEG_WRONG_TARGET;
 	/* a target elsewhere is named on every route */
 	r->target_is_account = false;
 	strcpy(r->target, "old.provider.example");
