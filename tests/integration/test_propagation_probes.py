@@ -6,95 +6,27 @@ closer than 25 ms however many writes wait or how often they commit, one
 answer releasing every write it satisfies, and the slow pace again once
 the secondary is current.
 
-The secondary here is a UDP socket whose serial the test sets: it can be
-held behind for as long as a test needs, which Knot and NSD
-(tests/e2e/test_propagation.py) cannot. Arrival times are the kernel's
-(SO_TIMESTAMPNS), so a busy test process does not squeeze two probes
-together."""
+The secondary here is conftest's FakeSecondary, whose serial the test
+sets: it can be held behind for as long as a test needs, which Knot and
+NSD (tests/e2e/test_propagation.py) cannot."""
 
 import concurrent.futures
 import json
-import socket
-import struct
-import threading
 import time
 
-import dns.exception
-import dns.message
-import dns.opcode
-import dns.rrset
-import pytest
 import requests
 
-from conftest import ZONE, start_http, value
+from conftest import start_http, value
 
 WRITES = 40
-SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)   # Linux
-
-
-class Secondary:
-    """Acknowledges NOTIFY and answers SOA queries with self.serial; keeps
-    (arrival time, "notify" or "probe") of each."""
-
-    def __init__(self):
-        self.serial = 0
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.settimeout(0.1)
-        self.port = self.sock.getsockname()[1]
-        self.events = []
-        self.lock = threading.Lock()
-        self.stopped = False
-        self.thread = threading.Thread(target=self.serve, daemon=True)
-        self.thread.start()
-
-    def receive(self):
-        data, anc, _, peer = self.sock.recvmsg(4096, 64)
-        arrived = time.time()
-        for level, kind, raw in anc:
-            if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS:
-                sec, nsec = struct.unpack("qq", raw[:16])
-                arrived = sec + nsec / 1e9
-        return data, arrived, peer
-
-    def serve(self):
-        while not self.stopped:
-            try:
-                data, arrived, peer = self.receive()
-                q = dns.message.from_wire(data)
-            except (socket.timeout, dns.exception.DNSException):
-                continue
-            r = dns.message.make_response(q)
-            kind = "notify" if q.opcode() == dns.opcode.NOTIFY else "probe"
-            if kind == "probe":
-                r.answer.append(dns.rrset.from_text(
-                    ZONE, 3600, "IN", "SOA",
-                    f"ns1.{ZONE} hostmaster.example.org. {self.serial} 3600 600 604800 60"))
-            with self.lock:
-                self.events.append((arrived, kind))
-            self.sock.sendto(r.to_wire(), peer)
-
-    def times(self, kind, since, until):
-        with self.lock:
-            return sorted(t for t, k in self.events if k == kind and since <= t < until)
-
-    def stop(self):
-        self.stopped = True
-        self.thread.join()
-        self.sock.close()
-
-
-@pytest.fixture
-def secondary():
-    s = Secondary()
-    yield s
-    s.stop()
 
 
 def primary_with(make_server, secondary):
-    api = start_http(make_server, admin_token=None, register_rate=0, max_connections_per_client=200,
-                     zone={"extra_dns": f'transfer:\n  notify: ["127.0.0.1:{secondary.port}"]\n'})
+    """acmensd notifying secondary, WRITES accounts, the secondary current
+    and the last announcement over 200 ms old."""
+    notify = f'transfer:\n  notify: ["127.0.0.1:{secondary.port}"]\n'
+    api = start_http(make_server, admin_token=None, register_rate=0,
+                     max_connections_per_client=200, zone={"extra_dns": notify})
     accts = [api.register() for _ in range(WRITES)]
     secondary.serial = api.server.serial()
     deadline = time.time() + 15
@@ -112,9 +44,10 @@ def waiting_write(api, acct, n, timeout=10):
                          timeout=timeout + 20)
 
 
-def test_probes_while_writes_wait(make_server, secondary):
+def test_probes_while_writes_wait(make_server, fake_secondary):
     """40 waiting writes, one every 10 ms, each its own commit and so its
     own announcement, against a secondary held behind for 3 s."""
+    secondary = fake_secondary
     api, accts = primary_with(make_server, secondary)
     start = time.time()
 
