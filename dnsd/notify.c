@@ -17,7 +17,9 @@
  * to PROBE_MS; once it answers the new serial, back to PROBE_MS. So a
  * writer waiting for the secondaries (acm_zone_status_want, which also
  * cuts the coalescing window to WANT_COALESCE_MS) learns within a gap when
- * they serve it, at a bounded cost: a query per gap per target. Each
+ * they serve it, at a bounded cost: a query per gap per target, and never
+ * two to a target within PROBE_FAST_MS, however often commits are
+ * announced (an acknowledgement's probe waits its turn). Each
  * announcement is a round, logged once every target acknowledged, refused
  * or never answered.
  *
@@ -75,6 +77,7 @@ typedef struct {
 	 * than the gap between two probes */
 	uint16_t probe_id, prev_probe_id;
 	uint64_t probe_ms;
+	uint64_t probe_sent_ms;          /* the last one; the next is PROBE_FAST_MS on */
 	uint64_t probe_gap;
 	uint64_t fast_until;             /* gaps stay short until then */
 } target_t;
@@ -264,6 +267,7 @@ static void send_probe(acm_notifier_t *n, target_t *t, uint64_t now)
 	int len = acm_soa_message(msg, sizeof(msg), t->probe_id, ACM_OPCODE_QUERY, n->apex);
 	if (len > 0)
 		send_to(n, t, msg, (size_t)len);
+	t->probe_sent_ms = now;
 	if (t->probe_gap == 0 || t->probe_gap > PROBE_MS)
 		t->probe_gap = PROBE_MS;
 	t->probe_ms = now + t->probe_gap;
@@ -467,7 +471,15 @@ static void notify_reply(acm_notifier_t *n, size_t i, const uint8_t *msg, size_t
 	round_done(n, &n->round.acked);
 	if (t->probe_gap > PROBE_FAST_MS * 2)
 		t->probe_gap = PROBE_FAST_MS * 2;
-	send_probe(n, t, acm_mono_ms());   /* see what it has soon */
+	/* See what it has soon, but not sooner than PROBE_FAST_MS after the
+	 * last probe: writes that commit every few milliseconds, each waited
+	 * for, are as many announcements and acknowledgements, and must not
+	 * become as many probes. */
+	uint64_t now = acm_mono_ms(), soonest = t->probe_sent_ms + PROBE_FAST_MS;
+	if (now >= soonest)
+		send_probe(n, t, now);
+	else
+		t->probe_ms = earlier(t->probe_ms, soonest);
 }
 
 static void handle_reply(acm_notifier_t *n, const struct sockaddr_storage *from,

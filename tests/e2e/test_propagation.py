@@ -17,8 +17,8 @@ import time
 import pytest
 import requests
 
-from conftest import (HAVE_KNOTD, HAVE_NSD, KnotSecondary, NsdSecondary, _server_factory,
-                      free_port, start_http, transfer_config, value)
+from conftest import (ADMIN_TOKEN, HAVE_KNOTD, HAVE_NSD, KnotSecondary, NsdSecondary,
+                      _server_factory, free_port, start_http, transfer_config, value)
 from test_secondaries import Setup as SecondariesSetup, txt_values
 
 needs_secondaries = pytest.mark.skipif(not (HAVE_KNOTD and HAVE_NSD),
@@ -43,8 +43,9 @@ def start_setup(make_server, tmp_path, **http):
     while nsd_port == knot_port:
         nsd_port = free_port()
     http.setdefault("register_rate", 0)
-    api = start_http(make_server, admin_token=None,
-                     zone={"extra_dns": transfer_config([knot_port, nsd_port], 50)}, **http)
+    http.setdefault("admin_token", None)
+    api = start_http(make_server, zone={"extra_dns": transfer_config([knot_port, nsd_port], 50)},
+                     **http)
     secondaries = []
     for cls, port in ((KnotSecondary, knot_port), (NsdSecondary, nsd_port)):
         secondaries.append(cls(tmp_path / cls.name, port, api.server.port).start(timeout=15))
@@ -102,6 +103,33 @@ def test_wait_answers_once_both_secondaries_serve_it(setup):
          "value": value(8)}]})
     assert r.status_code == 200 and r.json()["results"] == [{"status": 201}], r.text
     assert_propagated(setup, r.json(), value(8), acct["fulldomain"])
+
+
+@needs_secondaries
+def test_admin_writes_wait_too(make_server, tmp_path):
+    s = None
+    try:
+        s = start_setup(make_server, tmp_path, admin_token=ADMIN_TOKEN)
+        acct = s.api.register()
+        r = s.api.call("POST", f"/v1/accounts/{acct['subdomain']}/txt?wait=secondaries",
+                       {"value": value(30)}, headers=acct["headers"])
+        assert_propagated(s, r.json(), value(30), acct["fulldomain"])
+        sub = acct["subdomain"]
+        r = s.api.admin("POST", f"/accounts/{sub}/disable?wait=secondaries&timeout=20")
+        assert r.status_code == 200 and r.json()["disabled"] is True, r.text
+        assert r.json()["propagated"] is True and len(r.json()["secondaries"]) == 2, r.text
+        r = s.api.admin("DELETE", f"/accounts/{sub}?wait=secondaries")
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["propagated"] is True, body
+        assert all(row["current"] and row["serial"] >= body["serial"]
+                   for row in body["secondaries"]), body
+        # no sleep: the deleted account's value is gone from both
+        for sec in s.secondaries:
+            assert txt_values(sec.port, acct["fulldomain"] + ".") == [], sec.name
+    finally:
+        for sec in (s.secondaries if s else []):
+            sec.stop()
 
 
 @needs_secondaries
@@ -203,13 +231,20 @@ def test_update_waits_with_the_option_and_its_body_is_unchanged(make_server, tmp
             for sec in s.secondaries:
                 assert value(n) in txt_values(sec.port, acct["fulldomain"] + "."), sec.name
         # a stopped secondary: the reply still comes, after the 30 s timeout,
-        # and is the same bytes
+        # and is the same bytes; a /v1 write with no timeout= waits as long
         s.secondaries[1].stop()
-        start = time.time()
-        r = update(s.api.url, acct, value(42))
-        took = time.time() - start
+        other = s.api.register()
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+            start = time.time()
+            v1 = pool.submit(lambda: (s.add_waiting(other, value(43), timeout=60),
+                                      time.time() - start))
+            r = update(s.api.url, acct, value(42))
+            took = time.time() - start
+            r_v1, took_v1 = v1.result()
         assert r.status_code == 200 and r.content == b'{"txt": "' + value(42).encode() + b'"}'
         assert 29.0 <= took < 34.0, f"took {took:.1f}s"
+        assert r_v1.status_code == 201 and r_v1.json()["propagated"] is False, r_v1.text
+        assert 29.0 <= took_v1 < 34.0, f"/v1 took {took_v1:.1f}s"
     finally:
         for sec in (s.secondaries if s else []):
             sec.stop()
@@ -266,6 +301,19 @@ def test_no_secondaries_answers_at_once(plain_api):
     body = r.json()
     assert body["propagated"] is True and body["secondaries"] == []
     assert body["value"] == value(80)
+    # the longest timeout is taken
+    r = api.call("POST", f"/v1/accounts/{acct['subdomain']}/txt?wait=secondaries&timeout=120",
+                 {"value": value(83)}, headers=acct["headers"])
+    assert r.status_code == 201 and r.json()["propagated"] is True, r.text
+    # the account routes that write without touching a value wait too
+    r = api.call("POST", "/v1/register?wait=secondaries", {})
+    assert r.status_code == 201 and r.json()["propagated"] is True, r.text
+    assert r.json()["secondaries"] == [] and r.json()["fulldomain"], r.text
+    r = api.call("POST", f"/v1/accounts/{acct['subdomain']}/rotate-key?wait=secondaries",
+                 headers=acct["headers"])
+    assert r.status_code == 200 and r.json()["propagated"] is True and r.json()["password"], r.text
+    acct = dict(acct, password=r.json()["password"])
+    acct["headers"] = api.creds(acct)
     # without the parameter nothing changes
     r = api.call("POST", f"/v1/accounts/{acct['subdomain']}/txt", {"value": value(81)},
                  headers=acct["headers"])
@@ -277,6 +325,11 @@ def test_no_secondaries_answers_at_once(plain_api):
     r = api.call("DELETE", f"/v1/accounts/{acct['subdomain']}/txt/{value(99)}?wait=secondaries",
                  headers=acct["headers"])
     assert r.status_code == 404 and "propagated" not in r.json(), r.text
+    # so does a batch that applied nothing: 200, every result an error
+    r = api.call("POST", "/v1/batch?wait=secondaries", {"operations": [
+        {"op": "add", "username": acct["username"], "key": "x" * 40, "value": value(98)}]})
+    assert r.status_code == 200 and r.json()["results"][0]["status"] == 401, r.text
+    assert "propagated" not in r.json(), r.text
 
 
 @pytest.mark.parametrize("query,param", [

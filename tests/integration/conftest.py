@@ -12,12 +12,15 @@ import signal
 import socket
 import struct
 import subprocess
+import threading
 import time
 
 import dns.exception
 import dns.message
 import dns.query
+import dns.opcode
 import dns.rcode
+import dns.rrset
 import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -826,6 +829,74 @@ transfer:
   journal:
     max_entries: {journal}
 """
+
+
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)   # Linux's value
+
+
+class FakeSecondary:
+    """A secondary that transfers nothing: on 127.0.0.1 over UDP it
+    acknowledges every NOTIFY and answers every SOA query with
+    self.serial, which a test sets, and keeps (arrival, "notify" or
+    "probe") of each. Arrival times are the kernel's (SO_TIMESTAMPNS,
+    time.time()'s clock), so a busy test process does not squeeze two
+    messages together."""
+
+    def __init__(self, serial=0):
+        self.serial = serial
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.1)
+        self.port = self.sock.getsockname()[1]
+        self.events = []
+        self.lock = threading.Lock()
+        self.stopped = False
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def receive(self):
+        data, anc, _, peer = self.sock.recvmsg(4096, 64)
+        arrived = time.time()
+        for level, kind, raw in anc:
+            if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS:
+                sec, nsec = struct.unpack("qq", raw[:16])
+                arrived = sec + nsec / 1e9
+        return data, arrived, peer
+
+    def serve(self):
+        while not self.stopped:
+            try:
+                data, arrived, peer = self.receive()
+                q = dns.message.from_wire(data)
+            except (socket.timeout, dns.exception.DNSException):
+                continue
+            r = dns.message.make_response(q)
+            kind = "notify" if q.opcode() == dns.opcode.NOTIFY else "probe"
+            if kind == "probe":
+                r.answer.append(dns.rrset.from_text(
+                    ZONE, 3600, "IN", "SOA",
+                    f"ns1.{ZONE} hostmaster.example.org. {self.serial} 3600 600 604800 60"))
+            with self.lock:
+                self.events.append((arrived, kind))
+            self.sock.sendto(r.to_wire(), peer)
+
+    def times(self, kind, since, until):
+        """Arrivals of kind in [since, until), in order."""
+        with self.lock:
+            return sorted(t for t, k in self.events if k == kind and since <= t < until)
+
+    def stop(self):
+        self.stopped = True
+        self.thread.join()
+        self.sock.close()
+
+
+@pytest.fixture
+def fake_secondary():
+    s = FakeSecondary()
+    yield s
+    s.stop()
 
 
 def update_account(make_server):

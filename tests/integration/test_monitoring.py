@@ -9,19 +9,16 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import threading
 
-import dns.exception
 import dns.message
 import dns.query
 import dns.rdatatype
-import dns.rrset
 import pytest
 import yaml
 
-from conftest import TOP, ZONE, free_port, start_http, value
+from conftest import TOP, ZONE, start_http, value
 
 DASHBOARD = os.path.join(TOP, "contrib", "grafana", "acmens.json")
 RULES_DIR = os.path.join(TOP, "contrib", "prometheus")
@@ -219,48 +216,9 @@ def test_promtool_check_and_unit_tests():
 
 # --- against a live acmensd -------------------------------------------------
 
-class FakeSecondary:
-    """Answers every SOA query for the zone with `serial`, and NOTIFYs with
-    an acknowledgement, on 127.0.0.1:port over UDP."""
-
-    def __init__(self, serial):
-        self.serial = serial
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.port = free_port()
-        self.sock.bind(("127.0.0.1", self.port))
-        self.sock.settimeout(0.2)
-        self.stopped = False
-        self.thread = threading.Thread(target=self.serve, daemon=True)
-        self.thread.start()
-
-    def serve(self):
-        while not self.stopped:
-            try:
-                data, peer = self.sock.recvfrom(4096)
-                q = dns.message.from_wire(data)
-            except (socket.timeout, dns.exception.DNSException):
-                continue
-            r = dns.message.make_response(q)
-            if q.question and q.question[0].rdtype == dns.rdatatype.SOA:
-                r.answer.append(dns.rrset.from_text(
-                    ZONE, 3600, "IN", "SOA",
-                    f"ns1.{ZONE} hostmaster.example.org. {self.serial} 3600 600 604800 60"))
-            self.sock.sendto(r.to_wire(), peer)
-
-    def stop(self):
-        self.stopped = True
-        self.thread.join()
-        self.sock.close()
-
-
-@pytest.fixture
-def secondary():
-    s = FakeSecondary(serial=1)
-    yield s
-    s.stop()
-
-
-def test_every_metric_exists_live(make_server, secondary):
+def test_every_metric_exists_live(make_server, fake_secondary):
+    secondary = fake_secondary
+    secondary.serial = 1
     transfer = f"""transfer:
   allow:
     - {{address: 127.0.0.1/32}}
