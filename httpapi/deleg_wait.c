@@ -68,18 +68,6 @@ static bool is_account(void *arg, const char *label)
 	return acm_store_account_get(e->store, label, &acc) == ACM_OK;
 }
 
-/* Arm the timer for the resolver's next deadline (ending what is due). */
-static void rearm(acm_deleg_env_t *e)
-{
-	int64_t ms = acm_deleg_expire(e->d, acm_boot_ms());
-	if (ms < 0) {
-		evtimer_del(e->timer_ev);
-		return;
-	}
-	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
-	evtimer_add(e->timer_ev, &tv);
-}
-
 static void link_active(struct deleg_wait *w)
 {
 	acm_deleg_env_t *e = w->env;
@@ -124,26 +112,39 @@ static struct deleg_wait *dequeue(acm_deleg_env_t *e)
 	return w;
 }
 
-/* Start the queued checks while there is room. */
-static void pump(acm_deleg_env_t *e)
+/* Start the queued checks while there is room; how many left the queue. */
+static size_t pump(acm_deleg_env_t *e)
 {
+	size_t taken = 0;
 	while (e->head) {
 		int rc = acm_deleg_start(e->d, e->head->domain, e->head->sub, on_done, e->head);
 		if (rc == -EBUSY)
-			return;
+			break;
 		struct deleg_wait *w = dequeue(e);
+		taken++;
 		/* Checked before it was queued: memory or libunbound failed. */
 		if (rc != ACM_OK)
 			end(w, rc);
 	}
+	return taken;
 }
 
-static void after_results(acm_deleg_env_t *e)
+/* End what is due, start from the queue into the slots that frees, and arm
+ * the timer for the next deadline. Each expiry may free slots the queue
+ * waits for, so the two alternate until the queue takes nothing: a slot
+ * freed by the last expiry and left unused would strand the queue once no
+ * check runs and no timer is armed. */
+static void settle(acm_deleg_env_t *e)
 {
-	/* End what is due first: its slots are the ones the queue waits for. */
-	acm_deleg_expire(e->d, acm_boot_ms());
-	pump(e);
-	rearm(e);
+	int64_t ms = acm_deleg_expire(e->d, acm_boot_ms());
+	while (pump(e) > 0)
+		ms = acm_deleg_expire(e->d, acm_boot_ms());
+	if (ms < 0) {
+		evtimer_del(e->timer_ev);
+		return;
+	}
+	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
+	evtimer_add(e->timer_ev, &tv);
 }
 
 static void on_readable(evutil_socket_t fd, short what, void *arg)
@@ -155,14 +156,14 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 	if (rc != ACM_OK)
 		acm_err("http: delegation check: reading the resolver's answers: %s",
 		        acm_strerror(rc));
-	after_results(e);
+	settle(e);
 }
 
 static void on_timer(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
-	after_results(arg);
+	settle(arg);
 }
 
 int acm_deleg_env_new(const acm_config_t *cfg, struct event_base *base, acm_store_t *store,
@@ -261,7 +262,7 @@ int acm_req_deleg_check(acm_req_t *r, const char *domain, const char *sub)
 		return rc;
 	}
 	link_active(w);
-	rearm(e);
+	settle(e);
 	r->deleg = w;
 	return ACM_OK;
 }
