@@ -88,8 +88,11 @@ def tree(pid):
         p = todo.pop()
         pids.append(p)
         todo.extend(kids.get(p, []))
-    ticks = rss = anon = uticks = 0
+    ticks = rss = anon = uticks = vol = invol = 0
     for p in pids:
+        vol_p, invol_p = _switches(p)
+        vol += vol_p
+        invol += invol_p
         try:
             with open(f"/proc/{p}/stat") as f:
                 st = f.read()
@@ -104,7 +107,30 @@ def tree(pid):
                         anon += int(line.split()[1])
         except OSError:
             pass
-    return {"cpu_s": ticks / CLK_TCK, "user_s": uticks / CLK_TCK, "rss_kb": rss, "anon_kb": anon, "pids": pids}
+    return {"cpu_s": ticks / CLK_TCK, "user_s": uticks / CLK_TCK, "rss_kb": rss, "anon_kb": anon,
+            "ctx_vol": vol, "ctx_invol": invol, "pids": pids}
+
+
+def _switches(pid):
+    """Voluntary and involuntary context switches of every thread of pid:
+    a thread that sleeps for its next datagram switches voluntarily, so the
+    first count over the queries answered is wake-ups per query."""
+    vol = invol = 0
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return 0, 0
+    for t in tids:
+        try:
+            with open(f"/proc/{pid}/task/{t}/status") as f:
+                for line in f:
+                    if line.startswith("voluntary_ctxt_switches:"):
+                        vol += int(line.split()[1])
+                    elif line.startswith("nonvoluntary_ctxt_switches:"):
+                        invol += int(line.split()[1])
+        except OSError:
+            pass
+    return vol, invol
 
 
 def cmd_tree(pid):

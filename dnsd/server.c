@@ -259,7 +259,7 @@ static int worker_init(acm_server_t *srv, acm_worker_t *w, const acm_config_t *c
 	if (!w->base || acm_fdtimer_new(w->base, beat, w, &w->beat) != ACM_OK ||
 	    acm_fdtimer_set(w->beat, acm_boot_ms() + ACM_HEALTH_BEAT_MS, ACM_HEALTH_BEAT_MS) ||
 	    acm_mailbox_new(w->base, &w->mailbox) != ACM_OK ||
-	    acm_udp_loop_new(w, &w->udp_loop) != ACM_OK) {
+	    acm_udp_loop_new(w, cfg->udp_yield, &w->udp_loop) != ACM_OK) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}

@@ -217,17 +217,19 @@ static void serve(acm_udp_t *u, int n)
 		send_batch(u, queued);
 }
 
-bool acm_udp_drain(acm_udp_t *u)
+size_t acm_udp_drain(acm_udp_t *u)
 {
+	size_t read = 0;
 	for (int round = 0; round < UDP_ROUNDS; round++) {
 		int n = recvmmsg(u->fd, u->in, UDP_BATCH, MSG_DONTWAIT, NULL);
 		if (n <= 0)
-			return round > 0;
+			break;
 		serve(u, n);
+		read += (size_t)n;
 		if (n < UDP_BATCH)
-			return true;
+			break;
 	}
-	return true;
+	return read;
 }
 
 int acm_udp_block(acm_udp_t *u, unsigned timeout_ms)
@@ -241,16 +243,16 @@ int acm_udp_block(acm_udp_t *u, unsigned timeout_ms)
 	return ACM_OK;
 }
 
-bool acm_udp_wait(acm_udp_t *u)
+size_t acm_udp_wait(acm_udp_t *u)
 {
 	int n;
 	do
 		n = recvmmsg(u->fd, u->in, UDP_BATCH, MSG_WAITFORONE, NULL);
 	while (n < 0 && errno == EINTR);
 	if (n <= 0)
-		return false;
+		return 0;
 	serve(u, n);
-	return true;
+	return (size_t)n;
 }
 
 void acm_udp_wake(acm_udp_t *u)

@@ -16,15 +16,15 @@ typedef struct acm_udp acm_udp_t;
  * on. ACM_OK and *out, or -ENOMEM (fd is left to the caller). */
 int acm_udp_open(acm_worker_t *w, int fd, acm_udp_t **out);
 /* On w's thread: answer what the socket holds, a few batches at most.
- * True when at least one batch was read (w's batch clocks are its). */
-bool acm_udp_drain(acm_udp_t *u);
+ * The datagrams read: when not 0, w's batch clocks are the last batch's. */
+size_t acm_udp_drain(acm_udp_t *u);
 /* For a thread that serves this socket alone: make it blocking, with
  * receives that give up after timeout_ms. ACM_OK or -errno. */
 int acm_udp_block(acm_udp_t *u, unsigned timeout_ms);
 /* On w's thread, after acm_udp_block: wait for datagrams and answer one
- * batch. True when a batch was read; false on the timeout, or at once
- * and from then on after acm_udp_wake. */
-bool acm_udp_wait(acm_udp_t *u);
+ * batch. The datagrams read; 0 on the timeout, or at once and from then on
+ * after acm_udp_wake. */
+size_t acm_udp_wait(acm_udp_t *u);
 /* From any thread: end acm_udp_wait's waits (the thread's stop). */
 void acm_udp_wake(acm_udp_t *u);
 /* The socket, to poll. */

@@ -2,7 +2,8 @@
 /*
  * A worker's UDP thread: with one UDP socket it waits in recvmmsg itself
  * (two system calls per batch: receive, send); with several, poll() over
- * them and an eventfd that stops it. Nothing else between two batches. It answers from
+ * them and an eventfd that stops it. Between two batches only the yield
+ * after a lone datagram (dns.udp_yield, below). It answers from
  * an answer context of its own (store reader, keyring view, metrics block,
  * lookup-log ring, heartbeat slot), so it shares no state with its
  * worker's event loop; a reloaded zone is taken over from an atomic
@@ -13,6 +14,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -40,6 +42,7 @@ struct acm_udp_loop {
 	pthread_t thread;
 	bool started;
 	atomic_bool stopping;           /* the one-socket loop looks after each wait */
+	bool yield;                     /* dns.udp_yield */
 	int stop_fd;                    /* eventfd: readable once the thread must end */
 };
 
@@ -79,15 +82,27 @@ static void take_zone(acm_worker_t *w)
 	}
 }
 
-/* Answer every socket poll found readable; the time of the last batch
- * answered, or a reading of the clock when there was none. */
-static uint64_t drain(acm_worker_t *w, const struct pollfd *pfd)
+/* Answer every socket poll found readable; the datagrams read. */
+static size_t drain(acm_worker_t *w, const struct pollfd *pfd)
 {
-	bool answered = false;
+	size_t read = 0;
 	for (size_t i = 0; i < w->udp_count; i++)
-		if (pfd[i].revents && acm_udp_drain(w->udp[i]))
-			answered = true;
-	return answered ? w->batch_ms : acm_boot_ms();
+		if (pfd[i].revents)
+			read += acm_udp_drain(w->udp[i]);
+	return read;
+}
+
+/* After a wake-up that brought one datagram alone (dns.udp_yield): a wait
+ * that ends on a single datagram costs a sleep and a wake-up, on this
+ * side and the sender's, for one answer. Where other work is runnable on
+ * this core (clients on a shared host, the HTTP thread), yielding lets it
+ * run first and the datagrams it sends gather in the socket, so the next
+ * receive takes them as a batch without sleeping; on a core with nothing
+ * else to run it returns at once, one system call. */
+static void yield_if_alone(const acm_udp_loop_t *l, size_t read)
+{
+	if (read == 1 && l->yield)
+		sched_yield();
 }
 
 /* Beat when the batches' clock (or, idle, the boot clock) says so. */
@@ -105,7 +120,7 @@ static void loop_one(acm_udp_loop_t *l, uint64_t beat)
 	acm_worker_t *w = &l->w;
 	acm_udp_t *u = w->udp[0];
 	for (;;) {
-		bool read = acm_udp_wait(u);
+		size_t read = acm_udp_wait(u);
 		if (atomic_load_explicit(&l->stopping, memory_order_acquire))
 			break;
 		/* The next batch sees a reload done while this one was
@@ -113,6 +128,7 @@ static void loop_one(acm_udp_loop_t *l, uint64_t beat)
 		 * from the zone before it, as a poll() wake-up would. */
 		take_zone(w);
 		beat_if_due(w, read ? w->batch_ms : acm_boot_ms(), &beat);
+		yield_if_alone(l, read);
 	}
 }
 
@@ -127,7 +143,9 @@ static void loop_many(acm_udp_loop_t *l, struct pollfd *pfd, uint64_t beat)
 		/* After the wait: the packet that ended it sees a reload done
 		 * before it arrived. */
 		take_zone(w);
-		beat_if_due(w, r > 0 ? drain(w, pfd) : acm_boot_ms(), &beat);
+		size_t read = r > 0 ? drain(w, pfd) : 0;
+		beat_if_due(w, read ? w->batch_ms : acm_boot_ms(), &beat);
+		yield_if_alone(l, read);
 	}
 }
 
@@ -153,12 +171,13 @@ static void *loop_main(void *arg)
 	return NULL;
 }
 
-int acm_udp_loop_new(acm_worker_t *events, acm_udp_loop_t **out)
+int acm_udp_loop_new(acm_worker_t *events, bool yield, acm_udp_loop_t **out)
 {
 	acm_udp_loop_t *l = calloc(1, sizeof(*l));
 	if (!l)
 		return -ENOMEM;
 	l->events = events;
+	l->yield = yield;
 	l->w.udp_loop = l;
 	atomic_init(&l->w.pending_zone, NULL);
 	atomic_init(&l->stopping, false);

@@ -13,8 +13,9 @@
 typedef struct acm_udp_loop acm_udp_loop_t;
 
 /* A stopped UDP thread of the worker events (whose mailbox, made
- * already, takes its UPDATEs). ACM_OK and *out, or -errno. */
-int acm_udp_loop_new(acm_worker_t *events, acm_udp_loop_t **out);
+ * already, takes its UPDATEs); yield: dns.udp_yield. ACM_OK and *out, or
+ * -errno. */
+int acm_udp_loop_new(acm_worker_t *events, bool yield, acm_udp_loop_t **out);
 /* The thread's answer context, for the caller to fill before the start:
  * its store reader, zone reference, sockets (dnsd/udp.h) and the rest. */
 acm_worker_t *acm_udp_loop_worker(acm_udp_loop_t *l);

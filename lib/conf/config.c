@@ -89,6 +89,7 @@ static const struct opt schema[] = {
 	UINT("dns.tcp_max_per_client", tcp_max_per_client, 1, 1000000, 16),
 	UINT("dns.tcp_message_timeout", tcp_message_timeout, 1, 3600, 5),
 	BOOL("dns.name_index", name_index, true),
+	BOOL("dns.udp_yield", udp_yield, true),
 	MAP("dns.rrl"),
 	UINT("dns.rrl.rate", rrl.rate, 0, 100000, 20),
 	UINT("dns.rrl.slip", rrl.slip, 0, 10, 2),

@@ -77,6 +77,7 @@ typedef struct {
 	unsigned tcp_message_timeout;   /* dns.tcp_message_timeout seconds, default 5 */
 	acm_rrl_conf_t rrl;             /* dns.rrl */
 	bool name_index;                /* dns.name_index, default true */
+	bool udp_yield;                 /* dns.udp_yield, default true */
 
 	/* http: the API is off when the section is absent. */
 	struct {

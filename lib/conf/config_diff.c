@@ -229,6 +229,7 @@ static const row_t rows[] = {
 	VAL("dns.rrl.ipv6_prefix", RELOAD, K_UINT, rrl.ipv6_prefix),
 	LIST("dns.rrl.exempt", RELOAD, rrl.exempt, rrl.exempt_count, put_cidr_item),
 	VAL("dns.name_index", RESTART, K_BOOL, name_index),
+	VAL("dns.udp_yield", RESTART, K_BOOL, udp_yield),
 	FN("http", RESTART, render_http),
 	LIST("http.listen", RESTART, http.listen, http.listen_count, put_listen),
 	VAL("http.tls.cert", HTTP, K_STR, http.tls_cert),

@@ -112,6 +112,7 @@ ACCEPTED = {
     "http.max_body": "expected a size from 1K to 16M (bytes, or a number with K, M, G or T;",
     "log.level": "expected one of error, warning, notice, info, debug",
     "dns.name_index": "expected true or false (or yes, no, on, off;",
+    "dns.udp_yield": "expected true or false (or yes, no, on, off;",
 }
 
 
@@ -126,6 +127,7 @@ ACCEPTED = {
     ("log.level", "loud"),
     ("log.level", "DEBUG"),
     ("dns.name_index", "maybe"),
+    ("dns.udp_yield", "2"),
 ])
 def test_wrong_value_is_named_as_written(tmp_path, style, key, value):
     written = style.format(value)

@@ -218,6 +218,8 @@ static void test_defaults(void **state)
 	assert_int_equal(c->tcp_max_clients, 1024);
 	assert_int_equal(c->tcp_max_per_client, 16);
 	assert_int_equal(c->tcp_message_timeout, 5);
+	assert_true(c->name_index);
+	assert_true(c->udp_yield);
 	assert_string_equal(c->store_path, "./var");
 	assert_int_equal(c->store_max_size, 4ull << 30);
 	assert_int_equal(c->store_max_accounts, 0);
@@ -288,13 +290,14 @@ static void test_quoted_scalars(void **state)
 	(void)state;
 	acm_config_t *c = load_ok(
 		ZONE "  txt_ttl: \"30\"\n"
-		"dns:\n  workers: '4'\n  name_index: \"no\"\n"
+		"dns:\n  workers: '4'\n  name_index: \"no\"\n  udp_yield: 'off'\n"
 		"store:\n  path: 'yes'\n  max_size: \"1M\"\n"
 		"lookups:\n  enabled: 'off'\n"
 		"log:\n  level: \"debug\"\n  format: 'json'\n");
 	assert_int_equal(c->txt_ttl, 30);
 	assert_int_equal(c->workers, 4);
 	assert_false(c->name_index);
+	assert_false(c->udp_yield);
 	assert_string_equal(c->store_path, "yes");
 	assert_int_equal(c->store_max_size, 1u << 20);
 	assert_false(c->lookups.enabled);
