@@ -88,49 +88,39 @@ def tree(pid):
         p = todo.pop()
         pids.append(p)
         todo.extend(kids.get(p, []))
-    ticks = rss = anon = uticks = vol = invol = 0
+    ticks = uticks = 0
+    sums = dict.fromkeys(("VmRSS", "RssAnon", "voluntary_ctxt_switches",
+                          "nonvoluntary_ctxt_switches"), 0)
     for p in pids:
-        vol_p, invol_p = _switches(p)
-        vol += vol_p
-        invol += invol_p
         try:
             with open(f"/proc/{p}/stat") as f:
                 st = f.read()
             fields = st[st.rindex(")") + 2:].split()
             ticks += int(fields[11]) + int(fields[12])   # utime, stime
             uticks += int(fields[11])
-            with open(f"/proc/{p}/status") as f:
-                for line in f:
-                    if line.startswith("VmRSS:"):
-                        rss += int(line.split()[1])
-                    elif line.startswith("RssAnon:"):
-                        anon += int(line.split()[1])
+            _add_status(f"/proc/{p}/status", sums, ("VmRSS", "RssAnon"))
+            # a thread that sleeps for its next datagram switches
+            # voluntarily: over the queries answered, wake-ups per query
+            for t in os.listdir(f"/proc/{p}/task"):
+                _add_status(f"/proc/{p}/task/{t}/status", sums,
+                            ("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches"))
         except OSError:
             pass
-    return {"cpu_s": ticks / CLK_TCK, "user_s": uticks / CLK_TCK, "rss_kb": rss, "anon_kb": anon,
-            "ctx_vol": vol, "ctx_invol": invol, "pids": pids}
+    return {"cpu_s": ticks / CLK_TCK, "user_s": uticks / CLK_TCK, "rss_kb": sums["VmRSS"],
+            "anon_kb": sums["RssAnon"], "ctx_vol": sums["voluntary_ctxt_switches"],
+            "ctx_invol": sums["nonvoluntary_ctxt_switches"], "pids": pids}
 
 
-def _switches(pid):
-    """Voluntary and involuntary context switches of every thread of pid:
-    a thread that sleeps for its next datagram switches voluntarily, so the
-    first count over the queries answered is wake-ups per query."""
-    vol = invol = 0
+def _add_status(path, sums, keys):
+    """Add the named numeric fields of a /proc status file into sums."""
     try:
-        tids = os.listdir(f"/proc/{pid}/task")
+        with open(path) as f:
+            for line in f:
+                key, _, rest = line.partition(":")
+                if key in keys:
+                    sums[key] += int(rest.split()[0])
     except OSError:
-        return 0, 0
-    for t in tids:
-        try:
-            with open(f"/proc/{pid}/task/{t}/status") as f:
-                for line in f:
-                    if line.startswith("voluntary_ctxt_switches:"):
-                        vol += int(line.split()[1])
-                    elif line.startswith("nonvoluntary_ctxt_switches:"):
-                        invol += int(line.split()[1])
-        except OSError:
-            pass
-    return vol, invol
+        pass
 
 
 def cmd_tree(pid):
