@@ -92,26 +92,25 @@ static size_t drain(acm_worker_t *w, const struct pollfd *pfd)
 	return read;
 }
 
-/* After a wake-up that brought one datagram alone (dns.udp_yield): a wait
- * that ends on a single datagram costs a sleep and a wake-up, on this
- * side and the sender's, for one answer. Where other work is runnable on
- * this core (clients on a shared host, the HTTP thread), yielding lets it
- * run first and the datagrams it sends gather in the socket, so the next
- * receive takes them as a batch without sleeping; on a core with nothing
- * else to run it returns at once, one system call. */
-static void yield_if_alone(const acm_udp_loop_t *l, size_t read)
+/* After a wake-up that read `read` datagrams: beat when the batches' clock
+ * (or, idle, the boot clock) says so; then, if one datagram came alone
+ * (dns.udp_yield), yield the core. A wait that ends on a single datagram
+ * costs a sleep and a wake-up, on this side and the sender's, for one
+ * answer. Where other work is runnable on this core (clients on a shared
+ * host, the HTTP thread), yielding lets it run first and the datagrams it
+ * sends gather in the socket, so the next receive takes them as a batch
+ * without sleeping; on a core with nothing else to run it returns at once,
+ * one system call. */
+static void after_wake(acm_udp_loop_t *l, size_t read, uint64_t *beat)
 {
-	if (read == 1 && l->yield)
-		sched_yield();
-}
-
-/* Beat when the batches' clock (or, idle, the boot clock) says so. */
-static void beat_if_due(acm_worker_t *w, uint64_t now, uint64_t *beat)
-{
+	acm_worker_t *w = &l->w;
+	uint64_t now = read ? w->batch_ms : acm_boot_ms();
 	if (now - *beat >= ACM_HEALTH_BEAT_MS) {
 		acm_health_beat(w->health, w->index);
 		*beat = now;
 	}
+	if (read == 1 && l->yield)
+		sched_yield();
 }
 
 /* One socket: the wait is the receive. */
@@ -127,8 +126,7 @@ static void loop_one(acm_udp_loop_t *l, uint64_t beat)
 		 * answered; the first after an idle wait may still answer
 		 * from the zone before it, as a poll() wake-up would. */
 		take_zone(w);
-		beat_if_due(w, read ? w->batch_ms : acm_boot_ms(), &beat);
-		yield_if_alone(l, read);
+		after_wake(l, read, &beat);
 	}
 }
 
@@ -144,8 +142,7 @@ static void loop_many(acm_udp_loop_t *l, struct pollfd *pfd, uint64_t beat)
 		 * before it arrived. */
 		take_zone(w);
 		size_t read = r > 0 ? drain(w, pfd) : 0;
-		beat_if_due(w, read ? w->batch_ms : acm_boot_ms(), &beat);
-		yield_if_alone(l, read);
+		after_wake(l, read, &beat);
 	}
 }
 
