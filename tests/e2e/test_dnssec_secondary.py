@@ -23,7 +23,7 @@ import dns.rdatatype
 import pytest
 
 from conftest import (HAVE_KNOTD, UNBOUND, ZONE, Unbound, free_port, have, register_secret,
-                      start_http, transfer_config, value)
+                      start_http, transfer_config, value, wait_for)
 from dnssec_peers import KEYMGR, OnlineSignSecondary, ask, dnskeys, ds_anchors, wrong_anchor
 from test_dnssec_e2e import dnssec_config, rrsets, validated
 
@@ -152,9 +152,7 @@ def knot_tags(st, rdtype, want, timeout=5.0):
     """tags() at knotd for the apex, once they are want (or the timeout is
     over): knotd takes a transfer, and its signing module the transferred
     DNSKEYs and imported keys, a moment after the SOA shows the serial."""
-    deadline = time.time() + timeout
-    while tags(st.knot.port, ZONE, rdtype) != want and time.time() < deadline:
-        time.sleep(0.05)
+    wait_for(lambda: tags(st.knot.port, ZONE, rdtype) == want, timeout, step=0.05)
     return tags(st.knot.port, ZONE, rdtype)
 
 
